@@ -1,0 +1,47 @@
+"""nbkit: notebook quality and reproducibility for Jupyter.
+
+The public, pure-Python API (importing it starts no kernel and imports no Jupyter server):
+
+    >>> import nbkit
+    >>> result = nbkit.lint_paths(["analysis.ipynb"], nbkit.load_config())
+    >>> [f.code for f in result.findings]
+
+``%load_ext nbkit`` registers the ``%nbkit`` magics; the jupyter_server extension and the
+JupyterLab panel are loaded by Jupyter itself.
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .config import Config, load_config
+from .errors import ConfigError, NbkitError, NotebookError
+from .findings import Finding, Severity
+from .lint import LintResult, lint_notebook, lint_paths, lint_source
+from .model import Cell, Notebook, load, parse_notebook
+
+__all__ = [
+    "__version__", "Config", "load_config", "NbkitError", "NotebookError", "ConfigError", "Finding",
+    "Severity", "LintResult", "lint_notebook", "lint_paths", "lint_source", "Cell", "Notebook", "load",
+    "parse_notebook", "load_ipython_extension", "unload_ipython_extension",
+]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext nbkit``: register the ``%nbkit`` magics."""
+    from .magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    from .magics import unload_ipython_extension as _unload
+
+    _unload(ipython)
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "nbkit.server"}]
+
+
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "nbkit-jupyterlab"}]

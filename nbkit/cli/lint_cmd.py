@@ -1,0 +1,43 @@
+"""``nbkit lint``."""
+
+from __future__ import annotations
+
+import click
+
+from .common import split_codes, use_color, write_output
+
+FORMATS = ("text", "json", "sarif", "junit", "github")
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rules (codes, prefixes or names; comma-separated).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
+@click.option("--profile", type=click.Choice(["report", "exploratory"]), help="Rule profile (default: report).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), help="Exit 1 on findings at or above this severity (default: error).")
+@click.option("--fix", is_flag=True, help="Apply safe fixes in place (atomically).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
+@click.pass_context
+def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, config_path):
+    """Check notebooks (files or folders, searched recursively) against nbkit's rules."""
+    from ..config import load_config
+    from ..findings import Severity
+    from ..lint import lint_paths
+    from ..report.lint_reports import RENDERERS, render_text
+    from .common import err
+
+    config = load_config(paths[0] if paths else None, config_path)
+    result = lint_paths(list(paths), config, select=split_codes(select) or None, ignore=split_codes(ignore),
+                        profile=profile, fix=fix)
+    if fmt == "text":
+        text = render_text(result, color=use_color(output))
+    else:
+        text = RENDERERS[fmt](result)
+    for e in result.errors:
+        err(str(e))
+    write_output(text, output)
+    threshold = Severity.parse(fail_on) if fail_on else config.fail_on
+    ctx.exit(result.exit_code(threshold))

@@ -1,0 +1,200 @@
+"""Configuration from ``[tool.nbkit]`` in the nearest ``pyproject.toml``.
+
+    [tool.nbkit]
+    profile = "report"            # or "exploratory"
+    fail-on = "error"
+
+    [tool.nbkit.lint]
+    select = ["ALL"]
+    ignore = ["NBD005"]
+    per-file-ignores = {"scratch/*.ipynb" = ["NBL", "NBD"]}
+    severity = {NBH007 = "info"}
+    exclude = ["build/"]
+    strip-outputs = false         # the repo strips outputs (NBH004 then stays quiet)
+
+    [tool.nbkit.rules.notebook-too-long]   # options, by rule name or code
+    max-cells = 80
+
+    [tool.nbkit.layout]           # extra heading aliases per section
+    summary = ["at a glance"]
+
+    [tool.nbkit.verify]           # read by nbkit.verify
+    [tool.nbkit.pin]              # read by nbkit.pin
+
+Command-line flags override the file.  Unknown keys are errors (exit 2) naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+from .findings import Severity
+
+PROFILES = ("report", "exploratory")
+_LINT_KEYS = {"select", "ignore", "extend-select", "per-file-ignores", "severity", "exclude", "strip-outputs"}
+_TOP_KEYS = {"profile", "fail-on", "lint", "rules", "layout", "verify", "pin", "server"} | _LINT_KEYS
+
+
+@dataclass
+class Config:
+    path: str | None = None  # the pyproject.toml it came from
+    root: str | None = None  # its folder: per-file-ignores are relative to it
+    profile: str = "report"
+    fail_on: Severity = Severity.ERROR
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    strip_outputs: bool = False
+    rule_options: dict[str, dict] = field(default_factory=dict)
+    layout_aliases: dict[str, list[str]] = field(default_factory=dict)
+    verify: dict = field(default_factory=dict)
+    pin: dict = field(default_factory=dict)
+    server: dict = field(default_factory=dict)
+
+    def options_for(self, rule) -> dict:
+        """The rule's options: its defaults overlaid with ``[tool.nbkit.rules.<name|code>]``."""
+        opts = dict(rule.options)
+        for key in (rule.code, rule.name):
+            opts.update(self.rule_options.get(key, {}))
+        return opts
+
+
+def find_pyproject(start: str | os.PathLike | None = None) -> Path | None:
+    """The nearest pyproject.toml at or above ``start`` that has a ``[tool.nbkit]`` table."""
+    here = Path(start or os.getcwd()).resolve()
+    if here.is_file():
+        here = here.parent
+    for d in (here, *here.parents):
+        candidate = d / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                return candidate  # report the broken file when it is loaded
+            if isinstance(data.get("tool"), dict) and "nbkit" in data["tool"]:
+                return candidate
+    return None
+
+
+def load_config(start: str | os.PathLike | None = None, path: str | os.PathLike | None = None) -> Config:
+    """Load the configuration that applies at ``start`` (or from an explicit ``path``)."""
+    pp = Path(path) if path else find_pyproject(start)
+    if pp is None:
+        return Config()
+    where = str(pp)
+    try:
+        data = tomllib.loads(pp.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("no such file", where) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"invalid TOML ({e})", where) from None
+    except (UnicodeDecodeError, OSError) as e:
+        raise ConfigError(f"cannot read ({e})", where) from None
+    table = data.get("tool", {}).get("nbkit", {}) if isinstance(data.get("tool"), dict) else {}
+    return config_from_table(table, where)
+
+
+def _strs(value, key: str, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[tool.nbkit] {key} must be a list of strings", where)
+    return list(value)
+
+
+def config_from_table(table: dict, where: str = "pyproject.toml") -> Config:
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.nbkit] must be a table", where)
+    unknown = set(table) - _TOP_KEYS
+    if unknown:
+        raise ConfigError(f"unknown key tool.nbkit.{sorted(unknown)[0]} (known: {', '.join(sorted(_TOP_KEYS))})", where)
+    cfg = Config(path=where, root=os.path.dirname(os.path.abspath(where)))
+    if "profile" in table:
+        if table["profile"] not in PROFILES:
+            raise ConfigError(f"tool.nbkit.profile must be one of {', '.join(PROFILES)}, not {table['profile']!r}", where)
+        cfg.profile = table["profile"]
+    if "fail-on" in table:
+        try:
+            cfg.fail_on = Severity.parse(table["fail-on"])
+        except ValueError as e:
+            raise ConfigError(f"tool.nbkit.fail-on: {e}", where) from None
+    lint = dict(table.get("lint", {}))
+    if not isinstance(table.get("lint", {}), dict):
+        raise ConfigError("tool.nbkit.lint must be a table", where)
+    for key in _LINT_KEYS & set(table):
+        lint.setdefault(key, table[key])
+    unknown = set(lint) - _LINT_KEYS
+    if unknown:
+        raise ConfigError(f"unknown key tool.nbkit.lint.{sorted(unknown)[0]} (known: {', '.join(sorted(_LINT_KEYS))})", where)
+    if "select" in lint:
+        cfg.select = _strs(lint["select"], "lint.select", where)
+    if "extend-select" in lint:
+        cfg.extend_select = _strs(lint["extend-select"], "lint.extend-select", where)
+    if "ignore" in lint:
+        cfg.ignore = _strs(lint["ignore"], "lint.ignore", where)
+    if "exclude" in lint:
+        cfg.exclude = _strs(lint["exclude"], "lint.exclude", where)
+    if "strip-outputs" in lint:
+        if not isinstance(lint["strip-outputs"], bool):
+            raise ConfigError("tool.nbkit.lint.strip-outputs must be true or false", where)
+        cfg.strip_outputs = lint["strip-outputs"]
+    pfi = lint.get("per-file-ignores", {})
+    if not isinstance(pfi, dict):
+        raise ConfigError("tool.nbkit.lint.per-file-ignores must be a table of glob = [codes]", where)
+    cfg.per_file_ignores = {k: _strs(v, f"per-file-ignores.{k}", where) for k, v in pfi.items()}
+    sev = lint.get("severity", {})
+    if not isinstance(sev, dict):
+        raise ConfigError("tool.nbkit.lint.severity must be a table of CODE = severity", where)
+    for k, v in sev.items():
+        try:
+            cfg.severity[k] = Severity.parse(v)
+        except ValueError as e:
+            raise ConfigError(f"tool.nbkit.lint.severity.{k}: {e}", where) from None
+    rules = table.get("rules", {})
+    if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
+        raise ConfigError("tool.nbkit.rules must hold one table per rule ([tool.nbkit.rules.NAME])", where)
+    cfg.rule_options = {k: dict(v) for k, v in rules.items()}
+    layout = table.get("layout", {})
+    if not isinstance(layout, dict):
+        raise ConfigError("tool.nbkit.layout must be a table", where)
+    from .layout import SECTIONS
+
+    for k, v in layout.items():
+        if k not in SECTIONS:
+            raise ConfigError(f"unknown key tool.nbkit.layout.{k} (sections: {', '.join(SECTIONS)})", where)
+        cfg.layout_aliases[k] = [a.lower() for a in _strs(v, f"layout.{k}", where)]
+    for sub in ("verify", "pin", "server"):
+        val = table.get(sub, {})
+        if not isinstance(val, dict):
+            raise ConfigError(f"tool.nbkit.{sub} must be a table", where)
+        setattr(cfg, sub, dict(val))
+    _validate_rule_keys(cfg, where)
+    return cfg
+
+
+def _validate_rule_keys(cfg: Config, where: str) -> None:
+    from . import rules as registry
+    from .errors import UsageError
+
+    for key, opts in cfg.rule_options.items():
+        try:
+            r = registry.get(key)
+        except UsageError:
+            raise ConfigError(f"tool.nbkit.rules.{key}: unknown rule", where) from None
+        unknown = set(opts) - set(r.options)
+        if unknown:
+            known = ", ".join(sorted(r.options)) or "none"
+            raise ConfigError(f"tool.nbkit.rules.{key}: unknown option {sorted(unknown)[0]!r} (options: {known})", where)
+    for sel in [*(cfg.select or []), *cfg.extend_select, *cfg.ignore, *cfg.severity,
+                *(c for v in cfg.per_file_ignores.values() for c in v)]:
+        try:
+            registry.expand(sel)
+        except UsageError as e:
+            raise ConfigError(f"[tool.nbkit] {e}", where) from None

@@ -1,0 +1,92 @@
+"""Turn IPython syntax (``%magic``, ``!cmd``, ``%%cell``, ``obj?``) into plain Python.
+
+The output has the same shape IPython's own ``TransformerManager`` produces
+(``get_ipython().run_line_magic('pip', 'install x')``, ``get_ipython().system('ls')``)
+so rules can look for magics in the AST, and it keeps line numbers stable.  A fast
+hand-written pass handles the common cases without importing IPython; when its result
+still does not parse, IPython's transformer is tried (if IPython is installed).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+# Cell magics whose body is Python: keep the body visible to the rules.
+PYTHON_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "pypy"})
+
+_CANDIDATE = re.compile(r"^[ \t]*[%!?]|\?[ \t]*$|^[ \t]*[\w.,\[\] \t]+=[ \t]*[%!]", re.MULTILINE)
+_ASSIGN_MAGIC = re.compile(r"^([ \t]*)([\w.,\[\]() \t]+?)[ \t]*=[ \t]*([%!])(%?)(.*)$")
+_HELP = re.compile(r"^([ \t]*)(\?{1,2})?([\w.\[\]()'\"]+)(\?{1,2})?[ \t]*$")
+
+
+def _line_magic(body: str) -> str:
+    name, _, args = body.partition(" ")
+    return f"get_ipython().run_line_magic({name.strip()!r}, {args.strip()!r})"
+
+
+def _transform_line(line: str) -> str:
+    stripped = line.lstrip()
+    indent = line[: len(line) - len(stripped)]
+    if stripped.startswith("!!"):
+        return f"{indent}get_ipython().getoutput({stripped[2:].strip()!r})"
+    if stripped.startswith("!"):
+        return f"{indent}get_ipython().system({stripped[1:].strip()!r})"
+    if stripped.startswith("%") and not stripped.startswith("%%"):
+        return indent + _line_magic(stripped[1:])
+    m = _ASSIGN_MAGIC.match(line)
+    if m:
+        ind, target, kind, _double, rest = m.groups()
+        if kind == "!":
+            return f"{ind}{target} = get_ipython().getoutput({rest.strip()!r})"
+        return f"{ind}{target} = {_line_magic(rest)}"
+    if stripped.endswith("?") or stripped.startswith("?"):
+        h = _HELP.match(line)
+        if h and (h.group(2) or h.group(4)):
+            magic = "pinfo2" if "??" in ((h.group(2) or "") + (h.group(4) or "")) else "pinfo"
+            return f"{h.group(1)}get_ipython().run_line_magic({magic!r}, {h.group(3)!r})"
+    return line
+
+
+def _fast_transform(source: str) -> str:
+    lines = source.splitlines()
+    # a cell magic owns the whole cell
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        head = lines[first].strip()[2:]
+        name, _, args = head.partition(" ")
+        if name in PYTHON_BODY_CELL_MAGICS:
+            lines[first] = f"get_ipython().run_cell_magic({name!r}, {args.strip()!r}, '')"
+            return "\n".join(lines[: first + 1] + [_transform_line(ln) for ln in lines[first + 1 :]])
+        body = "\n".join(lines[first + 1 :])
+        call = f"get_ipython().run_cell_magic({name!r}, {args.strip()!r}, {body!r})"
+        return "\n" * first + call + "\n" * (len(lines) - first - 1)
+    return "\n".join(_transform_line(ln) for ln in lines)
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+def transform_cell(source: str) -> str:
+    """Return ``source`` as plain Python (unchanged when it has no IPython syntax)."""
+    if not _CANDIDATE.search(source):
+        return source
+    if _parses(source):
+        return source
+    fast = _fast_transform(source)
+    if _parses(fast):
+        return fast
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except Exception:  # noqa: BLE001 - IPython missing or broken: keep the fast result
+        return fast
+    try:
+        slow = TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - IPython's transformer can raise on odd input
+        return fast
+    return slow if _parses(slow) else fast

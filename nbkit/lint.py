@@ -1,0 +1,270 @@
+"""The lint runner: select rules, run them over notebooks, apply suppressions and fixes.
+
+Pure library code: no printing, no CLI.  ``lint_paths`` never raises for a bad notebook; the
+problem comes back in :attr:`LintResult.errors` and the other notebooks are still linted.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import rules as registry
+from .config import Config
+from .errors import NbkitError
+from .findings import Finding, Severity
+from .model import Cell, Notebook, load, notebook_from_dict
+from .nbio import discover, write_notebook
+from .project import Project
+from .rules import Context, Rule
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[NbkitError] = field(default_factory=list)
+    notebooks: int = 0  # notebooks linted (readable ones)
+    paths: list[str] = field(default_factory=list)  # every notebook path of the run
+    fixed: dict[str, int] = field(default_factory=dict)  # path -> number of fixes applied
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
+
+    def exit_code(self, fail_on: Severity) -> int:
+        if self.errors:
+            return 2
+        return 1 if any(f.severity.rank >= fail_on.rank for f in self.findings) else 0
+
+    def summary(self) -> dict:
+        return {"notebooks": len(self.paths), "error": self.count(Severity.ERROR),
+                "warning": self.count(Severity.WARNING), "info": self.count(Severity.INFO)}
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": "nbkit.lint/1",
+            "findings": [f.to_dict() for f in self.findings],
+            "errors": [{"path": e.path, "message": e.message} for e in self.errors],
+            "summary": self.summary(),
+        }
+
+
+class Selection:
+    """Which rules run, at which severity, for which file (config + command-line flags)."""
+
+    def __init__(self, config: Config, select: list[str] | None = None, ignore: list[str] | None = None,
+                 profile: str | None = None):
+        self.config = config
+        self.profile = profile or config.profile
+        chosen = select if select else config.select
+        codes: set[str] = set()
+        if chosen:
+            for s in chosen:
+                codes |= registry.expand(s)
+        else:
+            codes = {r.code for r in registry.all_rules(static_only=True)}
+        for s in config.extend_select:
+            codes |= registry.expand(s)
+        for s in [*config.ignore, *(ignore or [])]:
+            codes -= registry.expand(s)
+        self.rules: list[Rule] = [r for r in registry.all_rules(static_only=True) if r.code in codes]
+        self.severity_override = {}
+        for key, sev in config.severity.items():
+            for code in registry.expand(key):
+                self.severity_override[code] = sev
+        self._pfi = [(glob, set().union(*(registry.expand(c) for c in codes_)))
+                     for glob, codes_ in config.per_file_ignores.items()]
+
+    def severity(self, rule: Rule, hit_severity: Severity | None) -> Severity | None:
+        """The effective severity of a hit, or None when the profile turns it off."""
+        if rule.code in self.severity_override:
+            return self.severity_override[rule.code]
+        sev = hit_severity or rule.severity
+        if self.profile == "exploratory" and rule.code[:3] in ("NBL", "NBD"):
+            if rule.code == "NBD008":
+                return None
+            if sev == Severity.ERROR:
+                return Severity.WARNING
+            if sev == Severity.INFO and rule.code.startswith("NBD"):
+                return None
+        return sev
+
+    def rules_for(self, path: str) -> list[Rule]:
+        if not self._pfi:
+            return self.rules
+        root = self.config.root or os.getcwd()
+        rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+        name = os.path.basename(path)
+        off: set[str] = set()
+        for glob, codes in self._pfi:
+            if fnmatch.fnmatch(rel, glob) or fnmatch.fnmatch(name, glob) or fnmatch.fnmatch(path, glob):
+                off |= codes
+        return [r for r in self.rules if r.code not in off]
+
+
+# -- suppression ------------------------------------------------------------------------------
+
+_COMMENT = re.compile(r"#\s*nbkit:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
+_HTML_COMMENT = re.compile(r"<!--\s*nbkit:\s*ignore(?:\[([^\]]*)\])?\s*-->", re.IGNORECASE)
+_TAG = re.compile(r"^nbkit:ignore(?:\[([^\]]*)\])?$")
+ALL = "*"
+
+
+def _codes(group: str | None) -> set[str]:
+    if group is None or not group.strip():
+        return {ALL}
+    out: set[str] = set()
+    for part in re.split(r"[,\s]+", group.strip()):
+        if part:
+            try:
+                out |= registry.expand(part)
+            except NbkitError:
+                pass
+    return out
+
+
+def _cell_suppressions(cell: Cell) -> tuple[set[str], dict[int, set[str]]]:
+    """(codes suppressed for the whole cell, codes suppressed per line)."""
+    whole: set[str] = set()
+    for tag in cell.tags:
+        m = _TAG.match(tag)
+        if m:
+            whole |= _codes(m.group(1))
+    per_line: dict[int, set[str]] = {}
+    if "nbkit" not in cell.source:
+        return whole, per_line
+    if cell.is_markdown:
+        for m in _HTML_COMMENT.finditer(cell.source):
+            whole |= _codes(m.group(1))
+        return whole, per_line
+    for i, line in enumerate(cell.lines, start=1):
+        m = _COMMENT.search(line)
+        if m:
+            codes = _codes(m.group(1))
+            per_line.setdefault(i, set()).update(codes)
+            if line.lstrip().startswith("#") and all(not ln.strip() or ln.lstrip().startswith("#")
+                                                     for ln in cell.lines[: i - 1]):
+                whole |= codes  # a comment line at the top of the cell covers the whole cell
+    return whole, per_line
+
+
+def _suppressed(code: str, cell: Cell | None, line: int | None, cache: dict) -> bool:
+    if cell is None:
+        return False
+    if cell.index not in cache:
+        cache[cell.index] = _cell_suppressions(cell)
+    whole, per_line = cache[cell.index]
+    if ALL in whole or code in whole:
+        return True
+    if line is not None:
+        codes = per_line.get(line, ())
+        return ALL in codes or code in codes
+    return False
+
+
+# -- running -----------------------------------------------------------------------------------
+
+def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = None) -> list[Finding]:
+    """All findings for one loaded notebook, sorted by cell and line."""
+    project = project or Project([nb.path], strip_outputs=selection.config.strip_outputs)
+    findings: list[Finding] = []
+    sup_cache: dict = {}
+    for rule in selection.rules_for(nb.path):
+        ctx = Context(options=selection.config.options_for(rule), project=project, config=selection.config)
+        try:
+            hits = list(rule.check(nb, ctx))
+        except Exception as e:  # noqa: BLE001 - a crashing rule is a finding, not a crash
+            findings.append(Finding(path=nb.path, code=rule.code, name=rule.name, severity=Severity.WARNING,
+                                    message=f"internal error: rule {rule.code} ({rule.name}) crashed on this "
+                                            f"notebook ({type(e).__name__}: {e}); please report it"))
+            continue
+        for hit in hits:
+            sev = selection.severity(rule, Severity.parse(hit.severity) if hit.severity else None)
+            if sev is None:
+                continue
+            cell = hit.cell
+            if _suppressed(rule.code, cell, hit.line, sup_cache):
+                continue
+            findings.append(Finding(
+                path=nb.path, code=rule.code, name=rule.name, severity=sev, message=hit.message,
+                cell_index=cell.index if cell is not None else None,
+                cell_id=cell.id if cell is not None else None,
+                line=hit.line, fixable=rule.fixable,
+            ))
+    findings.sort(key=lambda f: f.sort_key)
+    return findings
+
+
+def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], original: bytes) -> int:
+    """Run the fixers of the rules that reported something fixable; write atomically.
+
+    Each fixer gets the JSON document and a freshly parsed model of it, so fixers never see
+    stale cell indices.  Returns the number of fixers that changed the notebook.
+    """
+    wanted = {f.code for f in findings if f.fixable}
+    if not wanted:
+        return 0
+    data = copy.deepcopy(nb.data)
+    applied = 0
+    for rule in selection.rules_for(nb.path):
+        if rule.code not in wanted or rule.fix is None:
+            continue
+        model = notebook_from_dict(data, nb.path)
+        ctx = Context(options=selection.config.options_for(rule), config=selection.config)
+        if rule.fix(data, model, ctx):
+            applied += 1
+    if applied:
+        write_notebook(nb.path, data, original)
+    return applied
+
+
+def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = None,
+               ignore: list[str] | None = None, profile: str | None = None, fix: bool = False) -> LintResult:
+    """Lint files and folders.  Unreadable inputs are collected as errors; the run goes on."""
+    result = LintResult()
+    nb_paths, result.errors = discover(paths, config.exclude)
+    result.paths = nb_paths
+    selection = Selection(config, select=select, ignore=ignore, profile=profile)
+    project = Project(nb_paths, strip_outputs=config.strip_outputs)
+    for path in nb_paths:
+        try:
+            nb = load(path)
+        except NbkitError as e:
+            result.errors.append(e)
+            continue
+        result.notebooks += 1
+        findings = lint_notebook(nb, selection, project)
+        if fix and any(f.fixable for f in findings):
+            try:
+                n = apply_fixes(nb, selection, findings, Path(path).read_bytes())
+            except NbkitError as e:
+                result.errors.append(e)
+                n = 0
+            if n:
+                result.fixed[path] = n
+                findings = lint_notebook(load(path), selection, project)
+        result.findings.extend(findings)
+    return result
+
+
+def lint_source(content: dict | str | bytes, path: str, config: Config, **kw) -> LintResult:
+    """Lint unsaved notebook content (the panel sends what the editor holds)."""
+    from .model import parse_notebook
+
+    result = LintResult(paths=[path])
+    try:
+        nb = notebook_from_dict(content, path) if isinstance(content, dict) else parse_notebook(content, path)
+    except NbkitError as e:
+        result.errors.append(e)
+        return result
+    result.notebooks = 1
+    selection = Selection(config, select=kw.get("select"), ignore=kw.get("ignore"), profile=kw.get("profile"))
+    result.findings = lint_notebook(nb, selection, Project([path], strip_outputs=config.strip_outputs))
+    return result
+

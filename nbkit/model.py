@@ -1,0 +1,341 @@
+"""The notebook model: a read-only view of an nbformat-4 notebook for rules and reports.
+
+Loading is deliberately hand-rolled over :mod:`json` rather than :mod:`nbformat` so that
+``nbkit lint`` starts fast; nbformat is imported only to upgrade an nbformat-3 file.
+Every loading problem becomes a :class:`~nbkit.errors.NotebookError` with one clear line.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import NotebookError
+from .ipysyntax import transform_cell
+
+CELL_TYPES = ("code", "markdown", "raw")
+
+
+def _join(source: Any) -> str:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(s, str) for s in source):
+        return "".join(source)
+    raise TypeError("source must be a string or a list of strings")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A markdown heading: the cell it is in, its level (1-6), its text and line (1-based)."""
+
+    cell_index: int
+    level: int
+    text: str
+    line: int
+
+    @property
+    def key(self) -> str:
+        return normalise_heading(self.text)
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_HTML_H = re.compile(r"<h([1-3])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]+>")
+_NUMBERING = re.compile(
+    r"^(?:(?:\d+(?:\.\d+)*|[ivxlcdm]+|[a-z])[.)]|\d+(?:\.\d+)+|\d+)\s+", re.IGNORECASE
+)
+_MD_DECOR = re.compile(r"[*_`]+|\[([^\]]*)\]\([^)]*\)")
+_NON_TEXT = re.compile(r"[^\w\s;:&'?/-]", re.UNICODE)
+
+
+def normalise_heading(text: str) -> str:
+    """Lower-case heading text with numbering, emoji, markup and trailing ``:`` removed."""
+    t = _TAGS.sub("", text)
+    t = _MD_DECOR.sub(lambda m: m.group(1) or "", t)
+    t = _NON_TEXT.sub(" ", t)
+    t = " ".join(t.split()).strip()
+    t = _NUMBERING.sub("", t + " ").strip()
+    t = t.rstrip(":").strip().lower()
+    return " ".join(t.split())
+
+
+def markdown_headings(source: str, cell_index: int) -> list[Heading]:
+    """Headings in one markdown cell: ATX, setext and ``<h1>``-``<h3>``; fenced code ignored."""
+    out: list[Heading] = []
+    lines = source.splitlines()
+    fence: str | None = None
+    prev_text: str | None = None  # previous paragraph line (for setext)
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            prev_text = None
+            continue
+        if m:
+            fence = m.group(1)
+            prev_text = None
+            continue
+        m = _ATX.match(line)
+        if m:
+            out.append(Heading(cell_index, len(m.group(1)), (m.group(2) or "").strip(), i + 1))
+            prev_text = None
+            continue
+        m = _SETEXT.match(line)
+        if m and prev_text is not None:
+            level = 1 if m.group(1)[0] == "=" else 2
+            out.append(Heading(cell_index, level, prev_text.strip(), i))
+            prev_text = None
+            continue
+        if line.strip() and not line.startswith("    ") and not line.lstrip().startswith(("-", "*", "+", ">", "|")):
+            prev_text = line
+        else:
+            prev_text = None
+        for hm in _HTML_H.finditer(line):
+            out.append(Heading(cell_index, int(hm.group(1)), _TAGS.sub("", hm.group(2)).strip(), i + 1))
+    return out
+
+
+@dataclass
+class Cell:
+    """One cell.  ``source`` is joined text; ``tree`` is the parsed AST of a code cell."""
+
+    index: int
+    cell_type: str
+    source: str
+    id: str | None = None
+    metadata: dict = field(default_factory=dict)
+    outputs: list = field(default_factory=list)
+    execution_count: int | None = None
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def is_code(self) -> bool:
+        return self.cell_type == "code"
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.cell_type == "markdown"
+
+    @cached_property
+    def tags(self) -> frozenset[str]:
+        tags = self.metadata.get("tags", ()) if isinstance(self.metadata, dict) else ()
+        return frozenset(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.source.strip()
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.source.splitlines()
+
+    @cached_property
+    def python_source(self) -> str:
+        """Source with IPython syntax (magics, shell escapes) turned into plain Python."""
+        return transform_cell(self.source) if self.is_code else ""
+
+    @cached_property
+    def _parsed(self) -> tuple[ast.Module | None, SyntaxError | None]:
+        if not self.is_code:
+            return None, None
+        try:
+            return ast.parse(self.python_source), None
+        except SyntaxError as e:
+            return None, e
+        except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
+            err = SyntaxError(str(e))
+            err.lineno = 1
+            return None, err
+
+    @property
+    def tree(self) -> ast.Module | None:
+        """The cell's AST, or None for non-code cells and cells that do not parse."""
+        return self._parsed[0]
+
+    @property
+    def syntax_error(self) -> SyntaxError | None:
+        return self._parsed[1]
+
+    @cached_property
+    def headings(self) -> list[Heading]:
+        return markdown_headings(self.source, self.index) if self.is_markdown else []
+
+    @property
+    def label(self) -> str:
+        """How reports name the cell: ``cell 5 (id c1f3)``."""
+        return f"cell {self.index}" + (f" (id {self.id})" if self.id else "")
+
+
+@dataclass
+class Notebook:
+    """A loaded notebook.  ``data`` is the JSON document as read (never mutated by rules)."""
+
+    path: str
+    data: dict
+    cells: list[Cell]
+    size: int = 0
+    upgraded_from: int | None = None
+
+    @property
+    def metadata(self) -> dict:
+        md = self.data.get("metadata")
+        return md if isinstance(md, dict) else {}
+
+    @property
+    def nbkit_metadata(self) -> dict:
+        md = self.metadata.get("nbkit")
+        return md if isinstance(md, dict) else {}
+
+    @property
+    def code_cells(self) -> list[Cell]:
+        return [c for c in self.cells if c.is_code]
+
+    @property
+    def markdown_cells(self) -> list[Cell]:
+        return [c for c in self.cells if c.is_markdown]
+
+    @cached_property
+    def headings(self) -> list[Heading]:
+        return [h for c in self.cells for h in c.headings]
+
+    @cached_property
+    def layout(self):
+        from .layout import analyse
+
+        return analyse(self)
+
+    def __iter__(self) -> Iterator[Cell]:
+        return iter(self.cells)
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+
+def _cell_from_json(i: int, raw: Any, path: str) -> Cell:
+    if not isinstance(raw, dict):
+        raise NotebookError(f"cell {i} is not a JSON object", path)
+    ctype = raw.get("cell_type")
+    if ctype is None:
+        raise NotebookError(f"cell {i} has no 'cell_type'", path)
+    if ctype not in CELL_TYPES:
+        raise NotebookError(f"cell {i} has unknown cell_type {ctype!r}", path)
+    if "source" not in raw:
+        raise NotebookError(f"cell {i} has no 'source'", path)
+    try:
+        source = _join(raw["source"])
+    except TypeError:
+        raise NotebookError(f"cell {i}: 'source' must be a string or a list of strings", path) from None
+    metadata = raw.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise NotebookError(f"cell {i}: 'metadata' must be an object", path)
+    outputs = raw.get("outputs", []) if ctype == "code" else []
+    if not isinstance(outputs, list):
+        raise NotebookError(f"cell {i}: 'outputs' must be a list", path)
+    count = raw.get("execution_count") if ctype == "code" else None
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+        raise NotebookError(f"cell {i}: 'execution_count' must be an integer or null", path)
+    cid = raw.get("id")
+    return Cell(
+        index=i,
+        cell_type=ctype,
+        source=source,
+        id=cid if isinstance(cid, str) else None,
+        metadata=metadata,
+        outputs=[o for o in outputs if isinstance(o, dict)],
+        execution_count=count,
+        raw=raw,
+    )
+
+
+def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
+    """Parse notebook JSON (text or bytes) into a :class:`Notebook`, or raise NotebookError."""
+    if isinstance(text, bytes):
+        size = len(text)
+        if not text.strip():
+            raise NotebookError("empty file, not a notebook", path)
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise NotebookError(
+                f"not UTF-8 text (invalid byte 0x{text[e.start]:02x} at offset {e.start})", path
+            ) from None
+    else:
+        size = len(text.encode("utf-8", "surrogatepass"))
+    if not text.strip():
+        raise NotebookError("empty file, not a notebook", path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise NotebookError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path) from None
+    except RecursionError:
+        raise NotebookError("not valid JSON (nested too deeply)", path) from None
+    return notebook_from_dict(data, path, size=size)
+
+
+def notebook_from_dict(data: Any, path: str = "<notebook>", size: int = 0) -> Notebook:
+    """Build the model from an already-parsed JSON document."""
+    if not isinstance(data, dict):
+        raise NotebookError(f"JSON {type(data).__name__} is not a notebook (expected an object)", path)
+    major = data.get("nbformat")
+    upgraded = None
+    if major is None:
+        if "worksheets" in data:
+            major = 3
+        else:
+            raise NotebookError("not a notebook: no 'nbformat' key", path)
+    if not isinstance(major, int) or isinstance(major, bool):
+        raise NotebookError(f"not a notebook: 'nbformat' is {major!r}, expected an integer", path)
+    if major == 3:
+        data = _upgrade_v3(data, path)
+        upgraded = 3
+    elif major < 3:
+        raise NotebookError(f"nbformat {major} is too old; open and save it in Jupyter to upgrade it", path)
+    elif major > 4:
+        raise NotebookError(f"nbformat {major} is newer than nbkit understands (4)", path)
+    cells_raw = data.get("cells")
+    if cells_raw is None:
+        raise NotebookError("not a notebook: no 'cells' key", path)
+    if not isinstance(cells_raw, list):
+        raise NotebookError("not a notebook: 'cells' must be a list", path)
+    if "metadata" in data and not isinstance(data["metadata"], dict):
+        raise NotebookError("not a notebook: 'metadata' must be an object", path)
+    cells = [_cell_from_json(i, c, path) for i, c in enumerate(cells_raw)]
+    return Notebook(path=path, data=data, cells=cells, size=size, upgraded_from=upgraded)
+
+
+def _upgrade_v3(data: dict, path: str) -> dict:
+    try:
+        import nbformat
+        from nbformat.v4 import upgrade
+    except ImportError:  # pragma: no cover - nbformat is a dependency
+        raise NotebookError("nbformat 3 notebook; upgrade it with `jupyter nbconvert --to notebook`", path) from None
+    try:
+        nb3 = nbformat.from_dict(data)
+        nb4 = upgrade(nb3, from_version=3, from_minor=data.get("nbformat_minor", 0))
+        return json.loads(json.dumps(nb4))
+    except Exception as e:  # noqa: BLE001 - any failure of the converter is an input problem
+        raise NotebookError(f"nbformat 3 notebook that could not be upgraded ({e.__class__.__name__}: {e})", path) from None
+
+
+def load(path: str | os.PathLike) -> Notebook:
+    """Read and parse the notebook file at ``path``."""
+    p = os.fspath(path)
+    if not os.path.exists(p):
+        raise NotebookError("no such file or directory", p)
+    if os.path.isdir(p):
+        raise NotebookError("is a directory, not a notebook", p)
+    try:
+        raw = Path(p).read_bytes()
+    except OSError as e:
+        raise NotebookError(f"cannot read file ({e.strerror or e})", p) from None
+    return parse_notebook(raw, p)

@@ -1,0 +1,205 @@
+"""Renderings of a lint result: text, json, sarif, junit, github.
+
+Each renderer is a function ``render(result) -> str``; all are views of the same findings
+(the json shape is ``nbkit.lint/1``, see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from xml.sax.saxutils import escape, quoteattr
+
+from .._version import __version__
+from ..findings import Finding, Severity
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def render_json(result) -> str:
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _where(f: Finding) -> str:
+    if f.cell_index is None:
+        return ""
+    w = f"cell {f.cell_index}"
+    if f.cell_id:
+        w += f" [{f.cell_id}]"
+    if f.line:
+        w += f":{f.line}"
+    return w
+
+
+def render_text(result, color: bool = False, fixed_note: bool = True) -> str:
+    """Findings grouped by notebook, one line each, like ruff; a summary line at the end."""
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.text import Text
+
+    buf = StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color, width=10_000, highlight=False,
+                      soft_wrap=True)
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for f in result.findings:
+        by_path[f.path].append(f)
+    for path in sorted(by_path):
+        console.print(Text(path, style="bold underline"))
+        for f in by_path[path]:
+            line = Text("  ")
+            where = _where(f)
+            if where:
+                line.append(where, style="dim")
+                line.append(" ")
+            line.append(f"{f.severity.value}", style=SEVERITY_STYLE[f.severity.value])
+            line.append(" ")
+            line.append(f.code, style="bold")
+            line.append(f" {f.message}")
+            line.append(f" ({f.name})", style="dim")
+            if f.fixable:
+                line.append(" [*]", style="green")
+            console.print(line)
+        console.print("")
+    for path, n in sorted(result.fixed.items()):
+        console.print(Text.assemble(("fixed: ", "green"), f"{path} ({n} fix{'es' if n != 1 else ''} applied)"))
+    s = result.summary()
+    n = s["notebooks"]
+    parts = [f"{s['error']} error{'s' if s['error'] != 1 else ''}",
+             f"{s['warning']} warning{'s' if s['warning'] != 1 else ''}",
+             f"{s['info']} info"]
+    tail = f"{n} notebook{'s' if n != 1 else ''} checked: " + ", ".join(parts)
+    if result.errors:
+        tail += f"; {len(result.errors)} unreadable input{'s' if len(result.errors) != 1 else ''}"
+    fixable = sum(1 for f in result.findings if f.fixable)
+    if fixable and fixed_note:
+        tail += f"\n{fixable} fixable with --fix ([*])"
+    console.print(tail)
+    return buf.getvalue()
+
+
+# -- SARIF 2.1.0 -------------------------------------------------------------------------------
+
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _uri(path: str) -> str:
+    rel = os.path.relpath(os.path.abspath(path)) if not path.startswith("<") else path
+    return rel.replace(os.sep, "/")
+
+
+def render_sarif(result) -> str:
+    from ..rules import all_rules
+
+    rules = all_rules(static_only=True)
+    index = {r.code: i for i, r in enumerate(rules)}
+    sarif_rules = [{
+        "id": r.code,
+        "name": r.name,
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": r.summary},
+        "helpUri": f"https://nbkit.readthedocs.io/en/latest/rules/{r.code}.html",
+        "help": {"text": r.doc.split("\n\n")[0] if r.doc else r.summary, "markdown": r.doc or r.summary},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity.value]},
+        "properties": {"tags": [r.category.lower()]},
+    } for r in rules]
+    results = []
+    for f in result.findings:
+        loc: dict = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"}}}
+        if f.cell_index is not None:
+            # SARIF has no notebook cells: point at the file and name the cell in a logical location
+            loc["logicalLocations"] = [{"name": f"cell {f.cell_index}", "kind": "member",
+                                        "fullyQualifiedName": f"{_uri(f.path)}#cell={f.cell_index}"
+                                                              + (f"&id={f.cell_id}" if f.cell_id else "")}]
+        entry = {
+            "ruleId": f.code,
+            "level": _SARIF_LEVEL[f.severity.value],
+            "message": {"text": f"{_where(f) + ': ' if _where(f) else ''}{f.message}"},
+            "locations": [loc],
+            "properties": {"cell_index": f.cell_index, "cell_id": f.cell_id, "line_in_cell": f.line,
+                           "name": f.name},
+        }
+        if f.code in index:
+            entry["ruleIndex"] = index[f.code]
+        results.append(entry)
+    notifications = [{"level": "error", "message": {"text": str(e)},
+                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.path or "")}}}]}
+                     for e in result.errors]
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "nbkit", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": "https://github.com/nbkit/nbkit", "rules": sarif_rules}},
+            "invocations": [{"executionSuccessful": not result.errors,
+                             "toolExecutionNotifications": notifications}],
+            "results": results,
+        }],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- JUnit XML ---------------------------------------------------------------------------------
+
+def render_junit(result) -> str:
+    """One testcase per notebook; findings at or above ``warning`` become its failure text."""
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for f in result.findings:
+        by_path[f.path].append(f)
+    errors = {e.path: e for e in result.errors}
+    paths = list(dict.fromkeys([*result.paths, *errors]))
+    cases = []
+    n_fail = n_err = 0
+    for path in paths:
+        name = quoteattr(path)
+        if path in errors:
+            n_err += 1
+            cases.append(f'    <testcase classname="nbkit.lint" name={name}>\n'
+                         f'      <error message={quoteattr(errors[path].message)}/>\n    </testcase>')
+            continue
+        fs = by_path.get(path, [])
+        bad = [f for f in fs if f.severity == Severity.ERROR]
+        if bad:
+            n_fail += 1
+            body = "\n".join(f"{_where(f) or 'notebook'}: {f.severity.value} {f.code} {f.message}" for f in fs)
+            msg = f"{len(bad)} error{'s' if len(bad) != 1 else ''}"
+            cases.append(f'    <testcase classname="nbkit.lint" name={name}>\n'
+                         f'      <failure message={quoteattr(msg)} type="lint">{escape(body)}</failure>\n'
+                         f'    </testcase>')
+        else:
+            out = "\n".join(f"{_where(f) or 'notebook'}: {f.severity.value} {f.code} {f.message}" for f in fs)
+            inner = f"\n      <system-out>{escape(out)}</system-out>\n    " if out else ""
+            cases.append(f'    <testcase classname="nbkit.lint" name={name}>{inner}</testcase>')
+    head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n'
+            f'  <testsuite name="nbkit lint" tests="{len(paths)}" failures="{n_fail}" errors="{n_err}">')
+    return "\n".join([head, *cases, "  </testsuite>", "</testsuites>"]) + "\n"
+
+
+# -- GitHub workflow annotations ---------------------------------------------------------------
+
+_GH_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _gh_escape(s: str, prop: bool = False) -> str:
+    s = s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        s = s.replace(":", "%3A").replace(",", "%2C")
+    return s
+
+
+def render_github(result) -> str:
+    lines = []
+    for f in result.findings:
+        title = f"{f.code} {f.name}"
+        where = _where(f)
+        msg = f"{where + ': ' if where else ''}{f.message}"
+        lines.append(f"::{_GH_LEVEL[f.severity.value]} file={_gh_escape(_uri(f.path), True)},"
+                     f"title={_gh_escape(title, True)}::{_gh_escape(msg)}")
+    for e in result.errors:
+        lines.append(f"::error file={_gh_escape(_uri(e.path or ''), True)},title=nbkit::{_gh_escape(e.message)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit,
+             "github": render_github}

@@ -1,0 +1,185 @@
+"""The rule registry.
+
+A rule is a pure function of the notebook model (plus a :class:`Context` for options and
+project files) that yields :class:`Hit` objects.  Rules register themselves with the
+:func:`rule` decorator; their docstring is their documentation and must have the sections
+listed in :data:`DOC_SECTIONS` (``docs/rules/`` is generated from it).
+
+    @rule("NBH006", "empty-cell", "warning", "empty cell in the middle of the notebook",
+          fix=fix_empty_cells)
+    def empty_cell(nb, ctx):
+        '''...'''
+        for cell in nb.cells: ...
+            yield Hit("empty code cell", cell)
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from ..errors import UsageError
+from ..findings import Severity
+
+CATEGORIES = {
+    "NBL": "Layout",
+    "NBH": "Hygiene",
+    "NBR": "Reproducibility",
+    "NBD": "Documentation",
+}
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
+_MODULES = ("layout", "hygiene", "repro", "docs", "verify_rules")
+
+
+@dataclass
+class Hit:
+    """What a rule yields: a message, where (cell, line) and, rarely, its own severity."""
+
+    message: str
+    cell: Any = None  # nbkit.model.Cell | None
+    line: int | None = None
+    severity: Severity | str | None = None
+    data: Any = None  # private payload for the rule's fixer
+
+
+@dataclass
+class Context:
+    """What a rule may consult besides the notebook: its options and the project."""
+
+    options: dict = field(default_factory=dict)
+    project: Any = None  # nbkit.project.Project
+    config: Any = None  # nbkit.config.Config
+
+
+CheckFn = Callable[[Any, Context], Iterable[Hit]]
+FixFn = Callable[[dict, list, Any], bool]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    check: CheckFn | None
+    fix: FixFn | None = None
+    options: dict = field(default_factory=dict)
+    lifecycle: str = "stable"
+    aliases: tuple[str, ...] = ()
+    static: bool = True  # False: reported by `nbkit verify`, not by lint
+    doc: str = ""
+
+    @property
+    def category(self) -> str:
+        return CATEGORIES[self.code[:3]]
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "category": self.category,
+            "summary": self.summary,
+            "fixable": self.fixable,
+            "static": self.static,
+            "lifecycle": self.lifecycle,
+            "aliases": list(self.aliases),
+            "options": dict(self.options),
+        }
+
+
+_REGISTRY: dict[str, Rule] = {}
+_loaded = False
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: str,
+    summary: str,
+    *,
+    fix: FixFn | None = None,
+    options: dict | None = None,
+    aliases: tuple[str, ...] = (),
+    static: bool = True,
+    lifecycle: str = "stable",
+) -> Callable[[CheckFn], CheckFn]:
+    """Register ``fn`` as rule ``code``; codes and names must be unique."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        if code in _REGISTRY:
+            raise RuntimeError(f"rule code {code} registered twice")
+        if any(r.name == name for r in _REGISTRY.values()):
+            raise RuntimeError(f"rule name {name} registered twice")
+        _REGISTRY[code] = Rule(
+            code=code,
+            name=name,
+            severity=Severity.parse(severity),
+            summary=summary,
+            check=fn if static else None,
+            fix=fix,
+            options=dict(options or {}),
+            lifecycle=lifecycle,
+            aliases=aliases,
+            static=static,
+            doc=_dedent(fn.__doc__ or ""),
+        )
+        return fn
+
+    return deco
+
+
+def _dedent(doc: str) -> str:
+    import inspect
+
+    return inspect.cleandoc(doc)
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for mod in _MODULES:
+        importlib.import_module(f"{__name__}.{mod}")
+
+
+def all_rules(static_only: bool = False) -> list[Rule]:
+    _load()
+    rules = sorted(_REGISTRY.values(), key=lambda r: r.code)
+    return [r for r in rules if r.static] if static_only else rules
+
+
+def get(key: str) -> Rule:
+    """Look a rule up by code, name or alias; raise UsageError naming the choices."""
+    _load()
+    k = key.strip()
+    if k.upper() in _REGISTRY:
+        return _REGISTRY[k.upper()]
+    for r in _REGISTRY.values():
+        if r.name == k.lower() or k in r.aliases:
+            return r
+    raise UsageError(f"unknown rule {key!r}; run `nbkit rules` to list them")
+
+
+def expand(selector: str) -> set[str]:
+    """Codes matched by a selector: ``ALL``, a code, a code prefix (``NBL``, ``NBR00``) or a name."""
+    _load()
+    s = selector.strip()
+    if not s:
+        return set()
+    if s.upper() == "ALL":
+        return set(_REGISTRY)
+    up = s.upper()
+    matched = {c for c in _REGISTRY if c.startswith(up)}
+    if matched:
+        return matched
+    for r in _REGISTRY.values():
+        if r.name == s.lower() or s in r.aliases:
+            return {r.code}
+    raise UsageError(f"unknown rule selector {selector!r}; use a code (NBR004), a prefix (NBR) or a name")

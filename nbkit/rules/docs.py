@@ -1,0 +1,5 @@
+"""Rules: docs."""
+
+from __future__ import annotations
+
+from . import Hit, rule  # noqa: F401

@@ -1,0 +1,148 @@
+"""NBR020-NBR025: reproducibility rules reported by ``nbkit verify`` (re-execution).
+
+They are registered here so the catalogue, ``nbkit rules`` and docs/rules/ list them with
+the static rules; they have no static check (``static=False``).
+"""
+
+from __future__ import annotations
+
+from . import rule
+
+
+@rule("NBR020", "fails-in-fresh-kernel", "error",
+      "Restart & Run All in a fresh kernel raises outside `raises-exception` cells", static=False)
+def fails_in_fresh_kernel(nb, ctx):
+    """
+    ## What it does
+    Re-executes the notebook top to bottom in a fresh kernel (`nbkit verify`) and reports the
+    first cell that raises an exception, unless the cell is tagged `raises-exception` (or
+    carries nbval's `NBVAL_RAISES_EXCEPTION` marker).
+
+    ## Why is this bad?
+    A notebook that only works in the author's long-lived kernel cannot be re-run by anyone
+    else: hidden state, deleted cells or files that no longer exist make it fail.
+
+    ## Example
+    A cell reads `df_clean`, which was defined in a cell that has since been deleted.
+
+    ## Use instead
+    Restart the kernel and run all cells before committing; define everything a cell needs
+    in an earlier cell.
+    """
+    return ()
+
+
+@rule("NBR021", "output-mismatch", "error",
+      "stored outputs differ from re-executed ones after normalisation", static=False)
+def output_mismatch(nb, ctx):
+    """
+    ## What it does
+    Compares each cell's stored outputs with the outputs of a fresh re-execution, after
+    normalising noise away (execution counts, memory addresses, timestamps, progress bars,
+    float last digits, anti-aliasing in images).
+
+    ## Why is this bad?
+    The results shown in the notebook are not the results its code produces: the reader is
+    looking at numbers and charts that cannot be reproduced.
+
+    ## Example
+    The stored output says `accuracy = 0.91`; re-running gives `accuracy = 0.87` because the
+    data file changed.
+
+    ## Use instead
+    Re-run the notebook and commit the new outputs (`nbkit verify --update`), or fix what
+    changed. Tag cells whose output is legitimately volatile with `nbkit:ignore-output`.
+    """
+    return ()
+
+
+@rule("NBR022", "nondeterministic-output", "warning",
+      "two fresh runs differ from each other (works even when outputs are stripped)", static=False)
+def nondeterministic_output(nb, ctx):
+    """
+    ## What it does
+    With `nbkit verify --runs N`, runs the notebook N times in fresh kernels and reports cells
+    whose outputs disagree between runs. It is an error in the report profile.
+
+    ## Why is this bad?
+    Output that changes from run to run cannot be checked and usually means unseeded
+    randomness, dict/set ordering, or the clock leaking into results.
+
+    ## Example
+    `np.random.rand(3)` printed without seeding numpy.
+
+    ## Use instead
+    Seed every random generator from one parameter (`%nbkit seed`), sort before printing,
+    and keep clocks out of results.
+    """
+    return ()
+
+
+@rule("NBR023", "unknown-parameter", "error",
+      "`-p NAME` not assigned in the `parameters` cell", static=False)
+def unknown_parameter(nb, ctx):
+    """
+    ## What it does
+    Reports `nbkit verify -p NAME VALUE` parameters that the notebook's `parameters` cell
+    does not assign.
+
+    ## Why is this bad?
+    papermill would inject the value anyway and the notebook would silently ignore it: a
+    misspelt parameter gives a run that looks parameterised but is not.
+
+    ## Example
+    `nbkit verify -p sed 3 analysis.ipynb` when the parameters cell assigns `SEED`.
+
+    ## Use instead
+    Pass only names the parameters cell assigns, or add the parameter to that cell.
+    """
+    return ()
+
+
+@rule("NBR024", "slow-notebook", "warning",
+      "total run over the budget (600 s), single cells over 60 s", static=False,
+      options={"notebook-budget": 600, "cell-budget": 60})
+def slow_notebook(nb, ctx):
+    """
+    ## What it does
+    Reports notebooks whose verification run takes longer than the budget (600 s by default)
+    and cells that take longer than 60 s.
+
+    ## Why is this bad?
+    Slow notebooks are not re-run, and what is not re-run stops reproducing.
+
+    ## Example
+    A cell that trains a model for ten minutes on every run.
+
+    ## Use instead
+    Cache expensive intermediate results in versioned files, sample the data for the
+    notebook, or move heavy work into a pipeline step.
+
+    ## Options
+    - `notebook-budget` (seconds, default 600)
+    - `cell-budget` (seconds, default 60)
+    """
+    return ()
+
+
+@rule("NBR025", "environment-drift", "warning",
+      "the running environment differs from `metadata.nbkit.environment`", static=False)
+def environment_drift(nb, ctx):
+    """
+    ## What it does
+    When the notebook has a pinned environment (`nbkit pin`), reports each package whose
+    installed version differs from the pinned one, or that is missing. `--strict-env` makes
+    drift fail verification.
+
+    ## Why is this bad?
+    A different version of a library can change results silently (defaults, numerics,
+    bug fixes).
+
+    ## Example
+    Pinned `pandas 2.2.3`, installed `pandas 3.1.1`.
+
+    ## Use instead
+    Install the pinned versions (`nbkit pin --export requirements`), or re-pin after
+    checking the notebook still reproduces.
+    """
+    return ()
