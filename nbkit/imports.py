@@ -1,0 +1,153 @@
+"""What a notebook imports, and which installed distributions provide it.
+
+Shared by NBR003 (undeclared-import), NBR004 and friends, and ``nbkit pin`` (which records
+the versions of the distributions a notebook imports).  Standard-library and local modules
+are told apart from third-party ones; modules map to distributions through
+``importlib.metadata.packages_distributions()`` plus a small alias table for the classic
+mismatches (``sklearn`` -> ``scikit-learn``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+# module (top-level import name) -> distribution, for when the package is not installed here
+ALIASES: dict[str, str] = {
+    "sklearn": "scikit-learn", "cv2": "opencv-python", "PIL": "pillow", "yaml": "pyyaml",
+    "bs4": "beautifulsoup4", "skimage": "scikit-image", "dateutil": "python-dateutil",
+    "dotenv": "python-dotenv", "Crypto": "pycryptodome", "attr": "attrs", "jwt": "pyjwt",
+    "magic": "python-magic", "serial": "pyserial", "usb": "pyusb", "zmq": "pyzmq", "git": "gitpython",
+    "docx": "python-docx", "pptx": "python-pptx", "OpenSSL": "pyopenssl", "MySQLdb": "mysqlclient",
+    "Levenshtein": "python-levenshtein", "slugify": "python-slugify", "fitz": "pymupdf",
+    "gi": "pygobject", "wx": "wxpython", "mpl_toolkits": "matplotlib", "pkg_resources": "setuptools",
+    "IPython": "ipython", "jose": "python-jose", "multipart": "python-multipart",
+    "telegram": "python-telegram-bot", "websocket": "websocket-client", "kafka": "kafka-python",
+    "Bio": "biopython", "google.protobuf": "protobuf", "sentence_transformers": "sentence-transformers",
+    "statsmodels": "statsmodels", "tensorflow": "tensorflow", "torch": "torch", "jax": "jax",
+    "lightgbm": "lightgbm", "xgboost": "xgboost", "catboost": "catboost", "plotly": "plotly",
+    "seaborn": "seaborn", "pandas": "pandas", "numpy": "numpy", "scipy": "scipy", "matplotlib": "matplotlib",
+    "ipywidgets": "ipywidgets", "tqdm": "tqdm", "requests": "requests", "sqlalchemy": "sqlalchemy",
+    "psycopg2": "psycopg2", "pyarrow": "pyarrow", "polars": "polars", "duckdb": "duckdb",
+    "transformers": "transformers", "datasets": "datasets", "nltk": "nltk", "spacy": "spacy",
+    "gensim": "gensim", "networkx": "networkx", "sympy": "sympy", "h5py": "h5py", "tables": "tables",
+    "boto3": "boto3", "botocore": "botocore", "s3fs": "s3fs", "fsspec": "fsspec", "pooch": "pooch",
+    "altair": "altair", "bokeh": "bokeh", "dask": "dask", "numba": "numba", "joblib": "joblib",
+    "pydantic": "pydantic", "rich": "rich", "click": "click", "typer": "typer", "tabulate": "tabulate",
+    "openpyxl": "openpyxl", "xlrd": "xlrd", "lxml": "lxml", "shap": "shap", "optuna": "optuna",
+    "mlflow": "mlflow", "wandb": "wandb", "keras": "keras", "torchvision": "torchvision",
+    "umap": "umap-learn", "hdbscan": "hdbscan", "geopandas": "geopandas", "shapely": "shapely",
+    "folium": "folium", "pyspark": "pyspark", "nbformat": "nbformat", "papermill": "papermill",
+}
+
+_DYNAMIC_IMPORT = {"__import__", "import_module"}
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    module: str  # top-level name: "sklearn" for "from sklearn.linear_model import X"
+    full: str  # the dotted name as written
+    cell_index: int
+    line: int
+    cell: object = None
+
+
+def iter_imports(nb) -> list[ImportRef]:
+    """Absolute imports in code cells, in document order (relative imports are local)."""
+    out: list[ImportRef] = []
+    for cell in nb.cells:
+        tree = cell.tree
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    out.append(ImportRef(alias.name.split(".")[0], alias.name, cell.index, node.lineno, cell))
+            elif isinstance(node, ast.ImportFrom):
+                if node.level == 0 and node.module:
+                    out.append(ImportRef(node.module.split(".")[0], node.module, cell.index, node.lineno, cell))
+            elif isinstance(node, ast.Call):
+                fn = node.func
+                name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else None
+                if name in _DYNAMIC_IMPORT and node.args and isinstance(node.args[0], ast.Constant) \
+                        and isinstance(node.args[0].value, str) and not node.args[0].value.startswith("."):
+                    mod = node.args[0].value
+                    out.append(ImportRef(mod.split(".")[0], mod, cell.index, node.lineno, cell))
+    out.sort(key=lambda r: (r.cell_index, r.line))
+    return out
+
+
+def is_stdlib(module: str) -> bool:
+    return module in sys.stdlib_module_names or module in ("__future__", "__main__")
+
+
+@lru_cache(maxsize=512)
+def _local_names(folder: str) -> frozenset[str]:
+    p = Path(folder)
+    names: set[str] = set()
+    try:
+        for child in p.iterdir():
+            if child.suffix == ".py" or (child.suffix in (".so", ".pyd") and "." in child.name):
+                names.add(child.name.split(".")[0])
+            elif child.is_dir() and not child.name.startswith(".") and (
+                    (child / "__init__.py").exists() or any(child.glob("*.py"))):
+                names.add(child.name)
+    except OSError:
+        pass
+    return frozenset(names)
+
+
+def local_modules(folders: list[Path | str]) -> set[str]:
+    """Module names importable from these folders (their ``*.py`` files and packages, and ``src/``)."""
+    names: set[str] = set()
+    for f in folders:
+        names |= _local_names(str(f))
+        src = Path(f) / "src"
+        if src.is_dir():
+            names |= _local_names(str(src))
+    return names
+
+
+@lru_cache(maxsize=1)
+def _packages_distributions() -> dict[str, list[str]]:
+    from importlib.metadata import packages_distributions
+
+    try:
+        return packages_distributions()
+    except Exception:  # noqa: BLE001 - a broken dist-info must not break lint
+        return {}
+
+
+def distributions_for(module: str) -> list[str]:
+    """Distribution names that provide top-level ``module`` (installed first, then aliases)."""
+    found = _packages_distributions().get(module)
+    if found:
+        return sorted(dict.fromkeys(found))
+    alias = ALIASES.get(module)
+    return [alias] if alias else []
+
+
+def normalise_dist(name: str) -> str:
+    """PEP 503 normalised distribution name: ``Scikit_Learn`` -> ``scikit-learn``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_version(dist: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - broken metadata
+        return None
+
+
+def third_party_imports(nb, folders: list[Path | str]) -> list[ImportRef]:
+    """Imports that are neither standard library nor local to ``folders``."""
+    local = local_modules(folders)
+    return [r for r in iter_imports(nb) if not is_stdlib(r.module) and r.module not in local]

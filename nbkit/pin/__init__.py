@@ -1,0 +1,1 @@
+"""Environment and seed pinning (``nbkit pin``, ``%nbkit pin``)."""

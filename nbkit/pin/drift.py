@@ -1,0 +1,36 @@
+"""Environment drift (NBR025): compare a pinned environment with what is installed now."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..imports import installed_version, normalise_dist
+
+
+def environment_drift(pinned_env: dict, installed: Callable[[str], str | None] | dict | None = None) -> list[dict]:
+    """One entry per pinned package whose installed version differs or is missing.
+
+    ``pinned_env`` is ``metadata.nbkit.environment`` (its ``packages`` maps distribution to
+    version).  ``installed`` maps a distribution name to its installed version (a dict or a
+    function; default: this interpreter's ``importlib.metadata``).  Malformed entries are
+    ignored rather than raising: drift is advice, not a crash.
+    """
+    packages = pinned_env.get("packages") if isinstance(pinned_env, dict) else None
+    if not isinstance(packages, dict):
+        return []
+    if installed is None:
+        lookup = installed_version
+    elif isinstance(installed, dict):
+        norm = {normalise_dist(k): v for k, v in installed.items()}
+        lookup = lambda name: norm.get(normalise_dist(name))  # noqa: E731
+    else:
+        lookup = installed
+    out = []
+    for name in sorted(packages, key=str.lower):
+        pinned = packages[name]
+        if not isinstance(name, str) or not isinstance(pinned, str):
+            continue
+        now = lookup(name)
+        if now != pinned:
+            out.append({"package": name, "pinned": pinned, "installed": now})
+    return out
