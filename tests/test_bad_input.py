@@ -1,0 +1,149 @@
+"""Bad input: one clear line naming the file and the problem, exit 2, no traceback, and the
+other notebooks in the same run are still linted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clihelp import nbkit_cli
+from nbbuild import code, md, nb, write
+
+GOOD = nb(md("# Title"), code("x = 1", count=1))
+
+
+def _bad_files(tmp_path):
+    files = {
+        "not_json.ipynb": b"this is not json {",
+        "empty_file.ipynb": b"",
+        "whitespace_only.ipynb": b"   \n\t",
+        "json_list.ipynb": b"[1, 2, 3]",
+        "json_object_not_nb.ipynb": b'{"hello": "world"}',
+        "no_cells_key.ipynb": json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode(),
+        "cell_without_type.ipynb": json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                                               "cells": [{"source": "x"}]}).encode(),
+        "cell_bad_source.ipynb": json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                                             "cells": [{"cell_type": "code", "source": 5}]}).encode(),
+        "latin1_bytes.ipynb": '{"nbformat": 4, "cells": [], "metadata": {"a": "café"}}'.encode("latin-1"),
+        "nbformat2.ipynb": json.dumps({"nbformat": 2, "worksheets": []}).encode(),
+        "nbformat9.ipynb": json.dumps({"nbformat": 9, "cells": []}).encode(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return files
+
+
+EXPECTED_WORDS = {
+    "not_json.ipynb": "not valid JSON",
+    "empty_file.ipynb": "empty file",
+    "whitespace_only.ipynb": "empty file",
+    "json_list.ipynb": "not a notebook",
+    "json_object_not_nb.ipynb": "no 'nbformat'",
+    "no_cells_key.ipynb": "no 'cells'",
+    "cell_without_type.ipynb": "cell 0 has no 'cell_type'",
+    "cell_bad_source.ipynb": "cell 0",
+    "latin1_bytes.ipynb": "not UTF-8",
+    "nbformat2.ipynb": "too old",
+    "nbformat9.ipynb": "newer than",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_WORDS))
+def test_each_bad_file_gets_one_clear_line_and_exit_2(tmp_path, capsys, name):
+    _bad_files(tmp_path)
+    good = write(tmp_path / "good_notebook_here.ipynb", GOOD)
+    code_, out, err = nbkit_cli(capsys, "lint", "--format", "json", str(tmp_path / name), str(good))
+    assert code_ == 2
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert name in lines[0] and EXPECTED_WORDS[name].lower() in lines[0].lower(), lines[0]
+    assert "Traceback" not in err
+    report = json.loads(out)
+    assert report["summary"]["notebooks"] == 2  # the good one was still linted
+    assert [e["path"] for e in report["errors"]] == [str(tmp_path / name)]
+
+
+def test_whole_folder_of_bad_files_lints_the_good_one(tmp_path, capsys):
+    _bad_files(tmp_path)
+    write(tmp_path / "sub" / "good_notebook_here.ipynb", nb(code("print(undefined_name)", count=1)))
+    code_, out, err = nbkit_cli(capsys, "lint", "--format", "json", str(tmp_path))
+    assert code_ == 2
+    assert len(err.strip().splitlines()) == len(EXPECTED_WORDS)
+    report = json.loads(out)
+    assert any(f["path"].endswith("good_notebook_here.ipynb") for f in report["findings"])
+
+
+def test_nbformat3_is_upgraded_and_linted(tmp_path, capsys):
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""}, "worksheets": [{"cells": [
+        {"cell_type": "heading", "level": 1, "source": "Old title", "metadata": {}},
+        {"cell_type": "code", "input": "x = 1", "language": "python", "outputs": [], "prompt_number": 1,
+         "metadata": {}}], "metadata": {}}]}
+    p = tmp_path / "old_format_notebook.ipynb"
+    p.write_text(json.dumps(v3))
+    code_, out, err = nbkit_cli(capsys, "lint", "--format", "json", "--select", "NBL001", str(p))
+    assert err == ""
+    assert code_ == 0, out
+    assert json.loads(out)["summary"]["notebooks"] == 1
+
+
+def test_missing_path_and_empty_folder(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code_, out, err = nbkit_cli(capsys, "lint", str(tmp_path / "nope.ipynb"), str(tmp_path / "empty"))
+    assert code_ == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 2
+    assert "nope.ipynb: no such file or directory" in lines[0]
+    assert "empty: no notebooks" in lines[1]
+
+
+def test_bad_config_key_exit_2_names_the_file(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text('[tool.nbkit]\nprofil = "report"\n')
+    write(tmp_path / "good_notebook_here.ipynb", GOOD)
+    code_, out, err = nbkit_cli(capsys, "lint", str(tmp_path / "good_notebook_here.ipynb"))
+    assert code_ == 2
+    assert "pyproject.toml" in err and "profil" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("toml,words", [
+    ('[tool.nbkit]\nprofile = "strict"\n', "profile"),
+    ('[tool.nbkit.lint]\nselect = ["NBZ999"]\n', "NBZ999"),
+    ('[tool.nbkit.lint]\nselect = "NBL"\nignore = 5\n', "ignore"),
+    ('[tool.nbkit.rules.NBL001]\nnonsense = 1\n', "nonsense"),
+    ('[tool.nbkit\nbroken', "invalid TOML"),
+    ('[tool.nbkit.layout]\nsummery = ["x"]\n', "summery"),
+])
+def test_bad_config_values(tmp_path, capsys, toml, words):
+    (tmp_path / "pyproject.toml").write_text(toml)
+    write(tmp_path / "good_notebook_here.ipynb", GOOD)
+    code_, _, err = nbkit_cli(capsys, "lint", str(tmp_path / "good_notebook_here.ipynb"))
+    assert code_ == 2
+    assert words in err and "pyproject.toml" in err and "Traceback" not in err
+
+
+def test_unknown_cli_selector_is_a_usage_error(tmp_path, capsys):
+    write(tmp_path / "good_notebook_here.ipynb", GOOD)
+    code_, _, err = nbkit_cli(capsys, "lint", "--select", "XYZ", str(tmp_path))
+    assert code_ == 2 and "XYZ" in err and "Traceback" not in err
+
+
+def test_crashing_rule_becomes_a_finding(tmp_path, monkeypatch):
+    import dataclasses
+
+    from nbkit import rules as registry
+    from nbkit.config import Config
+    from nbkit.lint import lint_paths
+
+    def boom(nb, ctx):
+        raise KeyError("surprise")
+
+    registry.all_rules()
+    monkeypatch.setitem(registry._REGISTRY, "NBL001", dataclasses.replace(registry.get("NBL001"), check=boom))
+    p = write(tmp_path / "good_notebook_here.ipynb", GOOD)
+    q = write(tmp_path / "other_notebook_here.ipynb", GOOD)
+    res = lint_paths([str(p), str(q)], Config(), select=["NBL001"])
+    assert res.notebooks == 2 and not res.errors
+    assert len(res.findings) == 2
+    f = res.findings[0]
+    assert f.code == "NBL001" and "crashed" in f.message and "KeyError" in f.message
