@@ -73,12 +73,12 @@ def api(jp_fetch, service):
 
 def test_extension_is_loaded_and_enabled(jp_serverapp):
     ext = jp_serverapp.extension_manager.extensions["nbkit"]
-    assert ext.enabled and ext.loaded
+    assert ext.enabled and list(ext.extension_points) == ["nbkit.server"]
     assert "nbkit_service" in jp_serverapp.web_app.settings
 
 
 def test_traitlets_configure_the_service(jp_server_config, jp_configurable_serverapp):
-    jp_server_config["NbkitService"] = {"max_verify_jobs": 3, "default_timeout": 12.5, "job_ttl_seconds": 7}
+    jp_server_config.NbkitService.update(max_verify_jobs=3, default_timeout=12.5, job_ttl_seconds=7)
     app = jp_configurable_serverapp(config=jp_server_config)
     svc = app.web_app.settings["nbkit_service"]
     assert (svc.max_verify_jobs, svc.default_timeout, svc.job_ttl_seconds) == (3, 12.5, 7)
@@ -313,7 +313,7 @@ async def test_hidden_files_are_refused(api, jp_root_dir):
 class TestAllowHidden:
     @pytest.fixture
     def jp_server_config(self, jp_server_config):
-        jp_server_config["ContentsManager"] = {"allow_hidden": True}
+        jp_server_config.ContentsManager.allow_hidden = True
         return jp_server_config
 
     async def test_hidden_files_are_served_when_the_server_allows_them(self, api, jp_root_dir):
@@ -327,7 +327,7 @@ class TestAllowHidden:
 class TestBodies:
     @pytest.fixture
     def jp_server_config(self, jp_server_config):
-        jp_server_config["NbkitService"] = {"max_body_bytes": 2000}
+        jp_server_config.NbkitService.max_body_bytes = 2000
         return jp_server_config
 
     async def test_bad_bodies_are_400_with_a_clear_message(self, api, jp_root_dir):

@@ -1,0 +1,456 @@
+"""The work behind nbkit's REST API: one :class:`NbkitService` per server.
+
+Handlers (``handlers.py``) only parse requests and await the service.  The service
+
+- resolves API paths through the contents manager's root and refuses anything outside it;
+- lints in a small thread pool, so the server's event loop never waits for a rule;
+- runs verify jobs on background threads, at most ``max_verify_jobs`` at once (the rest wait
+  in a bounded queue), each cancellable, and drops finished jobs ``job_ttl_seconds`` later;
+- pins notebooks (writes ``metadata.nbkit.environment``) off the event loop.
+
+Problems are raised as :class:`ServiceError` (an HTTP status and one line for the panel) or as
+:class:`nbkit.errors.NbkitError`; the base handler maps both to a JSON ``{"message": ...}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import collections
+import os
+import threading
+import time
+import uuid
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from traitlets import Float, Int, default
+from traitlets.config import LoggingConfigurable
+
+from ..errors import NbkitError, NotebookError
+
+JOB_STATES = ("queued", "running", "done", "cancelled", "error")
+FINISHED = ("done", "cancelled", "error")
+
+
+class ServiceError(Exception):
+    """A request nbkit refuses or cannot serve: an HTTP status and a message for the panel."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+# -- paths ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResolvedPath:
+    api: str  # the API path, as the contents API names it ("dir/a.ipynb")
+    os_path: str  # absolute file-system path inside the root
+
+
+def _is_hidden(os_path: str, root: str) -> bool:
+    from jupyter_core.paths import is_hidden
+
+    return is_hidden(os_path, root)
+
+
+def resolve_path(api_path: Any, root_dir: str, *, allow_hidden: bool = False, must_exist: bool = True,
+                 notebook: bool = True) -> ResolvedPath:
+    """Map an API path to a file inside ``root_dir``, or raise :class:`ServiceError`.
+
+    Refused (403): absolute paths, ``..`` components, NUL bytes, and paths that resolve
+    (through symlinks) outside the root.  Not found (404): hidden files or folders when the
+    server does not allow them, and missing files when ``must_exist``.
+    """
+    if not isinstance(api_path, str) or not api_path.strip():
+        raise ServiceError(400, "'path' must be a non-empty string (the notebook's path in the file browser)")
+    if "\0" in api_path:
+        raise ServiceError(400, "'path' contains a NUL byte")
+    p = api_path.replace("\\", "/")
+    if p.startswith("/") or os.path.splitdrive(api_path)[0] or os.path.isabs(api_path):
+        raise ServiceError(403, f"{api_path}: absolute paths are refused; give a path relative to the server's root")
+    parts = [s for s in p.split("/") if s not in ("", ".")]
+    if any(s == ".." for s in parts):
+        raise ServiceError(403, f"{api_path}: '..' is refused; the path must stay inside the server's root")
+    if not parts:
+        raise ServiceError(400, "'path' names the root folder, not a notebook")
+    api = "/".join(parts)
+    root = os.path.realpath(root_dir)
+    os_path = os.path.join(root, *parts)
+    real = os.path.realpath(os_path)
+    if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
+        raise ServiceError(403, f"{api}: resolves outside the server's root (symbolic link?); refused")
+    if not allow_hidden and (any(s.startswith(".") for s in parts) or
+                             (os.path.exists(os_path) and _is_hidden(os_path, root))):
+        raise ServiceError(404, f"{api}: hidden files are not served (ContentsManager.allow_hidden is off)")
+    if notebook and not parts[-1].endswith(".ipynb"):
+        raise ServiceError(400, f"{api}: not a notebook (expected a .ipynb file)")
+    if must_exist:
+        if not os.path.exists(os_path):
+            raise ServiceError(404, f"{api}: no such file")
+        if os.path.isdir(os_path):
+            raise ServiceError(400, f"{api}: is a directory, not a notebook")
+    elif not os.path.isdir(os.path.dirname(os_path)):
+        raise ServiceError(404, f"{api}: its folder does not exist")
+    return ResolvedPath(api=api, os_path=os_path)
+
+
+# -- verify jobs ---------------------------------------------------------------------------------
+
+@dataclass
+class Job:
+    id: str
+    path: ResolvedPath
+    parameters: dict
+    timeout: float
+    state: str = "queued"
+    progress: dict = field(default_factory=lambda: {"cells": 0, "done": 0, "current": None})
+    report: dict | None = None
+    message: str | None = None
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    finished_event: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def to_dict(self) -> dict:
+        out = {
+            "job": self.id,
+            "path": self.path.api,
+            "state": self.state,
+            "progress": dict(self.progress),
+            "created": _iso(self.created),
+            "started": _iso(self.started),
+            "finished": _iso(self.finished),
+        }
+        if self.message:
+            out["message"] = self.message
+        if self.report is not None:
+            out["report"] = self.report
+        return out
+
+
+def _iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+_SERVICES: "weakref.WeakSet[NbkitService]" = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_all() -> None:  # pragma: no cover - runs at interpreter exit
+    for service in list(_SERVICES):
+        service.shutdown(wait=5.0)
+
+
+# -- the service ---------------------------------------------------------------------------------
+
+class NbkitService(LoggingConfigurable):
+    """nbkit's server-side work.  Configure it in ``jupyter_server_config.py``::
+
+        c.NbkitService.max_verify_jobs = 2
+        c.NbkitService.default_timeout = 300
+    """
+
+    max_verify_jobs = Int(1, config=True, help=(
+        "How many verify jobs may run at once (each runs one kernel). Further jobs wait in a queue."))
+    max_queued_jobs = Int(16, config=True, help=(
+        "How many verify jobs may wait in the queue; beyond that, new jobs are refused with 429."))
+    default_timeout = Float(600.0, config=True, help=(
+        "Per-cell timeout in seconds for verify jobs that do not set one (0 or less: no timeout)."))
+    max_timeout = Float(3600.0, config=True, help=(
+        "The largest per-cell timeout (seconds) a request may ask for."))
+    job_ttl_seconds = Float(3600.0, config=True, help=(
+        "How long a finished verify job (done, cancelled or failed) stays available, in seconds."))
+    max_body_bytes = Int(32 * 1024 * 1024, config=True, help=(
+        "The largest request body nbkit accepts, in bytes (an unsaved notebook sent for lint)."))
+    lint_workers = Int(help="Threads that run lint and pin off the event loop.").tag(config=True)
+    cancel_wait_seconds = Float(15.0, config=True, help=(
+        "How long DELETE verify/<job> waits for a running job to stop and its kernel to die."))
+
+    @default("lint_workers")
+    def _default_lint_workers(self) -> int:
+        return max(2, min(4, os.cpu_count() or 2))
+
+    def __init__(self, root_dir: str, allow_hidden: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.root_dir = os.path.realpath(root_dir)
+        self.allow_hidden = allow_hidden
+        self._pool = ThreadPoolExecutor(max_workers=self.lint_workers, thread_name_prefix="nbkit-lint")
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._queue: collections.deque[Job] = collections.deque()
+        self._running = 0
+        self._config_cache: dict = {}
+        _SERVICES.add(self)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def resolve(self, api_path: Any, **kw) -> ResolvedPath:
+        return resolve_path(api_path, self.root_dir, allow_hidden=self.allow_hidden, **kw)
+
+    async def _off_loop(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def _config_for(self, os_path: str):
+        """The [tool.nbkit] configuration for a notebook's folder (cached by pyproject mtime)."""
+        from ..config import find_pyproject, load_config
+
+        folder = os.path.dirname(os_path)
+        pp = find_pyproject(folder)
+        key = (str(pp), pp.stat().st_mtime_ns if pp is not None and pp.exists() else None)
+        cfg = self._config_cache.get(key)
+        if cfg is None:
+            cfg = load_config(path=pp) if pp is not None else load_config(folder)
+            if len(self._config_cache) > 64:
+                self._config_cache.clear()
+            self._config_cache[key] = cfg
+        return cfg
+
+    def _api_message(self, e: NbkitError, rp: ResolvedPath) -> str:
+        """An error line with server paths shown relative to the root."""
+        path = e.path
+        if path:
+            real = os.path.realpath(path)
+            if real == os.path.realpath(rp.os_path):
+                path = rp.api
+            elif real.startswith(self.root_dir + os.sep):
+                path = os.path.relpath(real, self.root_dir).replace(os.sep, "/")
+            else:
+                path = os.path.basename(path)
+            return f"{path}: {e.message}"
+        return e.message
+
+    # -- lint -----------------------------------------------------------------------------------
+    async def lint(self, api_path: Any, content: Any = None) -> dict:
+        if content is not None and not isinstance(content, (dict, str)):
+            raise ServiceError(400, "'content' must be the notebook JSON (an object) or its text")
+        rp = self.resolve(api_path, must_exist=content is None)
+        return await self._off_loop(self._lint_sync, rp, content)
+
+    def _lint_sync(self, rp: ResolvedPath, content: Any) -> dict:
+        from ..layout import analyse
+        from ..lint import LintResult, Selection, lint_notebook
+        from ..model import notebook_from_dict, parse_notebook
+        from ..project import Project
+
+        try:
+            cfg = self._config_for(rp.os_path)
+            if content is None:
+                try:
+                    with open(rp.os_path, "rb") as fh:
+                        raw = fh.read()
+                except OSError as e:
+                    raise NotebookError(f"cannot read file ({e.strerror or e})", rp.os_path) from None
+                nb = parse_notebook(raw, rp.os_path)
+            elif isinstance(content, dict):
+                nb = notebook_from_dict(content, rp.os_path)
+            else:
+                nb = parse_notebook(content, rp.os_path)
+        except NbkitError as e:
+            raise ServiceError(400, self._api_message(e, rp)) from None
+        selection = Selection(cfg)
+        findings = lint_notebook(nb, selection, Project([rp.os_path], strip_outputs=cfg.strip_outputs))
+        for f in findings:
+            f.path = rp.api
+        result = LintResult(findings=findings, notebooks=1, paths=[rp.api])
+        out = result.to_dict()
+        meta = nb.nbkit_metadata
+        env = meta.get("environment")
+        out.update({
+            "path": rp.api,
+            "saved": content is None,
+            "layout": analyse(nb, cfg.layout_aliases).checklist(),
+            "pinned": isinstance(env, dict) and bool(env),
+            "environment": env if isinstance(env, dict) else None,
+            "seed": meta.get("seed"),
+            "verified": meta.get("verified"),
+        })
+        return out
+
+    # -- catalogue and template -------------------------------------------------------------------
+    def rules(self) -> dict:
+        from .. import rules as registry
+
+        return {"schema": "nbkit.rules/1", "rules": [{**r.to_dict(), "doc": r.doc} for r in registry.all_rules()]}
+
+    def template(self) -> dict:
+        from ..template import template_cells
+
+        return {"cells": template_cells()}
+
+    # -- pin ------------------------------------------------------------------------------------
+    async def pin(self, api_path: Any, seed: Any = None) -> dict:
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32):
+            raise ServiceError(400, "'seed' must be an integer between 0 and 4294967295")
+        rp = self.resolve(api_path)
+        return await self._off_loop(self._pin_sync, rp, seed)
+
+    def _pin_sync(self, rp: ResolvedPath, seed: int | None) -> dict:
+        from ..pin import pin_notebook
+
+        try:
+            written = pin_notebook(rp.os_path, seed=seed)
+        except NbkitError as e:
+            raise ServiceError(400 if e.exit_code == 2 else 500, self._api_message(e, rp)) from None
+        return {"path": rp.api, "pinned": True, "written": written}
+
+    # -- verify ---------------------------------------------------------------------------------
+    def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None) -> Job:
+        if parameters is None:
+            parameters = {}
+        if not isinstance(parameters, dict) or not all(isinstance(k, str) and k.isidentifier() for k in parameters):
+            raise ServiceError(400, "'parameters' must be an object of NAME: value (NAME a Python identifier)")
+        if timeout is None:
+            timeout = self.default_timeout
+        elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ServiceError(400, "'timeout' must be a positive number of seconds")
+        elif timeout > self.max_timeout:
+            raise ServiceError(400, f"'timeout' may be at most {self.max_timeout:g} seconds "
+                                    "(NbkitService.max_timeout)")
+        rp = self.resolve(api_path)
+        self._prune()
+        with self._lock:
+            if len(self._queue) >= self.max_queued_jobs:
+                raise ServiceError(429, f"{len(self._queue)} verify jobs are already waiting; try again later")
+            job = Job(id=uuid.uuid4().hex, path=rp, parameters=dict(parameters), timeout=float(timeout))
+            self._jobs[job.id] = job
+            self._queue.append(job)
+        self.log.info("nbkit: verify job %s queued for %s", job.id, rp.api)
+        self._pump()
+        return job
+
+    def get_job(self, job_id: str) -> Job:
+        self._prune()
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise ServiceError(404, f"no verify job {job_id!r} (unknown, or finished more than "
+                                    f"{self.job_ttl_seconds:g} s ago)")
+        return job
+
+    def jobs(self) -> list[Job]:
+        self._prune()
+        with self._lock:
+            return list(self._jobs.values())
+
+    async def cancel_job(self, job_id: str) -> Job:
+        job = self.get_job(job_id)
+        with self._lock:
+            if job.state == "queued":
+                try:
+                    self._queue.remove(job)
+                except ValueError:
+                    pass
+                self._finish(job, "cancelled", "cancelled before it started")
+                return job
+            if job.state in FINISHED:
+                return job
+            job.cancel.set()
+        # wait (without blocking the loop) until the thread has stopped and killed the kernel
+        deadline = time.monotonic() + self.cancel_wait_seconds
+        while not job.finished_event.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return job
+
+    def _finish(self, job: Job, state: str, message: str | None = None) -> None:
+        job.state = state
+        if message:
+            job.message = message
+        job.finished = time.time()
+        job.finished_event.set()
+
+    def _prune(self) -> None:
+        cutoff = time.time() - self.job_ttl_seconds
+        with self._lock:
+            for jid in [j.id for j in self._jobs.values() if j.finished is not None and j.finished < cutoff]:
+                del self._jobs[jid]
+
+    def _pump(self) -> None:
+        with self._lock:
+            while self._running < max(1, self.max_verify_jobs) and self._queue:
+                job = self._queue.popleft()
+                if job.state != "queued":
+                    continue
+                job.state = "running"
+                job.started = time.time()
+                self._running += 1
+                job.thread = threading.Thread(target=self._run_job, args=(job,), daemon=True,
+                                              name=f"nbkit-verify-{job.id[:8]}")
+                job.thread.start()
+
+    def _on_event(self, job: Job, event: dict) -> None:
+        kind = event.get("type")
+        p = job.progress
+        if kind == "start":
+            p["cells"] = int(event.get("cells") or 0)
+        elif kind == "cell":
+            if event.get("status") == "running":
+                p["current"] = event.get("index")
+            elif event.get("status") == "done":
+                p["done"] += 1
+        elif kind == "end":
+            p["current"] = None
+
+    def _run_job(self, job: Job) -> None:
+        try:
+            from ..verify import VerifyOptions, verify_notebook
+
+            cfg = self._config_for(job.path.os_path)
+            options = VerifyOptions(timeout=job.timeout if job.timeout > 0 else None,
+                                    parameters=job.parameters, config=cfg)
+            res = verify_notebook(job.path.os_path, options, on_event=lambda ev: self._on_event(job, ev),
+                                  cancel=job.cancel)
+            report = _relativise(res.to_dict(), job.path)
+            with self._lock:
+                job.report = report
+                if job.cancel.is_set():
+                    self._finish(job, "cancelled", "cancelled; the kernel was shut down")
+                else:
+                    self._finish(job, "done")
+        except NbkitError as e:
+            with self._lock:
+                self._finish(job, "cancelled" if job.cancel.is_set() else "error", self._api_message(e, job.path))
+        except Exception as e:  # noqa: BLE001 - a failing job must not take the server down
+            self.log.exception("nbkit: verify job %s failed", job.id)
+            with self._lock:
+                self._finish(job, "cancelled" if job.cancel.is_set() else "error",
+                             f"internal error: {type(e).__name__}: {e}")
+        finally:
+            with self._lock:
+                self._running -= 1
+                if not job.finished_event.is_set():
+                    self._finish(job, "error", "the job stopped without a result")
+            self.log.info("nbkit: verify job %s %s", job.id, job.state)
+            self._pump()
+
+    # -- shutdown -------------------------------------------------------------------------------
+    def shutdown(self, wait: float = 10.0) -> None:
+        """Cancel every job, wait up to ``wait`` seconds for running ones to stop, stop the pool."""
+        with self._lock:
+            for job in list(self._queue):
+                self._finish(job, "cancelled", "the server is shutting down")
+            self._queue.clear()
+            running = [j for j in self._jobs.values() if j.state == "running"]
+            for job in running:
+                job.cancel.set()
+        deadline = time.monotonic() + wait
+        for job in running:
+            job.finished_event.wait(max(0.0, deadline - time.monotonic()))
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _relativise(report: Any, rp: ResolvedPath) -> Any:
+    """Replace the server's file-system path of the notebook with its API path in a report."""
+    if isinstance(report, dict):
+        return {k: (rp.api if k == "path" and isinstance(v, str) and os.path.realpath(v) ==
+                    os.path.realpath(rp.os_path) else _relativise(v, rp)) for k, v in report.items()}
+    if isinstance(report, list):
+        return [_relativise(v, rp) for v in report]
+    return report
