@@ -60,9 +60,10 @@ def normalise_heading(text: str) -> str:
     """Lower-case heading text with numbering, emoji, markup and trailing ``:`` removed."""
     t = _TAGS.sub("", text)
     t = _MD_DECOR.sub(lambda m: m.group(1) or "", t)
-    t = _NON_TEXT.sub(" ", t)
     t = " ".join(t.split()).strip()
     t = _NUMBERING.sub("", t + " ").strip()
+    t = _NON_TEXT.sub(" ", t)
+    t = _NUMBERING.sub("", " ".join(t.split()) + " ").strip()  # numbering after an emoji
     t = t.rstrip(":").strip().lower()
     return " ".join(t.split())
 

@@ -1,0 +1,160 @@
+"""The lint report formats: json (nbkit.lint/1, against its JSON Schema), SARIF 2.1.0 (against the
+official schema), JUnit XML, GitHub annotations and text."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tarfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from clihelp import nbkit_cli
+from nbbuild import code, error, md, nb, write
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "nbkit" / "schemas"
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+def flawed(tmp_path):
+    p = write(tmp_path / "flawed_notebook.ipynb", nb(
+        code("import os", count=2),
+        md("Some text"),
+        md("# Late title"),
+        code("raise ValueError('x')", count=1, outputs=[error("ValueError", "x")]),
+    ))
+    q = write(tmp_path / "second_notebook.ipynb", nb(md("# Fine title"), code("x = 1", count=1)))
+    return p, q
+
+
+def test_json_report_matches_schema_and_design_shape(tmp_path, capsys):
+    p, q = flawed(tmp_path)
+    rc, out, err = nbkit_cli(capsys, "lint", "--format", "json", str(tmp_path))
+    report = json.loads(out)
+    jsonschema.validate(report, json.loads((SCHEMA_DIR / "lint.schema.json").read_text()))
+    assert report["schema"] == "nbkit.lint/1"
+    assert report["summary"]["notebooks"] == 2
+    assert report["summary"]["error"] == sum(f["severity"] == "error" for f in report["findings"])
+    titles = [f for f in report["findings"] if f["code"] == "NBL001"]
+    assert titles and titles[0]["path"] == str(p) and titles[0]["cell_index"] == 0
+    assert titles[0]["cell_id"] == "cell0"
+    assert rc == 1
+
+
+@pytest.fixture(scope="session")
+def sarif_schema():
+    """The official SARIF 2.1.0 schema, from the npm registry (cached under tests/.cache)."""
+    target = CACHE / "sarif-2.1.0.json"
+    if not target.exists():
+        CACHE.mkdir(exist_ok=True)
+        subprocess.run(["npm", "pack", "@microsoft/sarif-matcher-utils@1.0.0-beta.0", "--silent",
+                        "--pack-destination", str(CACHE)], check=True, capture_output=True, timeout=120)
+        tgz = next(CACHE.glob("microsoft-sarif-matcher-utils-*.tgz"))
+        with tarfile.open(tgz) as tf:
+            member = tf.extractfile("package/lib/schemas/sarif-2.1.0-rtm.5.json")
+            target.write_bytes(member.read())
+    return json.loads(target.read_text())
+
+
+def test_sarif_validates_against_the_official_schema(tmp_path, capsys, sarif_schema):
+    flawed(tmp_path)
+    (tmp_path / "broken_notebook.ipynb").write_text("{nope")
+    rc, out, err = nbkit_cli(capsys, "lint", "--format", "sarif", str(tmp_path))
+    doc = json.loads(out)
+    jsonschema.validate(doc, sarif_schema)
+    run = doc["runs"][0]
+    assert doc["version"] == "2.1.0"
+    ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    for res in run["results"]:
+        assert ids[res["ruleIndex"]] == res["ruleId"]
+        assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(".ipynb")
+    assert run["invocations"][0]["executionSuccessful"] is False
+    assert rc == 2
+
+
+def test_junit_one_testcase_per_notebook(tmp_path, capsys):
+    p, q = flawed(tmp_path)
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "junit", "--select", "NBL001", str(tmp_path))
+    root = ET.fromstring(out)
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    assert {c.get("name") for c in cases} == {str(p), str(q)}
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert [c.get("name") for c in failed] == [str(p)]
+    assert "NBL001" in failed[0].find("failure").text
+    assert suite.get("failures") == "1" and suite.get("tests") == "2"
+
+
+def test_github_annotations(tmp_path, capsys):
+    flawed(tmp_path)
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "github", "--select", "NBL001", str(tmp_path))
+    lines = out.strip().splitlines()
+    assert lines and all(ln.startswith("::error file=") for ln in lines)
+    assert "title=NBL001 missing-title::" in lines[0]
+    assert "flawed_notebook.ipynb" in lines[0]
+
+
+def test_text_report_groups_by_notebook_and_summarises(tmp_path, capsys):
+    p, q = flawed(tmp_path)
+    rc, out, _ = nbkit_cli(capsys, "lint", "--select", "NBL001", str(tmp_path))
+    assert out.splitlines()[0] == str(p)
+    assert "cell 0 [cell0] error NBL001" in out
+    assert out.splitlines()[-1] == "2 notebooks checked: 1 error, 0 warnings, 0 info"
+    assert "\x1b[" not in out  # no colour codes when not a TTY
+
+
+def test_output_file_written_and_fail_on(tmp_path, capsys):
+    p, q = flawed(tmp_path)
+    target = tmp_path / "report.json"
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "json", "-o", str(target), "--select", "NBL001", str(q))
+    assert out == "" and rc == 0
+    assert json.loads(target.read_text())["summary"]["notebooks"] == 1
+    rc, _, _ = nbkit_cli(capsys, "lint", "--select", "NBL001", "--fail-on", "error", str(p))
+    assert rc == 1
+
+
+def test_select_ignore_and_per_file_ignores(tmp_path, capsys):
+    p, q = flawed(tmp_path)
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "json", "--select", "NBL001", "--ignore", "missing-title",
+                           str(tmp_path))
+    assert json.loads(out)["findings"] == [] and rc == 0
+    (tmp_path / "pyproject.toml").write_text('[tool.nbkit.lint]\nselect = ["NBL001"]\n'
+                                             'per-file-ignores = {"flawed_*.ipynb" = ["NBL"]}\n')
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "json", str(tmp_path))
+    assert json.loads(out)["findings"] == [] and rc == 0
+
+
+def test_suppression_by_tag_and_comment(tmp_path, capsys):
+    p = write(tmp_path / "suppressed_notebook.ipynb", nb(
+        code("x = 1", count=1, tags=["nbkit:ignore[NBL001]"]),
+        md("# Title"),
+    ))
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "json", "--select", "NBL001", str(p))
+    assert json.loads(out)["findings"] == []
+    p2 = write(tmp_path / "suppressed_by_comment.ipynb", nb(code("# nbkit: ignore[missing-title]\nx = 1", count=1)))
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "json", "--select", "NBL001", str(p2))
+    assert json.loads(out)["findings"] == []
+    p3 = write(tmp_path / "not_suppressed_notebook.ipynb", nb(code("x = 1  # nbkit: ignore[NBH007]", count=1)))
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "json", "--select", "NBL001", str(p3))
+    assert [f["code"] for f in json.loads(out)["findings"]] == ["NBL001"]
+
+
+def test_exploratory_profile_downgrades_layout_errors(tmp_path, capsys):
+    p, _ = flawed(tmp_path)
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "json", "--select", "NBL001", "--profile", "exploratory", str(p))
+    sev = {f["severity"] for f in json.loads(out)["findings"]}
+    assert sev == {"warning"} and rc == 0
+
+
+def test_rules_command_lists_and_explains(capsys):
+    rc, out, _ = nbkit_cli(capsys, "rules", "--format", "json")
+    data = json.loads(out)
+    codes = [r["code"] for r in data["rules"]]
+    assert "NBL001" in codes and codes == sorted(codes)
+    rc, out, _ = nbkit_cli(capsys, "rules", "--explain", "missing-title")
+    assert out.startswith("NBL001 missing-title") and "## Why is this bad?" in out
+    rc, _, err = nbkit_cli(capsys, "rules", "--explain", "NBQ123")
+    assert rc == 2 and "unknown rule" in err
