@@ -1,0 +1,174 @@
+"""Pin a notebook (record its environment and seed), check it for drift, export requirements.
+
+Everything nbkit records lives under ``metadata.nbkit``; other keys there (``verified``, or
+keys a newer nbkit wrote) are kept as they are.  An existing ``metadata.nbkit`` that is not
+an object, or a malformed ``environment`` / ``seed`` inside it, is never silently replaced:
+pinning refuses with a message (exit 2) unless ``force=True`` (``nbkit pin --force``), which
+replaces only the malformed part.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import EXIT_FINDINGS, NbkitError, NotebookError, UsageError
+from ..model import Notebook, parse_notebook
+from .capture import Interpreter, as_notebook, capture_environment, installed_versions, same_environment
+from .drift import environment_drift
+from .write import read_only, write_nbkit
+
+SEED_MAX = 2**32 - 1  # numpy's legacy seed and PYTHONHASHSEED both stop here
+
+
+class NotPinnedError(NbkitError):
+    """``--check`` on a notebook that has no pinned environment: a finding, so exit 1."""
+
+    exit_code = EXIT_FINDINGS
+
+
+def _kind(value) -> str:
+    return {str: "a string", list: "a list", int: "a number", float: "a number", bool: "a boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def validate_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        raise UsageError(f"seed must be an integer from 0 to {SEED_MAX}, got {seed!r}")
+    return seed
+
+
+def nbkit_problems(nb: Notebook) -> list[str]:
+    """What is malformed in the notebook's existing ``metadata.nbkit`` (empty when fine)."""
+    md = nb.metadata
+    if "nbkit" not in md:
+        return []
+    value = md["nbkit"]
+    if not isinstance(value, dict):
+        return [f"metadata.nbkit is {_kind(value)}, not an object"]
+    out = []
+    env = value.get("environment")
+    if "environment" in value and not (isinstance(env, dict) and isinstance(env.get("packages", {}), dict)):
+        out.append("metadata.nbkit.environment is malformed" if isinstance(env, dict)
+                   else f"metadata.nbkit.environment is {_kind(env)}, not an object")
+    if "seed" in value:
+        s = value["seed"]
+        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= SEED_MAX:
+            out.append(f"metadata.nbkit.seed is {s!r}, not an integer from 0 to {SEED_MAX}")
+    return out
+
+
+def pinned_environment(nb: Notebook) -> dict | None:
+    env = nb.nbkit_metadata.get("environment")
+    return env if isinstance(env, dict) and isinstance(env.get("packages", {}), dict) else None
+
+
+def pinned_seed(nb: Notebook) -> int | None:
+    s = nb.nbkit_metadata.get("seed")
+    return s if isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= SEED_MAX else None
+
+
+@dataclass
+class PinOutcome:
+    path: str
+    nbkit: dict  # metadata.nbkit as it now is in the file
+    written: bool  # False when nothing changed (same environment and seed)
+    notes: list[str] = field(default_factory=list)  # non-fatal problems (unversioned distributions...)
+
+
+def _read(path: str) -> tuple[bytes, Notebook]:
+    p = str(path)
+    if not os.path.exists(p):
+        raise NotebookError("no such file or directory", p)
+    if os.path.isdir(p):
+        raise NotebookError("is a directory, not a notebook", p)
+    try:
+        raw = Path(p).read_bytes()
+    except OSError as e:
+        raise NotebookError(f"cannot read file ({e.strerror or e})", p) from None
+    nb = parse_notebook(raw, p)
+    if nb.upgraded_from is not None:
+        raise NotebookError(f"nbformat {nb.upgraded_from} notebook: open and save it in Jupyter (or "
+                            "`jupyter nbconvert --to notebook --inplace`) to upgrade it before pinning; "
+                            "nothing was written", p)
+    return raw, nb
+
+
+def pin(path, seed: int | None = None, python=None, *, force: bool = False) -> PinOutcome:
+    """Capture the environment for the notebook at ``path`` and record it (and ``seed``).
+
+    The capture time is kept when the environment did not change, and then nothing is
+    written at all: re-pinning an unchanged notebook leaves the file byte for byte as it was.
+    """
+    p = str(path)
+    if seed is not None:
+        validate_seed(seed)
+    raw, nb = _read(p)
+    if read_only(p):
+        raise NbkitError("file is read-only; nothing was written", p)
+    problems = nbkit_problems(nb)
+    if problems and not force:
+        raise NbkitError(f"{problems[0]}; nothing was written (fix it, or run `nbkit pin --force` to replace "
+                         "the malformed part)", p)
+    old = nb.metadata.get("nbkit")
+    new: dict = dict(old) if isinstance(old, dict) else {}
+    if force:
+        if "environment" in new and pinned_environment(nb) is None:
+            del new["environment"]
+        if "seed" in new and pinned_seed(nb) is None:
+            del new["seed"]
+    notes: list[str] = []
+    env = capture_environment(nb, python, notes)
+    previous = new.get("environment")
+    if isinstance(previous, dict) and same_environment(previous, env) and "captured_at" in previous:
+        env = previous
+    new["environment"] = env
+    if seed is not None:
+        new["seed"] = seed
+    if new == old:
+        return PinOutcome(p, new, False, notes)
+    write_nbkit(p, raw, nb.data, new)
+    return PinOutcome(p, new, True, notes)
+
+
+def pin_notebook(path, seed: int | None = None, python=None, *, force: bool = False) -> dict:
+    """Record ``metadata.nbkit.environment`` (and ``seed``) in the notebook at ``path``,
+    atomically, and return ``metadata.nbkit`` as written."""
+    return pin(path, seed, python, force=force).nbkit
+
+
+def check_notebook(path, python=None) -> list[dict]:
+    """Drift between the notebook's pinned packages and this (or another) interpreter: one
+    ``{"package", "pinned", "installed"}`` per difference.  Writes nothing.  Raises
+    :class:`NotPinnedError` (exit 1) when nothing is pinned, NbkitError (exit 2) when the
+    pinned metadata is malformed."""
+    nb = as_notebook(path)
+    problems = nbkit_problems(nb)
+    if problems:
+        raise NbkitError(problems[0], nb.path)
+    env = pinned_environment(nb)
+    if env is None:
+        raise NotPinnedError("no pinned environment (run `nbkit pin` to record one)", nb.path)
+    if python is None:
+        return environment_drift(env)
+    packages = [k for k, v in env.get("packages", {}).items() if isinstance(k, str) and isinstance(v, str)]
+    return environment_drift(env, installed_versions(packages, python))
+
+
+def requirements_for(nb_or_path, python=None, notes: list[str] | None = None) -> list[str]:
+    """``name==version`` lines for the notebook: its pinned packages when it is pinned, else
+    the versions captured now from this (or another) interpreter."""
+    nb = as_notebook(nb_or_path)
+    env = pinned_environment(nb)
+    if env is None:
+        if notes is not None:
+            notes.append("not pinned; versions are from the current environment")
+        env = capture_environment(nb, python, notes)
+    pkgs = env.get("packages", {})
+    return [f"{k}=={v}" for k, v in sorted(pkgs.items(), key=lambda kv: str(kv[0]).lower())
+            if isinstance(k, str) and isinstance(v, str) and v]
+
+
+__all__ = ["pin", "pin_notebook", "check_notebook", "requirements_for", "PinOutcome", "NotPinnedError",
+           "pinned_environment", "pinned_seed", "nbkit_problems", "validate_seed", "Interpreter"]
