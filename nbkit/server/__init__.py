@@ -21,6 +21,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
     cm = serverapp.contents_manager
     root = getattr(cm, "root_dir", None) or serverapp.root_dir
     service = NbkitService(root_dir=root, allow_hidden=bool(getattr(cm, "allow_hidden", False)),
+                           kernel_spec_manager=getattr(serverapp, "kernel_spec_manager", None),
                            parent=serverapp, log=serverapp.log)
     setup_handlers(serverapp.web_app, service)
     serverapp.log.info("nbkit: REST API at %snbkit/api/ (root %s, at most %d verify job(s) at once)",

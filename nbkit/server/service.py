@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import json
 import os
 import threading
 import time
@@ -179,8 +180,9 @@ class NbkitService(LoggingConfigurable):
     def _default_lint_workers(self) -> int:
         return max(2, min(4, os.cpu_count() or 2))
 
-    def __init__(self, root_dir: str, allow_hidden: bool = False, **kwargs):
+    def __init__(self, root_dir: str, allow_hidden: bool = False, kernel_spec_manager=None, **kwargs):
         super().__init__(**kwargs)
+        self.kernel_spec_manager = kernel_spec_manager
         self.root_dir = os.path.realpath(root_dir)
         self.allow_hidden = allow_hidden
         self._pool = ThreadPoolExecutor(max_workers=self.lint_workers, thread_name_prefix="nbkit-lint")
@@ -292,14 +294,40 @@ class NbkitService(LoggingConfigurable):
         rp = self.resolve(api_path)
         return await self._off_loop(self._pin_sync, rp, seed)
 
+    def _kernel_python(self, os_path: str) -> str | None:
+        """The interpreter of the notebook's kernel when it is not the server's own (else None):
+        pin records the environment the notebook runs in."""
+        import shutil
+        import sys
+
+        ksm = self.kernel_spec_manager
+        if ksm is None:
+            return None
+        try:
+            with open(os_path, "rb") as fh:
+                meta = json.loads(fh.read()).get("metadata", {})
+            name = (meta.get("kernelspec") or {}).get("name") or getattr(ksm, "default_kernel_name", "python3")
+            spec = ksm.get_kernel_spec(name)
+        except Exception:  # noqa: BLE001 - unknown kernel, unreadable file: pin reports the file itself
+            return None
+        if (spec.language or "").lower() != "python" or not spec.argv:
+            return None
+        exe = spec.argv[0]
+        exe = exe if os.sep in exe else (shutil.which(exe) or exe)
+        if not os.path.isfile(exe) or os.path.realpath(exe) == os.path.realpath(sys.executable):
+            return None
+        return exe
+
     def _pin_sync(self, rp: ResolvedPath, seed: int | None) -> dict:
         from ..pin import pin_notebook
 
+        python = self._kernel_python(rp.os_path)
         try:
-            written = pin_notebook(rp.os_path, seed=seed)
+            written = pin_notebook(rp.os_path, seed=seed) if python is None else \
+                pin_notebook(rp.os_path, seed=seed, python=python)
         except NbkitError as e:
             raise ServiceError(400 if e.exit_code == 2 else 500, self._api_message(e, rp)) from None
-        return {"path": rp.api, "pinned": True, "written": written}
+        return {"path": rp.api, "nbkit": written}
 
     # -- verify ---------------------------------------------------------------------------------
     def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None) -> Job:
