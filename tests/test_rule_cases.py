@@ -12,7 +12,9 @@ runs the real lint pipeline with only that rule selected.
         notebook: {cells: [{md: "# T"}]}
         expect: []
     # optional per case: filename (default analysis_notebook.ipynb), files {relpath: text},
-    # options {option: value}, profile, git (bool: make the folder a repository root)
+    # options {option: value}, profile, git (bool: make the folder a repository root),
+    # lint_also [relpath, ...] (other notebooks of the project linted in the same run; only the
+    # case's own notebook's findings are compared)
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ def test_rule_case(tmp_path, code, case):
     nb_path = write(root / case.get("filename", "analysis_notebook.ipynb"), from_case(case["notebook"]))
     cfg = Config(profile=case.get("profile", "report"), rule_options={code: case.get("options", {})},
                  strip_outputs=case.get("strip_outputs", False))
-    result = lint_paths([str(nb_path)], cfg, select=[code])
+    others = [str(root / rel) for rel in case.get("lint_also", [])]
+    result = lint_paths([str(nb_path), *others], cfg, select=[code])
     assert not result.errors, result.errors
-    got = [f for f in result.findings if f.code == code]
+    got = [f for f in result.findings if f.code == code and f.path == str(nb_path)]
     assert all(not f.message.startswith("internal error") for f in got), got
     expect = case["expect"]
     assert len(got) == len(expect), f"expected {len(expect)} finding(s), got: " + "; ".join(
