@@ -435,7 +435,7 @@ class NbkitService(LoggingConfigurable):
                                     parameters=job.parameters, config=cfg)
             res = verify_notebook(job.path.os_path, options, on_event=lambda ev: self._on_event(job, ev),
                                   cancel=job.cancel)
-            report = _relativise(res.to_dict(), job.path)
+            report = _as_report(_relativise(res.to_dict(), job.path))
             with self._lock:
                 job.report = report
                 if job.cancel.is_set():
@@ -472,6 +472,18 @@ class NbkitService(LoggingConfigurable):
         for job in running:
             job.finished_event.wait(max(0.0, deadline - time.monotonic()))
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _as_report(d: dict) -> dict:
+    """A full ``nbkit.verify/1`` report, whether verify returned one or a single notebook entry."""
+    if not isinstance(d, dict) or "schema" in d or "notebooks" in d:
+        return d
+    from ..verify.results import SCHEMA, STATUSES
+
+    summary = {"notebooks": 1, **dict.fromkeys(STATUSES, 0)}
+    if d.get("status") in summary:
+        summary[d["status"]] += 1
+    return {"schema": SCHEMA, "notebooks": [d], "summary": summary}
 
 
 def _relativise(report: Any, rp: ResolvedPath) -> Any:
