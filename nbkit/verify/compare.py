@@ -1,0 +1,161 @@
+"""Cell-by-cell comparison of normalised outputs, and the diffs people read.
+
+Text is compared with numbers inside it matched to a relative tolerance (``rtol``; integers
+exactly), images by decoded pixels (:mod:`nbkit.verify.images`), errors by name and
+message.  The diff shows only what really differs: items that match within tolerance are
+rendered identically on both sides.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+
+from .images import compare_images
+from .normalize import Item
+from .settings import VerifySettings
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+MAX_SHOWN = 20_000        # characters of expected/actual kept in a report
+MAX_DIFF_LINES = 400
+_DIFFLIB_LIMIT = 400_000  # beyond this many characters, diffs are summarised, not computed
+
+
+def _is_float(tok: str) -> bool:
+    return "." in tok or "e" in tok or "E" in tok
+
+
+def text_equal(a: str, b: str, rtol: float) -> bool:
+    """Equal, with float literals inside the text compared to ``rtol`` (0 = exact)."""
+    if a == b:
+        return True
+    if rtol <= 0:
+        return False
+    ta, tb = _NUMBER.split(a), _NUMBER.split(b)
+    if ta != tb:  # the words around the numbers differ
+        return False
+    na, nb = _NUMBER.findall(a), _NUMBER.findall(b)
+    for x, y in zip(na, nb):
+        if x == y:
+            continue
+        if not (_is_float(x) or _is_float(y)):
+            return False
+        try:
+            fx, fy = float(x), float(y)
+        except ValueError:
+            return False
+        if not math.isclose(fx, fy, rel_tol=rtol, abs_tol=rtol * 1e-9):
+            return False
+    return True
+
+
+@dataclass
+class CellComparison:
+    equal: bool
+    mime: str | None = None
+    message: str = ""
+    expected: str = ""
+    actual: str = ""
+    diff: str = ""
+    images: dict = field(default_factory=dict)  # expected/actual/diff: base64 PNG
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n... ({len(text) - limit:,} more characters)\n"
+
+
+def _first_difference(a: str, b: str) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # binary search on equal prefixes (slice comparisons run in C)
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def make_diff(expected: str, actual: str, from_name: str = "expected", to_name: str = "actual") -> str:
+    """A unified diff, summarised for huge outputs."""
+    if expected == actual:
+        return ""
+    if len(expected) + len(actual) > _DIFFLIB_LIMIT:
+        i = _first_difference(expected, actual)
+        line = expected.count("\n", 0, i) + 1
+        ctx = 60
+        return (f"--- {from_name} ({len(expected):,} characters)\n+++ {to_name} ({len(actual):,} characters)\n"
+                f"first difference at character {i:,} (line {line}):\n"
+                f"-{expected[max(0, i - ctx):i + ctx]!r}\n+{actual[max(0, i - ctx):i + ctx]!r}\n")
+    lines = list(difflib.unified_diff(expected.splitlines(), actual.splitlines(), from_name, to_name,
+                                      lineterm="", n=2))
+    long = [ln if len(ln) <= 2000 else ln[:2000] + " ..." for ln in lines]
+    if len(long) > MAX_DIFF_LINES:
+        long = long[:MAX_DIFF_LINES] + [f"... ({len(lines) - MAX_DIFF_LINES} more diff lines)"]
+    return "\n".join(long) + "\n"
+
+
+def _b64(raw: bytes | None) -> str | None:
+    return base64.b64encode(raw).decode("ascii") if raw else None
+
+
+def _describe(items: list[Item]) -> str:
+    if not items:
+        return "no output"
+    return ", ".join(i.label for i in items)
+
+
+def compare_items(expected: list[Item], actual: list[Item], settings: VerifySettings,
+                  names: tuple[str, str] = ("expected", "actual")) -> CellComparison:
+    """Compare two normalised output lists of one cell."""
+    rtol = settings.rtol if settings.on("numbers") else 0.0
+    exp_text = "".join(i.render() for i in expected)
+    if len(expected) != len(actual) or any(a.key != b.key for a, b in zip(expected, actual)):
+        act_text = "".join(i.render() for i in actual)
+        first = next((k for k, (a, b) in enumerate(zip(expected, actual)) if a.key != b.key),
+                     min(len(expected), len(actual)))
+        mime = (expected[first] if first < len(expected) else actual[first]).mime
+        errs = [i for i in actual if i.kind == "error"]
+        if errs and not any(i.kind == "error" for i in expected):
+            msg = f"raised {errs[0].text.splitlines()[0]} (stored output has no error)"
+        else:
+            msg = f"outputs changed: stored {_describe(expected)}; now {_describe(actual)}"
+        return CellComparison(False, mime, msg, shorten(exp_text), shorten(act_text),
+                              make_diff(exp_text, act_text, *names))
+    shown_actual: list[str] = []
+    first_bad: Item | None = None
+    message = ""
+    images: dict = {}
+    for e, a in zip(expected, actual):
+        if e.image is not None and a.image is not None:
+            if settings.on("images"):
+                d = compare_images(e.image, a.image, settings.image_threshold, settings.image_tolerance)
+                same, why = d.equal, d.message
+            else:
+                same, why, d = e.image == a.image, "image bytes differ", None
+            if not same and first_bad is None:
+                images = {"expected": _b64(e.image), "actual": _b64(a.image), "diff": _b64(d.diff_png if d else None)}
+        else:
+            same = text_equal(e.text, a.text, rtol)
+            why = ""
+        if same:
+            shown_actual.append(e.render())
+        else:
+            shown_actual.append(a.render())
+            if first_bad is None:
+                first_bad = e
+                if e.image is not None:
+                    message = f"{e.name} changed: {why}"
+                elif e.kind == "error":
+                    message = f"error changed: stored {e.text.splitlines()[0]!r}, now {a.text.splitlines()[0]!r}"
+                else:
+                    message = f"{e.label} differs"
+    if first_bad is None:
+        return CellComparison(True)
+    act_text = "".join(shown_actual)
+    return CellComparison(False, first_bad.mime, message, shorten(exp_text), shorten("".join(a.render() for a in actual)),
+                          make_diff(exp_text, act_text, *names), images)

@@ -1,0 +1,138 @@
+"""``[tool.nbkit.verify]``: the verify options read from configuration, validated.
+
+    [tool.nbkit.verify]
+    timeout = 600                 # seconds per cell (--timeout overrides)
+    kernel = "python3"            # default: the notebook's kernelspec (--kernel overrides)
+    jobs = 1                      # notebooks in parallel (-j overrides)
+    runs = 1                      # fresh runs per notebook (--runs overrides)
+    strict-env = false            # environment drift fails verification (--strict-env)
+    rtol = 1e-6                   # relative tolerance for numbers inside text (0 = exact)
+    image-threshold = 0.1         # a pixel differs when a channel moves more than this (0-1)
+    image-tolerance = 0.001       # an image differs when more than this share of pixels differ
+    normalizers = {timestamps = false}   # switch single normalisers off (or on)
+    sanitizers = [{regex = 'run id \\d+', replace = 'run id N'}]
+    sanitize-file = "nbval-sanitize.cfg" # nbval's sanitize file format, relative to pyproject.toml
+
+Unknown keys are errors naming the file (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..errors import ConfigError
+from .sanitize import Sanitizer, compile_sanitizer, read_sanitize_file
+
+NORMALIZERS = (
+    "execution-count",   # drop execution counts
+    "output-metadata",   # drop output metadata
+    "coalesce-streams",  # join consecutive stream outputs of the same name
+    "carriage-returns",  # apply \r and \b like a terminal (progress bars)
+    "ansi",              # strip ANSI colour codes
+    "memory-addresses",  # 0x7f3a2c... -> 0x<address>
+    "temp-paths",        # /tmp/tmpab12cd/... -> <tmp>/...
+    "timestamps",        # 2026-11-26T20:00:00Z, 20:00:01 -> <timestamp>
+    "durations",         # 1.23 s, 12ms, [00:01<00:00, 99.1it/s] -> <duration>
+    "html-via-text",     # compare text/html (and widget views) through their text/plain sibling
+    "error-traceback",   # compare errors by exception name and message, not traceback
+    "numbers",           # numbers inside text compared with the relative tolerance rtol
+    "images",            # images compared by decoded pixels with a tolerance
+    "sanitizers",        # the user's regex sanitisers
+)
+
+_KEYS = {"timeout", "kernel", "jobs", "runs", "strict-env", "rtol", "image-threshold", "image-tolerance",
+         "normalizers", "normalisers", "sanitizers", "sanitize-file"}
+
+
+@dataclass
+class VerifySettings:
+    timeout: float | None = 600.0
+    kernel: str | None = None
+    jobs: int = 1
+    runs: int = 1
+    strict_env: bool = False
+    rtol: float = 1e-6
+    image_threshold: float = 0.1
+    image_tolerance: float = 0.001
+    normalizers: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(NORMALIZERS, True))
+    sanitizers: list[Sanitizer] = field(default_factory=list)
+
+    def on(self, name: str) -> bool:
+        return self.normalizers.get(name, True)
+
+
+def _num(table: dict, key: str, where: str, lo: float = 0.0, hi: float | None = None) -> float:
+    v = table[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo or (hi is not None and v > hi):
+        rng = f">= {lo}" + (f" and <= {hi}" if hi is not None else "")
+        raise ConfigError(f"tool.nbkit.verify.{key} must be a number {rng}, not {v!r}", where)
+    return float(v)
+
+
+def _int(table: dict, key: str, where: str) -> int:
+    v = table[key]
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ConfigError(f"tool.nbkit.verify.{key} must be a whole number >= 1, not {v!r}", where)
+    return v
+
+
+def settings_from_config(config=None) -> VerifySettings:
+    """Validate ``config.verify`` (a :class:`nbkit.config.Config`) into :class:`VerifySettings`."""
+    s = VerifySettings()
+    table = dict(getattr(config, "verify", None) or {})
+    where = getattr(config, "path", None) or "pyproject.toml"
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise ConfigError(f"unknown key tool.nbkit.verify.{sorted(unknown)[0]} (known: {', '.join(sorted(_KEYS))})",
+                          where)
+    if "timeout" in table:
+        s.timeout = _num(table, "timeout", where) or None
+    if "kernel" in table:
+        if not isinstance(table["kernel"], str) or not table["kernel"]:
+            raise ConfigError("tool.nbkit.verify.kernel must be a kernel name", where)
+        s.kernel = table["kernel"]
+    if "jobs" in table:
+        s.jobs = _int(table, "jobs", where)
+    if "runs" in table:
+        s.runs = _int(table, "runs", where)
+    if "strict-env" in table:
+        if not isinstance(table["strict-env"], bool):
+            raise ConfigError("tool.nbkit.verify.strict-env must be true or false", where)
+        s.strict_env = table["strict-env"]
+    if "rtol" in table:
+        s.rtol = _num(table, "rtol", where)
+    if "image-threshold" in table:
+        s.image_threshold = _num(table, "image-threshold", where, 0.0, 1.0)
+    if "image-tolerance" in table:
+        s.image_tolerance = _num(table, "image-tolerance", where, 0.0, 1.0)
+    for key in ("normalizers", "normalisers"):
+        if key not in table:
+            continue
+        val = table[key]
+        if not isinstance(val, dict):
+            raise ConfigError(f"tool.nbkit.verify.{key} must be a table of name = true|false", where)
+        for name, on in val.items():
+            if name not in NORMALIZERS:
+                raise ConfigError(f"unknown normalizer tool.nbkit.verify.{key}.{name} (known: {', '.join(NORMALIZERS)})",
+                                  where)
+            if not isinstance(on, bool):
+                raise ConfigError(f"tool.nbkit.verify.{key}.{name} must be true or false", where)
+            s.normalizers[name] = on
+    if "sanitizers" in table:
+        val = table["sanitizers"]
+        if not isinstance(val, list) or not all(isinstance(v, dict) for v in val):
+            raise ConfigError("tool.nbkit.verify.sanitizers must be a list of {regex = ..., replace = ...}", where)
+        for v in val:
+            extra = set(v) - {"regex", "replace"}
+            if extra:
+                raise ConfigError(f"tool.nbkit.verify.sanitizers: unknown key {sorted(extra)[0]!r} (use regex, replace)",
+                                  where)
+            s.sanitizers.append(compile_sanitizer(v.get("regex"), v.get("replace", ""), where))
+    if "sanitize-file" in table:
+        val = table["sanitize-file"]
+        if not isinstance(val, str):
+            raise ConfigError("tool.nbkit.verify.sanitize-file must be a path", where)
+        root = getattr(config, "root", None) or os.getcwd()
+        s.sanitizers.extend(read_sanitize_file(os.path.join(root, val)))
+    return s
