@@ -143,15 +143,44 @@ class Interpreter:
         return reply
 
 
-def capture_environment(nb_or_path, python=None, notes: list[str] | None = None) -> dict:
+def with_sources(nb: Notebook, sources) -> Notebook:
+    """``nb`` plus extra code (e.g. the cells a kernel has run), as one notebook for import scanning."""
+    sources = [s for s in (sources or ()) if isinstance(s, str) and s.strip()]
+    if not sources:
+        return nb
+    cells = [c.raw for c in nb.cells] + [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [],
+                                          "execution_count": None} for s in sources]
+    return notebook_from_dict({**nb.data, "cells": cells}, nb.path)
+
+
+def magic_seed(nb: Notebook) -> int | None:
+    """The literal N of the first ``%nbkit seed N`` in the notebook's code, if any."""
+    for cell in nb.code_cells:
+        tree = cell.tree
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "run_line_magic" and len(node.args) >= 2
+                    and all(isinstance(a, ast.Constant) for a in node.args[:2])
+                    and node.args[0].value == "nbkit" and isinstance(node.args[1].value, str)):
+                words = node.args[1].value.split()
+                if len(words) == 2 and words[0] == "seed" and words[1].isdigit() and int(words[1]) < 2**32:
+                    return int(words[1])
+    return None
+
+
+def capture_environment(nb_or_path, python=None, notes: list[str] | None = None,
+                        extra_sources: list[str] | None = None) -> dict:
     """``metadata.nbkit.environment`` for a notebook (a Notebook, a path, or a JSON dict).
 
     ``python``: None for this interpreter, or the path of another one (or an
     :class:`Interpreter`).  Problems that do not stop the capture (an imported module that is
     not installed, a distribution whose metadata has no version) are appended to ``notes`` as
     one-line messages; those packages are left out rather than recorded wrongly.
+    ``extra_sources``: more code whose imports count (the cells a kernel has run).
     """
-    nb = as_notebook(nb_or_path)
+    nb = with_sources(as_notebook(nb_or_path), extra_sources)
     modules = notebook_modules(nb)
     reply = Interpreter.of(python).probe(modules)
     packages: dict[str, str] = {}
@@ -199,5 +228,5 @@ def same_environment(a: dict, b: dict) -> bool:
     return isinstance(a, dict) and isinstance(b, dict) and all(a.get(k) == b.get(k) for k in keys)
 
 
-__all__ = ["capture_environment", "installed_versions", "interpreter_facts", "notebook_modules", "Interpreter",
+__all__ = ["capture_environment", "magic_seed", "with_sources", "installed_versions", "interpreter_facts", "notebook_modules", "Interpreter",
            "same_environment", "utc_now"]

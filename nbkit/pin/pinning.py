@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..errors import EXIT_FINDINGS, NbkitError, NotebookError, UsageError
 from ..model import Notebook, parse_notebook
-from .capture import Interpreter, as_notebook, capture_environment, installed_versions, same_environment
+from .capture import (Interpreter, as_notebook, capture_environment, installed_versions, magic_seed,
+                      same_environment)
 from .drift import environment_drift
 from .write import read_only, write_nbkit
 
@@ -95,11 +96,15 @@ def _read(path: str) -> tuple[bytes, Notebook]:
     return raw, nb
 
 
-def pin(path, seed: int | None = None, python=None, *, force: bool = False) -> PinOutcome:
-    """Capture the environment for the notebook at ``path`` and record it (and ``seed``).
+def pin(path, seed: int | None = None, python=None, *, force: bool = False,
+        extra_sources: list[str] | None = None) -> PinOutcome:
+    """Capture the environment for the notebook at ``path`` and record it (and the seed).
 
-    The capture time is kept when the environment did not change, and then nothing is
-    written at all: re-pinning an unchanged notebook leaves the file byte for byte as it was.
+    The seed recorded is ``seed`` when given, else the literal N of a ``%nbkit seed N`` line
+    in the notebook, else whatever seed is already pinned.  The capture time is kept when the
+    environment did not change, and then nothing is written at all: re-pinning an unchanged
+    notebook leaves the file byte for byte as it was.  ``extra_sources``: more code whose
+    imports count (``%nbkit pin`` passes the cells the kernel has run).
     """
     p = str(path)
     if seed is not None:
@@ -119,7 +124,9 @@ def pin(path, seed: int | None = None, python=None, *, force: bool = False) -> P
         if "seed" in new and pinned_seed(nb) is None:
             del new["seed"]
     notes: list[str] = []
-    env = capture_environment(nb, python, notes)
+    env = capture_environment(nb, python, notes, extra_sources)
+    if seed is None:
+        seed = magic_seed(nb)
     previous = new.get("environment")
     if isinstance(previous, dict) and same_environment(previous, env) and "captured_at" in previous:
         env = previous

@@ -1,0 +1,594 @@
+"""The ``%nbkit`` line magic: ``%load_ext nbkit`` (or ``nbkit`` in IPython's extensions list).
+
+A thin face over the core (:mod:`nbkit.pin`, :mod:`nbkit.lint`, :mod:`nbkit.verify`).  It
+finds the current notebook file from the session (``JPY_SESSION_NAME`` / ``__session__``,
+set by jupyter_server and ipykernel; VS Code's ``__vsc_ipynb_file__``), or from an explicit
+PATH argument.  Reports are displayed with both ``text/html`` (Jupyter) and ``text/plain``
+(a terminal) representations.  Errors are one line, never a traceback (``NBKIT_DEBUG=1``
+shows it).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shlex
+import sys
+
+from IPython.core.magic import Magics, line_magic, magics_class
+
+USAGE = "usage: %nbkit {seed [N] | env [PATH] | pin [PATH] | lint [PATH] | verify [PATH] | status [PATH] | help}"
+
+SUBCOMMANDS = [
+    ("seed [N]", "seed random, numpy (legacy global state) and torch / tensorflow when installed; returns "
+                 "numpy.random.default_rng(N). N defaults to the notebook's pinned seed, else 42."),
+    ("env [PATH]", "the environment (Python, platform, imported packages) as a table, drift against the pin "
+                   "highlighted."),
+    ("pin [PATH]", "record this kernel's environment (and the %nbkit seed) in the notebook's metadata.nbkit."),
+    ("lint [PATH]", "lint the saved notebook file and show the findings."),
+    ("verify [PATH]", "re-run the saved notebook in a separate fresh kernel and show whether it reproduces."),
+    ("status [PATH]", "layout checklist, seed, pin and last verify result at a glance."),
+    ("help", "this list."),
+]
+
+DEFAULT_SEED = 42
+
+
+class _State:
+    """What this kernel remembers between magic calls."""
+
+    seed: int | None = None  # set by %nbkit seed; %nbkit pin records it
+
+
+state = _State()
+
+
+class _Usage(Exception):
+    pass
+
+
+def _debug() -> bool:
+    return os.environ.get("NBKIT_DEBUG", "") not in ("", "0")
+
+
+def _err(message: str) -> None:
+    print(f"nbkit: error: {message}", file=sys.stderr)
+
+
+def _show(text: str, html_text: str | None = None) -> None:
+    """Display a report: HTML in Jupyter, text in a terminal."""
+    from IPython.display import display
+
+    bundle = {"text/plain": text}
+    if html_text is not None:
+        bundle["text/html"] = html_text
+    display(bundle, raw=True)
+
+
+def _help_text() -> str:
+    width = max(len(n) for n, _ in SUBCOMMANDS)
+    lines = ["%nbkit: notebook quality and reproducibility (nbkit)", ""]
+    lines += [f"  %nbkit {name:<{width}}  {doc}" for name, doc in SUBCOMMANDS]
+    lines += ["", "PATH defaults to the current notebook (known when the kernel was started by Jupyter)."]
+    return "\n".join(lines)
+
+
+# --- the current notebook ------------------------------------------------------------------------
+
+def _session_candidates(shell) -> list[tuple[str, str]]:
+    out = []
+    env = os.environ.get("JPY_SESSION_NAME")
+    if env:
+        out.append(("JPY_SESSION_NAME", env))
+    ns = getattr(shell, "user_ns", None) or {}
+    for var in ("__session__", "__vsc_ipynb_file__"):
+        v = ns.get(var)
+        if isinstance(v, str) and v:
+            out.append((var, v))
+    return out
+
+
+def notebook_path(shell=None) -> str | None:
+    """The current notebook file, when the kernel knows it; else None."""
+    return _locate(shell)[0]
+
+
+def _locate(shell) -> tuple[str | None, str]:
+    """(path, why-not) for the current notebook."""
+    tried = []
+    for source, value in _session_candidates(shell):
+        for p in (value, os.path.join(os.getcwd(), value), os.path.join(os.getcwd(), os.path.basename(value))):
+            if p.endswith(".ipynb") and os.path.isfile(p):
+                return os.path.abspath(p), ""
+        tried.append(f"{source}={value}")
+    if tried:
+        return None, (f"the notebook file named by the session ({tried[0]}) does not exist (renamed or moved "
+                      "since the kernel started?)")
+    return None, ("this kernel does not know its notebook file (not started by Jupyter: no JPY_SESSION_NAME "
+                  "or __session__)")
+
+
+def _resolve(shell, args: list[str], what: str) -> str:
+    if len(args) > 1:
+        raise _Usage(f"%nbkit {what} takes at most one PATH")
+    if args:
+        p = os.path.expanduser(args[0])
+        if not os.path.exists(p):
+            from .errors import NotebookError
+
+            raise NotebookError("no such file or directory", p)
+        return p
+    path, why = _locate(shell)
+    if path is None:
+        raise _NoNotebook(why, what)
+    return path
+
+
+class MachineryUnavailable(Exception):
+    pass
+
+
+class _Progress:
+    """Prints ``cell i/n`` on one line while verify runs (a terminal or the notebook's stream)."""
+
+    def __init__(self):
+        self.total = 0
+        self.done_cells = 0
+        self.shown = False
+
+    def __call__(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "start":
+            self.total = int(event.get("cells") or 0)
+        elif kind == "cell" and event.get("status") == "done":
+            self.done_cells += 1
+            if self.total:
+                print(f"\r  cell {self.done_cells}/{self.total}", end="", flush=True)
+                self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            print()
+
+
+class _NoNotebook(Exception):
+    def __init__(self, why: str, what: str):
+        self.why = why
+        self.what = what
+        super().__init__(why)
+
+    def advice(self) -> str:
+        cli = {"pin": f"nbkit pin --python {sys.executable} NOTEBOOK.ipynb", "lint": "nbkit lint NOTEBOOK.ipynb",
+               "verify": "nbkit verify NOTEBOOK.ipynb", "status": "nbkit lint NOTEBOOK.ipynb",
+               "env": "nbkit pin --check NOTEBOOK.ipynb"}.get(self.what, "nbkit --help")
+        return (f"nbkit: {self.why}.\n"
+                f"  Give the file: %nbkit {self.what} path/to/notebook.ipynb\n"
+                f"  or from a terminal: {cli}")
+
+
+def _history(shell) -> list[str]:
+    cells = getattr(shell, "user_ns", {}).get("In") if shell is not None else None
+    return [c for c in cells if isinstance(c, str)] if isinstance(cells, list) else []
+
+
+# --- seed ----------------------------------------------------------------------------------------
+
+def seed_everything(n: int) -> tuple[list[str], list[str], object]:
+    """Seed what is installed; (seeded, hints, numpy Generator or None).  Nothing that is not
+    installed is imported (``importlib.util.find_spec``)."""
+    import importlib.util
+    import random
+
+    def installed(name: str) -> bool:
+        if name in sys.modules:
+            return True
+        try:
+            return importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            return False
+
+    random.seed(n)
+    seeded = ["random"]
+    hints: list[str] = []
+    rng = None
+    if installed("numpy"):
+        import numpy
+
+        numpy.random.seed(n)
+        rng = numpy.random.default_rng(n)
+        seeded.append("numpy (legacy global state)")
+    if installed("torch"):
+        import torch
+
+        torch.manual_seed(n)  # every device, CUDA included
+        seeded.append("torch")
+    if installed("tensorflow"):
+        import tensorflow
+
+        tensorflow.random.set_seed(n)
+        seeded.append("tensorflow")
+    if installed("jax"):
+        hints.append(f"jax has no global state: use key = jax.random.key({n})")
+    return seeded, hints, rng
+
+
+def default_seed(shell=None) -> int:
+    """The seed ``%nbkit seed`` uses without N: ``NBKIT_SEED`` (set by a runner that knows the
+    pinned seed), else the current notebook's pinned seed, else 42."""
+    env = os.environ.get("NBKIT_SEED", "").strip()
+    if env.isdigit() and int(env) < 2**32:
+        return int(env)
+    path = notebook_path(shell)
+    if path:
+        from .model import load
+        from .pin.pinning import pinned_seed
+
+        try:
+            pinned = pinned_seed(load(path))
+        except Exception:  # noqa: BLE001 - an unreadable file just means no pinned seed
+            pinned = None
+        if pinned is not None:
+            return pinned
+    return DEFAULT_SEED
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+_CSS = ("font-family: var(--jp-ui-font-family, sans-serif); font-size: var(--jp-ui-font-size1, 13px); "
+        "color: var(--jp-ui-font-color1, inherit)")
+_BAD = "color: var(--jp-error-color1, #c62828); font-weight: bold"
+_WARN = "color: var(--jp-warn-color1, #e65100); font-weight: bold"
+_OK = "color: var(--jp-success-color1, #2e7d32)"
+
+
+def _table(headers: list[str], rows: list[list[str]], styles: list[str | None] | None = None) -> str:
+    e = html.escape
+    head = "".join(f"<th style='text-align:left; padding:2px 10px 2px 0'>{e(h)}</th>" for h in headers)
+    body = []
+    for i, row in enumerate(rows):
+        st = (styles or [None] * len(rows))[i]
+        attr = f" style='{st}'" if st else ""
+        body.append(f"<tr{attr}>" + "".join(f"<td style='text-align:left; padding:2px 10px 2px 0'>{e(str(c))}</td>"
+                                            for c in row) + "</tr>")
+    return f"<table class='nbkit-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _text_table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    fmt = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([fmt(headers), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])
+
+
+def _box(title: str, inner: str) -> str:
+    return f"<div class='nbkit-report' style='{_CSS}'><p><b>{html.escape(title)}</b></p>{inner}</div>"
+
+
+def env_report(env: dict, pinned: dict | None, where: str) -> tuple[str, str]:
+    """(text, html) of the environment, with drift against ``pinned`` marked."""
+    pinned_pkgs = (pinned or {}).get("packages") if isinstance(pinned, dict) else None
+    pinned_pkgs = pinned_pkgs if isinstance(pinned_pkgs, dict) else {}
+    from .imports import normalise_dist
+
+    now = {normalise_dist(k): (k, v) for k, v in env.get("packages", {}).items()}
+    rows, styles = [], []
+    py_pinned = (pinned or {}).get("python") if pinned else None
+    py_row = ["Python", f"{env['python']} ({env['implementation']}, {env['platform']})", py_pinned or "-",
+              "ok" if not py_pinned or py_pinned == env["python"] else "DRIFT"]
+    rows.append(py_row)
+    styles.append(_BAD if py_row[3] == "DRIFT" else None)
+    names = sorted(set(now) | {normalise_dist(k) for k in pinned_pkgs}, key=str.lower)
+    pinned_norm = {normalise_dist(k): v for k, v in pinned_pkgs.items()}
+    drift = 0
+    for key in names:
+        name, installed = now.get(key, (None, None))
+        pin_v = pinned_norm.get(key)
+        if name is None:
+            name = next(k for k in pinned_pkgs if normalise_dist(k) == key)
+            from .imports import installed_version
+
+            installed = installed_version(name)
+        if pin_v is None:
+            status, st = ("not pinned", _WARN) if pinned else ("", None)
+        elif installed is None:
+            status, st = "DRIFT (not installed)", _BAD
+        elif installed != pin_v:
+            status, st = "DRIFT", _BAD
+        else:
+            status, st = "ok", _OK
+        drift += status.startswith("DRIFT")
+        rows.append([name, installed or "-", pin_v or "-", status])
+        styles.append(st)
+    headers = ["package", "installed", "pinned", "status"]
+    if pinned:
+        summary = (f"{drift} package{'s' if drift != 1 else ''} drifted from the pin of {pinned.get('captured_at', '?')}"
+                   if drift else f"matches the pin of {pinned.get('captured_at', '?')}")
+    else:
+        summary = "not pinned yet (%nbkit pin records it)"
+    title = f"nbkit env: {where}: {summary}"
+    text = title + "\n" + _text_table(headers, rows)
+    return text, _box(title, _table(headers, rows, styles))
+
+
+def lint_report(result, path: str) -> tuple[str, str]:
+    from .report.lint_reports import render_text
+
+    text = render_text(result, color=False)
+    s = result.summary()
+    title = (f"nbkit lint: {os.path.basename(path)}: {s['error']} error(s), {s['warning']} warning(s), "
+             f"{s['info']} info (saved file)")
+    rows, styles = [], []
+    sev_style = {"error": _BAD, "warning": _WARN, "info": None}
+    for f in sorted(result.findings, key=lambda f: f.sort_key):
+        where = "" if f.cell_index is None else f"cell {f.cell_index}" + (f":{f.line}" if f.line else "")
+        rows.append([f.severity.value, f.code, f.name, where, f.message])
+        styles.append(sev_style.get(f.severity.value))
+    inner = _table(["severity", "code", "rule", "where", "message"], rows, styles) if rows else \
+        f"<p style='{_OK}'>No findings.</p>"
+    for e in result.errors:
+        inner += f"<p style='{_BAD}'>{html.escape(str(e))}</p>"
+    return text, _box(title, inner)
+
+
+_STATUS_STYLE = {"reproducible": _OK, "match": _OK}
+
+
+def verify_report(report: dict, path: str) -> tuple[str, str]:
+    """(text, html) of one notebook's verify result (``nbkit.verify/1`` notebook entry)."""
+    nbr = report["notebooks"][0] if "notebooks" in report else report
+    status = nbr.get("status", "?")
+    title = f"nbkit verify: {os.path.basename(path)}: {status}"
+    if nbr.get("message"):
+        title += f": {nbr['message']}"
+    if nbr.get("duration_s") is not None:
+        title += f" ({nbr['duration_s']:.1f} s)"
+    lines = [title]
+    inner = ""
+    drift = nbr.get("drift") or []
+    if drift:
+        rows = [[d.get("package"), d.get("pinned"), d.get("installed") or "not installed"] for d in drift]
+        lines += ["environment drift:", _text_table(["package", "pinned", "installed"], rows)]
+        inner += "<p>Environment drift:</p>" + _table(["package", "pinned", "installed"], rows, [_BAD] * len(rows))
+    bad = [c for c in nbr.get("cells", []) if c.get("status") not in ("match", "skipped", "ignored")]
+    if bad:
+        rows = [[c.get("index"), c.get("id") or "", c.get("status"), c.get("message") or c.get("mime") or ""]
+                for c in bad]
+        lines += [_text_table(["cell", "id", "status", "detail"], rows)]
+        inner += _table(["cell", "id", "status", "detail"], rows, [_BAD] * len(rows))
+        for c in bad:
+            if c.get("diff"):
+                lines += [f"--- cell {c.get('index')} ---", c["diff"]]
+                inner += (f"<details><summary>cell {html.escape(str(c.get('index')))} diff</summary>"
+                          f"<pre>{html.escape(c['diff'])}</pre></details>")
+    n = len(nbr.get("cells", []))
+    if not bad and status == "reproducible":
+        inner += f"<p style='{_OK}'>All {n} compared cells reproduce.</p>"
+    head_style = _OK if status == "reproducible" else _BAD
+    html_text = (f"<div class='nbkit-report' style='{_CSS}'><p><b style='{head_style}'>{html.escape(title)}</b></p>"
+                 f"{inner}</div>")
+    return "\n".join(lines), html_text
+
+
+def status_report(path: str, kernel_seed: int | None) -> tuple[str, str]:
+    """(text, html): layout checklist, seed, pin (with drift), last verify."""
+    from .config import load_config
+    from .layout import analyse
+    from .model import load
+    from .pin import environment_drift
+    from .pin.pinning import nbkit_problems, pinned_environment, pinned_seed
+
+    nb = load(path)
+    cfg = load_config(path)
+    checklist = analyse(nb, getattr(cfg, "layout_aliases", None)).checklist()
+    rows, styles = [], []
+    for item in checklist:
+        if item["present"]:
+            rows.append(["layout", item["label"], f"present (cell {item['cell_index']})"])
+            styles.append(_OK)
+        else:
+            rows.append(["layout", item["label"], "MISSING" if item["required"] else "missing (optional)"])
+            styles.append(_BAD if item["required"] else None)
+    problems = nbkit_problems(nb)
+    for p in problems:
+        rows.append(["metadata", "metadata.nbkit", p])
+        styles.append(_BAD)
+    seed = pinned_seed(nb)
+    seed_txt = f"{seed} (pinned)" if seed is not None else "not pinned"
+    if kernel_seed is not None:
+        seed_txt += f"; {kernel_seed} set in this kernel by %nbkit seed"
+    rows.append(["reproducibility", "seed", seed_txt])
+    styles.append(_OK if seed is not None else _WARN)
+    env = pinned_environment(nb)
+    if env is None:
+        rows.append(["reproducibility", "environment", "not pinned (%nbkit pin)"])
+        styles.append(_WARN)
+    else:
+        drift = environment_drift(env)
+        n = len(env.get("packages", {}))
+        txt = f"pinned {env.get('captured_at', '?')}: Python {env.get('python')}, {n} package{'s' if n != 1 else ''}"
+        if drift:
+            txt += "; DRIFT: " + ", ".join(f"{d['package']} {d['pinned']} -> {d['installed'] or 'not installed'}"
+                                          for d in drift)
+        rows.append(["reproducibility", "environment", txt])
+        styles.append(_BAD if drift else _OK)
+    verified = nb.nbkit_metadata.get("verified")
+    if isinstance(verified, dict) and verified.get("status"):
+        rows.append(["reproducibility", "last verify", f"{verified.get('status')} at {verified.get('at', '?')}"])
+        styles.append(_OK if verified.get("status") == "reproducible" else _BAD)
+    else:
+        rows.append(["reproducibility", "last verify", "never recorded (nbkit verify --stamp)"])
+        styles.append(_WARN)
+    headers = ["area", "item", "state"]
+    title = f"nbkit status: {os.path.basename(path)}"
+    return title + "\n" + _text_table(headers, rows), _box(title, _table(headers, rows, styles))
+
+
+# --- the magic -----------------------------------------------------------------------------------
+
+@magics_class
+class NbkitMagics(Magics):
+
+    @line_magic
+    def nbkit(self, line: str = ""):
+        """nbkit: notebook quality and reproducibility.
+
+        %nbkit seed [N]      seed random, numpy (legacy global state) and torch / tensorflow
+                             when installed; returns numpy.random.default_rng(N).  Without N:
+                             the notebook's pinned seed, else 42.  Use: rng = %nbkit seed 7
+        %nbkit env [PATH]    the environment as a table, drift against the pin highlighted
+        %nbkit pin [PATH]    record this kernel's environment (and seed) in the notebook
+        %nbkit lint [PATH]   lint the saved notebook and show the findings
+        %nbkit verify [PATH] re-run the saved notebook in a fresh kernel; does it reproduce?
+        %nbkit status [PATH] layout checklist, seed, pin, last verify
+        %nbkit help          list the subcommands
+
+        PATH defaults to the current notebook (known when Jupyter started the kernel).
+        """
+        try:
+            args = shlex.split(line)
+        except ValueError as e:
+            _err(f"cannot parse the arguments ({e})")
+            print(USAGE, file=sys.stderr)
+            return None
+        if not args or args[0] in ("help", "-h", "--help", "?"):
+            print(_help_text())
+            return None
+        cmd, rest = args[0], args[1:]
+        handler = getattr(self, f"_cmd_{cmd}", None)
+        if handler is None:
+            _err(f"unknown subcommand {cmd!r}")
+            print(USAGE, file=sys.stderr)
+            return None
+        from .errors import NbkitError
+
+        try:
+            return handler(rest)
+        except _Usage as e:
+            _err(str(e))
+            print(USAGE, file=sys.stderr)
+        except _NoNotebook as e:
+            print(e.advice(), file=sys.stderr)
+        except NbkitError as e:
+            if _debug():
+                raise
+            _err(str(e))
+        except MachineryUnavailable as e:
+            _err(str(e))
+        except KeyboardInterrupt:
+            print("nbkit: interrupted", file=sys.stderr)
+        except Exception as e:  # noqa: BLE001 - the last line of defence: one line, no traceback
+            if _debug():
+                raise
+            _err(f"internal error: {type(e).__name__}: {e} (set NBKIT_DEBUG=1 for the traceback)")
+        return None
+
+    # seed ----------------------------------------------------------------------------------------
+    def _cmd_seed(self, args: list[str]):
+        from .pin.pinning import validate_seed
+
+        if len(args) > 1:
+            raise _Usage("%nbkit seed takes at most one number")
+        if args:
+            try:
+                n = int(args[0])
+            except ValueError:
+                raise _Usage(f"seed must be an integer, got {args[0]!r}") from None
+            validate_seed(n)
+        else:
+            n = default_seed(self.shell)
+        seeded, hints, rng = seed_everything(n)
+        state.seed = n
+        # the same words wherever it runs (here, or in verify's fresh kernel), so outputs compare
+        msg = f"nbkit: seeded {', '.join(seeded)} with {n}"
+        if rng is not None:
+            msg += f"; returned numpy.random.default_rng({n})"
+        print(msg)
+        for h in hints:
+            print(f"  note: {h}")
+        return rng
+
+    # env -----------------------------------------------------------------------------------------
+    def _cmd_env(self, args: list[str]):
+        from .model import load, notebook_from_dict
+        from .pin import capture_environment
+        from .pin.pinning import pinned_environment
+
+        if len(args) > 1:
+            raise _Usage("%nbkit env takes at most one PATH")
+        path = args[0] if args else notebook_path(self.shell)
+        if path:
+            nb = load(path)
+            where = os.path.basename(path)
+        else:
+            nb = notebook_from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []},
+                                    os.path.join(os.getcwd(), "<session>"))
+            where = "this session (no notebook file known: packages imported by the cells run so far)"
+        notes: list[str] = []
+        env = capture_environment(nb, None, notes, extra_sources=_history(self.shell))
+        text, html_text = env_report(env, pinned_environment(nb), where)
+        if notes:
+            text += "\n" + "\n".join(f"note: {n}" for n in notes)
+            html_text = html_text[:-6] + "".join(f"<p>note: {html.escape(n)}</p>" for n in notes) + "</div>"
+        _show(text, html_text)
+
+    # pin -----------------------------------------------------------------------------------------
+    def _cmd_pin(self, args: list[str]):
+        from .pin import pin
+
+        path = _resolve(self.shell, args, "pin")
+        outcome = pin(path, state.seed, None, extra_sources=_history(self.shell))
+        env = outcome.nbkit["environment"]
+        pkgs = ", ".join(f"{k} {v}" for k, v in env["packages"].items()) or "no third-party packages"
+        seed = f"; seed {outcome.nbkit['seed']}" if "seed" in outcome.nbkit else ""
+        name = os.path.basename(path)
+        if outcome.written:
+            print(f"nbkit: pinned {name}: Python {env['python']} ({env['implementation']}, {env['platform']}); "
+                  f"{pkgs}{seed}")
+            if _session_candidates(self.shell):
+                print("  The file on disk changed: in JupyterLab use File > Reload Notebook from Disk (or choose "
+                      "'Revert' if asked when saving) so your next save keeps the pin.")
+        else:
+            print(f"nbkit: {name} is already pinned with this environment ({pkgs}{seed}); nothing written")
+        for n in outcome.notes:
+            print(f"  note: {n}")
+
+    # lint ----------------------------------------------------------------------------------------
+    def _cmd_lint(self, args: list[str]):
+        from .config import load_config
+        from .lint import lint_paths
+
+        path = _resolve(self.shell, args, "lint")
+        result = lint_paths([path], load_config(path))
+        _show(*lint_report(result, path))
+        return None
+
+    # verify --------------------------------------------------------------------------------------
+    def _cmd_verify(self, args: list[str]):
+        path = _resolve(self.shell, args, "verify")
+        from .config import load_config
+
+        try:
+            from .verify import VerifyOptions, verify_notebook
+        except ImportError as e:  # pragma: no cover - only while verify is not installed
+            raise MachineryUnavailable(f"nbkit verify is not available in this installation ({e})") from None
+        progress = _Progress()
+        print(f"nbkit: verifying {os.path.basename(path)} in a fresh kernel...", flush=True)
+        result = verify_notebook(path, VerifyOptions(config=load_config(path)), on_event=progress)
+        progress.done()
+        _show(*verify_report(result.to_dict(), path))
+        return None
+
+    # status --------------------------------------------------------------------------------------
+    def _cmd_status(self, args: list[str]):
+        path = _resolve(self.shell, args, "status")
+        _show(*status_report(path, state.seed))
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext nbkit`` (or ``nbkit`` in ``c.InteractiveShellApp.extensions``)."""
+    ipython.register_magics(NbkitMagics)
+
+
+def unload_ipython_extension(ipython) -> None:
+    line = ipython.magics_manager.magics.get("line", {})
+    line.pop("nbkit", None)
+    ipython.magics_manager.registry.pop("NbkitMagics", None)
