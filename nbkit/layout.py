@@ -84,7 +84,9 @@ _HINT_LINES = frozenset(SECTION_HINTS.values())
 _PREFIX_BEFORE_CODE = {"summary", "questions"}
 _PREFIX_AFTER_CODE = {"findings", "next_steps"}
 _CONNECTORS = frozenset({"and", "&", "/", "-", "+", ":", "or", "with", "tl;dr"})
-_MAX_PREFIX_REST = 4  # "Data" + at most this many more words
+_MAX_PREFIX_REST = 4
+# generic summary headings that, after the last analysis code, close the notebook (= findings)
+_CLOSING_SUMMARY = frozenset({"summary", "bottom line"})  # "Data" + at most this many more words
 
 
 @dataclass
@@ -348,7 +350,7 @@ def classify(key: str, before_first_code: bool, aliases: dict[str, tuple[str, ..
         return None
     if "summary" in matches and "findings" in matches:
         return "summary" if before_first_code else "findings"
-    if matches[0] == "summary" and after_last_code and not before_first_code:
+    if matches[0] == "summary" and key in _CLOSING_SUMMARY and after_last_code and not before_first_code:
         return "findings"  # a closing "Summary" is the findings
     return matches[0]
 
@@ -423,7 +425,12 @@ def analyse(nb, aliases: dict[str, list[str]] | None = None) -> Layout:
 
     # analysis: ordinary H1/H2 sections after questions/setup/data and before findings, with code
     top = [s for s in sections if not s.nested]
-    start_after = max([s.cell_index for s in top if s.kind in ("setup", "data", "questions")], default=-1)
+    # analysis starts after the first setup and data sections (or the questions, without them)
+    firsts: dict[str, int] = {}
+    for s in top:
+        firsts.setdefault(s.kind, s.cell_index)
+    start_after = max([firsts[k] for k in ("setup", "data") if k in firsts],
+                      default=firsts.get("questions", -1))
     findings_at = min([s.cell_index for s in top if s.kind in ("findings", "next_steps", "appendix")],
                       default=n)
     for s in top:

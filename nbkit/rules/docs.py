@@ -86,7 +86,7 @@ def section_without_prose(nb, ctx):
                     break
                 continue  # only a sub-heading: look further
             if c.is_code:
-                yield Hit(f"section {s.text!r} starts with code ({c.label}); add a sentence on what it looks at "
+                yield Hit(f"section {s.text!r} starts with code (cell {c.index}); add a sentence on what it looks at "
                           f"and why", cell, s.line)
             break
 
@@ -275,7 +275,7 @@ _AUTHOR_DATE_LINE = re.compile(
     r"^[\s>*_#|-]*(?:authors?|written by|prepared by|owner|date|created|last updated|updated|last modified)"
     r"[\s*_]*[:：]", re.IGNORECASE | re.MULTILINE)
 _BY_LINE = re.compile(r"^[\s>*_]*by\s+\S", re.IGNORECASE | re.MULTILINE)
-_ISO_DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b")
+_ISO_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d-[01]\d-[0-3]\d(?!\d)")
 _FRONT_KEYS = re.compile(r"^\s*(?:authors?|date|created|updated)\s*:", re.IGNORECASE | re.MULTILINE)
 
 

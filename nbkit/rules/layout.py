@@ -665,7 +665,7 @@ def bad_parameters_cell(nb, ctx):
             yield Hit(f"the 'parameters' tag is on a {c.cell_type} cell; papermill only uses a code cell", c)
             continue
         if first_code is not None:
-            yield Hit(f"second 'parameters' cell (the first is {first_code.label}); papermill uses only the "
+            yield Hit(f"second 'parameters' cell (the first is cell {first_code.index}); papermill uses only the "
                       f"first, merge them", c)
             continue
         first_code = c
