@@ -8,11 +8,10 @@ NBH006 deletes empty cells and NBH015 strips trailing whitespace in markdown.
 from __future__ import annotations
 
 import ast
-import io
 import json
 import os
 import re
-import tokenize
+from functools import lru_cache
 
 from ..ipysyntax import PYTHON_BODY_CELL_MAGICS
 from . import Hit, rule
@@ -119,7 +118,7 @@ def out_of_order_execution(nb, ctx):
     prev = None
     for cell in _executed(nb):
         if prev is not None and cell.execution_count < prev.execution_count:
-            yield Hit(f"execution count drops from {prev.execution_count} ({prev.label}) to "
+            yield Hit(f"execution count drops from {prev.execution_count} (cell {prev.index}) to "
                       f"{cell.execution_count}: cells were run out of order; restart the kernel and run all",
                       cell)
         prev = cell
@@ -187,7 +186,7 @@ def repeated_execution_count(nb, ctx):
     for cell in _executed(nb):
         first = seen.get(cell.execution_count)
         if first is not None:
-            yield Hit(f"execution count {cell.execution_count} also appears on {first.label}: the outputs "
+            yield Hit(f"execution count {cell.execution_count} also appears on cell {first.index}: the outputs "
                       "come from different kernel sessions; restart the kernel and run all", cell)
         else:
             seen[cell.execution_count] = cell
@@ -617,6 +616,13 @@ _CODE_STMTS = (ast.Import, ast.ImportFrom, ast.Assign, ast.AugAssign, ast.For, a
                ast.Try, ast.Delete, ast.Assert)
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_PROSE = re.compile(r"\w\s+[A-Za-z_]")
+_KEYWORDS = frozenset({"import", "from", "for", "while", "if", "with", "def", "class", "return", "raise", "del",
+                       "assert", "try", "async", "await", "lambda", "yield"})
+
+
+@lru_cache(maxsize=4096)
 def _looks_like_code(body: str) -> bool:
     """Does a comment's text read as Python code (and not as prose that happens to parse)?"""
     if not body or _URLISH.search(body):
@@ -625,6 +631,8 @@ def _looks_like_code(body: str) -> bool:
         return True
     if body.startswith("@"):
         return re.fullmatch(r"@[A-Za-z_][\w.]*(?:\(.*\))?", body) is not None
+    if "=" not in body and _PROSE.search(_QUOTED.sub("''", body)) and body.split(None, 1)[0] not in _KEYWORDS:
+        return False  # words separated by spaces: a sentence, not code (and no need to parse)
     candidate = body + " pass" if body.endswith(":") else body
     try:
         tree = ast.parse(candidate)
@@ -651,19 +659,53 @@ def _looks_like_code(body: str) -> bool:
     return False
 
 
+_STR_OR_COMMENT = re.compile(r'''[rRbBuUfF]{0,2}(?:"""|\'\'\'|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)|#''')
+
+
 def _comment_line_numbers(cell) -> set[int]:
-    """1-based numbers of the cell's lines that are whole-line comments."""
+    """1-based numbers of the cell's lines that are whole-line comments (not lines inside a
+    triple-quoted string that happen to start with ``#``)."""
+    lines = cell.lines
     src = cell.source
     if '"""' not in src and "'''" not in src:
-        return {i for i, ln in enumerate(cell.lines, start=1) if ln.lstrip().startswith("#")}
+        return {i for i, ln in enumerate(lines, start=1) if ln.lstrip().startswith("#")}
     out: set[int] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(cell.python_source).readline):
-            if tok.type == tokenize.COMMENT and not tok.line[: tok.start[1]].strip():
-                out.add(tok.start[0])
-    except (tokenize.TokenError, SyntaxError, IndentationError, ValueError):
-        return {i for i, ln in enumerate(cell.lines, start=1) if ln.lstrip().startswith("#")}
+    closing: str | None = None  # the delimiter of the triple-quoted string we are in
+    for i, line in enumerate(lines, start=1):
+        pos = 0
+        if closing is not None:
+            end = _find_close(line, closing, 0)
+            if end < 0:
+                continue
+            closing, pos = None, end
+        elif line.lstrip().startswith("#"):
+            out.add(i)
+            continue
+        while True:
+            m = _STR_OR_COMMENT.search(line, pos)
+            if m is None or m.group(0) == "#":
+                break
+            tok = m.group(0).lstrip("rRbBuUfF")
+            if tok in ('"""', "'''"):
+                end = _find_close(line, tok, m.end())
+                if end < 0:
+                    closing = tok
+                    break
+                pos = end
+            else:
+                pos = m.end()
     return out
+
+
+def _find_close(line: str, delim: str, start: int) -> int:
+    """Index just after the unescaped ``delim`` closing a triple-quoted string, or -1."""
+    i = line.find(delim, start)
+    while i >= 0:
+        backslashes = len(line[:i]) - len(line[:i].rstrip("\\"))
+        if backslashes % 2 == 0:
+            return i + 3
+        i = line.find(delim, i + 1)
+    return -1
 
 
 def _exempt_comment(lineno: int, stripped: str, body: str) -> bool:
@@ -747,8 +789,9 @@ def commented_out_code(nb, ctx):
                 if group and item[0] != group[-1][0] + 1:
                     first = group[0]
                     n = f"{len(group)} commented-out lines of code" if len(group) > 1 else "commented-out code"
-                    yield Hit(f"{n} (`{_short(first[1], 50)}`): delete it (version control keeps it) or make "
-                              "it a real option", cell, first[0])
+                    it = "them" if len(group) > 1 else "it"
+                    yield Hit(f"{n} (`{_short(first[1], 50)}`): delete {it} (version control keeps {it}) or make "
+                              f"{it} a real option", cell, first[0])
                     group = []
                 group.append(item)
 
