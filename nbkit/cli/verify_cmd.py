@@ -1,0 +1,136 @@
+"""``nbkit verify``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import click
+
+from .common import use_color, write_output
+
+FORMATS = ("text", "json", "junit", "html")
+
+
+class _Progress:
+    """A rich progress display on a terminal; plain lines (for CI logs) otherwise."""
+
+    def __init__(self, total: int, live: bool):
+        self.total, self.done, self.live = total, 0, live
+        self.progress = None
+        if live:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("{task.fields[current]}"),
+                                     console=Console(stderr=True), transient=True)
+            self.task = self.progress.add_task("verify", total=total, current="")
+            self.current: dict[str, str] = {}
+
+    def __enter__(self):
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress:
+            self.progress.stop()
+
+    def __call__(self, ev: dict) -> None:
+        kind, path = ev.get("type"), ev.get("path", "")
+        if self.progress:
+            if kind == "start":
+                self.current[path] = "starting"
+            elif kind == "cell" and ev.get("status") == "running":
+                self.current[path] = f"cell {ev.get('index')}"
+            elif kind == "end":
+                self.current.pop(path, None)
+                self.progress.advance(self.task)
+            shown = "; ".join(f"{os.path.basename(p)}: {c}" for p, c in list(self.current.items())[:3])
+            self.progress.update(self.task, current=shown)
+        elif kind == "end":
+            self.done += 1
+            click.echo(f"nbkit verify: [{self.done}/{self.total}] {path}: {ev.get('status')} "
+                       f"({ev.get('duration_s', 0):.1f} s)", err=True)
+
+
+def _sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess
+    raise KeyboardInterrupt
+
+
+@click.command("verify")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Notebooks verified in parallel, one kernel each.")
+@click.option("--runs", type=click.IntRange(min=1), help="Fresh runs per notebook; 2+ reports nondeterministic cells.")
+@click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Per-cell timeout (default 600; 0 = none). A cell past it is interrupted and its kernel killed.")
+@click.option("--kernel", metavar="NAME", help="Kernel to use instead of the notebook's kernelspec.")
+@click.option("-p", "--parameter", "parameters", nargs=2, multiple=True, metavar="NAME VALUE",
+              help="Set a parameter (papermill-style; the `parameters` cell must assign NAME).")
+@click.option("--shard", metavar="I/N", help="Verify only slice I of N (deterministic, for CI matrices).")
+@click.option("--strict-env", is_flag=True, default=None, help="Environment drift (NBR025) fails verification.")
+@click.option("--update", is_flag=True, help="Rewrite the stored outputs with the fresh ones (atomically).")
+@click.option("--stamp", is_flag=True, help="Record the result in metadata.nbkit.verified (atomically).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
+@click.pass_context
+def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, shard, strict_env, update, stamp,
+           config_path):
+    """Re-execute notebooks (files or folders) in fresh kernels and check their stored outputs.
+
+    Exit codes: 0 every notebook reproduces; 1 a notebook does not (mismatch, failed,
+    nondeterministic, timeout, or drift with --strict-env); 2 invalid input; 3 no kernel
+    could start.  The input files are never written, except with --update or --stamp.
+    """
+    from ..config import load_config
+    from ..errors import UsageError
+    from ..report.verify_reports import RENDERERS, render_text
+    from ..verify import VerifyOptions, verify_paths
+    from ..verify.controls import parse_value
+
+    names = [n for n, _v in parameters]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise UsageError(f"-p {sorted(dup)[0]} given more than once")
+    bad = [n for n in names if not n.isidentifier()]
+    if bad:
+        raise UsageError(f"-p {bad[0]!r}: a parameter name must be an identifier")
+    config = load_config(paths[0] if paths else None, config_path)
+    opts = VerifyOptions(timeout=timeout, kernel=kernel, parameters={n: parse_value(v) for n, v in parameters},
+                         runs=runs, jobs=jobs, shard=shard, strict_env=strict_env, update=update, stamp=stamp,
+                         config=config)
+    opts.resolved()  # usage errors before any kernel starts
+    if hasattr(signal, "SIGTERM") and threading_main():
+        signal.signal(signal.SIGTERM, _sigterm)
+    live = sys.stderr.isatty() and not os.environ.get("CI")
+    progress = _Progress(0, live)
+    progress.total = _count(paths, config, opts)
+    if progress.progress:
+        progress.progress.update(progress.task, total=progress.total)
+    with progress:
+        report = verify_paths(list(paths), opts, on_event=progress)
+    if fmt == "text":
+        text = render_text(report, color=use_color(output))
+    else:
+        text = RENDERERS[fmt](report)
+    write_output(text, output)
+    ctx.exit(report.exit_code())
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _count(paths, config, opts) -> int:
+    from ..nbio import discover
+    from ..verify import select_shard
+    from ..verify.controls import parse_shard
+
+    found, _errors = discover(list(paths), list(getattr(config, "exclude", None) or []))
+    return len(select_shard(found, parse_shard(opts.shard)))

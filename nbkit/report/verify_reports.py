@@ -1,0 +1,199 @@
+"""Renderings of a verify report: text, json (``nbkit.verify/1``), junit and html.
+
+Each renderer is ``render(report) -> str``.  The text report explains each notebook in one
+line and shows a readable diff for every cell that does not reproduce; the HTML page is
+self-contained (inline CSS and images) with side-by-side diffs and, for changed figures,
+the expected and actual images and a pixel-difference image.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+from xml.sax.saxutils import escape, quoteattr
+
+from .._version import __version__
+
+STATUS_STYLE = {"reproducible": "bold green", "mismatch": "bold red", "failed": "bold red",
+                "nondeterministic": "bold yellow", "timeout": "bold magenta", "invalid": "bold red"}
+
+
+def render_json(report) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _indent(text: str, prefix: str = "    ") -> list[str]:
+    return [prefix + ln for ln in text.rstrip("\n").splitlines()]
+
+
+def summary_line(report) -> str:
+    s = report.summary()
+    n = s["notebooks"]
+    parts = [f"{s[k]} {k}" for k in ("reproducible", "mismatch", "failed", "nondeterministic", "timeout", "invalid")
+             if s[k] or k == "reproducible"]
+    return f"{n} notebook{'s' if n != 1 else ''} verified: " + ", ".join(parts)
+
+
+def render_text(report, color: bool = False) -> str:
+    """One line per notebook, then the cells that do not reproduce with their diffs."""
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.text import Text
+
+    buf = StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color, width=10_000, highlight=False,
+                      soft_wrap=True)
+    for nb in report.notebooks:
+        line = Text()
+        line.append(nb.path, style="bold")
+        line.append("  ")
+        line.append(nb.status, style=STATUS_STYLE.get(nb.status, "bold"))
+        if nb.duration_s:
+            line.append(f"  ({nb.duration_s:.1f} s)", style="dim")
+        if nb.code:
+            line.append(f"  {nb.code}", style="dim")
+        console.print(line)
+        if nb.message:
+            console.print(Text("  " + nb.message))
+        for c in nb.cells:
+            if c.status not in ("mismatch", "error"):
+                continue
+            head = Text("  ")
+            head.append(f"cell {c.index}" + (f" (id {c.id})" if c.id else ""), style="bold")
+            head.append(f": {c.message or c.status}")
+            console.print(head)
+            if c.diff:
+                for ln in _indent(c.diff):
+                    style = ("green" if ln.startswith("    +") and not ln.startswith("    +++")
+                             else "red" if ln.startswith("    -") and not ln.startswith("    ---")
+                             else "cyan" if ln.startswith("    @@") else "dim" if ln.startswith(("    ---", "    +++"))
+                             else None)
+                    console.print(Text(ln, style=style or ""))
+            elif c.actual and c.status == "error":
+                for ln in _indent(c.actual[-2000:]):
+                    console.print(Text(ln, style="dim"))
+        if nb.drift:
+            for d in nb.drift:
+                console.print(Text(f"  drift: {d['package']} pinned {d['pinned']}, installed {d['installed'] or 'none'}",
+                                   style="yellow"))
+        for flag, what in (("updated", "stored outputs updated"), ("stamped", "verification stamped in metadata")):
+            if getattr(nb, flag):
+                console.print(Text(f"  {what}", style="green"))
+        console.print("")
+    console.print(summary_line(report))
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------
+
+def render_junit(report) -> str:
+    """One testcase per notebook; failures carry the message and the cell diffs."""
+    s = report.summary()
+    failures = s["mismatch"] + s["failed"] + s["nondeterministic"] + s["timeout"]
+    total = sum(n.duration_s for n in report.notebooks)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           f'<testsuites name="nbkit verify" tests="{s["notebooks"]}" failures="{failures}" errors="{s["invalid"]}" '
+           f'time="{total:.3f}">',
+           f'  <testsuite name="nbkit.verify" tests="{s["notebooks"]}" failures="{failures}" errors="{s["invalid"]}" '
+           f'time="{total:.3f}">']
+    for nb in report.notebooks:
+        out.append(f'    <testcase classname="nbkit.verify" name={quoteattr(nb.path)} time="{nb.duration_s:.3f}">')
+        if nb.status != "reproducible":
+            body = [nb.message]
+            for c in nb.cells:
+                if c.status in ("mismatch", "error"):
+                    body.append(f"cell {c.index}" + (f" (id {c.id})" if c.id else "") + f": {c.message or c.status}")
+                    if c.diff:
+                        body.append(c.diff.rstrip("\n"))
+            for d in nb.drift:
+                body.append(f"drift: {d['package']} pinned {d['pinned']}, installed {d['installed'] or 'none'}")
+            tag = "error" if nb.status == "invalid" or nb.machinery else "failure"
+            out.append(f'      <{tag} type={quoteattr(nb.status)} message={quoteattr(nb.message)}>'
+                       f'{escape(chr(10).join(body))}</{tag}>')
+        elif nb.drift:
+            out.append("      <system-out>" + escape("\n".join(
+                f"drift: {d['package']} pinned {d['pinned']}, installed {d['installed'] or 'none'}" for d in nb.drift))
+                + "</system-out>")
+        out.append("    </testcase>")
+    out += ["  </testsuite>", "</testsuites>", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+header{background:#1d2330;color:#fff;padding:16px 28px}header h1{margin:0;font-size:20px}
+header p{margin:4px 0 0;opacity:.8}main{padding:20px 28px;max-width:1400px}
+.nb{background:#fff;border:1px solid #dde1e7;border-radius:8px;margin:0 0 18px;padding:14px 18px}
+.nb h2{font-size:16px;margin:0 0 4px;font-family:ui-monospace,Menlo,monospace}
+.badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;color:#fff;
+margin-left:8px;vertical-align:middle}
+.reproducible{background:#1a7f37}.mismatch,.failed,.invalid{background:#cf222e}.nondeterministic{background:#bf8700}
+.timeout{background:#8250df}.msg{margin:2px 0 8px;color:#444}.drift{color:#9a6700}
+.cell{border-top:1px solid #eef0f3;padding:10px 0}.cell h3{font-size:14px;margin:0 0 6px}
+table.diff{border-collapse:collapse;width:100%;font:12px/1.4 ui-monospace,Menlo,monospace;table-layout:fixed}
+table.diff td{vertical-align:top;padding:0 6px;white-space:pre-wrap;word-break:break-all}
+table.diff th{background:#f0f2f5;text-align:left;padding:3px 6px;font-weight:600}
+td.diff_header{color:#888;width:3em;text-align:right}td.diff_next{display:none}th.diff_next{display:none}
+.diff_add{background:#d7f5dd}.diff_chg{background:#fff1b8}.diff_sub{background:#ffd7d5}
+.images{display:flex;gap:14px;flex-wrap:wrap}.images figure{margin:0}.images img{max-width:420px;
+border:1px solid #dde1e7;background:#fff}.images figcaption{font-size:12px;color:#555}
+pre{background:#f6f8fa;padding:8px;border-radius:6px;overflow:auto;font-size:12px}
+table.summary td{padding:2px 12px 2px 0}
+"""
+
+
+def _side_by_side(expected: str, actual: str, labels=("stored", "re-executed")) -> str:
+    a, b = (expected or "").splitlines(), (actual or "").splitlines()
+    if len(a) + len(b) > 4000:
+        a, b = a[:2000], b[:2000]
+    table = difflib.HtmlDiff(tabsize=4, wrapcolumn=None).make_table(a, b, *labels, context=True, numlines=3)
+    return table.replace('<table class="diff"', '<table class="diff"', 1)
+
+
+def render_html(report) -> str:
+    s = report.summary()
+    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+             f"<title>nbkit verify: {html.escape(summary_line(report))}</title><style>{_CSS}</style></head><body>",
+             f"<header><h1>nbkit verify</h1><p>{html.escape(summary_line(report))} &middot; nbkit {__version__}</p>"
+             "</header><main>",
+             "<table class=\"summary\"><tr>" + "".join(f"<td><span class=\"badge {k}\">{k}</span> {s[k]}</td>"
+                                                      for k in ("reproducible", "mismatch", "failed", "nondeterministic",
+                                                                "timeout", "invalid")) + "</tr></table><br>"]
+    for nb in report.notebooks:
+        parts.append(f"<section class=\"nb\"><h2>{html.escape(nb.path)}<span class=\"badge {nb.status}\">"
+                     f"{nb.status}</span></h2>")
+        parts.append(f"<p class=\"msg\">{html.escape(nb.message)}" +
+                     (f" <small>({nb.duration_s:.1f} s{', ' + nb.code if nb.code else ''})</small>" if nb.duration_s
+                      else "") + "</p>")
+        for d in nb.drift:
+            parts.append(f"<p class=\"drift\">drift: {html.escape(d['package'])} pinned {html.escape(str(d['pinned']))}, "
+                         f"installed {html.escape(str(d['installed'] or 'none'))}</p>")
+        for c in nb.cells:
+            if c.status not in ("mismatch", "error"):
+                continue
+            title = f"cell {c.index}" + (f" (id {c.id})" if c.id else "")
+            parts.append(f"<div class=\"cell\"><h3>{html.escape(title)}: {html.escape(c.message or c.status)}</h3>")
+            if c.images:
+                figs = []
+                for key, cap in (("expected", "stored"), ("actual", "re-executed"), ("diff", "differing pixels")):
+                    if c.images.get(key):
+                        figs.append(f"<figure><img alt=\"{cap} image\" src=\"data:image/png;base64,{c.images[key]}\">"
+                                    f"<figcaption>{cap}</figcaption></figure>")
+                parts.append("<div class=\"images\">" + "".join(figs) + "</div>")
+            if c.status == "error" and not c.expected:
+                parts.append(f"<pre>{html.escape((c.actual or '')[-5000:])}</pre>")
+            elif c.expected is not None or c.actual is not None:
+                labels = ("run 1", "other run") if c.nondeterministic else ("stored", "re-executed")
+                parts.append(_side_by_side(c.expected or "", c.actual or "", labels))
+            parts.append("</div>")
+        parts.append("</section>")
+    parts.append("</main></body></html>\n")
+    return "".join(parts)
+
+
+RENDERERS = {"json": render_json, "junit": render_junit, "html": render_html}
