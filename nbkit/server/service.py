@@ -19,6 +19,7 @@ import atexit
 import collections
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -107,7 +108,8 @@ class Job:
     id: str
     path: ResolvedPath
     parameters: dict
-    timeout: float
+    timeout: float | None  # None: the project's [tool.nbkit.verify] timeout, else default_timeout
+    stamp: bool = False
     state: str = "queued"
     progress: dict = field(default_factory=lambda: {"cells": 0, "done": 0, "current": None})
     report: dict | None = None
@@ -298,7 +300,6 @@ class NbkitService(LoggingConfigurable):
         """The interpreter of the notebook's kernel when it is not the server's own (else None):
         pin records the environment the notebook runs in."""
         import shutil
-        import sys
 
         ksm = self.kernel_spec_manager
         if ksm is None:
@@ -330,24 +331,27 @@ class NbkitService(LoggingConfigurable):
         return {"path": rp.api, "nbkit": written}
 
     # -- verify ---------------------------------------------------------------------------------
-    def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None) -> Job:
+    def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None, stamp: Any = False) -> Job:
         if parameters is None:
             parameters = {}
         if not isinstance(parameters, dict) or not all(isinstance(k, str) and k.isidentifier() for k in parameters):
             raise ServiceError(400, "'parameters' must be an object of NAME: value (NAME a Python identifier)")
         if timeout is None:
-            timeout = self.default_timeout
+            pass  # [tool.nbkit.verify] timeout of the notebook's project, else default_timeout
         elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ServiceError(400, "'timeout' must be a positive number of seconds")
         elif timeout > self.max_timeout:
             raise ServiceError(400, f"'timeout' may be at most {self.max_timeout:g} seconds "
                                     "(NbkitService.max_timeout)")
+        if not isinstance(stamp, bool):
+            raise ServiceError(400, "'stamp' must be true or false")
         rp = self.resolve(api_path)
         self._prune()
         with self._lock:
             if len(self._queue) >= self.max_queued_jobs:
                 raise ServiceError(429, f"{len(self._queue)} verify jobs are already waiting; try again later")
-            job = Job(id=uuid.uuid4().hex, path=rp, parameters=dict(parameters), timeout=float(timeout))
+            job = Job(id=uuid.uuid4().hex, path=rp, parameters=dict(parameters),
+                      timeout=None if timeout is None else float(timeout), stamp=stamp)
             self._jobs[job.id] = job
             self._queue.append(job)
         self.log.info("nbkit: verify job %s queued for %s", job.id, rp.api)
@@ -431,8 +435,10 @@ class NbkitService(LoggingConfigurable):
             from ..verify import VerifyOptions, verify_notebook
 
             cfg = self._config_for(job.path.os_path)
-            options = VerifyOptions(timeout=job.timeout if job.timeout > 0 else None,
-                                    parameters=job.parameters, config=cfg)
+            timeout = job.timeout
+            if timeout is None and "timeout" not in cfg.verify:
+                timeout = max(0.0, self.default_timeout)  # 0: no timeout
+            options = VerifyOptions(timeout=timeout, parameters=job.parameters, config=cfg, stamp=job.stamp)
             res = verify_notebook(job.path.os_path, options, on_event=lambda ev: self._on_event(job, ev),
                                   cancel=job.cancel)
             report = _as_report(_relativise(res.to_dict(), job.path))
@@ -471,6 +477,8 @@ class NbkitService(LoggingConfigurable):
         deadline = time.monotonic() + wait
         for job in running:
             job.finished_event.wait(max(0.0, deadline - time.monotonic()))
+        if running and "nbkit.verify.execute" in sys.modules:
+            sys.modules["nbkit.verify.execute"].kill_all_kernels()  # last resort: no kernel outlives us
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
