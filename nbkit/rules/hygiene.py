@@ -830,7 +830,7 @@ def syntax_error(nb, ctx):
         lineno = min(lineno, max(len(lines), 1))
         text = _short(lines[lineno - 1], 50) if lines else ""
         msg = (err.msg or "invalid syntax").rstrip(".")
-        yield Hit(f"syntax error on line {lineno}: {msg}" + (f": `{text}`" if text else ""), cell, lineno)
+        yield Hit(f"syntax error on line {lineno}" + (f" (`{text}`)" if text else "") + f": {msg}", cell, lineno)
 
 
 # -- files -------------------------------------------------------------------------------------
