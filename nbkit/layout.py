@@ -16,7 +16,8 @@ Detection, in short:
   cell and the findings after it; a plain summary alias ("Summary") after the last analysis
   code cell is read as the findings (that is what a closing "Summary" is);
 * a heading nested under a recognised section (a deeper level) is a sub-section of it, not a
-  section of its own; under an unrecognised heading only exact aliases count;
+  section of its own; under an unrecognised wrapper heading (an H1, or one before the first
+  code cell, such as "Introduction") exact aliases count, under others nothing does;
 * analysis sections are the unrecognised H2 (or non-title H1) sections between
   questions/setup/data and findings that contain code.
 """
@@ -418,8 +419,11 @@ def analyse(nb, aliases: dict[str, list[str]] | None = None) -> Layout:
             kind = classify(h.key, before, table, after_last_code=after) or "other"
         elif sections[parent].kind != "other" or sections[parent].nested:
             kind, nested = "other", True
-        else:
+        elif sections[parent].level == 1 or first_code is None or sections[parent].cell_index < first_code:
+            # a wrapper ("# Part 1", "## Introduction"): exact aliases under it are sections
             kind = classify(h.key, before, table, after_last_code=after, exact_only=True) or "other"
+        else:
+            kind = "other"  # "### Results" under "## Churn by plan" is part of that analysis
         sections.append(Section(kind, h.cell_index, h.level, h.text, end, h.line, stop, parent, nested))
         stack.append(len(sections) - 1)
 
