@@ -466,7 +466,6 @@ SLOW = nb(md("# Slow"), code("import time\nx = 1", count=1), code("time.sleep(60
 
 
 @pytest.mark.kernel
-@pytest.mark.slow
 async def test_verify_job_runs_to_completion_with_progress(api, jp_fetch, jp_root_dir):
     write(jp_root_dir / "v" / "ok.ipynb", nb(
         md("# Verify me"),
@@ -499,7 +498,6 @@ async def test_verify_job_runs_to_completion_with_progress(api, jp_fetch, jp_roo
 
 
 @pytest.mark.kernel
-@pytest.mark.slow
 async def test_cancel_mid_run_kills_the_kernel_and_queued_jobs_wait(api, service, jp_root_dir):
     assert service.max_verify_jobs == 1
     write(jp_root_dir / "slow.ipynb", SLOW)
@@ -511,6 +509,10 @@ async def test_cancel_mid_run_kills_the_kernel_and_queued_jobs_wait(api, service
     rep, _ = await poll(api, first["job"], lambda rep: rep["progress"]["current"] == 2)
     assert rep["state"] == "running" and rep["progress"]["cells"] == 3 and rep["progress"]["done"] == 1
     assert len(kernel_processes() - before) == 1
+    # the queue is bounded
+    service.max_queued_jobs = 1
+    status, rep3 = await api("verify", {"path": "slow.ipynb"})
+    assert status == 429 and "already waiting" in rep3["message"]
     # the second job waits for the slot; cancelling it is immediate
     status, rep2 = await api(f"verify/{second['job']}")
     assert rep2["state"] == "queued"
@@ -531,7 +533,6 @@ async def test_cancel_mid_run_kills_the_kernel_and_queued_jobs_wait(api, service
 
 
 @pytest.mark.kernel
-@pytest.mark.slow
 async def test_fifty_concurrent_lints_while_a_verify_job_runs(api, jp_root_dir):
     write(jp_root_dir / "slow.ipynb", SLOW)
     variants = {}
@@ -562,3 +563,39 @@ async def test_fifty_concurrent_lints_while_a_verify_job_runs(api, jp_root_dir):
     assert rep["state"] == "running"  # still busy in its kernel: lint did not wait for it
     status, rep = await api(f"verify/{job['job']}", method="DELETE")
     assert rep["state"] == "cancelled"
+
+
+@pytest.mark.kernel
+async def test_verify_parameters_and_timeout(api, jp_root_dir):
+    write(jp_root_dir / "p.ipynb", nb(
+        md("# Parameters"),
+        code("N = 1", count=1, tags=["parameters"]),
+        code("N * 2", count=2, outputs=[result("10", count=2)]),
+    ))
+    status, job = await api("verify", {"path": "p.ipynb", "parameters": {"N": 5}})
+    assert status == 202
+    rep, _ = await poll(api, job["job"], lambda rep: rep["state"] not in ("queued", "running"))
+    assert rep["state"] == "done" and rep["report"]["notebooks"][0]["status"] == "reproducible", rep
+    write(jp_root_dir / "t.ipynb", nb(md("# Timeout"), code("import time\ntime.sleep(30)", count=1)))
+    status, job = await api("verify", {"path": "t.ipynb", "timeout": 1})
+    rep, _ = await poll(api, job["job"], lambda rep: rep["state"] not in ("queued", "running"))
+    assert rep["state"] == "done" and rep["report"]["notebooks"][0]["status"] == "timeout", rep
+
+
+async def test_lint_does_not_block_the_event_loop(api, jp_root_dir, service, monkeypatch):
+    write(jp_root_dir / "a.ipynb", GOOD)
+    real = service._lint_sync
+
+    def slow_lint(*args):
+        time.sleep(1.0)  # a slow lint, in the worker thread
+        return real(*args)
+
+    monkeypatch.setattr(service, "_lint_sync", slow_lint)
+    t0 = time.monotonic()
+    lint = asyncio.ensure_future(api("lint", {"path": "a.ipynb"}))
+    await asyncio.sleep(0.1)
+    status, _ = await api("template")
+    answered = time.monotonic() - t0
+    assert status == 200 and answered < 0.8  # served while lint was still working
+    status, rep = await lint
+    assert status == 200 and rep["path"] == "a.ipynb" and time.monotonic() - t0 >= 1.0
