@@ -122,12 +122,50 @@ def _packages_distributions() -> dict[str, list[str]]:
         return {}
 
 
+@lru_cache(maxsize=1024)
+def _installed_dist_name(name: str) -> str | None:
+    """The installed distribution called ``name`` (any spelling), or None; cheap (no full scan)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution(name)
+    except PackageNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - broken metadata
+        return None
+    meta_name = dist.metadata["Name"] if dist.metadata else None
+    return meta_name or name
+
+
+@lru_cache(maxsize=1024)
+def _findable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
 def distributions_for(module: str) -> list[str]:
-    """Distribution names that provide top-level ``module`` (installed first, then aliases)."""
+    """Distribution names that provide top-level ``module`` (installed first, then aliases).
+
+    Fast path first: an installed distribution named like the module or its alias
+    (``yaml`` -> ``PyYAML``); a module that is not installed at all maps through the alias
+    table. Only an installed module with an unusual distribution name pays for the full
+    ``packages_distributions()`` scan.
+    """
+    alias = ALIASES.get(module)
+    for candidate in (alias, module):
+        if candidate:
+            found = _installed_dist_name(candidate)
+            if found:
+                return [found]
+    if not _findable(module):
+        return [alias] if alias else []
     found = _packages_distributions().get(module)
     if found:
         return sorted(dict.fromkeys(found))
-    alias = ALIASES.get(module)
     return [alias] if alias else []
 
 
