@@ -243,7 +243,7 @@ def no_environment_manifest(nb, ctx):
     if ctx.project.manifests_for(nb.path):
         return
     root = ctx.project.root_for(nb.path)
-    where = "the notebook's folder" if os.path.abspath(root) == os.path.dirname(os.path.abspath(nb.path)) \
+    where = "the notebook's folder (the project root)" if os.path.abspath(root) == os.path.dirname(os.path.abspath(nb.path)) \
         else f"the notebook's folder or above it up to the project root {_rel(root, nb)}"
     yield Hit(f"no environment manifest ({MANIFEST_LIST}) in {where}; add one listing the packages "
               "this notebook needs, with versions")
