@@ -466,7 +466,10 @@ SLOW = nb(md("# Slow"), code("import time\nx = 1", count=1), code("time.sleep(60
 
 
 @pytest.mark.kernel
-async def test_verify_job_runs_to_completion_with_progress(api, jp_fetch, jp_root_dir):
+async def test_verify_job_runs_to_completion_with_progress(api, jp_fetch, jp_root_dir, jp_serverapp):
+    from datetime import datetime, timezone
+
+    started_at = datetime.now(timezone.utc)
     write(jp_root_dir / "v" / "ok.ipynb", nb(
         md("# Verify me"),
         code("import os\nos.getcwd().endswith('v')", count=1, outputs=[result("True", count=1)]),
@@ -490,6 +493,8 @@ async def test_verify_job_runs_to_completion_with_progress(api, jp_fetch, jp_roo
     by_index = {c["index"]: c for c in entry["cells"]}
     assert by_index[1]["status"] == "match" and by_index[2]["status"] == "match"
     assert by_index[3]["status"] == "mismatch" and "42" in by_index[3]["actual"]
+    # a running job counts as server activity (idle culling must not stop it)
+    assert jp_serverapp.web_app.settings["nbkit_last_activity"] >= started_at
     # listed, then still there for the panel until the TTL
     status, listing = await api("verify")
     assert status == 200 and job in [j["job"] for j in listing["jobs"]]

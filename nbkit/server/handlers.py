@@ -170,6 +170,7 @@ class NotFoundHandler(NbkitHandler):
 
 def setup_handlers(web_app, service: NbkitService) -> None:
     web_app.settings["nbkit_service"] = service
+    service.activity_settings = web_app.settings
     api = url_path_join(web_app.settings["base_url"], "nbkit", "api")
     web_app.add_handlers(".*$", [
         (url_path_join(api, "lint"), LintHandler),

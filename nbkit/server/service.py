@@ -185,6 +185,7 @@ class NbkitService(LoggingConfigurable):
     def __init__(self, root_dir: str, allow_hidden: bool = False, kernel_spec_manager=None, **kwargs):
         super().__init__(**kwargs)
         self.kernel_spec_manager = kernel_spec_manager
+        self.activity_settings: dict | None = None  # the web app's settings, for *_last_activity
         self.root_dir = os.path.realpath(root_dir)
         self.allow_hidden = allow_hidden
         self._pool = ThreadPoolExecutor(max_workers=self.lint_workers, thread_name_prefix="nbkit-lint")
@@ -417,7 +418,15 @@ class NbkitService(LoggingConfigurable):
                                               name=f"nbkit-verify-{job.id[:8]}")
                 job.thread.start()
 
+    def _touch(self) -> None:
+        """Running verify jobs count as server activity (idle culling must not stop them)."""
+        if self.activity_settings is not None:
+            from datetime import datetime, timezone
+
+            self.activity_settings["nbkit_last_activity"] = datetime.now(timezone.utc)
+
     def _on_event(self, job: Job, event: dict) -> None:
+        self._touch()
         kind = event.get("type")
         p = job.progress
         if kind == "start":
@@ -457,6 +466,7 @@ class NbkitService(LoggingConfigurable):
                 self._finish(job, "cancelled" if job.cancel.is_set() else "error",
                              f"internal error: {type(e).__name__}: {e}")
         finally:
+            self._touch()
             with self._lock:
                 self._running -= 1
                 if not job.finished_event.is_set():
