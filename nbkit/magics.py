@@ -263,7 +263,7 @@ def _box(title: str, inner: str) -> str:
     return f"<div class='nbkit-report' style='{_CSS}'><p><b>{html.escape(title)}</b></p>{inner}</div>"
 
 
-def env_report(env: dict, pinned: dict | None, where: str) -> tuple[str, str]:
+def env_report(env: dict, pinned: dict | None, where: str, notes: list[str] = ()) -> tuple[str, str]:
     """(text, html) of the environment, with drift against ``pinned`` marked."""
     pinned_pkgs = (pinned or {}).get("packages") if isinstance(pinned, dict) else None
     pinned_pkgs = pinned_pkgs if isinstance(pinned_pkgs, dict) else {}
@@ -305,8 +305,9 @@ def env_report(env: dict, pinned: dict | None, where: str) -> tuple[str, str]:
     else:
         summary = "not pinned yet (%nbkit pin records it)"
     title = f"nbkit env: {where}: {summary}"
-    text = title + "\n" + _text_table(headers, rows)
-    return text, _box(title, _table(headers, rows, styles))
+    text = title + "\n" + _text_table(headers, rows) + "".join(f"\nnote: {n}" for n in notes)
+    inner = _table(headers, rows, styles) + "".join(f"<p>note: {html.escape(n)}</p>" for n in notes)
+    return text, _box(title, inner)
 
 
 def lint_report(result, path: str) -> tuple[str, str]:
@@ -524,11 +525,7 @@ class NbkitMagics(Magics):
             where = "this session (no notebook file known: packages imported by the cells run so far)"
         notes: list[str] = []
         env = capture_environment(nb, None, notes, extra_sources=_history(self.shell))
-        text, html_text = env_report(env, pinned_environment(nb), where)
-        if notes:
-            text += "\n" + "\n".join(f"note: {n}" for n in notes)
-            html_text = html_text[:-6] + "".join(f"<p>note: {html.escape(n)}</p>" for n in notes) + "</div>"
-        _show(text, html_text)
+        _show(*env_report(env, pinned_environment(nb), where, notes))
 
     # pin -----------------------------------------------------------------------------------------
     def _cmd_pin(self, args: list[str]):

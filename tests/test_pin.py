@@ -349,3 +349,55 @@ def test_refuses_while_jupyter_is_saving_and_when_the_file_changes_meanwhile(tmp
     code_, _, err = nbkit_cli(capsys, "pin", p)
     assert code_ == 2 and "changed on disk while nbkit was pinning it" in err
     assert p.read_bytes() == before.replace(b"Churn", b"Chum")  # the other program's save survives
+
+
+def test_pin_a_folder_pins_every_notebook_with_one_probe(tmp_path, capsys, monkeypatch):
+    import nbkit.pin.capture as capture
+
+    calls = []
+    real = capture.Interpreter._run
+    monkeypatch.setattr(capture.Interpreter, "_run", lambda self, req: calls.append(req) or real(self, req))
+    write(tmp_path / "proj" / "first_analysis.ipynb", nb(code("import numpy")))
+    write(tmp_path / "proj" / "sub" / "second_analysis.ipynb", nb(code("import pandas")))
+    write(tmp_path / "proj" / ".ipynb_checkpoints" / "first_analysis-checkpoint.ipynb", nb(code("import numpy")))
+    code_, out, err = nbkit_cli(capsys, "pin", "--python", sys.executable, tmp_path / "proj")
+    assert code_ == 0, err
+    assert len(calls) == 1 and calls[0]["modules"] == ["numpy", "pandas"]
+    assert out.count("pinned ") == 2
+    first = json.loads((tmp_path / "proj" / "first_analysis.ipynb").read_text())["metadata"]["nbkit"]
+    second = json.loads((tmp_path / "proj" / "sub" / "second_analysis.ipynb").read_text())["metadata"]["nbkit"]
+    assert first["environment"]["packages"] == {"numpy": NUMPY}
+    assert second["environment"]["packages"] == {"pandas": PANDAS}
+    assert "nbkit" not in json.loads((tmp_path / "proj" / ".ipynb_checkpoints" /
+                                      "first_analysis-checkpoint.ipynb").read_text())["metadata"]
+
+
+# --- property: whatever the file's JSON style, only metadata.nbkit changes ------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_text = st.text(alphabet=st.characters(blacklist_characters="k", blacklist_categories=("Cs",)), max_size=6)  # no "nbkit"
+_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                       st.floats(allow_nan=False, allow_infinity=False), _text)
+_json = st.recursive(_json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(_text, inner, max_size=3)),
+                     max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(meta=st.dictionaries(_text, _json, max_size=4),
+       cells=st.lists(st.dictionaries(_text, _json, max_size=3), max_size=3),
+       indent=st.sampled_from([None, 0, 1, 2, 4, "\t"]), sort_keys=st.booleans(), ensure_ascii=st.booleans(),
+       crlf=st.booleans(), value=st.dictionaries(_text, _json, max_size=3))
+def test_splice_property(meta, cells, indent, sort_keys, ensure_ascii, crlf, value):
+    doc = {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(doc, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    new = splice_nbkit(text, value)
+    expected = json.loads(text)
+    expected["metadata"]["nbkit"] = value
+    assert json.loads(new) == expected
+    if meta:  # (an empty "metadata": {} is necessarily rewritten as a whole)
+        assert strip_nbkit(new) == text

@@ -54,6 +54,17 @@ def pin(ctx, paths, seed, check, python, export, force):
     def warn(path, note):
         click.echo(f"nbkit: warning: {path}: {note}", err=True)
 
+    if not check and len(nb_paths) > 1:
+        from ..model import load
+
+        readable = []
+        for path in nb_paths:
+            try:
+                readable.append(load(path))
+            except NbkitError:
+                pass  # reported when its turn comes
+        interpreter.prefetch(readable)
+
     requirements: dict[str, set[str]] = {}
     for path in nb_paths:
         try:

@@ -108,12 +108,25 @@ class Interpreter:
         return python if isinstance(python, Interpreter) else cls(python)
 
     def probe(self, modules: list[str], dists: list[str] = ()) -> dict:
-        request = {"modules": sorted(set(modules)), "dists": sorted(set(dists)),
-                   "aliases": {m: ALIASES[m] for m in modules if m in ALIASES}}
+        """The interpreter's facts and what provides ``modules`` / the versions of ``dists``.
+        Answered from an earlier, larger reply when it covers the question."""
+        modules, dists = sorted(set(modules)), sorted(set(dists))
+        for reply in self._cache.values():
+            if set(modules) <= set(reply["modules"]) and set(dists) <= set(reply.get("dists", {})):
+                return {**reply, "modules": {m: reply["modules"][m] for m in modules},
+                        "dists": {d: reply["dists"][d] for d in dists}}
+        request = {"modules": modules, "dists": dists, "aliases": {m: ALIASES[m] for m in modules if m in ALIASES}}
         key = json.dumps(request, sort_keys=True)
-        if key not in self._cache:
-            self._cache[key] = self._run(request)
+        self._cache[key] = self._run(request)
         return self._cache[key]
+
+    def prefetch(self, notebooks: list[Notebook]) -> None:
+        """Ask once about every module these notebooks import (one subprocess for a whole run)."""
+        modules: set[str] = set()
+        for nb in notebooks:
+            modules.update(notebook_modules(nb))
+        if modules:
+            self.probe(sorted(modules))
 
     def _run(self, request: dict) -> dict:
         if self.python is None:
