@@ -192,9 +192,29 @@ def _validate_rule_keys(cfg: Config, where: str) -> None:
         if unknown:
             known = ", ".join(sorted(r.options)) or "none"
             raise ConfigError(f"tool.nbkit.rules.{key}: unknown option {sorted(unknown)[0]!r} (options: {known})", where)
+        for name, value in opts.items():
+            _check_option_type(f"tool.nbkit.rules.{key}.{name}", r.options[name], value, where)
     for sel in [*(cfg.select or []), *cfg.extend_select, *cfg.ignore, *cfg.severity,
                 *(c for v in cfg.per_file_ignores.values() for c in v)]:
         try:
             registry.expand(sel)
         except UsageError as e:
             raise ConfigError(f"[tool.nbkit] {e}", where) from None
+
+
+def _check_option_type(key: str, default, value, where: str) -> None:
+    """An option takes the type of its default (an int option also accepts no bool)."""
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, (int, float)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
+            ok = value.is_integer()
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    elif isinstance(default, (list, tuple)):
+        ok = isinstance(value, list)
+    else:
+        ok = True
+    if not ok:
+        raise ConfigError(f"{key} must be {type(default).__name__}, not {value!r}", where)

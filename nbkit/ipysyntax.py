@@ -64,6 +64,11 @@ def _fast_transform(source: str) -> str:
     return "\n".join(_transform_line(ln) for ln in lines)
 
 
+def _python_body_cell_magic(source: str) -> bool:
+    first = source.lstrip().split("\n", 1)[0]
+    return first.startswith("%%") and first[2:].split(" ", 1)[0] in PYTHON_BODY_CELL_MAGICS
+
+
 def _parses(source: str) -> bool:
     try:
         ast.parse(source)
@@ -79,8 +84,8 @@ def transform_cell(source: str) -> str:
     if _parses(source):
         return source
     fast = _fast_transform(source)
-    if _parses(fast):
-        return fast
+    if _parses(fast) or _python_body_cell_magic(source):
+        return fast  # a %%time cell with a syntax error in its body must stay an error
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except Exception:  # noqa: BLE001 - IPython missing or broken: keep the fast result

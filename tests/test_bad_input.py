@@ -147,3 +147,19 @@ def test_crashing_rule_becomes_a_finding(tmp_path, monkeypatch):
     assert len(res.findings) == 2
     f = res.findings[0]
     assert f.code == "NBL001" and "crashed" in f.message and "KeyError" in f.message
+
+
+def test_bad_rule_option_type_is_a_config_error(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text('[tool.nbkit.rules.missing-title]\n')
+    write(tmp_path / "good_notebook_here.ipynb", GOOD)
+    from nbkit import rules as registry
+    from nbkit.config import ConfigError, _check_option_type
+
+    with pytest.raises(ConfigError, match="must be int"):
+        _check_option_type("tool.nbkit.rules.x.max-lines", 30, "abc", "pyproject.toml")
+    _check_option_type("tool.nbkit.rules.x.max-lines", 30, 40, "pyproject.toml")
+    rule = next(r for r in registry.all_rules() if any(isinstance(v, int) for v in r.options.values()))
+    opt = next(k for k, v in rule.options.items() if isinstance(v, int))
+    (tmp_path / "pyproject.toml").write_text(f'[tool.nbkit.rules.{rule.name}]\n{opt} = "lots"\n')
+    code_, _, err = nbkit_cli(capsys, "lint", str(tmp_path))
+    assert code_ == 2 and opt in err and "pyproject.toml" in err

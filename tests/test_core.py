@@ -61,6 +61,8 @@ print("ok", r.notebooks)
 
 def test_new_writes_a_layout_notebook_that_lints_clean_and_refuses_overwrite(tmp_path, capsys):
     target = tmp_path / "quarterly_review.ipynb"
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "requirements.txt").write_text("numpy==2.4.6\n")  # project-level rules need a manifest
     rc, out, err = nbkit_cli(capsys, "new", str(target), "--title", "Quarterly review")
     assert rc == 0 and target.exists()
     data = json.loads(target.read_text())
@@ -121,6 +123,14 @@ def test_atomic_writer_keeps_style_and_mode(tmp_path):
 ])
 def test_ipython_syntax_transforms_to_python(src, expect):
     assert transform_cell(src) == expect
+
+
+def test_time_cell_magic_keeps_syntax_errors_visible():
+    import ast
+
+    out = transform_cell("%%time\nx = (")
+    with pytest.raises(SyntaxError):
+        ast.parse(out)
 
 
 def test_cell_magics():
