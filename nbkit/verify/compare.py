@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from .images import compare_images
-from .normalize import Item
+from .normalize import Item, has_digit
 from .settings import VerifySettings
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -32,7 +32,7 @@ def text_equal(a: str, b: str, rtol: float) -> bool:
     """Equal, with float literals inside the text compared to ``rtol`` (0 = exact)."""
     if a == b:
         return True
-    if rtol <= 0:
+    if rtol <= 0 or not (has_digit(a) and has_digit(b)):
         return False
     ta, tb = _NUMBER.split(a), _NUMBER.split(b)
     if ta != tb:  # the words around the numbers differ
@@ -99,6 +99,20 @@ def make_diff(expected: str, actual: str, from_name: str = "expected", to_name: 
     return "\n".join(long) + "\n"
 
 
+def _tolerant_lines(expected: str, actual: str, rtol: float) -> str:
+    """``actual`` with each line that equals its stored counterpart within tolerance replaced
+    by the stored line, so the diff shows only the lines that really changed."""
+    e_lines, a_lines = expected.splitlines(keepends=True), actual.splitlines(keepends=True)
+    out: list[str] = []
+    sm = difflib.SequenceMatcher(None, e_lines, a_lines, autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "replace" and i2 - i1 == j2 - j1:
+            out.extend(e if text_equal(e, a, rtol) else a for e, a in zip(e_lines[i1:i2], a_lines[j1:j2]))
+        else:
+            out.extend(a_lines[j1:j2])
+    return "".join(out)
+
+
 def _b64(raw: bytes | None) -> str | None:
     return base64.b64encode(raw).decode("ascii") if raw else None
 
@@ -144,16 +158,19 @@ def compare_items(expected: list[Item], actual: list[Item], settings: VerifySett
             why = ""
         if same:
             shown_actual.append(e.render())
+            continue
+        if e.image is None and rtol > 0 and len(e.text) + len(a.text) < _DIFFLIB_LIMIT:
+            shown_actual.append(Item(a.kind, a.name, _tolerant_lines(e.text, a.text, rtol)).render())
         else:
             shown_actual.append(a.render())
-            if first_bad is None:
-                first_bad = e
-                if e.image is not None:
-                    message = f"{e.name} changed: {why}"
-                elif e.kind == "error":
-                    message = f"error changed: stored {e.text.splitlines()[0]!r}, now {a.text.splitlines()[0]!r}"
-                else:
-                    message = f"{e.label} differs"
+        if first_bad is None:
+            first_bad = e
+            if e.image is not None:
+                message = f"{e.name} changed: {why}"
+            elif e.kind == "error":
+                message = f"error changed: stored {e.text.splitlines()[0]!r}, now {a.text.splitlines()[0]!r}"
+            else:
+                message = f"{e.label} differs"
     if first_bad is None:
         return CellComparison(True)
     act_text = "".join(shown_actual)

@@ -54,7 +54,7 @@ class VerifySettings:
     strict_env: bool = False
     rtol: float = 1e-6
     image_threshold: float = 0.1
-    image_tolerance: float = 0.001
+    image_tolerance: float = 0.0002
     normalizers: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(NORMALIZERS, True))
     sanitizers: list[Sanitizer] = field(default_factory=list)
 

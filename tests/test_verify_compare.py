@@ -1,0 +1,315 @@
+"""Normalisers, comparison, images, controls, settings and report renderings (no kernel)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from nbbuild import code, md, nb
+from PIL import Image
+
+from nbkit.config import config_from_table
+from nbkit.errors import ConfigError, UsageError
+from nbkit.model import notebook_from_dict
+from nbkit.verify import VerifySettings, settings_from_config
+from nbkit.verify.compare import compare_items, make_diff, text_equal
+from nbkit.verify.controls import check_parameters, control_for, parse_shard, parse_value
+from nbkit.verify.images import compare_images
+from nbkit.verify.normalize import apply_carriage_returns, mask_text, normalize_outputs
+from nbkit.verify.results import CellResult, NotebookResult, VerifyReport
+from nbkit.verify.runner import select_shard
+
+S = VerifySettings()
+
+
+def stream(text, name="stdout"):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def data(mime_map, count=None, otype="execute_result"):
+    o = {"output_type": otype, "data": mime_map, "metadata": {"isolated": True}}
+    if otype == "execute_result":
+        o["execution_count"] = count
+    return o
+
+
+def same(a, b, settings=S):
+    return compare_items(normalize_outputs(a, settings), normalize_outputs(b, settings), settings).equal
+
+
+# -- normalisers ------------------------------------------------------------------------
+
+def test_execution_count_and_metadata_dropped():
+    assert same([data({"text/plain": "3"}, count=1)], [data({"text/plain": "3"}, count=7)])
+    s = VerifySettings()
+    s.normalizers["execution-count"] = False
+    assert not same([data({"text/plain": "3"}, count=1)], [data({"text/plain": "3"}, count=7)], s)
+
+
+def test_streams_coalesced_and_interleaving_ignored():
+    a = [stream("a\n"), stream("b\n"), stream("warn\n", "stderr")]
+    b = [stream("a\n"), stream("warn\n", "stderr"), stream("b\n")]
+    assert same(a, b)
+    assert not same(a, [stream("a\nc\n"), stream("warn\n", "stderr")])
+
+
+def test_carriage_returns_keep_last_progress_state():
+    assert apply_carriage_returns("0%\r50%\r100%\ndone\n") == "100%\ndone\n"
+    assert apply_carriage_returns("abc\x08\x08d\n") == "ad\n"
+    tqdm_a = "\r  0%|          | 0/10 [00:00<?, ?it/s]\r 50%|#####     | 5/10 [00:01<00:01, 4.90it/s]" \
+             "\r100%|##########| 10/10 [00:02<00:00, 4.95it/s]\n"
+    tqdm_b = "\r  0%|          | 0/10 [00:00<?, ?it/s]\r100%|##########| 10/10 [00:00<00:00, 1234.56it/s]\n"
+    assert same([stream(tqdm_a, "stderr")], [stream(tqdm_b, "stderr")])
+
+
+@pytest.mark.parametrize("a, b", [
+    ("<Foo object at 0x7f3a2c1d9e80>", "<Foo object at 0x55d0c0ffee00>"),
+    ("saved to /tmp/tmpab12cd/out.csv", "saved to /tmp/tmpzz99yy/out.csv"),
+    ("run at 2026-11-26T20:00:00Z", "run at 2027-01-02T03:04:05Z"),
+    ("took 1.23 s", "took 0.98 s"),
+    ("CPU times: user 3.2 ms, sys: 10 µs", "CPU times: user 1.1 ms, sys: 7 µs"),
+    ("\x1b[31mred\x1b[0m", "red"),
+])
+def test_masks(a, b):
+    assert mask_text(a, S) == mask_text(b, S)
+
+
+def test_masks_are_switchable():
+    s = VerifySettings()
+    s.normalizers["memory-addresses"] = False
+    assert mask_text("at 0x7f3a2c1d9e80", s) != mask_text("at 0x7f3a2c1d9e81", s)
+
+
+def test_html_compared_through_text_plain():
+    a = data({"text/html": "<table id='T_abc'>1</table>", "text/plain": "   x\n0  1"})
+    b = data({"text/html": "<table id='T_xyz'>1</table>", "text/plain": "   x\n0  1"})
+    assert same([a], [b])
+    s = VerifySettings()
+    s.normalizers["html-via-text"] = False
+    assert not same([a], [b], s)
+
+
+def test_errors_compared_by_name_and_message_not_traceback():
+    e1 = {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": ["File a.py, line 1"]}
+    e2 = {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": ["File b.py, line 9"]}
+    e3 = {**e1, "evalue": "worse"}
+    assert same([e1], [e2])
+    cmp = compare_items(normalize_outputs([e1], S), normalize_outputs([e3], S), S)
+    assert not cmp.equal and "ValueError: bad" in cmp.message and "worse" in cmp.message
+
+
+def test_user_sanitizers_and_nbval_sanitize_file(tmp_path):
+    f = tmp_path / "nbval.cfg"
+    f.write_text("[run-ids]\nregex: run-\\d+\nreplace: run-N\n", encoding="utf-8")
+    cfg = config_from_table({"verify": {"sanitize-file": "nbval.cfg",
+                                         "sanitizers": [{"regex": "user=\\w+", "replace": "user=U"}]}},
+                            str(tmp_path / "pyproject.toml"))
+    s = settings_from_config(cfg)
+    assert mask_text("run-42 user=ann", s) == mask_text("run-7 user=bob", s) == "run-N user=U"
+
+
+# -- numbers ----------------------------------------------------------------------------
+
+def test_float_tolerance():
+    assert text_equal("loss 0.30000000000000004", "loss 0.3", 1e-6)
+    assert text_equal("[1.0000001e-05, 2.5]", "[1.0000002e-05, 2.5]", 1e-6)
+    assert not text_equal("loss 0.31", "loss 0.3", 1e-6)
+    assert not text_equal("loss 0.30000000000000004", "loss 0.3", 0)  # 0 = exact
+    assert not text_equal("n = 1000001", "n = 1000000", 1e-3)  # integers are exact
+    assert not text_equal("acc 0.5 (train)", "acc 0.5 (test)", 1e-6)
+
+
+def test_diff_is_readable_and_only_shows_real_differences():
+    a = [stream("mean 0.30000000000000004\nacc 0.91\n")]
+    b = [stream("mean 0.3\nacc 0.87\n")]
+    cmp = compare_items(normalize_outputs(a, S), normalize_outputs(b, S), S)
+    assert not cmp.equal and cmp.message == "stdout differs"
+    assert "-acc 0.91" in cmp.diff and "+acc 0.87" in cmp.diff
+    assert "+mean" not in cmp.diff  # within tolerance: not shown as a change
+
+
+def test_huge_diff_is_summarised_quickly():
+    big = "x" * 5_000_000
+    d = make_diff(big + "a", big + "b")
+    assert "first difference at character 5,000,000" in d and len(d) < 1000
+
+
+# -- images -----------------------------------------------------------------------------
+
+def _png(arr) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr.astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _chart(ys, offset=0.0) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=80)
+    ax.plot([0, 1, 2, 3], [y + offset for y in ys], linewidth=2)
+    ax.set_ylim(0, 5)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def test_images_same_chart_and_antialiasing_noise_pass():
+    a = _chart([1, 2, 3, 4])
+    assert compare_images(a, a).equal
+    # the same line drawn a fraction of a pixel higher: only anti-aliased edges change
+    shifted = _chart([1, 2, 3, 4], offset=0.004)
+    assert shifted != a
+    assert compare_images(a, shifted).equal
+    # faint noise everywhere
+    arr = np.asarray(Image.open(io.BytesIO(a)).convert("RGB")).astype(int)
+    noisy = np.clip(arr + np.random.default_rng(0).integers(-6, 7, arr.shape), 0, 255)
+    assert compare_images(a, _png(noisy)).equal
+
+
+def test_images_different_chart_fails_with_diff_image():
+    a, b = _chart([1, 2, 3, 4]), _chart([1, 2.5, 3, 4])
+    d = compare_images(a, b)
+    assert not d.equal and "of pixels differ" in d.message
+    img = Image.open(io.BytesIO(d.diff_png))
+    assert img.size == Image.open(io.BytesIO(a)).size
+    px = np.asarray(img.convert("RGB"))
+    assert ((px[..., 0] == 230) & (px[..., 1] == 0)).sum() > 100  # red marks where it changed
+
+
+def test_image_outputs_compare_by_pixels_inside_cells():
+    a, b = _chart([1, 2, 3, 4]), _chart([1, 2, 3, 4], offset=0.004)
+    out = lambda raw: [data({"image/png": base64.b64encode(raw).decode(), "text/plain": "<Figure>"},  # noqa: E731
+                            otype="display_data")]
+    assert same(out(a), out(b))
+    cmp = compare_items(normalize_outputs(out(a), S), normalize_outputs(out(_chart([2, 2, 2, 2])), S), S)
+    assert not cmp.equal and cmp.mime == "image/png" and set(cmp.images) == {"expected", "actual", "diff"}
+
+
+def test_image_size_change():
+    a = _png(np.zeros((10, 10, 3)))
+    b = _png(np.zeros((12, 10, 3)))
+    d = compare_images(a, b)
+    assert not d.equal and "10x10 to 10x12" in d.message
+
+
+# -- controls ---------------------------------------------------------------------------
+
+def _model(*cells):
+    return notebook_from_dict(nb(*cells), "t.ipynb")
+
+
+def test_controls_tags_and_nbval_markers():
+    m = _model(code("x = 1", tags=["nbkit:skip"]), code("# NBVAL_IGNORE_OUTPUT\nprint(1)"),
+               code("raise ValueError", tags=["raises-exception"]), code("# NBVAL_RAISES_EXCEPTION\n1/0"),
+               code("y", tags=["skip-execution"]), code("z", tags=["nbval-ignore-output"]),
+               code("# NBVAL_SKIP\nw"), code("a = 1", tags=["parameters"]))
+    c = [control_for(x) for x in m.cells]
+    assert c[0].skip and c[4].skip and c[6].skip
+    assert c[1].ignore_output and c[5].ignore_output and not c[1].skip
+    assert c[2].raises and c[3].raises
+    assert c[7].parameters and not any([c[7].skip, c[7].raises, c[7].ignore_output])
+
+
+def test_parameters_check_nbr023():
+    m = _model(md("# T"), code("SEED = 1\nalpha: float = 0.5\nn, k = 2, 3", tags=["parameters"]))
+    assert check_parameters(m, {"SEED": 3, "n": 1})[1] is None
+    idx, msg = check_parameters(m, {"sed": 3})
+    assert idx == 1 and msg.startswith("NBR023") and "sed" in msg and "SEED" in msg
+    none = _model(code("x = 1"))
+    assert "no cell tagged `parameters`" in check_parameters(none, {"x": 1})[1]
+    assert parse_value("3") == 3 and parse_value("0.5") == 0.5 and parse_value("True") is True
+    assert parse_value("None") is None and parse_value("abc") == "abc"
+
+
+def test_shard_is_a_deterministic_partition():
+    paths = [f"nb{i:02d}.ipynb" for i in range(10)]
+    shards = [select_shard(list(reversed(paths)), (i, 3)) for i in (1, 2, 3)]
+    assert sorted(p for s in shards for p in s) == paths
+    assert all(len(s) in (3, 4) for s in shards)
+    assert shards[0] == select_shard(paths, (1, 3))
+    assert parse_shard("2/3") == (2, 3)
+    for bad in ("0/3", "4/3", "x", "1/0"):
+        with pytest.raises(UsageError):
+            parse_shard(bad)
+
+
+# -- settings ---------------------------------------------------------------------------
+
+def test_settings_validation():
+    cfg = config_from_table({"verify": {"rtol": 0, "timeout": 30, "normalizers": {"timestamps": False}}}, "pp.toml")
+    s = settings_from_config(cfg)
+    assert s.rtol == 0 and s.timeout == 30 and not s.on("timestamps") and s.on("durations")
+    for bad in ({"nosuch": 1}, {"normalizers": {"nosuch": True}}, {"rtol": -1}, {"jobs": 0},
+                {"sanitizers": [{"regex": "("}]}, {"image-threshold": 2}):
+        with pytest.raises(ConfigError) as e:
+            settings_from_config(config_from_table({"verify": bad}, "pp.toml"))
+        assert "pp.toml" in str(e.value)
+
+
+def test_unknown_verify_key_is_exit_2_from_cli(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.nbkit.verify]\nbogus = 1\n", encoding="utf-8")
+    p = tmp_path / "a.ipynb"
+    p.write_text(json.dumps(nb(md("# T"))), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "nbkit", "verify", str(p)], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "bogus" in r.stderr and "Traceback" not in r.stderr
+
+
+# -- reports ----------------------------------------------------------------------------
+
+def _report():
+    img = base64.b64encode(_png(np.zeros((4, 4, 3)))).decode()
+    bad = NotebookResult("b.ipynb", "mismatch", "1 cell differs", 1.5, code="NBR021", cells=[
+        CellResult(0, "c0", "match"),
+        CellResult(1, "c1", "mismatch", "text/plain", "[stdout]\nacc 0.91\n", "[stdout]\nacc 0.87\n",
+                   "--- expected\n+++ actual\n@@ -1,2 +1,2 @@\n [stdout]\n-acc 0.91\n+acc 0.87\n", "stdout differs"),
+        CellResult(2, "c2", "mismatch", "image/png", "[image/png] <image>", "[image/png] <image 2>", "-a\n+b\n",
+                   "image/png changed: 3.00% of pixels differ", {"expected": img, "actual": img, "diff": img})],
+        drift=[{"package": "numpy", "pinned": "1.0.0", "installed": "2.4.6"}])
+    good = NotebookResult("a.ipynb", "reproducible", "2 cells reproduce", 0.5)
+    return VerifyReport([good, bad, NotebookResult("c.ipynb", "invalid", "not valid JSON")])
+
+
+def test_json_report_shape_and_exit_code():
+    from nbkit.report.verify_reports import render_json
+
+    rep = _report()
+    d = json.loads(render_json(rep))
+    assert d["schema"] == "nbkit.verify/1"
+    assert d["summary"] == {"notebooks": 3, "reproducible": 1, "mismatch": 1, "failed": 0, "nondeterministic": 0,
+                            "timeout": 0, "invalid": 1}
+    cell = d["notebooks"][1]["cells"][1]
+    assert {"index", "id", "status", "mime", "expected", "actual", "diff"} <= set(cell)
+    assert "images" not in d["notebooks"][1]["cells"][2]  # images only in the html report
+    assert rep.exit_code() == 2
+    assert VerifyReport(rep.notebooks[:2]).exit_code() == 1
+    assert VerifyReport(rep.notebooks[:1]).exit_code() == 0
+
+
+def test_text_junit_html_reports():
+    from nbkit.report.verify_reports import render_html, render_junit, render_text
+
+    rep = _report()
+    text = render_text(rep)
+    assert "b.ipynb  mismatch" in text and "-acc 0.91" in text and "+acc 0.87" in text
+    assert "drift: numpy pinned 1.0.0, installed 2.4.6" in text
+    assert text.rstrip().endswith("3 notebooks verified: 1 reproducible, 1 mismatch, 1 invalid")
+    root = ET.fromstring(render_junit(rep))
+    cases = root.findall(".//testcase")
+    assert [c.get("name") for c in cases] == ["a.ipynb", "b.ipynb", "c.ipynb"]
+    assert cases[0].find("failure") is None
+    assert "+acc 0.87" in cases[1].find("failure").text
+    assert cases[2].find("error") is not None
+    page = render_html(rep)
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page.split("<body>")[1]
+    assert page.count("data:image/png;base64,") == 3
+    assert "acc 0.91" in page and "diff_chg" in page or "diff_sub" in page
