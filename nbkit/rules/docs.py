@@ -110,6 +110,7 @@ _READERS = frozenset({
 _LOAD_NAMES = frozenset({"load"})  # np.load("x.npy"), torch.load("m.pt"), joblib.load(...): only with a path
 _SKLEARN = re.compile(r"^(?:load|fetch)_(\w+)$")
 _WRITE_MODE = re.compile(r"[wax+]")
+_MAYBE_READ = re.compile(r"read_|scan_|load|open|fromfile|genfromtxt|imread|fetch_")
 
 
 def _string_values(tree_by_cell) -> dict[str, str]:
@@ -147,6 +148,8 @@ def _data_reads(nb):
     trees = [(c, c.tree) for c in nb.cells if c.is_code and c.tree is not None]
     strings = _string_values(t for _, t in trees)
     for cell, tree in trees:
+        if not _MAYBE_READ.search(cell.python_source):
+            continue
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -565,5 +568,5 @@ def placeholder_text(nb, ctx):
         for i, line in enumerate(cell.lines, start=1):
             m = _PLACEHOLDER.search(line)
             if m:
-                yield Hit(f"placeholder {m.group(0).rstrip(': ')!r} in markdown: {_short(line.strip(), 60)}; "
+                yield Hit(f"placeholder {m.group(0).rstrip(': ')!r} in markdown: {_short(line[m.start():], 60)}; "
                           f"finish or remove it", cell, i)

@@ -424,8 +424,8 @@ def no_analysis_section(nb, ctx):
         yield Hit("no analysis section: the notebook has no code; add an H2 section with the analysis "
                   "between Data and Findings")
         return
-    yield Hit("no analysis section: add at least one H2 heading with code (one per question, e.g. "
-              "'## Churn by plan') between the Data section and the Findings")
+    yield Hit("no analysis section: add at least one H2 section with code for the analysis (one per question, "
+              "e.g. '## Churn by plan') after Setup/Data and before the Findings")
 
 
 @rule("NBL009", "appendix-not-last", "warning", "nothing but appendix after the appendix heading")
@@ -601,6 +601,8 @@ def late_import(nb, ctx):
             if "parameters" in cell.tags or _is_setup_only(tree):
                 continue
             allowed = False  # the first cell that does real work may still import
+            continue
+        if "import" not in cell.source:
             continue
         for node in sorted(_top_level_imports(tree), key=lambda n: n.lineno):
             target = f"the imports cell (cell {imports_cell})" if imports_cell is not None else "the first code cell"
