@@ -304,7 +304,8 @@ async def test_symlink_inside_the_root_is_followed(api, jp_root_dir):
 async def test_hidden_files_are_refused(api, jp_root_dir):
     write(jp_root_dir / ".secret.ipynb", UNTITLED)
     write(jp_root_dir / ".hidden" / "a.ipynb", UNTITLED)
-    for path in (".secret.ipynb", ".hidden/a.ipynb"):
+    os.symlink(jp_root_dir / ".hidden", jp_root_dir / "visible")  # a visible name for a hidden folder
+    for path in (".secret.ipynb", ".hidden/a.ipynb", "visible/a.ipynb"):
         for route in ("lint", "pin", "verify"):
             status, rep = await api(route, {"path": path})
             assert status == 404 and "hidden" in rep["message"], (route, path)

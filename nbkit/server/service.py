@@ -86,8 +86,9 @@ def resolve_path(api_path: Any, root_dir: str, *, allow_hidden: bool = False, mu
     real = os.path.realpath(os_path)
     if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
         raise ServiceError(403, f"{api}: resolves outside the server's root (symbolic link?); refused")
-    if not allow_hidden and (any(s.startswith(".") for s in parts) or
-                             (os.path.exists(os_path) and _is_hidden(os_path, root))):
+    real_parts = [] if real == root else os.path.relpath(real, root).split(os.sep)
+    if not allow_hidden and (any(s.startswith(".") for s in parts + real_parts) or
+                             (os.path.exists(os_path) and _is_hidden(real, root))):
         raise ServiceError(404, f"{api}: hidden files are not served (ContentsManager.allow_hidden is off)")
     if notebook and not parts[-1].endswith(".ipynb"):
         raise ServiceError(400, f"{api}: not a notebook (expected a .ipynb file)")
@@ -209,7 +210,10 @@ class NbkitService(LoggingConfigurable):
 
         folder = os.path.dirname(os_path)
         pp = find_pyproject(folder)
-        key = (str(pp), pp.stat().st_mtime_ns if pp is not None and pp.exists() else None)
+        try:
+            key = (str(pp), pp.stat().st_mtime_ns if pp is not None else None)
+        except OSError:
+            key = (str(pp), None)
         cfg = self._config_cache.get(key)
         if cfg is None:
             cfg = load_config(path=pp) if pp is not None else load_config(folder)
