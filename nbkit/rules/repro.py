@@ -928,7 +928,7 @@ def in_notebook_install(nb, ctx):
 # -- NBR009, NBR010: paths and the working directory ------------------------------------------------
 
 _ABS_PATH = re.compile(
-    r"(?<![\w/:.@-])(?:/home/[^/\s'\"]|/Users/[^/\s'\"]|/mnt/[^/\s'\"]|~/|file:///"
+    r"(?<![\w/:.@-])(?:/home/(?:[^/\s'\"]|$)|/Users/(?:[^/\s'\"]|$)|/mnt/[^/\s'\"]|~/|file:///"
     r"|(?<![A-Za-z])[A-Za-z]:\\(?![nrt\\\s'\"])|(?<![A-Za-z])[A-Za-z]:/(?!/)|\\\\[A-Za-z0-9_.$-]+\\)")
 
 
