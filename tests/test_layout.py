@@ -12,6 +12,7 @@ from nbbuild import code, md, nb, raw, write
 from nbkit import rules as registry
 from nbkit.cli import main as cli
 from nbkit.config import Config, config_from_table
+from nbkit.errors import ConfigError
 from nbkit.layout import (
     DEFAULT_ALIASES,
     DEFAULT_HEADINGS,
@@ -185,7 +186,9 @@ def test_option_from_config_and_bad_option_value():
     data = nb(md("# T"), code("a = 1"), code("b = 1"))
     cfg = config_from_table({"rules": {"notebook-too-long": {"max-cells": 2}}})
     assert len(lint_source(data, "x_notebook.ipynb", cfg, select=["NBL011"]).findings) == 1
-    cfg = config_from_table({"rules": {"NBL011": {"max-cells": "many"}}})
+    with pytest.raises(ConfigError, match="max-cells"):
+        config_from_table({"rules": {"NBL011": {"max-cells": "many"}}})
+    cfg = Config(rule_options={"NBL011": {"max-cells": "many"}})  # built in code, not validated
     res = lint_source(data, "x_notebook.ipynb", cfg, select=["NBL011"])
     assert res.findings == []  # falls back to the default, does not crash
 
