@@ -102,6 +102,11 @@ async def test_lint_saved_notebook(api, jp_root_dir):
     assert checklist["setup"]["present"] is True and checklist["setup"]["cell_index"] == 1
     assert rep["pinned"] is False and rep["seed"] is None and rep["verified"] is None
     assert rep["saved"] is True
+    import jsonschema
+    from importlib.resources import files
+
+    schema = json.loads(files("nbkit").joinpath("schemas/lint.schema.json").read_text())
+    jsonschema.validate(rep, schema)  # the REST reply is the CLI's nbkit.lint/1 report, plus keys
 
 
 async def test_lint_good_notebook_and_status_keys(api, jp_root_dir):
