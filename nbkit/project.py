@@ -647,7 +647,14 @@ class Project:
         """Concatenated text of data manifests/checksum files near the notebook (NBR012)."""
         def compute():
             chunks = []
-            for d in self.folders_up_to_root(nb_path):
+            folders = self.folders_up_to_root(nb_path)
+            for d in list(folders):  # and their direct sub-folders (data/x.csv.dvc)
+                try:
+                    folders += [d / n for n in sorted(os.listdir(d)) if not n.startswith(".") and (d / n).is_dir()
+                                and not n.endswith((".dvc", "__pycache__")) and n not in ("node_modules",)]
+                except OSError:
+                    continue
+            for d in dict.fromkeys(folders):
                 try:
                     names = sorted(os.listdir(d))
                 except OSError:
