@@ -166,7 +166,13 @@ class _NoNotebook(Exception):
                 f"  or from a terminal: {cli}")
 
 
-def _history(shell) -> list[str]:
+def _history(shell, path: str | None = None) -> list[str]:
+    """The cells this kernel has run, unless the session belongs to another notebook than
+    ``path``: their imports count as the notebook's, even before the file is saved."""
+    if path is not None:
+        own = notebook_path(shell)
+        if own is not None and os.path.realpath(own) != os.path.realpath(path):
+            return []
     cells = getattr(shell, "user_ns", {}).get("In") if shell is not None else None
     return [c for c in cells if isinstance(c, str)] if isinstance(cells, list) else []
 
@@ -300,8 +306,9 @@ def env_report(env: dict, pinned: dict | None, where: str, notes: list[str] = ()
         styles.append(st)
     headers = ["package", "installed", "pinned", "status"]
     if pinned:
-        summary = (f"{drift} package{'s' if drift != 1 else ''} drifted from the pin of {pinned.get('captured_at', '?')}"
-                   if drift else f"matches the pin of {pinned.get('captured_at', '?')}")
+        when = pinned.get("captured_at", "?")
+        summary = (f"{drift} package{'s' if drift != 1 else ''} drifted from the pin of {when}"
+                   if drift else f"matches the pin of {when}")
     else:
         summary = "not pinned yet (%nbkit pin records it)"
     title = f"nbkit env: {where}: {summary}"
@@ -524,7 +531,7 @@ class NbkitMagics(Magics):
                                     os.path.join(os.getcwd(), "<session>"))
             where = "this session (no notebook file known: packages imported by the cells run so far)"
         notes: list[str] = []
-        env = capture_environment(nb, None, notes, extra_sources=_history(self.shell))
+        env = capture_environment(nb, None, notes, extra_sources=_history(self.shell, path))
         _show(*env_report(env, pinned_environment(nb), where, notes))
 
     # pin -----------------------------------------------------------------------------------------
@@ -532,7 +539,9 @@ class NbkitMagics(Magics):
         from .pin import pin
 
         path = _resolve(self.shell, args, "pin")
-        outcome = pin(path, state.seed, None, extra_sources=_history(self.shell))
+        own = notebook_path(self.shell)
+        ours = own is None or os.path.realpath(own) == os.path.realpath(path)
+        outcome = pin(path, state.seed if ours else None, None, extra_sources=_history(self.shell, path))
         env = outcome.nbkit["environment"]
         pkgs = ", ".join(f"{k} {v}" for k, v in env["packages"].items()) or "no third-party packages"
         seed = f"; seed {outcome.nbkit['seed']}" if "seed" in outcome.nbkit else ""

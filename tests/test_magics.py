@@ -19,7 +19,8 @@ from clihelp import nbkit_cli
 from test_pin import strip_nbkit
 
 NUMPY = version("numpy")
-SEED_CELL = "rng = %nbkit seed 7\nimport random\nimport numpy as np\nprint(random.random(), np.random.rand(), rng.random())"
+SEED_CELL = ("rng = %nbkit seed 7\nimport random\nimport numpy as np\n"
+             "print(random.random(), np.random.rand(), rng.random())")
 
 
 def expected_numbers(seed: int) -> str:
@@ -185,7 +186,9 @@ def test_plain_ipython_terminal_degrades_gracefully(tmp_path):
     """`nbkit` in IPython's extensions list (--ext), no notebook: clear advice, no traceback."""
     env = {k: v for k, v in os.environ.items() if k not in ("JPY_SESSION_NAME", "NBKIT_SEED")}
     env["IPYTHONDIR"] = str(tmp_path / "ipython")
-    code = "rng = %nbkit seed 3\nprint(rng.random())\n%nbkit pin\n%nbkit status\n%nbkit lint\n%nbkit env\n%nbkit bad"
+    target = seeded_notebook(tmp_path / "seeded_analysis.ipynb")
+    code = ("rng = %nbkit seed 3\nprint(rng.random())\n%nbkit pin\n%nbkit status\n%nbkit lint\n%nbkit env\n%nbkit bad\n"
+            "%nbkit pin seeded_analysis.ipynb\n%nbkit status seeded_analysis.ipynb")
     proc = subprocess.run([sys.executable, "-m", "IPython", "--ext=nbkit", "--no-banner", "--colors=NoColor",
                            "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     out = proc.stdout + proc.stderr
@@ -197,3 +200,8 @@ def test_plain_ipython_terminal_degrades_gracefully(tmp_path):
     assert "%nbkit pin path/to/notebook.ipynb" in out and "nbkit pin --python" in out
     assert "nbkit env: this session" in out and "Python" in out  # a plain-text table
     assert "unknown subcommand 'bad'" in out
+    # with the file named, pin works from a terminal too and records this session's seed
+    assert "nbkit: pinned seeded_analysis.ipynb" in out and "Reload Notebook" not in out
+    meta = json.loads(target.read_text())["metadata"]["nbkit"]
+    assert meta["seed"] == 3 and meta["environment"]["packages"]["numpy"] == NUMPY
+    assert "3 (pinned); 3 set in this kernel by %nbkit seed" in out
