@@ -17,7 +17,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from clihelp import nbkit_cli
-from nbbuild import code, md, nb, write
+from nbbuild import code, nb, write
 from nbkit.pin import capture_environment, check_notebook, pin_notebook, requirements_for
 from nbkit.pin.write import splice_nbkit
 
@@ -377,7 +377,8 @@ def test_pin_a_folder_pins_every_notebook_with_one_probe(tmp_path, capsys, monke
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_text = st.text(alphabet=st.characters(blacklist_characters="k", blacklist_categories=("Cs",)), max_size=6)  # no "nbkit"
+# no "k": the word nbkit cannot occur by chance
+_text = st.text(alphabet=st.characters(blacklist_characters="k", blacklist_categories=("Cs",)), max_size=6)
 _json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
                        st.floats(allow_nan=False, allow_infinity=False), _text)
 _json = st.recursive(_json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=3),
@@ -401,3 +402,12 @@ def test_splice_property(meta, cells, indent, sort_keys, ensure_ascii, crlf, val
     assert json.loads(new) == expected
     if meta:  # (an empty "metadata": {} is necessarily rewritten as a whole)
         assert strip_nbkit(new) == text
+
+
+def test_nbformat3_notebook_is_refused_not_rewritten(tmp_path, capsys):
+    p = tmp_path / "old_format_nb.ipynb"
+    p.write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""}, "worksheets": [
+        {"cells": [{"cell_type": "code", "input": "import numpy", "language": "python", "outputs": []}]}]}))
+    before = p.read_bytes()
+    code_, _, err = nbkit_cli(capsys, "pin", p)
+    assert code_ == 2 and "nbformat 3 notebook" in err and p.read_bytes() == before
