@@ -195,7 +195,7 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
                 path=nb.path, code=rule.code, name=rule.name, severity=sev, message=hit.message,
                 cell_index=cell.index if cell is not None else None,
                 cell_id=cell.id if cell is not None else None,
-                line=hit.line, fixable=rule.fixable,
+                line=hit.line, fixable=rule.fixable and hit.fixable is not False,
             ))
     findings.sort(key=lambda f: f.sort_key)
     return findings

@@ -146,3 +146,17 @@ def test_fixed_template_sections_land_in_standard_order(tmp_path):
                      "## Analysis", "## Findings"]
     res = _run("--select", "NBL005,NBL006", str(path))
     assert res.exit_code == 0, res.output
+
+
+def test_only_hits_the_fixer_handles_are_marked_fixable(tmp_path):
+    path = tmp_path / "partly_fixable.ipynb"
+    write(path, nb(code("import os", count=1), md("# Late title"), md("## Summary\nshort"),
+                   md("## Questions\nnone here"), code("x = 1", count=2)))
+    res = _run("--format", "json", "--select", "NBL001,NBL002,NBL003,NBL004", str(path))
+    got = {(f["code"], f["fixable"]) for f in json.loads(res.output)["findings"]}
+    # title: an H1 exists (not first), summary after code, questions without items: not fixable;
+    # the missing findings section: fixable
+    assert got == {("NBL001", False), ("NBL002", False), ("NBL003", False), ("NBL004", True)}
+    before = path.read_bytes()
+    _run("--fix", "--select", "NBL001,NBL002,NBL003", str(path))
+    assert path.read_bytes() == before

@@ -41,6 +41,7 @@ class Hit:
     line: int | None = None
     severity: Severity | str | None = None
     data: Any = None  # private payload for the rule's fixer
+    fixable: bool | None = None  # False: the rule has a fixer, but it does not fix this hit
 
 
 @dataclass

@@ -85,17 +85,20 @@ def missing_title(nb, ctx):
     Start with a markdown cell: `# Churn drivers in Q3 2026`.
     """
     lay = layout_for(nb, ctx)
+    h1 = [h for h in nb.headings if h.level == 1]
     if lay.title is None:
+        fixable = not h1  # --fix inserts a title only when there is no H1 at all
         first = nb.cells[lay.front_matter] if lay.front_matter < len(nb.cells) else None
         if first is None:
-            yield Hit("the notebook has no cells, so no title")
+            yield Hit("the notebook has no cells, so no title", fixable=fixable)
         elif not first.is_markdown:
-            yield Hit(f"the first cell is {first.cell_type}, not a markdown title (# Title)", first)
+            yield Hit(f"the first cell is {first.cell_type}, not a markdown title (# Title)", first, fixable=fixable)
         else:
-            yield Hit("the first markdown cell does not start with a level-1 heading (# Title)", first, 1)
-    h1 = [h for h in nb.headings if h.level == 1]
+            yield Hit("the first markdown cell does not start with a level-1 heading (# Title)", first, 1,
+                      fixable=fixable)
     for h in h1[1 if lay.title is not None else len(h1):]:
-        yield Hit(f"second level-1 heading {h.text!r}; a notebook has one title", nb.cells[h.cell_index], h.line)
+        yield Hit(f"second level-1 heading {h.text!r}; a notebook has one title", nb.cells[h.cell_index], h.line,
+                  fixable=False)
 
 
 @rule("NBL002", "missing-executive-summary", "error",
@@ -145,13 +148,13 @@ def missing_executive_summary(nb, ctx):
         s = found[0]
         yield Hit(f"the summary {s.text!r} comes after the first code cell (cell {lay.first_code}); "
                   f"move it up under the title so readers see the answer first",
-                  nb.cells[s.cell_index], s.line)
+                  nb.cells[s.cell_index], s.line, fixable=False)
         return
     s = early[0]
     body = lay.body(s)
     if is_placeholder_only(body):
         yield Hit(f"the summary {s.text!r} is empty; write at least {min_words} words or {min_bullets} bullets "
-                  f"saying what the notebook found", nb.cells[s.cell_index], s.line)
+                  f"saying what the notebook found", nb.cells[s.cell_index], s.line, fixable=False)
         return
     n_words = sum(len(words(bl.text)) for bl in body)
     n_bullets = len(bullets(body))
@@ -160,7 +163,7 @@ def missing_executive_summary(nb, ctx):
         if n_bullets:
             what += f" and {n_bullets} bullet"
         yield Hit(f"summary has {what}; write at least {min_words} words or {min_bullets} bullets",
-                  nb.cells[s.cell_index], s.line)
+                  nb.cells[s.cell_index], s.line, fixable=False)
 
 
 def _analysis_start(lay) -> int:
@@ -214,17 +217,17 @@ def missing_questions(nb, ctx):
     if not early:
         s = found[0]
         yield Hit(f"the questions {s.text!r} come after the analysis starts (cell {limit}); "
-                  f"state them before the analysis", nb.cells[s.cell_index], s.line)
+                  f"state them before the analysis", nb.cells[s.cell_index], s.line, fixable=False)
         return
     s = early[0]
     body = lay.body(s)
     if is_placeholder_only(body):
         yield Hit(f"the questions section {s.text!r} is empty; list the questions, one item each",
-                  nb.cells[s.cell_index], s.line)
+                  nb.cells[s.cell_index], s.line, fixable=False)
         return
     if not bullets(body) and not _question_lines(body):
         yield Hit(f"the questions section {s.text!r} has no list item and no line ending in '?'; "
-                  f"write each question as a list item", nb.cells[s.cell_index], s.line)
+                  f"write each question as a list item", nb.cells[s.cell_index], s.line, fixable=False)
 
 
 @rule("NBL004", "missing-findings", "error",
@@ -263,12 +266,12 @@ def missing_findings(nb, ctx):
     if not late:
         s = found[-1]
         yield Hit(f"the findings {s.text!r} are followed by analysis code (cell {last}); "
-                  f"put the findings after the last analysis cell", nb.cells[s.cell_index], s.line)
+                  f"put the findings after the last analysis cell", nb.cells[s.cell_index], s.line, fixable=False)
         return
     s = late[0]
     if all(is_placeholder_only(lay.body(x)) for x in late):
         yield Hit(f"the findings section {s.text!r} is empty; state what the analysis found",
-                  nb.cells[s.cell_index], s.line)
+                  nb.cells[s.cell_index], s.line, fixable=False)
 
 
 @rule("NBL005", "sections-out-of-order", "warning",
@@ -340,8 +343,8 @@ def code_before_questions(nb, ctx):
     early = [c for c in nb.cells[:end] if c.is_code and not c.is_empty and "parameters" not in c.tags]
     if early:
         more = f" ({len(early)} code cells in all)" if len(early) > 1 else ""
-        yield Hit(f"code before the questions are stated ({_where(q.cell_index)}){more}; move it to the "
-                  f"Setup section after the questions", early[0])
+        yield Hit(f"code before the end of the questions section ({_where(q.cell_index)}){more}; state the "
+                  f"questions first and move the code to a Setup section after them", early[0])
 
 
 def _question_count(body) -> int:
