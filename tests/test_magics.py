@@ -205,3 +205,18 @@ def test_plain_ipython_terminal_degrades_gracefully(tmp_path):
     meta = json.loads(target.read_text())["metadata"]["nbkit"]
     assert meta["seed"] == 3 and meta["environment"]["packages"]["numpy"] == NUMPY
     assert "3 (pinned); 3 set in this kernel by %nbkit seed" in out
+
+
+def test_a_session_naming_a_missing_file_is_explained(tmp_path, monkeypatch):
+    from nbkit.magics import _locate
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "renamed_since.ipynb"))
+    path, why = _locate(None)
+    assert path is None and "renamed_since.ipynb" in why and "does not exist" in why
+    real = seeded_notebook(tmp_path / "seeded_analysis.ipynb")
+
+    class Shell:
+        user_ns = {"__session__": "seeded_analysis.ipynb"}  # relative, as older servers set it
+
+    assert _locate(Shell())[0] == str(real)
