@@ -220,3 +220,17 @@ def test_a_session_naming_a_missing_file_is_explained(tmp_path, monkeypatch):
         user_ns = {"__session__": "seeded_analysis.ipynb"}  # relative, as older servers set it
 
     assert _locate(Shell())[0] == str(real)
+
+
+def test_status_report_shows_the_last_verify_and_malformed_metadata(tmp_path):
+    from nbbuild import code, md, nb, write
+    from nbkit.magics import status_report
+
+    verified = {"at": "2026-11-26T20:00:00Z", "status": "mismatch", "nbkit": "0.1.0"}
+    p = write(tmp_path / "stamped_notebook.ipynb", nb(md("# Title"), code("x = 1"),
+                                                      metadata={"nbkit": {"verified": verified, "seed": "x"}}))
+    text, html = status_report(str(p), None)
+    assert "last verify        mismatch at 2026-11-26T20:00:00Z" in text
+    assert "metadata.nbkit.seed is 'x'" in text and "seed               not pinned" in text
+    assert "environment        not pinned (%nbkit pin)" in text
+    assert "<table" in html and "mismatch at 2026-11-26T20:00:00Z" in html
