@@ -110,6 +110,7 @@ _READERS = frozenset({
 _LOAD_NAMES = frozenset({"load"})  # np.load("x.npy"), torch.load("m.pt"), joblib.load(...): only with a path
 _SKLEARN = re.compile(r"^(?:load|fetch)_(\w+)$")
 _WRITE_MODE = re.compile(r"[wax+]")
+_CONFIG_EXT = (".yaml", ".yml", ".toml", ".ini", ".cfg", ".env", ".md", ".py", ".ipynb")  # settings, not data
 _MAYBE_READ = re.compile(r"read_|scan_|load|open|fromfile|genfromtxt|imread|fetch_")
 
 
@@ -171,7 +172,7 @@ def _data_reads(nb):
                 yield cell, node.lineno, src, name
             elif name in _LOAD_NAMES and isinstance(f, ast.Attribute):
                 src = _literal_path(arg, strings) if arg is not None else None
-                if src and ("." in os.path.basename(src) or "/" in src):
+                if src and ("." in os.path.basename(src) or "/" in src) and not src.lower().endswith(_CONFIG_EXT):
                     yield cell, node.lineno, src, name
             elif name == "open" and isinstance(f, ast.Name) and arg is not None:
                 mode = node.args[1] if len(node.args) > 1 else next(
@@ -179,7 +180,7 @@ def _data_reads(nb):
                 if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and _WRITE_MODE.search(mode.value):
                     continue
                 src = _literal_path(arg, strings)
-                if src:
+                if src and not src.lower().endswith(_CONFIG_EXT):
                     yield cell, node.lineno, src, name
             else:
                 m = _SKLEARN.match(name)
@@ -439,6 +440,7 @@ _EVIDENCE = re.compile(
     r"twice|half|double[ds]?|triple[ds]?|percent|see (?:above|below|cell|section))\b|\]\(#|!\[",
     re.IGNORECASE)
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_QUESTION_REF = re.compile(r"\b(?:Q|question\s*)\d+\b|\(\d\)", re.IGNORECASE)  # "Q1:" is not evidence
 
 
 @rule("NBD006", "unsupported-finding", "info",
@@ -483,7 +485,7 @@ def unsupported_finding(nb, ctx):
         for g in groups:
             first_text = _LIST_MARK.sub("", g[0].text, count=1)
             text = " ".join([first_text] + [b.text for b in g[1:]])
-            if not words(text) or _EVIDENCE.search(text):
+            if not words(text) or _EVIDENCE.search(_QUESTION_REF.sub(" ", text)):
                 continue
             yield Hit(f"finding {_short(first_text)} has no number and no reference to a figure or table; add "
                       f"the evidence (e.g. '12% higher, see Figure 2')", nb.cells[g[0].cell_index], g[0].line)
