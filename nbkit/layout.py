@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -491,6 +490,8 @@ def insert_section(data: dict, kind: str, nb=None, aliases: dict[str, list[str]]
     cell gets an ``id`` when the notebook is nbformat >= 4.5; the source is stored as a list of
     lines or a string, like the notebook's other cells.  Nothing else is changed.
     """
+    import uuid
+
     from .model import notebook_from_dict
 
     if kind not in SECTIONS:

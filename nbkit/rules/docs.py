@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-from urllib.parse import urlparse
 
 from ..layout import bullets, words
 from . import Hit, rule
@@ -198,6 +197,8 @@ def _from_sklearn(func, nb) -> bool:
 
 def _mention_keys(src: str) -> list[str]:
     """Ways prose may name a source: file name, stem, host (for URLs), dataset name."""
+    from urllib.parse import urlparse
+
     s = src.strip()
     keys: list[str] = []
     if "://" in s:
