@@ -241,5 +241,5 @@ def same_environment(a: dict, b: dict) -> bool:
     return isinstance(a, dict) and isinstance(b, dict) and all(a.get(k) == b.get(k) for k in keys)
 
 
-__all__ = ["capture_environment", "magic_seed", "with_sources", "installed_versions", "interpreter_facts", "notebook_modules", "Interpreter",
-           "same_environment", "utc_now"]
+__all__ = ["capture_environment", "magic_seed", "with_sources", "installed_versions", "interpreter_facts",
+           "notebook_modules", "Interpreter", "same_environment", "utc_now"]
