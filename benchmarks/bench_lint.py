@@ -1,0 +1,422 @@
+"""Lint throughput: nbkit against pynblint on the same corpus, same machine, same run.
+
+Generates (once, seeded) a corpus of realistic notebooks with ``make_corpus.py``, then measures:
+
+1. **Folder run** - each tool's CLI over the whole corpus folder, one process per run (both
+   tools accept a folder: pynblint treats it as a local repository and lints every notebook
+   in it).  Runs are interleaved (nbkit, pynblint, nbkit, ...) so machine load hits both alike.
+   Wall time (median) gives notebooks per second; the CPU time of the child process
+   (user + system, from ``getrusage``) is reported too, because the machine may be shared.
+2. **One process per notebook** - a deterministic sample of notebooks, each linted by a fresh
+   process of each tool (what a pre-commit hook or an editor integration does).
+3. **Single notebook** - ``nbkit lint ONE.ipynb`` wall time including interpreter start
+   (hyperfine when installed, else ``time.perf_counter`` around ``subprocess.run``), median.
+4. **In process** - ``nbkit.lint_paths`` over the folder after the imports are warm, with a
+   breakdown into loading, parsing and per-rule time (CPU seconds), to find hot spots.
+
+pynblint lives in its own virtual environment (its pins clash with nbkit's)::
+
+    python -m venv .bench-venv && .bench-venv/bin/pip install pynblint "click<8.2"
+    python benchmarks/bench_lint.py --pynblint .bench-venv/bin/pynblint --output docs/benchmarks-lint.md
+
+Targets (DESIGN.md): at least 20x pynblint's notebooks per second, and ``nbkit lint`` on one
+notebook in under 0.3 s wall time including interpreter start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from make_corpus import DEFAULT_OUT, ensure_corpus  # noqa: E402
+
+TARGET_RATIO = 20.0
+TARGET_SINGLE_S = 0.3
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def default_pynblint() -> str | None:
+    found = shutil.which("pynblint")
+    if found:
+        return found
+    for cand in (Path("/work/bench-venv/bin/pynblint"), HERE.parent / ".bench-venv" / "bin" / "pynblint"):
+        if cand.exists():
+            return str(cand)
+    return None
+
+
+def default_nbkit() -> str:
+    cand = Path(sys.executable).parent / "nbkit"
+    return str(cand) if cand.exists() else (shutil.which("nbkit") or "nbkit")
+
+
+def tool_version(executable: str, dist: str) -> str:
+    """Version of ``dist`` in the environment whose script ``executable`` is."""
+    try:
+        first = Path(executable).read_text(errors="replace").splitlines()[0]
+        python = first[2:].strip().split()[0] if first.startswith("#!") else sys.executable
+        out = subprocess.run([python, "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"],
+                             capture_output=True, text=True, timeout=60)
+        return out.stdout.strip() or "unknown"
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def loadavg() -> str:
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def timed_run(cmd: list[str], ok_codes=(0, 1)) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, CPU seconds of the child).  Fails loudly on a crash."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in ok_codes:
+        raise SystemExit(f"bench_lint: {' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def nbkit_cmd(nbkit: str, target: str, out: str) -> list[str]:
+    return [nbkit, "lint", target, "--format", "json", "--output", out]
+
+
+def pynblint_cmd(pynblint: str, target: str, out: str) -> list[str]:
+    return [pynblint, target, "-q", "-y", "-o", out]
+
+
+def check_nbkit_output(path: str, expected: int) -> dict:
+    data = json.loads(Path(path).read_text())
+    n = data["summary"]["notebooks"]
+    if n != expected or data.get("errors"):
+        raise SystemExit(f"bench_lint: nbkit linted {n} notebooks (expected {expected}), errors: {data.get('errors')}")
+    return data
+
+
+def check_pynblint_output(path: str, expected: int, folder: bool) -> dict:
+    data = json.loads(Path(path).read_text())
+    n = len(data.get("notebook_level_lints", [])) if folder else 1
+    if n != expected:
+        raise SystemExit(f"bench_lint: pynblint linted {n} notebooks (expected {expected})")
+    return data
+
+
+# -- the measurements -------------------------------------------------------------------------
+
+def folder_runs(corpus: Path, count: int, nbkit: str, pynblint: str | None, repeat: int, tmp: str) -> dict:
+    res: dict = {"nbkit": [], "pynblint": [], "findings": {}}
+    for r in range(repeat):
+        out = os.path.join(tmp, f"nbkit-{r}.json")
+        res["nbkit"].append(timed_run(nbkit_cmd(nbkit, str(corpus), out)))
+        data = check_nbkit_output(out, count)
+        res["findings"]["nbkit"] = len(data["findings"])
+        print(f"  folder run {r + 1}/{repeat}: nbkit    {res['nbkit'][-1][0]:7.2f} s wall, "
+              f"{res['nbkit'][-1][1]:7.2f} s CPU", flush=True)
+        if pynblint:
+            out = os.path.join(tmp, f"pynblint-{r}.json")
+            res["pynblint"].append(timed_run(pynblint_cmd(pynblint, str(corpus), out)))
+            data = check_pynblint_output(out, count, folder=True)
+            res["findings"]["pynblint"] = sum(len(x.get("lints", [])) for x in data["notebook_level_lints"]) + \
+                len(data.get("lints", []))
+            print(f"  folder run {r + 1}/{repeat}: pynblint {res['pynblint'][-1][0]:7.2f} s wall, "
+                  f"{res['pynblint'][-1][1]:7.2f} s CPU", flush=True)
+    return res
+
+
+def sample_paths(notebooks: list[Path], n: int) -> list[Path]:
+    step = max(1, len(notebooks) // n)
+    return notebooks[::step][:n]
+
+
+def per_process_runs(sample: list[Path], nbkit: str, pynblint: str | None, tmp: str) -> dict:
+    res = {"nbkit": [0.0, 0.0], "pynblint": [0.0, 0.0]}
+    for i, nb in enumerate(sample):
+        for tool in ("nbkit", "pynblint"):
+            if tool == "pynblint" and not pynblint:
+                continue
+            out = os.path.join(tmp, f"one-{tool}-{i}.json")
+            cmd = nbkit_cmd(nbkit, str(nb), out) if tool == "nbkit" else pynblint_cmd(pynblint, str(nb), out)
+            wall, cpu = timed_run(cmd)
+            if tool == "nbkit":
+                check_nbkit_output(out, 1)
+            else:
+                check_pynblint_output(out, 1, folder=False)
+            res[tool][0] += wall
+            res[tool][1] += cpu
+    print(f"  one process per notebook ({len(sample)} notebooks): nbkit {res['nbkit'][0]:.2f} s, "
+          f"pynblint {res['pynblint'][0]:.2f} s", flush=True)
+    return res
+
+
+def single_notebook(cmd: list[str], runs: int, tmp: str) -> dict:
+    """Median / min / max wall seconds of ``cmd`` over ``runs`` runs (after 2 warm-ups)."""
+    hyperfine = shutil.which("hyperfine")
+    if hyperfine:
+        export = os.path.join(tmp, "hyperfine.json")
+        shell_cmd = " ".join(cmd)
+        proc = subprocess.run([hyperfine, "--warmup", "2", "--runs", str(runs), "--ignore-failure",
+                               "--shell=none", "--style", "none", "--export-json", export, shell_cmd],
+                              capture_output=True, text=True)
+        if proc.returncode == 0:
+            r = json.loads(Path(export).read_text())["results"][0]
+            return {"method": "hyperfine", "median": r["median"], "min": r["min"], "max": r["max"],
+                    "mean": r["mean"], "user": r["user"], "system": r["system"], "runs": len(r["times"])}
+    times = []
+    cpus = []
+    for i in range(runs + 2):
+        wall, cpu = timed_run(cmd)
+        if i >= 2:
+            times.append(wall)
+            cpus.append(cpu)
+    return {"method": "perf_counter", "median": statistics.median(times), "min": min(times), "max": max(times),
+            "mean": statistics.mean(times), "user": statistics.mean(cpus), "system": 0.0, "runs": runs}
+
+
+def in_process(corpus: Path, count: int, profile_rules: bool) -> dict:
+    """nbkit's library API over the folder (imports warm), plus a per-phase / per-rule profile."""
+    from nbkit.config import load_config
+    from nbkit.lint import Selection, lint_paths
+    from nbkit.model import load
+    from nbkit.project import Project
+    from nbkit.rules import Context
+
+    config = load_config(str(corpus), None)
+    lint_paths([str(sorted(corpus.glob("*.ipynb"))[0])], config)  # warm: rule modules, caches
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = lint_paths([str(corpus)], config)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    assert result.notebooks == count and not result.errors, (result.notebooks, result.errors)
+    out = {"wall": wall, "cpu": cpu, "rules": len(Selection(config).rules)}
+    if not profile_rules:
+        return out
+    selection = Selection(config)
+    paths = sorted(str(p) for p in corpus.glob("*.ipynb"))
+    project = Project(paths, strip_outputs=config.strip_outputs)
+    c = time.process_time()
+    notebooks = [load(p) for p in paths]
+    out["load"] = time.process_time() - c
+    c = time.process_time()
+    for nb in notebooks:
+        for cell in nb.cells:
+            cell.tree  # noqa: B018 - IPython-syntax transform + ast.parse, cached on the cell
+    out["parse"] = time.process_time() - c
+    out["code_bytes"] = sum(len(cell.python_source.encode()) for nb in notebooks for cell in nb.cells)
+    per_rule = {r.code: 0.0 for r in selection.rules}
+    for nb in notebooks:
+        for rule in selection.rules:
+            ctx = Context(options=config.options_for(rule), project=project, config=config)
+            c = time.process_time()
+            try:
+                list(rule.check(nb, ctx))
+            except Exception:  # noqa: BLE001 - the runner turns a crash into a finding; time it all the same
+                pass
+            per_rule[rule.code] += time.process_time() - c
+    out["per_rule"] = dict(sorted(per_rule.items(), key=lambda kv: -kv[1]))
+    return out
+
+
+# -- report ------------------------------------------------------------------------------------
+
+def render(info: dict) -> str:
+    n = info["count"]
+    f = info["folder"]
+    lines = [
+        "# Lint performance: nbkit vs pynblint",
+        "",
+        f"Measured {info['when']} by `benchmarks/bench_lint.py` (how to run it: `benchmarks/README.md`).",
+        "",
+        "## Results",
+        "",
+        "| measurement | nbkit | pynblint | ratio (nbkit faster by) |",
+        "|---|---|---|---|",
+    ]
+    nk_wall = statistics.median(w for w, _ in f["nbkit"])
+    nk_cpu = statistics.median(c for _, c in f["nbkit"])
+    has_p = bool(f["pynblint"])
+    if has_p:
+        py_wall = statistics.median(w for w, _ in f["pynblint"])
+        py_cpu = statistics.median(c for _, c in f["pynblint"])
+        lines.append(f"| folder run, notebooks/s (wall, median of {len(f['nbkit'])}) | {n / nk_wall:.1f} | "
+                     f"{n / py_wall:.1f} | **{py_wall / nk_wall:.1f}x** |")
+        lines.append(f"| folder run, notebooks per CPU-second | {n / nk_cpu:.1f} | {n / py_cpu:.1f} | "
+                     f"**{py_cpu / nk_cpu:.1f}x** |")
+        lines.append(f"| folder run, wall seconds for {n} notebooks | {nk_wall:.2f} | {py_wall:.2f} | |")
+    else:
+        lines.append(f"| folder run, notebooks/s (wall) | {n / nk_wall:.1f} | not run | |")
+    pp = info.get("per_process")
+    if pp:
+        k = info["sample"]
+        if has_p:
+            lines.append(f"| one process per notebook ({k}-notebook sample), notebooks/s | {k / pp['nbkit'][0]:.1f} | "
+                         f"{k / pp['pynblint'][0]:.1f} | **{pp['pynblint'][0] / pp['nbkit'][0]:.1f}x** |")
+        else:
+            lines.append(f"| one process per notebook ({k}-notebook sample), notebooks/s | {k / pp['nbkit'][0]:.1f} | | |")
+    ip = info["in_process"]
+    lines.append(f"| in process (`nbkit.lint_paths`, imports warm), notebooks/s | {n / ip['wall']:.1f} "
+                 f"({n / ip['cpu']:.1f} per CPU-s) | | |")
+    s = info["single"]
+    sp = info.get("single_pynblint")
+    lines.append(f"| one notebook ({info['single_cells']} cells), wall s incl. interpreter start, median of {s['runs']} "
+                 f"| {s['median']:.3f} (min {s['min']:.3f}) | "
+                 + (f"{sp['median']:.3f} (min {sp['min']:.3f}) | {sp['median'] / s['median']:.1f}x |" if sp else "| |"))
+    lines += ["", "Targets (DESIGN.md):", ""]
+    if has_p:
+        ratio = py_wall / nk_wall
+        lines.append(f"- at least {TARGET_RATIO:.0f}x pynblint's notebooks per second (folder run, wall): "
+                     f"**{ratio:.1f}x - {'met' if ratio >= TARGET_RATIO else 'NOT met'}** "
+                     f"(CPU-time ratio {py_cpu / nk_cpu:.1f}x)")
+    lines.append(f"- `nbkit lint` on one notebook under {TARGET_SINGLE_S} s wall including interpreter start: "
+                 f"**median {s['median']:.3f} s - {'met' if s['median'] < TARGET_SINGLE_S else 'NOT met'}** "
+                 f"(CPU {s['user'] + s['system']:.3f} s)")
+    if "per_rule" in ip:
+        total_rules = sum(ip["per_rule"].values())
+        lines += ["", "## Where nbkit's time goes (in process, CPU seconds over the corpus)", "",
+                  "| phase | CPU s | ms per notebook | share |", "|---|---|---|---|"]
+        whole = ip["load"] + ip["parse"] + total_rules
+        for name, v in (("load (read + JSON + model)", ip["load"]),
+                        (f"IPython-syntax transform + `ast.parse` ({ip['code_bytes'] / 1e6:.1f} MB of code)", ip["parse"]),
+                        (f"rules ({ip['rules']})", total_rules)):
+            lines.append(f"| {name} | {v:.2f} | {1000 * v / n:.2f} | {100 * v / whole:.0f}% |")
+        lines += ["", "Slowest rules:", "", "| rule | CPU s | ms per notebook | share of rule time |", "|---|---|---|---|"]
+        for code, v in list(ip["per_rule"].items())[:12]:
+            lines.append(f"| {code} | {v:.3f} | {1000 * v / n:.2f} | {100 * v / total_rules:.0f}% |")
+    c = info["corpus"]
+    lines += [
+        "",
+        "## Corpus",
+        "",
+        f"{n} notebooks generated by `benchmarks/make_corpus.py` (seed {c['seed']}, generator v{c['generator']}): "
+        f"{c['cells']['total']} cells, {c['cells']['min']}-{c['cells']['max']} per notebook (median {c['cells']['median']}), "
+        f"{c['bytes'] / 1e6:.1f} MB on disk. Stored outputs: "
+        + ", ".join(f"{v} {k}" for k, v in c["outputs"].items()) + ". "
+        "Markdown titles, headings and prose; imports cells; pandas / numpy / matplotlib / sklearn-style code; "
+        "line and cell magics, shell escapes and `?` help; base64 PNG charts (4-90 kB) and pandas HTML tables; "
+        "tracebacks; and the usual flaws (out-of-order counts, unexecuted and empty cells, long cells, unseeded "
+        "randomness, absolute paths, late and star imports, debug leftovers, syntax errors).",
+        "",
+        f"Findings reported in the last folder run: nbkit {f['findings'].get('nbkit', 'n/a')} "
+        f"({ip['rules']} static rules enabled), pynblint {f['findings'].get('pynblint', 'n/a')}.",
+        "",
+        "## Machine and versions",
+        "",
+        f"- CPU: {info['cpu']}, {os.cpu_count()} cores (shared with other work: load average "
+        f"{info['load_before']} before, {info['load_after']} after)",
+        f"- OS: {platform.platform()}",
+        f"- Python {platform.python_version()} (nbkit); nbkit {info['nbkit_version']}; "
+        f"pynblint {info['pynblint_version']} (in its own virtual environment)",
+        f"- single-notebook timing: {s['method']}",
+        "",
+        "## Method",
+        "",
+        f"- Folder run: `nbkit lint CORPUS --format json --output OUT` and `pynblint CORPUS -q -y -o OUT.json`, "
+        f"one process each, interleaved, {len(f['nbkit'])} times; median wall time. pynblint accepts a folder "
+        "(it treats it as a local repository: every notebook gets its notebook-level lints, and it adds a few "
+        "repository-level lints). Both reports are checked to cover every notebook. CPU time is the child's "
+        "user + system time (`getrusage`), which is less sensitive to other load on the machine.",
+        f"- One process per notebook: the same {info.get('sample', 0)} notebooks (every "
+        f"{max(1, n // max(1, info.get('sample', 1)))}th), each tool started once per notebook; total wall time.",
+        f"- One notebook: `nbkit lint NOTEBOOK` (text report to a pipe) on the corpus notebook with the median "
+        "cell count, after 2 warm-up runs; the exit status (1: findings) is ignored.",
+        "- In process: `nbkit.lint_paths([CORPUS])` after one warm-up call; the breakdown re-runs the phases "
+        "separately (load, parse every code cell, then each rule on every notebook) with `time.process_time`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="nbkit vs pynblint lint throughput (see the module docstring).")
+    ap.add_argument("--count", type=int, default=500, help="notebooks in the corpus (default 500)")
+    ap.add_argument("--seed", type=int, default=2026, help="corpus seed (default 2026)")
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_OUT, help="corpus folder (generated when missing)")
+    ap.add_argument("--pynblint", default=default_pynblint(),
+                    help="pynblint executable (default: `pynblint` on PATH, else /work/bench-venv/bin/pynblint "
+                         "or .bench-venv/bin/pynblint)")
+    ap.add_argument("--no-pynblint", action="store_true", help="measure nbkit only")
+    ap.add_argument("--nbkit", default=default_nbkit(), help="nbkit executable (default: next to this Python)")
+    ap.add_argument("--repeat", type=int, default=3, help="folder runs per tool (default 3)")
+    ap.add_argument("--sample", type=int, default=20, help="notebooks for the per-process runs (0: skip)")
+    ap.add_argument("--single-runs", type=int, default=10, help="runs for the single-notebook timing (default 10)")
+    ap.add_argument("--no-profile", action="store_true", help="skip the per-rule profile")
+    ap.add_argument("--output", type=Path, help="write the Markdown report here (e.g. docs/benchmarks-lint.md)")
+    args = ap.parse_args(argv)
+
+    pynblint = None if args.no_pynblint else args.pynblint
+    if not args.no_pynblint and not pynblint:
+        ap.error("pynblint not found: set it up with `python -m venv .bench-venv && .bench-venv/bin/pip install "
+                 "pynblint \"click<8.2\"` and pass --pynblint .bench-venv/bin/pynblint (or use --no-pynblint)")
+    if pynblint and not os.access(pynblint, os.X_OK):
+        ap.error(f"--pynblint {pynblint}: not an executable")
+
+    info: dict = {"count": args.count, "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                  "cpu": cpu_model(), "load_before": loadavg()}
+    print(f"corpus: {args.corpus} ({args.count} notebooks, seed {args.seed})", flush=True)
+    info["corpus"] = ensure_corpus(args.corpus, args.count, args.seed)
+    notebooks = sorted(args.corpus.glob("*.ipynb"))
+    info["nbkit_version"] = tool_version(args.nbkit, "nbkit")
+    info["pynblint_version"] = tool_version(pynblint, "pynblint") if pynblint else "not run"
+
+    with tempfile.TemporaryDirectory(prefix="bench-lint-") as tmp:
+        print("folder runs:", flush=True)
+        info["folder"] = folder_runs(args.corpus, args.count, args.nbkit, pynblint, args.repeat, tmp)
+        if args.sample:
+            info["sample"] = min(args.sample, len(notebooks))
+            info["per_process"] = per_process_runs(sample_paths(notebooks, args.sample), args.nbkit, pynblint, tmp)
+        # the single notebook: the one with the median number of cells
+        by_cells = sorted(notebooks, key=lambda p: (len(json.loads(p.read_bytes())["cells"]), p.name))
+        one = by_cells[len(by_cells) // 2]
+        info["single_cells"] = len(json.loads(one.read_bytes())["cells"])
+        print(f"single notebook: {one.name} ({info['single_cells']} cells)", flush=True)
+        info["single"] = single_notebook([args.nbkit, "lint", str(one)], args.single_runs, tmp)
+        if pynblint:
+            out = os.path.join(tmp, "single-pynblint.json")
+            info["single_pynblint"] = single_notebook(pynblint_cmd(pynblint, str(one), out),
+                                                      max(3, args.single_runs // 2), tmp)
+        print(f"  nbkit lint one notebook: median {info['single']['median']:.3f} s ({info['single']['method']})",
+              flush=True)
+    print("in process:", flush=True)
+    info["in_process"] = in_process(args.corpus, args.count, not args.no_profile)
+    info["load_after"] = loadavg()
+
+    report = render(info)
+    print()
+    print(report)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(report)
+        print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
