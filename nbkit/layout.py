@@ -19,7 +19,7 @@ Detection, in short:
   section of its own; under an unrecognised wrapper heading (an H1, or one before the first
   code cell, such as "Introduction") exact aliases count, under others nothing does;
 * analysis sections are the unrecognised H2 (or non-title H1) sections between
-  questions/setup/data and findings that contain code.
+  questions/setup/data and findings that contain code other than imports and magics.
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
     "questions": ("questions", "key questions", "business questions", "research questions", "objectives", "goals",
                   "hypotheses", "motivation", "problem statement", "purpose", "scope", "question",
                   "key question", "business question", "research question", "objective", "goal", "hypothesis"),
-    "setup": ("setup", "set up", "imports", "environment", "configuration", "parameters"),
-    "data": ("data", "data sources", "datasets", "inputs", "data loading", "load data"),
+    "setup": ("setup", "set up", "imports", "environment", "configuration", "parameters",
+              "libraries", "import libraries", "importing libraries", "packages", "dependencies"),
+    "data": ("data", "data sources", "datasets", "inputs", "data loading", "load data",
+             "dataset", "data set", "the data", "load the data", "loading the data", "loading data",
+             "read the data", "reading the data", "data source"),
     "findings": ("findings", "key findings", "results", "conclusion", "conclusions", "answers", "insights",
                  "key takeaways"),
     "next_steps": ("next steps", "recommendations", "future work", "follow-ups", "follow ups", "open questions"),
@@ -444,7 +447,8 @@ def analyse(nb, aliases: dict[str, list[str]] | None = None) -> Layout:
         me = sections.index(s)
         if any(x.parent == me and x.kind != "other" for x in sections):
             continue  # it holds recognised sections: a part of the notebook, not an analysis step
-        if any(cells[ci].is_code and not cells[ci].is_empty for ci in range(s.cell_index, min(s.end, findings_at))):
+        if any(cells[ci].is_code and not cells[ci].is_empty and not is_setup_only(cells[ci])
+               for ci in range(s.cell_index, min(s.end, findings_at))):
             s.kind = "analysis"
     # sub-headings of analysis sections are parts of them
     for s in sections:
@@ -456,6 +460,32 @@ def analyse(nb, aliases: dict[str, list[str]] | None = None) -> Layout:
             first[s.kind] = s
     return Layout(title=title, sections=sections, first_code=first_code, last_code=last_code,
                   first=first, n_cells=n, front_matter=front, nb=nb)
+
+
+_MAGIC_CALLS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
+
+
+def is_setup_only(cell) -> bool:
+    """A code cell of only imports, IPython magics/shell escapes and docstrings (or that does
+    not parse): it prepares the analysis, it is not part of it."""
+    import ast
+
+    tree = cell.tree
+    if tree is None:
+        return False
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(stmt, ast.Expr):
+            v = stmt.value
+            if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                continue
+            if (isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in _MAGIC_CALLS
+                    and isinstance(v.func.value, ast.Call) and isinstance(v.func.value.func, ast.Name)
+                    and v.func.value.func.id == "get_ipython"):
+                continue
+        return False
+    return True
 
 
 def _first_content_line(cell) -> int:

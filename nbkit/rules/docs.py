@@ -267,7 +267,9 @@ def undocumented_data(nb, ctx):
             continue
         seen.add(key)
         if not any(k in text for k in _mention_keys(src)):
-            yield Hit(f"the Data section does not mention {src!r} (read with {fn}); say where it comes from, "
+            name = os.path.basename(src.rstrip("/\\")) if "://" not in src else src
+            where = f" (read from {src!r} with {fn})" if name and name != src else f" (read with {fn})"
+            yield Hit(f"the Data section does not mention {name or src!r}{where}; say where it comes from, "
                       f"its version or date and licence", cell, line)
     if not text.strip() and all(src is None for _, _, src, _ in reads):
         cell, line, _, fn = reads[0]

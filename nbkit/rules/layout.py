@@ -12,6 +12,7 @@ from ..layout import (
     bullets,
     insert_section,
     is_placeholder_only,
+    is_setup_only,
     layout_of,
     title_from_path,
     words,
@@ -528,26 +529,6 @@ def notebook_too_long(nb, ctx):
                   f"helper code into a module")
 
 
-_MAGIC_CALLS = {"run_line_magic", "run_cell_magic", "system", "getoutput"}
-
-
-def _is_setup_only(tree: ast.Module) -> bool:
-    """Only imports, magics and docstrings: a cell that prepares, not one that works."""
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            continue
-        if isinstance(stmt, ast.Expr):
-            v = stmt.value
-            if isinstance(v, ast.Constant) and isinstance(v.value, str):
-                continue
-            if (isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in _MAGIC_CALLS
-                    and isinstance(v.func.value, ast.Call) and isinstance(v.func.value.func, ast.Name)
-                    and v.func.value.func.id == "get_ipython"):
-                continue
-        return False
-    return True
-
-
 def _top_level_imports(tree: ast.Module):
     """Import statements not inside a function (or lambda)."""
     stack = list(tree.body)
@@ -601,7 +582,7 @@ def late_import(nb, ctx):
         if allowed:
             if imports_cell is None and any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in tree.body):
                 imports_cell = cell.index
-            if "parameters" in cell.tags or _is_setup_only(tree):
+            if "parameters" in cell.tags or is_setup_only(cell):
                 continue
             allowed = False  # the first cell that does real work may still import
             continue
