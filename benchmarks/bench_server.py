@@ -103,14 +103,16 @@ def percentile(xs: list[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
-def time_requests(port: int, token: str, body: bytes, n: int, warmup: int) -> tuple[list[float], dict]:
+def time_requests(port: int, token: str, body, n: int, warmup: int) -> tuple[list[float], dict]:
+    """Sequential requests; ``body`` is bytes, or a function of the request number giving bytes."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"token {token}", "Content-Type": "application/json"}
     times = []
     reply = {}
     for k in range(warmup + n):
+        payload = body(k) if callable(body) else body
         t0 = time.perf_counter()
-        conn.request("POST", "/nbkit/api/lint", body=body, headers=headers)
+        conn.request("POST", "/nbkit/api/lint", body=payload, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
         dt = time.perf_counter() - t0
@@ -121,6 +123,21 @@ def time_requests(port: int, token: str, body: bytes, n: int, warmup: int) -> tu
         reply = json.loads(data)
     conn.close()
     return times, reply
+
+
+def edited(nb: dict, k: int, every: bool) -> bytes:
+    """The notebook as the panel sends it after an edit: one code cell changed (``every``: all
+    of them, so no cell can come from the server's parse cache)."""
+    cells = []
+    code_seen = 0
+    target = k % 150
+    for c in nb["cells"]:
+        if c["cell_type"] == "code":
+            if every or code_seen == target:
+                c = dict(c, source=c["source"] + f"\nedit_{k} = {k}")
+            code_seen += 1
+        cells.append(c)
+    return json.dumps({"path": "bench.ipynb", "content": dict(nb, cells=cells)}).encode()
 
 
 def time_core(nb: dict, n: int, warmup: int) -> list[float]:
@@ -171,6 +188,8 @@ def main() -> int:
             saved, rep = time_requests(port, token, saved_body, args.requests, args.warmup)
             unsaved, rep2 = time_requests(port, token, unsaved_body, args.requests, args.warmup)
             assert rep["findings"] == rep2["findings"], "saved and unsaved lint disagree"
+            one, _ = time_requests(port, token, lambda k: edited(nb, k, False), args.requests, args.warmup)
+            cold, _ = time_requests(port, token, lambda k: edited(nb, k, True), args.requests, args.warmup)
         finally:
             proc.terminate()
             try:
@@ -180,9 +199,11 @@ def main() -> int:
 
     core = time_core(nb, args.requests, args.warmup)
     rows = []
-    for name, xs in (("API, saved file (`{\"path\"}`)", saved),
-                     ("API, unsaved JSON (`{\"path\", \"content\"}`)", unsaved),
-                     ("in-process lint only (parse + rules, no server)", core)):
+    for name, xs in (("API, saved file, unchanged (`{\"path\"}`)", saved),
+                     ("API, unsaved JSON, unchanged (`{\"path\", \"content\"}`)", unsaved),
+                     ("API, unsaved JSON, one cell edited per request", one),
+                     ("API, unsaved JSON, every cell new (no parse cache hit)", cold),
+                     ("in-process lint only (parse + rules, no server, no cache)", core)):
         rows.append((name, statistics.median(xs), percentile(xs, 0.95), percentile(xs, 0.99), max(xs)))
     n_rules = len(all_rules(static_only=True))
     lines = [
@@ -190,9 +211,9 @@ def main() -> int:
         "|---|---:|---:|---:|---:|",
         *(f"| {n} | {a:.1f} | {b:.1f} | {c:.1f} | {d:.1f} |" for n, a, b, c, d in rows),
     ]
-    ok = all(r[2] < 50 for r in rows[:2])
+    ok = all(r[2] < 50 for r in rows[:4])
     load = os.getloadavg()
-    overhead = statistics.median(saved) - statistics.median(core)
+    overhead = statistics.median(cold) - statistics.median(core)
     setup = (f"{args.cells} cells ({len(json.dumps(nb)) // 1024} KiB JSON), {args.requests} timed requests after "
              f"{args.warmup} warm-up, one keep-alive connection, token auth; nbkit {nbkit.__version__} with "
              f"{n_rules} static rules, {len(rep['findings'])} findings per reply; Python {platform.python_version()}, "
@@ -201,7 +222,7 @@ def main() -> int:
     text = "\n".join(lines)
     print(setup)
     print(text)
-    print(f"server overhead (API p50 - in-process p50): {overhead:.1f} ms")
+    print(f"server overhead (cold API p50 - in-process p50): {overhead:.1f} ms")
     print(f"target p95 < 50 ms: {'met' if ok else 'NOT met'}")
     if args.output:
         doc = Path(args.output)
@@ -211,8 +232,13 @@ def main() -> int:
             "localhost (measured by `benchmarks/bench_server.py`; re-run it with\n"
             "`python benchmarks/bench_server.py --output docs/benchmarks-server.md`).\n\n"
             f"Setup: {setup}\n\n{text}\n\n"
-            f"Target (DESIGN.md): p95 under 50 ms: **{'met' if ok else 'not met'}**. The server's own share "
-            f"(API p50 minus in-process p50) is {overhead:.1f} ms; the rest is the lint rules themselves.\n\n"
+            f"Target (DESIGN.md): p95 under 50 ms in every API row: **{'met' if ok else 'not met'}**. The server's "
+            f"own share (cold API p50 minus in-process p50) is {overhead:.1f} ms; the rest is parsing and the "
+            "lint rules themselves.\n\n"
+            "The server keeps parsed code cells between requests (`NbkitService.parse_cache_cells`, keyed by "
+            "cell source), so the panel's usual request, a notebook with one cell changed since the last "
+            "lint, parses one cell; the \"every cell new\" row is the worst case, a notebook the server has "
+            "never seen.\n\n"
             "Latency includes HTTP parsing, authentication, path resolution, reading the file (or parsing the\n"
             "sent JSON), the lint itself in nbkit's thread pool, the layout checklist and JSON encoding of\n"
             "the reply. Lint runs off the event loop, so the server keeps answering other requests while it\n"

@@ -610,3 +610,30 @@ async def test_lint_does_not_block_the_event_loop(api, jp_root_dir, service, mon
     assert status == 200 and answered < 0.8  # served while lint was still working
     status, rep = await lint
     assert status == 200 and rep["path"] == "a.ipynb" and time.monotonic() - t0 >= 1.0
+
+
+async def test_lint_through_the_api_equals_the_cli_and_the_parse_cache_is_safe(api, jp_root_dir, service):
+    import shutil
+    from pathlib import Path
+
+    import nbkit
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    shutil.copytree(examples, jp_root_dir / "examples")
+    paths = sorted(p.relative_to(jp_root_dir).as_posix() for p in (jp_root_dir / "examples").rglob("*.ipynb"))
+    assert len(paths) >= 3
+    for rel in paths:
+        expected = nbkit.lint_paths([str(jp_root_dir / rel)], nbkit.load_config(jp_root_dir / rel)).to_dict()
+        for f in expected["findings"]:
+            f["path"] = rel
+        for _ in range(2):  # cold, then with every cell from the parse cache
+            status, rep = await api("lint", {"path": rel})
+            assert status == 200 and rep["findings"] == expected["findings"], rel
+    assert service._parse_cache.hits > 0
+    # an edited cell is parsed afresh; an unchanged one comes from the cache
+    broken = nb(md("# T"), code("x = (", count=1), code("y = 2", count=2))
+    fixed = nb(md("# T"), code("x = 1", count=1), code("y = 2", count=2))
+    for content, has_error in ((broken, True), (fixed, False), (broken, True)):
+        status, rep = await api("lint", {"path": "edit.ipynb", "content": content})
+        assert status == 200
+        assert ("NBH012" in [f["code"] for f in rep["findings"]]) is has_error

@@ -102,6 +102,52 @@ def resolve_path(api_path: Any, root_dir: str, *, allow_hidden: bool = False, mu
     return ResolvedPath(api=api, os_path=os_path)
 
 
+# -- parse cache ---------------------------------------------------------------------------------
+
+class ParseCache:
+    """Parsed code cells shared between lint requests, keyed by cell source.
+
+    The panel re-lints the same notebook on every save and debounced edit, and most cells have
+    not changed since the last request; re-using their IPython-syntax transform and AST saves
+    most of the parsing.  Rules never mutate the AST, so sharing it is safe.  Bounded (LRU).
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: collections.OrderedDict[str, tuple] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def supported() -> bool:
+        from functools import cached_property
+
+        from ..model import Cell
+
+        return all(isinstance(Cell.__dict__.get(n), cached_property) for n in ("python_source", "_parsed"))
+
+    def prime(self, nb) -> None:
+        if self.size <= 0 or not self.supported():
+            return
+        for cell in nb.cells:
+            if not cell.is_code:
+                continue
+            with self._lock:
+                hit = self._items.get(cell.source)
+                if hit is not None:
+                    self._items.move_to_end(cell.source)
+                    self.hits += 1
+            if hit is not None:
+                cell.__dict__["python_source"], cell.__dict__["_parsed"] = hit
+                continue
+            value = (cell.python_source, cell._parsed)
+            with self._lock:
+                self.misses += 1
+                self._items[cell.source] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+
+
 # -- verify jobs ---------------------------------------------------------------------------------
 
 @dataclass
@@ -176,6 +222,8 @@ class NbkitService(LoggingConfigurable):
     max_body_bytes = Int(32 * 1024 * 1024, config=True, help=(
         "The largest request body nbkit accepts, in bytes (an unsaved notebook sent for lint)."))
     lint_workers = Int(help="Threads that run lint and pin off the event loop.").tag(config=True)
+    parse_cache_cells = Int(5000, config=True, help=(
+        "How many parsed code cells lint keeps between requests (keyed by source; 0 turns it off)."))
     cancel_wait_seconds = Float(15.0, config=True, help=(
         "How long DELETE verify/<job> waits for a running job to stop and its kernel to die."))
 
@@ -195,6 +243,7 @@ class NbkitService(LoggingConfigurable):
         self._queue: collections.deque[Job] = collections.deque()
         self._running = 0
         self._config_cache: dict = {}
+        self._parse_cache = ParseCache(self.parse_cache_cells)
         _SERVICES.add(self)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -264,6 +313,7 @@ class NbkitService(LoggingConfigurable):
                 nb = parse_notebook(content, rp.os_path)
         except NbkitError as e:
             raise ServiceError(400, self._api_message(e, rp)) from None
+        self._parse_cache.prime(nb)
         selection = Selection(cfg)
         findings = lint_notebook(nb, selection, Project([rp.os_path], strip_outputs=cfg.strip_outputs))
         for f in findings:
