@@ -8,7 +8,7 @@
     strict-env = false            # environment drift fails verification (--strict-env)
     rtol = 1e-6                   # relative tolerance for numbers inside text (0 = exact)
     image-threshold = 0.1         # a pixel differs when a channel moves more than this (0-1)
-    image-tolerance = 0.001       # an image differs when more than this share of pixels differ
+    image-tolerance = 0.0002      # an image differs when more than this share of pixels differ
     normalizers = {timestamps = false}   # switch single normalisers off (or on)
     sanitizers = [{regex = 'run id \\d+', replace = 'run id N'}]
     sanitize-file = "nbval-sanitize.cfg" # nbval's sanitize file format, relative to pyproject.toml
