@@ -61,8 +61,8 @@ def iter_imports(nb) -> list[ImportRef]:
     out: list[ImportRef] = []
     for cell in nb.cells:
         tree = cell.tree
-        if tree is None:
-            continue
+        if tree is None or "import" not in cell.python_source:
+            continue  # every form we look for contains the word: import, __import__, import_module
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:

@@ -19,24 +19,44 @@ from . import Hit, rule
 # -- shared analysis ----------------------------------------------------------------------------
 
 
-@dataclass
 class CallInfo:
     """One call in document order, with its callee resolved through the import aliases."""
 
-    cell: object
-    node: ast.Call
-    qual: str | None  # "numpy.random.normal" (None when the callee is not an imported name)
-    method: str | None  # the last attribute / name: "normal", "sample"
-    base: str | None  # the source text of the object a method is called on ("df")
-    text: str  # the callee as written: "np.random.normal"
-    in_function: str | None = None  # name of the enclosing def, if any
-    parents: tuple = ()
+    __slots__ = ("cell", "node", "qual", "method", "in_function", "parents", "_text")
+
+    def __init__(self, cell, node: ast.Call, qual: str | None, method: str | None, in_function: str | None,
+                 parents: tuple):
+        self.cell = cell
+        self.node = node
+        self.qual = qual  # "numpy.random.normal" (None when the callee is not an imported name)
+        self.method = method  # the last attribute / name: "normal", "sample"
+        self.in_function = in_function  # name of the enclosing def, if any
+        self.parents = parents
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The callee as written: ``np.random.normal`` (computed only for messages)."""
+        if self._text is None:
+            self._text = _text(self.node.func)
+        return self._text
+
+
+_LEAVES = frozenset({ast.Load, ast.Store, ast.Del, ast.alias, *ast.operator.__subclasses__(),
+                     *ast.unaryop.__subclasses__(), *ast.cmpop.__subclasses__(), *ast.boolop.__subclasses__()})
+_INDEXED = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.BinOp, ast.Compare, ast.Dict)
 
 
 @dataclass
 class Analysis:
     calls: list[CallInfo] = field(default_factory=list)
     imported: set[str] = field(default_factory=set)  # top-level modules imported anywhere
+    strings: list[tuple] = field(default_factory=list)  # (cell, Constant) string literals, not docstrings
+    by_type: dict = field(default_factory=dict)  # ast type -> [(cell, node)] for _INDEXED types
+
+    def nodes(self, *types):
+        for t in types:
+            yield from self.by_type.get(t, ())
 
 
 _BUILTINS = frozenset(dir(builtins))
@@ -75,18 +95,10 @@ def _bind_import(node: ast.AST, bindings: dict[str, str]) -> None:
                 bindings[a.asname or a.name] = f"{node.module}.{a.name}"
 
 
-def _walk_ordered(node: ast.AST, parents: tuple = (), func: str | None = None):
-    """Pre-order walk in source order, yielding (node, parents, enclosing function name)."""
-    yield node, parents, func
-    inner = func
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        inner = node.name
-    for child in ast.iter_child_nodes(node):
-        yield from _walk_ordered(child, parents + (node,), inner)
-
-
 def analysis(nb) -> Analysis:
-    """The shared per-notebook analysis (computed once, cached on the notebook)."""
+    """The shared per-notebook analysis (computed once, cached on the notebook): one walk
+    over every cell's AST, in source order, collecting calls (callee resolved through the
+    import aliases), string literals and a few statement types the rules look at."""
     cache = nb.__dict__.setdefault("_nbkit_repro", {})
     if "analysis" in cache:
         return cache["analysis"]
@@ -101,20 +113,19 @@ def analysis(nb) -> Analysis:
                     _bind_import(node, found)
                     for k, v in found.items():
                         fallback.setdefault(k, v)
+    by_type = out.by_type
     for cell in nb.cells:
         tree = cell.tree
         if tree is None:
             continue
-        for node, parents, func in _walk_ordered(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                _bind_import(node, bindings)
-                if isinstance(node, ast.Import):
-                    out.imported |= {a.name.split(".")[0] for a in node.names}
-                elif node.module and node.level == 0:
-                    out.imported.add(node.module.split(".")[0])
-            elif isinstance(node, ast.Call):
+        stack: list[ast.AST] = []
+        docstrings: set[int] = set()
+
+        def visit(node, func, cell=cell, stack=stack, docstrings=docstrings):
+            t = type(node)
+            if t is ast.Call:
                 parts = _dotted(node.func)
-                qual = method = base = None
+                qual = method = None
                 if parts:
                     method = parts[-1]
                     head = parts[0]
@@ -123,12 +134,40 @@ def analysis(nb) -> Analysis:
                         qual = ".".join([target, *parts[1:]])
                     elif len(parts) == 1 and head in _BUILTINS:
                         qual = head
-                    if len(parts) > 1:
-                        base = ".".join(parts[:-1])
-                elif isinstance(node.func, ast.Attribute):
+                elif type(node.func) is ast.Attribute:
                     method = node.func.attr
-                    base = _text(node.func.value)
-                out.calls.append(CallInfo(cell, node, qual, method, base, _text(node.func), func, parents))
+                out.calls.append(CallInfo(cell, node, qual, method, func, tuple(stack)))
+            elif t is ast.Expr:
+                if type(node.value) is ast.Constant and type(node.value.value) is str:
+                    docstrings.add(id(node.value))
+            elif t is ast.Import or t is ast.ImportFrom:
+                _bind_import(node, bindings)
+                if t is ast.Import:
+                    out.imported.update(a.name.split(".")[0] for a in node.names)
+                elif node.module and node.level == 0:
+                    out.imported.add(node.module.split(".")[0])
+                return
+            elif t in _INDEXED:
+                by_type.setdefault(t, []).append((cell, node))
+            inner = node.name if (t is ast.FunctionDef or t is ast.AsyncFunctionDef) else func
+            stack.append(node)
+            for name in node._fields:
+                value = getattr(node, name, None)
+                for child in (value if type(value) is list else (value,)):
+                    tc = type(child)
+                    if tc is ast.Constant:
+                        if type(child.value) is str and id(child) not in docstrings:
+                            out.strings.append((cell, child))
+                    elif tc is ast.Name or tc in _LEAVES or not isinstance(child, ast.AST):
+                        continue
+                    else:
+                        visit(child, inner)
+            stack.pop()
+
+        try:
+            visit(tree, None)
+        except RecursionError:  # absurdly deep expression: the rules skip the rest of this cell
+            pass
     cache["analysis"] = out
     return out
 
@@ -177,26 +216,6 @@ def _line_in_string(node: ast.Constant, value: str, offset: int) -> int:
     if getattr(node, "end_lineno", None) and node.end_lineno > node.lineno:
         return node.lineno + value.count("\n", 0, offset)
     return node.lineno
-
-
-def _docstring_ids(tree: ast.AST) -> set[int]:
-    """ids of string constants that are bare expression statements (docstrings, notes)."""
-    out = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            out.add(id(node.value))
-    return out
-
-
-def _string_constants(cell):
-    """(Constant node, value) for every string literal of a code cell except docstrings."""
-    tree = cell.tree
-    if tree is None:
-        return
-    skip = _docstring_ids(tree)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
-            yield node, node.value
 
 
 def _mask(secret: str) -> str:
@@ -255,7 +274,8 @@ def no_environment_manifest(nb, ctx):
 def unpinned_dependencies(nb, ctx):
     """
     ## What it does
-    For each environment manifest that applies to the notebook, reports the dependencies
+    For the environment manifests nearest to the notebook (in its folder, or the first
+    folder above it that has any), reports the dependencies
     that are not pinned to one exact version (`pandas==2.2.3`; in conda `pandas=2.2.3`),
     unless a lock file sits beside a manifest or above it: `uv.lock`, `poetry.lock`,
     `Pipfile.lock`, `conda-lock.yml`, `pdm.lock`, or a requirements file produced by
@@ -284,7 +304,11 @@ def unpinned_dependencies(nb, ctx):
         return
     if ctx.project.lock_files_for(nb.path):
         return
-    for m in ctx.project.manifests_for(nb.path):
+    manifests = ctx.project.manifests_for(nb.path)
+    nearest = os.path.dirname(manifests[0].path) if manifests else None
+    for m in manifests:
+        if os.path.dirname(m.path) != nearest:
+            break  # the nearest manifests describe the notebook's environment
         loose = m.unpinned
         if not loose:
             continue
@@ -740,17 +764,13 @@ def nondeterministic_gpu(nb, ctx):
                 first = ci
     if first is None:
         return
-    for cell in nb.cells:
-        tree = cell.tree
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
-                for t in node.targets:
-                    if isinstance(t, ast.Attribute) and (
-                            (t.attr == "benchmark" and node.value.value is False)
-                            or (t.attr == "deterministic" and node.value.value is True)):
-                        return
+    for _, node in an.nodes(ast.Assign):
+        if isinstance(node.value, ast.Constant):
+            for t in node.targets:
+                if isinstance(t, ast.Attribute) and (
+                        (t.attr == "benchmark" and node.value.value is False)
+                        or (t.attr == "deterministic" and node.value.value is True)):
+                    return
     yield Hit("torch runs on CUDA without deterministic algorithms; call "
               "torch.use_deterministic_algorithms(True) and set torch.backends.cudnn.benchmark = False",
               first.cell, first.node.lineno)
@@ -966,15 +986,15 @@ def absolute_path(nb, ctx):
     df = pd.read_csv(DATA_DIR / "customers.csv")
     ```
     """
-    for cell in nb.cells:
-        for node, value in _string_constants(cell):
-            m = _ABS_PATH.search(value)
-            if m is None:
-                continue
-            snippet = _path_snippet(value, m.start())
-            yield Hit(f"absolute, machine-specific path {snippet!r} will not exist on another machine; "
-                      "use a path relative to the notebook or a parameter", cell,
-                      _line_in_string(node, value, m.start()))
+    for cell, node in analysis(nb).strings:
+        value = node.value
+        m = _ABS_PATH.search(value)
+        if m is None:
+            continue
+        snippet = _path_snippet(value, m.start())
+        yield Hit(f"absolute, machine-specific path {snippet!r} will not exist on another machine; "
+                  "use a path relative to the notebook or a parameter", cell,
+                  _line_in_string(node, value, m.start()))
 
 
 @rule("NBR010", "cwd-or-syspath-hack", "warning", "`os.chdir`, `%cd`, `sys.path.append/insert`")
@@ -1017,17 +1037,12 @@ def cwd_or_syspath_hack(nb, ctx):
         elif q in ("sys.path.append", "sys.path.insert", "sys.path.extend", "site.addsitedir"):
             yield Hit(f"{ci.text}() changes the import path; install the code as a package (pip install -e .) "
                       "instead", ci.cell, node.lineno)
-    for cell in nb.cells:
-        tree = cell.tree
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            target = node.target if isinstance(node, ast.AugAssign) else None
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-            if target is not None and _dotted(target) == ["sys", "path"]:
-                yield Hit("sys.path is modified; install the code as a package (pip install -e .) instead",
-                          cell, node.lineno)
+    for cell, node in analysis(nb).nodes(ast.Assign, ast.AugAssign):
+        target = node.target if isinstance(node, ast.AugAssign) else (
+            node.targets[0] if len(node.targets) == 1 else None)
+        if target is not None and _dotted(target) == ["sys", "path"]:
+            yield Hit("sys.path is modified; install the code as a package (pip install -e .) instead",
+                      cell, node.lineno)
 
 
 # -- NBR011: use before definition ---------------------------------------------------------------
@@ -1699,16 +1714,13 @@ def _hide_query(url: str) -> str:
 
 def _hash_checked_notebook(nb) -> bool:
     """A hashlib comparison somewhere (``hashlib.sha256(...).hexdigest() == EXPECTED``)."""
-    for cell in nb.cells:
-        tree = cell.tree
-        if tree is None or "digest" not in cell.source:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Compare):
-                for sub in ast.walk(node):
-                    if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in (
-                            "hexdigest", "digest"):
-                        return True
+    if not any("digest" in c.source for c in nb.cells):
+        return False
+    for _, node in analysis(nb).nodes(ast.Compare):
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in (
+                    "hexdigest", "digest"):
+                return True
     return False
 
 
@@ -2030,21 +2042,17 @@ def unparameterised_clock(nb, ctx):
     an = analysis(nb)
     timing = False
     sorted_names: set[str] = set()
-    for cell in nb.cells:
-        tree = cell.tree
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
-                for side in (node.left, node.right):
-                    if isinstance(side, ast.Call) and (_dotted(side.func) or [""])[-1] in ("time", "time_ns", "now"):
-                        timing = True
-            elif isinstance(node, ast.Call):
-                parts = _dotted(node.func)
-                if parts and len(parts) == 2 and parts[1] == "sort":
-                    sorted_names.add(parts[0])
-                elif parts and parts[-1] in ("sorted", "natsorted"):
-                    sorted_names.update(a.id for a in node.args if isinstance(a, ast.Name))
+    for _, node in an.nodes(ast.BinOp):
+        if isinstance(node.op, ast.Sub):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Call) and (_dotted(side.func) or [""])[-1] in ("time", "time_ns", "now"):
+                    timing = True
+    for ci in an.calls:
+        if ci.method == "sort" and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value,
+                                                                                           ast.Name):
+            sorted_names.add(ci.node.func.value.id)
+        elif ci.method in ("sorted", "natsorted"):
+            sorted_names.update(a.id for a in ci.node.args if isinstance(a, ast.Name))
     for ci in an.calls:
         q = ci.qual or ""
         if q in CLOCKS:
@@ -2068,24 +2076,44 @@ def unparameterised_clock(nb, ctx):
 
 # -- NBR015: secrets --------------------------------------------------------------------------------
 
-_SECRET_PATTERNS = [
-    ("AWS access key id", re.compile(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16})\b")),
-    ("private key", re.compile(r"(-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----)")),
-    ("GitHub token", re.compile(r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b")),
-    ("Slack token", re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]{10,})\b")),
-    ("Slack webhook", re.compile(r"(https://hooks\.slack\.com/services/T[A-Za-z0-9_/]+)")),
-    ("Google API key", re.compile(r"\b(AIza[0-9A-Za-z_-]{35})\b")),
-    ("OpenAI key", re.compile(r"\b(sk-(?:proj-)?[A-Za-z0-9_-]{32,})\b")),
-    ("Stripe key", re.compile(r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,})\b")),
-    ("Hugging Face token", re.compile(r"\b(hf_[A-Za-z0-9]{30,})\b")),
+_SECRET_PATTERNS = [  # (kind, pattern, substrings one of which must be present: a cheap prefilter)
+    ("AWS access key id", re.compile(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16})\b"),
+     ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA")),
+    ("private key", re.compile(r"(-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----)"), ("PRIVATE KEY",)),
+    ("GitHub token", re.compile(r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
+     ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
+    ("Slack token", re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]{10,})\b"), ("xox",)),
+    ("Slack webhook", re.compile(r"(https://hooks\.slack\.com/services/T[A-Za-z0-9_/]+)"), ("hooks.slack.com",)),
+    ("Google API key", re.compile(r"\b(AIza[0-9A-Za-z_-]{35})\b"), ("AIza",)),
+    ("OpenAI key", re.compile(r"\b(sk-(?:proj-)?[A-Za-z0-9_-]{32,})\b"), ("sk-",)),
+    ("Stripe key", re.compile(r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,})\b"), ("_live_",)),
+    ("Hugging Face token", re.compile(r"\b(hf_[A-Za-z0-9]{30,})\b"), ("hf_",)),
 ]
 _SECRET_NAME = re.compile(
     r"^(?:.*_)?(?:password|passwd|pass|passphrase|token|api_?key|apikey|secret|secret_?key|access_?key|"
     r"access_?token|auth_?token|client_?secret|private_?key|credentials?|aws_secret_access_key)$", re.IGNORECASE)
 _DSN = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^:/@\s'\"]+):([^@/\s'\"]+)@[^\s'\"/]+", re.IGNORECASE)
 _KV_SECRET = re.compile(
-    r"\b((?:[A-Za-z0-9]+_)*(?:password|passwd|api_?key|apikey|secret|secret_?key|token|access_?token|auth_?token|"
-    r"client_?secret))\b\s*[:=]\s*['\"]([^'\"\s]{4,})['\"]", re.IGNORECASE)
+    r"(password|passwd|api_?key|apikey|secret(?:_?key)?|token)\b\s*[:=]\s*['\"]([^'\"\s]{4,})['\"]",
+    re.IGNORECASE)
+_KV_WORDS = ("password", "passwd", "apikey", "api_key", "secret", "token")
+_IDENT_TAIL = re.compile(r"[A-Za-z0-9_]*$")
+
+
+def _kv_secrets(text: str):
+    """(name, value, offset) for ``password = "..."`` / ``"token": "..."`` in free text."""
+    low = text.lower()
+    if not any(w in low for w in _KV_WORDS):
+        return
+    for m in _KV_SECRET.finditer(text):
+        value = m.group(2)
+        if _placeholder(value):
+            continue
+        head = _IDENT_TAIL.search(text, max(0, m.start() - 40), m.start())
+        name = (head.group(0) if head else "") + m.group(1)
+        yield name, value, m.start()
+
+
 _PLACEHOLDER_WORDS = ("xxx", "***", "...", "your", "example", "placeholder", "dummy", "redacted", "changeme",
                       "change_me", "todo", "fixme", "secret", "password", "token", "<", "${", "{", "%s", "$(",
                       "getenv", "environ", "none", "null", "test", "fake", "sample", "demo", "insert", "enter",
@@ -2102,12 +2130,16 @@ def _placeholder(value: str) -> bool:
 
 def _scan_text(text: str):
     """(kind, secret, offset) for secrets in free text (markdown, outputs, code source)."""
-    for kind, pat in _SECRET_PATTERNS:
+    for kind, pat, needles in _SECRET_PATTERNS:
+        if not any(n in text for n in needles):
+            continue
         for m in pat.finditer(text):
             secret = m.group(1)
             if kind == "AWS access key id" and secret.endswith("EXAMPLE"):
                 continue
             yield kind + " {}", secret, m.start(1)
+    if "://" not in text or "@" not in text:
+        return
     for m in _DSN.finditer(text):
         pw = m.group(3)
         if _placeholder(pw) or (m.group(1).lower() in ("http", "https") and _placeholder(m.group(2))):
@@ -2164,6 +2196,9 @@ def secret_in_notebook(nb, ctx):
     ```
     Rotate any secret that was committed, and clear the outputs that showed it.
     """
+    assigned: dict[int, list] = {}
+    for cell, name, value, line in _assigned_secrets(analysis(nb)):
+        assigned.setdefault(cell.index, []).append((name, value, line))
     for cell in nb.cells:
         seen: set[str] = set()
         for kind, secret, off in _scan_text(cell.source):
@@ -2172,27 +2207,25 @@ def secret_in_notebook(nb, ctx):
             seen.add(secret)
             yield Hit(f"{kind.format(_mask(secret))} in the cell source; remove it, rotate it, and read it from an "
                       "environment variable", cell, cell.source.count("\n", 0, off) + 1)
-        if cell.is_code and cell.tree is not None:
-            for name, value, line in _assigned_secrets(cell.tree):
+        for name, value, line in assigned.get(cell.index, ()):
+            if value in seen:
+                continue
+            seen.add(value)
+            yield Hit(f"{name} = {_mask(value)} is a literal secret in the code; read it from an environment "
+                      f"variable (os.environ[{name.upper()!r}]) instead", cell, line)
+        if cell.is_markdown or cell.cell_type == "raw":
+            for name, value, off in _kv_secrets(cell.source):
                 if value in seen:
                     continue
                 seen.add(value)
-                yield Hit(f"{name} = {_mask(value)} is a literal secret in the code; read it from an environment "
-                          f"variable (os.environ[{name.upper()!r}]) instead", cell, line)
-        elif cell.is_markdown or cell.cell_type == "raw":
-            for m in _KV_SECRET.finditer(cell.source):
-                if m.group(2) in seen or _placeholder(m.group(2)):
-                    continue
-                seen.add(m.group(2))
-                yield Hit(f"{m.group(1)} {_mask(m.group(2))} written in a {cell.cell_type} cell; remove it and "
-                          "rotate it", cell, cell.source.count("\n", 0, m.start()) + 1)
+                yield Hit(f"{name} {_mask(value)} written in a {cell.cell_type} cell; remove it and rotate it",
+                          cell, cell.source.count("\n", 0, off) + 1)
         for out in cell.outputs:
             text = _output_text(out)
             if not text:
                 continue
             found = list(_scan_text(text))
-            found += [(f"{m.group(1)} {{}}", m.group(2), m.start()) for m in _KV_SECRET.finditer(text)
-                      if not _placeholder(m.group(2))]
+            found += [(f"{name} {{}}", value, off) for name, value, off in _kv_secrets(text)]
             for kind, secret, _ in found:
                 if secret in seen:
                     continue
@@ -2201,25 +2234,26 @@ def secret_in_notebook(nb, ctx):
                           "secret", cell)
 
 
-def _assigned_secrets(tree: ast.AST):
-    """(name, value, line): string literals bound to secret-looking names (assignments, keywords, dicts)."""
-    for node in ast.walk(tree):
-        pairs: list[tuple[str, ast.AST]] = []
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else \
-                    _str_const(t.slice) if isinstance(t, ast.Subscript) else None
-                if name and node.value is not None:
-                    pairs.append((name, node.value))
-        elif isinstance(node, ast.Call):
-            pairs += [(k.arg, k.value) for k in node.keywords if k.arg]
-        elif isinstance(node, ast.Dict):
-            pairs += [(_str_const(k), v) for k, v in zip(node.keys, node.values) if _str_const(k)]
-        for name, value in pairs:
-            s = _str_const(value)
-            if s is None or not _SECRET_NAME.match(name) or _placeholder(s) or " " in s.strip():
-                continue
-            if REMOTE.match(s) or s.startswith(("/", "./", "~")):
-                continue
-            yield name, s, value.lineno
+def _assigned_secrets(an: Analysis):
+    """(cell, name, value, line): string literals bound to secret-looking names (assignments,
+    keyword arguments, dict entries)."""
+    items: list[tuple[object, str, ast.AST]] = []
+    for cell, node in an.nodes(ast.Assign, ast.AnnAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else \
+                _str_const(t.slice) if isinstance(t, ast.Subscript) else None
+            if name and node.value is not None:
+                items.append((cell, name, node.value))
+    for ci in an.calls:
+        items += [(ci.cell, k.arg, k.value) for k in ci.node.keywords if k.arg]
+    for cell, node in an.nodes(ast.Dict):
+        items += [(cell, _str_const(k), v) for k, v in zip(node.keys, node.values) if _str_const(k)]
+    items.sort(key=lambda it: (it[0].index, getattr(it[2], "lineno", 0)))
+    for cell, name, value in items:
+        s = _str_const(value)
+        if s is None or not _SECRET_NAME.match(name) or _placeholder(s) or " " in s.strip():
+            continue
+        if REMOTE.match(s) or s.startswith(("/", "./", "~")):
+            continue
+        yield cell, name, s, value.lineno
