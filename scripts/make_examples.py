@@ -119,7 +119,11 @@ def good_example():
            "2. The North's lead held in every one of the 1,000 bootstrap resamples, so it is robust to "
            "month-to-month noise."),
     ]
-    execute(new_notebook(cells=cells), EX / "regional_sales_report.ipynb")
+    path = EX / "regional_sales_report.ipynb"
+    execute(new_notebook(cells=cells), path)
+    from nbkit.pin import pin_notebook
+
+    pin_notebook(path, seed=42)  # record the environment and the seed (nbkit pin)
 
 
 def out_of_order():
