@@ -637,3 +637,15 @@ async def test_lint_through_the_api_equals_the_cli_and_the_parse_cache_is_safe(a
         status, rep = await api("lint", {"path": "edit.ipynb", "content": content})
         assert status == 200
         assert ("NBH012" in [f["code"] for f in rep["findings"]]) is has_error
+
+
+async def test_an_unexpected_failure_is_a_json_500_and_the_server_goes_on(api, service, monkeypatch):
+    def boom():
+        raise RuntimeError("registry exploded")
+
+    monkeypatch.setattr(service, "rules", boom)
+    status, rep = await api("rules")
+    assert status == 500
+    assert rep == {"message": "internal error in nbkit (RuntimeError: registry exploded); see the server log"}
+    status, rep = await api("template")
+    assert status == 200
