@@ -129,7 +129,7 @@ def analysis(nb) -> Analysis:
                 if parts:
                     method = parts[-1]
                     head = parts[0]
-                    target = bindings.get(head) or fallback.get(head)
+                    target = bindings[head] if head in bindings else fallback.get(head)
                     if target:
                         qual = ".".join([target, *parts[1:]])
                     elif len(parts) == 1 and head in _BUILTINS:
@@ -149,6 +149,10 @@ def analysis(nb) -> Analysis:
                 return
             elif t in _INDEXED:
                 by_type.setdefault(t, []).append((cell, node))
+                if t is ast.Assign:  # `random = np.random.default_rng(0)` shadows the module
+                    for tgt in node.targets:
+                        if type(tgt) is ast.Name and (tgt.id in bindings or tgt.id in fallback):
+                            bindings[tgt.id] = None
             inner = node.name if (t is ast.FunctionDef or t is ast.AsyncFunctionDef) else func
             stack.append(node)
             for name in node._fields:
@@ -320,6 +324,9 @@ def unpinned_dependencies(nb, ctx):
 
 # modules the kernel itself provides: a notebook always runs where these exist
 _KERNEL_PROVIDED = {"IPython", "ipykernel"}
+# namespace packages shared by many distributions (google-cloud-storage, azure-storage-blob, ...)
+_NAMESPACES = {"google", "azure", "jaraco", "zope", "backports", "sphinxcontrib", "ruamel", "oslo", "opentelemetry",
+               "dagster", "apache_beam"}
 
 
 @rule("NBR003", "undeclared-import", "error",
@@ -361,9 +368,13 @@ def undeclared_import(nb, ctx):
             continue
         seen.add(mod)
         norm = imp.normalise_dist(mod)
-        alias = imp.ALIASES.get(ref.full) or imp.ALIASES.get(mod)
+        parts = ref.full.split(".")
+        alias = next((imp.ALIASES[".".join(parts[:i])] for i in range(len(parts), 0, -1)
+                      if ".".join(parts[:i]) in imp.ALIASES), None)
         if norm in declared or (alias and imp.normalise_dist(alias) in declared):
             continue
+        if mod in _NAMESPACES and any(d.startswith(norm + "-") for d in declared):
+            continue  # google.cloud.storage <- google-cloud-storage: any google-* distribution may provide it
         dists = [imp.normalise_dist(d) for d in imp.distributions_for(mod)]
         if any(d in declared for d in dists):
             continue
@@ -1683,6 +1694,27 @@ def _call_paths(nb, ci: CallInfo, positions: tuple[int, ...] | None = (0,)) -> l
     return out
 
 
+_SPARK_IO = frozenset({"parquet", "csv", "json", "orc", "text", "load", "save", "saveAsTable", "insertInto",
+                       "jdbc", "table", "delta"})
+
+
+def _spark_io(ci: CallInfo, direction: str) -> bool:
+    """``spark.read.parquet(...)`` / ``df.write.mode("overwrite").parquet(...)``."""
+    if ci.method not in _SPARK_IO or not isinstance(ci.node.func, ast.Attribute):
+        return False
+    node = ci.node.func.value
+    for _ in range(4):
+        if isinstance(node, ast.Call):
+            node = node.func
+        if isinstance(node, ast.Attribute):
+            if node.attr in (direction, direction + "Stream"):
+                return True
+            node = node.value
+        else:
+            return False
+    return False
+
+
 def _open_mode_writes(node: ast.Call) -> bool:
     mode = node.args[1] if len(node.args) > 1 else _kw(node, "mode")
     s = _str_const(mode)
@@ -1768,7 +1800,7 @@ def unpinned_remote_data(nb, ctx):
                                                         and base.rsplit("/", 1)[-1] in manifest))
 
     for ci in an.calls:
-        if ci.method not in REMOTE_READ_FUNCS or _magic(ci.node) is not None:
+        if (ci.method not in REMOTE_READ_FUNCS and not _spark_io(ci, "read")) or _magic(ci.node) is not None:
             continue
         q = ci.qual or ""
         if q.startswith(("webbrowser.", "torch.hub.")) or (ci.method == "fetch" and registry):
@@ -1824,6 +1856,8 @@ def _read_paths(nb):
 def _looks_like_local_file(p: str) -> bool:
     if not p or REMOTE.match(p) or "://" in p or p.startswith(("/", "~", "\\")) or re.match(r"^[A-Za-z]:", p):
         return False
+    if re.match(r"^[A-Za-z][\w+.-]*:", p):
+        return False  # runs:/..., models:/..., hf:..., a URI scheme rather than a file
     if any(ch in p for ch in "*?[{<>|\n") or p in (".", "..", "-"):
         return False
     base = p.rstrip("/").rsplit("/", 1)[-1]
@@ -1945,7 +1979,10 @@ def external_write(nb, ctx):
                 what = f"runs SQL {m.group(1).upper()} against a database"
         elif q.split(".")[0] in ("requests", "httpx") and ci.method in ("post", "put", "patch", "delete"):
             what = f"sends an HTTP {ci.method.upper()} to a remote service"
-        elif ci.method in WRITE_METHODS or (ci.method == "open" and _open_mode_writes(ci.node)):
+        elif _spark_io(ci, "write") and ci.method in ("saveAsTable", "insertInto", "jdbc"):
+            what = "writes to a database table"
+        elif ci.method in WRITE_METHODS or _spark_io(ci, "write") or (
+                ci.method == "open" and _open_mode_writes(ci.node)):
             remote = [v for v, _ in _call_paths(nb, ci, positions=None) if REMOTE.match(v)
                       and not v.lower().startswith(("http://", "https://"))]
             if remote:
