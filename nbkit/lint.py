@@ -10,7 +10,7 @@ import copy
 import fnmatch
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import rules as registry
@@ -248,9 +248,27 @@ def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = N
                 n = 0
             if n:
                 result.fixed[path] = n
-                findings = lint_notebook(load(path), selection, project)
+                _release(nb)
+                nb = load(path)
+                findings = lint_notebook(nb, selection, project)
         result.findings.extend(findings)
+        _release(nb)
     return result
+
+
+_NOTEBOOK_FIELDS = frozenset(f.name for f in fields(Notebook))
+
+
+def _release(nb: Notebook) -> None:
+    """Drop what rules cached on a notebook once it is linted.
+
+    Cached analyses often point back at the notebook (the layout holds ``nb``), which makes
+    the notebook and all its syntax trees cyclic garbage that only the cycle collector frees;
+    on a folder of notebooks that garbage piles up and the collector's passes over it cost
+    10-20% of the run.  Dropping the caches lets reference counting free each notebook at once.
+    """
+    for key in [k for k in nb.__dict__ if k not in _NOTEBOOK_FIELDS]:
+        del nb.__dict__[key]
 
 
 def lint_source(content: dict | str | bytes, path: str, config: Config, **kw) -> LintResult:
