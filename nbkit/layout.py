@@ -194,7 +194,14 @@ class Layout:
         later = [s.cell_index for s in top if s.kind in SECTIONS and SECTIONS.index(s.kind) > order]
         if later and best > min(later):
             best = min(later)
-        return min(best, self.n_cells)
+        best = min(best, self.n_cells)
+        # prose without a heading belongs to the section before it: do not split it off
+        if self.nb is not None:
+            cells = self.nb.cells
+            while best < len(cells) and (cells[best].is_empty or (cells[best].cell_type in ("markdown", "raw")
+                                                                 and not cells[best].headings)):
+                best += 1
+        return best
 
     # -- helpers for rules (need the notebook) ------------------------------------------------
 
@@ -219,8 +226,9 @@ class Layout:
                     return c.index
         return None
 
-    def body(self, section: Section) -> list[BodyLine]:
-        """The markdown text under a heading, up to the heading that ends the section."""
+    def body(self, section: Section, stop_at_code: bool = False) -> list[BodyLine]:
+        """The markdown text under a heading, up to the heading that ends the section (or, with
+        ``stop_at_code``, up to the first non-empty code cell: the prose right under the heading)."""
         if self.nb is None:
             return []
         cells = self.nb.cells
@@ -229,6 +237,8 @@ class Layout:
         for ci in range(section.cell_index, min(stop_cell + 1, len(cells))):
             cell = cells[ci]
             if not cell.is_markdown:
+                if stop_at_code and cell.is_code and not cell.is_empty:
+                    break
                 continue
             first = section.line + 1 if ci == section.cell_index else 1
             last = stop_line - 1 if ci == stop_cell else None
@@ -504,12 +514,21 @@ def title_from_path(path: str) -> str:
     return text.capitalize() if text and not text.startswith("<") else "Title"
 
 
-def section_cell_source(kind: str, title: str | None = None) -> str:
+def section_cell_source(kind: str, title: str | None = None, level: int | None = None) -> str:
     """Heading plus one-line italic hint for a section nbkit inserts."""
     heading = DEFAULT_HEADINGS[kind]
     if kind == "title" and title:
         heading = f"# {title}"
+    elif kind != "title" and level and level != 2:
+        heading = "#" * level + " " + heading.lstrip("# ")
     return f"{heading}\n\n{SECTION_HINTS[kind]}"
+
+
+def section_level(nb, lay: Layout) -> int:
+    """The heading level for a new section: 2, or deeper when all the notebook's section
+    headings are deeper (so that the new one is their sibling, not their parent)."""
+    levels = [h.level for h in nb.headings if not (h.level == 1 and h.cell_index == lay.title)]
+    return max(2, min(levels)) if levels else 2
 
 
 def insert_section(data: dict, kind: str, nb=None, aliases: dict[str, list[str]] | None = None,
@@ -532,7 +551,7 @@ def insert_section(data: dict, kind: str, nb=None, aliases: dict[str, list[str]]
     if lay.present(kind):
         return None
     at = lay.insert_position(kind)
-    text = section_cell_source(kind, title)
+    text = section_cell_source(kind, title, section_level(nb, lay))
     cells = data.setdefault("cells", [])
     as_list = any(isinstance(c.get("source"), list) for c in cells if isinstance(c, dict)) or not cells
     cell: dict[str, Any] = {"cell_type": "markdown"}

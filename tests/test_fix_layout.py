@@ -111,12 +111,12 @@ def test_fix_after_raw_front_matter_and_old_nbformat_without_ids(tmp_path):
     data, srcs = _sources(path)
     assert srcs[0].startswith("---")  # front matter stays first
     assert srcs[1].startswith("# Old format notebook\n")
-    assert srcs[2].startswith("## Executive summary\n")
-    assert srcs[3] == "no heading here"
+    assert srcs[2] == "no heading here"  # prose under the title stays with it
+    assert srcs[3].startswith("## Executive summary\n")
     assert all("id" not in c for c in data["cells"])  # nbformat 4.4 has no cell ids
     assert isinstance(data["cells"][1]["source"], str)  # like the other cells
     lay = load(path).layout
-    assert lay.title == 1 and lay.first["summary"].cell_index == 2
+    assert lay.title == 1 and lay.first["summary"].cell_index == 3
 
 
 def test_fix_with_configured_aliases(tmp_path):

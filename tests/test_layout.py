@@ -249,3 +249,53 @@ def test_catalogue_codes_names_and_severities():
     assert got == expected
     assert {r.code for r in registry.all_rules() if r.fixable and r.code[:3] == "NBL"} == {
         "NBL001", "NBL002", "NBL003", "NBL004"}
+
+
+# -- property: analysing never fails; inserting a missing section makes it present and changes
+#    nothing else ---------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_HEADINGS = ["# Title", "## Summary", "## Key takeaways", "## Questions", "## Setup", "## Data", "## Results",
+             "## Appendix", "## Next steps", "## Churn by plan", "### Detail", "Overview\n---", "<h2>Data</h2>",
+             "```\n## fenced\n```", "- a\n- b", "Why?", "TODO: x", "", "#### Deep"]
+_CODE = ["import os", "x = 1", "%matplotlib inline", "df.plot()", "", "def f(:"]
+
+_cell = st.one_of(
+    st.builds(lambda parts: md("\n\n".join(parts)), st.lists(st.sampled_from(_HEADINGS), min_size=1, max_size=3)),
+    st.builds(code, st.sampled_from(_CODE)),
+    st.builds(raw, st.just("---\na: 1\n---")),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(_cell, max_size=12), kind=st.sampled_from(["title", "summary", "questions", "findings",
+                                                                   "setup", "data", "next_steps", "appendix"]))
+def test_insert_section_property(cells, kind):
+    data = nb(*cells)
+    model = notebook_from_dict(data)
+    lay = model.layout
+    lay.checklist()
+    res = lint_source(data, "prop_notebook.ipynb", Config(), select=["NBL", "NBD"])
+    assert not [f for f in res.findings if f.message.startswith("internal error")]
+    if kind == "title" and any(h.level == 1 for h in model.headings):
+        return  # a title is only inserted when there is no H1 at all (NBL001's fixer checks that)
+    before = [dict(c) for c in data["cells"]]
+    at = insert_section(data, kind, model)
+    if lay.present(kind):
+        assert at is None and data["cells"] == before
+        return
+    assert at is not None
+    assert data["cells"][:at] + data["cells"][at + 1:] == before
+    assert notebook_from_dict(data).layout.present(kind), (kind, at, [c["source"] for c in data["cells"]])
+    code_ = {"title": "NBL001", "summary": "NBL002", "questions": "NBL003", "findings": "NBL004"}.get(kind)
+    closing = [x.cell_index for x in lay.sections if x.kind in ("appendix", "next_steps")]
+    # a cell with prose above its heading cannot be split by inserting cells: leave those out
+    mixed = any(c.headings and c.headings[0].line > 1 for c in model.cells)
+    if code_ and not mixed and not (kind == "findings" and closing and lay.last_code is not None and min(closing) < lay.last_code):
+        # what is left for the rule to say is only "now write it" (unless an appendix sits in
+        # the middle of the analysis: then NBL009 has to be fixed by hand first)
+        after = lint_source(data, "prop_notebook.ipynb", Config(), select=[code_]).findings
+        assert all("empty" in f.message or "second" in f.message for f in after), (
+            [f.message for f in after], [c["source"] for c in data["cells"]])

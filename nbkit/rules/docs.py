@@ -531,7 +531,7 @@ def long_summary(nb, ctx):
     if not found:
         return
     s = found[0]
-    body = lay.body(s)
+    body = lay.body(s, stop_at_code=True)
     head = nb.cells[s.cell_index]
     max_words = number_option(ctx, "max-words", 200)
     max_bullets = number_option(ctx, "max-bullets", 7)

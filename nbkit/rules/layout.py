@@ -152,7 +152,7 @@ def missing_executive_summary(nb, ctx):
                   nb.cells[s.cell_index], s.line, fixable=False)
         return
     s = early[0]
-    body = lay.body(s)
+    body = lay.body(s, stop_at_code=True)
     if is_placeholder_only(body):
         yield Hit(f"the summary {s.text!r} is empty; write at least {min_words} words or {min_bullets} bullets "
                   f"saying what the notebook found", nb.cells[s.cell_index], s.line, fixable=False)
@@ -221,7 +221,7 @@ def missing_questions(nb, ctx):
                   f"state them before the analysis", nb.cells[s.cell_index], s.line, fixable=False)
         return
     s = early[0]
-    body = lay.body(s)
+    body = lay.body(s, stop_at_code=True)
     if is_placeholder_only(body):
         yield Hit(f"the questions section {s.text!r} is empty; list the questions, one item each",
                   nb.cells[s.cell_index], s.line, fixable=False)
@@ -394,7 +394,7 @@ def unanswered_questions(nb, ctx):
     fs = lay.of_kind("findings")
     if not qs or not fs:
         return
-    n_q = _question_count(lay.body(qs[0]))
+    n_q = _question_count(lay.body(qs[0], stop_at_code=True))
     if n_q < 2:
         return
     n_f = _finding_count(lay, fs)
