@@ -299,3 +299,11 @@ def test_insert_section_property(cells, kind):
         after = lint_source(data, "prop_notebook.ipynb", Config(), select=[code_]).findings
         assert all("empty" in f.message or "second" in f.message for f in after), (
             [f.message for f in after], [c["source"] for c in data["cells"]])
+
+
+def test_inserted_heading_matches_the_notebook_section_level():
+    data = nb(md("# T"), md("### Questions\n- why?"), code("x = 1"))
+    assert insert_section(data, "summary") == 1
+    assert data["cells"][1]["source"].startswith("### Executive summary\n")
+    lay = notebook_from_dict(data).layout
+    assert _kinds(lay)[:2] == [(1, "summary"), (2, "questions")]  # siblings, not parent and child
