@@ -19,7 +19,12 @@ from nbkit.errors import ConfigError, UsageError
 from nbkit.model import notebook_from_dict
 from nbkit.verify import VerifySettings, settings_from_config
 from nbkit.verify.compare import compare_items, make_diff, text_equal
-from nbkit.verify.controls import check_parameters, control_for, parse_shard, parse_value
+from nbkit.verify.controls import (
+    check_parameters,
+    control_for,
+    parse_shard,
+    parse_value,
+)
 from nbkit.verify.images import compare_images
 from nbkit.verify.normalize import apply_carriage_returns, mask_text, normalize_outputs
 from nbkit.verify.results import CellResult, NotebookResult, VerifyReport
@@ -188,7 +193,7 @@ def test_images_different_chart_fails_with_diff_image():
 
 def test_image_outputs_compare_by_pixels_inside_cells():
     a, b = _chart([1, 2, 3, 4]), _chart([1, 2, 3, 4], offset=0.004)
-    out = lambda raw: [data({"image/png": base64.b64encode(raw).decode(), "text/plain": "<Figure>"},  # noqa: E731
+    out = lambda raw: [data({"image/png": base64.b64encode(raw).decode(), "text/plain": "<Figure>"},
                             otype="display_data")]
     assert same(out(a), out(b))
     cmp = compare_items(normalize_outputs(out(a), S), normalize_outputs(out(_chart([2, 2, 2, 2])), S), S)
@@ -290,6 +295,13 @@ def test_json_report_shape_and_exit_code():
     cell = d["notebooks"][1]["cells"][1]
     assert {"index", "id", "status", "mime", "expected", "actual", "diff"} <= set(cell)
     assert "images" not in d["notebooks"][1]["cells"][2]  # images only in the html report
+    import jsonschema
+    from pathlib import Path
+
+    schema = json.loads((Path(__file__).resolve().parent.parent / "nbkit" / "schemas" / "verify.schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.validate(d, schema)
+    jsonschema.validate(rep.to_dict(images=True), schema)
     assert rep.exit_code() == 2
     assert VerifyReport(rep.notebooks[:2]).exit_code() == 1
     assert VerifyReport(rep.notebooks[:1]).exit_code() == 0

@@ -160,6 +160,20 @@ def test_huge_output_is_handled(batch):
 
 
 @pytest.mark.slow
+def test_json_report_matches_schema(batch):
+    import jsonschema
+
+    from nbkit.report.verify_reports import render_json
+
+    schema = json.loads((Path(__file__).resolve().parent.parent / "nbkit" / "schemas" / "verify.schema.json")
+                        .read_text(encoding="utf-8"))
+    doc = json.loads(render_json(batch["report"]))
+    jsonschema.validate(doc, schema)
+    jsonschema.validate(batch["report"].to_dict(images=True), schema)
+    assert doc["summary"]["notebooks"] == 8 and doc["summary"]["reproducible"] == 3
+
+
+@pytest.mark.slow
 def test_invalid_file_is_reported_and_the_rest_still_run(batch):
     res = batch["nb"]["invalid"]
     assert res.status == "invalid" and "not valid JSON" in res.message

@@ -60,10 +60,12 @@ def render_text(report, color: bool = False) -> str:
         for c in nb.cells:
             if c.status not in ("mismatch", "error"):
                 continue
-            head = Text("  ")
-            head.append(f"cell {c.index}" + (f" (id {c.id})" if c.id else ""), style="bold")
-            head.append(f": {c.message or c.status}")
-            console.print(head)
+            label = f"cell {c.index}" + (f" (id {c.id})" if c.id else "")
+            if not (c.status == "error" and nb.message.startswith(label)):
+                head = Text("  ")
+                head.append(label, style="bold")
+                head.append(f": {c.message or c.status}")
+                console.print(head)
             if c.diff:
                 for ln in _indent(c.diff):
                     style = ("green" if ln.startswith("    +") and not ln.startswith("    +++")
@@ -72,7 +74,7 @@ def render_text(report, color: bool = False) -> str:
                              else None)
                     console.print(Text(ln, style=style or ""))
             elif c.actual and c.status == "error":
-                for ln in _indent(c.actual[-2000:]):
+                for ln in _indent(c.actual[-4000:]):
                     console.print(Text(ln, style="dim"))
         if nb.drift:
             for d in nb.drift:

@@ -16,5 +16,16 @@ from .results import SCHEMA, CellResult, NotebookResult, VerifyReport
 from .runner import VerifyOptions, select_shard, verify_notebook, verify_paths
 from .settings import NORMALIZERS, VerifySettings, settings_from_config
 
-__all__ = ["SCHEMA", "CellResult", "NotebookResult", "VerifyReport", "VerifyOptions", "verify_notebook",
-           "verify_paths", "select_shard", "NORMALIZERS", "VerifySettings", "settings_from_config"]
+__all__ = [
+           "NORMALIZERS",
+           "SCHEMA",
+           "CellResult",
+           "NotebookResult",
+           "VerifyOptions",
+           "VerifyReport",
+           "VerifySettings",
+           "select_shard",
+           "settings_from_config",
+           "verify_notebook",
+           "verify_paths",
+]

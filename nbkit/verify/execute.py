@@ -74,11 +74,11 @@ class Kernel:
         self._dead = True
         try:
             self.kc.stop_channels()
-        except Exception:  # noqa: BLE001 - best effort teardown
+        except Exception:
             pass
         try:
             await asyncio.wait_for(self.km.shutdown_kernel(now=True), 10)
-        except BaseException:  # noqa: BLE001 - fall back to the signal below
+        except BaseException:
             pass
         if self.pid:
             _kill_pid(self.pid, self.pgid)
@@ -113,7 +113,7 @@ def check_kernel_name(name: str) -> str | None:
     except NoSuchKernel:
         names = sorted(ksm.find_kernel_specs())
         return f"no kernel named {name!r} is installed (installed: {', '.join(names) or 'none'})"
-    except Exception as e:  # noqa: BLE001 - a broken kernel.json is a machinery problem
+    except Exception as e:
         return f"kernel {name!r} cannot be loaded ({type(e).__name__}: {e})"
 
 
@@ -177,7 +177,7 @@ class KernelPool:
     """Kernels started ahead of need, keyed by :class:`KernelKey`; at most ``limit`` spare."""
 
     def __init__(self, limit: int = 1, startup_timeout: float = STARTUP_TIMEOUT):
-        self.limit = max(1, limit)
+        self.limit = max(0, limit)
         self.startup_timeout = startup_timeout
         self._spare: dict[KernelKey, list[asyncio.Task]] = {}
         self._live: set[Kernel] = set()
@@ -222,7 +222,7 @@ class KernelPool:
         for t in tasks:
             try:
                 k = await t
-            except BaseException:  # noqa: BLE001 - cancelled or failed: start_kernel cleaned up
+            except BaseException:
                 continue
             await k.kill()
         await asyncio.gather(*(k.kill() for k in list(self._live)), return_exceptions=True)
@@ -286,7 +286,7 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
             run.status = "cancelled" if cancelled() else "dead"
         except asyncio.CancelledError:
             run.status = "cancelled"
-        except Exception as e:  # noqa: BLE001 - a broken channel etc.: the machinery failed
+        except Exception as e:
             run.status = "dead"
             res.message = f"{type(e).__name__}: {e}".splitlines()[0]
         cell = nbnode.cells[pos]
@@ -308,6 +308,6 @@ async def _interrupt_then_kill(kernel: Kernel) -> None:
     try:
         await asyncio.wait_for(kernel.km.interrupt_kernel(), 3)
         await asyncio.sleep(0.2)
-    except BaseException:  # noqa: BLE001 - it is killed next anyway
+    except BaseException:
         pass
     await kernel.kill()

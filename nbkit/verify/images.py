@@ -69,7 +69,7 @@ def compare_images(expected: bytes, actual: bytes, threshold: float = 0.1, toler
         return ImageDiff(True, "identical")
     try:
         a, b = _decode(expected), _decode(actual)
-    except Exception as e:  # noqa: BLE001 - an undecodable image is a difference, not a crash
+    except Exception as e:
         return ImageDiff(False, f"image could not be decoded ({type(e).__name__}); compared as bytes: different")
     if a.shape != b.shape:
         return ImageDiff(False, f"image size changed from {a.shape[1]}x{a.shape[0]} to {b.shape[1]}x{b.shape[0]}",

@@ -22,7 +22,15 @@ from pathlib import Path
 from .._version import __version__
 from ..errors import NbkitError, UsageError
 from .controls import CellControl, check_parameters, control_for, parse_shard
-from .execute import KernelKey, KernelPool, KernelStartError, RunResult, check_kernel_name, kill_all_kernels, run_cells
+from .execute import (
+    KernelKey,
+    KernelPool,
+    KernelStartError,
+    RunResult,
+    check_kernel_name,
+    kill_all_kernels,
+    run_cells,
+)
 from .results import CellResult, NotebookResult, VerifyReport
 from .settings import VerifySettings, settings_from_config
 
@@ -42,7 +50,7 @@ class VerifyOptions:
     stamp: bool = False
     config: object = None  # nbkit.config.Config
 
-    def resolved(self) -> tuple[VerifySettings, "VerifyOptions"]:
+    def resolved(self) -> tuple[VerifySettings, VerifyOptions]:
         s = settings_from_config(self.config)
         o = copy.copy(self)
         o.timeout = s.timeout if self.timeout is None else (float(self.timeout) or None)
@@ -177,12 +185,13 @@ class _Engine:
         if self.on_event:
             try:
                 self.on_event(event)
-            except Exception:  # noqa: BLE001 - a broken listener must not break verification
+            except Exception:
                 pass
 
     async def main(self) -> list[NotebookResult]:
         jobs = max(1, min(self.opts.jobs, len(self.items)))
-        self.pool = KernelPool(limit=jobs)
+        # NBKIT_VERIFY_PREFETCH=0 starts each kernel only when needed (for benchmarks)
+        self.pool = KernelPool(limit=jobs if os.environ.get("NBKIT_VERIFY_PREFETCH", "1") != "0" else 0)
         for p in self.items:  # start the first kernels before anything else: they boot meanwhile
             if p.key and not p.prefetched and self.pool.prefetch(p.key):
                 p.prefetched = True
@@ -209,7 +218,7 @@ class _Engine:
                 res = await self._verify(p)
             except asyncio.CancelledError:
                 res = NotebookResult(p.path, "failed", "cancelled", cancelled=True)
-            except Exception as e:  # noqa: BLE001 - one notebook's crash must not stop the others
+            except Exception as e:
                 res = NotebookResult(p.path, "failed", f"nbkit could not verify it: {type(e).__name__}: {e}",
                                      machinery=True)
             res.duration_s = time.monotonic() - t0
@@ -283,7 +292,7 @@ class _Engine:
 
         try:
             return environment_drift(env)
-        except Exception:  # noqa: BLE001 - drift is advice
+        except Exception:
             return []
 
 
@@ -304,8 +313,13 @@ def _cell_result_for_failure(cell, run, timeout) -> CellResult:
         errs = [o for o in run.outputs if o.get("output_type") == "error"]
         e = errs[0] if errs else {}
         msg = f"raised {e.get('ename', 'an error')}" + (f": {e.get('evalue')}" if e.get("evalue") else "")
-    actual = "".join(i.render() for i in normalize_outputs(run.outputs, VerifySettings()))
-    return CellResult(cell.index, cell.id, "error", message=msg, actual=actual[:20_000] or None)
+    shown = VerifySettings()
+    shown.normalizers["error-traceback"] = False  # show where it failed
+    actual = "".join(i.render() for i in normalize_outputs(run.outputs, shown))
+    lines = actual.splitlines()
+    if len(lines) > 40:
+        actual = "\n".join(["...", *lines[-40:]]) + "\n"
+    return CellResult(cell.index, cell.id, "error", message=msg, actual=actual[-20_000:] or None)
 
 
 def assess(p: Prepared, runs: list[RunResult], settings: VerifySettings, opts: VerifyOptions,
@@ -316,7 +330,6 @@ def assess(p: Prepared, runs: list[RunResult], settings: VerifySettings, opts: V
     nb = p.nb
     pos_of = {orig: i for i, (orig, _c) in enumerate(p.exec_cells) if orig is not None}
     first = runs[0] if runs else RunResult()
-    stop = next((r for r in runs if r.status != "ok"), None)
     cells: list[CellResult] = []
     mism, nondet = [], []
     failure: tuple | None = None
@@ -483,7 +496,7 @@ def _drive(items: list[Prepared], opts: VerifyOptions, settings: VerifySettings,
     def target():
         try:
             box["value"] = asyncio.run(engine.main())
-        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as e:
             box["error"] = e
 
     t = threading.Thread(target=target, name="nbkit-verify", daemon=True)
