@@ -68,12 +68,10 @@ def default_nbkit() -> str:
 def tool_version(executable: str, dist: str) -> str:
     """Version of ``dist`` in the environment whose script ``executable`` is."""
     try:
-        first = Path(executable).read_text(errors="replace").splitlines()[0]
-        python = first[2:].strip().split()[0] if first.startswith("#!") else sys.executable
-        out = subprocess.run([python, "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"],
+        out = subprocess.run([interpreter(executable), "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"],
                              capture_output=True, text=True, timeout=60)
         return out.stdout.strip() or "unknown"
-    except (OSError, IndexError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
@@ -94,11 +92,37 @@ def loadavg() -> str:
         return "n/a"
 
 
+CHILD_ENV = dict(os.environ)
+
+
+def child_env(pycache: str) -> None:
+    """Children run as in a normal installation: bytecode cached (a private cache folder).
+
+    Some environments (CI images, sandboxes) set PYTHONDONTWRITEBYTECODE=1, which makes every
+    process recompile every module that has no .pyc yet (an editable install has none): that
+    would measure the compiler, not the tools.
+    """
+    CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+    CHILD_ENV["PYTHONPYCACHEPREFIX"] = pycache
+    CHILD_ENV.pop("NO_COLOR", None)
+
+
+def interpreter(executable: str) -> str:
+    """The Python that runs the console script ``executable`` (from its #! line)."""
+    try:
+        first = Path(executable).read_text(errors="replace").splitlines()[0]
+        if first.startswith("#!"):
+            return first[2:].strip().split()[0]
+    except (OSError, IndexError):
+        pass
+    return sys.executable
+
+
 def timed_run(cmd: list[str], ok_codes=(0, 1)) -> tuple[float, float]:
     """Run ``cmd``; return (wall seconds, CPU seconds of the child).  Fails loudly on a crash."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in ok_codes:
@@ -186,7 +210,7 @@ def single_notebook(cmd: list[str], runs: int, tmp: str) -> dict:
         shell_cmd = " ".join(cmd)
         proc = subprocess.run([hyperfine, "--warmup", "2", "--runs", str(runs), "--ignore-failure",
                                "--shell=none", "--style", "none", "--export-json", export, shell_cmd],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env=CHILD_ENV)
         if proc.returncode == 0:
             r = json.loads(Path(export).read_text())["results"][0]
             return {"method": "hyperfine", "median": r["median"], "min": r["min"], "max": r["max"],
@@ -200,6 +224,20 @@ def single_notebook(cmd: list[str], runs: int, tmp: str) -> dict:
             cpus.append(cpu)
     return {"method": "perf_counter", "median": statistics.median(times), "min": min(times), "max": max(times),
             "mean": statistics.mean(times), "user": statistics.mean(cpus), "system": 0.0, "runs": runs}
+
+
+def startup_profile(nbkit: str, one: Path) -> dict:
+    """Import time of ``nbkit lint ONE`` by top-level module (``python -X importtime``, one run)."""
+    proc = subprocess.run([interpreter(nbkit), "-X", "importtime", "-m", "nbkit", "lint", str(one)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
+    top: dict[str, float] = {}
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|", 2)
+        if cumulative.strip().isdigit() and name.startswith(" ") and not name.startswith("  "):
+            top[name.strip()] = top.get(name.strip(), 0.0) + int(cumulative) / 1e6
+    return {"total": sum(top.values()), "top": sorted(top.items(), key=lambda kv: -kv[1])[:10]}
 
 
 def in_process(corpus: Path, count: int, profile_rules: bool) -> dict:
@@ -298,6 +336,15 @@ def render(info: dict) -> str:
     lines.append(f"- `nbkit lint` on one notebook under {TARGET_SINGLE_S} s wall including interpreter start: "
                  f"**median {s['median']:.3f} s - {'met' if s['median'] < TARGET_SINGLE_S else 'NOT met'}** "
                  f"(CPU {s['user'] + s['system']:.3f} s)")
+    st = info.get("startup")
+    if st:
+        bare = info["bare_python"]
+        lines += ["", f"## One notebook: where the start-up goes", "",
+                  f"A bare `python -c pass` takes {bare['median']:.3f} s (median) here. Imports of `nbkit lint` "
+                  f"take {st['total']:.3f} s in one `python -X importtime` run (which inflates them a little); "
+                  "the biggest top-level imports (cumulative seconds, including what they import):", "",
+                  "| module | s |", "|---|---|"]
+        lines += [f"| `{name}` | {sec:.3f} |" for name, sec in st["top"]]
     if "per_rule" in ip:
         total_rules = sum(ip["per_rule"].values())
         lines += ["", "## Where nbkit's time goes (in process, CPU seconds over the corpus)", "",
@@ -338,6 +385,9 @@ def render(info: dict) -> str:
         "",
         "## Method",
         "",
+        "- Child processes run with bytecode caching on, as after a normal installation: the benchmark "
+        "removes PYTHONDONTWRITEBYTECODE from their environment and points PYTHONPYCACHEPREFIX at a private "
+        "folder, and one warm-up run of each tool fills it.",
         f"- Folder run: `nbkit lint CORPUS --format json --output OUT` and `pynblint CORPUS -q -y -o OUT.json`, "
         f"one process each, interleaved, {len(f['nbkit'])} times; median wall time. pynblint accepts a folder "
         "(it treats it as a local repository: every notebook gets its notebook-level lints, and it adds a few "
@@ -387,6 +437,17 @@ def main(argv: list[str] | None = None) -> int:
     info["pynblint_version"] = tool_version(pynblint, "pynblint") if pynblint else "not run"
 
     with tempfile.TemporaryDirectory(prefix="bench-lint-") as tmp:
+        child_env(os.path.join(tmp, "pycache"))
+        # warm-up: bytecode caches (file and folder code paths) and the OS file cache, both tools
+        warm = Path(tmp, "warm")
+        warm.mkdir()
+        shutil.copy(notebooks[0], warm)
+        for target in (str(warm), str(notebooks[0])):
+            timed_run(nbkit_cmd(args.nbkit, target, os.path.join(tmp, "warm.json")))
+            if pynblint:
+                timed_run(pynblint_cmd(pynblint, target, os.path.join(tmp, "warm-p.json")))
+        for nb in notebooks:
+            nb.read_bytes()
         print("folder runs:", flush=True)
         info["folder"] = folder_runs(args.corpus, args.count, args.nbkit, pynblint, args.repeat, tmp)
         if args.sample:
@@ -404,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
                                                       max(3, args.single_runs // 2), tmp)
         print(f"  nbkit lint one notebook: median {info['single']['median']:.3f} s ({info['single']['method']})",
               flush=True)
+        info["bare_python"] = single_notebook([interpreter(args.nbkit), "-c", "pass"], args.single_runs, tmp)
+        info["startup"] = startup_profile(args.nbkit, one)
     print("in process:", flush=True)
     info["in_process"] = in_process(args.corpus, args.count, not args.no_profile)
     info["load_after"] = loadavg()
