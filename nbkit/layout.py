@@ -331,8 +331,9 @@ def _aliases(extra: dict[str, list[str]] | None) -> dict[str, tuple[str, ...]]:
 
     out = {k: tuple(v) for k, v in DEFAULT_ALIASES.items()}
     for k, v in (extra or {}).items():
-        if k not in out:
-            continue  # title/analysis are found by position
+        if k == "title":
+            continue  # the title is found by position
+        out.setdefault(k, ())  # "analysis": headings that always name an analysis section
         added = tuple(n for n in (normalise_heading(a) for a in v) if n)
         out[k] = out[k] + tuple(a for a in added if a not in out[k])
     return out

@@ -307,3 +307,9 @@ def test_inserted_heading_matches_the_notebook_section_level():
     assert data["cells"][1]["source"].startswith("### Executive summary\n")
     lay = notebook_from_dict(data).layout
     assert _kinds(lay)[:2] == [(1, "summary"), (2, "questions")]  # siblings, not parent and child
+
+
+def test_configured_analysis_aliases():
+    cells = (md("# T"), md("## Data"), code("x = 1"), md("## Deep dive\nprose only"), md("## Findings\n- a"))
+    assert not _lay(*cells).present("analysis")
+    assert _kinds(_lay(*cells, aliases={"analysis": ["deep dive"]}))[1] == (3, "analysis")

@@ -110,7 +110,7 @@ _LOAD_NAMES = frozenset({"load"})  # np.load("x.npy"), torch.load("m.pt"), jobli
 _SKLEARN = re.compile(r"^(?:load|fetch)_(\w+)$")
 _WRITE_MODE = re.compile(r"[wax+]")
 _CONFIG_EXT = (".yaml", ".yml", ".toml", ".ini", ".cfg", ".env", ".md", ".py", ".ipynb")  # settings, not data
-_MAYBE_READ = re.compile(r"read_|scan_|load|open|fromfile|genfromtxt|imread|fetch_")
+_MAYBE_READ = re.compile(r"read|scan_|load|open|fromfile|genfromtxt|imread|fetch_")
 
 
 def _string_values(tree_by_cell) -> dict[str, str]:
@@ -168,7 +168,13 @@ def _data_reads(nb):
                 src = _literal_path(arg, strings) if arg is not None else None
                 if name == "load_dataset" and src is None and arg is None:
                     continue
+                if name in ("read_sql", "read_sql_query", "read_database") and src is not None:
+                    m = _SQL_TABLE.search(src)  # the table a query reads, not the query text
+                    src = m.group(1) if m else None
                 yield cell, node.lineno, src, name
+            elif (name in _SPARK_FORMATS and isinstance(f, ast.Attribute) and _reads_via_spark(f.value)
+                  and arg is not None):
+                yield cell, node.lineno, _literal_path(arg, strings), f"read.{name}"
             elif name in _LOAD_NAMES and isinstance(f, ast.Attribute):
                 src = _literal_path(arg, strings) if arg is not None else None
                 if src and ("." in os.path.basename(src) or "/" in src) and not src.lower().endswith(_CONFIG_EXT):
@@ -186,6 +192,19 @@ def _data_reads(nb):
                 if m and _from_sklearn(f, nb):
                     src = _literal_path(arg, strings) if arg is not None else m.group(1).replace("_", " ")
                     yield cell, node.lineno, src, name
+
+
+_SQL_TABLE = re.compile(r"\b(?:from|join)\s+([\w.\"`\[\]]+)", re.IGNORECASE)
+_SPARK_FORMATS = frozenset({"csv", "parquet", "json", "orc", "text", "table", "load", "jdbc", "avro", "delta"})
+
+
+def _reads_via_spark(node) -> bool:
+    """``spark.read``, ``spark.read.format("x").option(...)``: a DataFrameReader."""
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and node.attr in ("read", "readStream"):
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
 
 
 def _from_sklearn(func, nb) -> bool:
@@ -267,7 +286,7 @@ def undocumented_data(nb, ctx):
             continue
         seen.add(key)
         if not any(k in text for k in _mention_keys(src)):
-            name = os.path.basename(src.rstrip("/\\")) if "://" not in src else src
+            name = os.path.basename(src.split("?")[0].rstrip("/\\"))
             where = f" (read from {src!r} with {fn})" if name and name != src else f" (read with {fn})"
             yield Hit(f"the Data section does not mention {name or src!r}{where}; say where it comes from, "
                       f"its version or date and licence", cell, line)
