@@ -343,9 +343,13 @@ def code_before_questions(nb, ctx):
     end = _questions_end(lay, q)
     early = [c for c in nb.cells[:end] if c.is_code and not c.is_empty and "parameters" not in c.tags]
     if early:
-        more = f" ({len(early)} code cells in all)" if len(early) > 1 else ""
-        yield Hit(f"code before the end of the questions section ({_where(q.cell_index)}){more}; state the "
-                  f"questions first and move the code to a Setup section after them", early[0])
+        more = f" (and {len(early) - 1} more code cell{'s' if len(early) > 2 else ''})" if len(early) > 1 else ""
+        if early[0].index < q.cell_index:
+            yield Hit(f"code before the questions{more}; state the questions ({_where(q.cell_index)}) first and "
+                      f"move the code to a Setup section after them", early[0])
+        else:
+            yield Hit(f"code inside the questions section{more}; end the questions with a '## Setup' or "
+                      f"'## Data' heading before this cell", early[0])
 
 
 def _question_count(body) -> int:
