@@ -325,3 +325,48 @@ def test_text_junit_html_reports():
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page.split("<body>")[1]
     assert page.count("data:image/png;base64,") == 3
     assert "acc 0.91" in page and "diff_chg" in page or "diff_sub" in page
+
+
+# -- runner paths that start no kernel --------------------------------------------------
+
+def test_drift_reported_and_strict_env_fails(tmp_path):
+    from nbkit.verify import VerifyOptions, verify_notebook
+
+    env = {"python": "3.11.7", "packages": {"numpy": "0.0.1", "surely-not-installed-pkg": "1.0"}}
+    p = tmp_path / "d.ipynb"
+    p.write_text(json.dumps(nb(md("# T"), metadata={"nbkit": {"environment": env}})), encoding="utf-8")
+    res = verify_notebook(p)
+    assert res.status == "reproducible" and "NBR025" in res.message
+    drift = {d["package"]: d for d in res.drift}
+    assert drift["numpy"]["pinned"] == "0.0.1" and drift["numpy"]["installed"]
+    assert drift["surely-not-installed-pkg"]["installed"] is None
+    strict = verify_notebook(p, VerifyOptions(strict_env=True))
+    assert strict.status == "failed" and strict.code == "NBR025" and strict.exit_code() == 1
+
+
+def test_kernel_that_cannot_start_is_exit_3(tmp_path):
+    spec = tmp_path / "jp" / "kernels" / "broken"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": ["/nonexistent/python", "-f", "{connection_file}"],
+                                                   "display_name": "Broken", "language": "python"}), encoding="utf-8")
+    p = tmp_path / "k.ipynb"
+    p.write_text(json.dumps(nb(code("1", count=1))), encoding="utf-8")
+    before = p.read_bytes()
+    r = subprocess.run([sys.executable, "-m", "nbkit", "verify", "--kernel", "broken", "--format", "json", str(p)],
+                       capture_output=True, text=True, env={**__import__("os").environ, "JUPYTER_PATH": str(tmp_path / "jp")},
+                       timeout=120)
+    assert r.returncode == 3, r.stderr
+    n = json.loads(r.stdout)["notebooks"][0]
+    assert n["status"] == "failed" and n["machinery"] and "could not start" in n["message"]
+    assert "Traceback" not in r.stderr and p.read_bytes() == before
+
+
+def test_usage_errors_are_exit_2(tmp_path):
+    p = tmp_path / "a.ipynb"
+    p.write_text(json.dumps(nb(md("# T"))), encoding="utf-8")
+    for args in (["--shard", "5/3"], ["--shard", "x"], ["-p", "1bad", "3"], ["-p", "a", "1", "-p", "a", "2"],
+                 ["--runs", "0"]):
+        r = subprocess.run([sys.executable, "-m", "nbkit", "verify", *args, str(p)], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr and r.stderr.strip()

@@ -332,3 +332,13 @@ def test_ctrl_c_leaves_no_kernel_processes(tmp_path):
     time.sleep(0.3)
     alive = [k for k in kernels if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
     assert alive == []
+
+
+@pytest.mark.slow
+def test_two_thousand_cells(tmp_path):
+    cells = [code(f"v{i} = {i}", count=i + 1) for i in range(2000)] + [code("print(v1999)", count=2001,
+                                                                            outputs=[stream("1999\n")])]
+    p = write(tmp_path / "many.ipynb", nb(*cells))
+    res = verify_notebook(p, VerifyOptions(timeout=60))
+    assert res.status == "reproducible", res.message
+    assert len(res.cells) == 2001 and all(c.status == "match" for c in res.cells)
