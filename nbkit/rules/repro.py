@@ -960,7 +960,7 @@ def in_notebook_install(nb, ctx):
 
 _ABS_PATH = re.compile(
     r"(?<![\w/:.@-])(?:/home/(?:[^/\s'\"]|$)|/Users/(?:[^/\s'\"]|$)|/mnt/[^/\s'\"]|~/|file:///"
-    r"|(?<![A-Za-z])[A-Za-z]:\\(?![nrt\\\s'\"])|(?<![A-Za-z])[A-Za-z]:/(?!/)|\\\\[A-Za-z0-9_.$-]+\\)")
+    r"|(?:^|(?<=[\s'\"=(,]))[A-Za-z]:[\\/](?=[\w.$ -])|(?:^|(?<=[\s'\"=(,]))\\\\[A-Za-z0-9_.$-]+\\)")
 
 
 def _path_snippet(value: str, start: int) -> str:
@@ -1065,6 +1065,7 @@ IPYTHON_NAMES = frozenset({
     "spark", "sc", "sqlContext", "dbutils", "displayHTML",
 })
 _IPY_NUMBERED = re.compile(r"^_i?\d+$")
+_DYNAMIC_NAMES = re.compile(r"import\s+\*|%run\b|%store\s+-r|\bexec\(|\bglobals\(\)|%pylab")
 _NAME_GUARDS = frozenset({"globals", "locals", "dir", "vars"})
 
 
@@ -1084,12 +1085,23 @@ def _arg_names(args: ast.arguments) -> list[str]:
     return out
 
 
-def _walk_no_annotations(node: ast.AST):
-    """ast.walk that skips annotations (they may be forward references)."""
+def _walk_body(node: ast.AST):
+    """Walk what runs when a function body runs: skips annotations (forward references) and
+    the bodies of nested functions and lambdas (they run later, if at all), but yields the
+    nested definitions themselves."""
     stack = [node]
     while stack:
         n = stack.pop()
         yield n
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            stack.extend(n.decorator_list)
+            stack.extend(n.args.defaults)
+            stack.extend(d for d in n.args.kw_defaults if d is not None)
+            continue
+        if isinstance(n, ast.Lambda):
+            stack.extend(n.args.defaults)
+            stack.extend(d for d in n.args.kw_defaults if d is not None)
+            continue
         for name, value in ast.iter_fields(n):
             if name in ("annotation", "returns", "type_comment"):
                 continue
@@ -1101,37 +1113,43 @@ def _walk_no_annotations(node: ast.AST):
 
 @dataclass
 class _Func:
-    free: frozenset
-    assigns_global: frozenset
+    free: frozenset  # global names the body reads
+    assigns_global: frozenset  # names it binds through `global`
+    called: frozenset = frozenset()  # names it calls: f() -> g() is followed, a mere reference is not
 
 
 def _function_summary(body: list[ast.AST], params: list[str]) -> _Func:
-    """Free names a function body reads (lenient: anything bound anywhere inside is local)."""
+    """Global names a function body reads when it runs (lenient: anything bound anywhere in
+    it is local, names it assigns through `global` are not reported)."""
     local = set(params)
     declared_global: set[str] = set()
+    declared_nonlocal: set[str] = set()
     loads: set[str] = set()
     stores: set[str] = set()
+    called: set[str] = set()
     for stmt in body:
-        for n in _walk_no_annotations(stmt):
+        for n in _walk_body(stmt):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                called.add(n.func.id)
             if isinstance(n, ast.Name):
                 (loads if isinstance(n.ctx, ast.Load) else stores).add(n.id)
             elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 stores.add(n.name)
-                if not isinstance(n, ast.ClassDef):
-                    local.update(_arg_names(n.args))
-            elif isinstance(n, ast.Lambda):
-                local.update(_arg_names(n.args))
             elif isinstance(n, (ast.Import, ast.ImportFrom)):
                 for a in n.names:
                     stores.add(a.asname or a.name.split(".")[0])
             elif isinstance(n, ast.ExceptHandler) and n.name:
                 stores.add(n.name)
-            elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            elif isinstance(n, ast.Global):
                 declared_global.update(n.names)
+            elif isinstance(n, ast.Nonlocal):
+                declared_nonlocal.update(n.names)
             elif isinstance(n, ast.match_case):
                 stores.update(_pattern_names(n.pattern))
-    local |= stores - declared_global
-    return _Func(frozenset(loads - local), frozenset(stores & declared_global))
+    assigns_global = stores & declared_global
+    local |= (stores - declared_global) | declared_nonlocal | assigns_global
+    free = frozenset(loads - local)
+    return _Func(free, frozenset(assigns_global), frozenset(called) & free)
 
 
 class _DefUse:
@@ -1182,9 +1200,9 @@ class _DefUse:
         return (name in _BUILTINS or name in IPYTHON_NAMES or _IPY_NUMBERED.match(name) is not None
                 or (name.startswith("__") and name.endswith("__")))
 
-    def read(self, name: str, node):
+    def read(self, name: str, node, called: bool = False):
         if self.known(name):
-            if name in self.functions and not any(name in s for s in self.scopes):
+            if called and name in self.functions and not any(name in s for s in self.scopes):
                 self.check_function(name, node, (name,))
             return
         if self.special(name) or self.quiet or self.suppress:
@@ -1200,7 +1218,7 @@ class _DefUse:
         func = self.functions[fname]
         for name in sorted(func.free):
             if name in self.defined:
-                if name in self.functions and name not in chain and len(chain) < 6:
+                if name in func.called and name in self.functions and name not in chain and len(chain) < 6:
                     self.check_function(name, node, chain + (name,))
                 continue
             if self.special(name) or self.quiet or self.suppress:
@@ -1225,6 +1243,8 @@ class _DefUse:
             tree = cell.tree
             if tree is None:
                 if cell.syntax_error is not None:  # unknown bindings: assume every word is bound
+                    if _DYNAMIC_NAMES.search(cell.source) and not self.quiet:
+                        self.quiet, self.quiet_at = True, (cell.index, 1)
                     for w in set(re.findall(r"[A-Za-z_]\w*", cell.source)):
                         self.defined.setdefault(w, (cell.index, 1))
                         self.first_def.setdefault(w, (cell.index, 1))
@@ -1404,12 +1424,9 @@ class _DefUse:
             self.expr(e.value)
             self.bind_walrus(e.target.id, e)
             return
-        if isinstance(e, ast.Lambda):
+        if isinstance(e, ast.Lambda):  # the body runs later, maybe after more cells: not checked
             for d in e.args.defaults + [d for d in e.args.kw_defaults if d]:
                 self.expr(d)
-            self.scopes.append(set(_arg_names(e.args)))
-            self.expr(e.body)
-            self.scopes.pop()
             return
         if isinstance(e, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             gens = e.generators
@@ -1430,6 +1447,13 @@ class _DefUse:
             return
         if isinstance(e, ast.Call):
             self.call(e)
+            if isinstance(e.func, ast.Name):  # f(...): the body of a notebook function runs now
+                self.read(e.func.id, e.func, called=True)
+                for a in e.args:
+                    self.expr(a)
+                for k in e.keywords:
+                    self.expr(k.value)
+                return
         for child in ast.iter_child_nodes(e):
             if isinstance(child, ast.expr):
                 self.expr(child)
