@@ -301,7 +301,7 @@ def _content_lines(cell) -> list[tuple[int, str]]:
     return out
 
 
-_WORD = re.compile(r"[^\W_](?:[\w'’.%-]*[^\W_%])?%?", re.UNICODE)
+_WORD = re.compile(r"[^\W_][\w'’.%-]*", re.UNICODE)
 _LINK = re.compile(r"\]\([^)]*\)|<[^>]+>|https?://\S+")
 
 

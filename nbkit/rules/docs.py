@@ -110,7 +110,7 @@ _LOAD_NAMES = frozenset({"load"})  # np.load("x.npy"), torch.load("m.pt"), jobli
 _SKLEARN = re.compile(r"^(?:load|fetch)_(\w+)$")
 _WRITE_MODE = re.compile(r"[wax+]")
 _CONFIG_EXT = (".yaml", ".yml", ".toml", ".ini", ".cfg", ".env", ".md", ".py", ".ipynb")  # settings, not data
-_MAYBE_READ = re.compile(r"read|scan_|load|open|fromfile|genfromtxt|imread|fetch_")
+_MAYBE_READ = ("read", "scan_", "load", "open", "fromfile", "genfromtxt", "fetch_")  # cheap pre-filter
 
 
 def _string_values(tree_by_cell) -> dict[str, str]:
@@ -148,7 +148,8 @@ def _data_reads(nb):
     trees = [(c, c.tree) for c in nb.cells if c.is_code and c.tree is not None]
     strings = _string_values(t for _, t in trees)
     for cell, tree in trees:
-        if not _MAYBE_READ.search(cell.python_source):
+        src_text = cell.python_source
+        if not any(k in src_text for k in _MAYBE_READ):
             continue
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
