@@ -178,6 +178,8 @@ class Job:
             "started": _iso(self.started),
             "finished": _iso(self.finished),
         }
+        if self.cancel.is_set() and self.state == "running":
+            out["cancelling"] = True  # asked to stop; the kernel is being shut down
         if self.message:
             out["message"] = self.message
         if self.report is not None:
