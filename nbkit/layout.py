@@ -35,7 +35,8 @@ REQUIRED = ("title", "summary", "questions", "setup", "data", "analysis", "findi
 ALIASED = ("summary", "questions", "setup", "data", "findings", "next_steps", "appendix")
 
 DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
-    "summary": ("executive summary", "summary", "tl;dr", "tldr", "key takeaways", "bottom line", "abstract", "overview"),
+    "summary": ("executive summary", "summary", "tl;dr", "tldr", "key takeaways", "bottom line", "abstract",
+                "overview"),
     "questions": ("questions", "key questions", "business questions", "research questions", "objectives", "goals",
                   "hypotheses", "motivation", "problem statement", "purpose", "scope", "question",
                   "key question", "business question", "research question", "objective", "goal", "hypothesis"),

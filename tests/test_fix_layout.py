@@ -141,7 +141,7 @@ def test_fixed_template_sections_land_in_standard_order(tmp_path):
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
     _run("--fix", str(path))
     data, srcs = _sources(path)
-    heads = [s.splitlines()[0] for c, s in zip(data["cells"], srcs) if c["cell_type"] == "markdown"]
+    heads = [s.splitlines()[0] for c, s in zip(data["cells"], srcs, strict=True) if c["cell_type"] == "markdown"]
     assert heads == ["# Churn drivers", "## Executive summary", "## Questions", "## Setup", "## Data",
                      "## Analysis", "## Findings"]
     res = _run("--select", "NBL005,NBL006", str(path))

@@ -293,7 +293,8 @@ def test_insert_section_property(cells, kind):
     closing = [x.cell_index for x in lay.sections if x.kind in ("appendix", "next_steps")]
     # a cell with prose above its heading cannot be split by inserting cells: leave those out
     mixed = any(c.headings and c.headings[0].line > 1 for c in model.cells)
-    if code_ and not mixed and not (kind == "findings" and closing and lay.last_code is not None and min(closing) < lay.last_code):
+    appendix_mid = closing and lay.last_code is not None and min(closing) < lay.last_code
+    if code_ and not mixed and not (kind == "findings" and appendix_mid):
         # what is left for the rule to say is only "now write it" (unless an appendix sits in
         # the middle of the analysis: then NBL009 has to be fixed by hand first)
         after = lint_source(data, "prop_notebook.ipynb", Config(), select=[code_]).findings

@@ -101,7 +101,7 @@ def _prose_lines(cell):
 _READERS = frozenset({
     "read_csv", "read_table", "read_parquet", "read_excel", "read_json", "read_feather", "read_orc",
     "read_sas", "read_spss", "read_stata", "read_pickle", "read_hdf", "read_sql", "read_sql_query",
-    "read_sql_table", "read_html", "read_xml", "read_fwf", "read_fwf", "read_ndjson", "read_ipc",
+    "read_sql_table", "read_html", "read_xml", "read_fwf", "read_ndjson", "read_ipc",
     "read_avro", "read_delta", "read_database", "read_file", "scan_csv", "scan_parquet", "scan_ndjson",
     "loadtxt", "genfromtxt", "fromfile", "open_dataset", "open_mfdataset", "open_zarr", "load_dataset",
     "read_dataframe", "imread", "read_image",
