@@ -86,7 +86,8 @@ function looksLikeBase64(text: string | null | undefined): boolean {
 }
 
 function cellLabel(index: number | null | undefined): string {
-  return index === null || index === undefined ? 'notebook' : `cell ${index + 1}`;
+  // 0-based, as in nbkit's own messages ("cell 7" is cells[7])
+  return index === null || index === undefined ? 'notebook' : `cell ${index}`;
 }
 
 /** The nbkit sidebar. */
@@ -568,9 +569,9 @@ export class NbkitPanel extends Widget {
         href: '#',
         class: 'jp-nbkit-diff-cell',
         'data-key': `diff-${cell.index}`,
-        'aria-label': `Go to cell ${cell.index + 1}: ${cell.status}`
+        'aria-label': `Go to cell ${cell.index}: ${cell.status}`
       },
-      `Cell ${cell.index + 1}: ${cell.status === 'error' ? 'error' : 'output differs'}` +
+      `Cell ${cell.index}: ${cell.status === 'error' ? 'error' : 'output differs'}` +
         (cell.mime ? ` (${cell.mime})` : '')
     );
     head.addEventListener('click', event => {
@@ -586,7 +587,7 @@ export class NbkitPanel extends Widget {
         data
           ? h('img', {
               src: imageSource(mime, data),
-              alt: `${label} output of cell ${cell.index + 1}`
+              alt: `${label} output of cell ${cell.index}`
             })
           : h('span', { class: 'jp-nbkit-muted' }, 'none'),
         h('figcaption', {}, label)
@@ -626,7 +627,7 @@ export class NbkitPanel extends Widget {
     } else if (cell.diff) {
       body = h(
         'pre',
-        { class: 'jp-nbkit-diff', 'aria-label': `Diff of cell ${cell.index + 1}` },
+        { class: 'jp-nbkit-diff', 'aria-label': `Diff of cell ${cell.index}` },
         cell.diff.split('\n').map(line =>
           h(
             'span',

@@ -68,7 +68,7 @@ describe('NbkitPanel', () => {
     const buttons = Array.from(node.querySelectorAll('button.jp-nbkit-finding')) as HTMLButtonElement[];
     expect(buttons.map(b => b.getAttribute('data-code'))).toEqual(['NBL002', 'NBR004', 'NBH001', 'NBH009']);
     expect(buttons[1].getAttribute('aria-label')).toBe(
-      'error NBR004 unseeded-random in cell 4, line 2: random used before seeding'
+      'error NBR004 unseeded-random in cell 3, line 2: random used before seeding'
     );
     buttons[1].click();
     expect(acts.calls).toEqual([['selectFinding', 'NBR004']]);
@@ -123,7 +123,7 @@ describe('NbkitPanel', () => {
     expect(acts.calls).toEqual([['verify']]);
     const run = state.startVerify();
     await clock.advance(1);
-    expect(node.querySelector('.jp-nbkit-progress-text')!.textContent).toBe('2 of 6 cells · running cell 3');
+    expect(node.querySelector('.jp-nbkit-progress-text')!.textContent).toBe('2 of 6 cells · running cell 2');
     const progress = node.querySelector('progress') as HTMLProgressElement;
     expect(progress.getAttribute('max')).toBe('6');
     expect(progress.getAttribute('value')).toBe('2');
@@ -139,9 +139,9 @@ describe('NbkitPanel', () => {
     expect(items[0].querySelector('.jp-nbkit-add')!.textContent).toBe('+2\n');
     const imgs = Array.from(items[1].querySelectorAll('img'));
     expect(imgs.map(i => i.getAttribute('alt'))).toEqual([
-      'Expected output of cell 5',
-      'Actual output of cell 5',
-      'Difference output of cell 5'
+      'Expected output of cell 4',
+      'Actual output of cell 4',
+      'Difference output of cell 4'
     ]);
     expect(imgs[0].getAttribute('src')).toBe(`data:image/png;base64,${png}`);
     (items[1].querySelector('a') as HTMLAnchorElement).click();

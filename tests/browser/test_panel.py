@@ -1,0 +1,322 @@
+"""The JupyterLab panel in a real browser (Debian's headless Chromium) against a real
+``jupyter lab`` with the installed nbkit server extension and prebuilt labextension.
+
+A user opens a notebook and sees the layout checklist and the lint findings; clicking a finding
+lands on its cell; a missing section is inserted where it belongs; edits re-lint without saving;
+Verify runs a reproducible and a flawed notebook in a fresh kernel and shows the right result
+(with the diff of the mismatching cell); Pin records the environment into the file. Screenshots
+of the panel (light and dark theme) are saved to docs/images/.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from nbbuild import code, md, nb, result, stream, write
+
+pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(240)]
+
+PANEL = "#nbkit-panel"
+
+
+def filler(n: int) -> list[dict]:
+    """Analysis cells with deterministic, stored outputs (they also make the notebook long)."""
+    cells = []
+    for i in range(n):
+        cells.append(code(f"step_{i} = {i} * 3\nstep_{i}", count=10 + i, outputs=[result(str(i * 3), count=10 + i)]))
+    return cells
+
+
+def flawed_notebook() -> dict:
+    """No executive summary; random used unseeded far down the notebook; a stored output that no
+    longer matches what the code computes (45, stored as 44)."""
+    return nb(
+        md("# Churn in Q3\n\nAuthor: A. Analyst"),
+        md("## Questions\n\n1. Did churn rise in Q3?"),
+        md("## Setup"),
+        code("import random", count=1),
+        md("## Data"),
+        code("counts = list(range(10))", count=2),
+        md("## Analysis"),
+        code("total = sum(counts)\ntotal", count=3, outputs=[result("44", count=3)]),
+        *filler(24),
+        code("sample = random.random()\nround(sample, 2) >= 0", count=40, outputs=[result("True", count=40)]),
+        md("## Findings\n\n1. Churn rose by 45 customers."),
+    )
+
+
+def good_notebook() -> dict:
+    return nb(
+        md("# Retention in Q3\n\nAuthor: A. Analyst"),
+        md("## Executive summary\n\nRetention held at 45 accounts."),
+        md("## Questions\n\n1. Did retention hold?"),
+        md("## Setup"),
+        code("import random\n\nrandom.seed(42)", count=1),
+        md("## Data"),
+        code("counts = list(range(10))", count=2),
+        md("## Analysis"),
+        code("total = sum(counts)\ntotal", count=3, outputs=[result("45", count=3)]),
+        code("print('accounts:', total)", count=4, outputs=[stream("accounts: 45\n")]),
+        md("## Findings\n\n1. Retention held: 45 accounts."),
+    )
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+def open_notebook(page, lab, name: str):
+    """Open the notebook in JupyterLab, show the nbkit panel, wait for the first lint."""
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelName", timeout=30_000)
+    tab = page.locator('.jp-SideBar.jp-mod-left [data-id="nbkit-panel"]')
+    tab.click()
+    panel = page.locator(PANEL)
+    panel.wait_for(state="visible")
+    wait_linted(page)
+    return panel
+
+
+def wait_linted(page, timeout: int = 15_000):
+    page.wait_for_function(
+        """() => { const s = document.querySelector('#nbkit-panel .jp-nbkit-lintstatus');
+                   return s && s.classList.contains('jp-nbkit-lint-done'); }""", timeout=timeout)
+
+
+def active_cell_index(page) -> int:
+    return page.evaluate(
+        """() => { const cells = Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell'));
+                   return cells.findIndex(c => c.classList.contains('jp-mod-active')); }""")
+
+
+def cell_in_view(page, index: int) -> bool:
+    return page.evaluate(
+        """(i) => { const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+                    const cell = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i];
+                    if (!nb || !cell) return false;
+                    const a = nb.getBoundingClientRect(), b = cell.getBoundingClientRect();
+                    return b.bottom > a.top && b.top < a.bottom; }""", index)
+
+
+def save(page):
+    page.keyboard.press("Control+s")
+    page.wait_for_function(
+        "() => !document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-mod-dirty, .lm-TabBar-tab.jp-mod-current.jp-mod-dirty')")
+
+
+def take_screenshots(page, panel, folder, theme: str) -> None:
+    """The whole window with a wide sidebar (for the README), and the panel alone, tall enough
+    to show everything (for the docs)."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 180, box["y"] + 300, steps=5)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    panel.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(folder / f"panel-{theme}.png"))
+    size = page.viewport_size
+    height = panel.evaluate("el => el.scrollHeight") + 120
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(height, 4000))})
+    page.wait_for_timeout(300)
+    panel.screenshot(path=str(folder / f"panel-{theme}-sidebar.png"))
+    page.set_viewport_size(size)
+
+
+def findings(panel) -> list[str]:
+    return panel.locator("button.jp-nbkit-finding").evaluate_all("els => els.map(e => e.dataset.code)")
+
+
+def run_verify(page, panel, timeout: int = 120_000) -> str:
+    panel.get_by_role("button", name=re.compile("^Verify:")).click()
+    page.wait_for_selector(f"{PANEL} .jp-nbkit-verify-result", timeout=timeout)
+    return panel.locator(".jp-nbkit-verify-result").get_attribute("data-status") or ""
+
+
+# -- tests -------------------------------------------------------------------------------------------
+
+def test_findings_appear_and_a_click_lands_on_the_cell(page, lab):
+    write(lab.root / "churn_flawed.ipynb", flawed_notebook())
+    panel = open_notebook(page, lab, "churn_flawed.ipynb")
+
+    # the layout checklist: summary missing (with an Insert button), the rest present
+    summary_row = panel.locator('.jp-nbkit-check[data-section="summary"]')
+    assert "jp-mod-missing" in summary_row.get_attribute("class")
+    assert panel.locator('.jp-nbkit-check[data-section="data"]').get_attribute("class").count("jp-mod-present")
+    assert summary_row.get_by_role("button", name="Insert the Executive summary section heading").is_visible()
+
+    # the findings, grouped by severity, include the unseeded random use and the missing summary
+    codes = findings(panel)
+    assert "NBR004" in codes, codes
+    groups = panel.locator(".jp-nbkit-group-title").all_inner_texts()
+    assert groups[0].startswith("Errors ("), groups
+
+    # clicking the NBR004 finding (far down the notebook) selects its cell and scrolls to it
+    target = panel.locator('button.jp-nbkit-finding[data-code="NBR004"]').first
+    index = int(target.get_attribute("data-cell-index"))
+    assert index > 25
+    assert not cell_in_view(page, index)
+    target.click()
+    page.wait_for_function("(i) => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i]"
+                           ".classList.contains('jp-mod-active')", arg=index)
+    page.wait_for_timeout(300)  # let the scroll settle
+    assert active_cell_index(page) == index
+    assert cell_in_view(page, index)
+
+
+def test_insert_missing_section_and_relint_on_edit(page, lab):
+    write(lab.root / "insert_me.ipynb", flawed_notebook())
+    panel = open_notebook(page, lab, "insert_me.ipynb")
+    before = lab.read("insert_me.ipynb")
+    assert not any("Executive summary" in "".join(c["source"]) for c in before["cells"])
+
+    panel.get_by_role("button", name="Insert the Executive summary section heading").click()
+    page.wait_for_function(
+        """() => document.querySelector('#nbkit-panel .jp-nbkit-check[data-section="summary"]')
+                 ?.classList.contains('jp-mod-present')""")
+    save(page)
+    after = lab.read("insert_me.ipynb")
+    sources = ["".join(c["source"]) for c in after["cells"]]
+    # after the title, before the questions
+    assert sources[1] == "## Executive summary", sources[:3]
+    assert sources[2].startswith("## Questions")
+    assert len(after["cells"]) == len(before["cells"]) + 1
+
+    # an unsaved edit re-lints after the debounce: an absolute path appears as a finding
+    assert "NBR009" not in findings(panel)
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(4).click()  # the import cell
+    page.keyboard.press("Enter")  # edit mode
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\ndata_path = '/home/analyst/churn.csv'")
+    page.wait_for_function(
+        "() => !!document.querySelector('#nbkit-panel button.jp-nbkit-finding[data-code=\"NBR009\"]')", timeout=10_000)
+    assert "NBR009" not in str(lab.read("insert_me.ipynb"))  # linted unsaved content, file untouched
+
+
+def test_verify_reproducible_notebook(page, lab):
+    write(lab.root / "retention_good.ipynb", good_notebook())
+    panel = open_notebook(page, lab, "retention_good.ipynb")
+    status = run_verify(page, panel)
+    assert status == "reproducible", panel.inner_text()
+    assert panel.locator(".jp-nbkit-diff-item").count() == 0
+    assert panel.locator(".jp-nbkit-last-verify dd").inner_text().startswith("Reproducible")
+
+
+def test_verify_flawed_notebook_shows_the_mismatch(page, lab, screenshots):
+    write(lab.root / "churn_verify.ipynb", flawed_notebook())
+    panel = open_notebook(page, lab, "churn_verify.ipynb")
+    status = run_verify(page, panel)
+    assert status == "mismatch", panel.inner_text()
+    items = panel.locator(".jp-nbkit-diff-item")
+    assert items.count() >= 1
+    first = items.first
+    assert first.get_attribute("data-index") == "7"
+    diff = first.inner_text()
+    assert "44" in diff and "45" in diff, diff
+    assert panel.locator(".jp-nbkit-last-verify dd").inner_text().startswith("Outputs differ")
+
+    # clicking the mismatching cell selects it in the notebook
+    first.locator("a.jp-nbkit-diff-cell").click()
+    page.wait_for_function("() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[7]"
+                           ".classList.contains('jp-mod-active')")
+
+    take_screenshots(page, panel, screenshots, "light")
+
+
+def test_cancel_a_running_verify(page, lab):
+    slow = nb(
+        md("# Slow\n\nAuthor: me"),
+        code("import time", count=1),
+        *[code(f"time.sleep(1)\n{i}", count=2 + i, outputs=[result(str(i), count=2 + i)]) for i in range(30)],
+    )
+    write(lab.root / "slow.ipynb", slow)
+    panel = open_notebook(page, lab, "slow.ipynb")
+    panel.get_by_role("button", name=re.compile("^Verify:")).click()
+    page.wait_for_function(
+        "() => /of 3[0-9] cells · running cell/.test(document.querySelector('#nbkit-panel .jp-nbkit-progress-text')?.textContent || '')",
+        timeout=60_000)
+    panel.get_by_role("button", name="Cancel the running verify").click()
+    page.wait_for_selector(f"{PANEL} .jp-nbkit-verify-result")
+    assert panel.locator(".jp-nbkit-verify-result").inner_text() == "Verify cancelled."
+    assert panel.get_by_role("button", name=re.compile("^Verify:")).is_enabled()
+    jobs = lab.api("nbkit/api/verify")["jobs"]
+    slow_jobs = [j for j in jobs if j["path"] == "slow.ipynb"]
+    assert slow_jobs and all(j["state"] in ("cancelled", "done") for j in slow_jobs), slow_jobs
+
+
+def test_pin_environment_records_it_in_the_notebook(page, lab):
+    pinned = good_notebook()
+    pinned["cells"][4]["source"] = "import random\n\nimport numpy as np\n\nrandom.seed(42)"
+    write(lab.root / "pin_me.ipynb", pinned)
+    panel = open_notebook(page, lab, "pin_me.ipynb")
+    assert panel.locator(".jp-nbkit-env dd").inner_text() == "not pinned"
+    panel.get_by_role("button", name=re.compile("^Pin environment")).click()
+    page.wait_for_function(
+        "() => (document.querySelector('#nbkit-panel .jp-nbkit-env dd')?.textContent || '').startsWith('pinned')")
+    meta = lab.read("pin_me.ipynb")["metadata"]["nbkit"]["environment"]
+    assert meta["python"].count(".") == 2
+    assert "numpy" in meta["packages"], meta
+    # the editor holds what the file holds: no "file changed on disk" dialog, not dirty
+    assert page.locator(".jp-Dialog").count() == 0
+    assert "Python " in panel.locator(".jp-nbkit-env dd").inner_text()
+
+
+def test_commands_in_palette_context_menu_toolbar_and_template(page, lab):
+    write(lab.root / "blank.ipynb", nb(code("")))
+    panel = open_notebook(page, lab, "blank.ipynb")
+    assert panel.locator(".jp-nbkit-check.jp-mod-missing").count() == 7
+
+    # the notebook toolbar carries Verify and Pin
+    toolbar = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar")
+    assert toolbar.locator('[data-jp-item-name="nbkit-verify"]').count() == 1
+    assert toolbar.locator('[data-jp-item-name="nbkit-pin"]').count() == 1
+
+    # the notebook's context menu offers the three commands
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").click(button="right", position={"x": 400, "y": 400})
+    menu = page.locator(".lm-Menu").last
+    labels = [t.split("\t")[0] for t in menu.locator(".lm-Menu-item").all_inner_texts()]
+    assert {"Insert Layout Template", "Pin Environment", "Verify Notebook with nbkit"} <= set(labels), labels
+    page.keyboard.press("Escape")
+
+    # the command palette finds "Insert Layout Template"; on a blank notebook it writes the skeleton
+    page.locator(".lm-MenuBar-item", has_text="View").click()
+    page.locator(".lm-Menu-item", has_text="Activate Command Palette").click()
+    palette = page.locator(".lm-CommandPalette")
+    palette.wait_for(state="visible")
+    palette.locator("input").fill("Insert Layout Template")
+    item = palette.locator(".lm-CommandPalette-item", has_text="Insert Layout Template")
+    assert item.count() == 1
+    item.click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').length > 5")
+    page.wait_for_function("() => document.querySelectorAll('#nbkit-panel .jp-nbkit-check.jp-mod-missing').length === 0")
+    save(page)
+    saved = lab.read("blank.ipynb")
+    headings = [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                for c in saved["cells"] if c["cell_type"] == "markdown"]
+    assert any(h.startswith("## Executive summary") for h in headings), headings
+    assert any(h.startswith("## Findings") for h in headings), headings
+
+
+def test_dark_theme_screenshot(page, lab, screenshots):
+    write(lab.root / "churn_dark.ipynb", flawed_notebook())
+    panel = open_notebook(page, lab, "churn_dark.ipynb")
+    page.locator(".lm-MenuBar-item", has_text="Settings").click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+    page.wait_for_timeout(500)
+    bg = panel.evaluate("el => getComputedStyle(el).backgroundColor")
+    # the panel follows the theme: a dark background
+    r, g, b = (int(x) for x in re.findall(r"\d+", bg)[:3])
+    assert r + g + b < 200, bg
+    status = run_verify(page, panel)
+    assert status == "mismatch"
+    take_screenshots(page, panel, screenshots, "dark")
+    # back to the light theme for whoever comes next
+    page.locator(".lm-MenuBar-item", has_text="Settings").click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Light$")).click()
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
