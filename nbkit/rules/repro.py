@@ -474,8 +474,8 @@ def _random_events(nb) -> list[_Event]:
     for ci in an.calls:
         if ci.qual in _RNG_CTORS or (ci.qual or "").startswith("numpy.random.") and ci.method in NP_GENERATORS:
             parent = ci.parents[-1] if ci.parents else None
-            if isinstance(parent, ast.Assign):
-                for t in parent.targets:
+            if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+                for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target]):
                     if isinstance(t, ast.Name):
                         rng_vars.add(t.id)
                     elif isinstance(t, ast.Attribute):
@@ -717,8 +717,11 @@ def literal_seed(nb, ctx):
     cell, line, value = found[1]
     cells = sorted({c.index for c, _, _ in found})
     values = sorted({v for _, _, v in found})
-    what = f"seed {values[0]}" if len(values) == 1 else "seeds " + ", ".join(map(str, values))
-    yield Hit(f"{what} written as a literal in {len(found)} places (cells {', '.join(map(str, cells))}); "
+    what = f"seed {values[0]}" if len(values) == 1 else "seeds " + ", ".join(map(str, values[:5])) + (
+        ", ..." if len(values) > 5 else "")
+    where = (f"cell {cells[0]}" if len(cells) == 1 else "cells " + ", ".join(map(str, cells[:8]))
+             + (", ..." if len(cells) > 8 else ""))
+    yield Hit(f"{what} written as a literal in {len(found)} places ({where}); "
               "define SEED once in the parameters cell and pass SEED everywhere", cell, line)
 
 
@@ -2117,8 +2120,9 @@ def unparameterised_clock(nb, ctx):
     for ci in an.calls:
         q = ci.qual or ""
         if q in CLOCKS:
-            if q.startswith("time.") and timing:
-                continue
+            if q.startswith("time.") and (timing or (ci.parents and isinstance(ci.parents[-1], (ast.BinOp,
+                                                                                                 ast.Compare)))):
+                continue  # timing and timeouts, not results
             yield Hit(f"{ci.text}() makes results depend on when the notebook runs ({CLOCKS[q]}); pass the date in "
                       "as a parameter (parameters cell)", ci.cell, ci.node.lineno)
         elif q in ("pandas.to_datetime", "pandas.Timestamp", "numpy.datetime64") and ci.node.args and \
@@ -2183,7 +2187,9 @@ _PLACEHOLDER_WORDS = ("xxx", "***", "...", "your", "example", "placeholder", "du
 
 def _placeholder(value: str) -> bool:
     v = value.strip()
-    if len(v) < 4 or len(set(v)) <= 2:
+    if len(v) < 4 or len(set(v)) <= 2 or any(ch in v for ch in "[]<>{}$%"):
+        return True
+    if v.lower() in ("pass", "passwd", "pwd", "user", "username", "admin", "root", "guest"):
         return True
     low = v.lower()
     return any(w in low for w in _PLACEHOLDER_WORDS) or v.endswith("EXAMPLE")
