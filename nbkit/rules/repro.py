@@ -62,6 +62,24 @@ class Analysis:
 _BUILTINS = frozenset(dir(builtins))
 
 
+class _lazy_re:  # noqa: N801 - used like re.compile
+    """A regular expression compiled on first use: most patterns here never run for a given
+    notebook (secret and path patterns sit behind cheap substring checks), so importing the
+    rules should not pay for compiling them all."""
+
+    __slots__ = ("_args", "_rx")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self._args = (pattern, flags)
+        self._rx = None
+
+    def __getattr__(self, name):
+        rx = self._rx
+        if rx is None:
+            rx = self._rx = re.compile(*self._args)
+        return getattr(rx, name)
+
+
 def _text(node: ast.AST, limit: int = 60) -> str:
     try:
         s = ast.unparse(node)
@@ -450,7 +468,7 @@ SKLEARN_RANDOM = frozenset({
 SKLEARN_SHUFFLE_ONLY = frozenset({"KFold", "StratifiedKFold", "StratifiedGroupKFold"})
 _RNG_CTORS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator",
               "random.Random", "torch.Generator", "tensorflow.random.Generator")
-_RNG_NAME = re.compile(r"(^|_)(rng|rs|random_state|generator|gen|prng)(\d*)$", re.IGNORECASE)
+_RNG_NAME = _lazy_re(r"(^|_)(rng|rs|random_state|generator|gen|prng)(\d*)$", re.IGNORECASE)
 
 
 @dataclass
@@ -725,7 +743,7 @@ def literal_seed(nb, ctx):
               "define SEED once in the parameters cell and pass SEED everywhere", cell, line)
 
 
-_CUDA_STR = re.compile(r"^cuda(:\d+)?$")
+_CUDA_STR = _lazy_re(r"^cuda(:\d+)?$")
 
 
 @rule("NBR006", "nondeterministic-gpu", "info",
@@ -961,7 +979,7 @@ def in_notebook_install(nb, ctx):
 
 # -- NBR009, NBR010: paths and the working directory ------------------------------------------------
 
-_ABS_PATH = re.compile(
+_ABS_PATH = _lazy_re(
     r"(?<![\w/:.@-])(?:/home/(?:[^/\s'\"]|$)|/Users/(?:[^/\s'\"]|$)|/mnt/[^/\s'\"]|~/|file:///"
     r"|(?:^|(?<=[\s'\"=(,]))[A-Za-z]:[\\/](?=[\w.$ -])|(?:^|(?<=[\s'\"=(,]))\\\\[A-Za-z0-9_.$-]+\\)")
 
@@ -1067,8 +1085,8 @@ IPYTHON_NAMES = frozenset({
     # names injected by common hosted notebook environments
     "spark", "sc", "sqlContext", "dbutils", "displayHTML",
 })
-_IPY_NUMBERED = re.compile(r"^_i?\d+$")
-_DYNAMIC_NAMES = re.compile(r"import\s+\*|%run\b|%store\s+-r|\bexec\(|\bglobals\(\)|%pylab")
+_IPY_NUMBERED = _lazy_re(r"^_i?\d+$")
+_DYNAMIC_NAMES = _lazy_re(r"import\s+\*|%run\b|%store\s+-r|\bexec\(|\bglobals\(\)|%pylab")
 _NAME_GUARDS = frozenset({"globals", "locals", "dir", "vars"})
 
 
@@ -1584,7 +1602,7 @@ def use_before_definition(nb, ctx):
 
 # -- data: NBR012, NBR013, NBR016 -----------------------------------------------------------------
 
-REMOTE = re.compile(r"^(?:https?|ftp|sftp|s3|s3a|gs|gcs|az|abfs|abfss|adl|hdfs|hf|wasbs?)://", re.IGNORECASE)
+REMOTE = _lazy_re(r"^(?:https?|ftp|sftp|s3|s3a|gs|gcs|az|abfs|abfss|adl|hdfs|hf|wasbs?)://", re.IGNORECASE)
 READ_FUNCS = frozenset({
     "read_csv", "read_table", "read_parquet", "read_json", "read_excel", "read_feather", "read_pickle",
     "read_hdf", "read_orc", "read_fwf", "read_xml", "read_stata", "read_sas", "read_spss", "read_file",
@@ -1617,7 +1635,7 @@ STORE_WRITE_METHODS = frozenset({"upload_file", "upload_fileobj", "put_object", 
                                  "delete_objects", "put_item", "batch_write_item", "upload_blob",
                                  "upload_from_filename", "upload_from_string", "upload_from_file",
                                  "upload_folder", "upload_large_folder", "push_to_hub", "create_repo"})
-_SQL_WRITE = re.compile(r"^\s*(insert|update|delete|create|drop|alter|truncate|merge|replace|grant|upsert)\b",
+_SQL_WRITE = _lazy_re(r"^\s*(insert|update|delete|create|drop|alter|truncate|merge|replace|grant|upsert)\b",
                         re.IGNORECASE)
 _PATH_CTORS = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "pathlib.Path", "pathlib.PurePath",
                          "pathlib.PosixPath", "os.path.join", "posixpath.join", "os.path.expanduser"})
@@ -2142,27 +2160,27 @@ def unparameterised_clock(nb, ctx):
 # -- NBR015: secrets --------------------------------------------------------------------------------
 
 _SECRET_PATTERNS = [  # (kind, pattern, substrings one of which must be present: a cheap prefilter)
-    ("AWS access key id", re.compile(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16})\b"),
+    ("AWS access key id", _lazy_re(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16})\b"),
      ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA")),
-    ("private key", re.compile(r"(-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----)"), ("PRIVATE KEY",)),
-    ("GitHub token", re.compile(r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
+    ("private key", _lazy_re(r"(-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----)"), ("PRIVATE KEY",)),
+    ("GitHub token", _lazy_re(r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
      ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
-    ("Slack token", re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]{10,})\b"), ("xox",)),
-    ("Slack webhook", re.compile(r"(https://hooks\.slack\.com/services/T[A-Za-z0-9_/]+)"), ("hooks.slack.com",)),
-    ("Google API key", re.compile(r"\b(AIza[0-9A-Za-z_-]{35})\b"), ("AIza",)),
-    ("OpenAI key", re.compile(r"\b(sk-(?:proj-)?[A-Za-z0-9_-]{32,})\b"), ("sk-",)),
-    ("Stripe key", re.compile(r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,})\b"), ("_live_",)),
-    ("Hugging Face token", re.compile(r"\b(hf_[A-Za-z0-9]{30,})\b"), ("hf_",)),
+    ("Slack token", _lazy_re(r"\b(xox[abposr]-[A-Za-z0-9-]{10,})\b"), ("xox",)),
+    ("Slack webhook", _lazy_re(r"(https://hooks\.slack\.com/services/T[A-Za-z0-9_/]+)"), ("hooks.slack.com",)),
+    ("Google API key", _lazy_re(r"\b(AIza[0-9A-Za-z_-]{35})\b"), ("AIza",)),
+    ("OpenAI key", _lazy_re(r"\b(sk-(?:proj-)?[A-Za-z0-9_-]{32,})\b"), ("sk-",)),
+    ("Stripe key", _lazy_re(r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,})\b"), ("_live_",)),
+    ("Hugging Face token", _lazy_re(r"\b(hf_[A-Za-z0-9]{30,})\b"), ("hf_",)),
 ]
-_SECRET_NAME = re.compile(
+_SECRET_NAME = _lazy_re(
     r"^(?:.*_)?(?:password|passwd|pass|passphrase|token|api_?key|apikey|secret|secret_?key|access_?key|"
     r"access_?token|auth_?token|client_?secret|private_?key|credentials?|aws_secret_access_key)$", re.IGNORECASE)
-_DSN = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^:/@\s'\"]+):([^@/\s'\"]+)@[^\s'\"/]+", re.IGNORECASE)
-_KV_SECRET = re.compile(
+_DSN = _lazy_re(r"\b([a-z][a-z0-9+.-]*)://([^:/@\s'\"]+):([^@/\s'\"]+)@[^\s'\"/]+", re.IGNORECASE)
+_KV_SECRET = _lazy_re(
     r"(password|passwd|api_?key|apikey|secret(?:_?key)?|token)\b\s*[:=]\s*['\"]([^'\"\s]{4,})['\"]",
     re.IGNORECASE)
 _KV_WORDS = ("password", "passwd", "apikey", "api_key", "secret", "token")
-_IDENT_TAIL = re.compile(r"[A-Za-z0-9_]*$")
+_IDENT_TAIL = _lazy_re(r"[A-Za-z0-9_]*$")
 
 
 def _kv_secrets(text: str):
