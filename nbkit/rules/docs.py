@@ -126,7 +126,20 @@ def _string_values(tree_by_cell) -> dict[str, str]:
     return out
 
 
-def _literal_path(node, strings: dict[str, str]) -> str | None:
+class _LazyStrings:
+    """The notebook's ``NAME = "literal"`` table, built on the first lookup."""
+
+    def __init__(self, trees):
+        self._trees = trees
+        self._table: dict[str, str] | None = None
+
+    def get(self, name: str) -> str | None:
+        if self._table is None:
+            self._table = _string_values(self._trees)
+        return self._table.get(name)
+
+
+def _literal_path(node, strings) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.Name):
@@ -146,7 +159,7 @@ def _literal_path(node, strings: dict[str, str]) -> str | None:
 def _data_reads(nb):
     """(cell, line, source-or-None, call text) for every data read found in code cells."""
     trees = [(c, c.tree) for c in nb.cells if c.is_code and c.tree is not None]
-    strings = _string_values(t for _, t in trees)
+    strings = _LazyStrings(t for _, t in trees)
     for cell, tree in trees:
         src_text = cell.python_source
         if not any(k in src_text for k in _MAYBE_READ):
@@ -365,6 +378,10 @@ _PX_PLOTS = frozenset({
     "timeline", "strip", "ecdf", "scatter_3d", "line_3d", "parallel_coordinates", "icicle",
 })
 _SNS_EXTRA = frozenset({"heatmap", "clustermap"})
+# a cell can only draw when its source mentions one of these (checked before walking the AST)
+_PLOT_HINTS = ("plot", "hist", "scatter", "sns.", "px.", "plt.", "Chart", "imshow", "heatmap", ".bar", ".pie(",
+               "contour", "hexbin", "errorbar", "fill_between", "pcolormesh", ".kde(", ".density(", ".area(",
+               "loglog", "semilog", ".step(", ".stem(", "matshow", "px.")
 _LABEL_CALLS = frozenset({
     "title", "set_title", "suptitle", "xlabel", "ylabel", "set_xlabel", "set_ylabel", "set_axis_labels",
     "set_titles", "set_xlabels", "set_ylabels", "zlabel", "set_zlabel", "supxlabel", "supylabel",
@@ -434,7 +451,7 @@ def unlabelled_figure(nb, ctx):
         if not cell.is_code or cell.tree is None:
             continue
         src = cell.python_source
-        if not any(k in src for k in ("plot", "hist", "scatter", "sns.", "px.", "plt.", "ax", "Chart", "bar")):
+        if not any(k in src for k in _PLOT_HINTS):
             continue
         first_plot = None
         labelled = False
