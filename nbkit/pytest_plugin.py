@@ -1,0 +1,274 @@
+"""nbkit's pytest plugin: verify (and lint) notebooks as pytest tests.
+
+    pytest --nbkit                    # one test per notebook: re-execute it, compare its outputs
+    pytest --nbkit --nbkit-lint       # and one lint test per notebook
+    pytest --nbkit-lint               # lint only (static, no kernel)
+    pytest --nbkit -n auto --junitxml report.xml   # pytest-xdist and JUnit work as usual
+
+or in configuration (``[tool.pytest.ini_options]``, pytest.ini, ...)::
+
+    nbkit = true
+    nbkit_lint = true
+    nbkit_timeout = 300
+    nbkit_kernel = python3
+
+The test ids are ``path/to/notebook.ipynb::verify`` and ``path/to/notebook.ipynb::lint``
+(markers ``nbkit_verify`` / ``nbkit_lint``).  Everything else comes from ``[tool.nbkit]`` in
+the notebook's nearest pyproject.toml and from cell tags, exactly as for ``nbkit verify`` and
+``nbkit lint``.
+
+pytest loads this module in every run (entry point ``pytest11``); unless ``--nbkit``,
+``--nbkit-lint`` or the ini options ask for it, it collects nothing and imports nothing
+beyond this file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class _Settings:
+    verify: bool = False
+    lint: bool = False
+    timeout: float | None = None
+    kernel: str | None = None
+    runs: int | None = None
+    strict_env: bool | None = None
+    fail_on: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.verify or self.lint
+
+
+_KEY = pytest.StashKey[_Settings]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("nbkit", "nbkit: verify and lint Jupyter notebooks")
+    group.addoption("--nbkit", action="store_true", default=None,
+                    help="Collect *.ipynb files; one test per notebook re-executes it in a fresh kernel and "
+                         "compares its stored outputs (like `nbkit verify`).")
+    group.addoption("--nbkit-lint", action="store_true", default=None,
+                    help="Collect *.ipynb files; one test per notebook checks nbkit's lint rules (like `nbkit lint`).")
+    group.addoption("--nbkit-timeout", type=float, metavar="SECONDS", default=None,
+                    help="Per-cell timeout for verify (default: [tool.nbkit.verify] timeout, else 600; 0 = none).")
+    group.addoption("--nbkit-kernel", metavar="NAME", default=None,
+                    help="Kernel for verify instead of each notebook's kernelspec.")
+    group.addoption("--nbkit-runs", type=int, metavar="N", default=None,
+                    help="Fresh runs per notebook; 2+ also fails nondeterministic cells.")
+    group.addoption("--nbkit-strict-env", action="store_true", default=None,
+                    help="Environment drift from the pinned versions fails verification.")
+    group.addoption("--nbkit-fail-on", choices=SEVERITIES, default=None,
+                    help="Lint tests fail on findings at or above this severity (default: [tool.nbkit] fail-on, "
+                         "else error).")
+    parser.addini("nbkit", type="bool", default=False, help="Verify notebooks (as --nbkit).")
+    parser.addini("nbkit_lint", type="bool", default=False, help="Lint notebooks (as --nbkit-lint).")
+    parser.addini("nbkit_timeout", default="", help="Per-cell verify timeout in seconds (as --nbkit-timeout).")
+    parser.addini("nbkit_kernel", default="", help="Kernel for verify (as --nbkit-kernel).")
+
+
+def _settings(config: pytest.Config) -> _Settings:
+    opt = config.getoption
+    verify = bool(opt("--nbkit") or config.getini("nbkit"))
+    lint = bool(opt("--nbkit-lint") or config.getini("nbkit_lint"))
+    if not (verify or lint):
+        return _Settings()
+    timeout = opt("--nbkit-timeout")
+    if timeout is None and str(config.getini("nbkit_timeout")).strip():
+        raw = str(config.getini("nbkit_timeout")).strip()
+        try:
+            timeout = float(raw)
+        except ValueError:
+            raise pytest.UsageError(f"nbkit_timeout must be a number of seconds, not {raw!r}") from None
+    if timeout is not None and timeout < 0:
+        raise pytest.UsageError("--nbkit-timeout must be positive (0 = no timeout)")
+    runs = opt("--nbkit-runs")
+    if runs is not None and runs < 1:
+        raise pytest.UsageError(f"--nbkit-runs must be at least 1, not {runs}")
+    kernel = opt("--nbkit-kernel") or str(config.getini("nbkit_kernel")).strip() or None
+    return _Settings(verify=verify, lint=lint, timeout=timeout, kernel=kernel, runs=runs,
+                     strict_env=opt("--nbkit-strict-env"), fail_on=opt("--nbkit-fail-on"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings = _settings(config)
+    config.stash[_KEY] = settings
+    if settings.enabled:
+        config.addinivalue_line("markers", "nbkit_verify: a notebook verified by nbkit (pytest --nbkit)")
+        config.addinivalue_line("markers", "nbkit_lint: a notebook linted by nbkit (pytest --nbkit-lint)")
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix != ".ipynb":
+        return None
+    settings = parent.config.stash.get(_KEY, None)
+    if settings is None or not settings.enabled:
+        return None
+    if file_path.name.startswith(".") or ".ipynb_checkpoints" in file_path.parts:
+        return None
+    if _excluded(str(file_path)):
+        return None
+    return NotebookFile.from_parent(parent, path=file_path)
+
+
+# ---------------------------------------------------------------------------------------------
+
+_configs: dict[str, object] = {}
+
+
+def _config_for(path: str):
+    """The [tool.nbkit] configuration that applies to ``path`` (cached per pyproject.toml)."""
+    from .config import find_pyproject, load_config
+
+    pp = find_pyproject(path)
+    key = str(pp) if pp else ""
+    if key not in _configs:
+        _configs[key] = load_config(path)
+    return _configs[key]
+
+
+def _excluded(path: str) -> bool:
+    """``[tool.nbkit.lint] exclude`` globs, as the CLI applies them when it walks folders."""
+    import fnmatch
+
+    from .errors import NbkitError
+
+    try:
+        config = _config_for(path)
+    except NbkitError:
+        return False  # collected anyway: the test reports the bad configuration
+    globs = getattr(config, "exclude", None) or []
+    if not globs:
+        return False
+    candidates = {os.path.relpath(path).replace(os.sep, "/")}
+    if getattr(config, "root", None):
+        candidates.add(os.path.relpath(path, config.root).replace(os.sep, "/"))
+    for rel in candidates:
+        for g in globs:
+            if fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(rel, g.rstrip("/") + "/*") \
+                    or f"/{g.strip('/')}/" in f"/{rel}/":
+                return True
+    return False
+
+
+class NotebookFile(pytest.File):
+    def collect(self):
+        settings = self.config.stash[_KEY]
+        if settings.verify:
+            yield VerifyItem.from_parent(self, name="verify")
+        if settings.lint:
+            yield LintItem.from_parent(self, name="lint")
+
+
+class NbkitFailure(Exception):
+    """A notebook that did not pass; ``str()`` is the whole, readable report."""
+
+
+class _NotebookItem(pytest.Item):
+    marker = ""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.add_marker(self.marker)
+
+    @property
+    def nb_path(self) -> str:
+        return os.path.relpath(self.path)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.nb_path}::{self.name}"
+
+    def repr_failure(self, excinfo, style=None):
+        from .errors import NbkitError
+
+        if isinstance(excinfo.value, (NbkitFailure, NbkitError)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+
+class VerifyItem(_NotebookItem):
+    """Re-execute the notebook in a fresh kernel and compare every cell's outputs."""
+
+    marker = "nbkit_verify"
+
+    def runtest(self):
+        from .verify import VerifyOptions, verify_notebook
+
+        s: _Settings = self.config.stash[_KEY]
+        opts = VerifyOptions(timeout=s.timeout, kernel=s.kernel, runs=s.runs, strict_env=s.strict_env,
+                             config=_config_for(str(self.path)))
+        res = verify_notebook(self.nb_path, opts)
+        self.user_properties.append(("nbkit_status", res.status))
+        if res.code:
+            self.user_properties.append(("nbkit_code", res.code))
+        if res.drift:
+            self.add_report_section("call", "nbkit environment drift", "\n".join(
+                f"{d['package']}: pinned {d['pinned']}, installed {d['installed'] or 'none'}" for d in res.drift))
+        if res.exit_code() != 0:
+            raise NbkitFailure(format_verify_failure(res))
+
+
+class LintItem(_NotebookItem):
+    """Check the notebook against nbkit's lint rules ([tool.nbkit] selects and configures them)."""
+
+    marker = "nbkit_lint"
+
+    def runtest(self):
+        from .findings import Severity
+        from .lint import lint_paths
+
+        s: _Settings = self.config.stash[_KEY]
+        config = _config_for(str(self.path))
+        result = lint_paths([self.nb_path], config)
+        if result.errors:
+            raise NbkitFailure("\n".join(str(e) for e in result.errors))
+        threshold = Severity.parse(s.fail_on) if s.fail_on else config.fail_on
+        failing = [f for f in result.findings if f.severity.rank >= threshold.rank]
+        self.user_properties.append(("nbkit_findings", len(result.findings)))
+        others = [f for f in result.findings if f.severity.rank < threshold.rank]
+        if others:
+            self.add_report_section("call", "nbkit findings below the fail-on severity",
+                                    "\n".join(_finding_line(f) for f in others))
+        if failing:
+            head = (f"{self.nb_path}: {len(failing)} finding{'s' if len(failing) != 1 else ''} at or above "
+                    f"{threshold.value}")
+            raise NbkitFailure("\n".join([head, *(_finding_line(f) for f in failing)]))
+
+
+def _finding_line(f) -> str:
+    where = f"cell {f.cell_index}" if f.cell_index is not None else "notebook"
+    if f.cell_id:
+        where += f" (id {f.cell_id})"
+    if f.line is not None:
+        where += f", line {f.line}"
+    return f"  {where}: {f.code} {f.name} ({f.severity.value}): {f.message}"
+
+
+def _indent(text: str, prefix: str = "    ") -> list[str]:
+    return [prefix + ln for ln in text.rstrip("\n").splitlines()]
+
+
+def format_verify_failure(res) -> str:
+    """The failure message of a verify test: the verdict, then each failing cell with its diff."""
+    lines = [f"{res.path}: {res.status}" + (f" ({res.code})" if res.code else "") + f": {res.message}"]
+    for c in res.cells:
+        if c.status not in ("mismatch", "error"):
+            continue
+        label = f"cell {c.index}" + (f" (id {c.id})" if c.id else "")
+        if not (c.status == "error" and res.message.startswith(label)):  # else the first line said it
+            what = c.message or c.status
+            lines.append(f"  {label}: {c.status}" + (f" [{c.mime}]" if c.mime else "") + f": {what}")
+        if c.diff:
+            lines.extend(_indent(c.diff))
+        elif c.status == "error" and c.actual:
+            lines.extend(_indent(c.actual[-4000:]))
+    for d in res.drift:
+        lines.append(f"  drift: {d['package']} pinned {d['pinned']}, installed {d['installed'] or 'none'}")
+    return "\n".join(lines)
