@@ -527,7 +527,7 @@ def _random_events(nb) -> list[_Event]:
 
 def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple[str, frozenset, str]]:
     """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)]."""
-    node, q, text = ci.node, ci.qual, ci.text
+    node, q = ci.node, ci.qual
     magic = _magic(node)
     if magic is not None:
         kind, name, args = magic
@@ -543,33 +543,33 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
                 seed = node.args[0] if node.args else _kw(node, "seed", "bit_generator")
                 if fn != "Generator" and (seed is None or _is_none(seed)):
                     return [("always", frozenset({"numpy"}),
-                             f"{text}() without a seed gives different numbers on every run; "
-                             f"pass one: {text}(SEED)")]
+                             f"{ci.text}() without a seed gives different numbers on every run; "
+                             f"pass one: {ci.text}(SEED)")]
                 return []
             if fn not in NP_NOT_GLOBAL and "." not in fn:
-                return [("global", frozenset({"numpy"}), f"{text} is used before numpy is seeded")]
+                return [("global", frozenset({"numpy"}), f"{ci.text} is used before numpy is seeded")]
             return []
         if q.startswith("random."):
             fn = q[len("random."):]
             if fn in PY_RANDOM:
-                return [("global", frozenset({"random"}), f"{text} is used before random is seeded")]
+                return [("global", frozenset({"random"}), f"{ci.text} is used before random is seeded")]
             if fn == "Random" and not node.args and _kw(node, "x") is None:
                 return [("always", frozenset({"random"}),
-                         f"{text}() without a seed gives different numbers on every run; pass one: {text}(SEED)")]
+                         f"{ci.text}() without a seed gives different numbers on every run; pass one: {ci.text}(SEED)")]
             return []
         if q.startswith("torch."):
             fn = q[len("torch."):]
             if _kw(node, "generator") is not None:
                 return []
             if fn in TORCH_RANDOM or fn.startswith("nn.init.") or fn == "utils.data.random_split":
-                return [("global", frozenset({"torch"}), f"{text} is used before torch is seeded")]
+                return [("global", frozenset({"torch"}), f"{ci.text} is used before torch is seeded")]
             return []
         if q.startswith(("tensorflow.", "keras.")):
             fn = q.split(".", 1)[1]
             if fn.startswith("random.") and fn[7:] in TF_RANDOM or fn in TF_RANDOM and fn.startswith("random_"):
                 if _kw(node, "seed") is not None and not _is_none(_kw(node, "seed")):
                     return []
-                return [("global", frozenset({"tensorflow"}), f"{text} is used before tensorflow is seeded")]
+                return [("global", frozenset({"tensorflow"}), f"{ci.text} is used before tensorflow is seeded")]
             return []
         last = q.rsplit(".", 1)[-1]
         if q.startswith(("sklearn.", "umap.", "imblearn.")) and (
@@ -584,7 +584,7 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
             if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
                 return []  # **params may carry random_state
             return [("call", frozenset({"numpy"}),
-                     f"{text}(...) takes random_state but none is given and numpy is not seeded before it; "
+                     f"{ci.text}(...) takes random_state but none is given and numpy is not seeded before it; "
                      "pass random_state=SEED")]
         return []
     # a method on some object: DataFrame.sample / .shuffle without random_state
@@ -607,7 +607,7 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
         lib = "tensorflow" if (ci.method == "shuffle" and tf_imported) else "numpy"
         arg = "seed" if lib == "tensorflow" else "random_state"
         return [("call", frozenset({lib}),
-                 f"{text}(...) is called without {arg} before {lib} is seeded; pass {arg}=SEED")]
+                 f"{ci.text}(...) is called without {arg} before {lib} is seeded; pass {arg}=SEED")]
     return []
 
 
