@@ -21,6 +21,20 @@ def missing_sections(rule: Rule) -> list[str]:
     return [s for s in DOC_SECTIONS if f"## {s}" not in rule.doc]
 
 
+def _demote_headings(doc: str) -> str:
+    """``## Section`` -> ``### Section`` outside fenced code blocks (examples keep their text)."""
+    out, fence = [], None
+    for line in doc.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            marker = stripped[:3]
+            fence = None if fence == marker else (fence or marker)
+        elif fence is None and line.startswith("## "):
+            line = "#" + line
+        out.append(line)
+    return "\n".join(out)
+
+
 def render_rule(rule: Rule) -> str:
     facts = [f"- Code: `{rule.code}` (name `{rule.name}`)",
              f"- Category: {rule.category}",
@@ -33,9 +47,7 @@ def render_rule(rule: Rule) -> str:
                      + ", ".join(f"`{k}` = `{v!r}`" for k, v in rule.options.items()))
     if rule.aliases:
         facts.append("- Aliases: " + ", ".join(f"`{a}`" for a in rule.aliases))
-    body = rule.doc.replace("\n## ", "\n### ")
-    if body.startswith("## "):
-        body = "#" + body
+    body = _demote_headings(rule.doc)
     return (f"{HEADER}# {rule.code} {rule.name}\n\n{rule.summary}\n\n" + "\n".join(facts) + "\n\n"
             + body.strip() + "\n\nSuppress it for one cell with the tag `nbkit:ignore[" + rule.code
             + "]`, or for one line with `# nbkit: ignore[" + rule.code + "]`.\n")
