@@ -87,6 +87,7 @@ class Manifest:
     hashed: bool = False  # pip-compile --generate-hashes output: counts as a lock file
     provides: tuple[str, ...] = ()  # the project's own distribution name(s)
     error: str | None = None
+    includes: list[str] = field(default_factory=list)  # files read through -r / -c
 
     @property
     def names(self) -> set[str]:
@@ -167,6 +168,7 @@ def parse_requirements_txt(path: Path, _seen: set | None = None) -> Manifest:
             inc = (path.parent / target)
             if target and inc.is_file() and str(inc.resolve()) not in seen:
                 sub = parse_requirements_txt(inc, seen)
+                m.includes += [str(inc), *sub.includes]
                 if line.startswith(("-r", "--requirement")):
                     m.requirements.extend(sub.requirements)
                     m.complete = m.complete and sub.complete
@@ -364,6 +366,8 @@ def parse_environment_yml(path: Path) -> Manifest:
             if item.startswith("-r ") or item.startswith("--requirement"):
                 target = item.split(None, 1)[1] if " " in item else ""
                 sub = parse_requirements_txt(path.parent / target) if target else None
+                if sub is not None:
+                    m.includes += [sub.path, *sub.includes]
                 if sub is not None and sub.error is None:
                     m.requirements.extend(sub.requirements)
                 continue
@@ -483,6 +487,35 @@ def parse_manifest(path: Path) -> Manifest | None:
     return None
 
 
+_MANIFEST_CACHE: dict[str, tuple[tuple, Manifest | None]] = {}
+
+
+def _stamp(paths: list[str]) -> tuple:
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append((p, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((p, None, None))
+    return tuple(out)
+
+
+def _parse_manifest_cached(path: str) -> Manifest | None:
+    """parse_manifest, remembered across runs in one process (the server lints on every
+    save) until the file, or a file it includes, changes."""
+    hit = _MANIFEST_CACHE.get(path)
+    if hit is not None:
+        stamp, m = hit
+        if _stamp([s[0] for s in stamp]) == stamp:
+            return m
+    m = parse_manifest(Path(path))
+    if len(_MANIFEST_CACHE) > 512:
+        _MANIFEST_CACHE.clear()
+    _MANIFEST_CACHE[path] = (_stamp([path, *(m.includes if m is not None else [])]), m)
+    return m
+
+
 @dataclass
 class FolderFiles:
     """What one folder contributes: manifests and lock files."""
@@ -504,9 +537,13 @@ def _scan_folder(folder: Path) -> FolderFiles:
             locks.append(str(p))
             continue
         if name in MANIFEST_NAMES or (name.startswith("requirements") and name.endswith(".txt")):
-            if not p.is_file():
+            try:
+                st = p.stat()
+            except OSError:
                 continue
-            m = parse_manifest(p)
+            if not os.path.isfile(p):
+                continue
+            m = _parse_manifest_cached(str(p))
             if m is not None:
                 manifests.append(m)
     req_dir = folder / "requirements"

@@ -222,3 +222,16 @@ def test_data_manifest_text_includes_subfolders(repo):
 def test_root_without_vcs_falls_back_to_pyproject(tmp_path):
     _tree(tmp_path, {"proj/pyproject.toml": "[project]\nname='x'\n", "proj/a/b/nb.ipynb": "{}"})
     assert P.find_root(str(tmp_path / "proj" / "a" / "b")) == str((tmp_path / "proj").resolve())
+
+
+def test_manifest_cache_sees_edits_to_included_files(repo):
+    import os
+
+    _tree(repo, {"requirements.txt": "-r requirements/base.txt\n", "requirements/base.txt": "pandas==2.2.3\n"})
+    nb = str(repo / "nb.ipynb")
+    assert Project().declared_distributions(nb) == {"pandas"}
+    base = repo / "requirements" / "base.txt"
+    base.write_text("polars==1.0.0\n", encoding="utf-8")
+    st = base.stat()
+    os.utime(base, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert Project().declared_distributions(nb) == {"polars"}
