@@ -340,6 +340,24 @@ def unpinned_dependencies(nb, ctx):
                   "lock file (uv lock, pip-compile --generate-hashes)")
 
 
+def _optional_import_lines(nb) -> set[tuple[int, int]]:
+    """(cell, line) of imports guarded by ``try: ... except ImportError`` (optional dependencies)."""
+    out: set[tuple[int, int]] = set()
+    for cell in nb.cells:
+        tree = cell.tree
+        if tree is None or "ImportError" not in cell.source and "ModuleNotFoundError" not in cell.source:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Try) and any(
+                    h.type is not None and any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError")
+                                               for n in ast.walk(h.type)) for h in node.handlers):
+                for stmt in node.body:
+                    for sub in ast.walk(stmt):
+                        if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                            out.add((cell.index, sub.lineno))
+    return out
+
+
 # modules the kernel itself provides: a notebook always runs where these exist
 _KERNEL_PROVIDED = {"IPython", "ipykernel"}
 # namespace packages shared by many distributions (google-cloud-storage, azure-storage-blob, ...)
@@ -360,7 +378,8 @@ def undeclared_import(nb, ctx):
     ## Why is this bad?
     The notebook works on the author's machine because the package happens to be
     installed there; a fresh environment built from the manifest fails with
-    `ModuleNotFoundError`.
+    `ModuleNotFoundError`. Optional imports (inside `try: ... except ImportError:`) and the
+    kernel's own `IPython` are not reported.
 
     ## Example
     The notebook has `import seaborn as sns`; `requirements.txt` lists only pandas.
@@ -380,9 +399,10 @@ def undeclared_import(nb, ctx):
     complete = project.manifests_complete(nb.path)
     folders = project.folders_up_to_root(nb.path)
     seen: set[str] = set()
+    optional = _optional_import_lines(nb)
     for ref in imp.third_party_imports(nb, folders):
         mod = ref.module
-        if mod in seen or mod in _KERNEL_PROVIDED:
+        if mod in seen or mod in _KERNEL_PROVIDED or (ref.cell_index, ref.line) in optional:
             continue
         seen.add(mod)
         norm = imp.normalise_dist(mod)
