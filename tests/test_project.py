@@ -235,3 +235,23 @@ def test_manifest_cache_sees_edits_to_included_files(repo):
     st = base.stat()
     os.utime(base, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
     assert Project().declared_distributions(nb) == {"polars"}
+
+
+def test_declared_imports_do_not_scan_every_installed_distribution(repo, monkeypatch):
+    """NBR003 maps modules to distributions without importlib.metadata.packages_distributions()
+    (a scan of every installed package) when the manifest already names them."""
+    from nbbuild import code, md, nb, write
+
+    from nbkit import imports
+    from nbkit.config import Config
+    from nbkit.lint import lint_paths
+
+    def boom():
+        raise AssertionError("packages_distributions() was called")
+
+    monkeypatch.setattr(imports, "_packages_distributions", boom)
+    _tree(repo, {"requirements.txt": "pandas==2.2.3\nscikit-learn==1.5.2\nPyYAML==6.0.2\nnotinstalled-dist==1.0\n"})
+    path = write(repo / "analysis_notebook.ipynb", nb(md("# T"), code(
+        "import pandas as pd\nfrom sklearn import tree\nimport yaml\nimport notinstalled_dist\nimport os", count=1)))
+    result = lint_paths([str(path)], Config(), select=["NBR003"])
+    assert not result.errors and result.findings == []

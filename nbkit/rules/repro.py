@@ -2357,7 +2357,13 @@ def _assigned_secrets(an: Analysis):
     items.sort(key=lambda it: (it[0].index, getattr(it[2], "lineno", 0)))
     for cell, name, value in items:
         s = _str_const(value)
-        if s is None or not _SECRET_NAME.match(name) or _placeholder(s) or " " in s.strip():
+        if s is not None and name.lower() in ("authorization", "proxy-authorization", "x-api-key", "api-key"):
+            parts = s.split()
+            s = parts[-1] if len(parts) == 2 and parts[0].lower() in ("bearer", "token", "basic") else s
+            name = name.replace("-", "_")
+        elif s is not None and not _SECRET_NAME.match(name):
+            continue
+        if s is None or _placeholder(s) or " " in s.strip():
             continue
         if REMOTE.match(s) or s.startswith(("/", "./", "~")):
             continue
