@@ -1,6 +1,7 @@
 """NBR001-NBR016: static reproducibility rules (what a fresh Restart & Run All would do).
 
-All rules read the cells top-down, the way a fresh kernel executes them.  The per-notebook
+All rules read the cells top-down, the way a fresh kernel executes them.  Notebooks whose
+kernel language is not Python are left alone (except by NBR015: secrets leak in any language).  The per-notebook
 analysis that several rules share (import aliases, resolved call names) is computed once and
 cached on the notebook object.
 """
@@ -194,6 +195,19 @@ def analysis(nb) -> Analysis:
     return out
 
 
+def _is_python(nb) -> bool:
+    """Is this a Python notebook? (R, Julia, ... notebooks may parse as Python by accident.)"""
+    md = nb.metadata
+    lang = None
+    ks = md.get("kernelspec")
+    if isinstance(ks, dict):
+        lang = ks.get("language")
+    li = md.get("language_info")
+    if not lang and isinstance(li, dict):
+        lang = li.get("name")
+    return not isinstance(lang, str) or not lang or lang.lower() in ("python", "python3", "ipython", "python2")
+
+
 def _has_code(nb) -> bool:
     return any(c.is_code and not c.is_empty for c in nb.cells)
 
@@ -279,6 +293,8 @@ def no_environment_manifest(nb, ctx):
     at the project root listing what the notebooks import, ideally with exact versions
     (`nbkit pin --export requirements` writes one).
     """
+    if not _is_python(nb):
+        return
     if ctx.project is None or not _has_code(nb):
         return
     if ctx.project.manifests_for(nb.path):
@@ -322,6 +338,8 @@ def unpinned_dependencies(nb, ctx):
     or keep loose ranges in the manifest and commit a lock file (`uv lock`, `poetry lock`,
     `pip-compile --generate-hashes`).
     """
+    if not _is_python(nb):
+        return
     if ctx.project is None or not _has_code(nb):
         return
     if ctx.project.lock_files_for(nb.path):
@@ -387,6 +405,8 @@ def undeclared_import(nb, ctx):
     ## Use instead
     Add the distribution to the manifest: `seaborn==0.13.2`.
     """
+    if not _is_python(nb):
+        return
     project = ctx.project
     if project is None:
         return
@@ -671,6 +691,8 @@ def unseeded_random(nb, ctx):
     X_train, X_test = train_test_split(X, random_state=SEED)
     ```
     """
+    if not _is_python(nb):
+        return
     events = _random_events(nb)
     seeded: set[str] = set()
     reported_global: set[str] = set()
@@ -730,6 +752,8 @@ def literal_seed(nb, ctx):
     model = RandomForestClassifier(random_state=SEED)
     ```
     """
+    if not _is_python(nb):
+        return
     found: list[tuple[object, int, int]] = []
     for ci in analysis(nb).calls:
         node = ci.node
@@ -794,6 +818,8 @@ def nondeterministic_gpu(nb, ctx):
     model = Net().to("cuda")
     ```
     """
+    if not _is_python(nb):
+        return
     an = analysis(nb)
     if "torch" not in an.imported:
         return
@@ -848,6 +874,8 @@ def environment_not_recorded(nb, ctx):
     ## Use instead
     Run `nbkit pin analysis.ipynb` (or `%nbkit pin` in the notebook) after a clean run.
     """
+    if not _is_python(nb):
+        return
     if not _has_code(nb):
         return
     env = nb.nbkit_metadata.get("environment")
@@ -955,6 +983,8 @@ def in_notebook_install(nb, ctx):
     Declare the packages in the project's manifest (`requirements.txt`:
     `pandas==2.2.3`) and install the environment before starting Jupyter.
     """
+    if not _is_python(nb):
+        return
     for ci in analysis(nb).calls:
         node = ci.node
         commands: list[tuple[str, int]] = []
@@ -1038,6 +1068,8 @@ def absolute_path(nb, ctx):
     df = pd.read_csv(DATA_DIR / "customers.csv")
     ```
     """
+    if not _is_python(nb):
+        return
     for cell, node in analysis(nb).strings:
         value = node.value
         m = _ABS_PATH.search(value)
@@ -1073,6 +1105,8 @@ def cwd_or_syspath_hack(nb, ctx):
     Install the project's code as a package (`pip install -e .`), and write paths relative
     to the notebook's folder (where `nbkit verify` and papermill run it).
     """
+    if not _is_python(nb):
+        return
     for ci in analysis(nb).calls:
         node = ci.node
         magic = _magic(node)
@@ -1572,7 +1606,8 @@ def use_before_definition(nb, ctx):
     (assignment, import, `def`/`class`, `for`/`with`/`except ... as`, walrus, `%%capture`
     and `x = !cmd`), or that is read after `del`. Function bodies are resolved when the
     function is called: a function may use names defined later, as long as it is called
-    after them. Builtins and IPython's names (`display`, `In`, `Out`, `_`, ...) are known;
+    after them. Builtins, IPython's names (`display`, `In`, `Out`, `_`, ...) and those that
+    hosted platforms inject (`spark`, `sc`, `dbutils`) are known;
     after a star import, `%run`, `%store -r` or `exec(...)` the rule stays quiet, since
     names may then come from anywhere.
 
@@ -1593,6 +1628,8 @@ def use_before_definition(nb, ctx):
     Move the definition above its first use (or re-create the deleted cell), then check
     with Restart & Run All or `nbkit verify`.
     """
+    if not _is_python(nb):
+        return
     du = _DefUse(nb)
     for kind, name, cell, line, extra in du.run():
         if kind == "deleted":
@@ -1852,6 +1889,8 @@ def unpinned_remote_data(nb, ctx):
     or `dvc import-url` the file, or compare `hashlib.sha256(data).hexdigest()` with the
     expected value.
     """
+    if not _is_python(nb):
+        return
     if _hash_checked_notebook(nb):
         return
     manifest = ctx.project.data_manifest_text(nb.path) if ctx.project is not None else ""
@@ -1958,6 +1997,8 @@ def missing_local_data(nb, ctx):
     ## Options
     - `large-file-mb` (default 10): size above which an input must be tracked by DVC or LFS
     """
+    if not _is_python(nb):
+        return
     folder = Path(os.path.abspath(nb.path)).parent
     limit = float(ctx.options.get("large-file-mb", 10)) * 1024 * 1024
     produced: set[str] = set()
@@ -2023,6 +2064,8 @@ def external_write(nb, ctx):
     Tag the cell `side-effect` (and guard it with a parameter such as `WRITE_RESULTS`), or
     move the write into a pipeline step.
     """
+    if not _is_python(nb):
+        return
     def tagged(cell) -> bool:
         return bool({"side-effect", "nbkit:side-effect"} & set(cell.tags))
 
@@ -2141,6 +2184,8 @@ def unparameterised_clock(nb, ctx):
     files = sorted(glob.glob("data/*.csv"))
     ```
     """
+    if not _is_python(nb):
+        return
     an = analysis(nb)
     timing = False
     sorted_names: set[str] = set()
