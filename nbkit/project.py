@@ -164,7 +164,8 @@ def parse_requirements_txt(path: Path, _seen: set | None = None) -> Manifest:
         if "--hash=" in line:
             hashes += 1
         if line.startswith(("-r ", "--requirement", "-c ", "--constraint")):
-            target = re.split(r"[\s=]+", line, maxsplit=1)[1].strip() if len(re.split(r"[\s=]+", line, maxsplit=1)) > 1 else ""
+            pieces = re.split(r"[\s=]+", line, maxsplit=1)
+            target = pieces[1].strip() if len(pieces) > 1 else ""
             inc = (path.parent / target)
             if target and inc.is_file() and str(inc.resolve()) not in seen:
                 sub = parse_requirements_txt(inc, seen)
@@ -537,10 +538,6 @@ def _scan_folder(folder: Path) -> FolderFiles:
             locks.append(str(p))
             continue
         if name in MANIFEST_NAMES or (name.startswith("requirements") and name.endswith(".txt")):
-            try:
-                st = p.stat()
-            except OSError:
-                continue
             if not os.path.isfile(p):
                 continue
             m = _parse_manifest_cached(str(p))

@@ -65,7 +65,8 @@ def test_requirements_txt_includes_continuations_and_hashes(tmp_path):
 
 
 def test_requirements_include_cycle_terminates(tmp_path):
-    _tree(tmp_path, {"requirements.txt": "-r requirements-b.txt\npandas\n", "requirements-b.txt": "-r requirements.txt\nnumpy\n"})
+    _tree(tmp_path, {"requirements.txt": "-r requirements-b.txt\npandas\n",
+                     "requirements-b.txt": "-r requirements.txt\nnumpy\n"})
     m = parse_manifest(tmp_path / "requirements.txt")
     assert {r.name for r in m.requirements} == {"pandas", "numpy"}
 
@@ -137,11 +138,12 @@ variables:
 
 def test_pipfile_setup_cfg_setup_py(tmp_path):
     _tree(tmp_path, {
-        "Pipfile": "[packages]\npandas = '==2.2.3'\nnumpy = '*'\nrequests = {version = '==2.32.0', extras = ['socks']}\n"
-                   "[dev-packages]\npytest = '>=8'\n",
+        "Pipfile": "[packages]\npandas = '==2.2.3'\nnumpy = '*'\n"
+                   "requests = {version = '==2.32.0', extras = ['socks']}\n[dev-packages]\npytest = '>=8'\n",
         "setup.cfg": "[metadata]\nname = mylib\n[options]\ninstall_requires =\n    pandas==2.2.3\n    numpy>=1.26\n"
                      "[options.extras_require]\nviz = matplotlib==3.9.0\n",
-        "setup.py": "from setuptools import setup\nsetup(\n    name='mylib',\n    install_requires=[\n        'pandas>=2',\n"
+        "setup.py": "from setuptools import setup\nsetup(\n    name='mylib',\n"
+                    "    install_requires=[\n        'pandas>=2',\n"
                     "        \"scipy==1.13.0\",\n    ],\n    extras_require={'viz': ['seaborn']},\n)\n",
     })
     pip = parse_manifest(tmp_path / "Pipfile")

@@ -300,7 +300,8 @@ def no_environment_manifest(nb, ctx):
     if ctx.project.manifests_for(nb.path):
         return
     root = ctx.project.root_for(nb.path)
-    where = "the notebook's folder (the project root)" if os.path.abspath(root) == os.path.dirname(os.path.abspath(nb.path)) \
+    at_root = os.path.abspath(root) == os.path.dirname(os.path.abspath(nb.path))
+    where = "the notebook's folder (the project root)" if at_root \
         else f"the notebook's folder or above it up to the project root {_rel(root, nb)}"
     yield Hit(f"no environment manifest ({MANIFEST_LIST}) in {where}; add one listing the packages "
               "this notebook needs, with versions")
@@ -358,6 +359,9 @@ def unpinned_dependencies(nb, ctx):
                   "lock file (uv lock, pip-compile --generate-hashes)")
 
 
+_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
+
+
 def _optional_import_lines(nb) -> set[tuple[int, int]]:
     """(cell, line) of imports guarded by ``try: ... except ImportError`` (optional dependencies)."""
     out: set[tuple[int, int]] = set()
@@ -367,7 +371,7 @@ def _optional_import_lines(nb) -> set[tuple[int, int]]:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Try) and any(
-                    h.type is not None and any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError")
+                    h.type is not None and any(isinstance(n, ast.Name) and n.id in _IMPORT_ERRORS
                                                for n in ast.walk(h.type)) for h in node.handlers):
                 for stmt in node.body:
                     for sub in ast.walk(stmt):
@@ -890,7 +894,7 @@ _INSTALLERS = ("pip", "pip3", "conda", "mamba", "micromamba", "uv")
 _PIP_ARG_OPTS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
                  "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--python", "-p", "-n",
                  "--name", "--channel", "--platform", "--python-version", "--trusted-host", "--cache-dir",
-                 "--prefix", "--src", "--upgrade-strategy", "--progress-bar", "--log", "--proxy", "--timeout",
+                 "--src", "--upgrade-strategy", "--progress-bar", "--log", "--proxy", "--timeout",
                  "--retries", "--exists-action", "--config-settings", "--only-binary", "--no-binary"}
 
 
@@ -1914,7 +1918,7 @@ def unpinned_remote_data(nb, ctx):
         chk = _kw(ci.node, "check_hash")
         if isinstance(chk, ast.Constant) and chk.value is True:
             continue
-        for value, node in _call_paths(nb, ci, positions=(0, 1)):
+        for value, _node in _call_paths(nb, ci, positions=(0, 1)):
             if not REMOTE.match(value) or in_manifest(value):
                 continue
             key = (ci.cell.index, ci.node.lineno, value)
@@ -2004,7 +2008,7 @@ def missing_local_data(nb, ctx):
     produced: set[str] = set()
     shell_text = "\n".join(cmd for _, _, cmd in _shell_commands(nb))
     items = list(_read_paths(nb))
-    for ci, value, is_read in items:
+    for _ci, value, is_read in items:
         if not is_read:
             produced.add(os.path.normpath(value))
     seen: set[str] = set()
@@ -2398,7 +2402,7 @@ def _assigned_secrets(an: Analysis):
     for ci in an.calls:
         items += [(ci.cell, k.arg, k.value) for k in ci.node.keywords if k.arg]
     for cell, node in an.nodes(ast.Dict):
-        items += [(cell, _str_const(k), v) for k, v in zip(node.keys, node.values) if _str_const(k)]
+        items += [(cell, _str_const(k), v) for k, v in zip(node.keys, node.values, strict=False) if _str_const(k)]
     items.sort(key=lambda it: (it[0].index, getattr(it[2], "lineno", 0)))
     for cell, name, value in items:
         s = _str_const(value)
