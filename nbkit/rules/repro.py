@@ -318,7 +318,7 @@ def unpinned_dependencies(nb, ctx):
     that are not pinned to one exact version (`pandas==2.2.3`; in conda `pandas=2.2.3`),
     unless a lock file sits beside a manifest or above it: `uv.lock`, `poetry.lock`,
     `Pipfile.lock`, `conda-lock.yml`, `pdm.lock`, or a requirements file produced by
-    `pip-compile --generate-hashes`.
+    `pip-compile` / `uv pip compile` (with hashes, or with every entry pinned).
 
     ## Why is this bad?
     `pandas>=2` installs whatever is newest on the day: next year the same notebook runs on
