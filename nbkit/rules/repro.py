@@ -1966,7 +1966,7 @@ def _looks_like_local_file(p: str) -> bool:
         return False
     if re.match(r"^[A-Za-z][\w+.-]*:", p):
         return False  # runs:/..., models:/..., hf:..., a URI scheme rather than a file
-    if any(ch in p for ch in "*?[{<>|\n") or p in (".", "..", "-"):
+    if any(ch in p for ch in "*?[{<>|\n\x00") or p in (".", "..", "-") or len(p) > 1024:
         return False
     base = p.rstrip("/").rsplit("/", 1)[-1]
     return "/" in p or bool(re.search(r"\.[A-Za-z0-9]{1,8}$", base))
@@ -2021,25 +2021,34 @@ def missing_local_data(nb, ctx):
             continue
         seen.add(norm)
         target = folder / value
-        if not target.exists():
+        if not _exists(target):
             if norm in produced or value in shell_text or norm in shell_text:
                 continue
             root = Path(project.root_for(nb.path)) if project is not None else folder
             hint = " (it exists relative to the project root, but the notebook runs in its own folder)" \
-                if root != folder and (root / value).exists() else ""
+                if root != folder and _exists(root / value) else ""
             yield Hit(f"{ci.text}() reads {value!r}, which does not exist relative to the notebook's folder"
                       f"{hint}; commit the file, or document and automate how to get it", ci.cell, ci.node.lineno)
             continue
-        if not target.is_file():
-            continue
         try:
+            if not target.is_file():
+                continue
             size = target.stat().st_size
-        except OSError:
+            if size <= limit or project is None or project.dvc_tracked(str(target)) \
+                    or project.lfs_tracked(str(target)):
+                continue
+        except (OSError, ValueError):
             continue
-        if size > limit and project is not None and not (project.dvc_tracked(str(target))
-                                                         or project.lfs_tracked(str(target))):
-            yield Hit(f"{ci.text}() reads {value!r} ({size / 1048576:.0f} MB), which is tracked neither by DVC nor by "
-                      f"Git LFS; run `dvc add {value}` or track it with Git LFS", ci.cell, ci.node.lineno)
+        yield Hit(f"{ci.text}() reads {value!r} ({size / 1048576:.0f} MB), which is tracked neither by DVC nor by "
+                  f"Git LFS; run `dvc add {value}` or track it with Git LFS", ci.cell, ci.node.lineno)
+
+
+def _exists(path: Path) -> bool:
+    """Path.exists that answers "no" for names the OS refuses (NUL bytes, too long)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 @rule("NBR016", "external-write", "info",
