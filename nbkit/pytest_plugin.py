@@ -183,7 +183,7 @@ class _NotebookItem(pytest.Item):
         return os.path.relpath(self.path)
 
     def reportinfo(self):
-        return self.path, None, f"{self.nb_path}::{self.name}"
+        return self.path, None, self.name
 
     def repr_failure(self, excinfo, style=None):
         from .errors import NbkitError

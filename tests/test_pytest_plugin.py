@@ -112,9 +112,9 @@ def test_lint_items_honour_config_and_cell_tags(tmp_path):
 def test_ini_options_enable_the_plugin_and_bad_values_are_one_line(tmp_path):
     root = _project(tmp_path / "proj", ini="nbkit_lint = true")
     write(root / "clean_template_report.ipynb", _template("A clean report"))
-    p = _pytest(root, "-q")
+    p = _pytest(root, "-v")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "PASSED clean_template_report.ipynb::lint" in p.stdout
+    assert "clean_template_report.ipynb::lint PASSED" in p.stdout
 
     bad = _project(tmp_path / "bad", ini='nbkit = true\nnbkit_timeout = "soon"')
     p = _pytest(bad, "-q")
