@@ -1961,7 +1961,10 @@ def _read_paths(nb):
                 yield ci, value, False
 
 
-def _looks_like_local_file(p: str) -> bool:
+def _looks_like_local_file(p: str, surely_a_path: bool = False) -> bool:
+    """Is ``p`` a relative file path? ``surely_a_path`` for callees that only take paths
+    (builtin ``open``, ``read_*``/``scan_*`` readers); others (``load``, ``imread``, ...) need a
+    suffix or a folder, since ``load("mnist")`` may name a data set or a model."""
     if not p or REMOTE.match(p) or "://" in p or p.startswith(("/", "~", "\\")) or re.match(r"^[A-Za-z]:", p):
         return False
     if re.match(r"^[A-Za-z][\w+.-]*:", p):
@@ -1969,7 +1972,7 @@ def _looks_like_local_file(p: str) -> bool:
     if any(ch in p for ch in "*?[{<>|\n\x00") or p in (".", "..", "-") or len(p) > 1024:
         return False
     base = p.rstrip("/").rsplit("/", 1)[-1]
-    return "/" in p or bool(re.search(r"\.[A-Za-z0-9]{1,8}$", base))
+    return surely_a_path or "/" in p or bool(re.search(r"\.[A-Za-z0-9]{1,8}$", base))
 
 
 @rule("NBR013", "missing-local-data", "warning",
@@ -2014,7 +2017,8 @@ def missing_local_data(nb, ctx):
     seen: set[str] = set()
     project = ctx.project
     for ci, value, is_read in items:
-        if not is_read or not _looks_like_local_file(value):
+        surely = ci.qual == "open" or (ci.method or "").startswith(("read_", "scan_"))
+        if not is_read or not _looks_like_local_file(value, surely):
             continue
         norm = os.path.normpath(value)
         if norm in seen:
