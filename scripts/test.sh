@@ -5,4 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q -e ".[test,lab]"
 python -m ipykernel install --sys-prefix --name python3 >/dev/null
+# The JupyterLab panel's unit tests (jest; the install above built labextension/). Skipped when
+# pytest arguments select a part of the suite.
+if [ $# -eq 0 ]; then
+  (cd labextension && jlpm install >/dev/null && jlpm test --silent 2>&1 | tail -n 5)
+fi
 python -m pytest -p no:cacheprovider -q "$@"

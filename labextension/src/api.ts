@@ -300,8 +300,13 @@ export class NbkitAPI {
     );
   }
 
-  async cancelVerify(job: string): Promise<void> {
-    await this._call<unknown>(`verify/${encodeURIComponent(job)}`, 'DELETE');
+  /** Cancel a job; resolves (once the server has stopped it) to the job's final state. */
+  async cancelVerify(job: string): Promise<IVerifyJob | null> {
+    const reply = await this._call<IVerifyJob | undefined>(
+      `verify/${encodeURIComponent(job)}`,
+      'DELETE'
+    );
+    return reply ?? null;
   }
 
   /** Record the server's kernel environment (and the seed, if given) into the notebook file. */

@@ -133,7 +133,7 @@ export function timeAgo(when: Date, now: Date): string {
 }
 
 export type LintStatus = 'idle' | 'linting' | 'done' | 'error';
-export type VerifyStatus = 'idle' | 'starting' | JobState;
+export type VerifyStatus = 'idle' | 'starting' | 'cancelling' | JobState;
 
 export interface IVerifyState {
   status: VerifyStatus;
@@ -376,7 +376,9 @@ export class NotebookState {
 
   get verifying(): boolean {
     const s = this._verify.status;
-    return s === 'starting' || s === 'queued' || s === 'running';
+    return (
+      s === 'starting' || s === 'queued' || s === 'running' || s === 'cancelling'
+    );
   }
 
   /** Start a verify job of the saved notebook and poll it until it ends. */
@@ -477,34 +479,45 @@ export class NotebookState {
     this._emit();
   }
 
-  /** Cancel the running verify job. */
+  /**
+   * Cancel the running verify job: "cancelling" until the server has stopped it (and shut its
+   * kernel down), then "cancelled" (or "done", when the job finished first).
+   */
   async cancelVerify(): Promise<void> {
-    if (!this.verifying) {
+    const s = this._verify.status;
+    if (!this.verifying || s === 'cancelling') {
       return;
     }
     const job = this._verify.job;
-    this._verifyRun++; // stop polling
-    this._verify = {
-      ...this._verify,
-      status: 'cancelled',
-      finishedAt: this._clock.now()
-    };
+    const run = ++this._verifyRun; // stops the polling loop
+    this._verify = { ...this._verify, status: 'cancelling' };
     this._emit();
+    let final: IVerifyJob | null = null;
+    let error: string | null = null;
     if (job) {
       try {
-        await this._api.cancelVerify(job);
-      } catch (error) {
-        const status = (error as { status?: number }).status;
+        final = await this._api.cancelVerify(job);
+      } catch (e) {
+        const status = (e as { status?: number }).status;
         // 404: the job already ended and was forgotten; nothing is running any more
         if (status !== 404) {
-          this._verify = {
-            ...this._verify,
-            error: error instanceof Error ? error.message : String(error)
-          };
-          this._emit();
+          error = e instanceof Error ? e.message : String(e);
         }
       }
     }
+    if (run !== this._verifyRun || this._disposed) {
+      return;
+    }
+    const done = final?.state === 'done' && !!final.report;
+    this._verify = {
+      ...this._verify,
+      status: done ? 'done' : 'cancelled',
+      report: done ? final!.report! : this._verify.report,
+      progress: final?.progress ?? this._verify.progress,
+      error,
+      finishedAt: this._clock.now()
+    };
+    this._emit();
   }
 
   // ---- pin -------------------------------------------------------------------------------

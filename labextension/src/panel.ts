@@ -472,10 +472,11 @@ export class NbkitPanel extends Widget {
         ),
         state.verifying
           ? button(
-              'Cancel verify',
+              state.verify.status === 'cancelling' ? 'Cancelling…' : 'Cancel verify',
               {
                 class: 'jp-nbkit-button jp-nbkit-cancel',
                 'aria-label': 'Cancel the running verify',
+                disabled: state.verify.status === 'cancelling',
                 'data-key': 'cancel'
               },
               () => this._actions.cancelVerify()
@@ -504,11 +505,15 @@ export class NbkitPanel extends Widget {
       const total = p?.cells ?? 0;
       const done = p?.done ?? 0;
       const current =
-        p && p.current !== null && p.current !== undefined
-          ? `running ${cellLabel(p.current)}`
-          : v.status === 'running'
-            ? 'running'
-            : 'starting a fresh kernel';
+        v.status === 'cancelling'
+          ? 'cancelling: stopping the kernel…'
+          : p && p.current !== null && p.current !== undefined
+            ? `running ${cellLabel(p.current)}`
+            : v.status === 'running'
+              ? 'running'
+              : v.status === 'queued'
+                ? 'waiting for a free slot'
+                : 'starting a fresh kernel';
       parts.push(
         h('progress', {
           class: 'jp-nbkit-progress',
@@ -524,6 +529,9 @@ export class NbkitPanel extends Widget {
       );
     } else if (v.status === 'cancelled') {
       parts.push(h('p', { class: 'jp-nbkit-muted jp-nbkit-verify-result', role: 'status' }, 'Verify cancelled.'));
+      if (v.error) {
+        parts.push(h('p', { class: 'jp-nbkit-error', role: 'alert' }, `Cancel failed: ${v.error}`));
+      }
     } else if (v.status === 'error') {
       parts.push(
         h('p', { class: 'jp-nbkit-error jp-nbkit-verify-result', role: 'alert' }, `Verify could not run: ${v.error}`)

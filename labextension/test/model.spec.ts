@@ -234,10 +234,14 @@ describe('NotebookState verify', () => {
     const state = new NotebookState(server.api(), 'a.ipynb', { pollMs: 100 }, clock);
     const run = state.startVerify();
     await clock.advance(150);
+    const seen: string[] = [];
+    state.onChange(() => seen.push(state.verify.status));
     await state.cancelVerify();
     await clock.advance(1000);
     await run;
+    expect(seen).toEqual(['cancelling', 'cancelled']);
     expect(state.verify.status).toBe('cancelled');
+    expect(state.verifying).toBe(false);
     const calls = server.requests.map(r => `${r.method} ${r.endpoint}`);
     expect(calls).toContain('DELETE verify/j1');
     // no polling after the cancel
@@ -260,6 +264,21 @@ describe('NotebookState verify', () => {
     await run;
     await flush();
     expect(server.requests.map(r => `${r.method} ${r.endpoint}`)).toEqual(['POST verify', 'DELETE verify/late']);
+  });
+
+  it('shows the report when the job finished before the cancel reached it', async () => {
+    const report = verifyReport('reproducible');
+    const server = verifyServer([{ job: 'j1', state: 'running', progress: { cells: 2, done: 1, current: 1 } }]);
+    server.on('DELETE', 'verify/j1', () => ({ json: { job: 'j1', state: 'done', report } }));
+    const clock = new ManualClock();
+    const state = new NotebookState(server.api(), 'a.ipynb', { pollMs: 100 }, clock);
+    const run = state.startVerify();
+    await clock.advance(50);
+    await state.cancelVerify();
+    await clock.advance(1000);
+    await run;
+    expect(state.verify.status).toBe('done');
+    expect(state.verifyResult?.status).toBe('reproducible');
   });
 
   it('reports a job that fails, and a server that refuses to start one', async () => {

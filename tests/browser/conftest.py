@@ -106,6 +106,8 @@ def lab(tmp_path_factory):
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--ServerApp.terminals_enabled=False",
+        # window.jupyterapp lets the tests read the notebook's state (active cell) reliably
+        "--LabApp.expose_app_in_browser=True",
         # a kernel per opened notebook is enough; culling keeps the machine quiet after a test
         "--MappingKernelManager.cull_idle_timeout=120", "--MappingKernelManager.cull_interval=30",
     ]
