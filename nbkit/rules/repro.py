@@ -625,6 +625,9 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
             rs = _kw(node, "random_state")
             if rs is not None and not _is_none(rs):
                 return []
+            shuffle = _kw(node, "shuffle")
+            if isinstance(shuffle, ast.Constant) and shuffle.value is False:
+                return []  # train_test_split(..., shuffle=False) draws nothing
             if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
                 return []  # **params may carry random_state
             return [("call", frozenset({"numpy"}),
