@@ -255,6 +255,13 @@ def parse_pyproject(path: Path) -> Manifest | None:
     if groups is not None:
         for items in groups.values():
             add_pep508(items)  # {include-group = ...} tables are skipped
+    uv = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
+    add_pep508(uv.get("dev-dependencies"))
+    pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else {}
+    pdm_dev = pdm.get("dev-dependencies")
+    if isinstance(pdm_dev, dict):
+        for items in pdm_dev.values():
+            add_pep508(items)
     if poetry is not None:
         if isinstance(poetry.get("name"), str):
             m.provides += (normalise_dist(poetry["name"]),)

@@ -87,11 +87,15 @@ httpx = "^0.27"
 gitdep = {git = "https://github.com/o/r.git", tag = "v1"}
 [tool.poetry.group.test.dependencies]
 hypothesis = "*"
+[tool.uv]
+dev-dependencies = ["ruff==0.6.0"]
+[tool.pdm.dev-dependencies]
+lint = ["mypy>=1"]
 """})
     m = parse_manifest(tmp_path / "pyproject.toml")
     pinned = {r.name: r.pinned for r in m.requirements}
     assert pinned == {"pandas": True, "numpy": False, "matplotlib": True, "pytest": False, "polars": True,
-                      "httpx": False, "gitdep": True, "hypothesis": False}
+                      "httpx": False, "gitdep": True, "hypothesis": False, "ruff": True, "mypy": False}
     assert m.provides == ("churn-model",)
     assert m.complete
 
