@@ -16,11 +16,11 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 
-from nbkit._version import __version__  # noqa: E402
+from nbkit._version import __version__
 
 project = "nbkit"
 author = "nbkit developers"
-copyright = "nbkit developers"  # noqa: A001
+copyright = "nbkit developers"
 version = release = __version__
 
 extensions = ["myst_parser", "nbkit_docs"]

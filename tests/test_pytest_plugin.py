@@ -34,7 +34,7 @@ def _pytest(root: Path, *args: str, timeout: float = 240) -> subprocess.Complete
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NBKIT_"))}
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "nbkit.pytest_plugin", "-p", "no:cacheprovider",
                            "-p", "no:randomly", "--strict-markers", "-rA", *args],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+                          cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _junit(path: Path) -> dict[str, ET.Element]:

@@ -49,7 +49,13 @@ class SectionsDirective(Directive):
     has_content = False
 
     def run(self):
-        from nbkit.layout import DEFAULT_ALIASES, REQUIRED, SECTION_HINTS, SECTION_LABELS, SECTIONS
+        from nbkit.layout import (
+            DEFAULT_ALIASES,
+            REQUIRED,
+            SECTION_HINTS,
+            SECTION_LABELS,
+            SECTIONS,
+        )
 
         items = nodes.enumerated_list()
         for key in SECTIONS:
