@@ -74,6 +74,8 @@ class Requirement:
     line: int | None = None
 
     def __str__(self) -> str:
+        if self.spec and self.spec[0] not in "=<>!~;@[":
+            return f"{self.name} {self.spec}"  # poetry "^2.2", conda "1.26.*"
         return f"{self.name}{self.spec}"
 
 
