@@ -388,7 +388,8 @@ _NAMESPACES = {"google", "azure", "jaraco", "zope", "backports", "sphinxcontrib"
 
 
 @rule("NBR003", "undeclared-import", "error",
-      "a third-party import (not stdlib, not a local module) whose distribution is not in the manifest")
+      "a third-party import (not stdlib, not a local module) whose distribution is not in the manifest; "
+      "map modules to distributions with `importlib.metadata.packages_distributions()` plus a small alias table")
 def undeclared_import(nb, ctx):
     """
     ## What it does
@@ -659,8 +660,9 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
 
 
 @rule("NBR004", "unseeded-random", "error",
-      "random generators used before any seeding call for that library; `default_rng()` with no seed "
-      "is itself unseeded")
+      "random generators used (random, numpy.random, default_rng(), torch, tensorflow, sklearn "
+      "`random_state`-taking calls, `.sample(`/`.shuffle(`) before any seeding call for that library; "
+      "`default_rng()` with no seed is itself unseeded")
 def unseeded_random(nb, ctx):
     """
     ## What it does
@@ -1604,7 +1606,8 @@ def _where(pos: tuple[int, int] | None) -> str:
 
 
 @rule("NBR011", "use-before-definition", "error",
-      "top-down: a name is read before any earlier cell binds it (not a builtin or IPython name)")
+      "top-down: a name is read before any earlier cell binds it (not a builtin or IPython name); "
+      "this is what breaks Restart & Run All")
 def use_before_definition(nb, ctx):
     """
     ## What it does
