@@ -99,7 +99,7 @@ class LintHandler(NbkitHandler):
     @authorized("read", resource="contents")
     async def post(self):
         data = self.body()
-        self.reply(await self.service.lint(data["path"], data.get("content")))
+        self.reply(await self.service.lint(data["path"], data.get("content"), data.get("profile")))
 
 
 class VerifyHandler(NbkitHandler):

@@ -288,13 +288,18 @@ class NbkitService(LoggingConfigurable):
         return e.message
 
     # -- lint -----------------------------------------------------------------------------------
-    async def lint(self, api_path: Any, content: Any = None) -> dict:
+    async def lint(self, api_path: Any, content: Any = None, profile: Any = None) -> dict:
         if content is not None and not isinstance(content, (dict, str)):
             raise ServiceError(400, "'content' must be the notebook JSON (an object) or its text")
+        if profile in ("", None):
+            profile = None
+        elif profile not in ("report", "exploratory"):
+            raise ServiceError(400, "'profile' must be 'report' or 'exploratory' (or absent: the project's "
+                                    "[tool.nbkit] profile)")
         rp = self.resolve(api_path, must_exist=content is None)
-        return await self._off_loop(self._lint_sync, rp, content)
+        return await self._off_loop(self._lint_sync, rp, content, profile)
 
-    def _lint_sync(self, rp: ResolvedPath, content: Any) -> dict:
+    def _lint_sync(self, rp: ResolvedPath, content: Any, profile: str | None = None) -> dict:
         from ..layout import analyse
         from ..lint import LintResult, Selection, lint_notebook
         from ..model import notebook_from_dict, parse_notebook
@@ -316,7 +321,7 @@ class NbkitService(LoggingConfigurable):
         except NbkitError as e:
             raise ServiceError(400, self._api_message(e, rp)) from None
         self._parse_cache.prime(nb)
-        selection = Selection(cfg)
+        selection = Selection(cfg, profile=profile)
         findings = lint_notebook(nb, selection, Project([rp.os_path], strip_outputs=cfg.strip_outputs))
         for f in findings:
             f.path = rp.api
@@ -506,7 +511,8 @@ class NbkitService(LoggingConfigurable):
             options = VerifyOptions(timeout=timeout, parameters=job.parameters, config=cfg, stamp=job.stamp)
             res = verify_notebook(job.path.os_path, options, on_event=lambda ev: self._on_event(job, ev),
                                   cancel=job.cancel)
-            report = _as_report(_relativise(res.to_dict(), job.path))
+            # images=True: mismatching images as base64 PNG (expected, actual, diff) for the panel
+            report = _as_report(_relativise(res.to_dict(images=True), job.path))
             with self._lock:
                 job.report = report
                 if job.cancel.is_set():
