@@ -48,6 +48,7 @@ class _Settings:
 
 
 _KEY = pytest.StashKey[_Settings]()
+_LINT_PATHS = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,9 +101,20 @@ def _settings(config: pytest.Config) -> _Settings:
 def pytest_configure(config: pytest.Config) -> None:
     settings = _settings(config)
     config.stash[_KEY] = settings
+    _configs.clear()
+    _lint_contexts.clear()
     if settings.enabled:
         config.addinivalue_line("markers", "nbkit_verify: a notebook verified by nbkit (pytest --nbkit)")
         config.addinivalue_line("markers", "nbkit_lint: a notebook linted by nbkit (pytest --nbkit-lint)")
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Remember every notebook collected for lint: project-wide rules (NBH014 duplicate names)
+    see the same set of notebooks as ``nbkit lint`` on the same paths would."""
+    settings = config.stash.get(_KEY, None)
+    if settings is None or not settings.lint:
+        return
+    config.stash[_LINT_PATHS] = [str(i.path) for i in items if isinstance(i, LintItem)]
 
 
 def pytest_collect_file(file_path, parent):
@@ -222,17 +234,18 @@ class LintItem(_NotebookItem):
 
     def runtest(self):
         from .findings import Severity
-        from .lint import lint_paths
+        from .lint import lint_notebook
+        from .model import load
 
         s: _Settings = self.config.stash[_KEY]
         config = _config_for(str(self.path))
-        result = lint_paths([self.nb_path], config)
-        if result.errors:
-            raise NbkitFailure("\n".join(str(e) for e in result.errors))
+        nb = load(self.nb_path)  # NbkitError: one line, through repr_failure
+        selection, project = _lint_context(self.config, config)
+        findings = lint_notebook(nb, selection, project)
         threshold = Severity.parse(s.fail_on) if s.fail_on else config.fail_on
-        failing = [f for f in result.findings if f.severity.rank >= threshold.rank]
-        self.user_properties.append(("nbkit_findings", len(result.findings)))
-        others = [f for f in result.findings if f.severity.rank < threshold.rank]
+        failing = [f for f in findings if f.severity.rank >= threshold.rank]
+        self.user_properties.append(("nbkit_findings", len(findings)))
+        others = [f for f in findings if f.severity.rank < threshold.rank]
         if others:
             self.add_report_section("call", "nbkit findings below the fail-on severity",
                                     "\n".join(_finding_line(f) for f in others))
@@ -240,6 +253,21 @@ class LintItem(_NotebookItem):
             head = (f"{self.nb_path}: {len(failing)} finding{'s' if len(failing) != 1 else ''} at or above "
                     f"{threshold.value}")
             raise NbkitFailure("\n".join([head, *(_finding_line(f) for f in failing)]))
+
+
+_lint_contexts: dict[str, tuple] = {}
+
+
+def _lint_context(pytest_config, config) -> tuple:
+    """(Selection, Project) for one [tool.nbkit] configuration, shared by its lint tests."""
+    from .lint import Selection
+    from .project import Project
+
+    key = config.path or ""
+    if key not in _lint_contexts:
+        paths = pytest_config.stash.get(_LINT_PATHS, [])
+        _lint_contexts[key] = (Selection(config), Project(paths, strip_outputs=config.strip_outputs))
+    return _lint_contexts[key]
 
 
 def _finding_line(f) -> str:

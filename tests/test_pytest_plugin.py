@@ -70,6 +70,7 @@ def test_inert_without_the_option(tmp_path):
 def test_lint_items_honour_config_and_cell_tags(tmp_path):
     root = _project(tmp_path / "proj", nbkit='[tool.nbkit.lint]\nignore = ["NBD", "NBR007"]\nexclude = ["scratch/"]')
     write(root / "clean_template_report.ipynb", _template("A clean report"))
+    write(root / "archive" / "clean_template_report.ipynb", _template("An older clean report"))
     unseeded = _template("Unseeded sampling")
     unseeded["cells"][6]["source"] = "sample = np.random.normal(size=3)"  # the seeding cell, now unseeded
     unseeded["cells"][8]["source"] = "sample.shape"
@@ -88,8 +89,10 @@ def test_lint_items_honour_config_and_cell_tags(tmp_path):
     assert "scratch" not in p.stdout
     cases = _junit(root / "lint.xml")
     assert set(cases) == {"clean_template_report.ipynb::lint", "analysis.unseeded_sampling_demo.ipynb::lint",
-                          "analysis.acknowledged_sampling.ipynb::lint"}
+                          "analysis.acknowledged_sampling.ipynb::lint", "archive.clean_template_report.ipynb::lint"}
     assert cases["clean_template_report.ipynb::lint"].find("failure") is None
+    # project-wide rules see every collected notebook, as `nbkit lint .` does (NBH014 is a warning)
+    assert "NBH014 duplicate-filename (warning)" in p.stdout
     assert cases["analysis.acknowledged_sampling.ipynb::lint"].find("failure") is None
     failure = cases["analysis.unseeded_sampling_demo.ipynb::lint"].find("failure")
     assert failure is not None
