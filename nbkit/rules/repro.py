@@ -602,6 +602,19 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
                 return [("always", frozenset({"random"}),
                          f"{ci.text}() without a seed gives different numbers on every run; pass one: {ci.text}(SEED)")]
             return []
+        if q.startswith("scipy.stats.") and ci.method == "rvs":
+            rs = _kw(node, "random_state")
+            if rs is not None and not _is_none(rs):
+                return []
+            return [("call", frozenset({"numpy"}),
+                     f"{ci.text}(...) draws without random_state before numpy is seeded; pass random_state=SEED")]
+        if q in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
+            shuffle = _kw(node, "shuffle")
+            if isinstance(shuffle, ast.Constant) and shuffle.value is True and _kw(node, "generator") is None:
+                return [("call", frozenset({"torch"}),
+                         f"{ci.text}(shuffle=True) shuffles before torch is seeded; call torch.manual_seed(SEED) "
+                         "first or pass generator=torch.Generator().manual_seed(SEED)")]
+            return []
         if q.startswith("torch."):
             fn = q[len("torch."):]
             if _kw(node, "generator") is not None:
@@ -675,10 +688,10 @@ def unseeded_random(nb, ctx):
 
     Per-call problems are warnings: `np.random.default_rng()` (or `random.Random()`)
     without a seed, scikit-learn calls that take `random_state` but get none
-    (`train_test_split`, `RandomForestClassifier`, `KMeans`, `KFold(shuffle=True)`, ...)
-    and `df.sample(...)` / `.shuffle(...)` without `random_state`, before numpy is seeded
-    (scikit-learn and pandas fall back on numpy's global state). Use of the global state is
-    an error.
+    (`train_test_split`, `RandomForestClassifier`, `KMeans`, `KFold(shuffle=True)`, ...),
+    scipy's `dist.rvs(...)`, and `df.sample(...)` / `.shuffle(...)` without `random_state`,
+    before numpy is seeded (they fall back on numpy's global state); a shuffling torch
+    `DataLoader` before torch is seeded. Use of the global state itself is an error.
 
     ## Why is this bad?
     Unseeded randomness gives different numbers, splits and models on every run: the
