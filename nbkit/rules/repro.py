@@ -208,6 +208,13 @@ def _is_python(nb) -> bool:
     return not isinstance(lang, str) or not lang or lang.lower() in ("python", "python3", "ipython", "python2")
 
 
+def _str_list(value) -> list[str]:
+    """An option that should be a list of strings (a lone string is a list of one)."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
+
+
 def _has_code(nb) -> bool:
     return any(c.is_code and not c.is_empty for c in nb.cells)
 
@@ -389,7 +396,8 @@ _NAMESPACES = {"google", "azure", "jaraco", "zope", "backports", "sphinxcontrib"
 
 @rule("NBR003", "undeclared-import", "error",
       "a third-party import (not stdlib, not a local module) whose distribution is not in the manifest; "
-      "map modules to distributions with `importlib.metadata.packages_distributions()` plus a small alias table")
+      "map modules to distributions with `importlib.metadata.packages_distributions()` plus a small alias table",
+      options={"ignore-modules": []})
 def undeclared_import(nb, ctx):
     """
     ## What it does
@@ -409,6 +417,10 @@ def undeclared_import(nb, ctx):
 
     ## Use instead
     Add the distribution to the manifest: `seaborn==0.13.2`.
+
+    ## Options
+    - `ignore-modules` (default `[]`): top-level modules provided some other way (a
+      platform's preinstalled package, a vendored module outside the project root)
     """
     if not _is_python(nb):
         return
@@ -423,7 +435,7 @@ def undeclared_import(nb, ctx):
     declared = project.declared_distributions(nb.path)
     complete = project.manifests_complete(nb.path)
     folders = project.folders_up_to_root(nb.path)
-    seen: set[str] = set()
+    seen: set[str] = set(_str_list(ctx.options.get("ignore-modules")))
     optional = _optional_import_lines(nb)
     for ref in imp.third_party_imports(nb, folders):
         mod = ref.module
@@ -1066,7 +1078,7 @@ def _path_snippet(value: str, start: int) -> str:
 
 @rule("NBR009", "absolute-path", "error",
       "string literals that are user- or machine-specific paths: `/home/`, `/Users/`, `/mnt/`, `C:\\`, "
-      "`~/`, `file:///`, UNC")
+      "`~/`, `file:///`, UNC", options={"allow": []})
 def absolute_path(nb, ctx):
     """
     ## What it does
@@ -1089,15 +1101,22 @@ def absolute_path(nb, ctx):
     DATA_DIR = Path("data")  # relative to the notebook, or a parameter
     df = pd.read_csv(DATA_DIR / "customers.csv")
     ```
+
+    ## Options
+    - `allow` (default `[]`): path prefixes that exist on every machine that runs the
+      notebooks, such as a shared mount (`["/mnt/datalake/"]`)
     """
     if not _is_python(nb):
         return
+    allow = tuple(_str_list(ctx.options.get("allow")))
     for cell, node in analysis(nb).strings:
         value = node.value
         m = _ABS_PATH.search(value)
         if m is None:
             continue
         snippet = _path_snippet(value, m.start())
+        if allow and snippet.startswith(allow):
+            continue
         yield Hit(f"absolute, machine-specific path {snippet!r} will not exist on another machine; "
                   "use a path relative to the notebook or a parameter", cell,
                   _line_in_string(node, value, m.start()))
@@ -1252,8 +1271,9 @@ def _function_summary(body: list[ast.AST], params: list[str]) -> _Func:
 class _DefUse:
     """Top-down name resolution over the cells (what a fresh Restart & Run All would do)."""
 
-    def __init__(self, nb):
+    def __init__(self, nb, known: frozenset = frozenset()):
         self.nb = nb
+        self.known_names = known
         self.defined: dict[str, tuple[int, int]] = {}  # module-level names bound so far
         self.first_def: dict[str, tuple[int, int]] = {}
         self.deleted: dict[str, tuple[int, int]] = {}
@@ -1292,10 +1312,9 @@ class _DefUse:
     def known(self, name: str) -> bool:
         return name in self.defined or any(name in s for s in self.scopes)
 
-    @staticmethod
-    def special(name: str) -> bool:
-        return (name in _BUILTINS or name in IPYTHON_NAMES or _IPY_NUMBERED.match(name) is not None
-                or (name.startswith("__") and name.endswith("__")))
+    def special(self, name: str) -> bool:
+        return (name in _BUILTINS or name in self.known_names or name in IPYTHON_NAMES
+                or _IPY_NUMBERED.match(name) is not None or (name.startswith("__") and name.endswith("__")))
 
     def read(self, name: str, node, called: bool = False):
         if self.known(name):
@@ -1620,7 +1639,7 @@ def _where(pos: tuple[int, int] | None) -> str:
 
 @rule("NBR011", "use-before-definition", "error",
       "top-down: a name is read before any earlier cell binds it (not a builtin or IPython name); "
-      "this is what breaks Restart & Run All")
+      "this is what breaks Restart & Run All", options={"known-names": []})
 def use_before_definition(nb, ctx):
     """
     ## What it does
@@ -1650,10 +1669,14 @@ def use_before_definition(nb, ctx):
     ## Use instead
     Move the definition above its first use (or re-create the deleted cell), then check
     with Restart & Run All or `nbkit verify`.
+
+    ## Options
+    - `known-names` (default `[]`): names your kernel defines before the first cell (an
+      IPython startup file, a platform's injected objects)
     """
     if not _is_python(nb):
         return
-    du = _DefUse(nb)
+    du = _DefUse(nb, frozenset(_str_list(ctx.options.get("known-names"))))
     for kind, name, cell, line, extra in du.run():
         if kind == "deleted":
             yield Hit(f"{name!r} is read after `del {name}` ({_where(extra)}); a fresh run fails here with "
