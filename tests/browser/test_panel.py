@@ -44,7 +44,8 @@ def flawed_notebook() -> dict:
         code("counts = list(range(10))", count=2),
         md("## Analysis"),
         code("total = sum(counts)\ntotal", count=3, outputs=[result("44", count=3)]),
-        *filler(24),
+        chart_cell([40, 70, 30], count=4),  # the stored chart: the last bar has changed since
+        *filler(23),
         code("sample = random.random()\nround(sample, 2) >= 0", count=40, outputs=[result("True", count=40)]),
         md("## Findings\n\n1. Churn rose by 45 customers."),
     )
@@ -64,6 +65,42 @@ def good_notebook() -> dict:
         code("print('accounts:', total)", count=4, outputs=[stream("accounts: 45\n")]),
         md("## Findings\n\n1. Retention held: 45 accounts."),
     )
+
+
+CHART_CODE = (
+    "import io\n"
+    "from IPython.display import Image, display\n"
+    "from PIL import Image as PILImage, ImageDraw\n\n"
+    "chart = PILImage.new('RGB', (160, 90), 'white')\n"
+    "draw = ImageDraw.Draw(chart)\n"
+    "for i, height in enumerate([40, 70, 55]):\n"
+    "    draw.rectangle([15 + i * 48, 85 - height, 45 + i * 48, 85], fill=(31, 119, 180))\n"
+    "buf = io.BytesIO()\n"
+    "chart.save(buf, format='PNG')\n"
+    "display(Image(data=buf.getvalue()))"
+)
+
+
+def chart_png(heights) -> str:
+    """The PNG the chart cell draws, for other bar heights (a stored output from an older run)."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    chart = Image.new("RGB", (160, 90), "white")
+    draw = ImageDraw.Draw(chart)
+    for i, height in enumerate(heights):
+        draw.rectangle([15 + i * 48, 85 - height, 45 + i * 48, 85], fill=(31, 119, 180))
+    buf = io.BytesIO()
+    chart.save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def chart_cell(heights, count: int) -> dict:
+    stored = {"output_type": "display_data", "metadata": {},
+              "data": {"image/png": chart_png(heights), "text/plain": "<IPython.core.display.Image object>"}}
+    return code(CHART_CODE, count=count, outputs=[stored])
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -229,6 +266,26 @@ def test_verify_flawed_notebook_shows_the_mismatch(page, lab, screenshots):
     wait_active_cell(page, 7)
 
     take_screenshots(page, panel, screenshots, "light")
+
+
+def test_verify_shows_a_changed_image_side_by_side(page, lab):
+    """The stored chart differs from the one the code draws now: expected and actual images are
+    shown side by side, with the pixel difference."""
+    notebook = good_notebook()
+    notebook["cells"].insert(9, chart_cell([40, 70, 30], count=5))
+    write(lab.root / "chart.ipynb", notebook)
+    panel = open_notebook(page, lab, "chart.ipynb")
+    assert run_verify(page, panel) == "mismatch", panel.inner_text()
+    item = panel.locator('.jp-nbkit-diff-item[data-index="9"]')
+    imgs = item.locator("img")
+    assert imgs.count() == 3
+    assert [imgs.nth(i).get_attribute("alt") for i in range(3)] == [
+        "Expected output of cell 9", "Actual output of cell 9", "Difference output of cell 9"]
+    # the browser decoded them: real images, expected and actual side by side
+    sizes = imgs.evaluate_all("els => els.map(e => [e.naturalWidth, e.naturalHeight])")
+    assert sizes[:2] == [[160, 90], [160, 90]], sizes
+    boxes = [imgs.nth(i).bounding_box() for i in range(2)]
+    assert boxes[0]["x"] < boxes[1]["x"] and abs(boxes[0]["y"] - boxes[1]["y"]) < 2, boxes
 
 
 def test_cancel_a_running_verify(page, lab):
