@@ -590,6 +590,8 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
         kind, name, args = magic
         if kind == "line" and name == "nbkit" and args.split()[:1] == ["seed"]:
             return [("seed", ALL_LIBS, "")]
+        if kind == "line" and name == "run":
+            return [("seed", ALL_LIBS, "")]  # %run setup.py may seed anything: stay quiet
         return []
     if q:
         if q in SEEDERS:
