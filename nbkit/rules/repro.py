@@ -1182,6 +1182,11 @@ IPYTHON_NAMES = frozenset({
     # names injected by common hosted notebook environments
     "spark", "sc", "sqlContext", "dbutils", "displayHTML",
 })
+_AUTOMAGIC = frozenset({
+    "ls", "pwd", "cd", "who", "whos", "who_ls", "env", "history", "clear", "reset", "lsmagic", "magic", "pdb",
+    "debug", "alias", "bookmark", "dhist", "dirs", "popd", "pushd", "rehashx", "autosave", "config", "xmode",
+    "colors", "quickref", "precision", "pprint", "tb", "recall", "rerun", "mkdir", "rmdir", "cat", "cp", "mv", "rm",
+    "less", "more", "man", "ldir", "lf", "lk", "ll", "lx", "load_ext", "matplotlib", "pylab", "doctest_mode"})
 _IPY_NUMBERED = _lazy_re(r"^_i?\d+$")
 _DYNAMIC_NAMES = _lazy_re(r"import\s+\*|%run\b|%store\s+-r|\bexec\(|\bglobals\(\)|%pylab")
 _NAME_GUARDS = frozenset({"globals", "locals", "dir", "vars"})
@@ -1377,6 +1382,8 @@ class _DefUse:
 
     def stmt(self, s, top: bool = False):  # noqa: C901 - one branch per statement type
         if isinstance(s, ast.Expr):
+            if isinstance(s.value, ast.Name) and s.value.id in _AUTOMAGIC:
+                return  # `ls`, `pwd`, `who` on their own line: IPython's automagic runs %ls
             self.expr(s.value)
         elif isinstance(s, ast.Assign):
             if (isinstance(s.value, ast.Lambda) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
