@@ -41,6 +41,7 @@ class _Settings:
     runs: int | None = None
     strict_env: bool | None = None
     fail_on: str | None = None
+    update: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -66,6 +67,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Fresh runs per notebook; 2+ also fails nondeterministic cells.")
     group.addoption("--nbkit-strict-env", action="store_true", default=None,
                     help="Environment drift from the pinned versions fails verification.")
+    group.addoption("--nbkit-update", action="store_true", default=False,
+                    help="Rewrite the stored outputs with the fresh ones when the run completes (like "
+                         "`nbkit verify --update`); mismatching notebooks then pass.")
     group.addoption("--nbkit-fail-on", choices=SEVERITIES, default=None,
                     help="Lint tests fail on findings at or above this severity (default: [tool.nbkit] fail-on, "
                          "else error).")
@@ -95,7 +99,8 @@ def _settings(config: pytest.Config) -> _Settings:
         raise pytest.UsageError(f"--nbkit-runs must be at least 1, not {runs}")
     kernel = opt("--nbkit-kernel") or str(config.getini("nbkit_kernel")).strip() or None
     return _Settings(verify=verify, lint=lint, timeout=timeout, kernel=kernel, runs=runs,
-                     strict_env=opt("--nbkit-strict-env"), fail_on=opt("--nbkit-fail-on"))
+                     strict_env=opt("--nbkit-strict-env"), fail_on=opt("--nbkit-fail-on"),
+                     update=bool(opt("--nbkit-update")))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -215,11 +220,14 @@ class VerifyItem(_NotebookItem):
 
         s: _Settings = self.config.stash[_KEY]
         opts = VerifyOptions(timeout=s.timeout, kernel=s.kernel, runs=s.runs, strict_env=s.strict_env,
-                             config=_config_for(str(self.path)))
+                             update=s.update, config=_config_for(str(self.path)))
         res = verify_notebook(self.nb_path, opts)
         self.user_properties.append(("nbkit_status", res.status))
         if res.code:
             self.user_properties.append(("nbkit_code", res.code))
+        if res.updated:
+            self.user_properties.append(("nbkit_updated", True))
+            self.add_report_section("call", "nbkit", f"stored outputs updated: {res.message}")
         if res.drift:
             self.add_report_section("call", "nbkit environment drift", "\n".join(
                 f"{d['package']}: pinned {d['pinned']}, installed {d['installed'] or 'none'}" for d in res.drift))

@@ -185,3 +185,11 @@ def test_verify_items_with_xdist_and_junit(tmp_path):
     p = _pytest(root, "--nbkit", "--nbkit-timeout", "60", "-k", "reproduces or mismatch", "-q")
     assert p.returncode == 1
     assert "1 failed, 1 passed" in p.stdout, p.stdout
+
+    # --nbkit-update accepts the fresh outputs (nbmake's --overwrite); afterwards the notebook reproduces
+    p = _pytest(root, "--nbkit", "--nbkit-update", "-k", "mismatch or reproduces", "-q")
+    assert p.returncode == 0, p.stdout
+    assert "stored outputs updated" in p.stdout
+    assert '"42\\n"' in (root / "mismatch.ipynb").read_text()
+    p = _pytest(root, "--nbkit", "-k", "mismatch", "-q")
+    assert p.returncode == 0, p.stdout
