@@ -149,7 +149,10 @@ def check_nbkit_output(path: str, expected: int) -> dict:
 
 def check_pynblint_output(path: str, expected: int, folder: bool) -> dict:
     data = json.loads(Path(path).read_text())
-    n = len(data.get("notebook_level_lints", [])) if folder else 1
+    if folder:
+        n = len(data.get("notebook_level_lints", []))
+    else:
+        n = 1 if "notebook_metadata" in data and "lints" in data else 0
     if n != expected:
         raise SystemExit(f"bench_lint: pynblint linted {n} notebooks (expected {expected})")
     return data
