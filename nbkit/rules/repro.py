@@ -1924,7 +1924,9 @@ def unpinned_remote_data(nb, ctx):
     without `known_hash`, `!wget`/`!curl`, and the like, when nothing checks what arrived:
     no `known_hash`/`file_hash` argument, no hashlib comparison in the notebook, and no
     entry for the URL in a data manifest (`*.dvc`, `dvc.lock`, a `data-manifest.*` or
-    checksum file in the notebook's folder or above it).
+    checksum file in the notebook's folder or above it). Data sets fetched from a hub by
+    name (`datasets.load_dataset`, `hf_hub_download`, `fetch_openml`) without a pinned
+    revision or version are reported too.
 
     ## Why is this bad?
     Remote data changes without notice (new rows, corrected values, a moved file): the
@@ -1942,7 +1944,8 @@ def unpinned_remote_data(nb, ctx):
     df = pd.read_csv(path)
     ```
     or `dvc import-url` the file, or compare `hashlib.sha256(data).hexdigest()` with the
-    expected value.
+    expected value. Hub data sets are pinned by revision:
+    `load_dataset("org/name", revision="<commit sha>")`, `fetch_openml(data_id=...)`.
     """
     if not _is_python(nb):
         return
@@ -1959,6 +1962,10 @@ def unpinned_remote_data(nb, ctx):
                                                         and base.rsplit("/", 1)[-1] in manifest))
 
     for ci in an.calls:
+        hub = _unpinned_hub_dataset(nb, ci)
+        if hub:
+            yield Hit(hub, ci.cell, ci.node.lineno)
+            continue
         if (ci.method not in REMOTE_READ_FUNCS and not _spark_io(ci, "read")) or _magic(ci.node) is not None:
             continue
         q = ci.qual or ""
@@ -1994,6 +2001,30 @@ def unpinned_remote_data(nb, ctx):
             continue
         yield Hit(f"`{words[0]}` downloads remote data ({_hide_query(urls[0])}) without a checksum; check a "
                   "sha256 after downloading or use pooch.retrieve(url, known_hash=...)", ci.cell, line)
+
+
+_HF_BUILDERS = frozenset({"csv", "json", "parquet", "text", "imagefolder", "audiofolder", "videofolder", "arrow",
+                          "pandas", "webdataset", "sql", "xml"})
+
+
+def _unpinned_hub_dataset(nb, ci: CallInfo) -> str | None:
+    """A data set pulled from a hub by name, with no revision/version: its content can change."""
+    q = ci.qual or ""
+    if q in ("datasets.load_dataset", "huggingface_hub.hf_hub_download", "huggingface_hub.snapshot_download"):
+        if _kw(ci.node, "revision") is not None:
+            return None
+        name = _str_const(ci.node.args[0]) if ci.node.args else _str_const(_kw(ci.node, "path", "repo_id"))
+        if not name or name in _HF_BUILDERS or name.startswith((".", "/")) or os.path.exists(
+                os.path.join(os.path.dirname(os.path.abspath(nb.path)), name)):
+            return None
+        return (f"{ci.text}({name!r}) downloads whatever the hub holds today; pin it with revision=<commit sha> "
+                "so the data cannot change under the notebook")
+    if q == "sklearn.datasets.fetch_openml":
+        if _kw(ci.node, "version") is not None or _kw(ci.node, "data_id") is not None:
+            return None
+        return (f"{ci.text}() without version= or data_id= gets the 'active' version, which can change; pass "
+                "data_id= (or version=)")
+    return None
 
 
 def _read_paths(nb):
