@@ -39,6 +39,7 @@ html_title = f"nbkit {version}"
 html_static_path: list[str] = []
 html_theme_options = {
     "navigation_with_keys": True,
+    "header_links_before_dropdown": 4,
     "show_toc_level": 2,
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
