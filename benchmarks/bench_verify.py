@@ -154,8 +154,9 @@ def main() -> None:
         f"Target: `-j 2` <= 0.6x of one after another. Measured: **{r_par:.2f}x** of `nbkit verify -j 1` with "
         f"kernel prefetch off, i.e. strictly one after another ({'met' if r_par <= 0.6 else 'NOT met'}); "
         f"**{r_par_pm:.2f}x** of papermill run once per notebook; {r_par_pf:.2f}x of the default `-j 1`, which "
-        "already starts the next notebook's kernel while the current one runs (on 2 cores that prefetch takes "
-        "most of what a second job could add: kernel start-up is CPU-bound).",
+        "already starts the next kernels while the current notebook runs (a kernel spends about 0.5 s starting "
+        "but only 0.2 s of CPU, so starting ahead hides most of it; a second job adds a second stream of cell "
+        "execution, which on a shared 2-core machine competes with the starting kernels).",
         "",
         "Raw times (s):",
         "",
