@@ -139,3 +139,23 @@ def test_documented_cli_options_exist():
                     bad.append(f"{page.name}: nbkit {sub} {opt}")
     assert COMMANDS and checked > 20
     assert bad == []
+
+
+@pytest.mark.slow
+def test_new_pages_and_benchmark_pages_join_the_navigation(tmp_path):
+    """A page someone adds to docs/ without listing it, and a benchmark page once a benchmark run
+    writes it, still build without warnings and appear in the index."""
+    import shutil
+
+    shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("_build"))
+    shutil.copytree(ROOT / "examples" / "ci", tmp_path / "examples" / "ci")  # included by ci.md
+    (tmp_path / "docs" / "benchmarks-server.md").write_text("# Server benchmarks\n\np95 12 ms\n")
+    (tmp_path / "docs" / "recipes-extra.md").write_text("# More recipes\n\nText.\n")
+    out = tmp_path / "html"
+    p = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+                        str(tmp_path / "docs"), str(out)], capture_output=True, text=True, timeout=600, check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="benchmarks-server.html"' in index and 'href="recipes-extra.html"' in index
+    # the REST API page's link to the server benchmarks is a link again
+    assert 'href="benchmarks-server.html' in (out / "server-api.html").read_text(encoding="utf-8")

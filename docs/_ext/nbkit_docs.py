@@ -109,7 +109,8 @@ def _benchmark_pages(srcdir: Path) -> list[str]:
 
 def _source_read(app, docname, source):
     """The benchmark pages are written by the benchmark runs (benchmarks/): list the ones that
-    exist in the index's toctree, and turn links to ones not written yet into plain text."""
+    exist in the index's toctree, and turn links to ones not written yet into plain text.
+    Top-level pages that no toctree of the index lists go under "More"."""
     srcdir = Path(app.srcdir)
     pages = set(_benchmark_pages(srcdir))
     text = source[0]
@@ -117,6 +118,12 @@ def _source_read(app, docname, source):
         block = ""
         if pages:
             block = "```{toctree}\n:caption: Performance\n:maxdepth: 1\n\n" + "\n".join(sorted(pages)) + "\n```\n"
+        # a top-level page nobody listed yet still gets into the navigation
+        listed = set(re.findall(r"^([\w/-]+)\s*$", text, re.MULTILINE))
+        extra = sorted(p.stem for p in srcdir.glob("*.md")
+                       if p.stem not in listed and p.stem != "index" and p.stem not in pages)
+        if extra:
+            block += "\n```{toctree}\n:caption: More\n:maxdepth: 1\n\n" + "\n".join(extra) + "\n```\n"
         text = text.replace("<!-- nbkit:benchmarks -->", block)
     text = _BENCH_LINK.sub(lambda m: m.group(0) if m.group(2) in pages else m.group(1), text)
     source[0] = text
