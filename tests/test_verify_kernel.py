@@ -93,6 +93,13 @@ def test_inputs_are_byte_identical_after_verify(batch):
 
 
 @pytest.mark.slow
+def test_no_kernel_outlives_the_run(batch):
+    # the runaway `while True` kernel and the others are all gone once verify returns
+    alive = [k for k in _kernel_children(os.getpid()) if k.status() != psutil.STATUS_ZOMBIE]
+    assert alive == []
+
+
+@pytest.mark.slow
 def test_reproducible_notebook(batch):
     res = batch["nb"]["good"]
     assert res.status == "reproducible", res.to_dict()
