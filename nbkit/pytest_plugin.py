@@ -164,9 +164,13 @@ def _excluded(path: str) -> bool:
     globs = getattr(config, "exclude", None) or []
     if not globs:
         return False
-    candidates = {os.path.relpath(path).replace(os.sep, "/")}
-    if getattr(config, "root", None):
-        candidates.add(os.path.relpath(path, config.root).replace(os.sep, "/"))
+    candidates: set[str] = set()
+    for base in (os.getcwd(), getattr(config, "root", None)):
+        if base:
+            try:
+                candidates.add(os.path.relpath(path, base).replace(os.sep, "/"))
+            except ValueError:  # another drive (Windows)
+                pass
     for rel in candidates:
         for g in globs:
             if fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(rel, g.rstrip("/") + "/*") \
@@ -197,7 +201,10 @@ class _NotebookItem(pytest.Item):
 
     @property
     def nb_path(self) -> str:
-        return os.path.relpath(self.path)
+        try:
+            return os.path.relpath(self.path)
+        except ValueError:  # another drive (Windows)
+            return str(self.path)
 
     def reportinfo(self):
         return self.path, None, self.name
