@@ -134,7 +134,7 @@ def test_diff_is_readable_and_only_shows_real_differences():
     a = [stream("mean 0.30000000000000004\nacc 0.91\n")]
     b = [stream("mean 0.3\nacc 0.87\n")]
     cmp = compare_items(normalize_outputs(a, S), normalize_outputs(b, S), S)
-    assert not cmp.equal and cmp.message == "stdout differs"
+    assert not cmp.equal and cmp.message == "printed output (stdout) differs"
     assert "-acc 0.91" in cmp.diff and "+acc 0.87" in cmp.diff
     assert "+mean" not in cmp.diff  # within tolerance: not shown as a change
 

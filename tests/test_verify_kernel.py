@@ -119,7 +119,7 @@ def test_mismatch_has_a_readable_diff(batch):
     res = batch["nb"]["mismatch"]
     assert res.status == "mismatch" and res.code == "NBR021"
     cell = _cells(res)[2]
-    assert cell.status == "mismatch" and cell.message == "stdout differs" and cell.mime == "text/plain"
+    assert cell.status == "mismatch" and cell.message == "printed output (stdout) differs" and cell.mime == "text/plain"
     assert "-accuracy = 0.91" in cell.diff and "+accuracy = 0.87" in cell.diff
     assert "rows" not in "".join(ln for ln in cell.diff.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---"))
     assert "cell 2" in res.message

@@ -182,7 +182,7 @@ def render_html(report) -> str:
             parts.append(f"<div class=\"cell\"><h3>{html.escape(title)}: {html.escape(c.message or c.status)}</h3>")
             if c.images:
                 figs = []
-                for key, cap in (("expected", "stored"), ("actual", "re-executed"), ("diff", "differing pixels")):
+                for key, cap in (("expected", "stored"), ("actual", "fresh run"), ("diff", "differing pixels")):
                     if c.images.get(key):
                         figs.append(f"<figure><img alt=\"{cap} image\" src=\"data:image/png;base64,{c.images[key]}\">"
                                     f"<figcaption>{cap}</figcaption></figure>")
@@ -190,7 +190,7 @@ def render_html(report) -> str:
             if c.status == "error" and not c.expected:
                 parts.append(f"<pre>{html.escape((c.actual or '')[-5000:])}</pre>")
             elif c.expected is not None or c.actual is not None:
-                labels = ("run 1", "other run") if c.nondeterministic else ("stored", "re-executed")
+                labels = ("run 1", "other run") if c.nondeterministic else ("stored", "fresh run")
                 parts.append(_side_by_side(c.expected or "", c.actual or "", labels))
             parts.append("</div>")
         parts.append("</section>")

@@ -80,7 +80,7 @@ def _first_difference(a: str, b: str) -> int:
     return lo
 
 
-def make_diff(expected: str, actual: str, from_name: str = "expected", to_name: str = "actual") -> str:
+def make_diff(expected: str, actual: str, from_name: str = "stored", to_name: str = "fresh run") -> str:
     """A unified diff, summarised for huge outputs."""
     if expected == actual:
         return ""
@@ -117,6 +117,10 @@ def _b64(raw: bytes | None) -> str | None:
     return base64.b64encode(raw).decode("ascii") if raw else None
 
 
+_FRIENDLY = {"stdout": "printed output (stdout)", "stderr": "stderr output", "text/plain": "displayed value (text/plain)",
+             "text/html": "HTML output", "text/markdown": "Markdown output"}
+
+
 def _describe(items: list[Item]) -> str:
     if not items:
         return "no output"
@@ -124,7 +128,7 @@ def _describe(items: list[Item]) -> str:
 
 
 def compare_items(expected: list[Item], actual: list[Item], settings: VerifySettings,
-                  names: tuple[str, str] = ("expected", "actual")) -> CellComparison:
+                  names: tuple[str, str] = ("stored", "fresh run")) -> CellComparison:
     """Compare two normalised output lists of one cell."""
     rtol = settings.rtol if settings.on("numbers") else 0.0
     exp_text = "".join(i.render() for i in expected)
@@ -170,7 +174,7 @@ def compare_items(expected: list[Item], actual: list[Item], settings: VerifySett
             elif e.kind == "error":
                 message = f"error changed: stored {e.text.splitlines()[0]!r}, now {a.text.splitlines()[0]!r}"
             else:
-                message = f"{e.label} differs"
+                message = f"{_FRIENDLY.get(e.label, e.label)} differs"
     if first_bad is None:
         return CellComparison(True)
     act_text = "".join(shown_actual)
