@@ -75,7 +75,7 @@ class Lab:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """One ``jupyter lab`` for the browser tests (notebooks are written per test)."""
     if not Path(CHROMIUM).exists():
@@ -146,8 +146,11 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Module scope, not session: Playwright's sync API keeps an
+    asyncio loop marked as running in this thread while it is open, which would break the
+    async (pytest-jupyter) tests that run after the browser tests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

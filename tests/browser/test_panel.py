@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from nbbuild import code, md, nb, result, stream, write
 
-pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(240)]
 
 PANEL = "#nbkit-panel"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -428,3 +428,39 @@ def test_findings_appear_within_a_second_of_saving_a_200_cell_notebook(page, lab
     print(f"findings after saving a 200-cell notebook: {', '.join(f'{t * 1000:.0f}' for t in times)} ms")
     assert min(times) < 1.0, f"findings took {min(times):.2f} s after saving (best of 3)"
     assert "/home/analyst/big_2.csv" in "".join(lab.read("big.ipynb")["cells"][4]["source"])
+
+
+def test_settings_and_keyboard(page, lab):
+    """Findings are reachable and usable with the keyboard; the "ignore" setting hides codes."""
+    write(lab.root / "keys.ipynb", flawed_notebook())
+    panel = open_notebook(page, lab, "keys.ipynb")
+    codes = findings(panel)
+    assert any(c.startswith("NBH") for c in codes), codes
+
+    # Tab from the Lint button to the first finding, Enter opens its cell
+    panel.get_by_role("button", name="Lint the notebook now").focus()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement?.classList.contains('jp-nbkit-finding')"):
+            break
+    focused = page.evaluate("() => [document.activeElement.dataset.code, document.activeElement.dataset.cellIndex]")
+    assert focused[0] == codes[0], focused
+    page.keyboard.press("Enter")
+    if focused[1] is not None:
+        wait_active_cell(page, int(focused[1]))
+
+    # the Settings Editor's "Rules to ignore" (written here through the settings API)
+    url = f"{lab.url}/lab/api/settings/nbkit-jupyterlab:plugin"
+    headers = {"Authorization": f"token {lab.token}", "Content-Type": "application/json"}
+    r = page.request.put(url, headers=headers, data='{"raw": "{\\"ignore\\": [\\"NBH\\"], \\"profile\\": \\"exploratory\\"}"}')
+    assert r.ok, r.text()
+    try:
+        panel = open_notebook(page, lab, "keys.ipynb")
+        shown = findings(panel)
+        assert shown and not any(c.startswith("NBH") for c in shown), shown
+        # exploratory: layout findings are at most warnings
+        errors = panel.locator(".jp-nbkit-severity-error[data-code^='NBL']").count()
+        assert errors == 0
+    finally:
+        r = page.request.put(url, headers=headers, data='{"raw": "{}"}')
+        assert r.ok, r.text()
