@@ -167,3 +167,30 @@ def test_github_lint_steps_run_on_a_repository(tmp_path):
     assert sarif_step[1] == 0, sarif_step  # findings do not fail the upload step
     sarif = json.loads((repo / "nbkit.sarif").read_text())
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_github_verify_shards_cover_every_notebook_once(tmp_path):
+    """Run the verify job's shell step, as written, for every matrix shard."""
+    from nbbuild import code, md, nb, stream, write
+
+    wf = _load(GITHUB)
+    job = wf["jobs"]["verify"]
+    step = next(s for s in _gh_steps(job) if "run" in s and "nbkit verify" in s["run"])
+    repo = tmp_path / "repo"
+    names = ["alpha_notebook.ipynb", "sub/beta_notebook.ipynb", "sub/gamma_notebook.ipynb"]
+    for k, name in enumerate(names):
+        write(repo / name, nb(md(f"# N{k}"), code(f"print({k} * 2)", count=1, outputs=[stream(f"{k * 2}\n")])))
+    env = {**os.environ, **{k: str(v) for k, v in wf["env"].items()},
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    seen: list[str] = []
+    for shard in job["strategy"]["matrix"]["shard"]:
+        script = expand(step["run"], {**env, "shard": str(shard)})
+        p = subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env, capture_output=True, text=True,
+                           timeout=300, check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+        report = (repo / f"verify-{shard}.html").read_text(encoding="utf-8")
+        seen += [n for n in names if n in report]
+    assert sorted(seen) == sorted(names)  # every notebook in exactly one shard's report
