@@ -207,7 +207,6 @@ export class NbkitController implements IPanelActions {
     const ordered = items
       .map((item, order) => ({ item, order }))
       .sort((a, b) => b.item.insert_at! - a.item.insert_at! || b.order - a.order);
-    let first = -1;
     model.sharedModel.transact(() => {
       for (const { item } of ordered) {
         const at = Math.min(item.insert_at!, model.cells.length);
@@ -216,7 +215,6 @@ export class NbkitController implements IPanelActions {
           source: item.heading,
           metadata: {}
         });
-        first = first < 0 ? at : Math.min(first, at);
       }
     });
     if (!ordered.length) {
