@@ -17,6 +17,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 
 from ..errors import MachineryError
@@ -67,6 +68,7 @@ class Kernel:
         self.key, self.km, self.kc, self.pid, self.pgid = key, km, kc, pid, pgid
         self._dead = False
         self.log = None
+        self.proc = None  # the Popen, to reap it after the kill
 
     async def kill(self) -> None:
         if self._dead:
@@ -82,10 +84,24 @@ class Kernel:
             pass
         if self.pid:
             _kill_pid(self.pid, self.pgid)
+            await self._reap()
             with _LIVE_LOCK:
                 _LIVE.pop(self.pid, None)
         if self.log is not None:
             self.log.close()
+
+
+    async def _reap(self, wait: float = 5.0) -> None:
+        """Wait until the process has really exited (and collect it: no zombie is left)."""
+        proc = self.proc
+        deadline = time.monotonic() + wait
+        while proc is not None and time.monotonic() < deadline:
+            try:
+                if proc.poll() is not None:
+                    return
+            except OSError:
+                return
+            await asyncio.sleep(0.02)
 
 
 def kernel_env(key: KernelKey) -> dict:
@@ -123,7 +139,7 @@ async def start_kernel(key: KernelKey, startup_timeout: float = STARTUP_TIMEOUT)
 
     km = AsyncKernelManager(kernel_name=key.name)
     extra = ["--HistoryManager.hist_file=:memory:"] if key.name.startswith("python") else []
-    pid = pgid = None
+    pid = pgid = proc = None
     kc = None
     log = tempfile.TemporaryFile()  # the kernel's own chatter stays out of nbkit's output
     try:
@@ -145,10 +161,12 @@ async def start_kernel(key: KernelKey, startup_timeout: float = STARTUP_TIMEOUT)
         await kc.wait_for_ready(timeout=startup_timeout)
         kc.allow_stdin = False
         kernel = Kernel(key, km, kc, pid, pgid)
-        kernel.log = log
+        kernel.log, kernel.proc = log, proc
         return kernel
     except BaseException as e:
-        await Kernel(key, km, kc or _NoClient(), pid, pgid).kill()
+        failed = Kernel(key, km, kc or _NoClient(), pid, pgid)
+        failed.proc = proc
+        await failed.kill()
         if isinstance(e, (asyncio.CancelledError, KeyboardInterrupt)):
             log.close()
             raise
