@@ -67,6 +67,7 @@ def test_inert_without_the_option(tmp_path):
     assert "--nbkit" in p.stdout and "--nbkit-lint" in p.stdout and "nbkit_timeout" in p.stdout
 
 
+@pytest.mark.slow
 def test_lint_items_honour_config_and_cell_tags(tmp_path):
     root = _project(tmp_path / "proj", nbkit='[tool.nbkit.lint]\nignore = ["NBD", "NBR007"]\nexclude = ["scratch/"]')
     write(root / "clean_template_report.ipynb", _template("A clean report"))
@@ -112,6 +113,7 @@ def test_lint_items_honour_config_and_cell_tags(tmp_path):
     assert "analysis/acknowledged_sampling.ipynb: 1 finding at or above warning" in p.stdout
 
 
+@pytest.mark.slow
 def test_ini_options_enable_the_plugin_and_bad_values_are_one_line(tmp_path):
     root = _project(tmp_path / "proj", ini="nbkit_lint = true")
     write(root / "clean_template_report.ipynb", _template("A clean report"))
