@@ -101,13 +101,20 @@ def dumps(data: dict, style: JsonStyle | None = None) -> bytes:
     return text.encode("utf-8")
 
 
+def _new_file_mode() -> int:
+    """What ``open(path, "w")`` would give a new file (mkstemp alone gives 0600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
     """Replace ``path`` with ``payload`` atomically, keeping the file's permission bits."""
     p = Path(path)
     if p.exists() and not os.access(p, os.W_OK):
         raise NbkitError("file is read-only; nothing was written", str(p))
     try:
-        mode = stat.S_IMODE(p.stat().st_mode) if p.exists() else None
+        mode = stat.S_IMODE(p.stat().st_mode) if p.exists() else _new_file_mode()
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".nbkit-tmp", dir=p.parent)
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", str(p)) from None
