@@ -324,7 +324,7 @@ def test_text_junit_html_reports():
     page = render_html(rep)
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page.split("<body>")[1]
     assert page.count("data:image/png;base64,") == 3
-    assert "acc 0.91" in page and "diff_chg" in page or "diff_sub" in page
+    assert "acc 0.91" in page and "acc 0.87" in page and "diff_sub" in page and "diff_add" in page
 
 
 # -- runner paths that start no kernel --------------------------------------------------

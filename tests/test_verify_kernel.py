@@ -220,7 +220,7 @@ def test_cli_text_json_html_and_exit_codes(tmp_path):
     r = subprocess.run(cmd + ["--format", "html", "-o", str(tmp_path / "r.html")], capture_output=True, text=True,
                        timeout=120)
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert r.returncode == 1 and "accuracy&nbsp;=&nbsp;0." in page and "diff_chg" in page and "stored" in page
+    assert r.returncode == 1 and "accuracy = 0.91" in page and "accuracy = 0.87" in page and "diff_add" in page
     # a missing kernel: failed, exit 3, one line, no kernel started
     r = subprocess.run(cmd + ["--kernel", "nosuch", "--format", "json"], capture_output=True, text=True, timeout=120)
     d = json.loads(r.stdout)

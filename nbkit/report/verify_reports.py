@@ -137,10 +137,11 @@ margin-left:8px;vertical-align:middle}
 .timeout{background:#8250df}.msg{margin:2px 0 8px;color:#444}.drift{color:#9a6700}
 .cell{border-top:1px solid #eef0f3;padding:10px 0}.cell h3{font-size:14px;margin:0 0 6px}
 table.diff{border-collapse:collapse;width:100%;font:12px/1.4 ui-monospace,Menlo,monospace;table-layout:fixed}
-table.diff td{vertical-align:top;padding:0 6px;white-space:pre-wrap;word-break:break-all}
+table.diff td{vertical-align:top;padding:0 6px;white-space:pre-wrap;word-break:break-all;width:47%}
 table.diff th{background:#f0f2f5;text-align:left;padding:3px 6px;font-weight:600}
-td.diff_header{color:#888;width:3em;text-align:right}td.diff_next{display:none}th.diff_next{display:none}
-.diff_add{background:#d7f5dd}.diff_chg{background:#fff1b8}.diff_sub{background:#ffd7d5}
+table.diff td.ln,table.diff th:nth-child(odd){width:3%;color:#888;text-align:right;user-select:none}
+tr.fold td{color:#888;font-style:italic;background:#fafbfc}
+.diff_add{background:#d7f5dd}.diff_sub{background:#ffd7d5}
 .images{display:flex;gap:14px;flex-wrap:wrap}.images figure{margin:0}.images img{max-width:420px;
 border:1px solid #dde1e7;background:#fff}.images figcaption{font-size:12px;color:#555}
 pre{background:#f6f8fa;padding:8px;border-radius:6px;overflow:auto;font-size:12px}
@@ -148,12 +149,36 @@ table.summary td{padding:2px 12px 2px 0}
 """
 
 
-def _side_by_side(expected: str, actual: str, labels=("stored", "re-executed")) -> str:
+def _side_by_side(expected: str, actual: str, labels=("stored", "fresh run")) -> str:
+    """A two-column diff table: unchanged lines plain, changed ones highlighted, long equal
+    stretches folded."""
     a, b = (expected or "").splitlines(), (actual or "").splitlines()
-    if len(a) + len(b) > 4000:
-        a, b = a[:2000], b[:2000]
-    table = difflib.HtmlDiff(tabsize=4, wrapcolumn=None).make_table(a, b, *labels, context=True, numlines=3)
-    return table.replace('<table class="diff"', '<table class="diff"', 1)
+    a, b = a[:3000], b[:3000]
+    esc = html.escape
+    rows = [f"<tr><th></th><th>{esc(labels[0])}</th><th></th><th>{esc(labels[1])}</th></tr>"]
+
+    def row(i, left, j, right, cls_l="", cls_r=""):
+        rows.append(f"<tr><td class=\"ln\">{'' if i is None else i + 1}</td>"
+                    f"<td class=\"{cls_l}\">{esc(left)}</td>"
+                    f"<td class=\"ln\">{'' if j is None else j + 1}</td>"
+                    f"<td class=\"{cls_r}\">{esc(right)}</td></tr>")
+
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            n = i2 - i1
+            keep = range(n) if n <= 7 else [*range(3), None, *range(n - 3, n)]
+            for k in keep:
+                if k is None:
+                    rows.append(f"<tr class=\"fold\"><td></td><td colspan=\"3\">... {n - 6} unchanged lines ...</td></tr>")
+                else:
+                    row(i1 + k, a[i1 + k], j1 + k, b[j1 + k])
+            continue
+        for k in range(max(i2 - i1, j2 - j1)):
+            i, j = i1 + k, j1 + k
+            row(i if i < i2 else None, a[i] if i < i2 else "", j if j < j2 else None, b[j] if j < j2 else "",
+                "diff_sub" if i < i2 else "", "diff_add" if j < j2 else "")
+    return "<table class=\"diff\">" + "".join(rows) + "</table>"
 
 
 def render_html(report) -> str:
