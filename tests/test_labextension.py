@@ -56,6 +56,7 @@ def test_installed_extension_is_listed_and_enabled():
     line = next((ln for ln in text.splitlines() if "nbkit-jupyterlab" in ln), None)
     assert line is not None, text
     assert f"v{nbkit.__version__}" in line and "enabled" in line and "OK" in line, line
+    assert "(python, nbkit)" in line, line  # install.json: uninstall through pip
 
 
 # -- the options the panel sends with a lint ---------------------------------------------------------
