@@ -370,3 +370,22 @@ def test_usage_errors_are_exit_2(tmp_path):
                            timeout=60)
         assert r.returncode == 2, (args, r.stderr)
         assert "Traceback" not in r.stderr and r.stderr.strip()
+
+
+def test_importing_verify_starts_nothing_heavy():
+    code_ = ("import sys, nbkit.verify, nbkit.cli.verify_cmd, nbkit.report.verify_reports\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('papermill', 'nbclient', 'jupyter_client', 'jupyter_server', 'IPython', 'zmq', 'nbformat')))")
+    r = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True, timeout=60, check=True)
+    assert r.stdout.strip() == "[]"
+
+
+def test_config_strict_env_applies_from_pyproject(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.nbkit.verify]\nstrict-env = true\n", encoding="utf-8")
+    env = {"packages": {"surely-not-installed-pkg": "1.0"}}
+    p = tmp_path / "d.ipynb"
+    p.write_text(json.dumps(nb(md("# T"), metadata={"nbkit": {"environment": env}})), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "nbkit", "verify", str(p)], capture_output=True, text=True, cwd=tmp_path,
+                       timeout=60)
+    assert r.returncode == 1 and "environment drift (--strict-env)" in r.stdout
+    assert "drift: surely-not-installed-pkg pinned 1.0, installed none" in r.stdout
