@@ -349,3 +349,19 @@ def test_two_thousand_cells(tmp_path):
     res = verify_notebook(p, VerifyOptions(timeout=60))
     assert res.status == "reproducible", res.message
     assert len(res.cells) == 2001 and all(c.status == "match" for c in res.cells)
+
+
+def test_update_rewrites_only_cells_that_differ(tmp_path):
+    stored_match = result("<__main__.A at 0x7f00deadbeef>", 1)
+    p = write(tmp_path / "u.ipynb", nb(code("class A: pass\nA()", count=1, outputs=[stored_match]),
+                                       code("print('new')", count=2, outputs=[stream("old\n")]),
+                                       code("print('fresh')")))
+    res = verify_notebook(p, VerifyOptions(update=True, timeout=60))
+    assert res.updated and res.exit_code() == 0
+    data = json.loads(p.read_text(encoding="utf-8"))
+    assert data["cells"][0]["outputs"][0]["data"]["text/plain"] == "<__main__.A at 0x7f00deadbeef>"  # kept as stored
+    assert data["cells"][1]["outputs"][0]["text"] == ["new\n"]
+    assert data["cells"][2]["outputs"][0]["text"] == ["fresh\n"]
+    assert [c["execution_count"] for c in data["cells"]] == [1, 2, 3]
+    again = verify_notebook(p, VerifyOptions(update=True, timeout=60))
+    assert again.status == "reproducible" and not again.updated

@@ -406,7 +406,7 @@ def assess(p: Prepared, runs: list[RunResult], settings: VerifySettings, opts: V
     else:
         compared = sum(1 for x in cells if x.status == "match")
         other = sum(1 for x in cells if x.status in ("ignored", "skipped"))
-        res.message = f"{compared} cell{'s' if compared != 1 else ''} reproduce"
+        res.message = f"{compared} cell{'s reproduce' if compared != 1 else ' reproduces'}"
         if other:
             res.message += f" ({other} not compared)"
         if len(runs) > 1:
@@ -459,16 +459,25 @@ def write_back(p: Prepared, res: NotebookResult, run: RunResult | None, executed
         elif data.get("nbformat") != 4:
             res.message += "; stored outputs not updated (nbformat 3 file)"
         else:
+            # only the cells that differ (or had nothing stored): matching cells keep their bytes
+            todo = {c.index for c in res.cells
+                    if c.status == "mismatch" or (c.status == "ignored" and (c.message or "").startswith("no stored"))}
+            # ... but execution counts follow the fresh run everywhere, so they stay in order
             pos_of = {orig: i for i, (orig, _c) in enumerate(p.exec_cells) if orig is not None}
-            for c in p.nb.cells:
+            for c in p.nb.cells if todo else ():
                 pos = pos_of.get(c.index)
                 cr = run.cells.get(pos) if pos is not None else None
                 if cr is None or not c.is_code:
                     continue
                 cell = data["cells"][c.index]
-                cell["outputs"] = [_stored_output(o) for o in cr.outputs]
                 cell["execution_count"] = cr.execution_count
-            changed = res.updated = True
+                if c.index in todo:
+                    cell["outputs"] = [_stored_output(o) for o in cr.outputs]
+                else:
+                    for o in cell.get("outputs") or []:
+                        if isinstance(o, dict) and o.get("output_type") == "execute_result":
+                            o["execution_count"] = cr.execution_count
+                changed = res.updated = True
     if opts.stamp and res.status != "invalid":
         md = data.setdefault("metadata", {})
         nbk = md.get("nbkit") if isinstance(md.get("nbkit"), dict) else {}
