@@ -80,7 +80,8 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
               help="Set a parameter (papermill-style; the `parameters` cell must assign NAME).")
 @click.option("--shard", metavar="I/N", help="Verify only slice I of N (deterministic, for CI matrices).")
 @click.option("--strict-env", is_flag=True, default=None, help="Environment drift (NBR025) fails verification.")
-@click.option("--update", is_flag=True, help="Rewrite the stored outputs with the fresh ones (atomically).")
+@click.option("--update", is_flag=True,
+              help="Store the fresh outputs of the cells that differ (atomically); an updated notebook passes.")
 @click.option("--stamp", is_flag=True, help="Record the result in metadata.nbkit.verified (atomically).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
 @click.pass_context

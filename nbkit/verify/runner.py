@@ -156,7 +156,7 @@ def _exec_notebook(p: Prepared):
     import nbformat
 
     cells = []
-    for orig, c in p.exec_cells:
+    for _orig, c in p.exec_cells:
         c = copy.deepcopy(c)
         src = c.get("source", "")
         c["source"] = "".join(src) if isinstance(src, list) else src
