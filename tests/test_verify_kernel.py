@@ -246,10 +246,13 @@ def test_runs_find_unseeded_randomness(tmp_path):
 
 
 def test_parameters_and_unknown_parameter(tmp_path):
+    meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "nbkit": {"seed": 42}}
     p = write(tmp_path / "p.ipynb", nb(code("n = 2\nlabel = 'x'", tags=["parameters"]),
-                                       code("print(n * 10, label)", count=2, outputs=[stream("30 y\n")])))
+                                       code("import os\nprint(n * 10, label, os.environ['PYTHONHASHSEED'])", count=2,
+                                            outputs=[stream("30 y 42\n")]), metadata=meta))
     res = verify_notebook(p, VerifyOptions(parameters={"n": 3, "label": "y"}, timeout=60))
-    assert res.status == "reproducible", res.to_dict()
+    assert res.status == "reproducible", res.to_dict()  # the pinned seed became PYTHONHASHSEED
     assert [c.index for c in res.cells] == [0, 1]  # the injected cell is not reported
     bad = verify_notebook(p, VerifyOptions(parameters={"sed": 3}))
     assert bad.status == "invalid" and bad.code == "NBR023" and "sed" in bad.message and "n, label" in bad.message
