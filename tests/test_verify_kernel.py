@@ -251,8 +251,10 @@ def test_parameters_and_unknown_parameter(tmp_path):
     p = write(tmp_path / "p.ipynb", nb(code("n = 2\nlabel = 'x'", tags=["parameters"]),
                                        code("import os\nprint(n * 10, label, os.environ['PYTHONHASHSEED'])", count=2,
                                             outputs=[stream("30 y 42\n")]), metadata=meta))
+    before = p.read_bytes()
     res = verify_notebook(p, VerifyOptions(parameters={"n": 3, "label": "y"}, timeout=60))
     assert res.status == "reproducible", res.to_dict()  # the pinned seed became PYTHONHASHSEED
+    assert p.read_bytes() == before
     assert [c.index for c in res.cells] == [0, 1]  # the injected cell is not reported
     bad = verify_notebook(p, VerifyOptions(parameters={"sed": 3}))
     assert bad.status == "invalid" and bad.code == "NBR023" and "sed" in bad.message and "n, label" in bad.message
@@ -314,9 +316,11 @@ def test_cancel_event_kills_the_kernel(tmp_path):
             pids.extend(c.pid for c in _kernel_children(os.getpid()))
             threading.Timer(0.5, cancel.set).start()
 
+    before = p.read_bytes()
     t0 = time.monotonic()
     res = verify_notebook(p, VerifyOptions(timeout=60), on_event=on_event, cancel=cancel)
     assert res.status == "failed" and res.cancelled and time.monotonic() - t0 < 30
+    assert p.read_bytes() == before
     assert pids and not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
                             for pid in pids)
 
@@ -326,6 +330,7 @@ def test_ctrl_c_leaves_no_kernel_processes(tmp_path):
     p = write(tmp_path / "s.ipynb", nb(code("import time\nwhile True:\n    time.sleep(0.05)"),
                                        code("print(1)")))
     q = write(tmp_path / "t.ipynb", nb(code("import time\ntime.sleep(60)")))
+    p_bytes, q_bytes = p.read_bytes(), q.read_bytes()
     proc = subprocess.Popen([sys.executable, "-m", "nbkit", "verify", "-j", "2", str(p), str(q)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     kernels: list[psutil.Process] = []
@@ -338,7 +343,8 @@ def test_ctrl_c_leaves_no_kernel_processes(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "interrupted" in err
+    assert p.read_bytes() == p_bytes and q.read_bytes() == q_bytes
     time.sleep(0.3)
     alive = [k for k in kernels if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
     assert alive == []
