@@ -327,7 +327,7 @@ def test_cancel_event_kills_the_kernel(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_leaves_no_kernel_processes(tmp_path):
-    p = write(tmp_path / "s.ipynb", nb(code("import time\nwhile True:\n    time.sleep(0.05)"),
+    p = write(tmp_path / "s.ipynb", nb(code("import time\nopen('started', 'w').close()\nwhile True:\n    time.sleep(0.05)"),
                                        code("print(1)")))
     q = write(tmp_path / "t.ipynb", nb(code("import time\ntime.sleep(60)")))
     p_bytes, q_bytes = p.read_bytes(), q.read_bytes()
@@ -339,7 +339,10 @@ def test_ctrl_c_leaves_no_kernel_processes(tmp_path):
         time.sleep(0.2)
         kernels = _kernel_children(proc.pid)
     assert len(kernels) >= 2, "kernels did not start"
-    time.sleep(1.0)
+    while time.monotonic() < deadline and not (tmp_path / "started").exists():
+        time.sleep(0.1)  # interrupt while a cell is really running
+    assert (tmp_path / "started").exists()
+    time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
