@@ -377,3 +377,15 @@ def test_update_rewrites_only_cells_that_differ(tmp_path):
     assert [c["execution_count"] for c in data["cells"]] == [1, 2, 3]
     again = verify_notebook(p, VerifyOptions(update=True, timeout=60))
     assert again.status == "reproducible" and not again.updated
+
+
+def test_slow_cells_are_noted_nbr024(tmp_path):
+    from nbkit.config import config_from_table
+
+    p = write(tmp_path / "slow.ipynb", nb(code("import time\ntime.sleep(1.2)", count=1), code("1", count=2,
+                                                                                         outputs=[result("1", 2)])))
+    cfg = config_from_table({"rules": {"slow-notebook": {"cell-budget": 1, "notebook-budget": 100}}},
+                            str(tmp_path / "pyproject.toml"))
+    res = verify_notebook(p, VerifyOptions(timeout=60, config=cfg))
+    assert res.status == "reproducible"
+    assert "slow (NBR024" in res.message and "cell 0 took 1 s" in res.message and "cell 1" not in res.message

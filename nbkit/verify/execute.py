@@ -252,6 +252,7 @@ class CellRun:
     outputs: list = field(default_factory=list)
     status: str = "ok"  # ok | error | timeout | dead | cancelled
     execution_count: int | None = None
+    duration_s: float = 0.0
 
 
 @dataclass
@@ -296,6 +297,7 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
             on_cell(pos, "running")
         run = CellRun()
         res.cells[pos] = run
+        started = time.monotonic()
         try:
             await client.async_execute_cell(cell, pos)
         except CellTimeoutError:
@@ -307,6 +309,7 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
         except Exception as e:
             run.status = "dead"
             res.message = f"{type(e).__name__}: {e}".splitlines()[0]
+        run.duration_s = time.monotonic() - started
         cell = nbnode.cells[pos]
         run.outputs = _plain(list(cell.get("outputs", [])))
         run.execution_count = cell.get("execution_count")

@@ -411,6 +411,9 @@ def assess(p: Prepared, runs: list[RunResult], settings: VerifySettings, opts: V
             res.message += f" ({other} not compared)"
         if len(runs) > 1:
             res.message += f"; {len(runs)} fresh runs agree"
+    slow = _slow_note(p, runs, opts)
+    if slow:
+        res.message += f"; {slow}"
     if drift:
         what = ", ".join(f"{d['package']} {d['pinned']} -> {d['installed'] or 'missing'}" for d in drift[:4])
         if len(drift) > 4:
@@ -421,6 +424,31 @@ def assess(p: Prepared, runs: list[RunResult], settings: VerifySettings, opts: V
         else:
             res.message += f"; environment drift (NBR025): {what}"
     return res
+
+
+def _slow_note(p: Prepared, runs: list[RunResult], opts: VerifyOptions) -> str:
+    """NBR024 slow-notebook: cells over the cell budget, or the run over the notebook budget."""
+    from .. import rules as registry
+    from ..config import Config
+
+    if not runs or not p.key:
+        return ""
+    try:
+        budget = (opts.config or Config()).options_for(registry.get("NBR024"))
+        cell_budget, nb_budget = float(budget["cell-budget"]), float(budget["notebook-budget"])
+    except Exception:  # noqa: BLE001 - a bad option is reported by lint; no note here
+        return ""
+    label = {pos: f"cell {orig}" for pos, (orig, _c) in enumerate(p.exec_cells) if orig is not None}
+    first = runs[0]
+    slow = [(label[pos], r.duration_s) for pos, r in first.cells.items() if pos in label and r.duration_s > cell_budget
+            and r.status == "ok"]
+    total = sum(r.duration_s for r in first.cells.values())
+    parts = [f"{name} took {secs:.0f} s" for name, secs in sorted(slow, key=lambda x: -x[1])[:3]]
+    if total > nb_budget:
+        parts.insert(0, f"the run took {total:.0f} s")
+    if not parts:
+        return ""
+    return f"slow (NBR024, budget {cell_budget:g} s per cell, {nb_budget:g} s in all): " + ", ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------
