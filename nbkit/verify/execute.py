@@ -76,11 +76,11 @@ class Kernel:
         self._dead = True
         try:
             self.kc.stop_channels()
-        except Exception:
+        except Exception:  # noqa: BLE001 - best-effort teardown; the signal below is what counts
             pass
         try:
             await asyncio.wait_for(self.km.shutdown_kernel(now=True), 10)
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - including cancellation: the kill must still happen
             pass
         if self.pid:
             _kill_pid(self.pid, self.pgid)
@@ -89,7 +89,6 @@ class Kernel:
                 _LIVE.pop(self.pid, None)
         if self.log is not None:
             self.log.close()
-
 
     async def _reap(self, wait: float = 5.0) -> None:
         """Wait until the process has really exited (and collect it: no zombie is left)."""
