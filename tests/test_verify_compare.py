@@ -389,3 +389,13 @@ def test_config_strict_env_applies_from_pyproject(tmp_path):
                        timeout=60)
     assert r.returncode == 1 and "environment drift (--strict-env)" in r.stdout
     assert "drift: surely-not-installed-pkg pinned 1.0, installed none" in r.stdout
+
+
+def test_nbkit_report_magic_cells_are_run_but_not_compared():
+    m = _model(code("%load_ext nbkit\n%nbkit status"), code("%nbkit lint"), code("%nbkit seed 7"),
+               code("%nbkit env\nx = 1"), code("%nbkit?"), code("%nbkit verify analysis.ipynb"))
+    c = [control_for(x) for x in m.cells]
+    assert c[0].ignore_output and c[1].ignore_output and c[4].ignore_output and c[5].ignore_output
+    assert not c[2].ignore_output  # seeding prints the same lines every run: compare it
+    assert not c[3].ignore_output  # mixed with real code: compare it
+    assert not any(x.skip for x in c)

@@ -389,3 +389,29 @@ def test_slow_cells_are_noted_nbr024(tmp_path):
     res = verify_notebook(p, VerifyOptions(timeout=60, config=cfg))
     assert res.status == "reproducible"
     assert "slow (NBR024" in res.message and "cell 0 took 1 s" in res.message and "cell 1" not in res.message
+
+
+@pytest.mark.slow
+def test_pinned_seed_reaches_nbkit_seed_magic_and_report_cells_are_not_compared(tmp_path):
+    """`%nbkit seed` without N uses the pinned seed in verify's fresh kernel, as in the session."""
+    from nbclient import NotebookClient
+    import nbformat
+
+    src = nb(code("%load_ext nbkit"), code("rng = %nbkit seed\nprint(rng.integers(0, 10**9, 3))"),
+             code("%nbkit status"), metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                             "language": "python"}, "nbkit": {"seed": 1234}})
+    path = write(tmp_path / "seeded_by_magic.ipynb", src)
+    book = nbformat.read(str(path), as_version=4)
+    env = dict(os.environ, NBKIT_SEED="1234")  # the user's session: the magic reads the pinned seed
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        NotebookClient(book, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    nbformat.write(book, str(path))
+    res = verify_notebook(str(path), VerifyOptions(timeout=60))
+    assert res.status == "reproducible", res.to_dict()
+    statuses = {c["index"]: c["status"] for c in res.to_dict()["cells"]}
+    assert statuses[1] == "match" and statuses[2] == "ignored"

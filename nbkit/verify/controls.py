@@ -45,12 +45,38 @@ def _markers(source: str) -> set[str]:
     return found
 
 
+# `%nbkit` sub-commands whose output describes the notebook file or the session, not results:
+# in verify's fresh kernel there is no notebook session, so their output is never compared.
+REPORT_MAGICS = {"lint", "verify", "env", "status", "pin", "help", "?"}
+
+
+def _report_magic_cell(source: str) -> bool:
+    """True for a cell made only of ``%load_ext nbkit`` and ``%nbkit lint|verify|env|...`` lines."""
+    report = False
+    for line in source.splitlines():
+        s = line.strip()
+        if not s or s.startswith("#") or s == "%load_ext nbkit":
+            continue
+        if not s.startswith("%nbkit"):
+            return False
+        words = s[len("%nbkit"):].split()
+        if s.startswith("%nbkit?"):
+            report = True
+        elif words and words[0] in REPORT_MAGICS:
+            report = True
+        else:
+            return False
+    return report
+
+
 def control_for(cell) -> CellControl:
     """The control of one :class:`nbkit.model.Cell` (code cells only matter)."""
     tags = set(cell.tags)
     markers = _markers(cell.source) if cell.is_code else set()
     skip_by = sorted(tags & SKIP_TAGS) + sorted(m for m in markers if MARKERS[m] == "skip")
     ignore_by = sorted(tags & IGNORE_TAGS) + sorted(m for m in markers if MARKERS[m] == "ignore")
+    if cell.is_code and not ignore_by and _report_magic_cell(cell.source):
+        ignore_by = ["%nbkit report"]
     raises = bool(tags & RAISES_TAGS) or any(MARKERS[m] == "raises" for m in markers)
     return CellControl(skip=bool(skip_by), ignore_output=bool(ignore_by), raises=raises,
                        parameters="parameters" in tags, why=(skip_by or ignore_by or [""])[0])

@@ -61,6 +61,7 @@ class KernelKey:
     name: str
     cwd: str
     seed: str = "0"
+    pinned_seed: str = ""  # NBKIT_SEED for `%nbkit seed` without N ("" when nothing is pinned)
 
 
 class Kernel:
@@ -107,6 +108,9 @@ def kernel_env(key: KernelKey) -> dict:
     env = dict(os.environ)
     env.update(KERNEL_ENV)
     env["PYTHONHASHSEED"] = key.seed
+    env.pop("NBKIT_SEED", None)
+    if key.pinned_seed:
+        env["NBKIT_SEED"] = key.pinned_seed  # so `%nbkit seed` picks the pinned seed, as in the session
     for var in ("JPY_SESSION_NAME", "JPY_PARENT_PID"):
         env.pop(var, None)
     return env

@@ -130,7 +130,8 @@ def prepare(index: int, path: str, opts: VerifyOptions) -> Prepared:
             cells.append((None, _injected_cell(kernel, nb, opts.parameters)))
     p.exec_cells = cells
     if any(c.is_code and not c.is_empty and not p.controls[c.index].skip for c in nb.cells):
-        p.key = KernelKey(kernel, cwd, seed_s)
+        pinned = str(seed) if isinstance(seed, int) and not isinstance(seed, bool) else ""
+        p.key = KernelKey(kernel, cwd, seed_s, pinned)
     return p
 
 
