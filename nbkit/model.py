@@ -328,15 +328,20 @@ def _upgrade_v3(data: dict, path: str) -> dict:
         raise NotebookError(f"nbformat 3 notebook that could not be upgraded ({e.__class__.__name__}: {e})", path) from None
 
 
-def load(path: str | os.PathLike) -> Notebook:
-    """Read and parse the notebook file at ``path``."""
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The raw bytes of the notebook file at ``path`` (NotebookError when it cannot be read)."""
     p = os.fspath(path)
     if not os.path.exists(p):
         raise NotebookError("no such file or directory", p)
     if os.path.isdir(p):
         raise NotebookError("is a directory, not a notebook", p)
     try:
-        raw = Path(p).read_bytes()
+        return Path(p).read_bytes()
     except OSError as e:
         raise NotebookError(f"cannot read file ({e.strerror or e})", p) from None
-    return parse_notebook(raw, p)
+
+
+def load(path: str | os.PathLike) -> Notebook:
+    """Read and parse the notebook file at ``path``."""
+    p = os.fspath(path)
+    return parse_notebook(read_bytes(p), p)

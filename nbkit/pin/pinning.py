@@ -9,12 +9,10 @@ replaces only the malformed part.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..errors import EXIT_FINDINGS, NbkitError, NotebookError, UsageError
-from ..model import Notebook, parse_notebook
+from ..model import Notebook, parse_notebook, read_bytes
 from .capture import (Interpreter, as_notebook, capture_environment, installed_versions, magic_seed,
                       same_environment)
 from .drift import environment_drift
@@ -80,14 +78,7 @@ class PinOutcome:
 
 def _read(path: str) -> tuple[bytes, Notebook]:
     p = str(path)
-    if not os.path.exists(p):
-        raise NotebookError("no such file or directory", p)
-    if os.path.isdir(p):
-        raise NotebookError("is a directory, not a notebook", p)
-    try:
-        raw = Path(p).read_bytes()
-    except OSError as e:
-        raise NotebookError(f"cannot read file ({e.strerror or e})", p) from None
+    raw = read_bytes(p)
     nb = parse_notebook(raw, p)
     if nb.upgraded_from is not None:
         raise NotebookError(f"nbformat {nb.upgraded_from} notebook: open and save it in Jupyter (or "
