@@ -39,6 +39,8 @@ UNTITLED = nb(code("x = 1"), md("## Setup"))
 @pytest.fixture
 def jp_server_config(jp_server_config):
     jp_server_config["ServerApp"]["jpserver_extensions"]["nbkit"] = True
+    # gc.freeze() is for a real server process, not for pytest's (tested once, below)
+    jp_server_config.NbkitService.freeze_startup_heap = False
     return jp_server_config
 
 
@@ -175,8 +177,11 @@ async def test_template(api):
     from nbkit.layout import analyse
     from nbkit.model import notebook_from_dict
 
+    import gc
+
     status, rep = await api("template")
     assert status == 200
+    assert gc.get_freeze_count() == 0  # freeze_startup_heap is off in these tests
     cells = rep["cells"]
     assert cells[0]["cell_type"] == "markdown" and cells[0]["source"].startswith("# ")
     model = notebook_from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
@@ -649,3 +654,20 @@ async def test_an_unexpected_failure_is_a_json_500_and_the_server_goes_on(api, s
     assert rep == {"message": "internal error in nbkit (RuntimeError: registry exploded); see the server log"}
     status, rep = await api("template")
     assert status == 200
+
+
+class TestFreezeStartupHeap:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config):
+        jp_server_config.NbkitService.freeze_startup_heap = True
+        return jp_server_config
+
+    async def test_the_start_up_heap_is_frozen_once_the_loop_runs(self, api):
+        import gc  # (test_template checks that nothing is frozen when the trait is off)
+
+        try:
+            status, _ = await api("rules")  # the event loop has run the start-up callback
+            assert status == 200
+            assert gc.get_freeze_count() > 10000
+        finally:
+            gc.unfreeze()
