@@ -234,7 +234,8 @@ def main() -> int:
         *(f"| {n} | {a:.1f} | {b:.1f} | {c:.1f} | {d:.1f} | {'-' if e != e else f'{e:.1f}'} |"
           for n, a, b, c, d, e in rows),
     ]
-    ok = all(r[2] < 50 for r in rows[:4])
+    ok = all(r[2] < 50 for r in rows[:3])  # the panel's requests: a notebook linted before
+    cold_ok = rows[3][2] < 50
     load = os.getloadavg()
     overhead = cpu["cold"] - core_cpu
     setup = (f"{args.cells} cells ({len(json.dumps(nb)) // 1024} KiB JSON), {args.requests} timed requests after "
@@ -246,7 +247,8 @@ def main() -> int:
     print(setup)
     print(text)
     print(f"server CPU overhead (cold API CPU - in-process CPU per lint): {overhead:.1f} ms")
-    print(f"target p95 < 50 ms: {'met' if ok else 'NOT met'}")
+    print(f"target p95 < 50 ms: {'met' if ok else 'NOT met'} for a notebook linted before; "
+          f"{'met' if cold_ok else 'NOT met'} for a notebook the server has never seen")
     if args.output:
         doc = Path(args.output)
         doc.write_text(
@@ -255,13 +257,19 @@ def main() -> int:
             "localhost (measured by `benchmarks/bench_server.py`; re-run it with\n"
             "`python benchmarks/bench_server.py --output docs/benchmarks-server.md`).\n\n"
             f"Setup: {setup}\n\n{text}\n\n"
-            f"Target (DESIGN.md): p95 under 50 ms in every API row: **{'met' if ok else 'not met'}**. The server's "
+            f"Target (DESIGN.md): p95 under 50 ms. For the panel's requests (a notebook linted before: "
+            f"unchanged, or with a cell edited): **{'met' if ok else 'not met'}**. For a notebook the server "
+            f"has never seen: **{'met' if cold_ok else 'not met'}** (compare the in-process row: the parse and "
+            "the rules alone, without any server). The server's "
             f"own CPU share (cold API CPU minus in-process CPU per lint) is {overhead:.1f} ms per request; the "
             "rest is parsing and the lint rules themselves.\n\n"
             "The server keeps the parsed code cells of each notebook's last lint "
-            "(`NbkitService.parse_cache_notebooks`), so the panel's usual request, a notebook with one cell changed since the last "
-            "lint, parses one cell; the \"every cell new\" row is the worst case, a notebook the server has "
-            "never seen.\n\n"
+            "(`NbkitService.parse_cache_notebooks`), so the panel's usual request, a notebook with one cell "
+            "changed since the last lint, parses one cell; the \"every cell new\" row is the worst case, a "
+            "notebook the server has never seen. Once started, the extension also moves the server's start-up "
+            "objects out of the garbage collector's way (`NbkitService.freeze_startup_heap`, `gc.freeze()`): "
+            "without that, full collections walking a Jupyter server's few hundred thousand start-up objects "
+            "roughly double lint's p95.\n\n"
             "CPU per request (user + system time of the server process divided by the requests; for the "
             "in-process row, this process's time per lint) depends much less on what else the machine is "
             "doing than the latencies do: read it first when the load average is high.\n\n"
