@@ -671,3 +671,26 @@ class TestFreezeStartupHeap:
             assert gc.get_freeze_count() > 10000
         finally:
             gc.unfreeze()
+
+
+async def test_pin_records_the_kernels_interpreter_not_the_servers(api, jp_root_dir, jp_data_dir, tmp_path):
+    import stat
+    import sys
+
+    # a kernelspec whose Python sees no site-packages (-E -S): numpy is not installed *there*
+    python = tmp_path / "bare-python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" -E -S "$@"\n')
+    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+    spec = jp_data_dir / "kernels" / "bare"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Bare Python", "language": "python"}))
+    for name, kernel in (("server.ipynb", "python3"), ("bare.ipynb", "bare")):
+        write(jp_root_dir / name, nb(md("# T"), code("import numpy as np", count=1), metadata={
+            "kernelspec": {"name": kernel, "display_name": kernel, "language": "python"}}))
+    _, rep = await api("pin", {"path": "server.ipynb"})
+    assert "numpy" in rep["nbkit"]["environment"]["packages"]
+    status, rep = await api("pin", {"path": "bare.ipynb"})
+    assert status == 200, rep
+    assert "numpy" not in rep["nbkit"]["environment"]["packages"]
