@@ -694,3 +694,31 @@ async def test_pin_records_the_kernels_interpreter_not_the_servers(api, jp_root_
     status, rep = await api("pin", {"path": "bare.ipynb"})
     assert status == 200, rep
     assert "numpy" not in rep["nbkit"]["environment"]["packages"]
+
+
+async def test_lint_profile_ignore_and_drift_for_the_panel(api, jp_root_dir):
+    import numpy
+
+    write(jp_root_dir / "u.ipynb", UNTITLED)
+    _, rep = await api("lint", {"path": "u.ipynb"})
+    assert next(f for f in rep["findings"] if f["code"] == "NBL001")["severity"] == "error"
+    _, rep = await api("lint", {"path": "u.ipynb", "profile": "exploratory"})
+    assert next(f for f in rep["findings"] if f["code"] == "NBL001")["severity"] == "warning"
+    _, rep = await api("lint", {"path": "u.ipynb", "ignore": ["NBL"]})
+    assert rep["findings"] and not [f for f in rep["findings"] if f["code"].startswith("NBL")]
+    status, rep = await api("lint", {"path": "u.ipynb", "profile": "sloppy"})
+    assert status == 400 and "'profile' must be" in rep["message"]
+    status, rep = await api("lint", {"path": "u.ipynb", "ignore": ["NOPE9"]})
+    assert status == 400 and rep["message"].startswith("'ignore': unknown rule selector 'NOPE9'")
+    status, rep = await api("lint", {"path": "u.ipynb", "ignore": "NBL"})
+    assert status == 400 and "'ignore' must be a list" in rep["message"]
+    # drift of a pinned notebook, against the kernel's environment (here the server's own)
+    for version, drift in (("0.0.1", [{"package": "numpy", "pinned": "0.0.1", "installed": numpy.__version__}]),
+                           (numpy.__version__, [])):
+        pinned = nb(md("# T"), code("import numpy", count=1))
+        pinned["metadata"]["nbkit"] = {"environment": {"python": "3.11", "packages": {"numpy": version}}}
+        write(jp_root_dir / "pinned.ipynb", pinned)
+        _, rep = await api("lint", {"path": "pinned.ipynb"})
+        assert rep["pinned"] is True and rep["drift"] == drift
+    _, rep = await api("lint", {"path": "u.ipynb"})
+    assert rep["pinned"] is False and rep["drift"] == []

@@ -99,7 +99,8 @@ class LintHandler(NbkitHandler):
     @authorized("read", resource="contents")
     async def post(self):
         data = self.body()
-        self.reply(await self.service.lint(data["path"], data.get("content"), data.get("profile")))
+        self.reply(await self.service.lint(data["path"], data.get("content"), data.get("profile"),
+                                           data.get("ignore")))
 
 
 class VerifyHandler(NbkitHandler):

@@ -239,6 +239,8 @@ class NbkitService(LoggingConfigurable):
         "server's long-lived heap) out of the cyclic garbage collector's way (gc.freeze). Full "
         "collections then stop walking them, which roughly halves lint's p95 latency in a Jupyter "
         "server. Turn it off if something relies on collecting reference cycles created at start-up."))
+    drift_cache_seconds = Float(60.0, config=True, help=(
+        "How long lint re-uses the installed package versions it compares a pinned environment with."))
     cancel_wait_seconds = Float(15.0, config=True, help=(
         "How long DELETE verify/<job> waits for a running job to stop and its kernel to die."))
 
@@ -258,6 +260,7 @@ class NbkitService(LoggingConfigurable):
         self._queue: collections.deque[Job] = collections.deque()
         self._running = 0
         self._config_cache: dict = {}
+        self._drift_cache: dict = {}
         self._parse_cache = ParseCache(self.parse_cache_notebooks)
         _SERVICES.add(self)
 
@@ -301,7 +304,7 @@ class NbkitService(LoggingConfigurable):
         return e.message
 
     # -- lint -----------------------------------------------------------------------------------
-    async def lint(self, api_path: Any, content: Any = None, profile: Any = None) -> dict:
+    async def lint(self, api_path: Any, content: Any = None, profile: Any = None, ignore: Any = None) -> dict:
         if content is not None and not isinstance(content, (dict, str)):
             raise ServiceError(400, "'content' must be the notebook JSON (an object) or its text")
         if profile in ("", None):
@@ -309,10 +312,15 @@ class NbkitService(LoggingConfigurable):
         elif profile not in ("report", "exploratory"):
             raise ServiceError(400, "'profile' must be 'report' or 'exploratory' (or absent: the project's "
                                     "[tool.nbkit] profile)")
+        if ignore is None:
+            ignore = []
+        if not isinstance(ignore, list) or not all(isinstance(c, str) for c in ignore):
+            raise ServiceError(400, "'ignore' must be a list of rule codes, prefixes or names")
         rp = self.resolve(api_path, must_exist=content is None)
-        return await self._off_loop(self._lint_sync, rp, content, profile)
+        return await self._off_loop(self._lint_sync, rp, content, profile, [c for c in ignore if c.strip()])
 
-    def _lint_sync(self, rp: ResolvedPath, content: Any, profile: str | None = None) -> dict:
+    def _lint_sync(self, rp: ResolvedPath, content: Any, profile: str | None = None,
+                   ignore: list[str] | None = None) -> dict:
         from ..layout import analyse
         from ..lint import LintResult, Selection, lint_notebook
         from ..model import notebook_from_dict, parse_notebook
@@ -334,7 +342,10 @@ class NbkitService(LoggingConfigurable):
         except NbkitError as e:
             raise ServiceError(400, self._api_message(e, rp)) from None
         self._parse_cache.prime(rp.os_path, nb)
-        selection = Selection(cfg, profile=profile)
+        try:
+            selection = Selection(cfg, ignore=ignore, profile=profile)
+        except NbkitError as e:
+            raise ServiceError(400, f"'ignore': {e.message}") from None
         findings = lint_notebook(nb, selection, Project([rp.os_path], strip_outputs=cfg.strip_outputs))
         for f in findings:
             f.path = rp.api
@@ -342,16 +353,43 @@ class NbkitService(LoggingConfigurable):
         out = result.to_dict()
         meta = nb.nbkit_metadata
         env = meta.get("environment")
+        pinned = isinstance(env, dict) and bool(env)
         out.update({
             "path": rp.api,
             "saved": content is None,
             "layout": analyse(nb, cfg.layout_aliases).checklist(),
-            "pinned": isinstance(env, dict) and bool(env),
+            "pinned": pinned,
             "environment": env if isinstance(env, dict) else None,
             "seed": meta.get("seed"),
             "verified": meta.get("verified"),
+            "drift": self._drift(env, nb.metadata) if pinned else [],
         })
         return out
+
+    def _drift(self, env: dict, metadata: dict) -> list[dict] | None:
+        """Pinned packages whose version differs in the notebook kernel's environment (None: unknown).
+        Installed versions are cached for ``drift_cache_seconds``."""
+        from ..pin import environment_drift
+        from ..pin.capture import installed_versions
+
+        packages = env.get("packages")
+        if not isinstance(packages, dict):
+            return []
+        names = tuple(sorted(k for k, v in packages.items() if isinstance(k, str) and isinstance(v, str)))
+        python = self._kernel_python(metadata)
+        key = (python, names)
+        now = time.monotonic()
+        hit = self._drift_cache.get(key)
+        if hit is None or now - hit[0] > self.drift_cache_seconds:
+            try:
+                hit = (now, installed_versions(list(names), python))
+            except NbkitError as e:
+                self.log.warning("nbkit: cannot read the installed versions for drift: %s", e)
+                return None
+            if len(self._drift_cache) > 64:
+                self._drift_cache.clear()
+            self._drift_cache[key] = hit
+        return environment_drift(env, hit[1])
 
     # -- catalogue and template -------------------------------------------------------------------
     def rules(self) -> dict:
@@ -371,18 +409,18 @@ class NbkitService(LoggingConfigurable):
         rp = self.resolve(api_path)
         return await self._off_loop(self._pin_sync, rp, seed)
 
-    def _kernel_python(self, os_path: str) -> str | None:
+    def _kernel_python(self, metadata: dict) -> str | None:
         """The interpreter of the notebook's kernel when it is not the server's own (else None):
-        pin records the environment the notebook runs in."""
+        pin records, and drift compares with, the environment the notebook runs in."""
         import shutil
 
         ksm = self.kernel_spec_manager
         if ksm is None:
             return None
         try:
-            with open(os_path, "rb") as fh:
-                meta = json.loads(fh.read()).get("metadata", {})
-            name = (meta.get("kernelspec") or {}).get("name") or getattr(ksm, "default_kernel_name", "python3")
+            ks = metadata.get("kernelspec") if isinstance(metadata, dict) else None
+            name = (ks.get("name") if isinstance(ks, dict) else None) or \
+                getattr(ksm, "default_kernel_name", "python3")
             spec = ksm.get_kernel_spec(name)
         except Exception:  # noqa: BLE001 - unknown kernel, unreadable file: pin reports the file itself
             return None
@@ -397,7 +435,12 @@ class NbkitService(LoggingConfigurable):
     def _pin_sync(self, rp: ResolvedPath, seed: int | None) -> dict:
         from ..pin import pin_notebook
 
-        python = self._kernel_python(rp.os_path)
+        try:
+            with open(rp.os_path, "rb") as fh:
+                metadata = json.loads(fh.read()).get("metadata", {})
+        except (OSError, ValueError, AttributeError):
+            metadata = {}  # pin_notebook reports an unreadable notebook itself
+        python = self._kernel_python(metadata)
         try:
             written = pin_notebook(rp.os_path, seed=seed) if python is None else \
                 pin_notebook(rp.os_path, seed=seed, python=python)
