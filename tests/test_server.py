@@ -12,6 +12,7 @@ import json
 import os
 import time
 import urllib.parse
+from datetime import UTC
 
 import pytest
 from nbbuild import code, md, nb, result, write
@@ -104,8 +105,9 @@ async def test_lint_saved_notebook(api, jp_root_dir):
     assert checklist["setup"]["present"] is True and checklist["setup"]["cell_index"] == 1
     assert rep["pinned"] is False and rep["seed"] is None and rep["verified"] is None
     assert rep["saved"] is True
-    import jsonschema
     from importlib.resources import files
+
+    import jsonschema
 
     schema = json.loads(files("nbkit").joinpath("schemas/lint.schema.json").read_text())
     jsonschema.validate(rep, schema)  # the REST reply is the CLI's nbkit.lint/1 report, plus keys
@@ -174,10 +176,10 @@ async def test_rules_catalogue(api):
 
 
 async def test_template(api):
+    import gc
+
     from nbkit.layout import analyse
     from nbkit.model import notebook_from_dict
-
-    import gc
 
     status, rep = await api("template")
     assert status == 200
@@ -409,8 +411,9 @@ async def test_pin_records_environment_and_seed(api, jp_root_dir):
     assert on_disk == rep["nbkit"]
     assert on_disk["seed"] == 7
     env = on_disk["environment"]
-    import numpy
     import platform
+
+    import numpy
 
     assert env["python"] == platform.python_version() and env["packages"]["numpy"] == numpy.__version__
     assert on_disk and json.loads((jp_root_dir / "p.ipynb").read_text())["cells"] == nbdata["cells"]
@@ -478,9 +481,9 @@ SLOW = nb(md("# Slow"), code("import time\nx = 1", count=1), code("time.sleep(60
 
 @pytest.mark.kernel
 async def test_verify_job_runs_to_completion_with_progress(api, jp_fetch, jp_root_dir, jp_serverapp):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     write(jp_root_dir / "v" / "ok.ipynb", nb(
         md("# Verify me"),
         code("import os\nos.getcwd().endswith('v')", count=1, outputs=[result("True", count=1)]),

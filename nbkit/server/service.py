@@ -26,6 +26,7 @@ import uuid
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from traitlets import Bool, Float, Int, default
@@ -200,7 +201,7 @@ def _iso(t: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-_SERVICES: "weakref.WeakSet[NbkitService]" = weakref.WeakSet()
+_SERVICES: weakref.WeakSet[NbkitService] = weakref.WeakSet()
 
 
 @atexit.register
@@ -538,9 +539,9 @@ class NbkitService(LoggingConfigurable):
     def _touch(self) -> None:
         """Running verify jobs count as server activity (idle culling must not stop them)."""
         if self.activity_settings is not None:
-            from datetime import datetime, timezone
+            from datetime import datetime
 
-            self.activity_settings["nbkit_last_activity"] = datetime.now(timezone.utc)
+            self.activity_settings["nbkit_last_activity"] = datetime.now(UTC)
 
     def _on_event(self, job: Job, event: dict) -> None:
         self._touch()
@@ -578,7 +579,7 @@ class NbkitService(LoggingConfigurable):
         except NbkitError as e:
             with self._lock:
                 self._finish(job, "cancelled" if job.cancel.is_set() else "error", self._api_message(e, job.path))
-        except Exception as e:  # noqa: BLE001 - a failing job must not take the server down
+        except Exception as e:  # a failing job must not take the server down
             self.log.exception("nbkit: verify job %s failed", job.id)
             with self._lock:
                 self._finish(job, "cancelled" if job.cancel.is_set() else "error",
