@@ -36,13 +36,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from make_corpus import DEFAULT_OUT, ensure_corpus  # noqa: E402
+from make_corpus import DEFAULT_OUT, ensure_corpus
 
 TARGET_RATIO = 20.0
 TARGET_SINGLE_S = 0.3
@@ -69,7 +69,7 @@ def tool_version(executable: str, dist: str) -> str:
     """Version of ``dist`` in the environment whose script ``executable`` is."""
     try:
         out = subprocess.run([interpreter(executable), "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"],
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60, check=False)
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -122,7 +122,8 @@ def timed_run(cmd: list[str], ok_codes=(0, 1)) -> tuple[float, float]:
     """Run ``cmd``; return (wall seconds, CPU seconds of the child).  Fails loudly on a crash."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=CHILD_ENV,
+                          check=False)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in ok_codes:
@@ -213,7 +214,7 @@ def single_notebook(cmd: list[str], runs: int, tmp: str) -> dict:
         shell_cmd = " ".join(cmd)
         proc = subprocess.run([hyperfine, "--warmup", "2", "--runs", str(runs), "--ignore-failure",
                                "--shell=none", "--style", "none", "--export-json", export, shell_cmd],
-                              capture_output=True, text=True, env=CHILD_ENV)
+                              capture_output=True, text=True, env=CHILD_ENV, check=False)
         if proc.returncode == 0:
             r = json.loads(Path(export).read_text())["results"][0]
             return {"method": "hyperfine", "median": r["median"], "min": r["min"], "max": r["max"],
@@ -232,7 +233,7 @@ def single_notebook(cmd: list[str], runs: int, tmp: str) -> dict:
 def startup_profile(nbkit: str, one: Path) -> dict:
     """Import time of ``nbkit lint ONE`` by top-level module (``python -X importtime``, one run)."""
     proc = subprocess.run([interpreter(nbkit), "-X", "importtime", "-m", "nbkit", "lint", str(one)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=CHILD_ENV, check=False)
     top: dict[str, float] = {}
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
@@ -252,7 +253,7 @@ def in_process(corpus: Path, count: int, profile_rules: bool) -> dict:
     from nbkit.rules import Context
 
     config = load_config(str(corpus), None)
-    lint_paths([str(sorted(corpus.glob("*.ipynb"))[0])], config)  # warm: rule modules, caches
+    lint_paths([str(min(corpus.glob("*.ipynb")))], config)  # warm: rule modules, caches
     t0, c0 = time.perf_counter(), time.process_time()
     result = lint_paths([str(corpus)], config)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -283,7 +284,7 @@ def in_process(corpus: Path, count: int, profile_rules: bool) -> dict:
             c = time.process_time()
             try:
                 list(rule.check(nb, ctx))
-            except Exception:  # noqa: BLE001 - the runner turns a crash into a finding; time it all the same
+            except Exception:  # noqa: BLE001, S110 - the runner turns a crash into a finding; time it all the same
                 pass
             per_rule[rule.code] += time.process_time() - c
         nb.__dict__.clear()  # break the cycles rule caches make (lint_paths does the same)
@@ -352,23 +353,23 @@ def render(info: dict) -> str:
         rules_ms = 1000 * sum(ip["per_rule"].values()) / n
         cli_ms = 1000 * nk_cpu / n
         lines += ["", "## Reading the numbers", "",
-                  f"- pynblint spends {py_ms:.1f} ms of CPU per notebook; nbkit's CLI {cli_ms:.1f} ms "
-                  f"(start-up and report included).",
-                  f"- Reading the JSON and building the model plus parsing every code cell (`ast.parse` after the "
+                  (f"- pynblint spends {py_ms:.1f} ms of CPU per notebook; nbkit's CLI {cli_ms:.1f} ms "
+                  f"(start-up and report included)."),
+                  (f"- Reading the JSON and building the model plus parsing every code cell (`ast.parse` after the "
                   f"IPython-syntax transform) costs nbkit {floor_ms:.1f} ms per notebook before any rule runs: "
                   f"even with free rules, one process could be at most {py_ms / floor_ms:.0f}x faster than "
-                  f"pynblint on this corpus. The rules add {rules_ms:.1f} ms.",
-                  f"- A {TARGET_RATIO:.0f}x ratio needs nbkit at {py_ms / TARGET_RATIO:.1f} ms of CPU per notebook "
-                  "in one process, or spreading notebooks over several cores (pynblint uses one).",
-                  "- On a shared machine wall time follows the load (see the load averages below); the CPU-time "
-                  "rows are the steadier comparison."]
+                  f"pynblint on this corpus. The rules add {rules_ms:.1f} ms."),
+                  (f"- A {TARGET_RATIO:.0f}x ratio needs nbkit at {py_ms / TARGET_RATIO:.1f} ms of CPU per notebook "
+                  "in one process, or spreading notebooks over several cores (pynblint uses one)."),
+                  ("- On a shared machine wall time follows the load (see the load averages below); the CPU-time "
+                  "rows are the steadier comparison.")]
     st = info.get("startup")
     if st:
         bare = info["bare_python"]
-        lines += ["", f"## One notebook: where the start-up goes", "",
-                  f"A bare `python -c pass` takes {bare['median']:.3f} s (median) here. Imports of `nbkit lint` "
+        lines += ["", "## One notebook: where the start-up goes", "",
+                  (f"A bare `python -c pass` takes {bare['median']:.3f} s (median) here. Imports of `nbkit lint` "
                   f"take {st['total']:.3f} s in one `python -X importtime` run (which inflates them a little); "
-                  "the biggest top-level imports (cumulative seconds, including what they import):", "",
+                  "the biggest top-level imports (cumulative seconds, including what they import):"), "",
                   "| module | s |", "|---|---|"]
         lines += [f"| `{name}` | {sec:.3f} |" for name, sec in st["top"]]
     if "per_rule" in ip:
@@ -380,8 +381,8 @@ def render(info: dict) -> str:
                         (f"IPython-syntax transform + `ast.parse` ({ip['code_bytes'] / 1e6:.1f} MB of code)", ip["parse"]),
                         (f"rules ({ip['rules']})", total_rules)):
             lines.append(f"| {name} | {v:.2f} | {1000 * v / n:.2f} | {100 * v / whole:.0f}% |")
-        lines += ["", "Slowest rules (a per-notebook analysis shared by several rules, such as the call and "
-                  "import table of `nbkit/rules/repro.py`, is charged to the first rule that asks for it):", "", "| rule | CPU s | ms per notebook | share of rule time |", "|---|---|---|---|"]
+        lines += ["", ("Slowest rules (a per-notebook analysis shared by several rules, such as the call and "
+                  "import table of `nbkit/rules/repro.py`, is charged to the first rule that asks for it):"), "", "| rule | CPU s | ms per notebook | share of rule time |", "|---|---|---|---|"]
         for code, v in list(ip["per_rule"].items())[:12]:
             lines.append(f"| {code} {ip['names'].get(code, '')} | {v:.3f} | {1000 * v / n:.2f} | "
                          f"{100 * v / total_rules:.0f}% |")
@@ -399,34 +400,34 @@ def render(info: dict) -> str:
         "tracebacks; and the usual flaws (out-of-order counts, unexecuted and empty cells, long cells, unseeded "
         "randomness, absolute paths, late and star imports, debug leftovers, syntax errors).",
         "",
-        f"Findings reported in the last folder run: nbkit {f['findings'].get('nbkit', 'n/a')} "
-        f"({ip['rules']} static rules enabled), pynblint {f['findings'].get('pynblint', 'n/a')}.",
+        (f"Findings reported in the last folder run: nbkit {f['findings'].get('nbkit', 'n/a')} "
+        f"({ip['rules']} static rules enabled), pynblint {f['findings'].get('pynblint', 'n/a')}."),
         "",
         "## Machine and versions",
         "",
-        f"- CPU: {info['cpu']}, {os.cpu_count()} cores (shared with other work: load average "
-        f"{info['load_before']} before, {info['load_after']} after)",
+        (f"- CPU: {info['cpu']}, {os.cpu_count()} cores (shared with other work: load average "
+        f"{info['load_before']} before, {info['load_after']} after)"),
         f"- OS: {platform.platform()}",
-        f"- Python {platform.python_version()} (nbkit); nbkit {info['nbkit_version']}; "
-        f"pynblint {info['pynblint_version']} (in its own virtual environment)",
+        (f"- Python {platform.python_version()} (nbkit); nbkit {info['nbkit_version']}; "
+        f"pynblint {info['pynblint_version']} (in its own virtual environment)"),
         f"- single-notebook timing: {s['method']}",
         "",
         "## Method",
         "",
-        "- Child processes run with bytecode caching on, as after a normal installation: the benchmark "
+        ("- Child processes run with bytecode caching on, as after a normal installation: the benchmark "
         "removes PYTHONDONTWRITEBYTECODE from their environment and points PYTHONPYCACHEPREFIX at a private "
-        "folder, and one warm-up run of each tool fills it.",
-        f"- Folder run: `nbkit lint CORPUS --format json --output OUT` and `pynblint CORPUS -q -y -o OUT.json`, "
+        "folder, and one warm-up run of each tool fills it."),
+        (f"- Folder run: `nbkit lint CORPUS --format json --output OUT` and `pynblint CORPUS -q -y -o OUT.json`, "
         f"one process each, interleaved, {len(f['nbkit'])} times; median wall time. pynblint accepts a folder "
         "(it treats it as a local repository: every notebook gets its notebook-level lints, and it adds a few "
         "repository-level lints). Both reports are checked to cover every notebook. CPU time is the child's "
-        "user + system time (`getrusage`), which is less sensitive to other load on the machine.",
-        f"- One process per notebook: the same {info.get('sample', 0)} notebooks (every "
-        f"{max(1, n // max(1, info.get('sample', 1)))}th), each tool started once per notebook; total wall time.",
-        f"- One notebook: `nbkit lint NOTEBOOK` (text report to a pipe) on the corpus notebook with the median "
-        "cell count, after 2 warm-up runs; the exit status (1: findings) is ignored.",
-        "- In process: `nbkit.lint_paths([CORPUS])` after one warm-up call; the breakdown re-runs the phases "
-        "separately (load, parse every code cell, then each rule on every notebook) with `time.process_time`.",
+        "user + system time (`getrusage`), which is less sensitive to other load on the machine."),
+        (f"- One process per notebook: the same {info.get('sample', 0)} notebooks (every "
+        f"{max(1, n // max(1, info.get('sample', 1)))}th), each tool started once per notebook; total wall time."),
+        ("- One notebook: `nbkit lint NOTEBOOK` (text report to a pipe) on the corpus notebook with the median "
+        "cell count, after 2 warm-up runs; the exit status (1: findings) is ignored."),
+        ("- In process: `nbkit.lint_paths([CORPUS])` after one warm-up call; the breakdown re-runs the phases "
+        "separately (load, parse every code cell, then each rule on every notebook) with `time.process_time`."),
         "",
     ]
     return "\n".join(lines)
@@ -456,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     if pynblint and not os.access(pynblint, os.X_OK):
         ap.error(f"--pynblint {pynblint}: not an executable")
 
-    info: dict = {"count": args.count, "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    info: dict = {"count": args.count, "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                   "cpu": cpu_model(), "load_before": loadavg()}
     print(f"corpus: {args.corpus} ({args.count} notebooks, seed {args.seed})", flush=True)
     info["corpus"] = ensure_corpus(args.corpus, args.count, args.seed)

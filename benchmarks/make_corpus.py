@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import random
 import shutil
 import struct
@@ -139,7 +138,7 @@ class NotebookBuilder:
         self.count = 0
 
     def _id(self) -> str:
-        return "%08x" % self.rng.getrandbits(32)
+        return f"{self.rng.getrandbits(32):08x}"
 
     def md(self, text: str) -> None:
         cell = {"cell_type": "markdown", "metadata": {}, "source": _lines(text)}
@@ -202,10 +201,10 @@ def _table(rng: random.Random, cols: list[str], nrows: int) -> tuple[str, str]:
     width = [max(len(c), *(len(v[i]) for v in values)) for i, c in enumerate(use)]
     plain = "    " + "  ".join(c.rjust(w) for c, w in zip(use, width)) + "\n"
     plain += "\n".join(f"{i:<4}" + "  ".join(v.rjust(w) for v, w in zip(row, width)) for i, row in enumerate(values))
-    html = ['<div>\n<style scoped>\n    .dataframe tbody tr th:only-of-type {\n        vertical-align: middle;\n    }\n\n'
+    html = [('<div>\n<style scoped>\n    .dataframe tbody tr th:only-of-type {\n        vertical-align: middle;\n    }\n\n'
             '    .dataframe tbody tr th {\n        vertical-align: top;\n    }\n\n    .dataframe thead th {\n'
             '        text-align: right;\n    }\n</style>\n<table border="1" class="dataframe">\n  <thead>\n'
-            '    <tr style="text-align: right;">\n      <th></th>\n']
+            '    <tr style="text-align: right;">\n      <th></th>\n')]
     html += [f"      <th>{c}</th>\n" for c in use]
     html.append("    </tr>\n  </thead>\n  <tbody>\n")
     for i, row in enumerate(values):
@@ -234,7 +233,6 @@ def build_notebook(index: int, seed: int, pngs: list[str]) -> tuple[str, dict]:
     col = rng.choice(cols)
     n_target = min(200, max(20, int(rng.lognormvariate(4.1, 0.6))))  # median ~60 cells
     nb = NotebookBuilder(rng, pngs, with_ids=rng.random() < 0.7)
-    fmt = {"topic": topic, "col": col}
 
     def prose(n: int | None = None) -> str:
         k = n or rng.randint(1, 4)
@@ -247,7 +245,7 @@ def build_notebook(index: int, seed: int, pngs: list[str]) -> tuple[str, dict]:
         nb.md(f"# {topic.title()} analysis\n\n{prose(2)}")
     if standard:
         nb.md("## Executive summary\n\n" + prose(3) + "\n\n- " + prose(1) + "\n- " + prose(1))
-        nb.md("## Questions\n\n1. What drives `%s`?\n2. Is the effect stable over time?\n3. %s" % (col, prose(1)))
+        nb.md(f"## Questions\n\n1. What drives `{col}`?\n2. Is the effect stable over time?\n3. {prose(1)}")
         nb.md("## Setup")
     elif rng.random() < 0.5:
         nb.md("## Introduction\n\n" + prose(3))
@@ -318,7 +316,7 @@ def build_notebook(index: int, seed: int, pngs: list[str]) -> tuple[str, dict]:
             if rng.random() < 0.3:
                 text += "\n\n" + "\n".join(f"- {prose(1)}" for _ in range(rng.randint(2, 5)))
             if rng.random() < 0.1:
-                text += "\n\n```python\ndf.groupby('%s').mean()\n```" % c1
+                text += f"\n\n```python\ndf.groupby('{c1}').mean()\n```"
             nb.md(text)
         elif k < 0.36:
             plain, html = _table(rng, cols, rng.randint(5, 12))
@@ -326,19 +324,19 @@ def build_notebook(index: int, seed: int, pngs: list[str]) -> tuple[str, dict]:
                 f"df.groupby('{c1}')['{c2}'].agg(['mean', 'std', 'count']).reset_index()",
                 f"df[df['{c1}'] > df['{c1}'].median()].sort_values('{c2}', ascending=False).head(10)",
                 f"pivot = df.pivot_table(index='{c1}', columns='{c2}', values='{cols[0]}', aggfunc='sum')\npivot",
-                f"df.describe()",
+                "df.describe()",
                 f"merged = df.merge(lookup, on='{c1}', how='left')\nmerged.sample(8)",
                 f"(df\n  .assign(ratio=lambda d: d['{c1}'] / d['{c2}'])\n  .query('ratio > 0.5')\n  .head(10))",
             ])
             nb.code(src, [nb.result(plain, html)], executed=not skip_outputs)
         elif k < 0.48:
             src = rng.choice([
-                f"fig, ax = plt.subplots(figsize=(8, 5))\nax.plot(df['{c1}'], df['{c2}'], '.', alpha=0.4)\n"
-                f"ax.set_xlabel('{c1}')\nax.set_ylabel('{c2}')\nax.set_title('{c2} vs {c1}')\nplt.show()",
+                (f"fig, ax = plt.subplots(figsize=(8, 5))\nax.plot(df['{c1}'], df['{c2}'], '.', alpha=0.4)\n"
+                f"ax.set_xlabel('{c1}')\nax.set_ylabel('{c2}')\nax.set_title('{c2} vs {c1}')\nplt.show()"),
                 f"df['{c1}'].hist(bins=50)\nplt.title('distribution of {c1}')\nplt.show()",
                 f"sns.boxplot(data=df, x='{c1}', y='{c2}')\nplt.xticks(rotation=45)\nplt.tight_layout()",
                 f"ax = df.groupby('{c1}')['{c2}'].mean().plot(kind='bar')\nax.set_ylabel('mean {c2}')",
-                f"plt.figure()\nplt.scatter(np.random.rand(100), np.random.rand(100))\nplt.show()",
+                "plt.figure()\nplt.scatter(np.random.rand(100), np.random.rand(100))\nplt.show()",
             ])
             outs = [nb.figure()]
             if rng.random() < 0.2:
@@ -358,7 +356,7 @@ def build_notebook(index: int, seed: int, pngs: list[str]) -> tuple[str, dict]:
             name = f"clean_{c1}"
             body = [f"def {name}(frame, threshold=0.5):",
                     f'    """Drop rows where {c1} is out of range and normalise {c2}."""',
-                    f"    out = frame.copy()",
+                    "    out = frame.copy()",
                     f"    out = out[out['{c1}'].between(0, out['{c1}'].quantile(0.99))]",
                     f"    out['{c2}'] = (out['{c2}'] - out['{c2}'].mean()) / out['{c2}'].std()",
                     f"    return out[out['{c2}'].abs() < 1 / threshold]", "",
@@ -368,10 +366,10 @@ def build_notebook(index: int, seed: int, pngs: list[str]) -> tuple[str, dict]:
             nb.code("\n".join(body), executed=not skip_outputs)
         elif k < 0.72:
             src = rng.choice([
-                f"X = df[['{c1}', '{c2}']].values\ny = df['{cols[-1]}'].values\n"
+                (f"X = df[['{c1}', '{c2}']].values\ny = df['{cols[-1]}'].values\n"
                 "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)\n"
                 "model = RandomForestClassifier(n_estimators=200)\nmodel.fit(X_train, y_train)\n"
-                "accuracy_score(y_test, model.predict(X_test))",
+                "accuracy_score(y_test, model.predict(X_test))"),
                 f"idx = np.random.choice(len(df), 500)\nsample = df.iloc[idx]\nsample['{c1}'].mean()",
                 "import random\nrandom.shuffle(rows)\nrows[:3]",
                 f"boot = [df['{c1}'].sample(frac=1, replace=True).mean() for _ in range(1000)]\nnp.percentile(boot, [2.5, 97.5])",
@@ -395,8 +393,8 @@ def build_notebook(index: int, seed: int, pngs: list[str]) -> tuple[str, dict]:
             nb.code(rng.choice(["", "\n", "   "]), executed=False)  # an empty cell
         elif k < 0.86:
             src = rng.choice([
-                f"# df = df[df['{c1}'] > 0]\n# df['{c2}'] = df['{c2}'].fillna(0)\n# print(df.shape)\n# df.head()\n"
-                f"df['{c1}'].isna().sum()",
+                (f"# df = df[df['{c1}'] > 0]\n# df['{c2}'] = df['{c2}'].fillna(0)\n# print(df.shape)\n# df.head()\n"
+                f"df['{c1}'].isna().sum()"),
                 f"import pdb; pdb.set_trace()\nx = df['{c1}'].max()",
                 f"import scipy\nscipy.stats.ttest_ind(df['{c1}'], df['{c2}'])",
                 f"from sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nZ = scaler.fit_transform(df[['{c1}']])",
@@ -404,10 +402,10 @@ def build_notebook(index: int, seed: int, pngs: list[str]) -> tuple[str, dict]:
             nb.code(src, [nb.result(str(rng.randint(0, 50)))], executed=not skip_outputs)
         elif k < 0.90:
             frames = [f"Cell \x1b[0;32mIn[{nb.count + 1}], line 1\x1b[0m\n\x1b[0;32m----> 1\x1b[0m df[\x1b[38;5;124m'{c1}_x'\x1b[39m]",
-                      "File \x1b[0;32m/opt/conda/lib/python3.11/site-packages/pandas/core/frame.py:4102\x1b[0m, in "
+                      ("File \x1b[0;32m/opt/conda/lib/python3.11/site-packages/pandas/core/frame.py:4102\x1b[0m, in "
                       "\x1b[0;36mDataFrame.__getitem__\x1b[0;34m(self, key)\x1b[0m\n   4100 \x1b[38;5;28;01mif\x1b[39;00m "
                       "\x1b[38;5;28mself\x1b[39m\x1b[38;5;241m.\x1b[39mcolumns\x1b[38;5;241m.\x1b[39mnlevels "
-                      "\x1b[38;5;241m>\x1b[39m \x1b[38;5;241m1\x1b[39m:"] * rng.randint(1, 4)
+                      "\x1b[38;5;241m>\x1b[39m \x1b[38;5;241m1\x1b[39m:")] * rng.randint(1, 4)
             if rng.random() < 0.5:
                 nb.code(f"df['{c1}_x'].mean()", [nb.error("KeyError", f"'{c1}_x'", frames)], executed=not skip_outputs)
             else:
@@ -416,7 +414,7 @@ def build_notebook(index: int, seed: int, pngs: list[str]) -> tuple[str, dict]:
         elif k < 0.93:
             nb.code(f"summary = {{\n    'n': len(df),\n    'mean_{c1}': df['{c1}'].mean(),\n    'path': "
                     f"'/Users/{rng.choice(['alice', 'bob'])}/Desktop/out.csv',\n}}\nsummary",
-                    [nb.result("{'n': 1000, 'mean_%s': 12.5, 'path': '/Users/alice/Desktop/out.csv'}" % c1)],
+                    [nb.result(f"{{'n': 1000, 'mean_{c1}': 12.5, 'path': '/Users/alice/Desktop/out.csv'}}")],
                     executed=not skip_outputs)
         elif k < 0.95:
             nb.code(f"df.to_csv('output/{topic}_clean.csv', index=False)", executed=rng.random() < 0.7)
