@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 SECTIONS = ("title", "summary", "questions", "setup", "data", "analysis", "findings", "next_steps", "appendix")
@@ -128,7 +129,26 @@ class Layout:
     first: dict[str, Section] = field(default_factory=dict)  # first occurrence of each kind
     n_cells: int = 0
     front_matter: int = 0  # leading raw cells
-    nb: Any = field(default=None, repr=False, compare=False)
+    # The notebook the helpers read (``Layout.nb``, a property defined below the class).  The layout
+    # holds it weakly and its cell list strongly: a layout cached on its notebook (``nb.layout``)
+    # would otherwise make the notebook and all its syntax trees cyclic garbage that only the
+    # cycle collector frees, and full collections over that pile cost a lint 30+ ms at times.
+    nb: InitVar[Any] = None
+
+    def __post_init__(self, nb: Any) -> None:
+        self._cells = nb.cells if nb is not None else None
+        if nb is None:
+            self._nb_ref = None
+        else:
+            try:
+                self._nb_ref = weakref.ref(nb)
+            except TypeError:  # an object without weak references: hold it
+                self._nb_ref = lambda nb=nb: nb
+
+    def _nb_cells(self) -> list | None:
+        """The notebook's cells (those it had when analysed, once the notebook is gone)."""
+        nb = self.nb
+        return nb.cells if nb is not None else self._cells
 
     def present(self, kind: str) -> bool:
         if kind == "title":
@@ -197,8 +217,8 @@ class Layout:
             best = min(later)
         best = min(best, self.n_cells)
         # prose without a heading belongs to the section before it: do not split it off
-        if self.nb is not None:
-            cells = self.nb.cells
+        cells = self._nb_cells()
+        if cells is not None:
             while best < len(cells) and (cells[best].is_empty or (cells[best].cell_type in ("markdown", "raw")
                                                                  and not cells[best].headings)):
                 best += 1
@@ -218,9 +238,10 @@ class Layout:
 
     def last_analysis_code(self) -> int | None:
         """The last non-empty code cell that is not in the next-steps or appendix sections."""
-        if self.nb is None:
+        cells = self._nb_cells()
+        if cells is None:
             return self.last_code
-        for c in reversed(self.nb.cells):
+        for c in reversed(cells):
             if c.is_code and not c.is_empty:
                 own = self.owner(c.index)
                 if own is None or own.kind not in ("appendix", "next_steps"):
@@ -230,9 +251,9 @@ class Layout:
     def body(self, section: Section, stop_at_code: bool = False) -> list[BodyLine]:
         """The markdown text under a heading, up to the heading that ends the section (or, with
         ``stop_at_code``, up to the first non-empty code cell: the prose right under the heading)."""
-        if self.nb is None:
+        cells = self._nb_cells()
+        if cells is None:
             return []
-        cells = self.nb.cells
         stop_cell, stop_line = section.stop if section.stop else (len(cells), 0)
         out: list[BodyLine] = []
         for ci in range(section.cell_index, min(stop_cell + 1, len(cells))):
@@ -250,9 +271,19 @@ class Layout:
         return out
 
     def code_cells_in(self, section: Section) -> list:
-        if self.nb is None:
+        cells = self._nb_cells()
+        if cells is None:
             return []
-        return [c for c in self.nb.cells[section.cell_index:section.end] if c.is_code and not c.is_empty]
+        return [c for c in cells[section.cell_index:section.end] if c.is_code and not c.is_empty]
+
+
+def _layout_nb(self: Layout) -> Any:
+    ref = self._nb_ref
+    return ref() if ref is not None else None
+
+
+# set after the dataclass is built: its __init__ takes ``nb`` (an InitVar), reads give the notebook
+Layout.nb = property(_layout_nb, doc="The analysed notebook (None once it is gone, or when not given).")
 
 
 # -- markdown helpers --------------------------------------------------------------------------
