@@ -69,29 +69,43 @@ def _python_body_cell_magic(source: str) -> bool:
     return first.startswith("%%") and first[2:].split(" ", 1)[0] in PYTHON_BODY_CELL_MAGICS
 
 
-def _parses(source: str) -> bool:
+def _parse(source: str) -> ast.Module | None:
+    """The tree of ``source``, or None when it does not parse."""
     try:
-        ast.parse(source)
-        return True
+        return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
+        return None
+
+
+def _parses(source: str) -> bool:
+    return _parse(source) is not None
 
 
 def transform_cell(source: str) -> str:
     """Return ``source`` as plain Python (unchanged when it has no IPython syntax)."""
+    return transform_and_parse(source)[0]
+
+
+def transform_and_parse(source: str) -> tuple[str, ast.Module | None]:
+    """``transform_cell(source)`` and, when finding it needed a successful parse of the result,
+    that tree (None: the result was not parsed here, or does not parse), so callers need not
+    parse it again."""
     if not _CANDIDATE.search(source):
-        return source
-    if _parses(source):
-        return source
+        return source, None
+    tree = _parse(source)
+    if tree is not None:
+        return source, tree
     fast = _fast_transform(source)
-    if _parses(fast) or _python_body_cell_magic(source):
-        return fast  # a %%time cell with a syntax error in its body must stay an error
+    tree = _parse(fast)
+    if tree is not None or _python_body_cell_magic(source):
+        return fast, tree  # a %%time cell with a syntax error in its body must stay an error
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except Exception:  # noqa: BLE001 - IPython missing or broken: keep the fast result
-        return fast
+        return fast, None
     try:
         slow = TransformerManager().transform_cell(source)
     except Exception:  # noqa: BLE001 - IPython's transformer can raise on odd input
-        return fast
-    return slow if _parses(slow) else fast
+        return fast, None
+    tree = _parse(slow)
+    return (slow, tree) if tree is not None else (fast, None)

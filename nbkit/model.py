@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import NotebookError
-from .ipysyntax import transform_cell
+from .ipysyntax import transform_and_parse
 
 CELL_TYPES = ("code", "markdown", "raw")
 
@@ -142,14 +142,22 @@ class Cell:
     @cached_property
     def python_source(self) -> str:
         """Source with IPython syntax (magics, shell escapes) turned into plain Python."""
-        return transform_cell(self.source) if self.is_code else ""
+        if not self.is_code:
+            return ""
+        source, tree = transform_and_parse(self.source)
+        if tree is not None:
+            self.__dict__.setdefault("_parsed", (tree, None))  # the transform parsed it already: keep it
+        return source
 
     @cached_property
     def _parsed(self) -> tuple[ast.Module | None, SyntaxError | None]:
         if not self.is_code:
             return None, None
+        source = self.python_source  # may set _parsed as it goes
+        if "_parsed" in self.__dict__:
+            return self.__dict__["_parsed"]
         try:
-            return ast.parse(self.python_source), None
+            return ast.parse(source), None
         except SyntaxError as e:
             return None, e
         except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
