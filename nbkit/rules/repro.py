@@ -1208,6 +1208,9 @@ def _arg_names(args: ast.arguments) -> list[str]:
     return out
 
 
+_SKIP_FIELDS = frozenset({"annotation", "returns", "type_comment"})
+
+
 def _walk_body(node: ast.AST):
     """Walk what runs when a function body runs: skips annotations (forward references) and
     the bodies of nested functions and lambdas (they run later, if at all), but yields the
@@ -1225,13 +1228,21 @@ def _walk_body(node: ast.AST):
             stack.extend(n.args.defaults)
             stack.extend(d for d in n.args.kw_defaults if d is not None)
             continue
-        for name, value in ast.iter_fields(n):
-            if name in ("annotation", "returns", "type_comment"):
+        for name in n._fields:  # ast.iter_fields, without its generator's overhead
+            if name in _SKIP_FIELDS:
                 continue
+            value = getattr(n, name, None)
             if isinstance(value, ast.AST):
                 stack.append(value)
             elif isinstance(value, list):
                 stack.extend(v for v in value if isinstance(v, ast.AST))
+
+
+# node types _function_summary has nothing to do with (none of them is a subclass of the types it handles)
+_SUMMARY_SKIP = frozenset({ast.Constant, ast.Attribute, ast.Subscript, ast.Expr, ast.Assign, ast.BinOp,
+                           ast.Compare, ast.Return, ast.Load, ast.Store, ast.keyword, ast.comprehension,
+                           ast.ListComp, ast.GeneratorExp, ast.Tuple, ast.List, ast.Dict, ast.JoinedStr,
+                           ast.FormattedValue, ast.Slice, ast.BoolOp, ast.UnaryOp, ast.If, ast.For})
 
 
 @dataclass
@@ -1252,11 +1263,17 @@ def _function_summary(body: list[ast.AST], params: list[str]) -> _Func:
     called: set[str] = set()
     for stmt in body:
         for n in _walk_body(stmt):
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
-                called.add(n.func.id)
-            if isinstance(n, ast.Name):
+            t = type(n)
+            if t is ast.Name:  # the commonest node first
                 (loads if isinstance(n.ctx, ast.Load) else stores).add(n.id)
-            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            if t is ast.Call:
+                if isinstance(n.func, ast.Name):
+                    called.add(n.func.id)
+                continue
+            if t in _SUMMARY_SKIP:
+                continue
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 stores.add(n.name)
             elif isinstance(n, (ast.Import, ast.ImportFrom)):
                 for a in n.names:
@@ -1273,6 +1290,9 @@ def _function_summary(body: list[ast.AST], params: list[str]) -> _Func:
     local |= (stores - declared_global) | declared_nonlocal | assigns_global
     free = frozenset(loads - local)
     return _Func(free, frozenset(assigns_global), frozenset(called) & free)
+
+
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
 
 
 class _DefUse:
@@ -1317,7 +1337,12 @@ class _DefUse:
             self.functions.pop(name, None)
 
     def known(self, name: str) -> bool:
-        return name in self.defined or any(name in s for s in self.scopes)
+        if name in self.defined:
+            return True
+        for s in self.scopes:
+            if name in s:
+                return True
+        return False
 
     def special(self, name: str) -> bool:
         return (name in _BUILTINS or name in self.known_names or name in IPYTHON_NAMES
@@ -1541,19 +1566,22 @@ class _DefUse:
     def expr(self, e):  # noqa: C901
         if e is None:
             return
-        if isinstance(e, ast.Name):
+        t = type(e)
+        if t is ast.Name:
             if isinstance(e.ctx, ast.Load):
                 self.read(e.id, e)
             return
-        if isinstance(e, ast.NamedExpr):
+        if t is ast.Constant:
+            return  # no sub-expressions
+        if t is ast.NamedExpr:
             self.expr(e.value)
             self.bind_walrus(e.target.id, e)
             return
-        if isinstance(e, ast.Lambda):  # the body runs later, maybe after more cells: not checked
+        if t is ast.Lambda:  # the body runs later, maybe after more cells: not checked
             for d in e.args.defaults + [d for d in e.args.kw_defaults if d]:
                 self.expr(d)
             return
-        if isinstance(e, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        if t in _COMPREHENSIONS:
             gens = e.generators
             self.expr(gens[0].iter)
             self.scopes.append(set())
@@ -1570,22 +1598,29 @@ class _DefUse:
                 self.expr(e.elt)
             self.scopes.pop()
             return
-        if isinstance(e, ast.Call):
+        if t is ast.Call:
             self.call(e)
-            if isinstance(e.func, ast.Name):  # f(...): the body of a notebook function runs now
+            if type(e.func) is ast.Name:  # f(...): the body of a notebook function runs now
                 self.read(e.func.id, e.func, called=True)
                 for a in e.args:
                     self.expr(a)
                 for k in e.keywords:
                     self.expr(k.value)
                 return
-        for child in ast.iter_child_nodes(e):
-            if isinstance(child, ast.expr):
-                self.expr(child)
-            elif isinstance(child, ast.keyword):
-                self.expr(child.value)
-            elif isinstance(child, ast.comprehension):  # pragma: no cover - handled above
-                pass
+        expr = self.expr
+        for name in e._fields:  # ast.iter_child_nodes, without its generators' overhead
+            value = getattr(e, name, None)
+            for child in (value if isinstance(value, list) else (value,)):
+                tc = type(child)
+                if tc is ast.Constant:
+                    continue
+                if tc is ast.Name:
+                    if isinstance(child.ctx, ast.Load):
+                        self.read(child.id, child)
+                elif isinstance(child, ast.expr):
+                    expr(child)
+                elif tc is ast.keyword:
+                    expr(child.value)
 
     def bind_walrus(self, name: str, node):
         # a walrus in a comprehension binds in the enclosing (module) scope
