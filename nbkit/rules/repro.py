@@ -20,10 +20,13 @@ from . import Hit, rule
 # -- shared analysis ----------------------------------------------------------------------------
 
 
+_UNSET = object()
+
+
 class CallInfo:
     """One call in document order, with its callee resolved through the import aliases."""
 
-    __slots__ = ("cell", "node", "qual", "method", "in_function", "parents", "_text")
+    __slots__ = ("cell", "node", "qual", "method", "in_function", "parents", "_text", "_magic_v")
 
     def __init__(self, cell, node: ast.Call, qual: str | None, method: str | None, in_function: str | None,
                  parents: tuple):
@@ -34,6 +37,7 @@ class CallInfo:
         self.in_function = in_function  # name of the enclosing def, if any
         self.parents = parents
         self._text: str | None = None
+        self._magic_v = _UNSET
 
     @property
     def text(self) -> str:
@@ -42,9 +46,19 @@ class CallInfo:
             self._text = _text(self.node.func)
         return self._text
 
+    @property
+    def magic(self) -> tuple[str, str, str] | None:
+        """``_magic(self.node)``, computed once: most NBR rules ask it of every call."""
+        m = self._magic_v
+        if m is _UNSET:
+            m = self._magic_v = _magic(self.node)
+        return m
+
 
 _LEAVES = frozenset({ast.Load, ast.Store, ast.Del, ast.alias, *ast.operator.__subclasses__(),
                      *ast.unaryop.__subclasses__(), *ast.cmpop.__subclasses__(), *ast.boolop.__subclasses__()})
+# children the shared walk does not descend into: names, leaves and the commonest non-node field values
+_NOT_VISITED = _LEAVES | {ast.Name, str, int, bool, type(None)}
 _INDEXED = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.BinOp, ast.Compare, ast.Dict)
 
 
@@ -181,7 +195,7 @@ def analysis(nb) -> Analysis:
                     if tc is ast.Constant:
                         if type(child.value) is str and id(child) not in docstrings:
                             out.strings.append((cell, child))
-                    elif tc is ast.Name or tc in _LEAVES or not isinstance(child, ast.AST):
+                    elif tc in _NOT_VISITED or not isinstance(child, ast.AST):
                         continue
                     else:
                         visit(child, inner)
@@ -585,7 +599,7 @@ def _random_events(nb) -> list[_Event]:
 def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple[str, frozenset, str]]:
     """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)]."""
     node, q = ci.node, ci.qual
-    magic = _magic(node)
+    magic = ci.magic
     if magic is not None:
         kind, name, args = magic
         if kind == "line" and name == "nbkit" and args.split()[:1] == ["seed"]:
@@ -794,7 +808,7 @@ def literal_seed(nb, ctx):
     for ci in analysis(nb).calls:
         node = ci.node
         lits: list[ast.AST] = []
-        magic = _magic(node)
+        magic = ci.magic
         if magic is not None:
             kind, name, args = magic
             if kind == "line" and name == "nbkit" and re.fullmatch(r"seed\s+\d+", args.strip()):
@@ -1024,7 +1038,7 @@ def in_notebook_install(nb, ctx):
     for ci in analysis(nb).calls:
         node = ci.node
         commands: list[tuple[str, int]] = []
-        magic = _magic(node)
+        magic = ci.magic
         if magic is not None:
             kind, name, args = magic
             if kind == "line" and name in _INSTALLERS:
@@ -1152,7 +1166,7 @@ def cwd_or_syspath_hack(nb, ctx):
         return
     for ci in analysis(nb).calls:
         node = ci.node
-        magic = _magic(node)
+        magic = ci.magic
         if magic is not None:
             kind, name, _ = magic
             if kind == "line" and name in ("cd", "pushd", "popd"):
@@ -1916,7 +1930,7 @@ def _open_mode_writes(node: ast.Call) -> bool:
 def _shell_commands(nb):
     """(cell, line, command) for every shell escape, shell magic and %%bash line."""
     for ci in analysis(nb).calls:
-        magic = _magic(ci.node)
+        magic = ci.magic
         if magic is None:
             continue
         kind, name, args = magic
@@ -2001,7 +2015,7 @@ def unpinned_remote_data(nb, ctx):
         if hub:
             yield Hit(hub, ci.cell, ci.node.lineno)
             continue
-        if (ci.method not in REMOTE_READ_FUNCS and not _spark_io(ci, "read")) or _magic(ci.node) is not None:
+        if (ci.method not in REMOTE_READ_FUNCS and not _spark_io(ci, "read")) or ci.magic is not None:
             continue
         q = ci.qual or ""
         if q.startswith(("webbrowser.", "torch.hub.")) or (ci.method == "fetch" and registry):
@@ -2065,7 +2079,7 @@ def _unpinned_hub_dataset(nb, ci: CallInfo) -> str | None:
 def _read_paths(nb):
     """(CallInfo, path, is_read) for calls with constant path arguments."""
     for ci in analysis(nb).calls:
-        if ci.method is None or _magic(ci.node) is not None:
+        if ci.method is None or ci.magic is not None:
             continue
         q = ci.qual or ""
         is_read = ci.method in READ_FUNCS and not q.startswith(("torch.hub", "webbrowser.", "spacy.", "os.", "io.")) \
@@ -2204,7 +2218,7 @@ def external_write(nb, ctx):
         return bool({"side-effect", "nbkit:side-effect"} & set(cell.tags))
 
     for ci in analysis(nb).calls:
-        if tagged(ci.cell) or ci.method is None or _magic(ci.node) is not None:
+        if tagged(ci.cell) or ci.method is None or ci.magic is not None:
             continue
         q = ci.qual or ""
         what = None
