@@ -2385,6 +2385,7 @@ _SECRET_PATTERNS = [  # (kind, pattern, substrings one of which must be present:
     ("Stripe key", _lazy_re(r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,})\b"), ("_live_",)),
     ("Hugging Face token", _lazy_re(r"\b(hf_[A-Za-z0-9]{30,})\b"), ("hf_",)),
 ]
+_SECRET_NEEDLES = _lazy_re("|".join(re.escape(n) for _, _, needles in _SECRET_PATTERNS for n in needles))
 _SECRET_NAME = _lazy_re(
     r"^(?:.*_)?(?:password|passwd|pass|passphrase|token|api_?key|apikey|secret|secret_?key|access_?key|"
     r"access_?token|auth_?token|client_?secret|private_?key|credentials?|aws_secret_access_key)$", re.IGNORECASE)
@@ -2428,14 +2429,15 @@ def _placeholder(value: str) -> bool:
 
 def _scan_text(text: str):
     """(kind, secret, offset) for secrets in free text (markdown, outputs, code source)."""
-    for kind, pat, needles in _SECRET_PATTERNS:
-        if not any(n in text for n in needles):
-            continue
-        for m in pat.finditer(text):
-            secret = m.group(1)
-            if kind == "AWS access key id" and secret.endswith("EXAMPLE"):
+    if _SECRET_NEEDLES.search(text) is not None:  # one scan says whether any prefilter substring is there
+        for kind, pat, needles in _SECRET_PATTERNS:
+            if not any(n in text for n in needles):
                 continue
-            yield kind + " {}", secret, m.start(1)
+            for m in pat.finditer(text):
+                secret = m.group(1)
+                if kind == "AWS access key id" and secret.endswith("EXAMPLE"):
+                    continue
+                yield kind + " {}", secret, m.start(1)
     if "://" not in text or "@" not in text:
         return
     for m in _DSN.finditer(text):
