@@ -92,13 +92,25 @@ def transform_and_parse(source: str) -> tuple[str, ast.Module | None]:
     parse it again."""
     if not _CANDIDATE.search(source):
         return source, None
-    tree = _parse(source)
-    if tree is not None:
-        return source, tree
     fast = _fast_transform(source)
-    tree = _parse(fast)
-    if tree is not None or _python_body_cell_magic(source):
-        return fast, tree  # a %%time cell with a syntax error in its body must stay an error
+    fast_tree: ast.Module | None = None
+    fast_parsed = False
+    source_fails = False
+    if fast != source and not _OTHER_LINE_BREAKS.search(source):
+        line = _first_statement_magic(source, fast)
+        if line == 0:
+            source_fails = True
+        elif line is not None:
+            fast_tree, fast_parsed = _parse(fast), True
+            source_fails = fast_tree is not None and _statement_at(fast_tree, *line)
+    if not source_fails:
+        tree = _parse(source)
+        if tree is not None:
+            return source, tree
+    if not fast_parsed:
+        fast_tree = _parse(fast)
+    if fast_tree is not None or _python_body_cell_magic(source):
+        return fast, fast_tree  # a %%time cell with a syntax error in its body must stay an error
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except Exception:  # noqa: BLE001 - IPython missing or broken: keep the fast result
@@ -109,3 +121,52 @@ def transform_and_parse(source: str) -> tuple[str, ast.Module | None]:
         return fast, None
     tree = _parse(slow)
     return (slow, tree) if tree is not None else (fast, None)
+
+
+# -- knowing that a cell will not parse, without parsing it -------------------------------------
+#
+# Most candidate cells hold real IPython syntax, and a failed ast.parse costs about twice a
+# successful one (CPython re-parses to word the error).  The cases below are those where the
+# source provably does not parse, so transform_and_parse goes straight to the transformed text.
+
+# line breaks of str.splitlines() that Python's tokenizer does not treat as line ends
+_OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _first_statement_magic(source: str, fast: str) -> tuple[int, int] | int | None:
+    """Where the first line ``_fast_transform`` changed would start a statement: 0 when the cell
+    starts with a cell magic (``%%`` can never begin Python code), (line, column) for a line
+    that begins with ``!`` / ``%`` or is ``x = !cmd`` / ``x = %magic`` (no Python statement
+    can begin that way: if a statement of the transformed text begins there, the source does
+    not parse), None otherwise (help syntax, odd indentation: parse the source first)."""
+    lines = source.splitlines()
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        return 0
+    for i, (a, b) in enumerate(zip(lines, fast.split("\n"), strict=False)):
+        if a == b:
+            continue
+        stripped = a.lstrip()
+        indent = a[: len(a) - len(stripped)]
+        if indent.strip(" \t"):
+            return None
+        if stripped[:1] in ("!", "%") or _ASSIGN_MAGIC.match(a):
+            return i + 1, len(indent)
+        return None
+    return None
+
+
+def _statement_at(tree: ast.Module, lineno: int, col: int) -> bool:
+    """Does a statement of ``tree`` begin at (lineno, col)?"""
+    todo = [tree.body]
+    while todo:
+        for st in todo.pop():
+            if st.lineno == lineno and st.col_offset == col:
+                return True
+            for name in ("body", "orelse", "finalbody"):
+                sub = getattr(st, name, None)
+                if isinstance(sub, list) and sub:
+                    todo.append(sub)
+            for part in (*getattr(st, "handlers", ()), *getattr(st, "cases", ())):
+                todo.append(part.body)
+    return False
