@@ -25,6 +25,9 @@ class NbkitError(Exception):
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
 
+    def __reduce__(self):  # keep message and path apart across processes (parallel lint)
+        return (self.__class__, (self.message, self.path))
+
 
 class NotebookError(NbkitError):
     """The file is not a usable notebook (missing, not JSON, not a notebook, ...)."""

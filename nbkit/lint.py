@@ -225,13 +225,36 @@ def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], ori
 
 
 def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = None,
-               ignore: list[str] | None = None, profile: str | None = None, fix: bool = False) -> LintResult:
-    """Lint files and folders.  Unreadable inputs are collected as errors; the run goes on."""
+               ignore: list[str] | None = None, profile: str | None = None, fix: bool = False,
+               jobs: int | None = 1) -> LintResult:
+    """Lint files and folders.  Unreadable inputs are collected as errors; the run goes on.
+
+    ``jobs`` > 1 lints in that many worker processes (0 or None: one per core, for runs of
+    many notebooks); findings and errors come back in the same order as a serial run.
+    """
     result = LintResult()
     nb_paths, result.errors = discover(paths, config.exclude)
     result.paths = nb_paths
-    selection = Selection(config, select=select, ignore=ignore, profile=profile)
-    project = Project(nb_paths, strip_outputs=config.strip_outputs)
+    selection = Selection(config, select=select, ignore=ignore, profile=profile)  # bad selectors fail here
+    workers = _workers(jobs, len(nb_paths))
+    if workers > 1:
+        _lint_parallel(result, nb_paths, workers, (config, select, ignore, profile, fix))
+    else:
+        _lint_into(result, nb_paths, selection, Project(nb_paths, strip_outputs=config.strip_outputs), fix)
+    return result
+
+
+MIN_NOTEBOOKS_PER_WORKER = 16  # below this, starting workers costs more than it saves
+
+
+def _workers(jobs: int | None, n: int) -> int:
+    if not jobs:
+        jobs = min(os.cpu_count() or 1, n // MIN_NOTEBOOKS_PER_WORKER)
+    return max(1, min(jobs, n))
+
+
+def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, project: Project,
+               fix: bool) -> None:
     for path in nb_paths:
         try:
             nb = load(path)
@@ -253,7 +276,31 @@ def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = N
                 findings = lint_notebook(nb, selection, project)
         result.findings.extend(findings)
         _release(nb)
-    return result
+
+
+def _lint_chunk(chunk: list[str], all_paths: list[str], settings: tuple) -> LintResult:
+    """Worker process: lint ``chunk`` (project-wide rules still see every path of the run)."""
+    config, select, ignore, profile, fix = settings
+    sub = LintResult()
+    _lint_into(sub, chunk, Selection(config, select=select, ignore=ignore, profile=profile),
+               Project(all_paths, strip_outputs=config.strip_outputs), fix)
+    return sub
+
+
+def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settings: tuple) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    size = max(1, -(-len(nb_paths) // (workers * 4)))  # ~4 chunks per worker balance the load
+    chunks = [nb_paths[i:i + size] for i in range(0, len(nb_paths), size)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for sub in pool.map(_lint_chunk, chunks, [nb_paths] * len(chunks), [settings] * len(chunks)):
+            result.findings.extend(sub.findings)
+            result.errors.extend(sub.errors)
+            result.fixed.update(sub.fixed)
+            result.notebooks += sub.notebooks
 
 
 _NOTEBOOK_FIELDS = frozenset(f.name for f in fields(Notebook))

@@ -19,9 +19,11 @@ FORMATS = ("text", "json", "sarif", "junit", "github")
 @click.option("--profile", type=click.Choice(["report", "exploratory"]), help="Rule profile (default: report).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), help="Exit 1 on findings at or above this severity (default: error).")
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place (atomically).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Worker processes; 0 = one per core for runs of many notebooks, 1 = no workers.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
 @click.pass_context
-def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, config_path):
+def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, config_path):
     """Check notebooks (files or folders, searched recursively) against nbkit's rules."""
     from ..config import load_config
     from ..findings import Severity
@@ -31,7 +33,7 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, config_
 
     config = load_config(paths[0] if paths else None, config_path)
     result = lint_paths(list(paths), config, select=split_codes(select) or None, ignore=split_codes(ignore),
-                        profile=profile, fix=fix)
+                        profile=profile, fix=fix, jobs=jobs)
     if fmt == "text":
         text = render_text(result, color=use_color(output))
     else:
