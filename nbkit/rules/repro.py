@@ -1228,17 +1228,20 @@ _SKIP_FIELDS = frozenset({"annotation", "returns", "type_comment"})
 def _walk_body(node: ast.AST):
     """Walk what runs when a function body runs: skips annotations (forward references) and
     the bodies of nested functions and lambdas (they run later, if at all), but yields the
-    nested definitions themselves."""
+    nested definitions themselves.  Leaf nodes (contexts, operators, import aliases) are not
+    yielded: _function_summary has nothing to do with them."""
     stack = [node]
+    leaves = _LEAVES
     while stack:
         n = stack.pop()
         yield n
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        t = type(n)
+        if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
             stack.extend(n.decorator_list)
             stack.extend(n.args.defaults)
             stack.extend(d for d in n.args.kw_defaults if d is not None)
             continue
-        if isinstance(n, ast.Lambda):
+        if t is ast.Lambda:
             stack.extend(n.args.defaults)
             stack.extend(d for d in n.args.kw_defaults if d is not None)
             continue
@@ -1246,10 +1249,12 @@ def _walk_body(node: ast.AST):
             if name in _SKIP_FIELDS:
                 continue
             value = getattr(n, name, None)
-            if isinstance(value, ast.AST):
+            if type(value) is list:
+                for v in value:
+                    if isinstance(v, ast.AST) and type(v) not in leaves:
+                        stack.append(v)
+            elif isinstance(value, ast.AST) and type(value) not in leaves:
                 stack.append(value)
-            elif isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, ast.AST))
 
 
 # node types _function_summary has nothing to do with (none of them is a subclass of the types it handles)
@@ -1624,7 +1629,7 @@ class _DefUse:
         expr = self.expr
         for name in e._fields:  # ast.iter_child_nodes, without its generators' overhead
             value = getattr(e, name, None)
-            for child in (value if isinstance(value, list) else (value,)):
+            for child in (value if type(value) is list else (value,)):
                 tc = type(child)
                 if tc is ast.Constant:
                     continue
