@@ -190,15 +190,20 @@ def analysis(nb) -> Analysis:
             stack.append(node)
             for name in node._fields:
                 value = getattr(node, name, None)
-                for child in (value if type(value) is list else (value,)):
-                    tc = type(child)
-                    if tc is ast.Constant:
-                        if type(child.value) is str and id(child) not in docstrings:
-                            out.strings.append((cell, child))
-                    elif tc in _NOT_VISITED or not isinstance(child, ast.AST):
-                        continue
-                    else:
-                        visit(child, inner)
+                tv = type(value)
+                if tv is list:
+                    for child in value:
+                        tc = type(child)
+                        if tc is ast.Constant:
+                            if type(child.value) is str and id(child) not in docstrings:
+                                out.strings.append((cell, child))
+                        elif tc not in _NOT_VISITED and isinstance(child, ast.AST):
+                            visit(child, inner)
+                elif tv is ast.Constant:  # the same, for a single child (no tuple to build)
+                    if type(value.value) is str and id(value) not in docstrings:
+                        out.strings.append((cell, value))
+                elif tv not in _NOT_VISITED and isinstance(value, ast.AST):
+                    visit(value, inner)
             stack.pop()
 
         try:
