@@ -159,7 +159,9 @@ class Cell:
         try:
             return ast.parse(source), None
         except SyntaxError as e:
-            return None, e
+            # without its traceback: the frames would refer back to this cell (and to whatever
+            # asked for the tree), a cycle that keeps the notebook alive until the cycle collector runs
+            return None, e.with_traceback(None)
         except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
             err = SyntaxError(str(e))
             err.lineno = 1

@@ -147,69 +147,78 @@ def analysis(nb) -> Analysis:
                     for k, v in found.items():
                         fallback.setdefault(k, v)
     by_type = out.by_type
-    for cell in nb.cells:
-        tree = cell.tree
-        if tree is None:
-            continue
-        stack: list[ast.AST] = []
-        docstrings: set[int] = set()
+    # per-cell state of the walk (rebound for each cell; visit reads it through its closure)
+    cell = None
+    stack: list[ast.AST] = []
+    docstrings: set[int] = set()
 
-        def visit(node, func, cell=cell, stack=stack, docstrings=docstrings):
-            t = type(node)
-            if t is ast.Call:
-                parts = _dotted(node.func)
-                qual = method = None
-                if parts:
-                    method = parts[-1]
-                    head = parts[0]
-                    target = bindings[head] if head in bindings else fallback.get(head)
-                    if target:
-                        qual = ".".join([target, *parts[1:]])
-                    elif len(parts) == 1 and head in _BUILTINS:
-                        qual = head
-                elif type(node.func) is ast.Attribute:
-                    method = node.func.attr
-                out.calls.append(CallInfo(cell, node, qual, method, func, tuple(stack)))
-            elif t is ast.Expr:
-                if type(node.value) is ast.Constant and type(node.value.value) is str:
-                    docstrings.add(id(node.value))
-            elif t is ast.Import or t is ast.ImportFrom:
-                _bind_import(node, bindings)
-                if t is ast.Import:
-                    out.imported.update(a.name.split(".")[0] for a in node.names)
-                elif node.module and node.level == 0:
-                    out.imported.add(node.module.split(".")[0])
-                return
-            elif t in _INDEXED:
-                by_type.setdefault(t, []).append((cell, node))
-                if t is ast.Assign:  # `random = np.random.default_rng(0)` shadows the module
-                    for tgt in node.targets:
-                        if type(tgt) is ast.Name and (tgt.id in bindings or tgt.id in fallback):
-                            bindings[tgt.id] = None
-            inner = node.name if (t is ast.FunctionDef or t is ast.AsyncFunctionDef) else func
-            stack.append(node)
-            for name in node._fields:
-                value = getattr(node, name, None)
-                tv = type(value)
-                if tv is list:
-                    for child in value:
-                        tc = type(child)
-                        if tc is ast.Constant:
-                            if type(child.value) is str and id(child) not in docstrings:
-                                out.strings.append((cell, child))
-                        elif tc not in _NOT_VISITED and isinstance(child, ast.AST):
-                            visit(child, inner)
-                elif tv is ast.Constant:  # the same, for a single child (no tuple to build)
-                    if type(value.value) is str and id(value) not in docstrings:
-                        out.strings.append((cell, value))
-                elif tv not in _NOT_VISITED and isinstance(value, ast.AST):
-                    visit(value, inner)
-            stack.pop()
+    def visit(node, func):
+        t = type(node)
+        if t is ast.Call:
+            parts = _dotted(node.func)
+            qual = method = None
+            if parts:
+                method = parts[-1]
+                head = parts[0]
+                target = bindings[head] if head in bindings else fallback.get(head)
+                if target:
+                    qual = ".".join([target, *parts[1:]])
+                elif len(parts) == 1 and head in _BUILTINS:
+                    qual = head
+            elif type(node.func) is ast.Attribute:
+                method = node.func.attr
+            out.calls.append(CallInfo(cell, node, qual, method, func, tuple(stack)))
+        elif t is ast.Expr:
+            if type(node.value) is ast.Constant and type(node.value.value) is str:
+                docstrings.add(id(node.value))
+        elif t is ast.Import or t is ast.ImportFrom:
+            _bind_import(node, bindings)
+            if t is ast.Import:
+                out.imported.update(a.name.split(".")[0] for a in node.names)
+            elif node.module and node.level == 0:
+                out.imported.add(node.module.split(".")[0])
+            return
+        elif t in _INDEXED:
+            by_type.setdefault(t, []).append((cell, node))
+            if t is ast.Assign:  # `random = np.random.default_rng(0)` shadows the module
+                for tgt in node.targets:
+                    if type(tgt) is ast.Name and (tgt.id in bindings or tgt.id in fallback):
+                        bindings[tgt.id] = None
+        inner = node.name if (t is ast.FunctionDef or t is ast.AsyncFunctionDef) else func
+        stack.append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            tv = type(value)
+            if tv is list:
+                for child in value:
+                    tc = type(child)
+                    if tc is ast.Constant:
+                        if type(child.value) is str and id(child) not in docstrings:
+                            out.strings.append((cell, child))
+                    elif tc not in _NOT_VISITED and isinstance(child, ast.AST):
+                        visit(child, inner)
+            elif tv is ast.Constant:  # the same, for a single child (no tuple to build)
+                if type(value.value) is str and id(value) not in docstrings:
+                    out.strings.append((cell, value))
+            elif tv not in _NOT_VISITED and isinstance(value, ast.AST):
+                visit(value, inner)
+        stack.pop()
 
-        try:
-            visit(tree, None)
-        except RecursionError:  # absurdly deep expression: the rules skip the rest of this cell
-            pass
+    try:
+        for cell in nb.cells:
+            tree = cell.tree
+            if tree is None:
+                continue
+            stack = []
+            docstrings = set()
+            try:
+                visit(tree, None)
+            except RecursionError:  # absurdly deep expression: the rules skip the rest of this cell
+                pass
+    finally:
+        # visit refers to itself through its closure: without this, every analysis (and the
+        # cells and syntax trees it holds) would wait for the cycle collector to be freed
+        visit = None
     cache["analysis"] = out
     return out
 
@@ -595,8 +604,11 @@ def _random_events(nb) -> list[_Event]:
             for inner, inner_evs in by_func[ci.node.func.id]:
                 emit(inner, inner_evs, site, depth + 1, ci.node.func.id)
 
-    for ci, evs in top:
-        emit(ci, evs, ci, 0, None)
+    try:
+        for ci, evs in top:
+            emit(ci, evs, ci, 0, None)
+    finally:
+        emit = None  # it refers to itself through its closure: break that cycle (see analysis)
     cache["random_events"] = events
     return events
 
