@@ -137,6 +137,9 @@ class Layout:
 
     def __post_init__(self, nb: Any) -> None:
         self._cells = nb.cells if nb is not None else None
+        self._set_nb(nb)
+
+    def _set_nb(self, nb: Any) -> None:
         if nb is None:
             self._nb_ref = None
         else:
@@ -144,6 +147,17 @@ class Layout:
                 self._nb_ref = weakref.ref(nb)
             except TypeError:  # an object without weak references: hold it
                 self._nb_ref = lambda nb=nb: nb
+
+    def __getstate__(self) -> dict:  # pickle / copy: the notebook itself, not the weak reference
+        state = dict(self.__dict__)
+        state["_nb_ref"] = self.nb
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        nb = state.pop("_nb_ref", None)
+        self.__dict__.update(state)
+        self._set_nb(nb)
 
     def _nb_cells(self) -> list | None:
         """The notebook's cells (those it had when analysed, once the notebook is gone)."""
