@@ -61,7 +61,7 @@ def test_installed_extension_is_listed_and_enabled():
 
 # -- the options the panel sends with a lint ---------------------------------------------------------
 
-# pytest-jupyter (jp_fetch, jp_serverapp) is registered in tests/conftest.py
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
 @pytest.fixture

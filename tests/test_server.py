@@ -18,7 +18,7 @@ import pytest
 from nbbuild import code, md, nb, result, write
 from tornado.httpclient import HTTPClientError
 
-# pytest-jupyter (jp_fetch, jp_serverapp) is registered in tests/conftest.py
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
 
