@@ -67,6 +67,8 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 @pytest.fixture
 def jp_server_config(jp_server_config):
     jp_server_config["ServerApp"]["jpserver_extensions"]["nbkit"] = True
+    # gc.freeze() is for a real server process, not for pytest's (it would leak into later tests)
+    jp_server_config.NbkitService.freeze_startup_heap = False
     return jp_server_config
 
 
