@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from xml.sax.saxutils import escape, quoteattr
 
 from .._version import __version__
 from ..findings import Finding, Severity
@@ -144,6 +143,8 @@ def render_sarif(result) -> str:
 
 def render_junit(result) -> str:
     """One testcase per notebook; findings at or above ``warning`` become its failure text."""
+    from xml.sax.saxutils import escape, quoteattr  # imported here: it pulls in urllib and email
+
     by_path: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         by_path[f.path].append(f)
