@@ -3,6 +3,13 @@
 # inside a fresh virtual environment or not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
 python -m pip install -q -e ".[test,lab]"
 python -m ipykernel install --sys-prefix --name python3 >/dev/null
 # The JupyterLab panel's unit tests (jest; the install above built labextension/). Skipped when
