@@ -379,14 +379,14 @@ def verify_report(report: dict, path: str) -> tuple[str, str]:
 def status_report(path: str, kernel_seed: int | None) -> tuple[str, str]:
     """(text, html): layout checklist, seed, pin (with drift), last verify."""
     from .config import load_config
-    from .layout import analyse
+    from .layout import layout_of
     from .model import load
     from .pin import environment_drift
     from .pin.pinning import nbkit_problems, pinned_environment, pinned_seed
 
     nb = load(path)
     cfg = load_config(path)
-    checklist = analyse(nb, getattr(cfg, "layout_aliases", None)).checklist()
+    checklist = layout_of(nb, getattr(cfg, "layout_aliases", None) or None).checklist()
     rows, styles = [], []
     for item in checklist:
         if item["present"]:

@@ -322,7 +322,7 @@ class NbkitService(LoggingConfigurable):
 
     def _lint_sync(self, rp: ResolvedPath, content: Any, profile: str | None = None,
                    ignore: list[str] | None = None) -> dict:
-        from ..layout import analyse
+        from ..layout import layout_of
         from ..lint import LintResult, Selection, lint_notebook
         from ..model import notebook_from_dict, parse_notebook
         from ..project import Project
@@ -358,7 +358,7 @@ class NbkitService(LoggingConfigurable):
         out.update({
             "path": rp.api,
             "saved": content is None,
-            "layout": analyse(nb, cfg.layout_aliases).checklist(),
+            "layout": layout_of(nb, cfg.layout_aliases or None).checklist(),  # the rules' cached analysis
             "pinned": pinned,
             "environment": env if isinstance(env, dict) else None,
             "seed": meta.get("seed"),
