@@ -34,9 +34,6 @@ class LintResult:
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
 
-    def worst(self) -> Severity | None:
-        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
-
     def exit_code(self, fail_on: Severity) -> int:
         if self.errors:
             return 2
