@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from ..imports import installed_version, normalise_dist
+from ..report.common import drift_line
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A pinned package whose installed version differs (``installed`` None: not installed)."""
+
+    package: str
+    pinned: str
+    installed: str | None
+
+    def to_dict(self) -> dict:
+        return {"package": self.package, "pinned": self.pinned, "installed": self.installed}
+
+    def line(self) -> str:
+        return drift_line(self.package, self.pinned, self.installed)
 
 
 def environment_drift(pinned_env: dict, installed: Callable[[str], str | None] | dict | None = None) -> list[dict]:
