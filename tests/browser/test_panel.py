@@ -5,7 +5,8 @@ A user opens a notebook and sees the layout checklist and the lint findings; cli
 lands on its cell; a missing section is inserted where it belongs; edits re-lint without saving;
 Verify runs a reproducible and a flawed notebook in a fresh kernel and shows the right result
 (with the diff of the mismatching cell); Pin records the environment into the file. Screenshots
-of the panel (light and dark theme) are saved to docs/images/.
+of the panel (light and dark theme) are saved to build/screenshots/ (scripts/refresh_screenshots.sh
+refreshes docs/images/ from them).
 """
 
 from __future__ import annotations
