@@ -7,12 +7,19 @@ A :class:`KernelPool` starts the next kernel while the current notebook runs, so
 start-up overlaps useful work.  A cell past its timeout is interrupted, then its kernel
 is killed; a kernel that dies is reported with the cell it was running.  Every kernel
 process is tracked so that cancellation (or Ctrl-C) leaves none behind.
+
+On POSIX, kernels talk over IPC (Unix sockets in a private runtime folder, removed with the
+kernel): no TCP port can be taken by another process between choosing it and the kernel binding
+it, and no plaintext-TCP warning.  ``NBKIT_KERNEL_TRANSPORT=tcp`` (or Windows) uses TCP.  A kernel
+that dies before it answers (e.g. it could not bind) is started again, up to ``START_ATTEMPTS``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -25,19 +32,58 @@ from ..errors import MachineryError
 KERNEL_ENV = {"TZ": "UTC", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
               "IPYKERNEL_CELL_NAME": "<cell>", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 STARTUP_TIMEOUT = 60
+START_ATTEMPTS = 2  # a kernel that dies before replying to kernel_info is started once more
+TRANSPORT_ENV = "NBKIT_KERNEL_TRANSPORT"
 
 _LIVE: dict[int, int] = {}  # kernel pid -> process group id, for the last-resort cleanup
+_RUNTIME_DIRS: set[str] = set()  # private folders holding connection files (HMAC keys) and sockets
 _LIVE_LOCK = threading.Lock()
 
 
+def kernel_transport() -> str:
+    """``ipc`` on POSIX (no port race), ``tcp`` on Windows or when NBKIT_KERNEL_TRANSPORT=tcp."""
+    wanted = os.environ.get(TRANSPORT_ENV, "").strip().lower()
+    if wanted in ("tcp", "ipc"):
+        return "tcp" if os.name == "nt" else wanted
+    return "tcp" if os.name == "nt" else "ipc"
+
+
 def kill_all_kernels() -> int:
-    """SIGKILL every kernel process group still registered (last resort, e.g. at Ctrl-C)."""
+    """SIGKILL every kernel process group still registered (last resort, e.g. at Ctrl-C), and
+    remove every kernel's private runtime folder (its connection file holds the HMAC key)."""
     with _LIVE_LOCK:
         items = list(_LIVE.items())
         _LIVE.clear()
     for pid, pgid in items:
         _kill_pid(pid, pgid)
+    remove_runtime_dirs()
     return len(items)
+
+
+def remove_runtime_dirs() -> None:
+    with _LIVE_LOCK:
+        dirs = list(_RUNTIME_DIRS)
+        _RUNTIME_DIRS.clear()
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(remove_runtime_dirs)
+
+
+def _new_runtime_dir() -> str:
+    d = tempfile.mkdtemp(prefix="nbkit-kernel-")  # mode 0700: only this user reads the key
+    with _LIVE_LOCK:
+        _RUNTIME_DIRS.add(d)
+    return d
+
+
+def _remove_runtime_dir(d: str | None) -> None:
+    if not d:
+        return
+    shutil.rmtree(d, ignore_errors=True)
+    with _LIVE_LOCK:
+        _RUNTIME_DIRS.discard(d)
 
 
 def _kill_pid(pid: int, pgid: int | None) -> None:
@@ -51,7 +97,12 @@ def _kill_pid(pid: int, pgid: int | None) -> None:
 
 
 class KernelStartError(MachineryError):
-    """The kernel could not be started."""
+    """The kernel could not be started (after ``attempts`` tries)."""
+
+    def __init__(self, message: str, attempts: int = 1, timed_out: bool = False):
+        super().__init__(message)
+        self.attempts = attempts
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
@@ -70,6 +121,8 @@ class Kernel:
         self._dead = False
         self.log = None
         self.proc = None  # the Popen, to reap it after the kill
+        self.runtime_dir: str | None = None  # private folder of the connection file and sockets
+        self.attempts = 1  # how many starts it took
 
     async def kill(self) -> None:
         if self._dead:
@@ -90,6 +143,7 @@ class Kernel:
                 _LIVE.pop(self.pid, None)
         if self.log is not None:
             self.log.close()
+        _remove_runtime_dir(self.runtime_dir)
 
     async def _reap(self, wait: float = 5.0) -> None:
         """Wait until the process has really exited (and collect it: no zombie is left)."""
@@ -136,11 +190,35 @@ def check_kernel_name(name: str) -> str | None:
         return f"kernel {name!r} cannot be loaded ({type(e).__name__}: {e})"
 
 
-async def start_kernel(key: KernelKey, startup_timeout: float = STARTUP_TIMEOUT) -> Kernel:
-    """Launch a kernel and wait until it answers; raise KernelStartError otherwise."""
+async def start_kernel(key: KernelKey, startup_timeout: float = STARTUP_TIMEOUT,
+                       attempts: int = START_ATTEMPTS) -> Kernel:
+    """Launch a kernel and wait until it answers; raise KernelStartError otherwise.
+
+    A kernel that dies before replying (it could not bind, it crashed at start-up) is started
+    again with fresh connection info, up to ``attempts`` times; one that does not answer within
+    ``startup_timeout`` is not (waiting again would only double the wait).
+    """
+    attempts = max(1, attempts)
+    for attempt in range(1, attempts + 1):
+        try:
+            kernel = await _start_once(key, startup_timeout)
+        except KernelStartError as e:
+            if e.timed_out or attempt == attempts:
+                if attempt > 1:
+                    raise KernelStartError(f"{e} (after {attempt} attempts)", attempt, e.timed_out) from None
+                raise
+            continue
+        kernel.attempts = attempt
+        return kernel
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _start_once(key: KernelKey, startup_timeout: float) -> Kernel:
     from jupyter_client.manager import AsyncKernelManager
 
-    km = AsyncKernelManager(kernel_name=key.name)
+    runtime_dir = _new_runtime_dir()
+    km = AsyncKernelManager(kernel_name=key.name, transport=kernel_transport(),
+                            connection_file=os.path.join(runtime_dir, "kernel.json"))
     extra = ["--HistoryManager.hist_file=:memory:"] if key.name.startswith("python") else []
     pid = pgid = proc = None
     kc = None
@@ -164,11 +242,11 @@ async def start_kernel(key: KernelKey, startup_timeout: float = STARTUP_TIMEOUT)
         await kc.wait_for_ready(timeout=startup_timeout)
         kc.allow_stdin = False
         kernel = Kernel(key, km, kc, pid, pgid)
-        kernel.log, kernel.proc = log, proc
+        kernel.log, kernel.proc, kernel.runtime_dir = log, proc, runtime_dir
         return kernel
     except BaseException as e:
         failed = Kernel(key, km, kc or _NoClient(), pid, pgid)
-        failed.proc = proc
+        failed.proc, failed.runtime_dir = proc, runtime_dir
         await failed.kill()
         if isinstance(e, (asyncio.CancelledError, KeyboardInterrupt)):
             log.close()
@@ -176,7 +254,9 @@ async def start_kernel(key: KernelKey, startup_timeout: float = STARTUP_TIMEOUT)
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         tail = _last_line(log)
         log.close()
-        raise KernelStartError(f"kernel {key.name!r} could not start ({msg})" + (f": {tail}" if tail else "")) from None
+        timed_out = isinstance(e, (TimeoutError, asyncio.TimeoutError)) or "didn't respond" in msg
+        raise KernelStartError(f"kernel {key.name!r} could not start ({msg})" + (f": {tail}" if tail else ""),
+                               timed_out=timed_out) from None
 
 
 def _last_line(fh) -> str:
