@@ -21,6 +21,7 @@ COMMANDS = {
     "pin": ("nbkit.cli.pin_cmd", "pin"),
     "new": ("nbkit.cli.new_cmd", "new"),
     "rules": ("nbkit.cli.rules_cmd", "rules"),
+    "env": ("nbkit.cli.env_cmd", "env"),
 }
 HELP = {
     "lint": "Check notebooks against the layout, hygiene, reproducibility and documentation rules.",
@@ -28,6 +29,7 @@ HELP = {
     "pin": "Record the environment (and seed) in notebooks, or check them for drift.",
     "new": "Create a notebook with the standard layout.",
     "rules": "List the rules, or explain one.",
+    "env": "List, build or prune the pinned environments that `verify --env pinned` uses.",
 }
 
 

@@ -1,0 +1,163 @@
+"""Pinned environments (issue 13): real uv builds from a notebook's pins, the cache, the file lock,
+untrusted pins refused, clear failures naming the pin. These tests install from the package
+index uv is configured with (PyPI here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from nbbuild import code, md, nb, write
+
+from nbkit.environments import (
+    EnvSpec,
+    PinnedEnvError,
+    ensure_env,
+    list_envs,
+    parse_pep723,
+    prune,
+    spec_from_notebook,
+)
+
+
+def _meta(packages: dict, python: str = "3.11.7") -> dict:
+    return {"nbkit": {"environment": {"python": python, "implementation": "CPython", "platform": "linux-x86_64",
+                                      "packages": packages}}}
+
+
+@pytest.fixture(autouse=True)
+def env_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NBKIT_ENV_CACHE", str(tmp_path / "envs"))
+    return tmp_path / "envs"
+
+
+# -- pins are untrusted input ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("packages", [
+    {"evil": "https://example.invalid/evil-1.0-py3-none-any.whl"},
+    {"evil": "../../wheels/evil.whl"},
+    {"evil": "1.0 ; python_version>'3'"},
+    {"evil": ">=1.0"},
+    {"git+https://example.invalid/x": "1.0"},
+    {"../x": "1.0"},
+    {"x y": "1.0"},
+    {"-e": "1.0"},
+    {"six": 1},
+])
+def test_only_exact_pins_of_distribution_names_are_accepted(packages):
+    with pytest.raises(PinnedEnvError) as err:
+        spec_from_notebook(_meta(packages))
+    assert "metadata.nbkit.environment" in str(err.value)
+
+
+def test_spec_key_depends_on_python_platform_and_sorted_pins():
+    a = spec_from_notebook(_meta({"six": "1.16.0", "attrs": "23.1.0"}))
+    b = spec_from_notebook(_meta({"attrs": "23.1.0", "six": "1.16.0"}, python="3.11.2"))
+    c = spec_from_notebook(_meta({"six": "1.16.0", "attrs": "23.1.0"}, python="3.12.1"))
+    assert a.key == b.key and a.key != c.key
+    assert a.requirements() == ["attrs==23.1.0", "six==1.16.0"]
+    assert EnvSpec("3.11", a.packages, platform="win-amd64").key != a.key
+
+
+def test_pep723_block_of_a_juv_notebook_is_read_as_pins():
+    src = textwrap.dedent("""\
+        # /// script
+        # requires-python = ">=3.11"
+        # dependencies = [
+        #     "six==1.16.0",
+        #     "attrs == 23.1.0",
+        # ]
+        # ///
+        import six
+    """)
+    assert parse_pep723(src)["dependencies"] == ["six==1.16.0", "attrs == 23.1.0"]
+    spec = spec_from_notebook({}, src)
+    assert spec.source == "pep723" and spec.python == "3.11"
+    assert dict(spec.packages) == {"six": "1.16.0", "attrs": "23.1.0"}
+    with pytest.raises(PinnedEnvError, match="not an exact pin"):
+        spec_from_notebook({}, src.replace('"six==1.16.0"', '"six>=1"'))
+    assert spec_from_notebook({}, "import six") is None
+
+
+# -- real builds -----------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_build_is_isolated_and_the_second_use_comes_from_the_cache(env_cache):
+    spec = spec_from_notebook(_meta({"six": "1.16.0"}))
+    first = ensure_env(spec)
+    assert first.built and first.installed["six"] == "1.16.0" and "ipykernel" in first.installed
+    probe = subprocess.run([str(first.python), "-c", "import six, ipykernel; print(six.__version__)"],
+                           capture_output=True, text=True)
+    assert probe.stdout.strip() == "1.16.0", probe.stderr
+    # nothing of the outer site-packages leaks in: pytest is installed out here, not in there
+    leak = subprocess.run([str(first.python), "-c", "import pytest"], capture_output=True, text=True)
+    assert leak.returncode != 0 and "No module named 'pytest'" in leak.stderr
+    started = time.monotonic()
+    second = ensure_env(spec)
+    assert not second.built and second.path == first.path
+    assert time.monotonic() - started < 1.0
+    listed = list_envs()
+    assert [e["key"] for e in listed] == [spec.key] and listed[0]["packages"] == {"six": "1.16.0"}
+    assert prune(older_than_days=1) == []
+    assert prune() == [spec.key] and list_envs() == []
+
+
+@pytest.mark.slow
+def test_concurrent_verifies_build_the_same_environment_once(tmp_path, env_cache):
+    script = textwrap.dedent("""
+        import json, sys
+        from nbkit.environments import ensure_env, spec_from_notebook
+        spec = spec_from_notebook(json.loads(sys.argv[1]))
+        print(json.dumps({"built": ensure_env(spec).built}))
+    """)
+    meta = json.dumps(_meta({"six": "1.16.0"}))
+    procs = [subprocess.Popen([sys.executable, "-c", script, meta], stdout=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [json.loads(p.communicate(timeout=600)[0]) for p in procs]
+    assert sorted(o["built"] for o in outs) == [False, False, True]
+    assert len(list_envs()) == 1
+    assert not [p for p in env_cache.iterdir() if ".partial-" in p.name]
+
+
+@pytest.mark.slow
+def test_an_uninstallable_pin_fails_fast_and_names_the_package():
+    spec = spec_from_notebook(_meta({"six": "1.16.0", "nbkit-no-such-distribution-xyz": "1.0"}))
+    started = time.monotonic()
+    with pytest.raises(PinnedEnvError) as err:
+        ensure_env(spec)
+    assert time.monotonic() - started < 120
+    assert err.value.package == "nbkit-no-such-distribution-xyz"
+    assert "nbkit-no-such-distribution-xyz" in str(err.value) and "\n" not in str(err.value)
+    assert list_envs() == []
+
+
+@pytest.mark.slow
+def test_an_sdist_only_pin_is_refused_without_allow_build():
+    # PyYAML 5.3.1 has no wheel for CPython 3.11 on Linux: only its source distribution fits
+    spec = spec_from_notebook(_meta({"PyYAML": "5.3.1"}))
+    with pytest.raises(PinnedEnvError) as err:
+        ensure_env(spec)
+    assert err.value.package == "PyYAML" and "--allow-build" in str(err.value)
+
+
+@pytest.mark.slow
+def test_env_command_builds_lists_and_prunes(tmp_path):
+    path = write(tmp_path / "pinned.ipynb", nb(md("# T"), code("import six", count=1), metadata=_meta({"six": "1.16.0"})))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "nbkit", "env", *a], capture_output=True, text=True,  # noqa: E731
+                                    env=os.environ)
+    res = run("build", str(path))
+    assert res.returncode == 0 and "built in" in res.stdout and "six 1.16.0" in res.stdout, res.stderr
+    assert "from the cache" in run("build", str(path)).stdout
+    key = run("path", str(path)).stdout.strip().rsplit("/", 1)[-1]
+    assert key in run("list").stdout
+    assert json.loads(run("list", "--format", "json").stdout)["environments"][0]["key"] == key
+    unpinned = write(tmp_path / "bare.ipynb", nb(md("# T")))
+    res = run("build", str(unpinned))
+    assert res.returncode == 2 and "bare.ipynb" in res.stderr and "nbkit pin" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert f"removed 1 environment: {key}" in run("prune").stdout
