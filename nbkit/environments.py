@@ -166,8 +166,45 @@ class PinnedEnv:
     note: str | None = None      # e.g. the pinned Python was not on this machine
     built: bool = False          # True when this call built it (False: from the cache)
 
-    def kernel_argv(self) -> list[str]:
-        return [str(self.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    @property
+    def kernel_dir(self) -> Path:
+        """A kernelspec folder (for jupyter_client's KernelSpecManager) whose only kernel,
+        ``KERNEL_NAME``, runs ipykernel with this environment's interpreter."""
+        return self.path / "share" / "nbkit" / "kernels"
+
+    def write_kernelspec(self) -> None:
+        spec = self.kernel_dir / KERNEL_NAME / "kernel.json"
+        data = {"argv": [str(self.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": f"nbkit pinned ({self.spec.key})", "language": "python"}
+        text = json.dumps(data, indent=1)
+        if not spec.exists() or spec.read_text(encoding="utf-8") != text:
+            spec.parent.mkdir(parents=True, exist_ok=True)
+            tmp = spec.with_name(f".kernel.json.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, spec)
+
+
+KERNEL_NAME = "nbkit-pinned"
+
+
+def nbkit_path_dir(root: Path | None = None) -> Path:
+    """A folder holding only nbkit itself (a link to this package), for a pinned kernel's
+    PYTHONPATH: ``%load_ext nbkit`` and ``%nbkit seed`` work there, and nothing else of the outer
+    environment leaks in (``import nbkit`` and its magics need only the standard library and IPython)."""
+    from ._version import __version__
+
+    root = root or cache_root()
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(str(here).encode()).hexdigest()[:8]
+    folder = root / "_nbkit" / f"{__version__}-{digest}"
+    link = folder / "nbkit"
+    if not link.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".nbkit.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(here, target_is_directory=True)
+        os.replace(tmp, link)
+    return folder
 
 
 def _env_python(path: Path) -> Path:
@@ -241,8 +278,10 @@ def ensure_env(spec: EnvSpec, *, allow_build: bool = False, timeout: float = BUI
             built = False
             marker["last_used"] = time.time()
             _write_marker(target, marker)
-    return PinnedEnv(path=target, spec=spec, python=_env_python(target), installed=marker.get("installed", {}),
-                     note=marker.get("note"), built=built)
+    env = PinnedEnv(path=target, spec=spec, python=_env_python(target), installed=marker.get("installed", {}),
+                    note=marker.get("note"), built=built)
+    env.write_kernelspec()
+    return env
 
 
 def _write_marker(path: Path, data: dict) -> None:
@@ -299,7 +338,7 @@ def list_envs(root: Path | None = None) -> list[dict]:
     root = root or cache_root()
     out = []
     for d in sorted(root.iterdir()) if root.is_dir() else []:
-        marker = _read_marker(d) if d.is_dir() else None
+        marker = _read_marker(d) if d.is_dir() and not d.name.startswith("_") else None
         if marker is None:
             continue
         size = sum(f.stat().st_size for f in d.rglob("*") if f.is_file() and not f.is_symlink())

@@ -161,3 +161,35 @@ def test_env_command_builds_lists_and_prunes(tmp_path):
     assert res.returncode == 2 and "bare.ipynb" in res.stderr and "nbkit pin" in res.stderr
     assert "Traceback" not in res.stderr
     assert f"removed 1 environment: {key}" in run("prune").stdout
+
+
+@pytest.mark.slow
+@pytest.mark.kernel
+def test_a_kernel_runs_in_the_pinned_environment_with_nbkit_magics(tmp_path):
+    import asyncio
+
+    from nbkit.environments import KERNEL_NAME, nbkit_path_dir
+    from nbkit.verify.execute import KernelKey, start_kernel
+
+    env = ensure_env(spec_from_notebook(_meta({"six": "1.16.0"})))
+    key = KernelKey(KERNEL_NAME, str(tmp_path), spec_dir=str(env.kernel_dir), pythonpath=str(nbkit_path_dir()))
+    code_ = ("import sys, six\nprint(sys.prefix, six.__version__)\n"
+             "try:\n    import pytest\nexcept ImportError:\n    print('no pytest')\n"
+             "get_ipython().run_line_magic('load_ext', 'nbkit')\n"
+             "get_ipython().run_line_magic('nbkit', 'seed 3')\n"
+             "import random\nprint(random.random())")
+    out: list[str] = []
+
+    async def go():
+        k = await start_kernel(key)
+        try:
+            await k.kc.execute_interactive(code_, timeout=60, output_hook=lambda m: out.append(
+                m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+        finally:
+            await k.kill()
+    asyncio.run(go())
+    text = "".join(out)
+    import random
+    random.seed(3)
+    assert f"{env.path} 1.16.0" in text and "no pytest" in text, text
+    assert "seeded random with 3" in text and repr(random.random()) in text, text

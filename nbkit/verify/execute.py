@@ -113,6 +113,8 @@ class KernelKey:
     cwd: str
     seed: str = "0"
     pinned_seed: str = ""  # NBKIT_SEED for `%nbkit seed` without N ("" when nothing is pinned)
+    spec_dir: str = ""     # a kernelspec folder of a pinned environment ("" = the installed kernelspecs)
+    pythonpath: str = ""   # with spec_dir: the kernel's whole PYTHONPATH (nothing of ours leaks in)
 
 
 class Kernel:
@@ -167,6 +169,12 @@ def kernel_env(key: KernelKey) -> dict:
         env["NBKIT_SEED"] = key.pinned_seed  # so `%nbkit seed` picks the pinned seed, as in the session
     for var in ("JPY_SESSION_NAME", "JPY_PARENT_PID"):
         env.pop(var, None)
+    if key.spec_dir:  # a pinned environment: none of this interpreter's paths may reach it
+        for var in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONUSERBASE"):
+            env.pop(var, None)
+        env["PYTHONNOUSERSITE"] = "1"
+        if key.pythonpath:
+            env["PYTHONPATH"] = key.pythonpath
     return env
 
 
@@ -217,8 +225,13 @@ async def _start_once(key: KernelKey, startup_timeout: float) -> Kernel:
     from jupyter_client.manager import AsyncKernelManager
 
     runtime_dir = _new_runtime_dir()
+    extra_km = {}
+    if key.spec_dir:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        extra_km["kernel_spec_manager"] = KernelSpecManager(kernel_dirs=[key.spec_dir], ensure_native_kernel=False)
     km = AsyncKernelManager(kernel_name=key.name, transport=kernel_transport(),
-                            connection_file=os.path.join(runtime_dir, "kernel.json"))
+                            connection_file=os.path.join(runtime_dir, "kernel.json"), **extra_km)
     extra = ["--HistoryManager.hist_file=:memory:"] if key.name.startswith("python") else []
     pid = pgid = proc = None
     kc = None
