@@ -96,6 +96,16 @@ def _kill_pid(pid: int, pgid: int | None) -> None:
         pass
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, grandchildren, ...), whatever session or group."""
+    try:
+        import psutil
+
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except Exception:  # noqa: BLE001 - psutil missing, or the process is already gone
+        return []
+
+
 class KernelStartError(MachineryError):
     """The kernel could not be started (after ``attempts`` tries)."""
 
@@ -130,10 +140,16 @@ class Kernel:
         if self._dead:
             return
         self._dead = True
+        # before the kernel dies (its orphans then lose their parent link): every process below it,
+        # including children that left its process group (start_new_session=True, setsid)
+        strays = _descendants(self.pid) if self.pid else []
         try:
             self.kc.stop_channels()
         except Exception:  # noqa: BLE001 - best-effort teardown; the signal below is what counts
             pass
+        context = getattr(self.kc, "context", None)
+        if context is not None and not getattr(self.kc, "_created_context", True):
+            context.destroy(linger=0)  # ours (see _client_context): queued messages are freed
         try:
             await asyncio.wait_for(self.km.shutdown_kernel(now=True), 10)
         except BaseException:  # noqa: BLE001 - including cancellation: the kill must still happen
@@ -141,6 +157,8 @@ class Kernel:
         if self.pid:
             _kill_pid(self.pid, self.pgid)
             await self._reap()
+        for pid in strays:
+            _kill_pid(pid, None)
             with _LIVE_LOCK:
                 _LIVE.pop(self.pid, None)
         if self.log is not None:
@@ -250,7 +268,7 @@ async def _start_once(key: KernelKey, startup_timeout: float) -> Kernel:
                 pgid = None  # never signal our own group
             with _LIVE_LOCK:
                 _LIVE[pid] = pgid or 0
-        kc = km.client()
+        kc = km.client(context=_client_context())
         kc.start_channels()
         await kc.wait_for_ready(timeout=startup_timeout)
         kc.allow_stdin = False
@@ -280,6 +298,20 @@ def _last_line(fh) -> str:
         return lines[-1].strip()[:300] if lines else ""
     except (OSError, ValueError):
         return ""
+
+
+RECEIVE_QUEUE_MESSAGES = 16
+
+
+def _client_context():
+    """A ZeroMQ context for one kernel client whose sockets queue at most a few messages: an
+    output flood waits in the kernel instead of piling up, decoded, in nbkit."""
+    import zmq
+    import zmq.asyncio
+
+    ctx = zmq.asyncio.Context()
+    ctx.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE_MESSAGES)
+    return ctx
 
 
 class _NoClient:
@@ -349,6 +381,73 @@ class CellRun:
     status: str = "ok"  # ok | error | timeout | dead | cancelled
     execution_count: int | None = None
     duration_s: float = 0.0
+    dropped_bytes: int = 0  # output past the caps: counted, not kept
+
+
+MAX_CELL_OUTPUT_BYTES = 10 * 1024 * 1024       # what verify keeps of one cell's output
+MAX_NOTEBOOK_OUTPUT_BYTES = 100 * 1024 * 1024  # ... and of a whole notebook's
+FLOOD_FACTOR = 10  # a cell whose dropped output passes 10x its cap is interrupted: an endless flood
+
+
+class OutputCaps:
+    """Bytes of output kept per cell and per notebook; the rest is counted and dropped, so an
+    endless flood neither grows nbkit's memory nor slows the loop that drains the kernel."""
+
+    def __init__(self, max_cell: int, max_notebook: int):
+        self.max_cell, self.max_notebook = max_cell, max_notebook
+        self.kept: dict[int, int] = {}
+        self.dropped: dict[int, int] = {}
+        self.total = 0
+        self.flooding: int | None = None  # the cell whose output is an endless flood
+
+    def limit_for(self, pos: int) -> int:
+        return min(self.max_cell, self.max_notebook)
+
+    def admit(self, pos: int, size: int) -> bool:
+        kept = self.kept.get(pos, 0)
+        if self.dropped.get(pos) or kept + size > self.max_cell or self.total + size > self.max_notebook:
+            self.dropped[pos] = self.dropped.get(pos, 0) + size
+            if self.flooding is None and self.dropped[pos] > FLOOD_FACTOR * self.limit_for(pos):
+                self.flooding = pos
+            return False
+        self.kept[pos] = kept + size
+        self.total += size
+        return True
+
+
+def _output_size(msg: dict) -> int:
+    content = msg.get("content") or {}
+    if "text" in content:
+        return len(content["text"])
+    data = content.get("data")
+    if isinstance(data, dict):
+        return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
+    return len(str(content.get("traceback", ""))) + len(str(content.get("evalue", "")))
+
+
+_CAPPED: dict[type, type] = {}
+
+
+def _capped_client(base: type) -> type:
+    """nbclient's NotebookClient with per-cell and per-notebook output caps (made once)."""
+    if base not in _CAPPED:
+        class CappedClient(base):  # type: ignore[valid-type, misc]
+            nbkit_caps: OutputCaps
+
+            def output(self, outs, msg, display_id, cell_index):
+                if msg.get("msg_type") in ("stream", "display_data", "execute_result", "error"):
+                    caps = self.nbkit_caps
+                    if not caps.admit(cell_index, _output_size(msg)):
+                        if caps.flooding == cell_index and not getattr(self, "nbkit_stopped", False):
+                            # stop the flood at once: an interrupt lets ipykernel flush its whole
+                            # backlog as one huge message, so the kernel is killed instead
+                            self.nbkit_stopped = True
+                            self.nbkit_on_flood()
+                        return None
+                return super().output(outs, msg, display_id, cell_index)
+
+        _CAPPED[base] = CappedClient
+    return _CAPPED[base]
 
 
 @dataclass
@@ -369,7 +468,9 @@ def _plain(o):
 
 
 async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float | None,
-                    allow_errors: frozenset[int] = frozenset(), on_cell=None, cancelled=lambda: False) -> RunResult:
+                    allow_errors: frozenset[int] = frozenset(), on_cell=None, cancelled=lambda: False,
+                    max_cell_bytes: int = MAX_CELL_OUTPUT_BYTES,
+                    max_notebook_bytes: int = MAX_NOTEBOOK_OUTPUT_BYTES) -> RunResult:
     """Execute the code cells at ``positions`` of ``nbnode`` in order, stopping at the first
     error, except in cells whose position is in ``allow_errors`` (``raises-exception``)."""
     import math
@@ -377,11 +478,13 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    client = NotebookClient(
+    client = _capped_client(NotebookClient)(
         nbnode, km=kernel.km, timeout=int(math.ceil(timeout)) if timeout else None, allow_errors=True,
         interrupt_on_timeout=False, raise_on_iopub_timeout=False, iopub_timeout=4, record_timing=False,
         kernel_name=kernel.key.name, resources={"metadata": {"path": kernel.key.cwd}}, coalesce_streams=False)
     client.kc = kernel.kc
+    client.nbkit_caps = OutputCaps(max_cell_bytes, max_notebook_bytes)
+    client.nbkit_on_flood = lambda: kernel.pid and _kill_pid(kernel.pid, kernel.pgid)
     res = RunResult()
     for pos in positions:
         if cancelled():
@@ -408,6 +511,15 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
         run.duration_s = time.monotonic() - started
         cell = nbnode.cells[pos]
         run.outputs = _plain(list(cell.get("outputs", [])))
+        run.dropped_bytes = client.nbkit_caps.dropped.get(pos, 0)
+        if run.dropped_bytes:
+            flood = client.nbkit_caps.flooding == pos
+            run.outputs.append({"output_type": "stream", "name": "stderr", "text": (
+                f"\n[nbkit: output truncated at {client.nbkit_caps.limit_for(pos) / 2**20:g} MB; "
+                f"{run.dropped_bytes / 2**20:.0f} MB more were dropped"
+                + ("; the output did not stop, so the kernel was stopped" if flood else "") + "]\n")})
+            if flood and run.status in ("ok", "dead"):
+                run.status = "error"
         run.execution_count = cell.get("execution_count")
         if run.status == "ok" and any(o.get("output_type") == "error" for o in run.outputs) and not allow_error:
             run.status = "error"

@@ -1,0 +1,60 @@
+"""Verify's resources stay bounded (issue 11, item 5): output past the per-cell cap is counted and
+dropped, and an endless output flood is stopped instead of growing nbkit and the kernel without end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from nbbuild import code, nb, write
+
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
+
+def _verify(path, *args, timeout=300):
+    started = time.monotonic()
+    res = subprocess.run([sys.executable, "-m", "nbkit", "verify", "--format", "json", *args, str(path)],
+                         capture_output=True, text=True, timeout=timeout)
+    return res, json.loads(res.stdout), time.monotonic() - started
+
+
+def test_an_endless_output_flood_is_stopped_and_reported(tmp_path):
+    flood = "import sys\nwhile True:\n    sys.stdout.write('x' * 100000 + '\\n')"
+    path = write(tmp_path / "flood.ipynb", nb(code(flood, count=1), code("print('after')", count=2)))
+    res, report, elapsed = _verify(path)  # no --timeout: only the flood guard can stop it
+    nb_ = report["notebooks"][0]
+    assert nb_["status"] == "failed", nb_
+    assert elapsed < 120
+    cell = nb_["cells"][0]
+    assert "output truncated at 10 MB" in cell.get("actual", "") and "kernel was stopped" in cell["actual"], cell
+    assert "Traceback" not in res.stderr
+
+
+def test_output_past_the_cap_is_dropped_but_the_notebook_runs_on(tmp_path):
+    big = "for i in range(30):\n    print('y' * (1024 * 1024 - 1))"  # 30 MB: over the cap, not a flood
+    path = write(tmp_path / "big.ipynb", nb(code(big, count=1), code("print('after')", count=2)))
+    res, report, _ = _verify(path)
+    nb_ = report["notebooks"][0]
+    cells = {c["index"]: c for c in nb_["cells"]}
+    assert "output truncated at 10 MB" in cells[0]["actual"] and "kernel was stopped" not in cells[0]["actual"]
+    assert cells[1]["status"] == "mismatch" and "after" in cells[1]["actual"]  # the next cell still ran
+
+
+def test_processes_a_cell_started_in_their_own_session_do_not_outlive_verify(tmp_path):
+    import psutil
+
+    pidfile = tmp_path / "child.pid"
+    src = ("import subprocess, sys\n"
+           "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True)\n"
+           f"_ = open({str(pidfile)!r}, 'w').write(str(p.pid))")
+    path = write(tmp_path / "spawns.ipynb", nb(code(src, count=1)))
+    res, report, _ = _verify(path)
+    assert report["notebooks"][0]["status"] == "reproducible", report
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
