@@ -39,7 +39,8 @@ def test_output_past_the_cap_is_dropped_but_the_notebook_runs_on(tmp_path):
     res, report, _ = _verify(path)
     nb_ = report["notebooks"][0]
     cells = {c["index"]: c for c in nb_["cells"]}
-    assert "output truncated at 10 MB" in cells[0]["actual"] and "kernel was stopped" not in cells[0]["actual"]
+    assert "+++ fresh run (10,485,8" in cells[0]["diff"]  # 30 MB printed, 10 MB kept (+ the note)
+    assert cells[0]["message"].endswith("now stdout, stderr")  # the note: a stderr line after stdout
     assert cells[1]["status"] == "mismatch" and "after" in cells[1]["actual"]  # the next cell still ran
 
 

@@ -403,16 +403,19 @@ class OutputCaps:
     def limit_for(self, pos: int) -> int:
         return min(self.max_cell, self.max_notebook)
 
-    def admit(self, pos: int, size: int) -> bool:
-        kept = self.kept.get(pos, 0)
-        if self.dropped.get(pos) or kept + size > self.max_cell or self.total + size > self.max_notebook:
-            self.dropped[pos] = self.dropped.get(pos, 0) + size
+    def admit(self, pos: int, size: int) -> int:
+        """How many of ``size`` bytes of new output for the cell at ``pos`` may be kept (the rest
+        is counted as dropped); once a cell has dropped output, nothing more of it is kept."""
+        room = 0 if self.dropped.get(pos) else max(0, min(self.max_cell - self.kept.get(pos, 0),
+                                                         self.max_notebook - self.total))
+        keep = min(size, room)
+        self.kept[pos] = self.kept.get(pos, 0) + keep
+        self.total += keep
+        if keep < size:
+            self.dropped[pos] = self.dropped.get(pos, 0) + size - keep
             if self.flooding is None and self.dropped[pos] > FLOOD_FACTOR * self.limit_for(pos):
                 self.flooding = pos
-            return False
-        self.kept[pos] = kept + size
-        self.total += size
-        return True
+        return keep
 
 
 def _output_size(msg: dict) -> int:
@@ -437,13 +440,17 @@ def _capped_client(base: type) -> type:
             def output(self, outs, msg, display_id, cell_index):
                 if msg.get("msg_type") in ("stream", "display_data", "execute_result", "error"):
                     caps = self.nbkit_caps
-                    if not caps.admit(cell_index, _output_size(msg)):
+                    size = _output_size(msg)
+                    keep = caps.admit(cell_index, size)
+                    if keep < size:
                         if caps.flooding == cell_index and not getattr(self, "nbkit_stopped", False):
                             # stop the flood at once: an interrupt lets ipykernel flush its whole
                             # backlog as one huge message, so the kernel is killed instead
                             self.nbkit_stopped = True
                             self.nbkit_on_flood()
-                        return None
+                        if not (keep and msg["msg_type"] == "stream"):
+                            return None
+                        msg = {**msg, "content": {**msg["content"], "text": msg["content"]["text"][:keep]}}
                 return super().output(outs, msg, display_id, cell_index)
 
         _CAPPED[base] = CappedClient
