@@ -1,0 +1,280 @@
+"""Diagnosis: why a cell does not reproduce, from evidence (DESIGN.md, "Diagnosis").
+
+Every mismatching, failing or nondeterministic cell gets one :class:`Cause` whose ``kind`` is one
+of :data:`KINDS`. The cause is derived from evidence that verify already has, never guessed:
+
+- a confirming fresh run: two runs that disagree mean randomness / clock / hash order; two that
+  agree rule those out;
+- the static rules on the cell and on the cells it depends on (NBR004 unseeded random, NBR014
+  clock, NBR011 use before definition, NBR009 absolute path, NBR013 missing data);
+- the stored execution counts (out of order: the stored output may be stale);
+- the shape of the difference (a permutation of the same items: hash order; the same values
+  printed differently: repr drift);
+- the drift list (pinned vs installed versions) and the data pins;
+- for a failure, the exception (a missing file/module/host names the resource; a name no cell
+  defines is hidden state; an attribute a library no longer has is library drift).
+
+``unknown`` only when nothing points anywhere; by elimination a deterministic mismatch with no
+drift and no data change is ``stale-output``. This module is pure: plain data in, causes out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+KINDS = ("randomness", "clock", "hash-order", "stale-output", "hidden-state", "library-drift",
+         "data-changed", "missing-resource", "unknown")
+
+FIXES = {
+    "randomness": "seed every generator before first use (`%nbkit seed`, or `random_state=` on the call), "
+                  "or tag the cell `nbkit:ignore-output`",
+    "clock": "freeze or parameterise the date/time the cell reads, or tag the cell `nbkit:ignore-output`",
+    "hash-order": "sort sets and dict keys before printing them (e.g. `sorted(s)`), or pin PYTHONHASHSEED "
+                  "with `nbkit pin --seed N`",
+    "stale-output": "re-run the notebook top to bottom and save it, or accept the new outputs with "
+                    "`nbkit verify --update`",
+    "hidden-state": "define the name in a cell above its first use (a fresh kernel has only what the cells define)",
+    "library-drift": "re-run with `nbkit verify --env pinned`, or accept with `nbkit verify --update` and `nbkit pin`",
+    "data-changed": "restore the pinned input file, or re-pin it with `nbkit pin` and accept the new outputs "
+                    "with `nbkit verify --update`",
+    "missing-resource": "make the resource available next to the notebook (relative path, installed "
+                        "package, reachable service), or make it a parameter",
+    "unknown": "compare the diff by hand; `nbkit verify --runs 2` tells randomness from stable changes",
+}
+
+_RESOURCE_ERRORS = {
+    "FileNotFoundError": "file", "ModuleNotFoundError": "module", "ImportError": "module",
+    "ConnectionError": "service", "ConnectionRefusedError": "service", "URLError": "URL", "HTTPError": "URL",
+    "gaierror": "host", "OperationalError": "database", "PermissionError": "file", "IsADirectoryError": "file",
+    "NotADirectoryError": "file", "TimeoutError": "service", "SSLError": "service", "MaxRetryError": "URL",
+    "NoSuchKernel": "kernel",
+}
+_SITE_PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z0-9_]+)")
+_NP_SCALAR = re.compile(r"\bnp\.(?:float|int|uint|complex|bool|str|bytes)(?:\d+|_)?\(((?:[^()]|\([^()]*\))*)\)")
+_NP_BOOL = re.compile(r"\bnp\.(True|False)_\b")
+_TRAILING_DOT = re.compile(r"(?<![\w.])(\d+)\.(?![\d\w])")
+
+
+@dataclass(frozen=True)
+class Cause:
+    kind: str
+    summary: str
+    evidence: tuple[str, ...] = ()
+    fix: str = ""
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "summary": self.summary, "evidence": list(self.evidence),
+                "fix": self.fix or FIXES[self.kind]}
+
+
+@dataclass
+class CellEvidence:
+    """What verify knows about one cell that did not reproduce."""
+
+    index: int
+    status: str                                  # mismatch | error | nondeterministic
+    expected: str = ""                           # normalised stored output (text)
+    actual: str = ""                             # normalised fresh output (text)
+    ename: str | None = None                     # for an error: the exception's name ...
+    evalue: str = ""                             # ... its message ...
+    traceback: str = ""                          # ... and its traceback text
+    runs_agree: bool | None = None               # a confirming run: True agree, False differ, None not run
+    rules: frozenset[str] = frozenset()          # static rule codes on this cell or the cells it depends on
+    rule_notes: dict[str, str] = field(default_factory=dict)  # code -> the finding's message
+    out_of_order: bool = False                   # stored execution counts show out-of-order runs
+    edited_after_run: bool = False               # the source changed after the stored outputs were made
+    defined_names: frozenset[str] = frozenset()  # names some cell of the notebook defines
+    drift: tuple = ()                            # (package, pinned, installed) of drifted packages
+    packages_used: frozenset[str] = frozenset()  # distributions the cell (and its dependencies) import
+    changed_data: tuple[str, ...] = ()           # pinned input files the cell reads whose hash changed
+    missing_data: tuple[str, ...] = ()           # input files the cell reads that do not exist
+    consequence_of: int | None = None            # an earlier failing cell this failure follows from
+
+
+def numpy_repr_normalised(text: str) -> str:
+    """numpy 2 scalar reprs as numpy 1 printed them: ``np.float64(5.0)`` -> ``5.0``, ``np.True_`` -> ``True``."""
+    prev = None
+    while prev != text:  # nested reprs, e.g. tuples of scalars
+        prev, text = text, _NP_SCALAR.sub(r"\1", text)
+    return _NP_BOOL.sub(r"\1", text)
+
+
+def repr_only_difference(expected: str, actual: str) -> str | None:
+    """The library whose printing alone explains the difference (e.g. numpy 2 scalar reprs, ``0.``
+    vs ``0.0``), or None when the values themselves differ."""
+    if expected == actual:
+        return None
+    e, a = numpy_repr_normalised(expected), numpy_repr_normalised(actual)
+    if e == a and (e != expected or a != actual):
+        return "numpy"
+    if _TRAILING_DOT.sub(r"\1.0", e) == _TRAILING_DOT.sub(r"\1.0", a):
+        return "numpy"
+    return None
+
+
+def _items(text: str) -> list[str]:
+    """The items of a printed collection (top-level commas inside {...}/[...]/(...)) or its lines."""
+    body = text.strip()
+    if len(body) >= 2 and body[0] in "{[(" and body[-1] in "}])":
+        body = body[1:-1]
+        out, depth, cur = [], 0, []
+        for ch in body:
+            if ch in "{[(":
+                depth += 1
+            elif ch in "}])":
+                depth -= 1
+            if ch == "," and depth == 0:
+                out.append("".join(cur).strip())
+                cur = []
+            else:
+                cur.append(ch)
+        out.append("".join(cur).strip())
+        return out
+    return text.splitlines()
+
+
+def is_permutation(expected: str, actual: str) -> bool:
+    """The same items in another order (a set or dict printed under another hash seed)."""
+    if expected == actual:
+        return False
+    a, b = _items(expected), _items(actual)
+    return len(a) > 1 and sorted(a) == sorted(b) and a != b
+
+
+def _package_in_traceback(traceback: str) -> str | None:
+    found = _SITE_PACKAGE.findall(traceback)
+    return found[-1] if found else None
+
+
+def _resource_name(ename: str, evalue: str) -> str:
+    m = re.search(r"No module named '([^']+)'", evalue)
+    if m:
+        return m.group(1)
+    m = re.search(r"'([^']+)'", evalue)
+    if m:
+        return m.group(1)
+    return evalue.strip()[:120] or ename
+
+
+def _drifted(ev: CellEvidence) -> list[tuple]:
+    used = {p.lower().replace("_", "-") for p in ev.packages_used}
+    hits = [d for d in ev.drift if d[0].lower().replace("_", "-") in used]
+    return hits or []
+
+
+def _drift_text(d: tuple) -> str:
+    return f"{d[0]} {d[1]} -> {d[2] if d[2] is not None else 'not installed'}"
+
+
+def diagnose(ev: CellEvidence) -> Cause:
+    """The cause of one cell's failure to reproduce."""
+    evidence: list[str] = []
+    drifted = _drifted(ev)
+
+    if ev.consequence_of is not None:
+        return Cause("hidden-state" if ev.ename == "NameError" else "unknown",
+                     f"follows from the failure of cell {ev.consequence_of}",
+                     (f"cell {ev.consequence_of} failed first and this cell uses what it defines",),
+                     f"fix cell {ev.consequence_of} first")
+
+    # -- failures: the exception says most ---------------------------------------------------
+    if ev.status == "error" and ev.ename:
+        if ev.ename in ("NameError", "UnboundLocalError"):
+            name = _resource_name(ev.ename, ev.evalue)
+            if name not in ev.defined_names:
+                return Cause("hidden-state", f"'{name}' is defined by no cell: the stored run had it from an "
+                             "earlier session", (f"{ev.ename}: {ev.evalue}", "no cell of the notebook defines it"))
+            if "NBR011" in ev.rules:
+                return Cause("hidden-state", f"'{name}' is used before the cell that defines it",
+                             (f"{ev.ename}: {ev.evalue}", ev.rule_notes.get("NBR011", "NBR011 use before definition")))
+        if ev.ename in ("AttributeError", "TypeError", "ImportError") and (drifted or ev.drift):
+            pkg = _package_in_traceback(ev.traceback) or (drifted[0][0] if drifted else None)
+            match = [d for d in ev.drift if pkg and d[0].lower().replace("-", "_") == pkg.lower()]
+            if match or drifted:
+                d = (match or drifted)[0]
+                return Cause("library-drift", f"{_drift_text(d)}: {ev.ename}: {ev.evalue}"[:300],
+                             (f"{ev.ename} raised inside {d[0]}" if match else f"the cell uses {d[0]}",
+                              f"pins say {d[0]} {d[1]}, installed {d[2] or 'not installed'}"))
+        if ev.ename in _RESOURCE_ERRORS or ev.missing_data:
+            what = _RESOURCE_ERRORS.get(ev.ename, "file")
+            name = ev.missing_data[0] if ev.missing_data and what == "file" else _resource_name(ev.ename, ev.evalue)
+            ev_ = [f"{ev.ename}: {ev.evalue}"[:300]]
+            for code in ("NBR009", "NBR013", "NBR012"):
+                if code in ev.rules:
+                    ev_.append(ev.rule_notes.get(code, code))
+            return Cause("missing-resource", f"{what} '{name}' is not there", tuple(ev_))
+        if ev.ename == "AttributeError" and _package_in_traceback(ev.traceback):
+            pkg = _package_in_traceback(ev.traceback)
+            return Cause("library-drift", f"{pkg} no longer behaves as the stored run expected: {ev.ename}: "
+                         f"{ev.evalue}"[:300], (f"{ev.ename} raised inside {pkg}",))
+        if ev.changed_data:
+            return Cause("data-changed", f"input file '{ev.changed_data[0]}' changed since it was pinned",
+                         (f"{ev.ename}: {ev.evalue}"[:300], "its sha256 differs from metadata.nbkit.data"))
+        if ev.out_of_order or ev.edited_after_run:
+            return Cause("stale-output", "the stored run did not fail here: it ran cells out of order or on older source",
+                         (f"{ev.ename}: {ev.evalue}"[:300],))
+        return Cause("unknown", f"{ev.ename}: {ev.evalue}"[:300], ("no rule, drift or data change points at a cause",))
+
+    # -- differences between runs: randomness, clock, hash order -----------------------------------
+    if ev.status == "nondeterministic" or ev.runs_agree is False:
+        evidence.append("two fresh runs disagree")
+        if is_permutation(ev.expected, ev.actual):
+            return Cause("hash-order", "the same items in another order (set or dict order under another hash seed)",
+                         tuple(evidence + ["the outputs are permutations of each other"]))
+        if "NBR014" in ev.rules:
+            return Cause("clock", "the cell reads the date/time", tuple(evidence + [ev.rule_notes.get("NBR014", "NBR014")]))
+        if "NBR004" in ev.rules:
+            return Cause("randomness", "an unseeded random generator feeds this cell",
+                         tuple(evidence + [ev.rule_notes.get("NBR004", "NBR004 unseeded random")]))
+        return Cause("randomness", "the output changes from run to run (randomness or another source of "
+                     "nondeterminism nbkit does not recognise)", tuple(evidence))
+
+    # -- stable mismatches --------------------------------------------------------------------------
+    if ev.runs_agree is True:
+        evidence.append("two fresh runs agree")
+    if is_permutation(ev.expected, ev.actual):
+        return Cause("hash-order", "the same items in another order (set or dict order under another hash seed)",
+                     tuple(evidence + ["the outputs are permutations of each other"]))
+    if ev.runs_agree is None:
+        if "NBR014" in ev.rules:
+            return Cause("clock", "the cell reads the date/time", tuple(evidence + [ev.rule_notes.get("NBR014", "NBR014")]))
+        if "NBR004" in ev.rules:
+            return Cause("randomness", "an unseeded random generator feeds this cell",
+                         tuple(evidence + [ev.rule_notes.get("NBR004", "NBR004 unseeded random")]))
+    if ev.changed_data:
+        return Cause("data-changed", f"input file '{ev.changed_data[0]}' changed since it was pinned",
+                     tuple(evidence + ["its sha256 differs from metadata.nbkit.data"]))
+    repr_lib = repr_only_difference(ev.expected, ev.actual)
+    if drifted:
+        d = drifted[0]
+        what = "prints the same values differently" if repr_lib else "changed this output"
+        return Cause("library-drift", f"{_drift_text(d)} {what}",
+                     tuple(evidence + [f"the cell uses {d[0]}", f"pins say {d[0]} {d[1]}, installed "
+                                                                  f"{d[2] or 'not installed'}"]))
+    if repr_lib:
+        return Cause("library-drift", f"the same values, printed differently by a newer {repr_lib}",
+                     tuple(evidence + ["only the printed form differs"]))
+    if ev.drift:
+        d = ev.drift[0]
+        return Cause("library-drift", f"{_drift_text(d)} may have changed this output",
+                     tuple(evidence + ["installed packages differ from the pins"]))
+    if ev.out_of_order or ev.edited_after_run:
+        why = "cells ran out of order" if ev.out_of_order else "the source was edited after the run"
+        return Cause("stale-output", f"the stored output was not produced by today's source ({why})",
+                     tuple(evidence + [why]))
+    if ev.runs_agree is True:
+        return Cause("stale-output", "a stable difference with no drift and no data change: the stored output "
+                     "is older than the code or data it shows", tuple(evidence + ["no drift, no data change"]))
+    return Cause("unknown", "no evidence points at a cause", tuple(evidence or ["no confirming run"]))
+
+
+def group_causes(causes: dict[int, Cause]) -> list[dict]:
+    """One entry per (kind, summary) with the cells it covers, in cell order: "24 cells differ only by
+    numpy 2 scalar repr" is one line, not 24."""
+    groups: dict[tuple[str, str], dict] = {}
+    for index in sorted(causes):
+        c = causes[index]
+        g = groups.setdefault((c.kind, c.summary), {**c.to_dict(), "cells": []})
+        g["cells"].append(index)
+    return list(groups.values())

@@ -1,0 +1,95 @@
+"""Diagnosis from evidence (nbkit.verify.diagnosis): each kind of cause, and what rules it out."""
+
+from __future__ import annotations
+
+import pytest
+
+from nbkit.verify.diagnosis import (
+    KINDS,
+    CellEvidence,
+    diagnose,
+    group_causes,
+    is_permutation,
+    numpy_repr_normalised,
+    repr_only_difference,
+)
+
+DRIFT_PANDAS = (("pandas", "2.1.4", "3.1.1"),)
+TB_PANDAS = ('File /venv/lib/python3.11/site-packages/pandas/core/generic.py:6299, in NDFrame.__getattr__\n'
+             "AttributeError: 'DataFrame' object has no attribute 'append'")
+
+
+@pytest.mark.parametrize("ev,kind,word", [
+    (CellEvidence(3, "nondeterministic", "[0.1 0.5]", "[0.7 0.2]", rules=frozenset({"NBR004"})), "randomness", "unseeded"),
+    (CellEvidence(3, "mismatch", "0.42", "0.17", runs_agree=False), "randomness", "run to run"),
+    (CellEvidence(3, "mismatch", "2026-01-01", "2026-12-01", runs_agree=False, rules=frozenset({"NBR014"})), "clock", "date"),
+    (CellEvidence(3, "mismatch", "{'b', 'a', 'c'}", "{'c', 'a', 'b'}", runs_agree=True), "hash-order", "order"),
+    (CellEvidence(3, "mismatch", "x\n1\n", "x\n2\n", runs_agree=True, out_of_order=True), "stale-output", "out of order"),
+    (CellEvidence(3, "mismatch", "x\n1\n", "x\n2\n", runs_agree=True), "stale-output", "no drift"),
+    (CellEvidence(3, "mismatch", "dtype: object", "dtype: str", runs_agree=True, drift=DRIFT_PANDAS,
+                  packages_used=frozenset({"pandas"})), "library-drift", "pandas 2.1.4 -> 3.1.1"),
+    (CellEvidence(3, "error", ename="AttributeError", evalue="'DataFrame' object has no attribute 'append'",
+                  traceback=TB_PANDAS, drift=DRIFT_PANDAS), "library-drift", "pandas"),
+    (CellEvidence(3, "error", ename="NameError", evalue="name 'model' is not defined"), "hidden-state", "'model'"),
+    (CellEvidence(3, "error", ename="FileNotFoundError", evalue="[Errno 2] No such file or directory: 'data/x.csv'"),
+     "missing-resource", "data/x.csv"),
+    (CellEvidence(3, "error", ename="ModuleNotFoundError", evalue="No module named 'seaborn'"), "missing-resource", "seaborn"),
+    (CellEvidence(3, "mismatch", "41", "42", runs_agree=True, changed_data=("sales.csv",)), "data-changed", "sales.csv"),
+    (CellEvidence(3, "mismatch", "41", "42"), "unknown", "no evidence"),
+])
+def test_each_kind_of_cause_comes_from_its_evidence(ev, kind, word):
+    cause = diagnose(ev)
+    assert cause.kind == kind and cause.kind in KINDS
+    assert word in cause.summary + " ".join(cause.evidence)
+    d = cause.to_dict()
+    assert set(d) == {"kind", "summary", "evidence", "fix"} and d["fix"]
+
+
+def test_agreeing_runs_rule_out_randomness_even_with_an_unseeded_generator():
+    ev = CellEvidence(3, "mismatch", "1", "2", runs_agree=True, rules=frozenset({"NBR004"}))
+    assert diagnose(ev).kind == "stale-output"
+    assert "two fresh runs agree" in diagnose(ev).evidence
+
+
+def test_a_name_some_cell_defines_is_not_hidden_state_unless_used_before_definition():
+    ev = CellEvidence(3, "error", ename="NameError", evalue="name 'df' is not defined", defined_names=frozenset({"df"}))
+    assert diagnose(ev).kind == "unknown"
+    ev.rules = frozenset({"NBR011"})
+    assert diagnose(ev).kind == "hidden-state"
+
+
+def test_consequences_of_an_earlier_failure_point_at_it():
+    cause = diagnose(CellEvidence(7, "error", ename="NameError", evalue="name 'df' is not defined", consequence_of=4))
+    assert "cell 4" in cause.summary and "cell 4" in cause.fix
+
+
+@pytest.mark.parametrize("old,new", [
+    ("9", "np.int64(9)"), ("5.0", "np.float64(5.0)"), ("'a'", "np.str_('a')"), ("True", "np.True_"),
+    ("(1.5, 2)", "(np.float64(1.5), np.int64(2))"), ("[0. 1.]", "[0.0 1.0]"),
+])
+def test_repr_only_drift_is_recognised(old, new):
+    assert repr_only_difference(old, new) == "numpy"
+
+
+@pytest.mark.parametrize("old,new", [("9", "np.int64(10)"), ("object", "str"), ("5.0", "np.float64(5.5)")])
+def test_real_changes_are_not_repr_drift(old, new):
+    assert repr_only_difference(old, new) is None
+
+
+def test_numpy_repr_normalisation_handles_nesting():
+    assert numpy_repr_normalised("np.float64(np.float64(1.0))") == "1.0"
+
+
+def test_permutations():
+    assert is_permutation("{1, 2, 3}", "{3, 1, 2}")
+    assert is_permutation("b\na\n", "a\nb\n")
+    assert not is_permutation("{1, 2, 3}", "{1, 2, 4}")
+    assert not is_permutation("{1}", "{1}")
+
+
+def test_identical_causes_are_grouped_with_their_cells():
+    from nbkit.verify.diagnosis import Cause
+
+    same = Cause("library-drift", "the same values, printed differently by a newer numpy")
+    groups = group_causes({5: same, 2: same, 9: Cause("randomness", "x")})
+    assert [(g["kind"], g["cells"]) for g in groups] == [("library-drift", [2, 5]), ("randomness", [9])]
