@@ -101,6 +101,35 @@ def load_config(start: str | os.PathLike | None = None, path: str | os.PathLike 
     return config_from_table(table, where)
 
 
+_CACHE: dict[tuple[str | None, int | None], Config] = {}
+_CACHE_SIZE = 64
+
+
+def load_cached(start: str | os.PathLike) -> Config:
+    """:func:`load_config` for ``start``, re-used while its pyproject.toml is unchanged.
+
+    Long-lived faces (the server, a pytest session) ask for the configuration of every
+    notebook; the file is parsed again only when its path or modification time changes.
+    """
+    pp = find_pyproject(start)
+    try:
+        key = (str(pp) if pp is not None else None, pp.stat().st_mtime_ns if pp is not None else None)
+    except OSError:
+        key = (str(pp), None)
+    cfg = _CACHE.get(key)
+    if cfg is None:
+        cfg = load_config(path=pp) if pp is not None else Config()
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = cfg
+    return cfg
+
+
+def clear_cache() -> None:
+    """Forget every configuration :func:`load_cached` remembers."""
+    _CACHE.clear()
+
+
 def _strs(value, key: str, where: str) -> list[str]:
     if isinstance(value, str):
         return [value]
