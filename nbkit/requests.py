@@ -9,6 +9,7 @@ command's function, and renders what comes back:
     >>> result = run_lint(request)                      # a LintResult
     >>> for report in run_pin(PinRequest.from_raw(["analysis.ipynb"], seed=42)):
     ...     print(report.path, report.outcome.written)
+    >>> rules_catalogue(docs=True)                     # nbkit.rules/1
 
 Pure core: no IPython, Jupyter server or CLI imports (the lint and pin machinery is imported
 when a command runs).
@@ -284,3 +285,17 @@ def run_pin(request: PinRequest) -> Iterator[PinReport]:
         except NbkitError as e:
             report.error = e
         yield report
+
+
+# -- the rule catalogue ---------------------------------------------------------------------------
+
+def rule_entry(rule: Any, *, doc: bool = True) -> dict:
+    """One rule as the catalogue shows it (``doc``: with its documentation, Markdown)."""
+    return {**rule.to_dict(), "doc": rule.doc} if doc else rule.to_dict()
+
+
+def rules_catalogue(*, docs: bool = False) -> dict:
+    """``nbkit.rules/1``: every rule, static and verify-reported (``docs``: with documentation)."""
+    from . import rules as registry
+
+    return {"schema": "nbkit.rules/1", "rules": [rule_entry(r, doc=docs) for r in registry.all_rules()]}

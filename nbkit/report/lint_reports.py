@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from .._version import __version__
 from ..findings import Finding, Severity
+from .common import cell_label
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -82,7 +83,6 @@ def render_text(result, color: bool = False, fixed_note: bool = True) -> str:
 
 def render_html_fragment(result, title: str) -> str:
     """The findings as an HTML table under ``title``, unreadable inputs below it."""
-    from .common import cell_label
     from .html import BAD, OK, WARN, box, paragraph, table
 
     rows, styles = [], []
@@ -135,7 +135,7 @@ def render_sarif(result) -> str:
         loc: dict = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"}}}
         if f.cell_index is not None:
             # SARIF has no notebook cells: point at the file and name the cell in a logical location
-            loc["logicalLocations"] = [{"name": f"cell {f.cell_index}", "kind": "member",
+            loc["logicalLocations"] = [{"name": cell_label(f.cell_index), "kind": "member",
                                         "fullyQualifiedName": f"{_uri(f.path)}#cell={f.cell_index}"
                                                               + (f"&id={f.cell_id}" if f.cell_id else "")}]
         entry = {

@@ -361,9 +361,9 @@ class NbkitService(LoggingConfigurable):
 
     # -- catalogue and template -------------------------------------------------------------------
     def rules(self) -> dict:
-        from .. import rules as registry
+        from ..requests import rules_catalogue
 
-        return {"schema": "nbkit.rules/1", "rules": [{**r.to_dict(), "doc": r.doc} for r in registry.all_rules()]}
+        return rules_catalogue(docs=True)
 
     def template(self) -> dict:
         from ..template import template_cells
