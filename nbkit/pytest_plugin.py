@@ -228,18 +228,17 @@ class LintItem(_NotebookItem):
     marker = "nbkit_lint"
 
     def runtest(self):
-        from .findings import Severity
         from .requests import LintRequest, lint_one
 
         s: _Settings = self.config.stash[_KEY]
         config = _config_for(str(self.path))
-        request = LintRequest.from_raw([self.nb_path], config=config,
+        request = LintRequest.from_raw([self.nb_path], config=config, fail_on=s.fail_on,
                                        project_paths=self.config.stash.get(_LINT_PATHS, ()))
         result = lint_one(request, reuse=_lint_reuse).result
         if result.errors:
             raise result.errors[0]  # NbkitError: one line, through repr_failure
         findings = result.findings
-        threshold = Severity.parse(s.fail_on) if s.fail_on else config.fail_on
+        threshold = request.threshold()
         failing = [f for f in findings if f.severity.rank >= threshold.rank]
         self.user_properties.append(("nbkit_findings", len(findings)))
         others = [f for f in findings if f.severity.rank < threshold.rank]

@@ -25,6 +25,7 @@ from .errors import EXIT_OK, NbkitError, UsageError
 
 if TYPE_CHECKING:
     from .config import Config
+    from .findings import Severity
     from .lint import LintResult
     from .model import Notebook
     from .pin.drift import Drift
@@ -94,12 +95,15 @@ class LintRequest:
     fix: bool = False
     jobs: int | None = 1
     project_paths: tuple[str, ...] | None = None
+    fail_on: str | None = None
 
     @classmethod
     def from_raw(cls, paths: Any = (), *, config: Config | None = None, content: Any = None,
                  select: Any = None, ignore: Any = None, profile: Any = None, fix: bool = False,
-                 jobs: int | None = 1, project_paths: Any = None) -> LintRequest:
+                 jobs: int | None = 1, project_paths: Any = None, fail_on: Any = None) -> LintRequest:
         """Validate raw input (the faces' values, or a JSON body's) once."""
+        from .findings import Severity
+
         if content is not None and not isinstance(content, (dict, str, bytes)):
             raise RequestError("'content' must be the notebook JSON (an object) or its text")
         if profile in ("", None):
@@ -107,14 +111,25 @@ class LintRequest:
         elif profile not in PROFILES:
             raise RequestError("'profile' must be 'report' or 'exploratory' (or absent: the project's "
                                "[tool.nbkit] profile)")
+        if fail_on is not None:
+            try:
+                Severity.parse(fail_on)
+            except ValueError as e:
+                raise RequestError(f"'fail-on': {e}") from None
         chosen = _selectors(select, "select")
         return cls(paths=tuple(str(p) for p in paths), config=config, content=content,
                    select=chosen or None, ignore=_selectors(ignore, "ignore"), profile=profile, fix=fix,
-                   jobs=jobs, project_paths=_paths(project_paths))
+                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on)
 
     def at(self, path: str, config: Config | None = None) -> LintRequest:
         """The same request for the notebook at ``path`` (a face that resolves paths itself)."""
         return replace(self, paths=(path,), config=config if config is not None else self.config)
+
+    def threshold(self) -> Severity:
+        """The lowest severity that fails: ``fail_on``, else the configuration's ``fail-on``."""
+        from .findings import Severity
+
+        return Severity.parse(self.fail_on) if self.fail_on else self.resolved_config().fail_on
 
     def resolved_config(self) -> Config:
         from .config import load_cached

@@ -47,6 +47,7 @@ def test_the_pin_core_uses_the_same_seed_check():
     ({"ignore": [1]}, "'ignore' must be a list of rule codes", None),
     ({"ignore": ["NOPE9"]}, "unknown rule selector 'NOPE9'", "ignore"),
     ({"select": ["NOPE9"]}, "unknown rule selector 'NOPE9'", "select"),
+    ({"fail_on": "fatal"}, "'fail-on': unknown severity 'fatal'", None),
 ])
 def test_lint_request_refusals(kw, message, field):
     with pytest.raises(RequestError) as e:
@@ -58,6 +59,14 @@ def test_lint_request_normalises_raw_input():
     r = LintRequest.from_raw(("a.ipynb",), select=[], ignore=["NBL", " "], profile="")
     assert r.paths == ("a.ipynb",) and r.select is None and r.ignore == ("NBL",) and r.profile is None
     assert r.at("b.ipynb").paths == ("b.ipynb",)
+
+
+def test_lint_request_threshold_is_the_flag_else_the_configuration():
+    from nbkit.findings import Severity
+
+    config = Config(fail_on=Severity.WARNING)
+    assert LintRequest.from_raw(["a.ipynb"], config=config).threshold() == Severity.WARNING
+    assert LintRequest.from_raw(["a.ipynb"], config=config, fail_on="info").threshold() == Severity.INFO
 
 
 @pytest.mark.parametrize("kw,message", [
