@@ -237,6 +237,11 @@ class PinRequest:
                    python=None if python is None else str(python), export=export, force=force,
                    extra_sources=tuple(extra_sources or ()), config=config)
 
+    def at(self, path: str, python: str | None = None) -> PinRequest:
+        """The same request for the notebook at ``path`` (a face that resolves paths itself),
+        captured from ``python`` (a notebook kernel's interpreter) when given."""
+        return replace(self, paths=(path,), python=python if python is not None else self.python)
+
 
 @dataclass
 class PinReport:

@@ -35,6 +35,7 @@ def environment_drift(pinned_env: dict, installed: Callable[[str], str | None] |
     packages = pinned_env.get("packages") if isinstance(pinned_env, dict) else None
     if not isinstance(packages, dict):
         return []
+    lookup: Callable[[str], str | None]
     if installed is None:
         lookup = installed_version
     elif isinstance(installed, dict):

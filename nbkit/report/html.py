@@ -8,6 +8,7 @@ read well in light and dark themes.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 CSS = ("font-family: var(--jp-ui-font-family, sans-serif); font-size: var(--jp-ui-font-size1, 13px); "
        "color: var(--jp-ui-font-color1, inherit)")
@@ -18,7 +19,7 @@ OK = "color: var(--jp-success-color1, #2e7d32)"
 _CELL = "text-align:left; padding:2px 10px 2px 0"
 
 
-def table(headers: list[str], rows: list[list], styles: list[str | None] | None = None) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence], styles: Sequence[str | None] | None = None) -> str:
     """An HTML table; ``styles`` gives each row's inline style (None: plain)."""
     e = html.escape
     head = "".join(f"<th style='{_CELL}'>{e(h)}</th>" for h in headers)
@@ -30,14 +31,14 @@ def table(headers: list[str], rows: list[list], styles: list[str | None] | None 
     return f"<table class='nbkit-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def text_table(headers: list[str], rows: list[list]) -> str:
+def text_table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
     """The same table as aligned plain text, with a rule under the headers."""
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
 
     def fmt(r):
         return "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
 
-    return "\n".join([fmt(headers), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])
+    return "\n".join([fmt(headers), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)])
 
 
 def box(title: str, inner: str, title_style: str | None = None) -> str:

@@ -7,19 +7,21 @@ Each renderer returns ``(text, html)``: the plain-text report and an HTML fragme
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from .common import NOT_INSTALLED
 from .html import BAD, OK, WARN, box, paragraph, table, text_table
 
 
-def env_report(env: dict, pinned: dict | None, where: str, notes: list[str] = ()) -> tuple[str, str]:
+def env_report(env: dict, pinned: dict | None, where: str, notes: Sequence[str] = ()) -> tuple[str, str]:
     """(text, html) of the environment ``env``, with drift against ``pinned`` marked."""
     from ..imports import installed_version, normalise_dist
 
     pinned_pkgs = (pinned or {}).get("packages") if isinstance(pinned, dict) else None
     pinned_pkgs = pinned_pkgs if isinstance(pinned_pkgs, dict) else {}
     now = {normalise_dist(k): (k, v) for k, v in env.get("packages", {}).items()}
-    rows, styles = [], []
+    rows: list[list] = []
+    styles: list[str | None] = []
     py_pinned = (pinned or {}).get("python") if pinned else None
     py_row = ["Python", f"{env['python']} ({env['implementation']}, {env['platform']})", py_pinned or "-",
               "ok" if not py_pinned or py_pinned == env["python"] else "DRIFT"]
@@ -70,7 +72,8 @@ def status_report(path: str, kernel_seed: int | None = None) -> tuple[str, str]:
     nb = load(path)
     cfg = load_cached(path)
     checklist = layout_of(nb, cfg.layout_aliases or None).checklist()
-    rows, styles = [], []
+    rows: list[list] = []
+    styles: list[str | None] = []
     for item in checklist:
         if item["present"]:
             rows.append(["layout", item["label"], f"present (cell {item['cell_index']})"])

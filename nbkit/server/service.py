@@ -25,7 +25,7 @@ import time
 import uuid
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ from ..errors import NbkitError
 
 if TYPE_CHECKING:
     from ..pin.drift import Drift
+    from ..requests import LintRequest, PinRequest
 
 JOB_STATES = ("queued", "running", "done", "cancelled", "error")
 FINISHED = ("done", "cancelled", "error")
@@ -302,7 +303,7 @@ class NbkitService(LoggingConfigurable):
         rp = self.resolve(api_path, must_exist=content is None)
         return await self._off_loop(self._lint_sync, rp, request)
 
-    def _lint_sync(self, rp: ResolvedPath, request) -> dict:
+    def _lint_sync(self, rp: ResolvedPath, request: LintRequest) -> dict:
         from ..layout import layout_of
         from ..requests import lint_one
 
@@ -401,7 +402,7 @@ class NbkitService(LoggingConfigurable):
             return None
         return exe
 
-    def _pin_sync(self, rp: ResolvedPath, request) -> dict:
+    def _pin_sync(self, rp: ResolvedPath, request: PinRequest) -> dict:
         from ..requests import run_pin
 
         try:
@@ -410,9 +411,8 @@ class NbkitService(LoggingConfigurable):
         except (OSError, ValueError, AttributeError):
             metadata = {}  # pinning reports an unreadable notebook itself
         python = self._kernel_python(metadata)
-        request = replace(request, paths=(rp.os_path,), python=python)
         try:
-            (report,) = run_pin(request)
+            (report,) = run_pin(request.at(rp.os_path, python))
             if report.error is not None:
                 raise report.error
         except NbkitError as e:
