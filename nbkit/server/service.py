@@ -35,7 +35,6 @@ from traitlets.config import LoggingConfigurable
 from ..errors import NbkitError
 
 if TYPE_CHECKING:
-    from ..pin.drift import Drift
     from ..requests import LintRequest, PinRequest
 
 JOB_STATES = ("queued", "running", "done", "cancelled", "error")
@@ -314,7 +313,7 @@ class NbkitService(LoggingConfigurable):
         done = lint_one(request.at(rp.os_path, cfg), parse_cache=self._parse_cache)
         if done.notebook is None:
             raise ServiceError(400, self._api_message(done.result.errors[0], rp))
-        nb, result = done.notebook, done.result
+        nb, result, content = done.notebook, done.result, request.content
         for f in result.findings:
             f.path = rp.api
         result.paths = [rp.api]
@@ -322,22 +321,21 @@ class NbkitService(LoggingConfigurable):
         meta = nb.nbkit_metadata
         env = meta.get("environment")
         pinned = isinstance(env, dict) and bool(env)
-        drift = self._drift(env, nb.metadata) if pinned else []
         out.update({
             "path": rp.api,
-            "saved": request.content is None,
+            "saved": content is None,
             "layout": layout_of(nb, cfg.layout_aliases or None).checklist(),  # the rules' cached analysis
             "pinned": pinned,
             "environment": env if isinstance(env, dict) else None,
             "seed": meta.get("seed"),
             "verified": meta.get("verified"),
-            "drift": None if drift is None else [d.to_dict() for d in drift],
+            "drift": self._drift(env, nb.metadata) if pinned else [],
         })
         return out
 
-    def _drift(self, env: dict, metadata: dict) -> list[Drift] | None:
-        """Pinned packages whose version differs in the notebook kernel's environment (None: unknown).
-        Installed versions are cached for ``drift_cache_seconds``."""
+    def _drift(self, env: dict, metadata: dict) -> list[dict] | None:
+        """Pinned packages whose version differs in the notebook kernel's environment, as the reply
+        shows them (None: unknown).  Installed versions are cached for ``drift_cache_seconds``."""
         from ..pin import environment_drift
         from ..pin.capture import installed_versions
 
@@ -358,7 +356,7 @@ class NbkitService(LoggingConfigurable):
             if len(self._drift_cache) > 64:
                 self._drift_cache.clear()
             self._drift_cache[key] = hit
-        return environment_drift(env, hit[1])
+        return [d.to_dict() for d in environment_drift(env, hit[1])]
 
     # -- catalogue and template -------------------------------------------------------------------
     def rules(self) -> dict:
