@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from .config import PROFILES
 from .errors import EXIT_OK, NbkitError, UsageError
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 #: the largest seed: numpy's legacy seed and PYTHONHASHSEED both stop here
 SEED_MAX = 2**32 - 1
-PROFILES = ("report", "exploratory")
 
 
 class RequestError(UsageError):
