@@ -19,7 +19,9 @@
     summary = ["at a glance"]
 
     [tool.nbkit.verify]           # read by nbkit.verify
-    [tool.nbkit.pin]              # read by nbkit.pin
+
+    [tool.nbkit.pin]              # reserved: no keys yet
+    [tool.nbkit.server]           # reserved: no keys yet (the server is configured with traitlets)
 
 Command-line flags override the file.  Unknown keys are errors (exit 2) naming the file.
 """
@@ -36,7 +38,8 @@ from .findings import Severity
 
 PROFILES = ("report", "exploratory")
 _LINT_KEYS = {"select", "ignore", "extend-select", "per-file-ignores", "severity", "exclude", "strip-outputs"}
-_TOP_KEYS = {"profile", "fail-on", "lint", "rules", "layout", "verify", "pin", "server"} | _LINT_KEYS
+_RESERVED = ("pin", "server")  # tables documented as reserved: present, but with no keys yet
+_TOP_KEYS = {"profile", "fail-on", "lint", "rules", "layout", "verify", *_RESERVED} | _LINT_KEYS
 
 
 @dataclass
@@ -55,8 +58,6 @@ class Config:
     rule_options: dict[str, dict] = field(default_factory=dict)
     layout_aliases: dict[str, list[str]] = field(default_factory=dict)
     verify: dict = field(default_factory=dict)
-    pin: dict = field(default_factory=dict)
-    server: dict = field(default_factory=dict)
 
     def options_for(self, rule) -> dict:
         """The rule's options: its defaults overlaid with ``[tool.nbkit.rules.<name|code>]``."""
@@ -99,6 +100,35 @@ def load_config(start: str | os.PathLike | None = None, path: str | os.PathLike 
         raise ConfigError(f"cannot read ({e})", where) from None
     table = data.get("tool", {}).get("nbkit", {}) if isinstance(data.get("tool"), dict) else {}
     return config_from_table(table, where)
+
+
+_CACHE: dict[tuple[str | None, int | None], Config] = {}
+_CACHE_SIZE = 64
+
+
+def load_cached(start: str | os.PathLike) -> Config:
+    """:func:`load_config` for ``start``, re-used while its pyproject.toml is unchanged.
+
+    Long-lived faces (the server, a pytest session) ask for the configuration of every
+    notebook; the file is parsed again only when its path or modification time changes.
+    """
+    pp = find_pyproject(start)
+    try:
+        key = (str(pp) if pp is not None else None, pp.stat().st_mtime_ns if pp is not None else None)
+    except OSError:
+        key = (str(pp), None)
+    cfg = _CACHE.get(key)
+    if cfg is None:
+        cfg = load_config(path=pp) if pp is not None else Config()
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = cfg
+    return cfg
+
+
+def clear_cache() -> None:
+    """Forget every configuration :func:`load_cached` remembers."""
+    _CACHE.clear()
 
 
 def _strs(value, key: str, where: str) -> list[str]:
@@ -170,11 +200,17 @@ def config_from_table(table: dict, where: str = "pyproject.toml") -> Config:
         if k not in SECTIONS:
             raise ConfigError(f"unknown key tool.nbkit.layout.{k} (sections: {', '.join(SECTIONS)})", where)
         cfg.layout_aliases[k] = [a.lower() for a in _strs(v, f"layout.{k}", where)]
-    for sub in ("verify", "pin", "server"):
+    verify = table.get("verify", {})
+    if not isinstance(verify, dict):
+        raise ConfigError("tool.nbkit.verify must be a table", where)
+    cfg.verify = dict(verify)
+    for sub in _RESERVED:
         val = table.get(sub, {})
         if not isinstance(val, dict):
             raise ConfigError(f"tool.nbkit.{sub} must be a table", where)
-        setattr(cfg, sub, dict(val))
+        if val:
+            raise ConfigError(f"unknown key tool.nbkit.{sub}.{sorted(val)[0]} ([tool.nbkit.{sub}] is reserved and "
+                              "has no keys yet)", where)
     _validate_rule_keys(cfg, where)
     return cfg
 

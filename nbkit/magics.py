@@ -239,102 +239,17 @@ def default_seed(shell=None) -> int:
 
 
 # --- rendering -----------------------------------------------------------------------------------
+# the shared renderers (nbkit.report); the names below are what the %nbkit verify renderer uses
 
-_CSS = ("font-family: var(--jp-ui-font-family, sans-serif); font-size: var(--jp-ui-font-size1, 13px); "
-        "color: var(--jp-ui-font-color1, inherit)")
-_BAD = "color: var(--jp-error-color1, #c62828); font-weight: bold"
-_WARN = "color: var(--jp-warn-color1, #e65100); font-weight: bold"
-_OK = "color: var(--jp-success-color1, #2e7d32)"
-
-
-def _table(headers: list[str], rows: list[list[str]], styles: list[str | None] | None = None) -> str:
-    e = html.escape
-    head = "".join(f"<th style='text-align:left; padding:2px 10px 2px 0'>{e(h)}</th>" for h in headers)
-    body = []
-    for i, row in enumerate(rows):
-        st = (styles or [None] * len(rows))[i]
-        attr = f" style='{st}'" if st else ""
-        body.append(f"<tr{attr}>" + "".join(f"<td style='text-align:left; padding:2px 10px 2px 0'>{e(str(c))}</td>"
-                                            for c in row) + "</tr>")
-    return f"<table class='nbkit-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _text_table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
-    fmt = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    return "\n".join([fmt(headers), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])
-
-
-def _box(title: str, inner: str) -> str:
-    return f"<div class='nbkit-report' style='{_CSS}'><p><b>{html.escape(title)}</b></p>{inner}</div>"
-
-
-def env_report(env: dict, pinned: dict | None, where: str, notes: list[str] = ()) -> tuple[str, str]:
-    """(text, html) of the environment, with drift against ``pinned`` marked."""
-    pinned_pkgs = (pinned or {}).get("packages") if isinstance(pinned, dict) else None
-    pinned_pkgs = pinned_pkgs if isinstance(pinned_pkgs, dict) else {}
-    from .imports import normalise_dist
-
-    now = {normalise_dist(k): (k, v) for k, v in env.get("packages", {}).items()}
-    rows, styles = [], []
-    py_pinned = (pinned or {}).get("python") if pinned else None
-    py_row = ["Python", f"{env['python']} ({env['implementation']}, {env['platform']})", py_pinned or "-",
-              "ok" if not py_pinned or py_pinned == env["python"] else "DRIFT"]
-    rows.append(py_row)
-    styles.append(_BAD if py_row[3] == "DRIFT" else None)
-    names = sorted(set(now) | {normalise_dist(k) for k in pinned_pkgs}, key=str.lower)
-    pinned_norm = {normalise_dist(k): v for k, v in pinned_pkgs.items()}
-    drift = 0
-    for key in names:
-        name, installed = now.get(key, (None, None))
-        pin_v = pinned_norm.get(key)
-        if name is None:
-            name = next(k for k in pinned_pkgs if normalise_dist(k) == key)
-            from .imports import installed_version
-
-            installed = installed_version(name)
-        if pin_v is None:
-            status, st = ("not pinned", _WARN) if pinned else ("", None)
-        elif installed is None:
-            status, st = "DRIFT (not installed)", _BAD
-        elif installed != pin_v:
-            status, st = "DRIFT", _BAD
-        else:
-            status, st = "ok", _OK
-        drift += status.startswith("DRIFT")
-        rows.append([name, installed or "-", pin_v or "-", status])
-        styles.append(st)
-    headers = ["package", "installed", "pinned", "status"]
-    if pinned:
-        when = pinned.get("captured_at", "?")
-        summary = (f"{drift} package{'s' if drift != 1 else ''} drifted from the pin of {when}"
-                   if drift else f"matches the pin of {when}")
-    else:
-        summary = "not pinned yet (%nbkit pin records it)"
-    title = f"nbkit env: {where}: {summary}"
-    text = title + "\n" + _text_table(headers, rows) + "".join(f"\nnote: {n}" for n in notes)
-    inner = _table(headers, rows, styles) + "".join(f"<p>note: {html.escape(n)}</p>" for n in notes)
-    return text, _box(title, inner)
+from .report.html import BAD as _BAD, CSS as _CSS, OK as _OK, table as _table, text_table as _text_table  # noqa: E402
+from .report.status_reports import env_report, status_report  # noqa: E402,F401
 
 
 def lint_report(result, path: str) -> tuple[str, str]:
-    from .report.lint_reports import render_text
+    """(text, html) of a lint of the saved notebook at ``path``."""
+    from .report.lint_reports import lint_title, render_html_fragment, render_text
 
-    text = render_text(result, color=False)
-    s = result.summary()
-    title = (f"nbkit lint: {os.path.basename(path)}: {s['error']} error(s), {s['warning']} warning(s), "
-             f"{s['info']} info (saved file)")
-    rows, styles = [], []
-    sev_style = {"error": _BAD, "warning": _WARN, "info": None}
-    for f in sorted(result.findings, key=lambda f: f.sort_key):
-        where = "" if f.cell_index is None else f"cell {f.cell_index}" + (f":{f.line}" if f.line else "")
-        rows.append([f.severity.value, f.code, f.name, where, f.message])
-        styles.append(sev_style.get(f.severity.value))
-    inner = _table(["severity", "code", "rule", "where", "message"], rows, styles) if rows else \
-        f"<p style='{_OK}'>No findings.</p>"
-    for e in result.errors:
-        inner += f"<p style='{_BAD}'>{html.escape(str(e))}</p>"
-    return text, _box(title, inner)
+    return render_text(result, color=False), render_html_fragment(result, lint_title(result, os.path.basename(path)))
 
 
 _STATUS_STYLE = {"reproducible": _OK, "match": _OK}
@@ -374,60 +289,6 @@ def verify_report(report: dict, path: str) -> tuple[str, str]:
     html_text = (f"<div class='nbkit-report' style='{_CSS}'><p><b style='{head_style}'>{html.escape(title)}</b></p>"
                  f"{inner}</div>")
     return "\n".join(lines), html_text
-
-
-def status_report(path: str, kernel_seed: int | None) -> tuple[str, str]:
-    """(text, html): layout checklist, seed, pin (with drift), last verify."""
-    from .config import load_config
-    from .layout import layout_of
-    from .model import load
-    from .pin import environment_drift
-    from .pin.pinning import nbkit_problems, pinned_environment, pinned_seed
-
-    nb = load(path)
-    cfg = load_config(path)
-    checklist = layout_of(nb, getattr(cfg, "layout_aliases", None) or None).checklist()
-    rows, styles = [], []
-    for item in checklist:
-        if item["present"]:
-            rows.append(["layout", item["label"], f"present (cell {item['cell_index']})"])
-            styles.append(_OK)
-        else:
-            rows.append(["layout", item["label"], "MISSING" if item["required"] else "missing (optional)"])
-            styles.append(_BAD if item["required"] else None)
-    problems = nbkit_problems(nb)
-    for p in problems:
-        rows.append(["metadata", "metadata.nbkit", p])
-        styles.append(_BAD)
-    seed = pinned_seed(nb)
-    seed_txt = f"{seed} (pinned)" if seed is not None else "not pinned"
-    if kernel_seed is not None:
-        seed_txt += f"; {kernel_seed} set in this kernel by %nbkit seed"
-    rows.append(["reproducibility", "seed", seed_txt])
-    styles.append(_OK if seed is not None else _WARN)
-    env = pinned_environment(nb)
-    if env is None:
-        rows.append(["reproducibility", "environment", "not pinned (%nbkit pin)"])
-        styles.append(_WARN)
-    else:
-        drift = environment_drift(env)
-        n = len(env.get("packages", {}))
-        txt = f"pinned {env.get('captured_at', '?')}: Python {env.get('python')}, {n} package{'s' if n != 1 else ''}"
-        if drift:
-            txt += "; DRIFT: " + ", ".join(f"{d['package']} {d['pinned']} -> {d['installed'] or 'not installed'}"
-                                          for d in drift)
-        rows.append(["reproducibility", "environment", txt])
-        styles.append(_BAD if drift else _OK)
-    verified = nb.nbkit_metadata.get("verified")
-    if isinstance(verified, dict) and verified.get("status"):
-        rows.append(["reproducibility", "last verify", f"{verified.get('status')} at {verified.get('at', '?')}"])
-        styles.append(_OK if verified.get("status") == "reproducible" else _BAD)
-    else:
-        rows.append(["reproducibility", "last verify", "never recorded (nbkit verify --stamp)"])
-        styles.append(_WARN)
-    headers = ["area", "item", "state"]
-    title = f"nbkit status: {os.path.basename(path)}"
-    return title + "\n" + _text_table(headers, rows), _box(title, _table(headers, rows, styles))
 
 
 # --- the magic -----------------------------------------------------------------------------------
@@ -491,7 +352,7 @@ class NbkitMagics(Magics):
 
     # seed ----------------------------------------------------------------------------------------
     def _cmd_seed(self, args: list[str]):
-        from .pin.pinning import validate_seed
+        from .requests import validate_seed
 
         if len(args) > 1:
             raise _Usage("%nbkit seed takes at most one number")
@@ -536,12 +397,20 @@ class NbkitMagics(Magics):
 
     # pin -----------------------------------------------------------------------------------------
     def _cmd_pin(self, args: list[str]):
-        from .pin import pin
+        from .errors import NotebookError
+        from .requests import PinRequest, run_pin
 
         path = _resolve(self.shell, args, "pin")
+        if os.path.isdir(path):
+            raise NotebookError("is a directory, not a notebook", path)
         own = notebook_path(self.shell)
         ours = own is None or os.path.realpath(own) == os.path.realpath(path)
-        outcome = pin(path, state.seed if ours else None, None, extra_sources=_history(self.shell, path))
+        request = PinRequest.from_raw([path], seed=state.seed if ours else None,
+                                      extra_sources=_history(self.shell, path))
+        (report,) = run_pin(request)
+        if report.error is not None:
+            raise report.error
+        outcome = report.outcome
         env = outcome.nbkit["environment"]
         pkgs = ", ".join(f"{k} {v}" for k, v in env["packages"].items()) or "no third-party packages"
         seed = f"; seed {outcome.nbkit['seed']}" if "seed" in outcome.nbkit else ""
@@ -559,11 +428,10 @@ class NbkitMagics(Magics):
 
     # lint ----------------------------------------------------------------------------------------
     def _cmd_lint(self, args: list[str]):
-        from .config import load_config
-        from .lint import lint_paths
+        from .requests import LintRequest, run_lint
 
         path = _resolve(self.shell, args, "lint")
-        result = lint_paths([path], load_config(path))
+        result = run_lint(LintRequest.from_raw([path]))
         _show(*lint_report(result, path))
         return None
 

@@ -22,6 +22,31 @@ from .errors import NbkitError, NotebookError
 SKIP_DIRS = {".ipynb_checkpoints", "node_modules", "__pycache__", "site-packages"}
 
 
+def is_excluded(path: str, exclude: list[str], roots: list[str] | tuple[str, ...] = ()) -> bool:
+    """Whether an ``exclude`` glob (``[tool.nbkit.lint] exclude``) skips ``path``.
+
+    A glob matches the path, or names one of its folders (``build/``).  With ``roots``, the
+    path is matched relative to each root instead of as given.
+    """
+    if not exclude:
+        return False
+    if roots:
+        candidates = set()
+        for base in roots:
+            try:
+                candidates.add(os.path.relpath(path, base))
+            except ValueError:  # another drive (Windows)
+                pass
+    else:
+        candidates = {path}
+    for candidate in candidates:
+        rel = candidate.replace(os.sep, "/")
+        if any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(rel, g.rstrip("/") + "/*")
+               or f"/{g.strip('/')}/" in f"/{rel}/" for g in exclude):
+            return True
+    return False
+
+
 def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[str], list[NbkitError]]:
     """Expand files and folders into notebook paths (sorted, de-duplicated).
 
@@ -35,9 +60,7 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
     exclude = exclude or []
 
     def excluded(p: str) -> bool:
-        rel = p.replace(os.sep, "/")
-        return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(rel, g.rstrip("/") + "/*")
-                   or f"/{g.strip('/')}/" in f"/{rel}/" for g in exclude)
+        return is_excluded(p, exclude)
 
     def add(p: str) -> None:
         key = os.path.realpath(p)

@@ -49,7 +49,7 @@ class _Settings:
 
 
 _KEY = pytest.StashKey[_Settings]()
-_LINT_PATHS = pytest.StashKey[list]()
+_LINT_PATHS = pytest.StashKey[tuple]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -106,8 +106,10 @@ def _settings(config: pytest.Config) -> _Settings:
 def pytest_configure(config: pytest.Config) -> None:
     settings = _settings(config)
     config.stash[_KEY] = settings
-    _configs.clear()
-    _lint_contexts.clear()
+    from .config import clear_cache
+
+    clear_cache()
+    _lint_reuse.clear()
     if settings.enabled:
         config.addinivalue_line("markers", "nbkit_verify: a notebook verified by nbkit (pytest --nbkit)")
         config.addinivalue_line("markers", "nbkit_lint: a notebook linted by nbkit (pytest --nbkit-lint)")
@@ -119,7 +121,7 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     settings = config.stash.get(_KEY, None)
     if settings is None or not settings.lint:
         return
-    config.stash[_LINT_PATHS] = [str(i.path) for i in items if isinstance(i, LintItem)]
+    config.stash[_LINT_PATHS] = tuple(str(i.path) for i in items if isinstance(i, LintItem))
 
 
 def pytest_collect_file(file_path, parent):
@@ -137,46 +139,24 @@ def pytest_collect_file(file_path, parent):
 
 # ---------------------------------------------------------------------------------------------
 
-_configs: dict[str, object] = {}
-
-
 def _config_for(path: str):
-    """The [tool.nbkit] configuration that applies to ``path`` (cached per pyproject.toml)."""
-    from .config import find_pyproject, load_config
+    """The [tool.nbkit] configuration that applies to ``path`` (the core's cache)."""
+    from .config import load_cached
 
-    pp = find_pyproject(path)
-    key = str(pp) if pp else ""
-    if key not in _configs:
-        _configs[key] = load_config(path)
-    return _configs[key]
+    return load_cached(path)
 
 
 def _excluded(path: str) -> bool:
     """``[tool.nbkit.lint] exclude`` globs, as the CLI applies them when it walks folders."""
-    import fnmatch
-
     from .errors import NbkitError
+    from .nbio import is_excluded
 
     try:
         config = _config_for(path)
     except NbkitError:
         return False  # collected anyway: the test reports the bad configuration
-    globs = getattr(config, "exclude", None) or []
-    if not globs:
-        return False
-    candidates: set[str] = set()
-    for base in (os.getcwd(), getattr(config, "root", None)):
-        if base:
-            try:
-                candidates.add(os.path.relpath(path, base).replace(os.sep, "/"))
-            except ValueError:  # another drive (Windows)
-                pass
-    for rel in candidates:
-        for g in globs:
-            if fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(rel, g.rstrip("/") + "/*") \
-                    or f"/{g.strip('/')}/" in f"/{rel}/":
-                return True
-    return False
+    roots = [base for base in (os.getcwd(), config.root) if base]
+    return is_excluded(path, config.exclude, roots)
 
 
 class NotebookFile(pytest.File):
@@ -248,16 +228,17 @@ class LintItem(_NotebookItem):
     marker = "nbkit_lint"
 
     def runtest(self):
-        from .findings import Severity
-        from .lint import lint_notebook
-        from .model import load
+        from .requests import LintRequest, lint_one
 
         s: _Settings = self.config.stash[_KEY]
         config = _config_for(str(self.path))
-        nb = load(self.nb_path)  # NbkitError: one line, through repr_failure
-        selection, project = _lint_context(self.config, config)
-        findings = lint_notebook(nb, selection, project)
-        threshold = Severity.parse(s.fail_on) if s.fail_on else config.fail_on
+        request = LintRequest.from_raw([self.nb_path], config=config, fail_on=s.fail_on,
+                                       project_paths=self.config.stash.get(_LINT_PATHS, ()))
+        result = lint_one(request, reuse=_lint_reuse).result
+        if result.errors:
+            raise result.errors[0]  # NbkitError: one line, through repr_failure
+        findings = result.findings
+        threshold = request.threshold()
         failing = [f for f in findings if f.severity.rank >= threshold.rank]
         self.user_properties.append(("nbkit_findings", len(findings)))
         others = [f for f in findings if f.severity.rank < threshold.rank]
@@ -270,27 +251,14 @@ class LintItem(_NotebookItem):
             raise NbkitFailure("\n".join([head, *(_finding_line(f) for f in failing)]))
 
 
-_lint_contexts: dict[str, tuple] = {}
-
-
-def _lint_context(pytest_config, config) -> tuple:
-    """(Selection, Project) for one [tool.nbkit] configuration, shared by its lint tests."""
-    from .lint import Selection
-    from .project import Project
-
-    key = config.path or ""
-    if key not in _lint_contexts:
-        paths = pytest_config.stash.get(_LINT_PATHS, [])
-        _lint_contexts[key] = (Selection(config), Project(paths, strip_outputs=config.strip_outputs))
-    return _lint_contexts[key]
+#: the rule selection and project of each configuration, shared by the lint tests of a session
+_lint_reuse: dict = {}
 
 
 def _finding_line(f) -> str:
-    where = f"cell {f.cell_index}" if f.cell_index is not None else "notebook"
-    if f.cell_id:
-        where += f" (id {f.cell_id})"
-    if f.line is not None:
-        where += f", line {f.line}"
+    from .report.common import cell_label
+
+    where = cell_label(f.cell_index, f.cell_id) + (f", line {f.line}" if f.line is not None else "")
     return f"  {where}: {f.code} {f.name} ({f.severity.value}): {f.message}"
 
 

@@ -113,6 +113,8 @@ def test_bad_config_key_exit_2_names_the_file(tmp_path, capsys):
     ('[tool.nbkit.rules.NBL001]\nnonsense = 1\n', "nonsense"),
     ('[tool.nbkit\nbroken', "invalid TOML"),
     ('[tool.nbkit.layout]\nsummery = ["x"]\n', "summery"),
+    ('[tool.nbkit.pin]\nanything = 1\n', "unknown key tool.nbkit.pin.anything"),  # reserved: no keys yet
+    ('[tool.nbkit.server]\nport = 1\n', "unknown key tool.nbkit.server.port"),
 ])
 def test_bad_config_values(tmp_path, capsys, toml, words):
     (tmp_path / "pyproject.toml").write_text(toml)
@@ -163,3 +165,10 @@ def test_bad_rule_option_type_is_a_config_error(tmp_path, capsys):
     (tmp_path / "pyproject.toml").write_text(f'[tool.nbkit.rules.{rule.name}]\n{opt} = "lots"\n')
     code_, _, err = nbkit_cli(capsys, "lint", str(tmp_path))
     assert code_ == 2 and opt in err and "pyproject.toml" in err
+
+
+def test_empty_reserved_tables_are_accepted(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text("[tool.nbkit.pin]\n[tool.nbkit.server]\n")
+    write(tmp_path / "good_notebook_here.ipynb", GOOD)
+    code_, _, err = nbkit_cli(capsys, "lint", str(tmp_path / "good_notebook_here.ipynb"))
+    assert code_ in (0, 1) and "pyproject.toml" not in err

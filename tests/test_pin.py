@@ -220,7 +220,7 @@ def test_check_names_drift_exits_1_and_writes_nothing(tmp_path, capsys):
     assert code_ == 0 and "no drift (2 packages pinned)" in out
     text = p.read_text().replace(f'"numpy": "{NUMPY}"', '"numpy": "1.0.0"')
     p.write_text(text)
-    assert check_notebook(str(p)) == [{"package": "numpy", "pinned": "1.0.0", "installed": NUMPY}]
+    assert [d.to_dict() for d in check_notebook(str(p))] == [{"package": "numpy", "pinned": "1.0.0", "installed": NUMPY}]
     code_, out, _ = nbkit_cli(capsys, "pin", "--check", p)
     assert code_ == 1
     assert f"drift: numpy pinned 1.0.0, installed {NUMPY}" in out

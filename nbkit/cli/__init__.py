@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .._version import __version__
+from .. import __version__
 
 COMMANDS = {
     "lint": ("nbkit.cli.lint_cmd", "lint"),

@@ -26,14 +26,14 @@ FORMATS = ("text", "json", "sarif", "junit", "github")
 def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, config_path):
     """Check notebooks (files or folders, searched recursively) against nbkit's rules."""
     from ..config import load_config
-    from ..findings import Severity
-    from ..lint import lint_paths
     from ..report.lint_reports import RENDERERS, render_text
+    from ..requests import LintRequest, run_lint
     from .common import err
 
     config = load_config(paths[0] if paths else None, config_path)
-    result = lint_paths(list(paths), config, select=split_codes(select) or None, ignore=split_codes(ignore),
-                        profile=profile, fix=fix, jobs=jobs)
+    request = LintRequest.from_raw(paths, config=config, select=split_codes(select), ignore=split_codes(ignore),
+                                   profile=profile, fix=fix, jobs=jobs, fail_on=fail_on)
+    result = run_lint(request)
     if fmt == "text":
         text = render_text(result, color=use_color(output))
     else:
@@ -41,5 +41,4 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, c
     for e in result.errors:
         err(str(e))
     write_output(text, output)
-    threshold = Severity.parse(fail_on) if fail_on else config.fail_on
-    ctx.exit(result.exit_code(threshold))
+    ctx.exit(result.exit_code(request.threshold()))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-SEED_RANGE = click.IntRange(0, 2**32 - 1)
-
 
 def _describe(env: dict) -> str:
     pkgs = env.get("packages", {})
@@ -16,7 +14,7 @@ def _describe(env: dict) -> str:
 
 @click.command("pin")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--seed", type=SEED_RANGE, metavar="N", help="Also record N as the notebook's seed.")
+@click.option("--seed", type=int, metavar="N", help="Also record N as the notebook's seed.")
 @click.option("--check", is_flag=True, help="Report drift against the pinned environment (exit 1 on drift); write nothing.")
 @click.option("--python", "python", metavar="PATH", help="Capture the environment of this interpreter instead of nbkit's own.")
 @click.option("--export", type=click.Choice(["requirements"]), help="Print a pinned requirements list; write nothing.")
@@ -32,79 +30,38 @@ def pin(ctx, paths, seed, check, python, export, force):
     metadata.nbkit without --force, bad --python); 3 the --python interpreter failed.
     """
     from ..config import load_config
-    from ..errors import EXIT_INPUT, NbkitError, UsageError
-    from ..nbio import discover
-    from ..pin import Interpreter, check_notebook, pin as pin_one, requirements_for
-    from ..pin.capture import interpreter_facts
-    from ..pin.pinning import pinned_environment
+    from ..requests import PinRequest, run_pin
     from .common import err
 
-    if check and (seed is not None or export or force):
-        raise UsageError("--check only reads; it cannot be combined with --seed, --export or --force")
-    if export and (seed is not None or force):
-        raise UsageError("--export only reads; it cannot be combined with --seed or --force")
-
-    config = load_config(paths[0])
-    nb_paths, errors = discover(list(paths), config.exclude)
-    code = EXIT_INPUT if errors else 0
-    for e in errors:
-        err(str(e))
-    interpreter = Interpreter(python)
-
-    def warn(path, note):
-        click.echo(f"nbkit: warning: {path}: {note}", err=True)
-
-    if not check and len(nb_paths) > 1:
-        from ..model import load
-
-        readable = []
-        for path in nb_paths:
-            try:
-                readable.append(load(path))
-            except NbkitError:
-                pass  # reported when its turn comes
-        interpreter.prefetch(readable)
-
+    request = PinRequest.from_raw(paths, seed=seed, check=check, python=python, export=export, force=force,
+                                  config=load_config(paths[0]), seed_name="--seed")
+    code = 0
     requirements: dict[str, set[str]] = {}
-    for path in nb_paths:
-        try:
-            if check:
-                from ..model import load
-
-                nb = load(path)
-                drift = check_notebook(nb, interpreter if python else None)
-                env = pinned_environment(nb) or {}
-                facts = interpreter_facts(interpreter)
-                if env.get("python") and facts.get("python") and env["python"] != facts["python"]:
-                    warn(path, f"pinned with Python {env['python']}, checking against Python {facts['python']}")
-                if drift:
-                    code = max(code, 1)
-                    for d in drift:
-                        now = d["installed"] if d["installed"] is not None else "not installed"
-                        click.echo(f"{path}: drift: {d['package']} pinned {d['pinned']}, installed {now}")
-                else:
-                    n = len(env.get("packages", {}))
-                    click.echo(f"{path}: no drift ({n} package{'s' if n != 1 else ''} pinned)")
-            elif export:
-                notes: list[str] = []
-                for line in requirements_for(path, interpreter, notes):
-                    name = line.split("==", 1)[0].lower()
-                    requirements.setdefault(name, set()).add(line)
-                for note in notes:
-                    warn(path, note)
+    for report in run_pin(request):
+        code = max(code, report.exit_code)
+        if report.error is not None:
+            err(str(report.error))
+            continue
+        for note in report.notes:
+            click.echo(f"nbkit: warning: {report.path}: {note}", err=True)
+        if check:
+            if report.drift:
+                for d in report.drift:
+                    click.echo(f"{report.path}: drift: {d.line()}")
             else:
-                outcome = pin_one(path, seed, interpreter, force=force)
-                for note in outcome.notes:
-                    warn(path, note)
-                env = outcome.nbkit["environment"]
-                seed_txt = f"; seed {outcome.nbkit['seed']}" if "seed" in outcome.nbkit else ""
-                if outcome.written:
-                    click.echo(f"pinned {path}: {_describe(env)}{seed_txt}")
-                else:
-                    click.echo(f"{path}: already pinned, unchanged ({_describe(env)}{seed_txt})")
-        except NbkitError as e:
-            err(str(e))
-            code = max(code, e.exit_code)
+                n = len(report.pinned.get("packages", {}))
+                click.echo(f"{report.path}: no drift ({n} package{'s' if n != 1 else ''} pinned)")
+        elif export:
+            for line in report.requirements:
+                requirements.setdefault(line.split("==", 1)[0].lower(), set()).add(line)
+        else:
+            outcome = report.outcome
+            env = outcome.nbkit["environment"]
+            seed_txt = f"; seed {outcome.nbkit['seed']}" if "seed" in outcome.nbkit else ""
+            if outcome.written:
+                click.echo(f"pinned {report.path}: {_describe(env)}{seed_txt}")
+            else:
+                click.echo(f"{report.path}: already pinned, unchanged ({_describe(env)}{seed_txt})")
     if export:
         for name in sorted(requirements):
             lines = sorted(requirements[name])

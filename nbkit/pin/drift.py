@@ -24,7 +24,7 @@ class Drift:
         return drift_line(self.package, self.pinned, self.installed)
 
 
-def environment_drift(pinned_env: dict, installed: Callable[[str], str | None] | dict | None = None) -> list[dict]:
+def environment_drift(pinned_env: dict, installed: Callable[[str], str | None] | dict | None = None) -> list[Drift]:
     """One entry per pinned package whose installed version differs or is missing.
 
     ``pinned_env`` is ``metadata.nbkit.environment`` (its ``packages`` maps distribution to
@@ -35,6 +35,7 @@ def environment_drift(pinned_env: dict, installed: Callable[[str], str | None] |
     packages = pinned_env.get("packages") if isinstance(pinned_env, dict) else None
     if not isinstance(packages, dict):
         return []
+    lookup: Callable[[str], str | None]
     if installed is None:
         lookup = installed_version
     elif isinstance(installed, dict):
@@ -42,12 +43,12 @@ def environment_drift(pinned_env: dict, installed: Callable[[str], str | None] |
         lookup = lambda name: norm.get(normalise_dist(name))  # noqa: E731
     else:
         lookup = installed
-    out = []
+    out: list[Drift] = []
     for name in sorted(packages, key=str.lower):
         pinned = packages[name]
         if not isinstance(name, str) or not isinstance(pinned, str):
             continue
         now = lookup(name)
         if now != pinned:
-            out.append({"package": name, "pinned": pinned, "installed": now})
+            out.append(Drift(name, pinned, now))
     return out

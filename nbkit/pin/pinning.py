@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import EXIT_FINDINGS, NbkitError, NotebookError, UsageError
+from ..errors import EXIT_FINDINGS, NbkitError, NotebookError
 from ..model import Notebook, parse_notebook, read_bytes
+from ..requests import SEED_MAX, validate_seed
 from .capture import (Interpreter, as_notebook, capture_environment, installed_versions, magic_seed,
                       same_environment)
-from .drift import environment_drift
+from .drift import Drift, environment_drift
 from .write import read_only, write_nbkit
-
-SEED_MAX = 2**32 - 1  # numpy's legacy seed and PYTHONHASHSEED both stop here
 
 
 class NotPinnedError(NbkitError):
@@ -30,12 +29,6 @@ class NotPinnedError(NbkitError):
 def _kind(value) -> str:
     return {str: "a string", list: "a list", int: "a number", float: "a number", bool: "a boolean",
             type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def validate_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-        raise UsageError(f"seed must be an integer from 0 to {SEED_MAX}, got {seed!r}")
-    return seed
 
 
 def nbkit_problems(nb: Notebook) -> list[str]:
@@ -136,9 +129,9 @@ def pin_notebook(path, seed: int | None = None, python=None, *, force: bool = Fa
     return pin(path, seed, python, force=force).nbkit
 
 
-def check_notebook(path, python=None) -> list[dict]:
+def check_notebook(path, python=None) -> list[Drift]:
     """Drift between the notebook's pinned packages and this (or another) interpreter: one
-    ``{"package", "pinned", "installed"}`` per difference.  Writes nothing.  Raises
+    :class:`~nbkit.pin.drift.Drift` per difference.  Writes nothing.  Raises
     :class:`NotPinnedError` (exit 1) when nothing is pinned, NbkitError (exit 2) when the
     pinned metadata is malformed."""
     nb = as_notebook(path)

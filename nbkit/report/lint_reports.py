@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from .._version import __version__
 from ..findings import Finding, Severity
+from .common import cell_label
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -78,6 +79,32 @@ def render_text(result, color: bool = False, fixed_note: bool = True) -> str:
     return buf.getvalue()
 
 
+# -- HTML fragment (the %nbkit lint magic) -----------------------------------------------------
+
+def render_html_fragment(result, title: str) -> str:
+    """The findings as an HTML table under ``title``, unreadable inputs below it."""
+    from .html import BAD, OK, WARN, box, paragraph, table
+
+    rows, styles = [], []
+    sev_style = {"error": BAD, "warning": WARN, "info": None}
+    for f in sorted(result.findings, key=lambda f: f.sort_key):
+        where = "" if f.cell_index is None else cell_label(f.cell_index) + (f":{f.line}" if f.line else "")
+        rows.append([f.severity.value, f.code, f.name, where, f.message])
+        styles.append(sev_style.get(f.severity.value))
+    inner = table(["severity", "code", "rule", "where", "message"], rows, styles) if rows else \
+        paragraph("No findings.", OK)
+    for e in result.errors:
+        inner += paragraph(str(e), BAD)
+    return box(title, inner)
+
+
+def lint_title(result, name: str) -> str:
+    """``nbkit lint: NAME: 1 error(s), 0 warning(s), 2 info (saved file)``."""
+    s = result.summary()
+    return (f"nbkit lint: {name}: {s['error']} error(s), {s['warning']} warning(s), "
+            f"{s['info']} info (saved file)")
+
+
 # -- SARIF 2.1.0 -------------------------------------------------------------------------------
 
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -108,7 +135,7 @@ def render_sarif(result) -> str:
         loc: dict = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"}}}
         if f.cell_index is not None:
             # SARIF has no notebook cells: point at the file and name the cell in a logical location
-            loc["logicalLocations"] = [{"name": f"cell {f.cell_index}", "kind": "member",
+            loc["logicalLocations"] = [{"name": cell_label(f.cell_index), "kind": "member",
                                         "fullyQualifiedName": f"{_uri(f.path)}#cell={f.cell_index}"
                                                               + (f"&id={f.cell_id}" if f.cell_id else "")}]
         entry = {

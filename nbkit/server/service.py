@@ -27,12 +27,15 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traitlets import Bool, Float, Int, default
 from traitlets.config import LoggingConfigurable
 
-from ..errors import NbkitError, NotebookError
+from ..errors import NbkitError
+
+if TYPE_CHECKING:
+    from ..requests import LintRequest, PinRequest
 
 JOB_STATES = ("queued", "running", "done", "cancelled", "error")
 FINISHED = ("done", "cancelled", "error")
@@ -260,7 +263,6 @@ class NbkitService(LoggingConfigurable):
         self._jobs: dict[str, Job] = {}
         self._queue: collections.deque[Job] = collections.deque()
         self._running = 0
-        self._config_cache: dict = {}
         self._drift_cache: dict = {}
         self._parse_cache = ParseCache(self.parse_cache_notebooks)
         _SERVICES.add(self)
@@ -273,22 +275,10 @@ class NbkitService(LoggingConfigurable):
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     def _config_for(self, os_path: str):
-        """The [tool.nbkit] configuration for a notebook's folder (cached by pyproject mtime)."""
-        from ..config import find_pyproject, load_config
+        """The [tool.nbkit] configuration for a notebook's folder (the core's cache)."""
+        from ..config import load_cached
 
-        folder = os.path.dirname(os_path)
-        pp = find_pyproject(folder)
-        try:
-            key = (str(pp), pp.stat().st_mtime_ns if pp is not None else None)
-        except OSError:
-            key = (str(pp), None)
-        cfg = self._config_cache.get(key)
-        if cfg is None:
-            cfg = load_config(path=pp) if pp is not None else load_config(folder)
-            if len(self._config_cache) > 64:
-                self._config_cache.clear()
-            self._config_cache[key] = cfg
-        return cfg
+        return load_cached(os.path.dirname(os_path))
 
     def _api_message(self, e: NbkitError, rp: ResolvedPath) -> str:
         """An error line with server paths shown relative to the root."""
@@ -306,51 +296,27 @@ class NbkitService(LoggingConfigurable):
 
     # -- lint -----------------------------------------------------------------------------------
     async def lint(self, api_path: Any, content: Any = None, profile: Any = None, ignore: Any = None) -> dict:
-        if content is not None and not isinstance(content, (dict, str)):
-            raise ServiceError(400, "'content' must be the notebook JSON (an object) or its text")
-        if profile in ("", None):
-            profile = None
-        elif profile not in ("report", "exploratory"):
-            raise ServiceError(400, "'profile' must be 'report' or 'exploratory' (or absent: the project's "
-                                    "[tool.nbkit] profile)")
-        if ignore is None:
-            ignore = []
-        if not isinstance(ignore, list) or not all(isinstance(c, str) for c in ignore):
-            raise ServiceError(400, "'ignore' must be a list of rule codes, prefixes or names")
-        rp = self.resolve(api_path, must_exist=content is None)
-        return await self._off_loop(self._lint_sync, rp, content, profile, [c for c in ignore if c.strip()])
+        from ..requests import LintRequest
 
-    def _lint_sync(self, rp: ResolvedPath, content: Any, profile: str | None = None,
-                   ignore: list[str] | None = None) -> dict:
+        request = _request(LintRequest.from_raw, content=content, profile=profile, ignore=ignore)
+        rp = self.resolve(api_path, must_exist=content is None)
+        return await self._off_loop(self._lint_sync, rp, request)
+
+    def _lint_sync(self, rp: ResolvedPath, request: LintRequest) -> dict:
         from ..layout import layout_of
-        from ..lint import LintResult, Selection, lint_notebook
-        from ..model import notebook_from_dict, parse_notebook
-        from ..project import Project
+        from ..requests import lint_one
 
         try:
             cfg = self._config_for(rp.os_path)
-            if content is None:
-                try:
-                    with open(rp.os_path, "rb") as fh:
-                        raw = fh.read()
-                except OSError as e:
-                    raise NotebookError(f"cannot read file ({e.strerror or e})", rp.os_path) from None
-                nb = parse_notebook(raw, rp.os_path)
-            elif isinstance(content, dict):
-                nb = notebook_from_dict(content, rp.os_path)
-            else:
-                nb = parse_notebook(content, rp.os_path)
         except NbkitError as e:
             raise ServiceError(400, self._api_message(e, rp)) from None
-        self._parse_cache.prime(rp.os_path, nb)
-        try:
-            selection = Selection(cfg, ignore=ignore, profile=profile)
-        except NbkitError as e:
-            raise ServiceError(400, f"'ignore': {e.message}") from None
-        findings = lint_notebook(nb, selection, Project([rp.os_path], strip_outputs=cfg.strip_outputs))
-        for f in findings:
+        done = lint_one(request.at(rp.os_path, cfg), parse_cache=self._parse_cache)
+        if done.notebook is None:
+            raise ServiceError(400, self._api_message(done.result.errors[0], rp))
+        nb, result, content = done.notebook, done.result, request.content
+        for f in result.findings:
             f.path = rp.api
-        result = LintResult(findings=findings, notebooks=1, paths=[rp.api])
+        result.paths = [rp.api]
         out = result.to_dict()
         meta = nb.nbkit_metadata
         env = meta.get("environment")
@@ -368,8 +334,8 @@ class NbkitService(LoggingConfigurable):
         return out
 
     def _drift(self, env: dict, metadata: dict) -> list[dict] | None:
-        """Pinned packages whose version differs in the notebook kernel's environment (None: unknown).
-        Installed versions are cached for ``drift_cache_seconds``."""
+        """Pinned packages whose version differs in the notebook kernel's environment, as the reply
+        shows them (None: unknown).  Installed versions are cached for ``drift_cache_seconds``."""
         from ..pin import environment_drift
         from ..pin.capture import installed_versions
 
@@ -390,13 +356,13 @@ class NbkitService(LoggingConfigurable):
             if len(self._drift_cache) > 64:
                 self._drift_cache.clear()
             self._drift_cache[key] = hit
-        return environment_drift(env, hit[1])
+        return [d.to_dict() for d in environment_drift(env, hit[1])]
 
     # -- catalogue and template -------------------------------------------------------------------
     def rules(self) -> dict:
-        from .. import rules as registry
+        from ..requests import rules_catalogue
 
-        return {"schema": "nbkit.rules/1", "rules": [{**r.to_dict(), "doc": r.doc} for r in registry.all_rules()]}
+        return rules_catalogue(docs=True)
 
     def template(self) -> dict:
         from ..template import template_cells
@@ -405,10 +371,11 @@ class NbkitService(LoggingConfigurable):
 
     # -- pin ------------------------------------------------------------------------------------
     async def pin(self, api_path: Any, seed: Any = None) -> dict:
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32):
-            raise ServiceError(400, "'seed' must be an integer between 0 and 4294967295")
+        from ..requests import PinRequest
+
+        request = _request(PinRequest.from_raw, (), seed=seed, seed_name="'seed'")
         rp = self.resolve(api_path)
-        return await self._off_loop(self._pin_sync, rp, seed)
+        return await self._off_loop(self._pin_sync, rp, request)
 
     def _kernel_python(self, metadata: dict) -> str | None:
         """The interpreter of the notebook's kernel when it is not the server's own (else None):
@@ -433,21 +400,22 @@ class NbkitService(LoggingConfigurable):
             return None
         return exe
 
-    def _pin_sync(self, rp: ResolvedPath, seed: int | None) -> dict:
-        from ..pin import pin_notebook
+    def _pin_sync(self, rp: ResolvedPath, request: PinRequest) -> dict:
+        from ..requests import run_pin
 
         try:
             with open(rp.os_path, "rb") as fh:
                 metadata = json.loads(fh.read()).get("metadata", {})
         except (OSError, ValueError, AttributeError):
-            metadata = {}  # pin_notebook reports an unreadable notebook itself
+            metadata = {}  # pinning reports an unreadable notebook itself
         python = self._kernel_python(metadata)
         try:
-            written = pin_notebook(rp.os_path, seed=seed) if python is None else \
-                pin_notebook(rp.os_path, seed=seed, python=python)
+            (report,) = run_pin(request.at(rp.os_path, python))
+            if report.error is not None:
+                raise report.error
         except NbkitError as e:
             raise ServiceError(400 if e.exit_code == 2 else 500, self._api_message(e, rp)) from None
-        return {"path": rp.api, "nbkit": written}
+        return {"path": rp.api, "nbkit": report.outcome.nbkit}
 
     # -- verify ---------------------------------------------------------------------------------
     def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None, stamp: Any = False) -> Job:
@@ -609,6 +577,16 @@ class NbkitService(LoggingConfigurable):
         if running and "nbkit.verify.execute" in sys.modules:
             sys.modules["nbkit.verify.execute"].kill_all_kernels()  # last resort: no kernel outlives us
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _request(build, *args, **kw):
+    """A core request built from a JSON body's values; its refusal becomes a 400."""
+    from ..requests import RequestError
+
+    try:
+        return build(*args, **kw)
+    except RequestError as e:
+        raise ServiceError(400, f"'{e.field}': {e.message}" if e.field else e.message) from None
 
 
 def _as_report(d: dict) -> dict:

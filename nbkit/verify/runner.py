@@ -293,7 +293,7 @@ class _Engine:
         from ..pin.drift import environment_drift
 
         try:
-            return environment_drift(env)
+            return [d.to_dict() for d in environment_drift(env)]
         except Exception:
             return []
 

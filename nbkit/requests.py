@@ -1,0 +1,321 @@
+"""Requests: what a face asks the core to do, validated once, and one function per command.
+
+Every face (CLI, magics, server, pytest plugin) parses its own input, builds a request with
+the request's ``from_raw`` classmethod (which raises :class:`RequestError`, a
+:class:`~nbkit.errors.UsageError`, with the one message every face shows), calls the
+command's function, and renders what comes back:
+
+    >>> request = LintRequest.from_raw(["analysis.ipynb"], ignore=["NBD"])
+    >>> result = run_lint(request)                      # a LintResult
+    >>> for report in run_pin(PinRequest.from_raw(["analysis.ipynb"], seed=42)):
+    ...     print(report.path, report.outcome.written)
+    >>> rules_catalogue(docs=True)                     # nbkit.rules/1
+
+Pure core: no IPython, Jupyter server or CLI imports (the lint and pin machinery is imported
+when a command runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from .config import PROFILES
+from .errors import EXIT_OK, NbkitError, UsageError
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .findings import Severity
+    from .lint import LintResult
+    from .model import Notebook
+    from .pin.drift import Drift
+    from .pin.pinning import PinOutcome
+
+#: the largest seed: numpy's legacy seed and PYTHONHASHSEED both stop here
+SEED_MAX = 2**32 - 1
+
+
+class RequestError(UsageError):
+    """A request that cannot be served as asked.  ``field`` names the input it is about when
+    the message does not (a face may prefix it: the server says ``'ignore': ...``)."""
+
+    def __init__(self, message: str, path: str | None = None, field: str | None = None):
+        super().__init__(message, path)
+        self.field = field
+
+    def __reduce__(self):
+        return (self.__class__, (self.message, self.path, self.field))
+
+
+def validate_seed(seed: Any, what: str = "seed") -> int:
+    """``seed`` when it is an integer from 0 to :data:`SEED_MAX`, else a :class:`RequestError`.
+
+    ``what`` names the input as the face shows it (the server quotes its JSON keys: ``'seed'``).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        raise RequestError(f"{what} must be an integer from 0 to {SEED_MAX}, got {seed!r}")
+    return seed
+
+
+def _selectors(value: Any, name: str) -> tuple[str, ...]:
+    """Rule selectors (codes, prefixes, names), each known to the registry."""
+    from . import rules as registry
+
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(c, str) for c in value):
+        raise RequestError(f"'{name}' must be a list of rule codes, prefixes or names")
+    out = tuple(c for c in value if c.strip())
+    for c in out:
+        try:
+            registry.expand(c)
+        except UsageError as e:
+            raise RequestError(e.message, e.path, field=name) from None
+    return out
+
+
+# -- lint -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LintRequest:
+    """Lint ``paths`` (files or folders); or one notebook whose unsaved ``content`` (its JSON
+    as a dict, or its text) stands for the file at ``paths[0]``.
+
+    ``config`` None: the ``[tool.nbkit]`` configuration that applies at ``paths[0]``.
+    ``project_paths``: the notebooks project-wide rules see (NBH014); default the linted ones.
+    """
+
+    paths: tuple[str, ...]
+    config: Config | None = None
+    content: dict | str | bytes | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    profile: str | None = None
+    fix: bool = False
+    jobs: int | None = 1
+    project_paths: tuple[str, ...] | None = None
+    fail_on: str | None = None
+
+    @classmethod
+    def from_raw(cls, paths: Any = (), *, config: Config | None = None, content: Any = None,
+                 select: Any = None, ignore: Any = None, profile: Any = None, fix: bool = False,
+                 jobs: int | None = 1, project_paths: Any = None, fail_on: Any = None) -> LintRequest:
+        """Validate raw input (the faces' values, or a JSON body's) once."""
+        from .findings import Severity
+
+        if content is not None and not isinstance(content, (dict, str, bytes)):
+            raise RequestError("'content' must be the notebook JSON (an object) or its text")
+        if profile in ("", None):
+            profile = None
+        elif profile not in PROFILES:
+            raise RequestError("'profile' must be 'report' or 'exploratory' (or absent: the project's "
+                               "[tool.nbkit] profile)")
+        if fail_on is not None:
+            try:
+                Severity.parse(fail_on)
+            except ValueError as e:
+                raise RequestError(f"'fail-on': {e}") from None
+        chosen = _selectors(select, "select")
+        return cls(paths=tuple(str(p) for p in paths), config=config, content=content,
+                   select=chosen or None, ignore=_selectors(ignore, "ignore"), profile=profile, fix=fix,
+                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on)
+
+    def at(self, path: str, config: Config | None = None) -> LintRequest:
+        """The same request for the notebook at ``path`` (a face that resolves paths itself)."""
+        return replace(self, paths=(path,), config=config if config is not None else self.config)
+
+    def threshold(self) -> Severity:
+        """The lowest severity that fails: ``fail_on``, else the configuration's ``fail-on``."""
+        from .findings import Severity
+
+        return Severity.parse(self.fail_on) if self.fail_on else self.resolved_config().fail_on
+
+    def resolved_config(self) -> Config:
+        from .config import load_cached
+
+        return self.config if self.config is not None else load_cached(self.paths[0] if self.paths else ".")
+
+
+@dataclass
+class NotebookLint:
+    """The lint of one notebook: the result, and the notebook (None when it could not be read)."""
+
+    result: LintResult
+    notebook: Notebook | None = None
+
+
+def run_lint(request: LintRequest) -> LintResult:
+    """Lint the request's files and folders; unreadable inputs come back in ``result.errors``."""
+    from .lint import lint_paths
+
+    if request.content is not None:
+        return lint_one(request).result
+    return lint_paths(list(request.paths), request.resolved_config(), select=_list(request.select),
+                      ignore=list(request.ignore), profile=request.profile, fix=request.fix, jobs=request.jobs)
+
+
+def lint_one(request: LintRequest, *, parse_cache: Any = None, reuse: dict | None = None) -> NotebookLint:
+    """Lint the one notebook at ``request.paths[0]`` (its unsaved ``content`` when given).
+
+    ``parse_cache``: an object whose ``prime(path, notebook)`` re-uses parsed cells of an
+    earlier lint of the same notebook (the server's).  ``reuse``: a dict the caller keeps over
+    the calls of one run, all with the same ``project_paths`` (the pytest plugin), so the rule
+    selection and the project's file scans are made once per configuration.
+    """
+    from .lint import LintResult, Selection, lint_notebook
+    from .model import load, notebook_from_dict, parse_notebook
+    from .project import Project
+
+    path = request.paths[0]
+    config = request.resolved_config()
+    result = LintResult(paths=[path])
+    try:
+        if request.content is None:
+            nb = load(path)
+        elif isinstance(request.content, dict):
+            nb = notebook_from_dict(request.content, path)
+        else:
+            nb = parse_notebook(request.content, path)
+    except NbkitError as e:
+        result.errors.append(e)
+        return NotebookLint(result)
+    if parse_cache is not None:
+        parse_cache.prime(path, nb)
+    key = (config.path, request.select, request.ignore, request.profile)
+    shared = reuse.get(key) if reuse is not None else None
+    if shared is None or shared[0].config is not config:
+        shared = (Selection(config, select=_list(request.select), ignore=list(request.ignore),
+                            profile=request.profile),
+                  Project(list(request.project_paths or (path,)), strip_outputs=config.strip_outputs))
+        if reuse is not None:
+            reuse[key] = shared
+    result.notebooks = 1
+    result.findings = lint_notebook(nb, *shared)
+    return NotebookLint(result, nb)
+
+
+def _paths(paths: Any) -> tuple[str, ...] | None:
+    if paths is None or isinstance(paths, tuple):  # a tuple is taken as it is (pytest: every item)
+        return paths
+    return tuple(str(p) for p in paths)
+
+
+def _list(codes: tuple[str, ...] | None) -> list[str] | None:
+    return list(codes) if codes else None
+
+
+# -- pin --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PinRequest:
+    """Pin ``paths`` (record the environment, and ``seed``), or ``check`` them for drift, or
+    ``export`` their pinned requirements.  ``python``: the interpreter whose environment counts
+    (default nbkit's own); ``extra_sources``: more code whose imports count (the cells a kernel
+    has run); ``config`` (optional) supplies the ``exclude`` globs for folders."""
+
+    paths: tuple[str, ...]
+    seed: int | None = None
+    check: bool = False
+    python: str | None = None
+    export: str | None = None
+    force: bool = False
+    extra_sources: tuple[str, ...] = ()
+    config: Config | None = None
+
+    @classmethod
+    def from_raw(cls, paths: Any, *, seed: Any = None, check: bool = False, python: Any = None,
+                 export: str | None = None, force: bool = False, extra_sources: Any = (),
+                 config: Config | None = None, seed_name: str = "seed") -> PinRequest:
+        if check and (seed is not None or export or force):
+            raise RequestError("--check only reads; it cannot be combined with --seed, --export or --force")
+        if export and (seed is not None or force):
+            raise RequestError("--export only reads; it cannot be combined with --seed or --force")
+        if seed is not None:
+            validate_seed(seed, seed_name)
+        return cls(paths=tuple(str(p) for p in paths), seed=seed, check=check,
+                   python=None if python is None else str(python), export=export, force=force,
+                   extra_sources=tuple(extra_sources or ()), config=config)
+
+    def at(self, path: str, python: str | None = None) -> PinRequest:
+        """The same request for the notebook at ``path`` (a face that resolves paths itself),
+        captured from ``python`` (a notebook kernel's interpreter) when given."""
+        return replace(self, paths=(path,), python=python if python is not None else self.python)
+
+
+@dataclass
+class PinReport:
+    """What ``run_pin`` did for one notebook (or one input that is not a usable notebook)."""
+
+    path: str
+    outcome: PinOutcome | None = None  # pinned (or already pinned)
+    drift: list[Drift] | None = None  # --check
+    pinned: dict | None = None  # --check: the pinned environment
+    requirements: list[str] = field(default_factory=list)  # --export
+    notes: list[str] = field(default_factory=list)  # warnings for this notebook
+    error: NbkitError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return self.error.exit_code
+        return 1 if self.drift else EXIT_OK
+
+
+def run_pin(request: PinRequest) -> Iterator[PinReport]:
+    """Pin, check or export each notebook of the request, one report at a time (inputs that
+    are not notebooks first).  Problems with one notebook are reported, and the rest go on;
+    an interpreter that cannot be asked at all raises."""
+    from .model import load
+    from .nbio import discover
+    from .pin import Interpreter, check_notebook, pin, requirements_for
+    from .pin.capture import interpreter_facts
+    from .pin.pinning import pinned_environment
+
+    nb_paths, errors = discover(list(request.paths), request.config.exclude if request.config else [])
+    for e in errors:
+        yield PinReport(path=e.path or "", error=e)
+    interpreter = Interpreter(request.python)
+    pinning = not (request.check or request.export)
+    if pinning and len(nb_paths) > 1:
+        readable = []
+        for path in nb_paths:
+            try:
+                readable.append(load(path))
+            except NbkitError:
+                pass  # reported when its turn comes
+        interpreter.prefetch(readable)
+    for path in nb_paths:
+        report = PinReport(path=path)
+        try:
+            if request.check:
+                nb = load(path)
+                report.drift = check_notebook(nb, interpreter if request.python else None)
+                report.pinned = pinned_environment(nb) or {}
+                facts = interpreter_facts(interpreter)
+                was, now = report.pinned.get("python"), facts.get("python")
+                if was and now and was != now:
+                    report.notes.append(f"pinned with Python {was}, checking against Python {now}")
+            elif request.export:
+                report.requirements = requirements_for(path, interpreter, report.notes)
+            else:
+                report.outcome = pin(path, request.seed, interpreter, force=request.force,
+                                     extra_sources=list(request.extra_sources) or None)
+                report.notes.extend(report.outcome.notes)
+        except NbkitError as e:
+            report.error = e
+        yield report
+
+
+# -- the rule catalogue ---------------------------------------------------------------------------
+
+def rule_entry(rule: Any, *, doc: bool = True) -> dict:
+    """One rule as the catalogue shows it (``doc``: with its documentation, Markdown)."""
+    return {**rule.to_dict(), "doc": rule.doc} if doc else rule.to_dict()
+
+
+def rules_catalogue(*, docs: bool = False) -> dict:
+    """``nbkit.rules/1``: every rule, static and verify-reported (``docs``: with documentation)."""
+    from . import rules as registry
+
+    return {"schema": "nbkit.rules/1", "rules": [rule_entry(r, doc=docs) for r in registry.all_rules()]}

@@ -1,0 +1,42 @@
+"""Writing notebooks back: atomic, in the original JSON style and mode; --fix with nothing to fix
+leaves the bytes identical."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from clihelp import nbkit_cli
+from nbbuild import code, md, nb
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize("name", ["regional_sales_report.ipynb", "flawed/absolute_paths.ipynb"])
+def test_fix_with_nothing_to_fix_leaves_bytes_identical(tmp_path, capsys, name):
+    src = EXAMPLES / name
+    target = tmp_path / Path(name).name
+    target.write_bytes(src.read_bytes())
+    (tmp_path / ".git").mkdir()
+    # select only fixable rules that do not apply to this notebook
+    rc, out, err = nbkit_cli(capsys, "lint", "--fix", "--select", "NBL001", str(target))
+    assert target.read_bytes() == src.read_bytes()
+
+
+def test_atomic_writer_keeps_style_and_mode(tmp_path):
+    from nbkit.nbio import detect_style, dumps, write_notebook
+
+    for indent in (1, 2, 4):
+        raw = (json.dumps(nb(md("# T"), code("x = 'é'")), indent=indent, sort_keys=True, ensure_ascii=False)
+               + "\n").encode()
+        p = tmp_path / f"n{indent}.ipynb"
+        p.write_bytes(raw)
+        os.chmod(p, 0o640)
+        write_notebook(p, json.loads(raw))
+        assert p.read_bytes() == raw
+        assert oct(p.stat().st_mode & 0o777) == oct(0o640)
+        assert detect_style(raw).indent == indent
+    assert dumps({"b": 1, "a": 2}).startswith(b'{\n "a"')
+    assert not list(tmp_path.glob("*.nbkit-tmp"))
