@@ -4,7 +4,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { IFinding, ILayoutItem, IVerifyCell } from './api';
+import { Finding, LayoutItem, VerifyCell } from './api';
 import {
   NotebookState,
   imageSource,
@@ -15,9 +15,9 @@ import {
 
 /** What the panel's controls do (supplied by the plugin; fakes in tests). */
 export interface IPanelActions {
-  selectFinding(finding: IFinding): void;
+  selectFinding(finding: Finding): void;
   selectCell(index: number, id?: string | null): void;
-  insertSection(item: ILayoutItem): void;
+  insertSection(item: LayoutItem): void;
   lint(): void;
   verify(): void;
   cancelVerify(): void;
@@ -570,7 +570,7 @@ export class NbkitPanel extends Widget {
     return this._section('verify', 'Verify', ...parts);
   }
 
-  private _diff(cell: IVerifyCell): HTMLElement {
+  private _diff(cell: VerifyCell): HTMLElement {
     const head = h(
       'a',
       {

@@ -322,7 +322,6 @@ class NbkitService(LoggingConfigurable):
 
     def _lint_sync(self, rp: ResolvedPath, content: Any, profile: str | None = None,
                    ignore: list[str] | None = None) -> dict:
-        from ..layout import layout_of
         from ..lint import LintResult, Selection, lint_notebook
         from ..model import notebook_from_dict, parse_notebook
         from ..project import Project
@@ -352,20 +351,28 @@ class NbkitService(LoggingConfigurable):
             f.path = rp.api
         result = LintResult(findings=findings, notebooks=1, paths=[rp.api])
         out = result.to_dict()
+        out["status"] = self._panel_status(nb, rp, cfg, saved=content is None)
+        return out
+
+    def _panel_status(self, nb, rp: ResolvedPath, cfg, *, saved: bool) -> dict:
+        """The lint reply's ``status`` (lint-reply.schema.json): the layout checklist and the
+        reproducibility status the panel shows besides the findings."""
+        from ..layout import layout_of
+
         meta = nb.nbkit_metadata
         env = meta.get("environment")
         pinned = isinstance(env, dict) and bool(env)
-        out.update({
+        seed, verified = meta.get("seed"), meta.get("verified")
+        return {
             "path": rp.api,
-            "saved": content is None,
+            "saved": saved,
             "layout": layout_of(nb, cfg.layout_aliases or None).checklist(),  # the rules' cached analysis
             "pinned": pinned,
             "environment": env if isinstance(env, dict) else None,
-            "seed": meta.get("seed"),
-            "verified": meta.get("verified"),
+            "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+            "verified": verified if isinstance(verified, dict) else None,
             "drift": self._drift(env, nb.metadata) if pinned else [],
-        })
-        return out
+        }
 
     def _drift(self, env: dict, metadata: dict) -> list[dict] | None:
         """Pinned packages whose version differs in the notebook kernel's environment (None: unknown).
