@@ -8,9 +8,11 @@ import { Finding, LayoutItem } from './api';
 import { NotebookState } from './model';
 import {
   IChecklistRow,
+  IChecklistView,
   IDiffView,
   IFindingsView,
   IImageSide,
+  ILintBarView,
   IReproView,
   IStatusRow,
   VerifyView,
@@ -130,7 +132,12 @@ export class NbkitPanel extends Widget {
     super.dispose();
   }
 
-  /** Rebuild the DOM from the state, keeping focus and open/closed groups where they were. */
+  /**
+   * Bring the DOM up to date with the state. Each part (header, lint bar, checklist, findings,
+   * reproducibility, verify) is rebuilt only when its view-model changed (the checklist and the
+   * findings also on every new lint reply); the other parts keep their elements, focus and
+   * open/closed state. Rebuilt parts get back the focus and open/closed groups they had.
+   */
   render(): void {
     if (this.isDisposed) {
       return;
@@ -152,19 +159,44 @@ export class NbkitPanel extends Widget {
       );
     }
 
-    this.node.replaceChildren(
-      ...this._content().filter((el): el is HTMLElement => el !== null)
-    );
-
-    for (const details of Array.from(
-      this.node.querySelectorAll('details[data-key]')
-    )) {
-      const key = details.getAttribute('data-key')!;
-      if (this._closed.has(key)) {
-        (details as HTMLDetailsElement).open = !this._closed.get(key);
+    const built = new Map<string, { key: string; el: HTMLElement }>();
+    const fresh: HTMLElement[] = [];
+    const next = this._parts().map(part => {
+      const old = this._built.get(part.name);
+      const kept = old && old.key === part.key ? old : null;
+      const el = kept ? kept.el : part.build();
+      if (!kept) {
+        fresh.push(el);
+      }
+      built.set(part.name, { key: part.key, el });
+      return el;
+    });
+    this._built = built;
+    // remove what is gone, then insert the new parts in place; kept parts are never detached
+    const keep = new Set(next);
+    for (const child of Array.from(this.node.children)) {
+      if (!keep.has(child as HTMLElement)) {
+        child.remove();
       }
     }
-    if (focusKey) {
+    next.forEach((el, i) => {
+      const current = this.node.children[i] ?? null;
+      if (current !== el) {
+        this.node.insertBefore(el, current);
+      }
+    });
+
+    for (const el of fresh) {
+      for (const details of Array.from(el.querySelectorAll('details[data-key]')).concat(
+        el.matches('details[data-key]') ? [el] : []
+      )) {
+        const key = details.getAttribute('data-key')!;
+        if (this._closed.has(key)) {
+          (details as HTMLDetailsElement).open = !this._closed.get(key);
+        }
+      }
+    }
+    if (focusKey && !this.node.contains(document.activeElement)) {
       const target = this.node.querySelector(
         `[data-key="${CSS.escape(focusKey)}"]`
       ) as HTMLElement | null;
@@ -173,44 +205,84 @@ export class NbkitPanel extends Widget {
     this.node.scrollTop = scroll;
   }
 
-  private _content(): (HTMLElement | null)[] {
+  /** The panel's parts, in order: a name, the key of what it shows, and how to build it. */
+  private _parts(): { name: string; key: string; build: () => HTMLElement }[] {
     const state = this._state;
-    const header = h(
-      'header',
-      { class: 'jp-nbkit-header' },
-      h('h2', { class: 'jp-nbkit-title' }, 'nbkit'),
-      state ? h('span', { class: 'jp-nbkit-notebook', title: state.path }, this.notebookName || state.path) : null
-    );
+    const name = state ? this.notebookName || state.path : '';
+    const header = {
+      name: 'header',
+      key: JSON.stringify([!!state, name, state?.path]),
+      build: () =>
+        h(
+          'header',
+          { class: 'jp-nbkit-header' },
+          h('h2', { class: 'jp-nbkit-title' }, 'nbkit'),
+          state ? h('span', { class: 'jp-nbkit-notebook', title: state.path }, name) : null
+        )
+    };
     if (!state) {
       return [
         header,
-        h(
-          'p',
-          { class: 'jp-nbkit-empty' },
-          'Open a notebook to see its layout, lint findings and reproducibility status.'
-        )
+        {
+          name: 'empty',
+          key: '',
+          build: () =>
+            h(
+              'p',
+              { class: 'jp-nbkit-empty' },
+              'Open a notebook to see its layout, lint findings and reproducibility status.'
+            )
+        }
       ];
     }
-    return [
-      header,
-      this._lintBar(state),
-      this._checklist(state),
-      this._findings(state),
-      this._repro(state),
-      this._verifyView(state)
-    ];
-  }
-
-  private _lintBar(state: NotebookState): HTMLElement {
-    const view = lintBarView(
+    const now = state.now();
+    const lint = lintBarView(
       {
         status: state.lintStatus,
         error: state.lintError,
         counts: state.counts,
         lintedAt: state.lintedAt
       },
-      state.now()
+      now
     );
+    const reply = this._replyNumber(state);
+    const checklist = checklistView(state.layout);
+    const findings = findingsView(state.groups, state.lintStatus);
+    const repro = reproView(
+      state.repro,
+      { status: state.pinStatus, error: state.pinError },
+      { verifying: state.verifying, status: state.verify.status },
+      now
+    );
+    const verify = verifyView(state.verify, state.verifying, state.verifyResult);
+    const parts = [
+      header,
+      { name: 'lint', key: JSON.stringify(lint), build: () => this._lintBar(lint) },
+      { name: 'layout', key: JSON.stringify([reply, checklist]), build: () => this._checklist(checklist) },
+      { name: 'findings', key: JSON.stringify([reply, findings]), build: () => this._findings(findings) },
+      { name: 'repro', key: JSON.stringify(repro), build: () => this._repro(repro) }
+    ];
+    if (verify) {
+      parts.push({ name: 'verify', key: JSON.stringify(verify), build: () => this._verify(verify) });
+    }
+    return parts;
+  }
+
+  /** A number for the state's current lint reply (a new reply gets a new number). */
+  private _replyNumber(state: NotebookState): number {
+    const reply = state.reply;
+    if (!reply) {
+      return 0;
+    }
+    let n = this._replies.get(reply);
+    if (n === undefined) {
+      n = ++this._replyCount;
+      this._replies.set(reply, n);
+    }
+    return n;
+  }
+
+  private _lintBar(view: ILintBarView): HTMLElement {
     return h(
       'div',
       { class: 'jp-nbkit-lintbar' },
@@ -249,8 +321,7 @@ export class NbkitPanel extends Widget {
     );
   }
 
-  private _checklist(state: NotebookState): HTMLElement {
-    const view = checklistView(state.layout);
+  private _checklist(view: IChecklistView): HTMLElement {
     const list = h(
       'ul',
       { class: 'jp-nbkit-checklist', 'aria-label': 'Layout checklist' },
@@ -293,8 +364,7 @@ export class NbkitPanel extends Widget {
     );
   }
 
-  private _findings(state: NotebookState): HTMLElement {
-    const view: IFindingsView = findingsView(state.groups, state.lintStatus);
+  private _findings(view: IFindingsView): HTMLElement {
     const body = view.groups.map(group =>
       h(
         'details',
@@ -337,13 +407,7 @@ export class NbkitPanel extends Widget {
     return this._section('findings', view.title, ...body);
   }
 
-  private _repro(state: NotebookState): HTMLElement {
-    const view: IReproView = reproView(
-      state.repro,
-      { status: state.pinStatus, error: state.pinError },
-      { verifying: state.verifying, status: state.verify.status },
-      state.now()
-    );
+  private _repro(view: IReproView): HTMLElement {
     const row = (r: IStatusRow) =>
       h(
         'div',
@@ -412,9 +476,8 @@ export class NbkitPanel extends Widget {
     );
   }
 
-  private _verifyView(state: NotebookState): HTMLElement | null {
-    const view = verifyView(state.verify, state.verifying, state.verifyResult);
-    return view ? this._section('verify', 'Verify', ...this._verifyBody(view)) : null;
+  private _verify(view: VerifyView): HTMLElement {
+    return this._section('verify', 'Verify', ...this._verifyBody(view));
   }
 
   private _verifyBody(view: VerifyView): Child[] {
@@ -520,4 +583,7 @@ export class NbkitPanel extends Widget {
   private _unlisten: (() => void) | null = null;
   private _clock: ReturnType<typeof setInterval>;
   private _closed = new Map<string, boolean>();
+  private _built = new Map<string, { key: string; el: HTMLElement }>();
+  private _replies = new WeakMap<object, number>();
+  private _replyCount = 0;
 }
