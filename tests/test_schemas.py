@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -78,18 +77,14 @@ def test_lint_reply_allows_no_undeclared_top_level_key():
 
 # -- --format json ---------------------------------------------------------------------------------
 
-def _cli(args: list[str], cwd: Path) -> tuple[int, dict]:
+def _cli(*args: str) -> dict:
+    """``nbkit ARGS`` in-process (paths absolute: no change of directory); its JSON output."""
     from click.testing import CliRunner
 
     from nbkit.cli import main
 
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        res = CliRunner().invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
-    return res.exit_code, json.loads(res.stdout)
+    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return json.loads(res.stdout)
 
 
 def _verify_json(tmp_path: Path) -> dict:
@@ -97,17 +92,17 @@ def _verify_json(tmp_path: Path) -> dict:
                                                                               outputs=[result("2", count=2)])))
     write(tmp_path / "differs.ipynb", nb(md("# T"), code("3 * 3", count=1, outputs=[result("8", count=1)])))
     write(tmp_path / "fails.ipynb", nb(md("# T"), code("1 / 0", count=1)))
-    rc, report = _cli(["verify", "--format", "json", "."], tmp_path)
-    assert rc == 1 and report["summary"]["notebooks"] == 3
+    report = _cli("verify", "--format", "json", str(tmp_path))
+    assert report["summary"]["notebooks"] == 3
     assert {n["status"] for n in report["notebooks"]} == {"reproducible", "mismatch", "failed"}
     return report
 
 
 CLI_OUTPUTS = {
-    "lint": ("lint", lambda tmp: _cli(["lint", "--format", "json", "."], EXAMPLES)[1]),
-    "lint-one-notebook": ("lint", lambda tmp: _cli(["lint", "--format", "json", "untitled.ipynb"],
-                                                   write(tmp / "untitled.ipynb", nb(code("x = 1"))).parent)[1]),
-    "rules": ("rules", lambda tmp: _cli(["rules", "--format", "json"], tmp)[1]),
+    "lint": ("lint", lambda tmp: _cli("lint", "--format", "json", str(EXAMPLES))),
+    "lint-one-notebook": ("lint", lambda tmp: _cli("lint", "--format", "json",
+                                                   str(write(tmp / "untitled.ipynb", nb(code("x = 1")))))),
+    "rules": ("rules", lambda tmp: _cli("rules", "--format", "json")),
     "verify": ("verify", _verify_json),
 }
 
@@ -123,18 +118,11 @@ def test_format_json_matches_its_schema(case, tmp_path):
 
 # -- REST replies ----------------------------------------------------------------------------------
 
-GOOD = nb(
-    md("# Churn in Q3\n\nAuthor: me"),
-    md("## Executive summary\n\nChurn rose."),
-    md("## Questions\n\n1. Why?"),
-    md("## Setup"),
-    code("x = 1", count=1),
-    md("## Data"),
-    code("y = x + 1", count=2),
-    md("## Analysis"),
-    code("y * 2", count=3, outputs=[result("4", count=3)]),
-    md("## Findings\n\n1. It rose."),
-)
+def _standard_notebook() -> dict:
+    """A notebook in the standard layout: the template's cells."""
+    from nbkit.template import template_cells
+
+    return nb(*template_cells())
 
 
 @pytest.fixture
@@ -175,8 +163,8 @@ async def _until(api, job, done, timeout=90.0):
 
 
 async def _lint_replies(api, root):
-    write(root / "good.ipynb", GOOD)
-    pinned = json.loads(json.dumps(GOOD))
+    write(root / "good.ipynb", _standard_notebook())
+    pinned = _standard_notebook()
     pinned["metadata"]["nbkit"] = {"seed": 7, "environment": {"python": "3.11", "packages": {"numpy": "0.0.1"}},
                                    "verified": {"at": "2026-11-26T20:00:00Z", "status": "reproducible"}}
     write(root / "pinned.ipynb", pinned)

@@ -144,7 +144,8 @@ export interface IVerifyState {
   finishedAt: Date | null;
 }
 
-const IDLE_VERIFY: IVerifyState = {
+/** The verify state before any verify. */
+export const IDLE_VERIFY: IVerifyState = {
   status: 'idle',
   job: null,
   progress: null,

@@ -2,7 +2,7 @@
  * The panel's presentation decisions, tested as plain data: no element is created or queried.
  */
 import { LayoutItem, VerifyCell, VerifyNotebook } from '../src/api';
-import { IReproStatus, IVerifyState, groupFindings } from '../src/model';
+import { IDLE_VERIFY, IReproStatus, IVerifyState, groupFindings } from '../src/model';
 import {
   cellLabel,
   checklistView,
@@ -36,16 +36,7 @@ function item(over: Partial<LayoutItem> = {}): LayoutItem {
 }
 
 function verifyState(over: Partial<IVerifyState> = {}): IVerifyState {
-  return {
-    status: 'idle',
-    job: null,
-    progress: null,
-    report: null,
-    error: null,
-    startedAt: null,
-    finishedAt: null,
-    ...over
-  };
+  return { ...IDLE_VERIFY, ...over };
 }
 
 function notebook(over: Partial<VerifyNotebook> = {}): VerifyNotebook {
