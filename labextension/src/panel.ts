@@ -142,40 +142,44 @@ export class NbkitPanel extends Widget {
     if (this.isDisposed) {
       return;
     }
-    const focused = (document.activeElement as HTMLElement | null)?.closest?.(
-      '[data-key]'
-    );
-    const focusKey =
-      focused && this.node.contains(focused)
-        ? focused.getAttribute('data-key')
-        : null;
+    const focused = (document.activeElement as HTMLElement | null)?.closest?.('[data-key]');
+    const focusKey = focused && this.node.contains(focused) ? focused.getAttribute('data-key') : null;
     const scroll = this.node.scrollTop;
-    for (const details of Array.from(
-      this.node.querySelectorAll('details[data-key]')
-    )) {
-      this._closed.set(
-        details.getAttribute('data-key')!,
-        !(details as HTMLDetailsElement).open
-      );
+    for (const details of this._details(this.node)) {
+      this._closed.set(details.getAttribute('data-key')!, !details.open);
     }
+    for (const el of this._sync()) {
+      for (const details of this._details(el)) {
+        const closed = this._closed.get(details.getAttribute('data-key')!);
+        if (closed !== undefined) {
+          details.open = !closed;
+        }
+      }
+    }
+    if (focusKey && !this.node.contains(document.activeElement)) {
+      (this.node.querySelector(`[data-key="${CSS.escape(focusKey)}"]`) as HTMLElement | null)?.focus();
+    }
+    this.node.scrollTop = scroll;
+  }
 
+  /** Put the current parts in the panel, building those whose key changed; returns the new ones. */
+  private _sync(): HTMLElement[] {
     const built = new Map<string, { key: string; el: HTMLElement }>();
     const fresh: HTMLElement[] = [];
     const next = this._parts().map(part => {
       const old = this._built.get(part.name);
-      const kept = old && old.key === part.key ? old : null;
-      const el = kept ? kept.el : part.build();
-      if (!kept) {
+      const el = old && old.key === part.key ? old.el : part.build();
+      if (el !== old?.el) {
         fresh.push(el);
       }
       built.set(part.name, { key: part.key, el });
       return el;
     });
     this._built = built;
-    // remove what is gone, then insert the new parts in place; kept parts are never detached
-    const keep = new Set(next);
+    // remove what is gone, then insert the new parts in place: kept parts are never detached
+    const keep = new Set<Element>(next);
     for (const child of Array.from(this.node.children)) {
-      if (!keep.has(child as HTMLElement)) {
+      if (!keep.has(child)) {
         child.remove();
       }
     }
@@ -185,24 +189,13 @@ export class NbkitPanel extends Widget {
         this.node.insertBefore(el, current);
       }
     });
+    return fresh;
+  }
 
-    for (const el of fresh) {
-      for (const details of Array.from(el.querySelectorAll('details[data-key]')).concat(
-        el.matches('details[data-key]') ? [el] : []
-      )) {
-        const key = details.getAttribute('data-key')!;
-        if (this._closed.has(key)) {
-          (details as HTMLDetailsElement).open = !this._closed.get(key);
-        }
-      }
-    }
-    if (focusKey && !this.node.contains(document.activeElement)) {
-      const target = this.node.querySelector(
-        `[data-key="${CSS.escape(focusKey)}"]`
-      ) as HTMLElement | null;
-      target?.focus();
-    }
-    this.node.scrollTop = scroll;
+  /** The open/closable groups in (and including) `root`, by data-key. */
+  private _details(root: HTMLElement): HTMLDetailsElement[] {
+    const found = Array.from(root.querySelectorAll<HTMLDetailsElement>('details[data-key]'));
+    return root.matches('details[data-key]') ? [root as HTMLDetailsElement, ...found] : found;
   }
 
   /** The panel's parts, in order: a name, the key of what it shows, and how to build it. */
