@@ -99,3 +99,22 @@ async def test_lint_honours_the_panels_profile_setting(jp_fetch, jp_root_dir, jp
     status, bad = await _lint(jp_fetch, {"path": "scratch.ipynb", "profile": "strict"})
     assert status == 400 and "profile" in bad["message"]
     jp_serverapp.web_app.settings["nbkit_service"].shutdown(wait=5)
+
+
+# -- the TypeScript types come from the schemas ------------------------------------------------------
+
+def test_builds_generate_the_reply_types_from_the_schemas():
+    scripts = json.loads((LABEXT / "package.json").read_text())["scripts"]
+    assert scripts["build:types"] == "node scripts/build-types.js"
+    for build in ("build:lib", "build:lib:prod"):
+        assert scripts[build].startswith("jlpm build:types && tsc"), build
+    assert scripts["test"].startswith("jlpm check:types && ")  # jlpm test fails on stale types
+    # api.ts declares no reply shape by hand: the replies' types are the generated ones
+    api = (LABEXT / "src" / "api.ts").read_text()
+    assert "from './schema-types'" in api
+    declared = set(re.findall(r"export (?:interface|type) (\w+)", api))
+    assert declared == {"ILintOptions", "IVerifyOptions", "Requester"}, declared
+    generated = (LABEXT / "src" / "schema-types.ts").read_text()
+    for name in ("LintReply", "PanelStatus", "VerifyJob", "VerifyStarted", "VerifyJobList", "PinReply",
+                 "RulesCatalogue", "TemplateReply", "ErrorReply", "LintReport", "VerifyReport"):
+        assert re.search(rf"export (?:interface|type) {name}\b", generated), name

@@ -7,154 +7,22 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-export type Severity = 'error' | 'warning' | 'info';
+import type {
+  LintReply,
+  NotebookCell,
+  PinReply,
+  Rule,
+  RulesCatalogue,
+  TemplateReply,
+  VerifyJob,
+  VerifyStarted
+} from './schema-types';
 
-/** One lint finding (the `nbkit.lint/1` report's finding). */
-export interface IFinding {
-  path: string;
-  code: string;
-  name: string;
-  severity: Severity;
-  cell_index: number | null;
-  cell_id: string | null;
-  line: number | null;
-  message: string;
-  fixable: boolean;
-}
-
-/** One entry of the standard-layout checklist. */
-export interface ILayoutItem {
-  section: string;
-  label: string;
-  required: boolean;
-  present: boolean;
-  cell_index: number | null;
-  insert_at: number | null;
-  heading: string;
-}
-
-/** `metadata.nbkit.verified`. */
-export interface IVerifiedStamp {
-  at?: string;
-  status?: string;
-  nbkit?: string;
-}
-
-/** `metadata.nbkit.environment` (or a summary of it). */
-export interface IPinnedEnvironment {
-  python?: string;
-  implementation?: string;
-  platform?: string;
-  packages?: { [name: string]: string };
-  captured_at?: string;
-}
-
-export interface ILintSummary {
-  notebooks?: number;
-  error?: number;
-  warning?: number;
-  info?: number;
-  [key: string]: unknown;
-}
-
-/** The reply of POST lint. */
-export interface ILintReply {
-  schema: string;
-  findings: IFinding[];
-  summary: ILintSummary;
-  layout?: ILayoutItem[];
-  pinned?: IPinnedEnvironment | boolean | null;
-  /** `metadata.nbkit.environment` when pinned. */
-  environment?: IPinnedEnvironment | null;
-  seed?: number | null;
-  verified?: IVerifiedStamp | null;
-  drift?: IDrift[];
-}
-
-export interface IDrift {
-  package: string;
-  pinned: string | null;
-  installed: string | null;
-}
-
-export type CellStatus =
-  | 'match'
-  | 'mismatch'
-  | 'error'
-  | 'skipped'
-  | 'ignored'
-  | 'not-run';
-
-export interface IVerifyCell {
-  index: number;
-  id?: string | null;
-  status: CellStatus;
-  mime?: string | null;
-  expected?: string | null;
-  actual?: string | null;
-  diff?: string | null;
-  message?: string | null;
-  /** Image outputs that differ, as base64 PNG: stored, re-executed, and the pixel difference. */
-  images?: { expected?: string | null; actual?: string | null; diff?: string | null } | null;
-}
-
-export type NotebookStatus =
-  | 'reproducible'
-  | 'mismatch'
-  | 'failed'
-  | 'nondeterministic'
-  | 'timeout'
-  | 'invalid';
-
-export interface IVerifyNotebook {
-  path: string;
-  status: NotebookStatus;
-  message: string;
-  duration_s?: number;
-  drift?: IDrift[];
-  cells: IVerifyCell[];
-}
-
-/** The `nbkit.verify/1` report. */
-export interface IVerifyReport {
-  schema: string;
-  notebooks: IVerifyNotebook[];
-  summary: { [key: string]: number };
-}
-
-export type JobState = 'queued' | 'running' | 'done' | 'cancelled' | 'error';
-
-export interface IVerifyProgress {
-  cells: number;
-  done: number;
-  current: number | null;
-}
-
-/** The reply of GET verify/<job>. */
-export interface IVerifyJob {
-  job: string;
-  state: JobState;
-  progress?: IVerifyProgress | null;
-  report?: IVerifyReport | null;
-  error?: string | null;
-  message?: string | null;
-}
-
-export interface IRule {
-  code: string;
-  name: string;
-  severity?: Severity;
-  [key: string]: unknown;
-}
-
-/** A cell as nbformat JSON (what GET template returns). */
-export interface ITemplateCell {
-  cell_type: 'markdown' | 'code' | 'raw';
-  source: string | string[];
-  metadata?: { [key: string]: unknown };
-  id?: string;
-  [key: string]: unknown;
-}
+/**
+ * The replies' types, generated from nbkit/schemas/*.schema.json (`jlpm build:types`): the
+ * schemas are the contract; nothing here restates them by hand.
+ */
+export type * from './schema-types';
 
 export interface ILintOptions {
   /** The unsaved notebook JSON; when absent the saved file is linted. */
@@ -263,7 +131,7 @@ export class NbkitAPI {
   }
 
   /** Lint the saved notebook at `path`, or the unsaved JSON given as `options.content`. */
-  lint(path: string, options: ILintOptions = {}): Promise<ILintReply> {
+  lint(path: string, options: ILintOptions = {}): Promise<LintReply> {
     const body: { [key: string]: unknown } = { path };
     if (options.content !== undefined) {
       body.content = options.content;
@@ -274,7 +142,7 @@ export class NbkitAPI {
     if (options.ignore && options.ignore.length) {
       body.ignore = options.ignore;
     }
-    return this._call<ILintReply>('lint', 'POST', body);
+    return this._call<LintReply>('lint', 'POST', body);
   }
 
   /** Start a verify job; resolves to the job id. */
@@ -286,23 +154,23 @@ export class NbkitAPI {
     if (options.timeout !== undefined) {
       body.timeout = options.timeout;
     }
-    const reply = await this._call<{ job: string }>('verify', 'POST', body);
+    const reply = await this._call<VerifyStarted>('verify', 'POST', body);
     if (!reply || typeof reply.job !== 'string') {
       throw new NbkitApiError('nbkit verify: the reply has no job id', 500);
     }
     return reply.job;
   }
 
-  verifyStatus(job: string): Promise<IVerifyJob> {
-    return this._call<IVerifyJob>(
+  verifyStatus(job: string): Promise<VerifyJob> {
+    return this._call<VerifyJob>(
       `verify/${encodeURIComponent(job)}`,
       'GET'
     );
   }
 
   /** Cancel a job; resolves (once the server has stopped it) to the job's final state. */
-  async cancelVerify(job: string): Promise<IVerifyJob | null> {
-    const reply = await this._call<IVerifyJob | undefined>(
+  async cancelVerify(job: string): Promise<VerifyJob | null> {
+    const reply = await this._call<VerifyJob | undefined>(
       `verify/${encodeURIComponent(job)}`,
       'DELETE'
     );
@@ -310,24 +178,21 @@ export class NbkitAPI {
   }
 
   /** Record the server's kernel environment (and the seed, if given) into the notebook file. */
-  pin(path: string, seed?: number): Promise<{ [key: string]: unknown }> {
+  pin(path: string, seed?: number): Promise<PinReply> {
     const body: { [key: string]: unknown } = { path };
     if (seed !== undefined && seed !== null) {
       body.seed = seed;
     }
-    return this._call<{ [key: string]: unknown }>('pin', 'POST', body);
+    return this._call<PinReply>('pin', 'POST', body);
   }
 
-  async rules(): Promise<IRule[]> {
-    const reply = await this._call<IRule[] | { rules: IRule[] }>('rules', 'GET');
-    return Array.isArray(reply) ? reply : (reply?.rules ?? []);
+  /** The rule catalogue (`nbkit.rules/1`), each rule with its documentation. */
+  async rules(): Promise<Rule[]> {
+    return (await this._call<RulesCatalogue>('rules', 'GET')).rules;
   }
 
   /** The standard-layout skeleton cells. */
-  async template(): Promise<ITemplateCell[]> {
-    const reply = await this._call<
-      ITemplateCell[] | { cells: ITemplateCell[] }
-    >('template', 'GET');
-    return Array.isArray(reply) ? reply : (reply?.cells ?? []);
+  async template(): Promise<NotebookCell[]> {
+    return (await this._call<TemplateReply>('template', 'GET')).cells;
   }
 }

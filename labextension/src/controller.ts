@@ -6,7 +6,7 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { MarkdownCell } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import { IFinding, ILayoutItem, ITemplateCell, NbkitAPI } from './api';
+import { Finding, LayoutItem, NbkitAPI, NotebookCell } from './api';
 import { IPanelSettings, NotebookState } from './model';
 import { IPanelActions, NbkitPanel } from './panel';
 
@@ -138,7 +138,7 @@ export class NbkitController implements IPanelActions {
     }
   }
 
-  selectFinding(finding: IFinding): void {
+  selectFinding(finding: Finding): void {
     if (finding.cell_index === null && !finding.cell_id) {
       return;
     }
@@ -176,7 +176,7 @@ export class NbkitController implements IPanelActions {
   }
 
   /** Insert a missing section's heading where the layout says it belongs. */
-  insertSection(item: ILayoutItem): void {
+  insertSection(item: LayoutItem): void {
     const nb = this.current;
     if (nb) {
       void this._insertSections(nb, [item.section]);
@@ -252,7 +252,7 @@ export class NbkitController implements IPanelActions {
     if (!isBlank(nb)) {
       return this._insertSections(nb, null);
     }
-    const cells: ITemplateCell[] = await this._api.template();
+    const cells: NotebookCell[] = await this._api.template();
     model.sharedModel.transact(() => {
       model.sharedModel.deleteCellRange(0, model.cells.length);
       model.sharedModel.insertCells(

@@ -3,20 +3,19 @@
  * (and through it the transport) and the timers are injected, so the tests drive everything.
  */
 import {
-  IDrift,
-  IFinding,
-  ILayoutItem,
-  ILintReply,
-  IPinnedEnvironment,
-  IVerifyCell,
-  IVerifyJob,
-  IVerifyNotebook,
-  IVerifyProgress,
-  IVerifyReport,
-  IVerifiedStamp,
+  Drift,
+  Finding,
   JobState,
+  LayoutItem,
+  LintReply,
   NbkitAPI,
-  Severity
+  PinnedEnvironment,
+  Severity,
+  VerifyCell,
+  VerifyJob,
+  VerifyNotebook,
+  VerifyProgress,
+  VerifyReport
 } from './api';
 
 /** The user settings (schema/plugin.json). */
@@ -68,8 +67,8 @@ export function isIgnored(code: string, ignore: string[]): boolean {
 
 /** Findings grouped by severity, in notebook order inside each group. */
 export function groupFindings(
-  findings: IFinding[]
-): { severity: Severity; findings: IFinding[] }[] {
+  findings: Finding[]
+): { severity: Severity; findings: Finding[] }[] {
   return SEVERITIES.map(severity => ({
     severity,
     findings: findings
@@ -84,7 +83,7 @@ export function groupFindings(
 }
 
 /** Cells of a verify result that need the user's eyes (mismatch or error). */
-export function problemCells(notebook: IVerifyNotebook | null): IVerifyCell[] {
+export function problemCells(notebook: VerifyNotebook | null): VerifyCell[] {
   if (!notebook) {
     return [];
   }
@@ -138,14 +137,15 @@ export type VerifyStatus = 'idle' | 'starting' | 'cancelling' | JobState;
 export interface IVerifyState {
   status: VerifyStatus;
   job: string | null;
-  progress: IVerifyProgress | null;
-  report: IVerifyReport | null;
+  progress: VerifyProgress | null;
+  report: VerifyReport | null;
   error: string | null;
   startedAt: Date | null;
   finishedAt: Date | null;
 }
 
-const IDLE_VERIFY: IVerifyState = {
+/** The verify state before any verify. */
+export const IDLE_VERIFY: IVerifyState = {
   status: 'idle',
   job: null,
   progress: null,
@@ -158,8 +158,8 @@ const IDLE_VERIFY: IVerifyState = {
 /** The reproducibility summary shown in the panel. */
 export interface IReproStatus {
   pinned: boolean;
-  environment: IPinnedEnvironment | null;
-  drift: IDrift[];
+  environment: PinnedEnvironment | null;
+  drift: Drift[];
   seed: number | null;
   /** The last verify: from this session's job, else the notebook's `verified` stamp. */
   lastVerify: { status: string; at: Date | null; source: 'session' | 'stamp' } | null;
@@ -230,7 +230,7 @@ export class NotebookState {
   get lintedAt(): Date | null {
     return this._lintedAt;
   }
-  get reply(): ILintReply | null {
+  get reply(): LintReply | null {
     return this._reply;
   }
   get isDisposed(): boolean {
@@ -238,12 +238,12 @@ export class NotebookState {
   }
 
   /** The findings of the last lint, without the ignored codes. */
-  get findings(): IFinding[] {
+  get findings(): Finding[] {
     const all = this._reply?.findings ?? [];
     return all.filter(f => !isIgnored(f.code, this._settings.ignore));
   }
 
-  get groups(): { severity: Severity; findings: IFinding[] }[] {
+  get groups(): { severity: Severity; findings: Finding[] }[] {
     return groupFindings(this.findings);
   }
 
@@ -255,8 +255,8 @@ export class NotebookState {
     return counts;
   }
 
-  get layout(): ILayoutItem[] {
-    return this._reply?.layout ?? [];
+  get layout(): LayoutItem[] {
+    return this._reply?.status.layout ?? [];
   }
 
   get verify(): IVerifyState {
@@ -264,7 +264,7 @@ export class NotebookState {
   }
 
   /** The verify result for this notebook in the last report. */
-  get verifyResult(): IVerifyNotebook | null {
+  get verifyResult(): VerifyNotebook | null {
     const notebooks = this._verify.report?.notebooks ?? [];
     return notebooks.find(n => n.path === this._path) ?? notebooks[0] ?? null;
   }
@@ -277,13 +277,8 @@ export class NotebookState {
   }
 
   get repro(): IReproStatus {
-    const reply = this._reply;
-    const pinnedValue = reply?.pinned;
-    const environment =
-      reply?.environment ??
-      (pinnedValue && typeof pinnedValue === 'object' ? pinnedValue : null);
+    const status = this._reply?.status ?? null;
     const result = this.verifyResult;
-    const drift = result?.drift ?? reply?.drift ?? [];
     let lastVerify: IReproStatus['lastVerify'] = null;
     if (result && this._verify.status === 'done') {
       lastVerify = {
@@ -291,23 +286,19 @@ export class NotebookState {
         at: this._verify.finishedAt,
         source: 'session'
       };
-    } else if (reply?.verified && reply.verified.status) {
-      const stamp: IVerifiedStamp = reply.verified;
-      const at = stamp.at ? new Date(stamp.at) : null;
+    } else if (status?.verified?.status) {
+      const at = status.verified.at ? new Date(status.verified.at) : null;
       lastVerify = {
-        status: stamp.status!,
+        status: status.verified.status,
         at: at && !Number.isNaN(at.getTime()) ? at : null,
         source: 'stamp'
       };
     }
     return {
-      pinned: !!pinnedValue || !!environment,
-      environment,
-      drift,
-      seed:
-        reply?.seed === undefined || reply?.seed === null
-          ? null
-          : Number(reply.seed),
+      pinned: !!status?.pinned,
+      environment: status?.environment ?? null,
+      drift: result?.drift ?? status?.drift ?? [],
+      seed: status?.seed ?? null,
       lastVerify
     };
   }
@@ -420,7 +411,7 @@ export class NotebookState {
       if (run !== this._verifyRun || this._disposed) {
         return;
       }
-      let reply: IVerifyJob;
+      let reply: VerifyJob;
       try {
         reply = await this._api.verifyStatus(job);
         failures = 0;
@@ -451,7 +442,7 @@ export class NotebookState {
       ) {
         const message =
           reply.state === 'error'
-            ? (reply.error ?? reply.message ?? 'verify failed')
+            ? (reply.message ?? 'verify failed')
             : null;
         this._verify = {
           ...this._verify,
@@ -492,7 +483,7 @@ export class NotebookState {
     const run = ++this._verifyRun; // stops the polling loop
     this._verify = { ...this._verify, status: 'cancelling' };
     this._emit();
-    let final: IVerifyJob | null = null;
+    let final: VerifyJob | null = null;
     let error: string | null = null;
     if (job) {
       try {
@@ -558,7 +549,7 @@ export class NotebookState {
   private _lintStatus: LintStatus = 'idle';
   private _lintError: string | null = null;
   private _lintedAt: Date | null = null;
-  private _reply: ILintReply | null = null;
+  private _reply: LintReply | null = null;
   private _timer: unknown = null;
   private _verify: IVerifyState = IDLE_VERIFY;
   private _verifyRun = 0;

@@ -4,20 +4,30 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { IFinding, ILayoutItem, IVerifyCell } from './api';
+import { Finding, LayoutItem } from './api';
+import { NotebookState } from './model';
 import {
-  NotebookState,
-  imageSource,
-  isImageMime,
-  problemCells,
-  timeAgo
-} from './model';
+  IChecklistRow,
+  IChecklistView,
+  IDiffView,
+  IFindingsView,
+  IImageSide,
+  ILintBarView,
+  IReproView,
+  IStatusRow,
+  VerifyView,
+  checklistView,
+  findingsView,
+  lintBarView,
+  reproView,
+  verifyView
+} from './viewmodel';
 
 /** What the panel's controls do (supplied by the plugin; fakes in tests). */
 export interface IPanelActions {
-  selectFinding(finding: IFinding): void;
+  selectFinding(finding: Finding): void;
   selectCell(index: number, id?: string | null): void;
-  insertSection(item: ILayoutItem): void;
+  insertSection(item: LayoutItem): void;
   lint(): void;
   verify(): void;
   cancelVerify(): void;
@@ -65,29 +75,18 @@ function button(
   return el;
 }
 
-const SEVERITY_TITLE: { [key: string]: string } = {
-  error: 'Errors',
-  warning: 'Warnings',
-  info: 'Info'
-};
-
-const VERIFY_TEXT: { [key: string]: string } = {
-  reproducible: 'Reproducible',
-  mismatch: 'Outputs differ',
-  failed: 'Fails in a fresh kernel',
-  nondeterministic: 'Not deterministic',
-  timeout: 'Timed out',
-  invalid: 'Not a usable notebook'
-};
-
-/** Whether the text is base64 data (an image as nbformat stores it), not a description. */
-function looksLikeBase64(text: string | null | undefined): boolean {
-  return !!text && text.length > 16 && /^[A-Za-z0-9+/=\s]+$/.test(text);
-}
-
-function cellLabel(index: number | null | undefined): string {
-  // 0-based, as in nbkit's own messages ("cell 7" is cells[7])
-  return index === null || index === undefined ? 'notebook' : `cell ${index}`;
+/** An in-panel link (<a href="#">) that runs `onClick` instead of navigating. */
+function link(
+  label: string,
+  attrs: { [key: string]: string | undefined },
+  onClick: () => void
+): HTMLAnchorElement {
+  const el = h('a', { href: '#', ...attrs }, label) as HTMLAnchorElement;
+  el.addEventListener('click', event => {
+    event.preventDefault();
+    onClick();
+  });
+  return el;
 }
 
 /** The nbkit sidebar. */
@@ -133,106 +132,161 @@ export class NbkitPanel extends Widget {
     super.dispose();
   }
 
-  /** Rebuild the DOM from the state, keeping focus and open/closed groups where they were. */
+  /**
+   * Bring the DOM up to date with the state. Each part (header, lint bar, checklist, findings,
+   * reproducibility, verify) is rebuilt only when its view-model changed (the checklist and the
+   * findings also on every new lint reply); the other parts keep their elements, focus and
+   * open/closed state. Rebuilt parts get back the focus and open/closed groups they had.
+   */
   render(): void {
     if (this.isDisposed) {
       return;
     }
-    const focused = (document.activeElement as HTMLElement | null)?.closest?.(
-      '[data-key]'
-    );
-    const focusKey =
-      focused && this.node.contains(focused)
-        ? focused.getAttribute('data-key')
-        : null;
+    const focused = (document.activeElement as HTMLElement | null)?.closest?.('[data-key]');
+    const focusKey = focused && this.node.contains(focused) ? focused.getAttribute('data-key') : null;
     const scroll = this.node.scrollTop;
-    for (const details of Array.from(
-      this.node.querySelectorAll('details[data-key]')
-    )) {
-      this._closed.set(
-        details.getAttribute('data-key')!,
-        !(details as HTMLDetailsElement).open
-      );
+    for (const details of this._details(this.node)) {
+      this._closed.set(details.getAttribute('data-key')!, !details.open);
     }
-
-    this.node.replaceChildren(
-      ...this._content().filter((el): el is HTMLElement => el !== null)
-    );
-
-    for (const details of Array.from(
-      this.node.querySelectorAll('details[data-key]')
-    )) {
-      const key = details.getAttribute('data-key')!;
-      if (this._closed.has(key)) {
-        (details as HTMLDetailsElement).open = !this._closed.get(key);
+    for (const el of this._sync()) {
+      for (const details of this._details(el)) {
+        const closed = this._closed.get(details.getAttribute('data-key')!);
+        if (closed !== undefined) {
+          details.open = !closed;
+        }
       }
     }
-    if (focusKey) {
-      const target = this.node.querySelector(
-        `[data-key="${CSS.escape(focusKey)}"]`
-      ) as HTMLElement | null;
-      target?.focus();
+    if (focusKey && !this.node.contains(document.activeElement)) {
+      (this.node.querySelector(`[data-key="${CSS.escape(focusKey)}"]`) as HTMLElement | null)?.focus();
     }
     this.node.scrollTop = scroll;
   }
 
-  private _content(): (HTMLElement | null)[] {
+  /** Put the current parts in the panel, building those whose key changed; returns the new ones. */
+  private _sync(): HTMLElement[] {
+    const built = new Map<string, { key: string; el: HTMLElement }>();
+    const fresh: HTMLElement[] = [];
+    const next = this._parts().map(part => {
+      const old = this._built.get(part.name);
+      const el = old && old.key === part.key ? old.el : part.build();
+      if (el !== old?.el) {
+        fresh.push(el);
+      }
+      built.set(part.name, { key: part.key, el });
+      return el;
+    });
+    this._built = built;
+    // remove what is gone, then insert the new parts in place: kept parts are never detached
+    const keep = new Set<Element>(next);
+    for (const child of Array.from(this.node.children)) {
+      if (!keep.has(child)) {
+        child.remove();
+      }
+    }
+    next.forEach((el, i) => {
+      const current = this.node.children[i] ?? null;
+      if (current !== el) {
+        this.node.insertBefore(el, current);
+      }
+    });
+    return fresh;
+  }
+
+  /** The open/closable groups in (and including) `root`, by data-key. */
+  private _details(root: HTMLElement): HTMLDetailsElement[] {
+    const found = Array.from(root.querySelectorAll<HTMLDetailsElement>('details[data-key]'));
+    return root.matches('details[data-key]') ? [root as HTMLDetailsElement, ...found] : found;
+  }
+
+  /** The panel's parts, in order: a name, the key of what it shows, and how to build it. */
+  private _parts(): { name: string; key: string; build: () => HTMLElement }[] {
     const state = this._state;
-    const header = h(
-      'header',
-      { class: 'jp-nbkit-header' },
-      h('h2', { class: 'jp-nbkit-title' }, 'nbkit'),
-      state ? h('span', { class: 'jp-nbkit-notebook', title: state.path }, this.notebookName || state.path) : null
-    );
+    const name = state ? this.notebookName || state.path : '';
+    const header = {
+      name: 'header',
+      key: JSON.stringify([!!state, name, state?.path]),
+      build: () =>
+        h(
+          'header',
+          { class: 'jp-nbkit-header' },
+          h('h2', { class: 'jp-nbkit-title' }, 'nbkit'),
+          state ? h('span', { class: 'jp-nbkit-notebook', title: state.path }, name) : null
+        )
+    };
     if (!state) {
       return [
         header,
-        h(
-          'p',
-          { class: 'jp-nbkit-empty' },
-          'Open a notebook to see its layout, lint findings and reproducibility status.'
-        )
+        {
+          name: 'empty',
+          key: '',
+          build: () =>
+            h(
+              'p',
+              { class: 'jp-nbkit-empty' },
+              'Open a notebook to see its layout, lint findings and reproducibility status.'
+            )
+        }
       ];
     }
-    return [
+    const now = state.now();
+    const lint = lintBarView(
+      {
+        status: state.lintStatus,
+        error: state.lintError,
+        counts: state.counts,
+        lintedAt: state.lintedAt
+      },
+      now
+    );
+    const reply = this._replyNumber(state);
+    const checklist = checklistView(state.layout);
+    const findings = findingsView(state.groups, state.lintStatus);
+    const repro = reproView(
+      state.repro,
+      { status: state.pinStatus, error: state.pinError },
+      { verifying: state.verifying, status: state.verify.status },
+      now
+    );
+    const verify = verifyView(state.verify, state.verifying, state.verifyResult);
+    const parts = [
       header,
-      this._lintBar(state),
-      this._checklist(state),
-      this._findings(state),
-      this._repro(state),
-      this._verifyView(state)
+      { name: 'lint', key: JSON.stringify(lint), build: () => this._lintBar(lint) },
+      { name: 'layout', key: JSON.stringify([reply, checklist]), build: () => this._checklist(checklist) },
+      { name: 'findings', key: JSON.stringify([reply, findings]), build: () => this._findings(findings) },
+      { name: 'repro', key: JSON.stringify(repro), build: () => this._repro(repro) }
     ];
+    if (verify) {
+      parts.push({ name: 'verify', key: JSON.stringify(verify), build: () => this._verify(verify) });
+    }
+    return parts;
   }
 
-  private _lintBar(state: NotebookState): HTMLElement {
-    let text: string;
-    switch (state.lintStatus) {
-      case 'linting':
-        text = 'Linting…';
-        break;
-      case 'error':
-        text = `Lint failed: ${state.lintError}`;
-        break;
-      case 'done': {
-        const c = state.counts;
-        const when = state.lintedAt ? timeAgo(state.lintedAt, state.now()) : '';
-        text = `${c.error} errors, ${c.warning} warnings, ${c.info} info · linted ${when}`;
-        break;
-      }
-      default:
-        text = 'Not linted yet';
+  /** A number for the state's current lint reply (a new reply gets a new number). */
+  private _replyNumber(state: NotebookState): number {
+    const reply = state.reply;
+    if (!reply) {
+      return 0;
     }
+    let n = this._replies.get(reply);
+    if (n === undefined) {
+      n = ++this._replyCount;
+      this._replies.set(reply, n);
+    }
+    return n;
+  }
+
+  private _lintBar(view: ILintBarView): HTMLElement {
     return h(
       'div',
       { class: 'jp-nbkit-lintbar' },
       h(
         'span',
         {
-          class: `jp-nbkit-lintstatus jp-nbkit-lint-${state.lintStatus}`,
+          class: `jp-nbkit-lintstatus jp-nbkit-lint-${view.status}`,
           role: 'status',
           'aria-live': 'polite'
         },
-        text
+        view.text
       ),
       button(
         'Lint',
@@ -260,223 +314,144 @@ export class NbkitPanel extends Widget {
     );
   }
 
-  private _checklist(state: NotebookState): HTMLElement {
-    const items = state.layout;
-    const missing = items.filter(i => i.required && !i.present).length;
-    const title = items.length
-      ? `Layout · ${missing ? `${missing} missing` : 'complete'}`
-      : 'Layout';
+  private _checklist(view: IChecklistView): HTMLElement {
     const list = h(
       'ul',
       { class: 'jp-nbkit-checklist', 'aria-label': 'Layout checklist' },
-      items.map(item => {
-        const mark = item.present ? '✓' : item.required ? '✗' : '–';
-        const status = item.present
-          ? 'present'
-          : item.required
-            ? 'missing'
-            : 'optional, absent';
-        const row = h(
-          'li',
-          {
-            class: `jp-nbkit-check ${item.present ? 'jp-mod-present' : item.required ? 'jp-mod-missing' : 'jp-mod-optional'}`,
-            'data-section': item.section
-          },
-          h('span', { class: 'jp-nbkit-mark', 'aria-hidden': 'true' }, mark),
-          item.present && item.cell_index !== null
-            ? h(
-                'a',
-                {
-                  href: '#',
-                  class: 'jp-nbkit-check-label',
-                  'data-key': `goto-section-${item.section}`,
-                  'aria-label': `${item.label}: ${status}, go to ${cellLabel(item.cell_index)}`
-                },
-                item.label
-              )
-            : h(
-                'span',
-                {
-                  class: 'jp-nbkit-check-label',
-                  'aria-label': `${item.label}: ${status}`
-                },
-                item.label
-              )
-        );
-        const link = row.querySelector('a');
-        link?.addEventListener('click', event => {
-          event.preventDefault();
-          this._actions.selectCell(item.cell_index!);
-        });
-        if (!item.present && item.insert_at !== null) {
-          row.append(
-            button(
-              'Insert',
-              {
-                class: 'jp-nbkit-button jp-nbkit-insert',
-                'aria-label': `Insert the ${item.label} section heading`,
-                title: `Insert "${item.heading}" before ${cellLabel(item.insert_at)}`,
-                'data-key': `insert-${item.section}`
-              },
-              () => this._actions.insertSection(item)
-            )
-          );
-        }
-        return row;
-      })
+      view.rows.map(row => this._checkRow(row))
     );
     return this._section(
       'layout',
-      title,
-      items.length ? list : h('p', { class: 'jp-nbkit-muted' }, 'No layout information yet.')
+      view.title,
+      view.rows.length ? list : h('p', { class: 'jp-nbkit-muted' }, 'No layout information yet.')
     );
   }
 
-  private _findings(state: NotebookState): HTMLElement {
-    const groups = state.groups;
-    const total = state.findings.length;
-    const body = groups.length
-      ? groups.map(group =>
-          h(
-            'details',
-            {
-              class: `jp-nbkit-group jp-nbkit-severity-${group.severity}`,
-              'data-key': `group-${group.severity}`,
-              open: true
-            },
-            h(
-              'summary',
-              { class: 'jp-nbkit-group-title' },
-              `${SEVERITY_TITLE[group.severity]} (${group.findings.length})`
-            ),
-            h(
-              'ul',
-              {
-                class: 'jp-nbkit-findings',
-                'aria-label': SEVERITY_TITLE[group.severity]
-              },
-              group.findings.map((f, i) => {
-                const where =
-                  cellLabel(f.cell_index) + (f.line ? `, line ${f.line}` : '');
-                const b = button(
-                  '',
-                  {
-                    class: `jp-nbkit-finding jp-nbkit-severity-${f.severity}`,
-                    'aria-label': `${f.severity} ${f.code} ${f.name} in ${where}: ${f.message}`,
-                    title: `${f.code} ${f.name}${f.fixable ? ' (fixable with nbkit lint --fix)' : ''}`,
-                    'data-key': `finding-${f.code}-${f.cell_index}-${f.line}-${i}`,
-                    'data-code': f.code,
-                    'data-cell-index':
-                      f.cell_index === null ? undefined : String(f.cell_index)
-                  },
-                  () => this._actions.selectFinding(f)
-                );
-                b.append(
-                  h('span', { class: 'jp-nbkit-code' }, f.code),
-                  h('span', { class: 'jp-nbkit-message' }, f.message),
-                  h('span', { class: 'jp-nbkit-where' }, where)
-                );
-                return h('li', {}, b);
-              })
-            )
-          )
+  private _checkRow(row: IChecklistRow): HTMLElement {
+    const item = row.item;
+    const goto = row.goto;
+    const label = goto
+      ? link(
+          item.label,
+          { class: 'jp-nbkit-check-label', 'data-key': goto.key, 'aria-label': row.ariaLabel },
+          () => this._actions.selectCell(goto.cellIndex)
         )
-      : [
-          h(
-            'p',
-            { class: 'jp-nbkit-muted jp-nbkit-clean' },
-            state.lintStatus === 'done' ? 'No findings.' : 'No findings yet.'
+      : h('span', { class: 'jp-nbkit-check-label', 'aria-label': row.ariaLabel }, item.label);
+    return h(
+      'li',
+      { class: `jp-nbkit-check ${row.mod}`, 'data-section': item.section },
+      h('span', { class: 'jp-nbkit-mark', 'aria-hidden': 'true' }, row.mark),
+      label,
+      row.insert
+        ? button(
+            'Insert',
+            {
+              class: 'jp-nbkit-button jp-nbkit-insert',
+              'aria-label': row.insert.ariaLabel,
+              title: row.insert.title,
+              'data-key': row.insert.key
+            },
+            () => this._actions.insertSection(item)
           )
-        ];
-    return this._section('findings', `Findings · ${total}`, ...body);
+        : null
+    );
   }
 
-  private _repro(state: NotebookState): HTMLElement {
-    const repro = state.repro;
-    const env = repro.environment;
-    const envText = repro.pinned
-      ? 'pinned' +
-        (env
-          ? ` (${[env.python ? `Python ${env.python}` : '', env.packages ? `${Object.keys(env.packages).length} packages` : ''].filter(Boolean).join(', ')})`
-          : '')
-      : 'not pinned';
-    const driftRows = repro.drift.map(d =>
+  private _findings(view: IFindingsView): HTMLElement {
+    const body = view.groups.map(group =>
       h(
-        'li',
-        {},
-        `${d.package}: pinned ${d.pinned ?? '—'}, installed ${d.installed ?? 'missing'}`
+        'details',
+        {
+          class: `jp-nbkit-group jp-nbkit-severity-${group.severity}`,
+          'data-key': `group-${group.severity}`,
+          open: true
+        },
+        h('summary', { class: 'jp-nbkit-group-title' }, group.title),
+        h(
+          'ul',
+          { class: 'jp-nbkit-findings', 'aria-label': group.label },
+          group.rows.map(row => {
+            const f = row.finding;
+            const b = button(
+              '',
+              {
+                class: `jp-nbkit-finding jp-nbkit-severity-${f.severity}`,
+                'aria-label': row.ariaLabel,
+                title: row.title,
+                'data-key': row.key,
+                'data-code': f.code,
+                'data-cell-index': f.cell_index === null ? undefined : String(f.cell_index)
+              },
+              () => this._actions.selectFinding(f)
+            );
+            b.append(
+              h('span', { class: 'jp-nbkit-code' }, f.code),
+              h('span', { class: 'jp-nbkit-message' }, f.message),
+              h('span', { class: 'jp-nbkit-where' }, row.where)
+            );
+            return h('li', {}, b);
+          })
+        )
       )
     );
-    const last = repro.lastVerify;
-    const lastText = last
-      ? `${VERIFY_TEXT[last.status] ?? last.status}` +
-        (last.at ? `, ${timeAgo(last.at, state.now())}` : '')
-      : 'never';
-    const row = (key: string, label: string, value: string, ok: boolean | null) =>
+    if (view.empty !== null) {
+      body.push(h('p', { class: 'jp-nbkit-muted jp-nbkit-clean' }, view.empty));
+    }
+    return this._section('findings', view.title, ...body);
+  }
+
+  private _repro(view: IReproView): HTMLElement {
+    const row = (r: IStatusRow) =>
       h(
         'div',
-        { class: `jp-nbkit-row jp-nbkit-${key}` },
-        h('dt', {}, label),
-        h(
-          'dd',
-          {
-            class: ok === null ? '' : ok ? 'jp-mod-ok' : 'jp-mod-bad'
-          },
-          value
-        )
+        { class: `jp-nbkit-row jp-nbkit-${r.key}` },
+        h('dt', {}, r.label),
+        h('dd', { class: r.ok === null ? '' : r.ok ? 'jp-mod-ok' : 'jp-mod-bad' }, r.value)
       );
-    const pinning = state.pinStatus === 'pinning';
+    const verify = view.verify;
     return this._section(
       'repro',
       'Reproducibility',
       h(
         'dl',
         { class: 'jp-nbkit-status' },
-        row('env', 'Environment', envText, repro.pinned),
-        repro.drift.length
+        row(view.environment),
+        view.drift.length
           ? h(
               'div',
               { class: 'jp-nbkit-row jp-nbkit-drift' },
               h('dt', {}, 'Drift'),
-              h('dd', { class: 'jp-mod-bad' }, h('ul', { 'aria-label': 'Environment drift' }, driftRows))
+              h(
+                'dd',
+                { class: 'jp-mod-bad' },
+                h('ul', { 'aria-label': 'Environment drift' }, view.drift.map(line => h('li', {}, line)))
+              )
             )
           : null,
-        row(
-          'seed',
-          'Seed',
-          repro.seed === null ? 'not recorded' : String(repro.seed),
-          repro.seed !== null
-        ),
-        row(
-          'last-verify',
-          'Last verify',
-          lastText,
-          last ? last.status === 'reproducible' : null
-        )
+        row(view.seed),
+        row(view.lastVerify)
       ),
-      state.pinError
-        ? h('p', { class: 'jp-nbkit-error', role: 'alert' }, `Pin failed: ${state.pinError}`)
-        : null,
+      view.pinError ? h('p', { class: 'jp-nbkit-error', role: 'alert' }, view.pinError) : null,
       h(
         'div',
         { class: 'jp-nbkit-actions' },
         button(
-          pinning ? 'Pinning…' : 'Pin environment',
+          view.pin.label,
           {
             class: 'jp-nbkit-button jp-nbkit-pin',
             'aria-label': 'Pin environment: record the Python version and packages into the notebook',
-            disabled: pinning,
+            disabled: view.pin.disabled,
             'data-key': 'pin'
           },
           () => this._actions.pin()
         ),
-        state.verifying
+        verify.kind === 'cancel'
           ? button(
-              state.verify.status === 'cancelling' ? 'Cancelling…' : 'Cancel verify',
+              verify.label,
               {
                 class: 'jp-nbkit-button jp-nbkit-cancel',
                 'aria-label': 'Cancel the running verify',
-                disabled: state.verify.status === 'cancelling',
+                disabled: verify.disabled,
                 'data-key': 'cancel'
               },
               () => this._actions.cancelVerify()
@@ -494,191 +469,105 @@ export class NbkitPanel extends Widget {
     );
   }
 
-  private _verifyView(state: NotebookState): HTMLElement | null {
-    const v = state.verify;
-    if (v.status === 'idle') {
-      return null;
-    }
-    const parts: (Child | Child[])[] = [];
-    if (state.verifying) {
-      const p = v.progress;
-      const total = p?.cells ?? 0;
-      const done = p?.done ?? 0;
-      const current =
-        v.status === 'cancelling'
-          ? 'cancelling: stopping the kernel…'
-          : p && p.current !== null && p.current !== undefined
-            ? `running ${cellLabel(p.current)}`
-            : v.status === 'running'
-              ? 'running'
-              : v.status === 'queued'
-                ? 'waiting for a free slot'
-                : 'starting a fresh kernel';
-      parts.push(
-        h('progress', {
-          class: 'jp-nbkit-progress',
-          max: total || 1,
-          value: total ? done : undefined,
-          'aria-label': 'Verify progress'
-        }),
-        h(
-          'p',
-          { class: 'jp-nbkit-progress-text', role: 'status', 'aria-live': 'polite' },
-          total ? `${done} of ${total} cells · ${current}` : current
-        )
-      );
-    } else if (v.status === 'cancelled') {
-      parts.push(h('p', { class: 'jp-nbkit-muted jp-nbkit-verify-result', role: 'status' }, 'Verify cancelled.'));
-      if (v.error) {
-        parts.push(h('p', { class: 'jp-nbkit-error', role: 'alert' }, `Cancel failed: ${v.error}`));
-      }
-    } else if (v.status === 'error') {
-      parts.push(
-        h('p', { class: 'jp-nbkit-error jp-nbkit-verify-result', role: 'alert' }, `Verify could not run: ${v.error}`)
-      );
-    } else if (v.status === 'done') {
-      const result = state.verifyResult;
-      if (result) {
-        const ok = result.status === 'reproducible';
-        parts.push(
+  private _verify(view: VerifyView): HTMLElement {
+    return this._section('verify', 'Verify', ...this._verifyBody(view));
+  }
+
+  private _verifyBody(view: VerifyView): Child[] {
+    switch (view.kind) {
+      case 'progress':
+        return [
+          h('progress', {
+            class: 'jp-nbkit-progress',
+            max: view.max,
+            value: view.value,
+            'aria-label': 'Verify progress'
+          }),
+          h('p', { class: 'jp-nbkit-progress-text', role: 'status', 'aria-live': 'polite' }, view.text)
+        ];
+      case 'cancelled':
+        return [
+          h('p', { class: 'jp-nbkit-muted jp-nbkit-verify-result', role: 'status' }, 'Verify cancelled.'),
+          view.cancelError ? h('p', { class: 'jp-nbkit-error', role: 'alert' }, view.cancelError) : null
+        ];
+      case 'error':
+        return [h('p', { class: 'jp-nbkit-error jp-nbkit-verify-result', role: 'alert' }, view.text)];
+      case 'no-report':
+        return [h('p', { class: 'jp-nbkit-muted jp-nbkit-verify-result' }, 'Verify finished without a report.')];
+      case 'result':
+        return [
           h(
             'p',
             {
-              class: `jp-nbkit-verify-result ${ok ? 'jp-mod-ok' : 'jp-mod-bad'}`,
-              'data-status': result.status,
+              class: `jp-nbkit-verify-result ${view.ok ? 'jp-mod-ok' : 'jp-mod-bad'}`,
+              'data-status': view.status,
               role: 'status'
             },
-            h('strong', {}, VERIFY_TEXT[result.status] ?? result.status),
-            result.message ? ` — ${result.message}` : '',
-            result.duration_s !== undefined ? ` (${result.duration_s.toFixed(1)} s)` : ''
-          )
-        );
-        const cells = problemCells(result);
-        if (cells.length) {
-          parts.push(
-            h(
-              'ul',
-              { class: 'jp-nbkit-diffs', 'aria-label': 'Cells that did not reproduce' },
-              cells.map(cell => this._diff(cell))
-            )
-          );
-        }
-      } else {
-        parts.push(h('p', { class: 'jp-nbkit-muted jp-nbkit-verify-result' }, 'Verify finished without a report.'));
-      }
+            h('strong', {}, view.verdict),
+            view.detail
+          ),
+          view.diffs.length
+            ? h(
+                'ul',
+                { class: 'jp-nbkit-diffs', 'aria-label': 'Cells that did not reproduce' },
+                view.diffs.map(diff => this._diff(diff))
+              )
+            : null
+        ];
     }
-    return this._section('verify', 'Verify', ...parts);
   }
 
-  private _diff(cell: IVerifyCell): HTMLElement {
-    const head = h(
-      'a',
-      {
-        href: '#',
-        class: 'jp-nbkit-diff-cell',
-        'data-key': `diff-${cell.index}`,
-        'aria-label': `Go to cell ${cell.index}: ${cell.status}`
-      },
-      `Cell ${cell.index}: ${cell.status === 'error' ? 'error' : 'output differs'}` +
-        (cell.mime ? ` (${cell.mime})` : '')
+  private _diff(view: IDiffView): HTMLElement {
+    const cell = view.cell;
+    const head = link(
+      view.head.text,
+      { class: 'jp-nbkit-diff-cell', 'data-key': view.head.key, 'aria-label': view.head.ariaLabel },
+      () => this._actions.selectCell(cell.index, cell.id)
     );
-    head.addEventListener('click', event => {
-      event.preventDefault();
-      this._actions.selectCell(cell.index, cell.id);
-    });
-    let body: HTMLElement;
-    const images = cell.images;
-    const imageSide = (label: string, mime: string, data: string | null | undefined) =>
+    const side = (s: IImageSide) =>
       h(
         'figure',
         { class: 'jp-nbkit-side' },
-        data
-          ? h('img', {
-              src: imageSource(mime, data),
-              alt: `${label} output of cell ${cell.index}`
-            })
-          : h('span', { class: 'jp-nbkit-muted' }, 'none'),
-        h('figcaption', {}, label)
+        s.src ? h('img', { src: s.src, alt: s.alt }) : h('span', { class: 'jp-nbkit-muted' }, 'none'),
+        h('figcaption', {}, s.label)
       );
-    if (images && (images.expected || images.actual)) {
-      // images as decoded PNG by the server: stored and re-executed side by side, then the diff
-      body = h(
-        'div',
-        { class: 'jp-nbkit-images' },
-        h(
+    const b = view.body;
+    let body: HTMLElement;
+    switch (b.kind) {
+      case 'images':
+        body = h(
+          'div',
+          { class: 'jp-nbkit-images' },
+          h('div', { class: 'jp-nbkit-sidebyside' }, b.sides.map(side)),
+          b.difference ? h('div', { class: 'jp-nbkit-imagediff' }, side(b.difference)) : null,
+          b.message ? h('p', { class: 'jp-nbkit-muted' }, b.message) : null
+        );
+        break;
+      case 'image-pair':
+        body = h('div', { class: 'jp-nbkit-sidebyside' }, b.sides.map(side));
+        break;
+      case 'diff':
+        body = h(
+          'pre',
+          { class: 'jp-nbkit-diff', 'aria-label': `Diff of cell ${cell.index}` },
+          b.lines.map(line => h('span', { class: line.className }, line.text))
+        );
+        break;
+      case 'text':
+        body = h(
           'div',
           { class: 'jp-nbkit-sidebyside' },
-          imageSide('Expected', 'image/png', images.expected),
-          imageSide('Actual', 'image/png', images.actual)
-        ),
-        images.diff
-          ? h(
-              'div',
-              { class: 'jp-nbkit-imagediff' },
-              imageSide('Difference', 'image/png', images.diff)
-            )
-          : null,
-        cell.message ? h('p', { class: 'jp-nbkit-muted' }, cell.message) : null
-      );
-    } else if (
-      isImageMime(cell.mime) &&
-      cell.mime !== 'image/svg+xml' &&
-      looksLikeBase64(cell.expected) &&
-      looksLikeBase64(cell.actual)
-    ) {
-      body = h(
-        'div',
-        { class: 'jp-nbkit-sidebyside' },
-        imageSide('Expected', cell.mime!, cell.expected),
-        imageSide('Actual', cell.mime!, cell.actual)
-      );
-    } else if (cell.diff) {
-      body = h(
-        'pre',
-        { class: 'jp-nbkit-diff', 'aria-label': `Diff of cell ${cell.index}` },
-        cell.diff.split('\n').map(line =>
-          h(
-            'span',
-            {
-              class:
-                line.startsWith('+++') ||
-                line.startsWith('---') ||
-                line.startsWith('@@')
-                  ? 'jp-nbkit-diffhead'
-                  : line.startsWith('+')
-                    ? 'jp-nbkit-add'
-                    : line.startsWith('-')
-                      ? 'jp-nbkit-del'
-                      : ''
-            },
-            line + '\n'
+          b.sides.map(s =>
+            h('figure', { class: 'jp-nbkit-side' }, h('pre', {}, s.text), h('figcaption', {}, s.label))
           )
-        )
-      );
-    } else {
-      const side = (label: string, text: string | null | undefined) =>
-        h(
-          'figure',
-          { class: 'jp-nbkit-side' },
-          h('pre', {}, text ?? cell.message ?? ''),
-          h('figcaption', {}, label)
         );
-      body = h(
-        'div',
-        { class: 'jp-nbkit-sidebyside' },
-        side('Expected', cell.expected),
-        side('Actual', cell.actual)
-      );
+        break;
     }
-    const note =
-      cell.message && !(images && (images.expected || images.actual))
-        ? h('p', { class: 'jp-nbkit-muted jp-nbkit-cell-message' }, cell.message)
-        : null;
     return h(
       'li',
       { class: 'jp-nbkit-diff-item', 'data-index': cell.index },
       head,
-      note,
+      view.note ? h('p', { class: 'jp-nbkit-muted jp-nbkit-cell-message' }, view.note) : null,
       body
     );
   }
@@ -687,4 +576,7 @@ export class NbkitPanel extends Widget {
   private _unlisten: (() => void) | null = null;
   private _clock: ReturnType<typeof setInterval>;
   private _closed = new Map<string, boolean>();
+  private _built = new Map<string, { key: string; el: HTMLElement }>();
+  private _replies = new WeakMap<object, number>();
+  private _replyCount = 0;
 }

@@ -114,16 +114,14 @@ export function finding(over: Partial<Record<string, unknown>> = {}): any {
   };
 }
 
+/** The keys of the lint reply's `status` (lint-reply.schema.json). */
+const STATUS_KEYS = ['path', 'saved', 'layout', 'pinned', 'environment', 'seed', 'verified', 'drift'];
+
+/** A lint reply; overrides of `status` keys (`pinned`, `seed`, ...) go into `status`. */
 export function lintReply(over: Partial<Record<string, unknown>> = {}): any {
-  return {
-    schema: 'nbkit.lint/1',
-    findings: [
-      finding(),
-      finding({ code: 'NBH001', name: 'long-cell', severity: 'warning', cell_index: 1, cell_id: 'c1', line: null, message: 'cell too long' }),
-      finding({ code: 'NBL002', name: 'missing-summary', severity: 'error', cell_index: 0, cell_id: 'c0', line: 1, message: 'no executive summary' }),
-      finding({ code: 'NBH009', name: 'todo', severity: 'info', cell_index: 5, cell_id: 'c5', line: 4, message: 'TODO left' })
-    ],
-    summary: { notebooks: 1, error: 2, warning: 1, info: 1 },
+  const status: Record<string, unknown> = {
+    path: 'a.ipynb',
+    saved: true,
     layout: [
       { section: 'title', label: 'Title', required: true, present: true, cell_index: 0, insert_at: null, heading: '# Title' },
       { section: 'summary', label: 'Executive summary', required: true, present: false, cell_index: null, insert_at: 1, heading: '## Executive summary' },
@@ -133,6 +131,23 @@ export function lintReply(over: Partial<Record<string, unknown>> = {}): any {
     environment: null,
     seed: null,
     verified: null,
-    ...over
+    drift: []
+  };
+  const top: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(over)) {
+    (STATUS_KEYS.includes(key) ? status : top)[key] = value;
+  }
+  return {
+    schema: 'nbkit.lint/1',
+    findings: [
+      finding(),
+      finding({ code: 'NBH001', name: 'long-cell', severity: 'warning', cell_index: 1, cell_id: 'c1', line: null, message: 'cell too long' }),
+      finding({ code: 'NBL002', name: 'missing-summary', severity: 'error', cell_index: 0, cell_id: 'c0', line: 1, message: 'no executive summary' }),
+      finding({ code: 'NBH009', name: 'todo', severity: 'info', cell_index: 5, cell_id: 'c5', line: 4, message: 'TODO left' })
+    ],
+    errors: [],
+    summary: { notebooks: 1, error: 2, warning: 1, info: 1 },
+    ...top,
+    status
   };
 }

@@ -150,6 +150,35 @@ describe('NbkitPanel', () => {
     panel.dispose();
   });
 
+  it('rebuilds only the parts whose view changed', async () => {
+    const { node, state, panel } = await setup();
+    const findings = node.querySelector('[data-key="section-findings"]');
+    const repro = node.querySelector('[data-key="section-repro"]');
+    const pin = node.querySelector('[data-key="pin"]') as HTMLButtonElement;
+    pin.focus();
+    (node.querySelector('[data-key="group-info"]') as HTMLDetailsElement).open = false;
+    panel.render(); // nothing changed: every part is kept
+    expect(node.querySelector('[data-key="section-findings"]')).toBe(findings);
+    expect(node.querySelector('[data-key="section-repro"]')).toBe(repro);
+    expect(document.activeElement).toBe(pin);
+    const pinning = state.pin(); // only the reproducibility part changes (and back)
+    expect(node.querySelector('[data-key="section-findings"]')).toBe(findings);
+    expect(node.querySelector('[data-key="section-repro"]')).not.toBe(repro);
+    expect((node.querySelector('[data-key="pin"]') as HTMLButtonElement).textContent).toBe('Pinning…');
+    await pinning;
+    await state.lint(); // a new lint reply rebuilds the findings, keeping closed groups closed
+    expect(node.querySelector('[data-key="section-findings"]')).not.toBe(findings);
+    expect((node.querySelector('[data-key="group-info"]') as HTMLDetailsElement).open).toBe(false);
+    expect(Array.from(node.children).map(c => c.getAttribute('data-key') ?? c.className)).toEqual([
+      'jp-nbkit-header',
+      'jp-nbkit-lintbar',
+      'section-layout',
+      'section-findings',
+      'section-repro'
+    ]);
+    panel.dispose();
+  });
+
   it('every button has an accessible name', async () => {
     const { node, panel } = await setup();
     for (const b of Array.from(node.querySelectorAll('button'))) {

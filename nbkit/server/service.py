@@ -303,7 +303,6 @@ class NbkitService(LoggingConfigurable):
         return await self._off_loop(self._lint_sync, rp, request)
 
     def _lint_sync(self, rp: ResolvedPath, request: LintRequest) -> dict:
-        from ..layout import layout_of
         from ..requests import lint_one
 
         try:
@@ -318,20 +317,28 @@ class NbkitService(LoggingConfigurable):
             f.path = rp.api
         result.paths = [rp.api]
         out = result.to_dict()
+        out["status"] = self._panel_status(nb, rp, cfg, saved=content is None)
+        return out
+
+    def _panel_status(self, nb, rp: ResolvedPath, cfg, *, saved: bool) -> dict:
+        """The lint reply's ``status`` (lint-reply.schema.json): the layout checklist and the
+        reproducibility status the panel shows besides the findings."""
+        from ..layout import layout_of
+
         meta = nb.nbkit_metadata
         env = meta.get("environment")
         pinned = isinstance(env, dict) and bool(env)
-        out.update({
+        seed, verified = meta.get("seed"), meta.get("verified")
+        return {
             "path": rp.api,
-            "saved": content is None,
+            "saved": saved,
             "layout": layout_of(nb, cfg.layout_aliases or None).checklist(),  # the rules' cached analysis
             "pinned": pinned,
             "environment": env if isinstance(env, dict) else None,
-            "seed": meta.get("seed"),
-            "verified": meta.get("verified"),
+            "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+            "verified": verified if isinstance(verified, dict) else None,
             "drift": self._drift(env, nb.metadata) if pinned else [],
-        })
-        return out
+        }
 
     def _drift(self, env: dict, metadata: dict) -> list[dict] | None:
         """Pinned packages whose version differs in the notebook kernel's environment, as the reply

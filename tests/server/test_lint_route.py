@@ -28,17 +28,17 @@ async def test_lint_saved_notebook(api, jp_root_dir):
     assert all(f["path"] == "sub/bad.ipynb" for f in rep["findings"])  # API path, not a server path
     assert str(jp_root_dir) not in json.dumps(rep)
     assert rep["summary"]["notebooks"] == 1 and rep["summary"]["error"] >= 1
-    checklist = {c["section"]: c for c in rep["layout"]}
+    checklist = {c["section"]: c for c in rep["status"]["layout"]}
     assert checklist["title"]["present"] is False and checklist["title"]["insert_at"] == 0
     assert checklist["setup"]["present"] is True and checklist["setup"]["cell_index"] == 1
-    assert rep["pinned"] is False and rep["seed"] is None and rep["verified"] is None
-    assert rep["saved"] is True
+    assert rep["status"]["pinned"] is False and rep["status"]["seed"] is None and rep["status"]["verified"] is None
+    assert rep["status"]["saved"] is True
     from importlib.resources import files
 
     import jsonschema
 
     schema = json.loads(files("nbkit").joinpath("schemas/lint.schema.json").read_text())
-    jsonschema.validate(rep, schema)  # the REST reply is the CLI's nbkit.lint/1 report, plus keys
+    jsonschema.validate(rep, schema)  # the REST reply is the CLI's nbkit.lint/1 report, plus "status"
 
 
 async def test_lint_good_notebook_and_status_keys(api, jp_root_dir):
@@ -49,8 +49,8 @@ async def test_lint_good_notebook_and_status_keys(api, jp_root_dir):
     status, rep = await api("lint", {"path": "good.ipynb"})
     assert status == 200
     assert "NBL001" not in [f["code"] for f in rep["findings"]]
-    assert all(c["present"] for c in rep["layout"] if c["required"])
-    assert rep["pinned"] is True and rep["seed"] == 7 and rep["verified"]["status"] == "reproducible"
+    assert all(c["present"] for c in rep["status"]["layout"] if c["required"])
+    assert rep["status"]["pinned"] is True and rep["status"]["seed"] == 7 and rep["status"]["verified"]["status"] == "reproducible"
 
 
 async def test_lint_unsaved_content_wins_over_the_file(api, jp_root_dir):
@@ -60,11 +60,11 @@ async def test_lint_unsaved_content_wins_over_the_file(api, jp_root_dir):
     for content in (UNTITLED, json.dumps(UNTITLED)):  # JSON object, or the notebook's text
         status, rep = await api("lint", {"path": "a.ipynb", "content": content})
         assert status == 200
-        assert rep["saved"] is False
+        assert rep["status"]["saved"] is False
         assert "NBL001" in [f["code"] for f in rep["findings"]]
     # a new, never-saved notebook in an existing folder
     status, rep = await api("lint", {"path": "new.ipynb", "content": GOOD})
-    assert status == 200 and rep["path"] == "new.ipynb"
+    assert status == 200 and rep["status"]["path"] == "new.ipynb"
 
 
 async def test_lint_uses_the_notebooks_pyproject(api, jp_root_dir):
@@ -107,7 +107,7 @@ async def test_lint_does_not_block_the_event_loop(api, jp_root_dir, service, mon
     answered = time.monotonic() - t0
     assert status == 200 and answered < 0.8  # served while lint was still working
     status, rep = await lint
-    assert status == 200 and rep["path"] == "a.ipynb" and time.monotonic() - t0 >= 1.0
+    assert status == 200 and rep["status"]["path"] == "a.ipynb" and time.monotonic() - t0 >= 1.0
 
 
 async def test_lint_through_the_api_equals_the_cli_and_the_parse_cache_is_safe(api, jp_root_dir, service):
@@ -160,6 +160,6 @@ async def test_lint_profile_ignore_and_drift_for_the_panel(api, jp_root_dir):
         pinned["metadata"]["nbkit"] = {"environment": {"python": "3.11", "packages": {"numpy": version}}}
         write(jp_root_dir / "pinned.ipynb", pinned)
         _, rep = await api("lint", {"path": "pinned.ipynb"})
-        assert rep["pinned"] is True and rep["drift"] == drift
+        assert rep["status"]["pinned"] is True and rep["status"]["drift"] == drift
     _, rep = await api("lint", {"path": "u.ipynb"})
-    assert rep["pinned"] is False and rep["drift"] == []
+    assert rep["status"]["pinned"] is False and rep["status"]["drift"] == []

@@ -33,7 +33,7 @@ async def test_pin_records_environment_and_seed(api, jp_root_dir):
     assert on_disk and json.loads((jp_root_dir / "p.ipynb").read_text())["cells"] == nbdata["cells"]
     # the panel's status follows
     status, rep = await api("lint", {"path": "p.ipynb"})
-    assert rep["pinned"] is True and rep["seed"] == 7
+    assert rep["status"]["pinned"] is True and rep["status"]["seed"] == 7
 
 
 async def test_pin_refusals_name_the_file(api, jp_root_dir):

@@ -170,10 +170,10 @@ async def test_fifty_concurrent_lints_while_a_verify_job_runs(api, jp_root_dir):
     results = await asyncio.gather(*(one(k) for k in range(50)))
     for path, status, rep, _ in results:
         i = variants[path]
-        assert status == 200 and rep["path"] == path
+        assert status == 200 and rep["status"]["path"] == path
         assert all(f["path"] == path for f in rep["findings"])
         assert ("NBL001" in [f["code"] for f in rep["findings"]]) == bool(i % 2)
-        assert len([c for c in rep["layout"] if c["present"]]) == (0 if i % 2 else 1)
+        assert len([c for c in rep["status"]["layout"] if c["present"]]) == (0 if i % 2 else 1)
     assert max(r[3] for r in results) < 10
     status, rep = await api(f"verify/{job['job']}")
     assert rep["state"] == "running"  # still busy in its kernel: lint did not wait for it
