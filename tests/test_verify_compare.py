@@ -28,7 +28,8 @@ from nbkit.verify.controls import (
 from nbkit.verify.images import compare_images
 from nbkit.verify.normalize import apply_carriage_returns, mask_text, normalize_outputs
 from nbkit.verify.results import CellResult, NotebookResult, VerifyReport
-from nbkit.verify.runner import select_shard
+from nbkit.pin.drift import Drift
+from nbkit.verify.plan import select_shard
 
 S = VerifySettings()
 
@@ -279,7 +280,7 @@ def _report():
                    "--- expected\n+++ actual\n@@ -1,2 +1,2 @@\n [stdout]\n-acc 0.91\n+acc 0.87\n", "stdout differs"),
         CellResult(2, "c2", "mismatch", "image/png", "[image/png] <image>", "[image/png] <image 2>", "-a\n+b\n",
                    "image/png changed: 3.00% of pixels differ", {"expected": img, "actual": img, "diff": img})],
-        drift=[{"package": "numpy", "pinned": "1.0.0", "installed": "2.4.6"}])
+        drift=[Drift("numpy", "1.0.0", "2.4.6")])
     good = NotebookResult("a.ipynb", "reproducible", "2 cells reproduce", 0.5)
     return VerifyReport([good, bad, NotebookResult("c.ipynb", "invalid", "not valid JSON")])
 
@@ -337,9 +338,10 @@ def test_drift_reported_and_strict_env_fails(tmp_path):
     p.write_text(json.dumps(nb(md("# T"), metadata={"nbkit": {"environment": env}})), encoding="utf-8")
     res = verify_notebook(p)
     assert res.status == "reproducible" and "NBR025" in res.message
-    drift = {d["package"]: d for d in res.drift}
-    assert drift["numpy"]["pinned"] == "0.0.1" and drift["numpy"]["installed"]
-    assert drift["surely-not-installed-pkg"]["installed"] is None
+    drift = {d.package: d for d in res.drift}
+    assert drift["numpy"].pinned == "0.0.1" and drift["numpy"].installed
+    assert drift["surely-not-installed-pkg"].installed is None
+    assert res.to_dict()["drift"][1] == {"package": "surely-not-installed-pkg", "pinned": "1.0", "installed": None}
     strict = verify_notebook(p, VerifyOptions(strict_env=True))
     assert strict.status == "failed" and strict.code == "NBR025" and strict.exit_code() == 1
 
