@@ -302,7 +302,8 @@ def format_verify_failure(res) -> str:
     for block in cell_blocks(res):
         c = block.cell
         if not block.named_above:  # else the first line said it
-            lines.append(f"  {block.label}: {c.status}" + (f" [{c.mime}]" if c.mime else "") + f": {c.message or c.status}")
+            mime = f" [{c.mime}]" if c.mime else ""
+            lines.append(f"  {block.label}: {c.status}{mime}: {c.message or c.status}")
         lines.extend(block.body)
     lines.extend("  " + ln for ln in text_drift_lines(res))
     return "\n".join(lines)

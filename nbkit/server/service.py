@@ -578,9 +578,9 @@ class NbkitService(LoggingConfigurable):
                 timeout = max(0.0, self.default_timeout)  # 0: no timeout
             options = VerifyOptions(timeout=timeout, parameters=job.parameters, config=cfg, stamp=job.stamp)
             request = VerifyRequest.build([job.path.os_path], options, discover=False)
-            res = run(request, events=_JobProgress(job, self._touch), cancel=job.cancel).notebooks[0]
+            result = run(request, events=_JobProgress(job, self._touch), cancel=job.cancel)
             # images=True: mismatching images as base64 PNG (expected, actual, diff) for the panel
-            report = _as_report(_relativise(res.to_dict(images=True), job.path))
+            report = _relativise(result.to_dict(images=True), job.path)
             with self._lock:
                 job.report = report
                 if job.cancel.is_set():
@@ -620,18 +620,6 @@ class NbkitService(LoggingConfigurable):
         if running and "nbkit.verify.execute" in sys.modules:
             sys.modules["nbkit.verify.execute"].kill_all_kernels()  # last resort: no kernel outlives us
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _as_report(d: dict) -> dict:
-    """A full ``nbkit.verify/1`` report, whether verify returned one or a single notebook entry."""
-    if not isinstance(d, dict) or "schema" in d or "notebooks" in d:
-        return d
-    from ..verify.results import SCHEMA, STATUSES
-
-    summary = {"notebooks": 1, **dict.fromkeys(STATUSES, 0)}
-    if d.get("status") in summary:
-        summary[d["status"]] += 1
-    return {"schema": SCHEMA, "notebooks": [d], "summary": summary}
 
 
 def _relativise(report: Any, rp: ResolvedPath) -> Any:

@@ -134,13 +134,14 @@ def assess(ex: Execution, request: VerifyRequest) -> NotebookResult:
                          runs=len(runs))
     if failure:
         c, status, msg, run = failure
+        label = cell_label(c.index, c.id)
         if status == "timeout":
-            res.status, res.message = "timeout", f"{cell_label(c.index, c.id)} {msg}"
+            res.status, res.message = "timeout", f"{label} {msg}"
         elif status == "dead":
             res.status, res.code = "failed", rule_code("fails-in-fresh-kernel")
-            res.message = f"the kernel died while running {cell_label(c.index, c.id)}" + (f" ({run.message})" if run.message else "")
+            res.message = f"the kernel died while running {label}" + (f" ({run.message})" if run.message else "")
         else:
-            res.status, res.code, res.message = "failed", rule_code("fails-in-fresh-kernel"), f"{cell_label(c.index, c.id)} {msg}"
+            res.status, res.code, res.message = "failed", rule_code("fails-in-fresh-kernel"), f"{label} {msg}"
     elif nondet:
         res.status, res.code = "nondeterministic", rule_code("nondeterministic-output")
         res.message = (_cells_differ(len(nondet), f"between {len(runs)} fresh runs") + ": "
