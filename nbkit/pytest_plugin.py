@@ -92,15 +92,22 @@ def _settings(config: pytest.Config) -> _Settings:
             timeout = float(raw)
         except ValueError:
             raise pytest.UsageError(f"nbkit_timeout must be a number of seconds, not {raw!r}") from None
-    if timeout is not None and timeout < 0:
-        raise pytest.UsageError("--nbkit-timeout must be positive (0 = no timeout)")
     runs = opt("--nbkit-runs")
-    if runs is not None and runs < 1:
-        raise pytest.UsageError(f"--nbkit-runs must be at least 1, not {runs}")
+    _check_verify_options(timeout, runs)
     kernel = opt("--nbkit-kernel") or str(config.getini("nbkit_kernel")).strip() or None
     return _Settings(verify=verify, lint=lint, timeout=timeout, kernel=kernel, runs=runs,
                      strict_env=opt("--nbkit-strict-env"), fail_on=opt("--nbkit-fail-on"),
                      update=bool(opt("--nbkit-update")))
+
+
+def _check_verify_options(timeout, runs) -> None:
+    """The verify request's own checks, named as this plugin's options."""
+    from .verify import RequestError, VerifyOptions, VerifyRequest
+
+    try:
+        VerifyRequest.build([], VerifyOptions(timeout=timeout, runs=runs), discover=False)
+    except RequestError as e:
+        raise pytest.UsageError(e.message_for(f"--nbkit-{e.field}")) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
