@@ -12,10 +12,14 @@ import difflib
 import html
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 from .._version import __version__
 from .common import cell_label, failing_cells
+
+if TYPE_CHECKING:
+    from ..verify.results import CellResult
 
 STATUS_STYLE = {"reproducible": "bold green", "mismatch": "bold red", "failed": "bold red",
                 "nondeterministic": "bold yellow", "timeout": "bold magenta", "invalid": "bold red"}
@@ -41,7 +45,7 @@ def summary_line(report) -> str:
 class CellBlock:
     """A failing cell as the text reports show it."""
 
-    cell: object        # nbkit.verify.CellResult
+    cell: CellResult
     label: str          # cell 5 (id c1f3)
     named_above: bool   # the notebook's message already starts with this cell (a failure)
     body: list[str]     # the indented diff, or the end of the error output

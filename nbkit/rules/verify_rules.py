@@ -7,7 +7,9 @@ reads their codes, severities and options from this catalogue.
 
 from __future__ import annotations
 
-from . import rule
+from typing import cast
+
+from . import CheckFn, rule
 
 
 class _ReportedByVerify:
@@ -19,7 +21,7 @@ class _ReportedByVerify:
 
 def verify_rule(code: str, name: str, severity: str, summary: str, *, doc: str, options: dict | None = None) -> None:
     """Register a rule that ``nbkit verify`` reports (``static=False``, no check function)."""
-    rule(code, name, severity, summary, static=False, options=options)(_ReportedByVerify(doc))
+    rule(code, name, severity, summary, static=False, options=options)(cast(CheckFn, _ReportedByVerify(doc)))
 
 
 verify_rule("NBR020", "fails-in-fresh-kernel", "error",

@@ -139,7 +139,7 @@ def check_parameters(nb, parameters: dict) -> tuple[int | None, str | None]:
     return index, None
 
 
-def parse_shard(text: str | None) -> tuple[int, int] | None:
+def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     """``"2/4"`` -> (2, 4); 1-based."""
     if text is None:
         return None

@@ -17,7 +17,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
-from .events import VerifyEvents
+from .events import CellState, VerifyEvents
 from .execute import KernelPool, KernelStartError, RunResult, kill_all_kernels, run_cells
 from .results import NotebookResult
 from .verdict import Execution, assess
@@ -49,7 +49,7 @@ class Engine:
         self.items, self.request, self.events, self.cancel = items, request, events, cancel
         self.queue: deque[WorkItem] = deque(items)
         self.results: dict[int, NotebookResult] = {}
-        self.pool: KernelPool | None = None
+        self.pool: KernelPool  # started by main(), on the engine's loop
 
     async def main(self) -> list[NotebookResult]:
         jobs = max(1, min(self.request.jobs, len(self.items)))
@@ -118,7 +118,7 @@ class Engine:
                 self._prefetch_next()
             nbnode = item.executable_copy()
 
-            def on_cell(pos: int, state: str, _run: int = r + 1) -> None:
+            def on_cell(pos: int, state: CellState, _run: int = r + 1) -> None:
                 index = item.cell_index_at(pos)
                 if index is not None:
                     self.events.on_cell(item.path, index, state, _run)

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import MachineryError
 
@@ -68,8 +69,8 @@ class Kernel:
     def __init__(self, key: KernelKey, km, kc, pid: int | None, pgid: int | None):
         self.key, self.km, self.kc, self.pid, self.pgid = key, km, kc, pid, pgid
         self._dead = False
-        self.log = None
-        self.proc = None  # the Popen, to reap it after the kill
+        self.log: Any = None  # the kernel's log file (stderr), read when it dies
+        self.proc: Any = None  # the Popen, to reap it after the kill
 
     async def kill(self) -> None:
         if self._dead:

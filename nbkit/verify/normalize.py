@@ -30,7 +30,7 @@ import json
 import re
 import tempfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .sanitize import apply_sanitizers
 
@@ -84,12 +84,12 @@ class Item:
 
 @dataclass(frozen=True)
 class Normaliser:
-    """One registered step: its configuration name, its stage, and its function (None in the
-    ``compare`` stage, which :mod:`nbkit.verify.compare` applies)."""
+    """One registered step: its configuration name, its stage, and its function (in the
+    ``compare`` stage a marker only: :mod:`nbkit.verify.compare` applies those)."""
 
     name: str
     stage: str
-    step: Callable | None
+    step: Callable[..., Any]
     summary: str
     digits_only: bool = False  # a text mask that only matches digits: skipped on digit-free text
 
@@ -106,7 +106,7 @@ def normaliser(name: str, stage: str, *, digits_only: bool = False):
         if name in _REGISTRY:
             raise RuntimeError(f"normaliser {name} registered twice")
         summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        _REGISTRY[name] = Normaliser(name, stage, None if stage == "compare" else fn, summary, digits_only)
+        _REGISTRY[name] = Normaliser(name, stage, fn, summary, digits_only)
         return fn
 
     return deco
@@ -119,7 +119,7 @@ def registered() -> tuple[Normaliser, ...]:
 
 def steps(stage: str, settings: VerifySettings) -> list[Normaliser]:
     """The steps of ``stage`` that ``settings`` leave switched on, in order."""
-    return [n for n in _REGISTRY.values() if n.stage == stage and n.step is not None and settings.on(n.name)]
+    return [n for n in _REGISTRY.values() if n.stage == stage and settings.on(n.name)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def normalize_outputs(outputs: list, settings: VerifySettings) -> list[Item]:
                 text = n.step(text)
             items.append(Item("stream", str(o.get("name", "stdout")), mask_text(text, settings, masks)))
         elif otype in ("display_data", "execute_result", "update_display_data"):
-            data = o.get("data") if isinstance(o.get("data"), dict) else {}
+            data: dict = o["data"] if isinstance(o.get("data"), dict) else {}
             mimes = sorted(data)
             for n in mime_steps:
                 mimes = n.step(data, mimes)

@@ -141,12 +141,13 @@ def prepare(index: int, path: str, request: VerifyRequest) -> WorkItem:
     if problem:
         p.early = NotebookResult(path, "invalid", problem, code=rule_code("unknown-parameter"))
         return p
-    kernel = request.kernel
     ks = nb.metadata.get("kernelspec") if isinstance(nb.metadata.get("kernelspec"), dict) else {}
-    where = "--kernel"
-    if not kernel:
-        kernel = ks.get("name") if isinstance(ks.get("name"), str) and ks.get("name") else "python3"
-        where = "the notebook's kernelspec" if ks.get("name") else "the default"
+    if request.kernel:
+        kernel, where = request.kernel, "--kernel"
+    else:
+        named = ks.get("name")
+        kernel = named if isinstance(named, str) and named else "python3"
+        where = "the notebook's kernelspec" if named else "the default"
     problem = check_kernel_name(kernel)
     if problem:
         hint = "; pass --kernel NAME" if where != "--kernel" else ""

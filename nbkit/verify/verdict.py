@@ -106,8 +106,8 @@ def assess(ex: Execution, request: VerifyRequest) -> NotebookResult:
             cells.append(CellResult(c.index, c.id, "ignored", message=f"output not compared ({ctl.why})"))
             continue
         nd = None  # nondeterminism between fresh runs
-        for k, other in enumerate(runs[1:], start=2):
-            o = other.cells.get(pos)
+        for k, later in enumerate(runs[1:], start=2):
+            o = later.cells.get(pos)
             if o is None:
                 continue
             cmp = compare_items(actual, normalize_outputs(o.outputs, settings), settings, ("run 1", f"run {k}"))
