@@ -69,7 +69,7 @@ class Kernel:
     def __init__(self, key: KernelKey, km, kc, pid: int | None, pgid: int | None):
         self.key, self.km, self.kc, self.pid, self.pgid = key, km, kc, pid, pgid
         self._dead = False
-        self.log: Any = None  # the kernel's log file (stderr), read when it dies
+        self.log: Any = None  # the temporary file that takes the kernel's stderr
         self.proc: Any = None  # the Popen, to reap it after the kill
 
     async def kill(self) -> None:
