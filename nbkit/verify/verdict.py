@@ -74,66 +74,86 @@ def _cells_differ(n: int, what: str) -> str:
     return f"{n} cell{'s differ' if n != 1 else ' differs'} {what}"
 
 
-def assess(ex: Execution, request: VerifyRequest) -> NotebookResult:
+@dataclass
+class _Judged:
+    """The cells of one notebook, judged, and the ones that decide its status."""
+
+    cells: list[CellResult] = field(default_factory=list)
+    failure: tuple | None = None  # (cell, run status, message, run) of the first failed cell
+    nondeterministic: list = field(default_factory=list)  # model cells whose fresh runs disagree
+    mismatches: list[CellResult] = field(default_factory=list)
+
+
+def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
     item, runs, settings = ex.item, ex.runs, request.settings
     first = runs[0] if runs else RunResult()
-    cells: list[CellResult] = []
-    mism: list[CellResult] = []
-    nondet: list = []
-    failure: tuple | None = None
+    judged = _Judged()
     for c in item.nb.cells:
         if not c.is_code:
             continue
         ctl = item.controls[c.index]
         pos = item.position_of[c.index]
         if ctl.skip:
-            cells.append(CellResult(c.index, c.id, "skipped", message=f"not run ({ctl.why})"))
+            judged.cells.append(CellResult(c.index, c.id, "skipped", message=f"not run ({ctl.why})"))
             continue
         if c.is_empty:
             continue
         bad_run = next((r for r in runs if r.cells.get(pos) and r.cells[pos].status != "ok"), None)
         if bad_run is not None:
             cr = failure_result(c, bad_run.cells[pos], request.timeout or 0, settings)
-            cells.append(cr)
-            failure = failure or (c, bad_run.cells[pos].status, cr.message, bad_run)
+            judged.cells.append(cr)
+            judged.failure = judged.failure or (c, bad_run.cells[pos].status, cr.message, bad_run)
             continue
         run1 = first.cells.get(pos)
         if run1 is None:
-            cells.append(CellResult(c.index, c.id, "not-run", message="not run: an earlier cell stopped the run"))
+            judged.cells.append(CellResult(c.index, c.id, "not-run",
+                                           message="not run: an earlier cell stopped the run"))
             continue
         actual = normalize_outputs(run1.outputs, settings)
         if ctl.ignore_output:
-            cells.append(CellResult(c.index, c.id, "ignored", message=f"output not compared ({ctl.why})"))
+            judged.cells.append(CellResult(c.index, c.id, "ignored", message=f"output not compared ({ctl.why})"))
             continue
-        nd = None  # nondeterminism between fresh runs
-        for k, later in enumerate(runs[1:], start=2):
-            o = later.cells.get(pos)
-            if o is None:
-                continue
-            cmp = compare_items(actual, normalize_outputs(o.outputs, settings), settings, ("run 1", f"run {k}"))
-            if not cmp.equal:
-                nd = cmp
-                break
+        nd = _between_runs(actual, runs, pos, settings)
         if nd is not None:
-            cells.append(CellResult(c.index, c.id, "mismatch", nd.mime, nd.expected, nd.actual, nd.diff,
-                                    f"differs between fresh runs: {nd.message}", nd.images or None,
-                                    nondeterministic=True))
-            nondet.append(c)
+            judged.cells.append(CellResult(c.index, c.id, "mismatch", nd.mime, nd.expected, nd.actual, nd.diff,
+                                           f"differs between fresh runs: {nd.message}", nd.images or None,
+                                           nondeterministic=True))
+            judged.nondeterministic.append(c)
             continue
         if c.execution_count is None and not c.outputs:
-            cells.append(CellResult(c.index, c.id, "ignored", message="no stored output to compare (never executed)"))
+            judged.cells.append(CellResult(c.index, c.id, "ignored",
+                                           message="no stored output to compare (never executed)"))
             continue
         cmp = compare_items(normalize_outputs(c.outputs, settings), actual, settings)
         if cmp.equal:
-            cells.append(CellResult(c.index, c.id, "match"))
+            judged.cells.append(CellResult(c.index, c.id, "match"))
         else:
-            cells.append(CellResult(c.index, c.id, "mismatch", cmp.mime, cmp.expected, cmp.actual, cmp.diff,
-                                    cmp.message, cmp.images or None))
-            mism.append(cells[-1])
-    res = NotebookResult(item.path, "reproducible", drift=ex.drift, cells=cells, kernel=item.kernel_name,
+            judged.cells.append(CellResult(c.index, c.id, "mismatch", cmp.mime, cmp.expected, cmp.actual, cmp.diff,
+                                           cmp.message, cmp.images or None))
+            judged.mismatches.append(judged.cells[-1])
+    return judged
+
+
+def _between_runs(actual, runs: list[RunResult], pos: int, settings: VerifySettings):
+    """The first comparison of run 1 with a later fresh run that differs (None: they agree)."""
+    for k, later in enumerate(runs[1:], start=2):
+        o = later.cells.get(pos)
+        if o is None:
+            continue
+        cmp = compare_items(actual, normalize_outputs(o.outputs, settings), settings, ("run 1", f"run {k}"))
+        if not cmp.equal:
+            return cmp
+    return None
+
+
+def assess(ex: Execution, request: VerifyRequest) -> NotebookResult:
+    """The verdict of one notebook: its judged cells, status, rule code and message."""
+    item, runs = ex.item, ex.runs
+    judged = _judge_cells(ex, request)
+    res = NotebookResult(item.path, "reproducible", drift=ex.drift, cells=judged.cells, kernel=item.kernel_name,
                          runs=len(runs))
-    if failure:
-        c, status, msg, run = failure
+    if judged.failure:
+        c, status, msg, run = judged.failure
         label = cell_label(c.index, c.id)
         if status == "timeout":
             res.status, res.message = "timeout", f"{label} {msg}"
@@ -142,18 +162,20 @@ def assess(ex: Execution, request: VerifyRequest) -> NotebookResult:
             res.message = f"the kernel died while running {label}" + (f" ({run.message})" if run.message else "")
         else:
             res.status, res.code, res.message = "failed", rule_code("fails-in-fresh-kernel"), f"{label} {msg}"
-    elif nondet:
+    elif judged.nondeterministic:
+        nondet = judged.nondeterministic
         res.status, res.code = "nondeterministic", rule_code("nondeterministic-output")
         res.message = (_cells_differ(len(nondet), f"between {len(runs)} fresh runs") + ": "
                        + ", ".join(cell_label(c.index, c.id) for c in nondet[:5]) + (" ..." if len(nondet) > 5 else ""))
-    elif mism:
+    elif judged.mismatches:
+        mism = judged.mismatches
         res.status, res.code = "mismatch", rule_code("output-mismatch")
         res.message = (_cells_differ(len(mism), "from the stored outputs") + ": "
                        + "; ".join(f"{cell_label(m.index)} ({m.message})" for m in mism[:3])
                        + (" ..." if len(mism) > 3 else ""))
     else:
-        compared = sum(1 for x in cells if x.status == "match")
-        other = sum(1 for x in cells if x.status in ("ignored", "skipped"))
+        compared = sum(1 for x in judged.cells if x.status == "match")
+        other = sum(1 for x in judged.cells if x.status in ("ignored", "skipped"))
         res.message = f"{compared} cell{'s reproduce' if compared != 1 else ' reproduces'}"
         if other:
             res.message += f" ({other} not compared)"
