@@ -479,3 +479,20 @@ def test_stamp_writes_only_metadata_nbkit_and_keeps_every_other_byte(tmp_path):
     assert stamped["metadata"]["nbkit"]["verified"]["status"] == "reproducible"
     del stamped["metadata"]["nbkit"]
     assert stamped == json.loads(raw)
+
+
+def test_cli_discovers_once_and_sizes_its_progress_from_the_plan(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import nbkit.nbio
+    from nbkit.cli import main as cli
+
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(nb(md("# T"))), encoding="utf-8")
+    calls = []
+    real = nbkit.nbio.discover
+    monkeypatch.setattr(nbkit.nbio, "discover", lambda *a, **k: calls.append(a) or real(*a, **k))
+    r = CliRunner().invoke(cli, ["verify", "--shard", "1/2", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert len(calls) == 1
+    assert "nbkit verify: [2/2]" in r.output and "[1/2]" in r.output  # 2 of the 3 notebooks in shard 1/2
