@@ -17,6 +17,8 @@ import sys
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
+from .verify.events import VerifyEvents
+
 USAGE = "usage: %nbkit {seed [N] | env [PATH] | pin [PATH] | lint [PATH] | verify [PATH] | status [PATH] | help}"
 
 SUBCOMMANDS = [
@@ -128,7 +130,7 @@ class MachineryUnavailable(Exception):
     pass
 
 
-class _Progress:
+class _Progress(VerifyEvents):
     """Prints ``cell i/n`` on one line while verify runs (a terminal or the notebook's stream)."""
 
     def __init__(self):
@@ -136,11 +138,11 @@ class _Progress:
         self.done_cells = 0
         self.shown = False
 
-    def __call__(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "start":
-            self.total = int(event.get("cells") or 0)
-        elif kind == "cell" and event.get("status") == "done":
+    def on_notebook_start(self, path: str, cells: int) -> None:
+        self.total = cells
+
+    def on_cell(self, path: str, index: int, state: str, run: int) -> None:
+        if state == "done":
             self.done_cells += 1
             if self.total:
                 print(f"\r  cell {self.done_cells}/{self.total}", end="", flush=True)
@@ -252,43 +254,17 @@ def lint_report(result, path: str) -> tuple[str, str]:
     return render_text(result, color=False), render_html_fragment(result, lint_title(result, os.path.basename(path)))
 
 
-_STATUS_STYLE = {"reproducible": _OK, "match": _OK}
+def verify_report(result, path: str) -> tuple[str, str]:
+    """(text, html) of one notebook's :class:`nbkit.verify.NotebookResult`: the text report and
+    the report's HTML section for it (scoped styles, so the notebook's own look is untouched)."""
+    from .report.verify_reports import notebook_html, render_text, scoped_css
+    from .verify import VerifyReport
 
-
-def verify_report(report: dict, path: str) -> tuple[str, str]:
-    """(text, html) of one notebook's verify result (``nbkit.verify/1`` notebook entry)."""
-    nbr = report["notebooks"][0] if "notebooks" in report else report
-    status = nbr.get("status", "?")
-    title = f"nbkit verify: {os.path.basename(path)}: {status}"
-    if nbr.get("message"):
-        title += f": {nbr['message']}"
-    if nbr.get("duration_s") is not None:
-        title += f" ({nbr['duration_s']:.1f} s)"
-    lines = [title]
-    inner = ""
-    drift = nbr.get("drift") or []
-    if drift:
-        rows = [[d.get("package"), d.get("pinned"), d.get("installed") or "not installed"] for d in drift]
-        lines += ["environment drift:", _text_table(["package", "pinned", "installed"], rows)]
-        inner += "<p>Environment drift:</p>" + _table(["package", "pinned", "installed"], rows, [_BAD] * len(rows))
-    bad = [c for c in nbr.get("cells", []) if c.get("status") not in ("match", "skipped", "ignored")]
-    if bad:
-        rows = [[c.get("index"), c.get("id") or "", c.get("status"), c.get("message") or c.get("mime") or ""]
-                for c in bad]
-        lines += [_text_table(["cell", "id", "status", "detail"], rows)]
-        inner += _table(["cell", "id", "status", "detail"], rows, [_BAD] * len(rows))
-        for c in bad:
-            if c.get("diff"):
-                lines += [f"--- cell {c.get('index')} ---", c["diff"]]
-                inner += (f"<details><summary>cell {html.escape(str(c.get('index')))} diff</summary>"
-                          f"<pre>{html.escape(c['diff'])}</pre></details>")
-    n = len(nbr.get("cells", []))
-    if not bad and status == "reproducible":
-        inner += f"<p style='{_OK}'>All {n} compared cells reproduce.</p>"
-    head_style = _OK if status == "reproducible" else _BAD
-    html_text = (f"<div class='nbkit-report' style='{_CSS}'><p><b style='{head_style}'>{html.escape(title)}</b></p>"
-                 f"{inner}</div>")
-    return "\n".join(lines), html_text
+    title = f"nbkit verify: {os.path.basename(path)}: {result.status}"
+    text = render_text(VerifyReport([result]), color=False)
+    html_text = (f"<div class='nbkit-report nbkit-verify' style='{_CSS}'><style>{scoped_css('.nbkit-verify')}</style>"
+                 f"{notebook_html(result, heading=title)}</div>")
+    return text, html_text
 
 
 # --- the magic -----------------------------------------------------------------------------------
@@ -441,14 +417,15 @@ class NbkitMagics(Magics):
         from .config import load_config
 
         try:
-            from .verify import VerifyOptions, verify_notebook
+            from .verify import VerifyOptions, VerifyRequest, run
         except ImportError as e:  # pragma: no cover - only while verify is not installed
             raise MachineryUnavailable(f"nbkit verify is not available in this installation ({e})") from None
+        request = VerifyRequest.build([path], VerifyOptions(config=load_config(path)), discover=False)
         progress = _Progress()
         print(f"nbkit: verifying {os.path.basename(path)} in a fresh kernel...", flush=True)
-        result = verify_notebook(path, VerifyOptions(config=load_config(path)), on_event=progress)
+        result = run(request, events=progress).notebooks[0]
         progress.done()
-        _show(*verify_report(result.to_dict(), path))
+        _show(*verify_report(result, path))
         return None
 
     # status --------------------------------------------------------------------------------------

@@ -92,15 +92,22 @@ def _settings(config: pytest.Config) -> _Settings:
             timeout = float(raw)
         except ValueError:
             raise pytest.UsageError(f"nbkit_timeout must be a number of seconds, not {raw!r}") from None
-    if timeout is not None and timeout < 0:
-        raise pytest.UsageError("--nbkit-timeout must be positive (0 = no timeout)")
     runs = opt("--nbkit-runs")
-    if runs is not None and runs < 1:
-        raise pytest.UsageError(f"--nbkit-runs must be at least 1, not {runs}")
+    _check_verify_options(timeout, runs)
     kernel = opt("--nbkit-kernel") or str(config.getini("nbkit_kernel")).strip() or None
     return _Settings(verify=verify, lint=lint, timeout=timeout, kernel=kernel, runs=runs,
                      strict_env=opt("--nbkit-strict-env"), fail_on=opt("--nbkit-fail-on"),
                      update=bool(opt("--nbkit-update")))
+
+
+def _check_verify_options(timeout, runs) -> None:
+    """The verify request's own checks, named as this plugin's options."""
+    from .verify import RequestError, VerifyOptions, VerifyRequest
+
+    try:
+        VerifyRequest.build([], VerifyOptions(timeout=timeout, runs=runs), discover=False)
+    except RequestError as e:
+        raise pytest.UsageError(e.message_for(f"--nbkit-{e.field}")) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -216,8 +223,7 @@ class VerifyItem(_NotebookItem):
             self.user_properties.append(("nbkit_updated", True))
             self.add_report_section("call", "nbkit", f"stored outputs updated: {res.message}")
         if res.drift:
-            self.add_report_section("call", "nbkit environment drift", "\n".join(
-                f"{d['package']}: pinned {d['pinned']}, installed {d['installed'] or 'none'}" for d in res.drift))
+            self.add_report_section("call", "nbkit environment drift", "\n".join(d.line() for d in res.drift))
         if res.exit_code() != 0:
             raise NbkitFailure(format_verify_failure(res))
 
@@ -262,24 +268,17 @@ def _finding_line(f) -> str:
     return f"  {where}: {f.code} {f.name} ({f.severity.value}): {f.message}"
 
 
-def _indent(text: str, prefix: str = "    ") -> list[str]:
-    return [prefix + ln for ln in text.rstrip("\n").splitlines()]
-
-
 def format_verify_failure(res) -> str:
-    """The failure message of a verify test: the verdict, then each failing cell with its diff."""
+    """The failure message of a verify test: the verdict, then each failing cell with its diff
+    (the text report's cell blocks and drift lines)."""
+    from .report.verify_reports import cell_blocks, text_drift_lines
+
     lines = [f"{res.path}: {res.status}" + (f" ({res.code})" if res.code else "") + f": {res.message}"]
-    for c in res.cells:
-        if c.status not in ("mismatch", "error"):
-            continue
-        label = f"cell {c.index}" + (f" (id {c.id})" if c.id else "")
-        if not (c.status == "error" and res.message.startswith(label)):  # else the first line said it
-            what = c.message or c.status
-            lines.append(f"  {label}: {c.status}" + (f" [{c.mime}]" if c.mime else "") + f": {what}")
-        if c.diff:
-            lines.extend(_indent(c.diff))
-        elif c.status == "error" and c.actual:
-            lines.extend(_indent(c.actual[-4000:]))
-    for d in res.drift:
-        lines.append(f"  drift: {d['package']} pinned {d['pinned']}, installed {d['installed'] or 'none'}")
+    for block in cell_blocks(res):
+        c = block.cell
+        if not block.named_above:  # else the first line said it
+            mime = f" [{c.mime}]" if c.mime else ""
+            lines.append(f"  {block.label}: {c.status}{mime}: {c.message or c.status}")
+        lines.extend(block.body)
+    lines.extend("  " + ln for ln in text_drift_lines(res))
     return "\n".join(lines)

@@ -27,8 +27,9 @@ from nbkit.verify.controls import (
 )
 from nbkit.verify.images import compare_images
 from nbkit.verify.normalize import apply_carriage_returns, mask_text, normalize_outputs
+from nbkit.pin.drift import Drift
+from nbkit.verify.plan import select_shard
 from nbkit.verify.results import CellResult, NotebookResult, VerifyReport
-from nbkit.verify.runner import select_shard
 
 S = VerifySettings()
 
@@ -279,7 +280,7 @@ def _report():
                    "--- expected\n+++ actual\n@@ -1,2 +1,2 @@\n [stdout]\n-acc 0.91\n+acc 0.87\n", "stdout differs"),
         CellResult(2, "c2", "mismatch", "image/png", "[image/png] <image>", "[image/png] <image 2>", "-a\n+b\n",
                    "image/png changed: 3.00% of pixels differ", {"expected": img, "actual": img, "diff": img})],
-        drift=[{"package": "numpy", "pinned": "1.0.0", "installed": "2.4.6"}])
+        drift=[Drift("numpy", "1.0.0", "2.4.6")])
     good = NotebookResult("a.ipynb", "reproducible", "2 cells reproduce", 0.5)
     return VerifyReport([good, bad, NotebookResult("c.ipynb", "invalid", "not valid JSON")])
 
@@ -337,9 +338,10 @@ def test_drift_reported_and_strict_env_fails(tmp_path):
     p.write_text(json.dumps(nb(md("# T"), metadata={"nbkit": {"environment": env}})), encoding="utf-8")
     res = verify_notebook(p)
     assert res.status == "reproducible" and "NBR025" in res.message
-    drift = {d["package"]: d for d in res.drift}
-    assert drift["numpy"]["pinned"] == "0.0.1" and drift["numpy"]["installed"]
-    assert drift["surely-not-installed-pkg"]["installed"] is None
+    drift = {d.package: d for d in res.drift}
+    assert drift["numpy"].pinned == "0.0.1" and drift["numpy"].installed
+    assert drift["surely-not-installed-pkg"].installed is None
+    assert res.to_dict()["drift"][1] == {"package": "surely-not-installed-pkg", "pinned": "1.0", "installed": None}
     strict = verify_notebook(p, VerifyOptions(strict_env=True))
     assert strict.status == "failed" and strict.code == "NBR025" and strict.exit_code() == 1
 
@@ -399,3 +401,98 @@ def test_nbkit_report_magic_cells_are_run_but_not_compared():
     assert not c[2].ignore_output  # seeding prints the same lines every run: compare it
     assert not c[3].ignore_output  # mixed with real code: compare it
     assert not any(x.skip for x in c)
+
+
+# -- the normaliser registry, the request, the verdict's settings, --stamp -----------------
+
+def test_normalisers_are_an_ordered_registry_that_settings_validate_against():
+    from nbkit.verify import NORMALIZERS
+    from nbkit.verify.normalize import STAGES, registered, steps
+
+    regs = registered()
+    assert tuple(n.name for n in regs) == NORMALIZERS and len(set(NORMALIZERS)) == len(NORMALIZERS)
+    assert all(n.stage in STAGES and n.summary for n in regs)
+    assert all(callable(n.step) for n in regs) and steps("compare", S) != []
+    # within the text stage: the masks in order, then the user's sanitisers
+    assert [n.name for n in steps("text", S)] == ["ansi", "durations", "timestamps", "memory-addresses", "temp-paths",
+                                                  "sanitizers"]
+    off = settings_from_config(config_from_table({"verify": {"normalizers": {"durations": False}}}, "pp.toml"))
+    assert "durations" not in [n.name for n in steps("text", off)]
+    with pytest.raises(ConfigError, match="unknown normalizer .*nope"):
+        settings_from_config(config_from_table({"verify": {"normalizers": {"nope": False}}}, "pp.toml"))
+
+
+def test_request_is_validated_once_with_one_message():
+    from nbkit.verify import RequestError, VerifyOptions, VerifyRequest
+    from nbkit.verify.request import check_parameter_names, check_timeout
+
+    for bad in (float("nan"), float("inf"), -1, "10", True):
+        with pytest.raises(RequestError, match="must be a positive number of seconds") as e:
+            VerifyRequest.build(["a.ipynb"], VerifyOptions(timeout=bad))
+        assert e.value.field == "timeout" and e.value.exit_code == 2
+        assert e.value.message_for("'timeout'").startswith("'timeout' must be a positive number")
+    assert check_timeout(0) is None and check_timeout(5) == 5.0
+    with pytest.raises(RequestError):
+        check_timeout(0, allow_zero=False)
+    with pytest.raises(RequestError, match="may be at most 60 seconds"):
+        check_timeout(61, maximum=60)
+    with pytest.raises(RequestError, match="'1bad' is not an identifier"):
+        VerifyRequest.build(["a.ipynb"], VerifyOptions(parameters={"1bad": 3}))
+    with pytest.raises(RequestError, match="must be an object"):
+        check_parameter_names([1])
+    for field, opts in (("runs", VerifyOptions(runs=0)), ("jobs", VerifyOptions(jobs=0))):
+        with pytest.raises(RequestError) as e:
+            VerifyRequest.build(["a.ipynb"], opts)
+        assert e.value.field == field
+    req = VerifyRequest.build(["a.ipynb"], VerifyOptions(timeout=0, shard="2/3", parameters={"n": 1}))
+    assert req.timeout is None and req.shard == (2, 3) and req.parameters == {"n": 1} and req.runs == 1
+
+
+def test_failed_cell_output_is_normalised_with_the_users_settings():
+    from types import SimpleNamespace
+
+    from nbkit.verify.execute import CellRun
+    from nbkit.verify.verdict import failure_result
+
+    s = settings_from_config(config_from_table({"verify": {"sanitizers": [{"regex": "token-\\d+",
+                                                                              "replace": "token-N"}]}}, "pp.toml"))
+    err = {"output_type": "error", "ename": "KeyError", "evalue": "token-123",
+           "traceback": ["Traceback", "KeyError: token-123"]}
+    cr = failure_result(SimpleNamespace(index=3, id="c3"), CellRun(outputs=[err], status="error"), 0, s)
+    assert cr.message == "raised KeyError: token-123"  # the message quotes the error as raised
+    assert "token-N" in cr.actual and "token-123" not in cr.actual and "Traceback" in cr.actual
+
+
+def test_stamp_writes_only_metadata_nbkit_and_keeps_every_other_byte(tmp_path):
+    from nbkit.verify import VerifyOptions, verify_notebook
+
+    p = tmp_path / "s.ipynb"
+    doc = nb(md("# T"), metadata={"custom": {"eps": 1e-05, "name": "caf\u00e9"}})
+    raw = json.dumps(doc, indent=2, ensure_ascii=True).replace("\n", "\r\n").encode()
+    raw = raw.replace(b'"eps": 1e-05', b'"eps": 1E-5')  # a spelling re-serialising would change
+    p.write_bytes(raw)
+    res = verify_notebook(p, VerifyOptions(stamp=True))
+    assert res.status == "reproducible" and res.stamped and not res.updated
+    after = p.read_bytes()
+    assert b'"eps": 1E-5' in after and b"\\u00e9" in after and after.count(b"\r\n") > raw.count(b"\r\n") - 1
+    stamped = json.loads(after)
+    assert stamped["metadata"]["nbkit"]["verified"]["status"] == "reproducible"
+    del stamped["metadata"]["nbkit"]
+    assert stamped == json.loads(raw)
+
+
+def test_cli_discovers_once_and_sizes_its_progress_from_the_plan(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import nbkit.nbio
+    from nbkit.cli import main as cli
+
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(nb(md("# T"))), encoding="utf-8")
+    calls = []
+    real = nbkit.nbio.discover
+    monkeypatch.setattr(nbkit.nbio, "discover", lambda *a, **k: calls.append(a) or real(*a, **k))
+    r = CliRunner().invoke(cli, ["verify", "--shard", "1/2", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert len(calls) == 1
+    assert "nbkit verify: [2/2]" in r.output and "[1/2]" in r.output  # 2 of the 3 notebooks in shard 1/2

@@ -20,7 +20,34 @@ import psutil
 import pytest
 from nbbuild import code, error, md, nb, result, stream, write
 
-from nbkit.verify import VerifyOptions, verify_notebook, verify_paths
+from nbkit.verify import VerifyEvents, VerifyOptions, verify_notebook, verify_paths
+
+
+class Recorder(VerifyEvents):
+    """Every verify event as a dict (``type``: plan, start, cell, end), with its time."""
+
+    def __init__(self, on_cell=None):
+        self.events: list[dict] = []
+        self.lock = threading.Lock()
+        self.cell_hook = on_cell
+
+    def _add(self, **ev) -> None:
+        with self.lock:
+            self.events.append({**ev, "t": time.monotonic()})
+
+    def on_plan(self, total):
+        self._add(type="plan", total=total)
+
+    def on_notebook_start(self, path, cells):
+        self._add(type="start", path=path, cells=cells)
+
+    def on_cell(self, path, index, state, run):
+        self._add(type="cell", path=path, index=index, status=state, run=run)
+        if self.cell_hook:
+            self.cell_hook(state)
+
+    def on_notebook_end(self, result):
+        self._add(type="end", path=result.path, status=result.status, duration_s=result.duration_s)
 
 pytestmark = pytest.mark.kernel
 
@@ -68,18 +95,12 @@ def batch(tmp_path_factory):
     (d / "data.txt").write_text("beside the notebook\n", encoding="utf-8")
     (d / "invalid.ipynb").write_text('{"cells": [', encoding="utf-8")
     before = {p.name: p.read_bytes() for p in d.iterdir()}
-    events: list[dict] = []
-    lock = threading.Lock()
-
-    def on_event(ev):
-        with lock:
-            events.append({**ev, "t": time.monotonic()})
-
+    recorder = Recorder()
     t0 = time.monotonic()
-    report = verify_paths([str(d)], VerifyOptions(timeout=12, jobs=2), on_event=on_event)
+    report = verify_paths([str(d)], VerifyOptions(timeout=12, jobs=2), events=recorder)
     elapsed = time.monotonic() - t0
     by_name = {Path(n.path).stem: n for n in report.notebooks}
-    return {"dir": d, "before": before, "report": report, "nb": by_name, "events": events, "elapsed": elapsed}
+    return {"dir": d, "before": before, "report": report, "nb": by_name, "events": recorder.events, "elapsed": elapsed}
 
 
 def _cells(res):
@@ -192,6 +213,8 @@ def test_invalid_file_is_reported_and_the_rest_still_run(batch):
 @pytest.mark.slow
 def test_notebooks_ran_in_parallel_with_events(batch):
     ev = batch["events"]
+    # the plan comes first and sizes the run: every notebook found (the invalid one included)
+    assert ev[0]["type"] == "plan" and ev[0]["total"] == 8
     starts = {e["path"]: e["t"] for e in ev if e["type"] == "start"}
     ends = {e["path"]: e["t"] for e in ev if e["type"] == "end"}
     assert set(starts) == set(ends) and len(starts) == 8
@@ -312,14 +335,14 @@ def test_cancel_event_kills_the_kernel(tmp_path):
     cancel = threading.Event()
     pids: list[int] = []
 
-    def on_event(ev):
-        if ev["type"] == "cell" and ev["status"] == "running":
+    def on_cell(state):
+        if state == "running":
             pids.extend(c.pid for c in _kernel_children(os.getpid()))
             threading.Timer(0.5, cancel.set).start()
 
     before = p.read_bytes()
     t0 = time.monotonic()
-    res = verify_notebook(p, VerifyOptions(timeout=60), on_event=on_event, cancel=cancel)
+    res = verify_notebook(p, VerifyOptions(timeout=60), events=Recorder(on_cell), cancel=cancel)
     assert res.status == "failed" and res.cancelled and time.monotonic() - t0 < 30
     assert p.read_bytes() == before
     assert pids and not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE

@@ -8,17 +8,20 @@ import sys
 
 import click
 
+from ..verify.events import VerifyEvents
 from .common import use_color, write_output
 
 FORMATS = ("text", "json", "junit", "html")
+_FLAGS = {"timeout": "--timeout", "parameters": "-p", "runs": "--runs", "jobs": "-j/--jobs"}
 
 
-class _Progress:
+class _Progress(VerifyEvents):
     """A rich progress display on a terminal; plain lines (for CI logs) otherwise."""
 
-    def __init__(self, total: int, live: bool):
-        self.total, self.done, self.live = total, 0, live
+    def __init__(self, live: bool):
+        self.total, self.done, self.live = 0, 0, live
         self.progress = None
+        self.current: dict[str, str] = {}
         if live:
             from rich.console import Console
             from rich.progress import (
@@ -32,8 +35,7 @@ class _Progress:
             self.progress = Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(),
                                      TimeElapsedColumn(), TextColumn("{task.fields[current]}"),
                                      console=Console(stderr=True), transient=True)
-            self.task = self.progress.add_task("verify", total=total, current="")
-            self.current: dict[str, str] = {}
+            self.task = self.progress.add_task("verify", total=0, current="")
 
     def __enter__(self):
         if self.progress:
@@ -44,22 +46,34 @@ class _Progress:
         if self.progress:
             self.progress.stop()
 
-    def __call__(self, ev: dict) -> None:
-        kind, path = ev.get("type"), ev.get("path", "")
+    def _show_current(self) -> None:
+        shown = "; ".join(f"{os.path.basename(p)}: {c}" for p, c in list(self.current.items())[:3])
+        self.progress.update(self.task, current=shown)
+
+    def on_plan(self, total: int) -> None:
+        self.total = total
         if self.progress:
-            if kind == "start":
-                self.current[path] = "starting"
-            elif kind == "cell" and ev.get("status") == "running":
-                self.current[path] = f"cell {ev.get('index')}"
-            elif kind == "end":
-                self.current.pop(path, None)
-                self.progress.advance(self.task)
-            shown = "; ".join(f"{os.path.basename(p)}: {c}" for p, c in list(self.current.items())[:3])
-            self.progress.update(self.task, current=shown)
-        elif kind == "end":
+            self.progress.update(self.task, total=total)
+
+    def on_notebook_start(self, path: str, cells: int) -> None:
+        if self.progress:
+            self.current[path] = "starting"
+            self._show_current()
+
+    def on_cell(self, path: str, index: int, state: str, run: int) -> None:
+        if self.progress and state == "running":
+            self.current[path] = f"cell {index}"
+            self._show_current()
+
+    def on_notebook_end(self, result) -> None:
+        if self.progress:
+            self.current.pop(result.path, None)
+            self.progress.advance(self.task)
+            self._show_current()
+        else:
             self.done += 1
-            click.echo(f"nbkit verify: [{self.done}/{self.total}] {path}: {ev.get('status')} "
-                       f"({ev.get('duration_s', 0):.1f} s)", err=True)
+            click.echo(f"nbkit verify: [{self.done}/{self.total}] {result.path}: {result.status} "
+                       f"({result.duration_s:.1f} s)", err=True)
 
 
 def _sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess
@@ -96,30 +110,25 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
     from ..config import load_config
     from ..errors import UsageError
     from ..report.verify_reports import RENDERERS, render_text
-    from ..verify import VerifyOptions, verify_paths
+    from ..verify import RequestError, VerifyOptions, VerifyRequest, run
     from ..verify.controls import parse_value
 
     names = [n for n, _v in parameters]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise UsageError(f"-p {sorted(dup)[0]} given more than once")
-    bad = [n for n in names if not n.isidentifier()]
-    if bad:
-        raise UsageError(f"-p {bad[0]!r}: a parameter name must be an identifier")
     config = load_config(paths[0] if paths else None, config_path)
     opts = VerifyOptions(timeout=timeout, kernel=kernel, parameters={n: parse_value(v) for n, v in parameters},
                          runs=runs, jobs=jobs, shard=shard, strict_env=strict_env, update=update, stamp=stamp,
                          config=config)
-    opts.resolved()  # usage errors before any kernel starts
+    try:
+        request = VerifyRequest.build(paths, opts)  # usage errors before any kernel starts
+    except RequestError as e:
+        raise UsageError(e.message_for(_FLAGS.get(e.field, e.field))) from None
     if hasattr(signal, "SIGTERM") and threading_main():
         signal.signal(signal.SIGTERM, _sigterm)
-    live = sys.stderr.isatty() and not os.environ.get("CI")
-    progress = _Progress(0, live)
-    progress.total = _count(paths, config, opts)
-    if progress.progress:
-        progress.progress.update(progress.task, total=progress.total)
-    with progress:
-        report = verify_paths(list(paths), opts, on_event=progress)
+    with _Progress(sys.stderr.isatty() and not os.environ.get("CI")) as progress:
+        report = run(request, events=progress)
     if fmt == "text":
         text = render_text(report, color=use_color(output))
     else:
@@ -133,11 +142,3 @@ def threading_main() -> bool:
 
     return threading.current_thread() is threading.main_thread()
 
-
-def _count(paths, config, opts) -> int:
-    from ..nbio import discover
-    from ..verify import select_shard
-    from ..verify.controls import parse_shard
-
-    found, _errors = discover(list(paths), list(getattr(config, "exclude", None) or []))
-    return len(select_shard(found, parse_shard(opts.shard)))

@@ -192,8 +192,13 @@ def jupyter_save_in_progress(path: str | os.PathLike) -> str | None:
     return str(backup) if backup.exists() else None
 
 
-def write_nbkit(path: str | os.PathLike, raw: bytes, data: dict, nbkit_value: dict) -> None:
+def write_nbkit(path: str | os.PathLike, raw: bytes, data: dict, nbkit_value: dict, *,
+                base: bytes | None = None, doing: str = "pinning") -> None:
     """Atomically replace ``path`` (whose content was ``raw``) with ``metadata.nbkit`` set.
+
+    ``base`` (default ``raw``) is the content the value is spliced into, when the caller changed
+    other parts of the document on purpose (``nbkit verify --update --stamp``); ``data`` is then
+    ``base`` parsed.  ``doing`` names the work in the refusal message.
 
     Refuses, writing nothing, when the file changed since it was read (another program saved
     it meanwhile), when Jupyter is in the middle of saving it, or when it is read-only."""
@@ -204,12 +209,12 @@ def write_nbkit(path: str | os.PathLike, raw: bytes, data: dict, nbkit_value: di
     if backup:
         raise NbkitError(f"Jupyter is saving this file (or a save was interrupted: {os.path.basename(backup)} "
                          "exists); nothing was written, try again", p)
-    payload = updated_bytes(raw, data, nbkit_value)
+    payload = updated_bytes(raw if base is None else base, data, nbkit_value)
     try:
         now = Path(p).read_bytes()
     except OSError as e:
         raise NbkitError(f"cannot read file ({e.strerror or e}); nothing was written", p) from None
     if now != raw:
-        raise NbkitError("the file changed on disk while nbkit was pinning it (another program saved it); "
+        raise NbkitError(f"the file changed on disk while nbkit was {doing} it (another program saved it); "
                          "nothing was written, run again", p)
     atomic_write_bytes(p, payload)

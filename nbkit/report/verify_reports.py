@@ -11,9 +11,15 @@ from __future__ import annotations
 import difflib
 import html
 import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 from .._version import __version__
+from .common import cell_label, failing_cells
+
+if TYPE_CHECKING:
+    from ..verify.results import CellResult
 
 STATUS_STYLE = {"reproducible": "bold green", "mismatch": "bold red", "failed": "bold red",
                 "nondeterministic": "bold yellow", "timeout": "bold magenta", "invalid": "bold red"}
@@ -33,6 +39,51 @@ def summary_line(report) -> str:
     parts = [f"{s[k]} {k}" for k in ("reproducible", "mismatch", "failed", "nondeterministic", "timeout", "invalid")
              if s[k] or k == "reproducible"]
     return f"{n} notebook{'s' if n != 1 else ''} verified: " + ", ".join(parts)
+
+
+@dataclass
+class CellBlock:
+    """A failing cell as the text reports show it."""
+
+    cell: CellResult
+    label: str          # cell 5 (id c1f3)
+    named_above: bool   # the notebook's message already starts with this cell (a failure)
+    body: list[str]     # the indented diff, or the end of the error output
+
+
+def cell_blocks(nb) -> list[CellBlock]:
+    """The cells of one notebook result that did not reproduce, ready to print."""
+    out = []
+    for c in failing_cells(nb.cells):
+        label = cell_label(c.index, c.id)
+        if c.diff:
+            body = _indent(c.diff)
+        elif c.actual and c.status == "error":
+            body = _indent(c.actual[-4000:])
+        else:
+            body = []
+        out.append(CellBlock(c, label, c.status == "error" and nb.message.startswith(label), body))
+    return out
+
+
+def text_drift_lines(nb) -> list[str]:
+    """``drift: numpy pinned 1.0, installed 2.0`` per drifted package (text reports).
+
+    The text wording of a missing package is still ``none`` (tests pin it); the other
+    renderings use :func:`nbkit.report.common.drift_line`'s ``not installed``."""
+    return [f"drift: {d.package} pinned {d.pinned}, installed {d.installed or 'none'}" for d in nb.drift]
+
+
+def _diff_style(ln: str) -> str | None:
+    if ln.startswith("    +") and not ln.startswith("    +++"):
+        return "green"
+    if ln.startswith("    -") and not ln.startswith("    ---"):
+        return "red"
+    if ln.startswith("    @@"):
+        return "cyan"
+    if ln.startswith(("    ---", "    +++")):
+        return "dim"
+    return None
 
 
 def render_text(report, color: bool = False) -> str:
@@ -57,29 +108,17 @@ def render_text(report, color: bool = False) -> str:
         console.print(line)
         if nb.message:
             console.print(Text("  " + nb.message))
-        for c in nb.cells:
-            if c.status not in ("mismatch", "error"):
-                continue
-            label = f"cell {c.index}" + (f" (id {c.id})" if c.id else "")
-            if not (c.status == "error" and nb.message.startswith(label)):
+        for block in cell_blocks(nb):
+            if not block.named_above:
                 head = Text("  ")
-                head.append(label, style="bold")
-                head.append(f": {c.message or c.status}")
+                head.append(block.label, style="bold")
+                head.append(f": {block.cell.message or block.cell.status}")
                 console.print(head)
-            if c.diff:
-                for ln in _indent(c.diff):
-                    style = ("green" if ln.startswith("    +") and not ln.startswith("    +++")
-                             else "red" if ln.startswith("    -") and not ln.startswith("    ---")
-                             else "cyan" if ln.startswith("    @@") else "dim" if ln.startswith(("    ---", "    +++"))
-                             else None)
-                    console.print(Text(ln, style=style or ""))
-            elif c.actual and c.status == "error":
-                for ln in _indent(c.actual[-4000:]):
-                    console.print(Text(ln, style="dim"))
-        if nb.drift:
-            for d in nb.drift:
-                console.print(Text(f"  drift: {d['package']} pinned {d['pinned']}, installed {d['installed'] or 'none'}",
-                                   style="yellow"))
+            dim = not block.cell.diff
+            for ln in block.body:
+                console.print(Text(ln, style="dim" if dim else (_diff_style(ln) or "")))
+        for ln in text_drift_lines(nb):
+            console.print(Text("  " + ln, style="yellow"))
         for flag, what in (("updated", "stored outputs updated"), ("stamped", "verification stamped in metadata")):
             if getattr(nb, flag):
                 console.print(Text(f"  {what}", style="green"))
@@ -104,20 +143,17 @@ def render_junit(report) -> str:
         out.append(f'    <testcase classname="nbkit.verify" name={quoteattr(nb.path)} time="{nb.duration_s:.3f}">')
         if nb.status != "reproducible":
             body = [nb.message]
-            for c in nb.cells:
-                if c.status in ("mismatch", "error"):
-                    body.append(f"cell {c.index}" + (f" (id {c.id})" if c.id else "") + f": {c.message or c.status}")
-                    if c.diff:
-                        body.append(c.diff.rstrip("\n"))
-            for d in nb.drift:
-                body.append(f"drift: {d['package']} pinned {d['pinned']}, installed {d['installed'] or 'none'}")
+            for c in failing_cells(nb.cells):
+                body.append(f"{cell_label(c.index, c.id)}: {c.message or c.status}")
+                if c.diff:
+                    body.append(c.diff.rstrip("\n"))
+            body.extend(f"drift: {d.line()}" for d in nb.drift)
             tag = "error" if nb.status == "invalid" or nb.machinery else "failure"
             out.append(f'      <{tag} type={quoteattr(nb.status)} message={quoteattr(nb.message)}>'
                        f'{escape(chr(10).join(body))}</{tag}>')
         elif nb.drift:
-            out.append("      <system-out>" + escape("\n".join(
-                f"drift: {d['package']} pinned {d['pinned']}, installed {d['installed'] or 'none'}" for d in nb.drift))
-                + "</system-out>")
+            out.append("      <system-out>" + escape("\n".join(f"drift: {d.line()}" for d in nb.drift))
+                       + "</system-out>")
         out.append("    </testcase>")
     out += ["  </testsuite>", "</testsuites>", ""]
     return "\n".join(out)
@@ -191,36 +227,54 @@ def render_html(report) -> str:
              "<table class=\"summary\"><tr>" + "".join(f"<td><span class=\"badge {k}\">{k}</span> {s[k]}</td>"
                                                       for k in ("reproducible", "mismatch", "failed", "nondeterministic",
                                                                 "timeout", "invalid")) + "</tr></table><br>"]
-    for nb in report.notebooks:
-        parts.append(f"<section class=\"nb\"><h2>{html.escape(nb.path)}<span class=\"badge {nb.status}\">"
-                     f"{nb.status}</span></h2>")
-        parts.append(f"<p class=\"msg\">{html.escape(nb.message)}" +
-                     (f" <small>({nb.duration_s:.1f} s{', ' + nb.code if nb.code else ''})</small>" if nb.duration_s
-                      else "") + "</p>")
-        for d in nb.drift:
-            parts.append(f"<p class=\"drift\">drift: {html.escape(d['package'])} pinned {html.escape(str(d['pinned']))}, "
-                         f"installed {html.escape(str(d['installed'] or 'none'))}</p>")
-        for c in nb.cells:
-            if c.status not in ("mismatch", "error"):
-                continue
-            title = f"cell {c.index}" + (f" (id {c.id})" if c.id else "")
-            parts.append(f"<div class=\"cell\"><h3>{html.escape(title)}: {html.escape(c.message or c.status)}</h3>")
-            if c.images:
-                figs = []
-                for key, cap in (("expected", "stored"), ("actual", "fresh run"), ("diff", "differing pixels")):
-                    if c.images.get(key):
-                        figs.append(f"<figure><img alt=\"{cap} image\" src=\"data:image/png;base64,{c.images[key]}\">"
-                                    f"<figcaption>{cap}</figcaption></figure>")
-                parts.append("<div class=\"images\">" + "".join(figs) + "</div>")
-            if c.status == "error" and not c.expected:
-                parts.append(f"<pre>{html.escape((c.actual or '')[-5000:])}</pre>")
-            elif c.expected is not None or c.actual is not None:
-                labels = ("run 1", "other run") if c.nondeterministic else ("stored", "fresh run")
-                parts.append(_side_by_side(c.expected or "", c.actual or "", labels))
-            parts.append("</div>")
-        parts.append("</section>")
+    parts.extend(notebook_html(nb) for nb in report.notebooks)
     parts.append("</main></body></html>\n")
     return "".join(parts)
+
+
+def notebook_html(nb, heading: str | None = None) -> str:
+    """One notebook's result as an HTML section: status, message, drift, and each failing cell
+    with its images and side-by-side diff.  The report page is made of these; ``%nbkit verify``
+    shows one (``heading`` replaces the path as its title)."""
+    title = html.escape(nb.path if heading is None else heading)
+    parts = [f"<section class=\"nb\"><h2>{title}<span class=\"badge {nb.status}\">{nb.status}</span></h2>"]
+    parts.append(f"<p class=\"msg\">{html.escape(nb.message)}" +
+                 (f" <small>({nb.duration_s:.1f} s{', ' + nb.code if nb.code else ''})</small>" if nb.duration_s
+                  else "") + "</p>")
+    for d in nb.drift:
+        parts.append(f"<p class=\"drift\">drift: {html.escape(d.line())}</p>")
+    for c in failing_cells(nb.cells):
+        title = cell_label(c.index, c.id)
+        parts.append(f"<div class=\"cell\"><h3>{html.escape(title)}: {html.escape(c.message or c.status)}</h3>")
+        if c.images:
+            figs = []
+            for key, cap in (("expected", "stored"), ("actual", "fresh run"), ("diff", "differing pixels")):
+                if c.images.get(key):
+                    figs.append(f"<figure><img alt=\"{cap} image\" src=\"data:image/png;base64,{c.images[key]}\">"
+                                f"<figcaption>{cap}</figcaption></figure>")
+            parts.append("<div class=\"images\">" + "".join(figs) + "</div>")
+        if c.status == "error" and not c.expected:
+            parts.append(f"<pre>{html.escape((c.actual or '')[-5000:])}</pre>")
+        elif c.expected is not None or c.actual is not None:
+            labels = ("run 1", "other run") if c.nondeterministic else ("stored", "fresh run")
+            parts.append(_side_by_side(c.expected or "", c.actual or "", labels))
+        parts.append("</div>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def scoped_css(scope: str) -> str:
+    """The report's CSS for one notebook section, every rule limited to ``scope`` (a selector),
+    so a fragment shown inside another page (a notebook) styles nothing else."""
+    rules = []
+    for rule in _CSS.replace("\n", "").split("}"):
+        if "{" not in rule:
+            continue
+        selectors, body = rule.split("{", 1)
+        if selectors.strip().startswith(("body", "header", "main")):
+            continue  # the page's frame, not a section
+        rules.append(",".join(f"{scope} {sel.strip()}" for sel in selectors.split(",")) + "{" + body + "}")
+    return "".join(rules)
 
 
 RENDERERS = {"json": render_json, "junit": render_junit, "html": render_html}

@@ -1,18 +1,31 @@
 """NBR020-NBR025: reproducibility rules reported by ``nbkit verify`` (re-execution).
 
 They are registered here so the catalogue, ``nbkit rules`` and docs/rules/ list them with
-the static rules; they have no static check (``static=False``).
+the static rules.  They have no static check: :mod:`nbkit.verify.verdict` reports them, and
+reads their codes, severities and options from this catalogue.
 """
 
 from __future__ import annotations
 
-from . import rule
+from typing import cast
+
+from . import CheckFn, rule
 
 
-@rule("NBR020", "fails-in-fresh-kernel", "error",
-      "Restart & Run All in a fresh kernel raises outside `raises-exception` cells", static=False)
-def fails_in_fresh_kernel(nb, ctx):
-    """
+class _ReportedByVerify:
+    """What the registry keeps of a verify-reported rule: its documentation (no check)."""
+
+    def __init__(self, doc: str):
+        self.__doc__ = doc
+
+
+def verify_rule(code: str, name: str, severity: str, summary: str, *, doc: str, options: dict | None = None) -> None:
+    """Register a rule that ``nbkit verify`` reports (``static=False``, no check function)."""
+    rule(code, name, severity, summary, static=False, options=options)(cast(CheckFn, _ReportedByVerify(doc)))
+
+
+verify_rule("NBR020", "fails-in-fresh-kernel", "error",
+            "Restart & Run All in a fresh kernel raises outside `raises-exception` cells", doc="""
     ## What it does
     Re-executes the notebook top to bottom in a fresh kernel (`nbkit verify`) and reports the
     first cell that raises an exception, unless the cell is tagged `raises-exception` (or
@@ -28,14 +41,11 @@ def fails_in_fresh_kernel(nb, ctx):
     ## Use instead
     Restart the kernel and run all cells before committing; define everything a cell needs
     in an earlier cell.
-    """
-    return ()
+    """)
 
 
-@rule("NBR021", "output-mismatch", "error",
-      "stored outputs differ from re-executed ones after normalisation", static=False)
-def output_mismatch(nb, ctx):
-    """
+verify_rule("NBR021", "output-mismatch", "error",
+            "stored outputs differ from re-executed ones after normalisation", doc="""
     ## What it does
     Compares each cell's stored outputs with the outputs of a fresh re-execution, after
     normalising noise away (execution counts, memory addresses, timestamps, progress bars,
@@ -52,14 +62,11 @@ def output_mismatch(nb, ctx):
     ## Use instead
     Re-run the notebook and commit the new outputs (`nbkit verify --update`), or fix what
     changed. Tag cells whose output is legitimately volatile with `nbkit:ignore-output`.
-    """
-    return ()
+    """)
 
 
-@rule("NBR022", "nondeterministic-output", "warning",
-      "two fresh runs differ from each other (works even when outputs are stripped)", static=False)
-def nondeterministic_output(nb, ctx):
-    """
+verify_rule("NBR022", "nondeterministic-output", "warning",
+            "two fresh runs differ from each other (works even when outputs are stripped)", doc="""
     ## What it does
     With `nbkit verify --runs N`, runs the notebook N times in fresh kernels and reports cells
     whose outputs disagree between runs. It is an error in the report profile.
@@ -74,14 +81,11 @@ def nondeterministic_output(nb, ctx):
     ## Use instead
     Seed every random generator from one parameter (`%nbkit seed`), sort before printing,
     and keep clocks out of results.
-    """
-    return ()
+    """)
 
 
-@rule("NBR023", "unknown-parameter", "error",
-      "`-p NAME` not assigned in the `parameters` cell", static=False)
-def unknown_parameter(nb, ctx):
-    """
+verify_rule("NBR023", "unknown-parameter", "error",
+            "`-p NAME` not assigned in the `parameters` cell", doc="""
     ## What it does
     Reports `nbkit verify -p NAME VALUE` parameters that the notebook's `parameters` cell
     does not assign.
@@ -95,15 +99,12 @@ def unknown_parameter(nb, ctx):
 
     ## Use instead
     Pass only names the parameters cell assigns, or add the parameter to that cell.
-    """
-    return ()
+    """)
 
 
-@rule("NBR024", "slow-notebook", "warning",
-      "total run over the budget (600 s), single cells over 60 s", static=False,
-      options={"notebook-budget": 600, "cell-budget": 60})
-def slow_notebook(nb, ctx):
-    """
+verify_rule("NBR024", "slow-notebook", "warning",
+            "total run over the budget (600 s), single cells over 60 s",
+            options={"notebook-budget": 600, "cell-budget": 60}, doc="""
     ## What it does
     Reports notebooks whose verification run takes longer than the budget (600 s by default)
     and cells that take longer than 60 s.
@@ -121,14 +122,11 @@ def slow_notebook(nb, ctx):
     ## Options
     - `notebook-budget` (seconds, default 600)
     - `cell-budget` (seconds, default 60)
-    """
-    return ()
+    """)
 
 
-@rule("NBR025", "environment-drift", "warning",
-      "the running environment differs from `metadata.nbkit.environment`", static=False)
-def environment_drift(nb, ctx):
-    """
+verify_rule("NBR025", "environment-drift", "warning",
+            "the running environment differs from `metadata.nbkit.environment`", doc="""
     ## What it does
     When the notebook has a pinned environment (`nbkit pin`), reports each package whose
     installed version differs from the pinned one, or that is missing. `--strict-env` makes
@@ -144,5 +142,4 @@ def environment_drift(nb, ctx):
     ## Use instead
     Install the pinned versions (`nbkit pin --export requirements`), or re-pin after
     checking the notebook still reproduces.
-    """
-    return ()
+    """)

@@ -33,6 +33,7 @@ from traitlets import Bool, Float, Int, default
 from traitlets.config import LoggingConfigurable
 
 from ..errors import NbkitError
+from ..verify.events import VerifyEvents
 
 if TYPE_CHECKING:
     from ..requests import LintRequest, PinRequest
@@ -196,6 +197,32 @@ class Job:
         if self.report is not None:
             out["report"] = self.report
         return out
+
+
+class _JobProgress(VerifyEvents):
+    """A job's ``progress`` (code cells, cells done, the cell running), kept from verify events;
+    every event also counts as server activity (``touch``)."""
+
+    def __init__(self, job: Job, touch):
+        self.job, self.touch = job, touch
+
+    def on_plan(self, total: int) -> None:
+        self.touch()
+
+    def on_notebook_start(self, path: str, cells: int) -> None:
+        self.touch()
+        self.job.progress["cells"] = cells
+
+    def on_cell(self, path: str, index: int, state: str, run: int) -> None:
+        self.touch()
+        if state == "running":
+            self.job.progress["current"] = index
+        elif state == "done":
+            self.job.progress["done"] += 1
+
+    def on_notebook_end(self, result) -> None:
+        self.touch()
+        self.job.progress["current"] = None
 
 
 def _iso(t: float | None) -> str | None:
@@ -426,17 +453,16 @@ class NbkitService(LoggingConfigurable):
 
     # -- verify ---------------------------------------------------------------------------------
     def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None, stamp: Any = False) -> Job:
-        if parameters is None:
-            parameters = {}
-        if not isinstance(parameters, dict) or not all(isinstance(k, str) and k.isidentifier() for k in parameters):
-            raise ServiceError(400, "'parameters' must be an object of NAME: value (NAME a Python identifier)")
-        if timeout is None:
-            pass  # [tool.nbkit.verify] timeout of the notebook's project, else default_timeout
-        elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ServiceError(400, "'timeout' must be a positive number of seconds")
-        elif timeout > self.max_timeout:
-            raise ServiceError(400, f"'timeout' may be at most {self.max_timeout:g} seconds "
-                                    "(NbkitService.max_timeout)")
+        from ..verify.request import RequestError, check_parameter_names, check_timeout
+
+        try:
+            parameters = check_parameter_names(parameters)
+            # None: [tool.nbkit.verify] timeout of the notebook's project, else default_timeout;
+            # 0 (no timeout) is not for REST clients: max_timeout bounds every job
+            timeout = check_timeout(timeout, allow_zero=False, maximum=self.max_timeout)
+        except RequestError as e:
+            hint = " (NbkitService.max_timeout)" if e.problem.startswith("may be at most") else ""
+            raise ServiceError(400, e.message_for(f"'{e.field}'") + hint) from None
         if not isinstance(stamp, bool):
             raise ServiceError(400, "'stamp' must be true or false")
         rp = self.resolve(api_path)
@@ -444,8 +470,7 @@ class NbkitService(LoggingConfigurable):
         with self._lock:
             if len(self._queue) >= self.max_queued_jobs:
                 raise ServiceError(429, f"{len(self._queue)} verify jobs are already waiting; try again later")
-            job = Job(id=uuid.uuid4().hex, path=rp, parameters=dict(parameters),
-                      timeout=None if timeout is None else float(timeout), stamp=stamp)
+            job = Job(id=uuid.uuid4().hex, path=rp, parameters=parameters, timeout=timeout, stamp=stamp)
             self._jobs[job.id] = job
             self._queue.append(job)
         self.log.info("nbkit: verify job %s queued for %s", job.id, rp.api)
@@ -518,33 +543,19 @@ class NbkitService(LoggingConfigurable):
 
             self.activity_settings["nbkit_last_activity"] = datetime.now(UTC)
 
-    def _on_event(self, job: Job, event: dict) -> None:
-        self._touch()
-        kind = event.get("type")
-        p = job.progress
-        if kind == "start":
-            p["cells"] = int(event.get("cells") or 0)
-        elif kind == "cell":
-            if event.get("status") == "running":
-                p["current"] = event.get("index")
-            elif event.get("status") == "done":
-                p["done"] += 1
-        elif kind == "end":
-            p["current"] = None
-
     def _run_job(self, job: Job) -> None:
         try:
-            from ..verify import VerifyOptions, verify_notebook
+            from ..verify import VerifyOptions, VerifyRequest, run
 
             cfg = self._config_for(job.path.os_path)
             timeout = job.timeout
             if timeout is None and "timeout" not in cfg.verify:
                 timeout = max(0.0, self.default_timeout)  # 0: no timeout
             options = VerifyOptions(timeout=timeout, parameters=job.parameters, config=cfg, stamp=job.stamp)
-            res = verify_notebook(job.path.os_path, options, on_event=lambda ev: self._on_event(job, ev),
-                                  cancel=job.cancel)
+            request = VerifyRequest.build([job.path.os_path], options, discover=False)
+            result = run(request, events=_JobProgress(job, self._touch), cancel=job.cancel)
             # images=True: mismatching images as base64 PNG (expected, actual, diff) for the panel
-            report = _as_report(_relativise(res.to_dict(images=True), job.path))
+            report = _relativise(result.to_dict(images=True), job.path)
             with self._lock:
                 job.report = report
                 if job.cancel.is_set():
@@ -594,18 +605,6 @@ def _request(build, *args, **kw):
         return build(*args, **kw)
     except RequestError as e:
         raise ServiceError(400, f"'{e.field}': {e.message}" if e.field else e.message) from None
-
-
-def _as_report(d: dict) -> dict:
-    """A full ``nbkit.verify/1`` report, whether verify returned one or a single notebook entry."""
-    if not isinstance(d, dict) or "schema" in d or "notebooks" in d:
-        return d
-    from ..verify.results import SCHEMA, STATUSES
-
-    summary = {"notebooks": 1, **dict.fromkeys(STATUSES, 0)}
-    if d.get("status") in summary:
-        summary[d["status"]] += 1
-    return {"schema": SCHEMA, "notebooks": [d], "summary": summary}
 
 
 def _relativise(report: Any, rp: ResolvedPath) -> Any:

@@ -123,23 +123,26 @@ def parse_value(value: str):
 
 def check_parameters(nb, parameters: dict) -> tuple[int | None, str | None]:
     """(index of the parameters cell, NBR023 message or None) for ``-p`` names."""
+    from .verdict import rule_code
+
     pcells = [c for c in nb.cells if c.is_code and "parameters" in c.tags]
     index = pcells[0].index if pcells else None
     if not parameters:
         return index, None
+    code = rule_code("unknown-parameter")
     if index is None:
         names = ", ".join(sorted(parameters))
-        return None, (f"NBR023 unknown parameter{'s' if len(parameters) > 1 else ''} {names}: "
+        return None, (f"{code} unknown parameter{'s' if len(parameters) > 1 else ''} {names}: "
                       "the notebook has no cell tagged `parameters`")
     known = parameter_names(pcells[0])
     unknown = [p for p in parameters if p not in known]
     if unknown:
-        return index, (f"NBR023 unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
+        return index, (f"{code} unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
                        f"the parameters cell ({pcells[0].label}) assigns {', '.join(known) or 'nothing'}")
     return index, None
 
 
-def parse_shard(text: str | None) -> tuple[int, int] | None:
+def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     """``"2/4"`` -> (2, 4); 1-based."""
     if text is None:
         return None

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import MachineryError
 
@@ -131,8 +132,8 @@ class Kernel:
     def __init__(self, key: KernelKey, km, kc, pid: int | None, pgid: int | None):
         self.key, self.km, self.kc, self.pid, self.pgid = key, km, kc, pid, pgid
         self._dead = False
-        self.log = None
-        self.proc = None  # the Popen, to reap it after the kill
+        self.log: Any = None  # the temporary file that takes the kernel's stderr
+        self.proc: Any = None  # the Popen, to reap it after the kill
         self.runtime_dir: str | None = None  # private folder of the connection file and sockets
         self.attempts = 1  # how many starts it took
 

@@ -1,20 +1,25 @@
-"""Output normalisation: a pipeline of small named steps, each switchable in configuration.
+"""Output normalisation: an ordered registry of small named steps, each switchable in configuration.
 
 A cell's outputs (stored or fresh) become a list of :class:`Item` s, one per stream, per
-mime type of a display/result, or per error, with the noise taken out.  The steps, in
-order (names as in ``[tool.nbkit.verify] normalizers``):
+mime type of a display/result, or per error, with the noise taken out.  Each step is a
+function registered with :func:`normaliser` under the name that ``[tool.nbkit.verify]
+normalizers`` switches; within a stage, steps run in registry order (nbconvert-preprocessor
+style).  The stages, in pipeline order:
 
-- ``execution-count`` / ``output-metadata``: dropped (they change with every run);
-- ``coalesce-streams``: consecutive stream outputs of the same name become one;
-- ``carriage-returns``: ``\\r`` and ``\\b`` applied like a terminal, so a progress bar
-  keeps only its last state;
-- ``html-via-text``: a rich repr (HTML, JavaScript, widget views, vendor JSON) that has a
-  ``text/plain`` sibling is compared through that sibling;
-- ``error-traceback``: errors compared by exception name and message;
-- text masks ``ansi``, ``durations``, ``timestamps``, ``memory-addresses``, ``temp-paths``,
-  then the user's ``sanitizers``.
+- ``outputs`` (the cell's output list -> output list): ``coalesce-streams``;
+- ``output`` (each output -> output): ``execution-count``, ``output-metadata`` and
+  ``error-traceback`` drop what changes with every run;
+- ``stream`` (stream text -> text): ``carriage-returns``, so a progress bar keeps only its
+  last state;
+- ``mimes`` (a display's mime types -> the ones compared): ``html-via-text``;
+- ``text`` (every text -> text): the masks ``ansi``, ``durations``, ``timestamps``,
+  ``memory-addresses``, ``temp-paths``, then the user's ``sanitizers``;
+- ``compare``: ``numbers`` (tolerance) and ``images`` (decoded pixels) act in
+  :mod:`nbkit.verify.compare`; they are registered here so they are named and switched like
+  the rest.
 
-``numbers`` (tolerance) and ``images`` (decoded pixels) act in :mod:`nbkit.verify.compare`.
+Adding a normaliser: write the step, decorate it with ``@normaliser(name, stage)`` (its
+docstring's first line is its summary), and document the name in docs/verify.md.
 """
 
 from __future__ import annotations
@@ -25,9 +30,14 @@ import json
 import re
 import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 from .sanitize import apply_sanitizers
-from .settings import VerifySettings
+
+if TYPE_CHECKING:
+    from .settings import VerifySettings
+
+STAGES = ("outputs", "output", "stream", "mimes", "text", "compare")
 
 
 @dataclass
@@ -70,7 +80,50 @@ class Item:
 
 
 # ---------------------------------------------------------------------------------------
-# text masks: each is (name, function str -> str)
+# the registry
+
+@dataclass(frozen=True)
+class Normaliser:
+    """One registered step: its configuration name, its stage, and its function (in the
+    ``compare`` stage a marker only: :mod:`nbkit.verify.compare` applies those)."""
+
+    name: str
+    stage: str
+    step: Callable[..., Any]
+    summary: str
+    digits_only: bool = False  # a text mask that only matches digits: skipped on digit-free text
+
+
+_REGISTRY: dict[str, Normaliser] = {}
+
+
+def normaliser(name: str, stage: str, *, digits_only: bool = False):
+    """Register the decorated function as step ``name`` of ``stage``, after those before it."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown normaliser stage {stage!r}")
+
+    def deco(fn):
+        if name in _REGISTRY:
+            raise RuntimeError(f"normaliser {name} registered twice")
+        summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+        _REGISTRY[name] = Normaliser(name, stage, fn, summary, digits_only)
+        return fn
+
+    return deco
+
+
+def registered() -> tuple[Normaliser, ...]:
+    """Every normaliser, in registry order."""
+    return tuple(_REGISTRY.values())
+
+
+def steps(stage: str, settings: VerifySettings) -> list[Normaliser]:
+    """The steps of ``stage`` that ``settings`` leave switched on, in order."""
+    return [n for n in _REGISTRY.values() if n.stage == stage and settings.on(n.name)]
+
+
+# ---------------------------------------------------------------------------------------
+# the steps, in registry order
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
@@ -94,97 +147,31 @@ def _temp_path_regex() -> re.Pattern:
 _TEMP = _temp_path_regex()
 
 
-def mask_ansi(text: str) -> str:
-    return _ANSI.sub("", text) if "\x1b" in text else text
-
-
-def mask_durations(text: str) -> str:
-    text = _TQDM.sub("[<duration>]", text)
-    text = _RATE.sub("<rate>", text)
-    text = _LOOPS.sub("<loops>", text)
-    return _DURATION.sub("<duration>", text)
-
-
-def mask_timestamps(text: str) -> str:
-    return _TS_TIME.sub("<time>", _TS_DATETIME.sub("<timestamp>", text))
-
-
-def mask_addresses(text: str) -> str:
-    return _ADDRESS.sub("0x<address>", text)
-
-
-def mask_temp_paths(text: str) -> str:
-    return _TEMP.sub("<tmp>", text)
-
-
-TEXT_MASKS = (
-    ("ansi", mask_ansi),
-    ("durations", mask_durations),
-    ("timestamps", mask_timestamps),
-    ("memory-addresses", mask_addresses),
-    ("temp-paths", mask_temp_paths),
-)
-
 _BACKSPACE = re.compile(r"[^\n\x08]\x08")
 _CR = re.compile(r"[^\n]*\r(?=[^\n])")
 
 
-def apply_carriage_returns(text: str) -> str:
-    """What a terminal shows: ``\\r`` rewinds the line, ``\\b`` deletes a character."""
-    if "\r" not in text and "\x08" not in text:
-        return text
-    text = text.replace("\r\n", "\n")
-    while "\x08" in text:
-        new = _BACKSPACE.sub("", text)
-        if new == text:
-            text = text.replace("\x08", "")
-            break
-        text = new
-    text = _CR.sub("", text)
-    return text.replace("\r", "")
+_DROPPED = object()  # what an ``output`` step leaves in place of a field it drops
 
 
-_DIGIT_MASKS = {"durations", "timestamps", "memory-addresses"}
+@normaliser("execution-count", "output")
+def drop_execution_count(o: dict) -> dict:
+    """drop execution counts"""
+    return {**o, "execution_count": _DROPPED} if o.get("output_type") == "execute_result" else o
 
 
-def has_digit(text: str) -> bool:
-    """Fast (C-speed substring search) test that lets digit-based masks skip huge outputs."""
-    return any(d in text for d in "0123456789")
+@normaliser("output-metadata", "output")
+def drop_output_metadata(o: dict) -> dict:
+    """drop output metadata"""
+    return {**o, "metadata": _DROPPED} if "metadata" in o else o
 
 
-def mask_text(text: str, settings: VerifySettings) -> str:
-    digits = has_digit(text)
-    for name, fn in TEXT_MASKS:
-        if settings.on(name) and (digits or name not in _DIGIT_MASKS):
-            text = fn(text)
-    if settings.sanitizers and settings.on("sanitizers"):
-        text = apply_sanitizers(text, settings.sanitizers)
-    return text
+@normaliser("coalesce-streams", "outputs")
+def coalesce_streams(outputs: list[dict]) -> list[dict]:
+    """join consecutive stream outputs of the same name
 
-
-# ---------------------------------------------------------------------------------------
-# outputs -> items
-
-def _join(v) -> str:
-    if isinstance(v, list):
-        return "".join(str(x) for x in v)
-    return v if isinstance(v, str) else json.dumps(v, sort_keys=True)
-
-
-_IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
-_RICH_PREFIXES = ("text/html", "application/javascript", "application/vnd.")
-
-
-def _decode_image(v) -> bytes | None:
-    try:
-        return base64.b64decode(re.sub(r"\s+", "", _join(v)))
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _coalesce(outputs: list[dict]) -> list[dict]:
-    """Each run of consecutive stream outputs becomes one stdout then one stderr output:
-    how stdout and stderr interleave is up to the operating system, not the notebook."""
+    Each run of consecutive stream outputs becomes one stdout then one stderr output: how
+    stdout and stderr interleave is up to the operating system, not the notebook."""
     out: list[dict] = []
     run: dict[str, list[str]] = {}
 
@@ -203,28 +190,149 @@ def _coalesce(outputs: list[dict]) -> list[dict]:
     return out
 
 
+@normaliser("carriage-returns", "stream")
+def apply_carriage_returns(text: str) -> str:
+    """apply \\r and \\b like a terminal (progress bars): \\r rewinds the line, \\b deletes a character"""
+    if "\r" not in text and "\x08" not in text:
+        return text
+    text = text.replace("\r\n", "\n")
+    while "\x08" in text:
+        new = _BACKSPACE.sub("", text)
+        if new == text:
+            text = text.replace("\x08", "")
+            break
+        text = new
+    text = _CR.sub("", text)
+    return text.replace("\r", "")
+
+
+_RICH_PREFIXES = ("text/html", "application/javascript", "application/vnd.")
+
+
+@normaliser("html-via-text", "mimes")
+def html_via_text(data: dict, mimes: list[str]) -> list[str]:
+    """compare text/html (and widget views) through their text/plain sibling"""
+    if "text/plain" not in data:
+        return mimes
+    return [m for m in mimes if not m.startswith(_RICH_PREFIXES)]
+
+
+@normaliser("error-traceback", "output")
+def drop_traceback(o: dict) -> dict:
+    """compare errors by exception name and message, not traceback"""
+    return {**o, "traceback": _DROPPED} if o.get("output_type") == "error" else o
+
+
+@normaliser("ansi", "text")
+def mask_ansi(text: str, settings: VerifySettings | None = None) -> str:
+    """strip ANSI colour codes"""
+    return _ANSI.sub("", text) if "\x1b" in text else text
+
+
+@normaliser("durations", "text", digits_only=True)
+def mask_durations(text: str, settings: VerifySettings | None = None) -> str:
+    """1.23 s, 12ms, [00:01<00:00, 99.1it/s] -> <duration>"""
+    text = _TQDM.sub("[<duration>]", text)
+    text = _RATE.sub("<rate>", text)
+    text = _LOOPS.sub("<loops>", text)
+    return _DURATION.sub("<duration>", text)
+
+
+@normaliser("timestamps", "text", digits_only=True)
+def mask_timestamps(text: str, settings: VerifySettings | None = None) -> str:
+    """2026-11-26T20:00:00Z, 20:00:01 -> <timestamp>, <time>"""
+    return _TS_TIME.sub("<time>", _TS_DATETIME.sub("<timestamp>", text))
+
+
+@normaliser("memory-addresses", "text", digits_only=True)
+def mask_addresses(text: str, settings: VerifySettings | None = None) -> str:
+    """0x7f3a2c... -> 0x<address>"""
+    return _ADDRESS.sub("0x<address>", text)
+
+
+@normaliser("temp-paths", "text")
+def mask_temp_paths(text: str, settings: VerifySettings | None = None) -> str:
+    """/tmp/tmpab12cd/... -> <tmp>/..."""
+    return _TEMP.sub("<tmp>", text)
+
+
+@normaliser("sanitizers", "text")
+def sanitize(text: str, settings: VerifySettings | None = None) -> str:
+    """the user's regex sanitisers"""
+    return apply_sanitizers(text, settings.sanitizers) if settings is not None and settings.sanitizers else text
+
+
+@normaliser("numbers", "compare")
+def _numbers_with_tolerance() -> None:
+    """numbers inside text compared with the relative tolerance rtol"""
+
+
+@normaliser("images", "compare")
+def _images_by_pixels() -> None:
+    """images compared by decoded pixels with a tolerance"""
+
+
+def has_digit(text: str) -> bool:
+    """Fast (C-speed substring search) test that lets digit-based masks skip huge outputs."""
+    return any(d in text for d in "0123456789")
+
+
+def mask_text(text: str, settings: VerifySettings, masks: list[Normaliser] | None = None) -> str:
+    """``text`` through the ``text`` steps switched on (``masks``: those steps, looked up already)."""
+    digits = has_digit(text)
+    for n in steps("text", settings) if masks is None else masks:
+        if digits or not n.digits_only:
+            text = n.step(text, settings)
+    return text
+
+
+# ---------------------------------------------------------------------------------------
+# outputs -> items
+
+def _join(v) -> str:
+    if isinstance(v, list):
+        return "".join(str(x) for x in v)
+    return v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+
+
+_IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
+
+
+def _decode_image(v) -> bytes | None:
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", _join(v)))
+    except (binascii.Error, ValueError):
+        return None
+
+
 def normalize_outputs(outputs: list, settings: VerifySettings) -> list[Item]:
     """The comparable items of one cell's outputs, in order, with the noise taken out."""
     outs = [o for o in (outputs or []) if isinstance(o, dict)]
-    if settings.on("coalesce-streams"):
-        outs = _coalesce(outs)
+    for n in steps("outputs", settings):
+        outs = n.step(outs)
+    per_output, stream_steps = steps("output", settings), steps("stream", settings)
+    mime_steps, masks = steps("mimes", settings), steps("text", settings)
     items: list[Item] = []
     for o in outs:
+        for n in per_output:
+            o = n.step(o)
         otype = o.get("output_type")
         if otype == "stream":
             text = _join(o.get("text", ""))
-            if settings.on("carriage-returns"):
-                text = apply_carriage_returns(text)
-            items.append(Item("stream", str(o.get("name", "stdout")), mask_text(text, settings)))
+            for n in stream_steps:
+                text = n.step(text)
+            items.append(Item("stream", str(o.get("name", "stdout")), mask_text(text, settings, masks)))
         elif otype in ("display_data", "execute_result", "update_display_data"):
-            data = o.get("data") if isinstance(o.get("data"), dict) else {}
+            data: dict = o["data"] if isinstance(o.get("data"), dict) else {}
             mimes = sorted(data)
-            if settings.on("html-via-text") and "text/plain" in data:
-                mimes = [m for m in mimes if not m.startswith(_RICH_PREFIXES)]
-            if not settings.on("execution-count") and otype == "execute_result":
-                items.append(Item("data", "execution_count", str(o.get("execution_count"))))
-            if not settings.on("output-metadata") and o.get("metadata"):
-                items.append(Item("data", "metadata", json.dumps(o.get("metadata"), sort_keys=True)))
+            for n in mime_steps:
+                mimes = n.step(data, mimes)
+            count = o.get("execution_count")
+            if otype == "execute_result" and count is not _DROPPED:
+                items.append(Item("data", "execution_count", str(count)))
+            metadata = o.get("metadata")
+            if metadata is not _DROPPED and metadata:
+                items.append(Item("data", "metadata", json.dumps(metadata, sort_keys=True)))
             for mime in mimes:
                 v = data[mime]
                 if mime in _IMAGE_MIMES:
@@ -232,14 +340,14 @@ def normalize_outputs(outputs: list, settings: VerifySettings) -> list[Item]:
                     if raw is not None:
                         items.append(Item("data", mime, _image_label(raw), image=raw))
                         continue
-                items.append(Item("data", mime, mask_text(_join(v), settings)))
+                items.append(Item("data", mime, mask_text(_join(v), settings, masks)))
         elif otype == "error":
             ename, evalue = str(o.get("ename", "")), str(o.get("evalue", ""))
             text = f"{ename}: {evalue}" if evalue else ename
-            if not settings.on("error-traceback"):
-                tb = "\n".join(str(t) for t in o.get("traceback", []) or [])
-                text += "\n" + _ANSI.sub("", tb)
-            items.append(Item("error", ename, mask_text(text, settings)))
+            tb = o.get("traceback", [])
+            if tb is not _DROPPED:
+                text += "\n" + _ANSI.sub("", "\n".join(str(t) for t in tb or []))
+            items.append(Item("error", ename, mask_text(text, settings, masks)))
     return items
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_MACHINERY, EXIT_OK
+
+if TYPE_CHECKING:
+    from ..pin.drift import Drift
 
 SCHEMA = "nbkit.verify/1"
 STATUSES = ("reproducible", "mismatch", "failed", "nondeterministic", "timeout", "invalid")
@@ -43,7 +47,7 @@ class NotebookResult:
     status: str
     message: str = ""
     duration_s: float = 0.0
-    drift: list[dict] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)  # NBR025: pinned packages that differ
     cells: list[CellResult] = field(default_factory=list)
     code: str | None = None          # the rule: NBR020 failed, NBR021 mismatch, ...
     machinery: bool = False          # nbkit could not run it (no kernel): exit 3
@@ -55,7 +59,7 @@ class NotebookResult:
 
     def to_dict(self, images: bool = False) -> dict:
         d = {"path": self.path, "status": self.status, "message": self.message,
-             "duration_s": round(self.duration_s, 3), "drift": self.drift,
+             "duration_s": round(self.duration_s, 3), "drift": [d.to_dict() for d in self.drift],
              "cells": [c.to_dict(images) for c in self.cells]}
         if self.code:
             d["code"] = self.code
@@ -76,10 +80,6 @@ class NotebookResult:
         if self.machinery:
             return EXIT_MACHINERY
         return EXIT_FINDINGS
-
-    @property
-    def bad_cells(self) -> list[CellResult]:
-        return [c for c in self.cells if c.status in ("mismatch", "error")]
 
 
 @dataclass

@@ -22,24 +22,11 @@ import os
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from .normalize import registered
 from .sanitize import Sanitizer, compile_sanitizer, read_sanitize_file
 
-NORMALIZERS = (
-    "execution-count",   # drop execution counts
-    "output-metadata",   # drop output metadata
-    "coalesce-streams",  # join consecutive stream outputs of the same name
-    "carriage-returns",  # apply \r and \b like a terminal (progress bars)
-    "ansi",              # strip ANSI colour codes
-    "memory-addresses",  # 0x7f3a2c... -> 0x<address>
-    "temp-paths",        # /tmp/tmpab12cd/... -> <tmp>/...
-    "timestamps",        # 2026-11-26T20:00:00Z, 20:00:01 -> <timestamp>
-    "durations",         # 1.23 s, 12ms, [00:01<00:00, 99.1it/s] -> <duration>
-    "html-via-text",     # compare text/html (and widget views) through their text/plain sibling
-    "error-traceback",   # compare errors by exception name and message, not traceback
-    "numbers",           # numbers inside text compared with the relative tolerance rtol
-    "images",            # images compared by decoded pixels with a tolerance
-    "sanitizers",        # the user's regex sanitisers
-)
+#: the normaliser names, in pipeline order, from the registry in :mod:`nbkit.verify.normalize`
+NORMALIZERS = tuple(n.name for n in registered())
 
 _KEYS = {"timeout", "kernel", "jobs", "runs", "strict-env", "rtol", "image-threshold", "image-tolerance",
          "normalizers", "normalisers", "sanitizers", "sanitize-file"}

@@ -1,0 +1,167 @@
+"""Engine: run the planned notebooks in fresh kernels, then judge and write each back.
+
+All kernels of one call live on one asyncio loop in a worker thread (:func:`drive`); the
+calling thread only waits, so Ctrl-C (KeyboardInterrupt) or a ``cancel`` event stops every
+kernel and leaves no process behind.  Up to ``jobs`` notebooks run at once; kernels are
+started ahead (prefetched) so start-up overlaps useful work.  Per notebook the engine hands
+an :class:`~nbkit.verify.verdict.Execution` to :func:`~nbkit.verify.verdict.assess`, and the
+result to :func:`~nbkit.verify.writeback.write_back` when ``--update``/``--stamp`` ask for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+from .events import CellState, VerifyEvents
+from .execute import KernelPool, KernelStartError, RunResult, kill_all_kernels, run_cells
+from .results import NotebookResult
+from .verdict import Execution, assess
+from .writeback import write_back
+
+if TYPE_CHECKING:
+    from ..pin.drift import Drift
+    from .plan import WorkItem
+    from .request import VerifyRequest
+
+
+def _cancelled(item: WorkItem) -> NotebookResult:
+    return NotebookResult(item.path, "failed", "cancelled", cancelled=True, kernel=item.kernel_name)
+
+
+def drift_of(item: WorkItem) -> list[Drift]:
+    """NBR025: the pinned packages whose installed version differs (none when nothing is pinned)."""
+    from ..pin.drift import Drift, environment_drift
+
+    env = item.nb.nbkit_metadata.get("environment")
+    if not isinstance(env, dict):
+        return []
+    return [Drift(d["package"], d["pinned"], d["installed"]) for d in environment_drift(env)]
+
+
+class Engine:
+    def __init__(self, items: list[WorkItem], request: VerifyRequest, events: VerifyEvents,
+                 cancel: threading.Event):
+        self.items, self.request, self.events, self.cancel = items, request, events, cancel
+        self.queue: deque[WorkItem] = deque(items)
+        self.results: dict[int, NotebookResult] = {}
+        self.pool: KernelPool  # started by main(), on the engine's loop
+
+    async def main(self) -> list[NotebookResult]:
+        jobs = max(1, min(self.request.jobs, len(self.items)))
+        # Kernel start-up is mostly waiting (about 0.2 s of CPU in 0.5 s), so up to two kernels per
+        # job are started ahead.  NBKIT_VERIFY_PREFETCH=0 starts each only when needed (benchmarks).
+        self.pool = KernelPool(limit=2 * jobs if os.environ.get("NBKIT_VERIFY_PREFETCH", "1") != "0" else 0)
+        for p in self.items:  # start the first kernels before anything else: they boot meanwhile
+            if p.key and not p.prefetched and self.pool.prefetch(p.key):
+                p.prefetched = True
+        watcher = asyncio.ensure_future(self._watch())
+        try:
+            if any(p.key for p in self.items):
+                await asyncio.to_thread(__import__, "nbclient")
+            await asyncio.gather(*(self._worker() for _ in range(jobs)))
+        finally:
+            watcher.cancel()
+            await self.pool.close()
+        return [self.results[p.index] for p in self.items]
+
+    async def _watch(self) -> None:
+        while not self.cancel.is_set():
+            await asyncio.sleep(0.05)
+        await self.pool.close()
+
+    async def _worker(self) -> None:
+        while self.queue:
+            item = self.queue.popleft()
+            t0 = time.monotonic()
+            try:
+                res = await self._verify(item)
+            except asyncio.CancelledError:
+                res = NotebookResult(item.path, "failed", "cancelled", cancelled=True)
+            except Exception as e:  # noqa: BLE001 - one notebook's crash is its result, not the batch's
+                res = NotebookResult(item.path, "failed", f"nbkit could not verify it: {type(e).__name__}: {e}",
+                                     machinery=True)
+            res.duration_s = time.monotonic() - t0
+            self.results[item.index] = res
+            self.events.on_notebook_end(res)
+
+    def _prefetch_next(self) -> None:
+        for q in self.queue:
+            if q.key and not q.prefetched:
+                if not self.pool.prefetch(q.key):
+                    return
+                q.prefetched = True
+
+    async def _verify(self, item: WorkItem) -> NotebookResult:
+        self.events.on_notebook_start(item.path, item.code_cells)
+        if item.early:
+            return item.early
+        if self.cancel.is_set():
+            return NotebookResult(item.path, "failed", "cancelled", cancelled=True)
+        ex = Execution(item, drift=drift_of(item))
+        for r in range(self.request.runs):
+            if not item.key:
+                ex.runs.append(RunResult())
+                continue
+            try:
+                kernel = await self.pool.acquire(item.key)
+            except KernelStartError as e:
+                return NotebookResult(item.path, "failed", e.message, machinery=True, kernel=item.key.name,
+                                      drift=ex.drift)
+            if r + 1 < self.request.runs:
+                self.pool.prefetch(item.key)
+            else:
+                self._prefetch_next()
+            nbnode = item.executable_copy()
+
+            def on_cell(pos: int, state: CellState, _run: int = r + 1) -> None:
+                index = item.cell_index_at(pos)
+                if index is not None:
+                    self.events.on_cell(item.path, index, state, _run)
+
+            try:
+                run = await run_cells(kernel, nbnode, item.run_positions, self.request.timeout, item.may_raise,
+                                      on_cell, self.cancel.is_set)
+            finally:
+                await self.pool.release(kernel)
+            ex.runs.append(run)
+            if run.status != "ok":
+                break
+        if self.cancel.is_set():
+            return _cancelled(item)
+        res = await asyncio.to_thread(assess, ex, self.request)
+        if self.request.update or self.request.stamp:
+            await asyncio.to_thread(write_back, ex, res, self.request)
+        return res
+
+
+def drive(items: list[WorkItem], request: VerifyRequest, events: VerifyEvents,
+          cancel: threading.Event | None) -> list[NotebookResult]:
+    """Run the engine on its own loop in a thread; the caller's thread handles Ctrl-C."""
+    cancel = cancel or threading.Event()
+    engine = Engine(items, request, events, cancel)
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(engine.main())
+        except BaseException as e:  # noqa: BLE001 - handed to the calling thread, re-raised there
+            box["error"] = e
+
+    t = threading.Thread(target=target, name="nbkit-verify", daemon=True)
+    t.start()
+    try:
+        while t.is_alive():
+            t.join(0.1)
+    except KeyboardInterrupt:
+        cancel.set()
+        t.join(15)
+        kill_all_kernels()
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -1,0 +1,162 @@
+"""A verify request: what to verify and how, validated once, with the messages every face shows.
+
+Every face (CLI, server, ``%nbkit verify``, the pytest plugin) builds a
+:class:`VerifyRequest` from its own input and calls :func:`run` (or the convenience
+wrappers :func:`verify_notebook` / :func:`verify_paths`).  The checks of the values a user
+types (timeout, parameter names, runs, jobs, shard) live here and nowhere else; a face only
+chooses how a field is named in its message (``--timeout`` on the command line, ``'timeout'``
+in a REST reply) through :meth:`RequestError.message_for`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..errors import UsageError
+from .controls import parse_shard
+from .settings import VerifySettings, settings_from_config
+
+if TYPE_CHECKING:
+    from .events import VerifyEvents
+    from .results import NotebookResult, VerifyReport
+
+
+class RequestError(UsageError):
+    """A request field with an impossible value: ``field`` names it, ``problem`` says why."""
+
+    def __init__(self, field_name: str, problem: str):
+        self.field = field_name
+        self.problem = problem
+        super().__init__(f"{field_name} {problem}")
+
+    def __reduce__(self):
+        return (self.__class__, (self.field, self.problem))
+
+    def message_for(self, label: str) -> str:
+        """The message with the field named as the face names it (``--timeout``, ``'timeout'``)."""
+        return f"{label} {self.problem}"
+
+
+def check_timeout(value: Any, *, allow_zero: bool = True, maximum: float | None = None) -> float | None:
+    """A per-cell timeout in seconds; ``None`` or 0 (when allowed) means none.  Refuses
+    non-numbers, booleans, NaN, infinities and negatives."""
+    if value is None:
+        return None
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        raise RequestError("timeout", "must be a positive number of seconds" + (" (0 = no timeout)" if allow_zero
+                                                                                  else ""))
+    if maximum is not None and value > maximum:
+        raise RequestError("timeout", f"may be at most {maximum:g} seconds")
+    return float(value) or None
+
+
+def check_parameter_names(value: Any) -> dict:
+    """``-p NAME VALUE`` parameters: a mapping whose names are Python identifiers."""
+    problem = "must be an object of NAME: value (NAME a Python identifier)"
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise RequestError("parameters", problem)
+    bad = [k for k in value if not isinstance(k, str) or not k.isidentifier()]
+    if bad:
+        raise RequestError("parameters", f"{problem}; {bad[0]!r} is not an identifier")
+    return dict(value)
+
+
+def _at_least_one(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RequestError(name, f"must be at least 1, not {value}")
+    return value
+
+
+@dataclass
+class VerifyOptions:
+    """Options of one verify call; None means "from [tool.nbkit.verify], else the default"."""
+
+    timeout: float | None = None
+    kernel: str | None = None
+    parameters: dict = field(default_factory=dict)
+    runs: int | None = None
+    jobs: int | None = None
+    shard: tuple[int, int] | str | None = None
+    strict_env: bool | None = None
+    update: bool = False
+    stamp: bool = False
+    config: object = None  # nbkit.config.Config
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """A validated verify call: the options resolved against ``[tool.nbkit.verify]``.
+
+    ``discover`` False: ``paths`` are notebooks taken as they are (one result each); True:
+    files or folders searched for notebooks, then sharded."""
+
+    paths: tuple[str, ...]
+    settings: VerifySettings
+    timeout: float | None
+    kernel: str | None
+    parameters: dict
+    runs: int
+    jobs: int
+    shard: tuple[int, int] | None
+    strict_env: bool
+    update: bool
+    stamp: bool
+    config: Any
+    discover: bool = True
+
+    @classmethod
+    def build(cls, paths, options: VerifyOptions | None = None, *, discover: bool = True) -> VerifyRequest:
+        """Validate ``options`` (raising :class:`RequestError`/``ConfigError``) into a request."""
+        o = options or VerifyOptions()
+        s = settings_from_config(o.config)
+        return cls(
+            paths=tuple(os.fspath(p) for p in paths),
+            settings=s,
+            timeout=s.timeout if o.timeout is None else check_timeout(o.timeout),
+            kernel=o.kernel or s.kernel,
+            parameters=check_parameter_names(o.parameters),
+            runs=_at_least_one("runs", s.runs if o.runs is None else o.runs),
+            jobs=_at_least_one("jobs", s.jobs if o.jobs is None else o.jobs),
+            shard=parse_shard(o.shard),
+            strict_env=s.strict_env if o.strict_env is None else bool(o.strict_env),
+            update=bool(o.update),
+            stamp=bool(o.stamp),
+            config=o.config,
+            discover=discover,
+        )
+
+
+def run(request: VerifyRequest, events: VerifyEvents | None = None,
+        cancel: threading.Event | None = None) -> VerifyReport:
+    """The one verify entry point: plan, run, judge and (``--update``/``--stamp``) write back.
+
+    ``cancel`` (a threading.Event) stops every kernel; ``events`` hears the progress."""
+    from .engine import drive
+    from .events import NO_EVENTS
+    from .plan import plan
+    from .results import VerifyReport
+
+    events = events or NO_EVENTS
+    p = plan(request)
+    events.on_plan(len(p.items))
+    results = drive(p.items, request, events, cancel) if p.items else []
+    return VerifyReport(p.invalid + results)
+
+
+def verify_notebook(path, opts: VerifyOptions | None = None, events: VerifyEvents | None = None,
+                    cancel: threading.Event | None = None) -> NotebookResult:
+    """Verify one notebook; ``cancel`` (a threading.Event) stops it and kills its kernel."""
+    return run(VerifyRequest.build([path], opts, discover=False), events, cancel).notebooks[0]
+
+
+def verify_paths(paths, opts: VerifyOptions | None = None, events: VerifyEvents | None = None,
+                 cancel: threading.Event | None = None) -> VerifyReport:
+    """Verify every notebook found in ``paths`` (files or folders)."""
+    return run(VerifyRequest.build(paths, opts), events, cancel)
