@@ -126,3 +126,46 @@ def test_many_kernel_starts_beside_a_port_grabbing_process_all_succeed(tmp_path)
     assert report["summary"]["reproducible"] == 40
     assert "without encryption" not in res.stderr
     assert elapsed < 500
+
+
+@pytest.fixture
+def dead_kernel(tmp_path, monkeypatch):
+    """A kernelspec whose kernel always dies at start, beside the real python3 one."""
+    spec_dir = tmp_path / "jupyter" / "kernels" / "dead"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", "import sys; sys.exit(3)", "-f", "{connection_file}"],
+        "display_name": "dead", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return "dead"
+
+
+def _nb_with_kernel(path, kernel):
+    book = nb(code("print(1)", count=1, outputs=[stream("1\n")]))
+    book["metadata"]["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
+    return write(path, book)
+
+
+def _run_cli(*args):
+    res = subprocess.run([sys.executable, "-m", "nbkit", "verify", "--format", "json", *args],
+                         capture_output=True, text=True, timeout=300)
+    return res, json.loads(res.stdout)
+
+
+def test_one_notebook_whose_kernel_cannot_start_fails_alone(tmp_path, dead_kernel):
+    folder = tmp_path / "nbs"
+    _nb_with_kernel(folder / "a_good.ipynb", "python3")
+    _nb_with_kernel(folder / "b_dead.ipynb", dead_kernel)
+    res, report = _run_cli(str(folder))
+    by = {n["path"].rsplit("/", 1)[-1]: n for n in report["notebooks"]}
+    assert by["a_good.ipynb"]["status"] == "reproducible"
+    dead = by["b_dead.ipynb"]
+    assert dead["status"] == "failed" and "could not start" in dead["message"] and "after 2 attempts" in dead["message"]
+    assert dead["kernel_attempts"] == 2 and "machinery" not in dead
+    assert res.returncode == 1, res.stderr  # a notebook failed; nbkit's machinery did not
+
+
+def test_exit_3_when_no_kernel_could_start_at_all(tmp_path, dead_kernel):
+    path = _nb_with_kernel(tmp_path / "dead.ipynb", dead_kernel)
+    res, report = _run_cli(str(path))
+    assert res.returncode == 3 and report["notebooks"][0]["machinery"] is True

@@ -67,7 +67,13 @@ class Engine:
         finally:
             watcher.cancel()
             await self.pool.close()
-        return [self.results[p.index] for p in self.items]
+        results = [self.results[p.index] for p in self.items]
+        started = [self.results[p.index] for p in self.items if p.key and not p.early
+                   and not self.results[p.index].cancelled]
+        if started and all(r.kernel_failed for r in started):
+            for r in started:  # no kernel could start at all: nbkit's machinery failed (exit 3)
+                r.machinery = True
+        return results
 
     async def _watch(self) -> None:
         while not self.cancel.is_set():
@@ -103,6 +109,7 @@ class Engine:
         if self.cancel.is_set():
             return NotebookResult(item.path, "failed", "cancelled", cancelled=True)
         ex = Execution(item, drift=drift_of(item))
+        attempts = 1
         for r in range(self.request.runs):
             if not item.key:
                 ex.runs.append(RunResult())
@@ -110,8 +117,10 @@ class Engine:
             try:
                 kernel = await self.pool.acquire(item.key)
             except KernelStartError as e:
-                return NotebookResult(item.path, "failed", e.message, machinery=True, kernel=item.key.name,
-                                      drift=ex.drift)
+                # this notebook's failure, not the run's: exit 3 only when no kernel could start at all
+                return NotebookResult(item.path, "failed", e.message, kernel=item.key.name, drift=ex.drift,
+                                      kernel_failed=True, kernel_attempts=e.attempts)
+            attempts = max(attempts, kernel.attempts)
             if r + 1 < self.request.runs:
                 self.pool.prefetch(item.key)
             else:
@@ -134,6 +143,7 @@ class Engine:
         if self.cancel.is_set():
             return _cancelled(item)
         res = await asyncio.to_thread(assess, ex, self.request)
+        res.kernel_attempts = attempts
         if self.request.update or self.request.stamp:
             await asyncio.to_thread(write_back, ex, res, self.request)
         return res

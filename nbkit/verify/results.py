@@ -56,6 +56,8 @@ class NotebookResult:
     cancelled: bool = False
     kernel: str | None = None
     runs: int = 1
+    kernel_attempts: int = 1         # starts the kernel took (a kernel that died at start is retried)
+    kernel_failed: bool = False      # its kernel could not start (a machinery failure only when none could)
 
     def to_dict(self, images: bool = False) -> dict:
         d = {"path": self.path, "status": self.status, "message": self.message,
@@ -67,6 +69,8 @@ class NotebookResult:
             d["kernel"] = self.kernel
         if self.runs > 1:
             d["runs"] = self.runs
+        if self.kernel_attempts > 1:
+            d["kernel_attempts"] = self.kernel_attempts
         for flag in ("machinery", "updated", "stamped", "cancelled"):
             if getattr(self, flag):
                 d[flag] = True
