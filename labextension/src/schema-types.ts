@@ -268,6 +268,10 @@ export interface VerifyNotebook {
   code?: string;
   kernel?: string;
   runs?: number;
+  /**
+   * how many starts the kernel took when a start failed and was retried
+   */
+  kernel_attempts?: number;
   machinery?: true;
   updated?: true;
   stamped?: true;
