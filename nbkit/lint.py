@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import fnmatch
 import os
-import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -17,10 +16,11 @@ from . import rules as registry
 from .config import Config
 from .errors import NbkitError
 from .findings import Finding, Severity
-from .model import Cell, Notebook, load, notebook_from_dict
+from .model import Notebook, load, notebook_from_dict
 from .nbio import discover, write_notebook
 from .project import Project
 from .rules import Context, Rule
+from .suppression import Suppressions
 
 
 @dataclass
@@ -105,73 +105,13 @@ class Selection:
         return [r for r in self.rules if r.code not in off]
 
 
-# -- suppression ------------------------------------------------------------------------------
-
-_COMMENT = re.compile(r"#\s*nbkit:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
-_HTML_COMMENT = re.compile(r"<!--\s*nbkit:\s*ignore(?:\[([^\]]*)\])?\s*-->", re.IGNORECASE)
-_TAG = re.compile(r"^nbkit:ignore(?:\[([^\]]*)\])?$")
-ALL = "*"
-
-
-def _codes(group: str | None) -> set[str]:
-    if group is None or not group.strip():
-        return {ALL}
-    out: set[str] = set()
-    for part in re.split(r"[,\s]+", group.strip()):
-        if part:
-            try:
-                out |= registry.expand(part)
-            except NbkitError:
-                pass
-    return out
-
-
-def _cell_suppressions(cell: Cell) -> tuple[set[str], dict[int, set[str]]]:
-    """(codes suppressed for the whole cell, codes suppressed per line)."""
-    whole: set[str] = set()
-    for tag in cell.tags:
-        m = _TAG.match(tag)
-        if m:
-            whole |= _codes(m.group(1))
-    per_line: dict[int, set[str]] = {}
-    if "nbkit" not in cell.source:
-        return whole, per_line
-    if cell.is_markdown:
-        for m in _HTML_COMMENT.finditer(cell.source):
-            whole |= _codes(m.group(1))
-        return whole, per_line
-    for i, line in enumerate(cell.lines, start=1):
-        m = _COMMENT.search(line)
-        if m:
-            codes = _codes(m.group(1))
-            per_line.setdefault(i, set()).update(codes)
-            if line.lstrip().startswith("#") and all(not ln.strip() or ln.lstrip().startswith("#")
-                                                     for ln in cell.lines[: i - 1]):
-                whole |= codes  # a comment line at the top of the cell covers the whole cell
-    return whole, per_line
-
-
-def _suppressed(code: str, cell: Cell | None, line: int | None, cache: dict) -> bool:
-    if cell is None:
-        return False
-    if cell.index not in cache:
-        cache[cell.index] = _cell_suppressions(cell)
-    whole, per_line = cache[cell.index]
-    if ALL in whole or code in whole:
-        return True
-    if line is not None:
-        codes = per_line.get(line, ())
-        return ALL in codes or code in codes
-    return False
-
-
 # -- running -----------------------------------------------------------------------------------
 
 def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = None) -> list[Finding]:
     """All findings for one loaded notebook, sorted by cell and line."""
     project = project or Project([nb.path], strip_outputs=selection.config.strip_outputs)
     findings: list[Finding] = []
-    sup_cache: dict = {}
+    suppressions = Suppressions()
     for rule in selection.rules_for(nb.path):
         ctx = Context(options=selection.config.options_for(rule), project=project, config=selection.config)
         try:
@@ -186,7 +126,7 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
             if sev is None:
                 continue
             cell = hit.cell
-            if _suppressed(rule.code, cell, hit.line, sup_cache):
+            if suppressions.suppressed(rule.code, cell, hit.line):
                 continue
             findings.append(Finding(
                 path=nb.path, code=rule.code, name=rule.name, severity=sev, message=hit.message,

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 
 from ..ipysyntax import PYTHON_BODY_CELL_MAGICS
+from ..suppression import Suppressions
 from . import Hit, rule
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -79,10 +80,7 @@ def _executed(nb):
 def _suppressed_filter(code: str):
     """A predicate telling whether a hit is suppressed in the cell (tag or comment), for fixers
     so that they never touch what the user exempted."""
-    from ..lint import _suppressed  # lazy: lint imports this package
-
-    cache: dict = {}
-    return lambda cell, line=None: _suppressed(code, cell, line, cache)
+    return Suppressions().for_code(code)
 
 
 def _set_source(raw_cell: dict, text: str) -> None:
