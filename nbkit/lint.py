@@ -9,10 +9,11 @@ from __future__ import annotations
 import copy
 import fnmatch
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import rules as registry
+from .analysis import Facts, ParseCache
 from .config import Config
 from .errors import NbkitError
 from .findings import Finding, Severity
@@ -107,13 +108,23 @@ class Selection:
 
 # -- running -----------------------------------------------------------------------------------
 
-def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = None) -> list[Finding]:
-    """All findings for one loaded notebook, sorted by cell and line."""
+def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = None,
+                  parse_cache: ParseCache | None = None) -> list[Finding]:
+    """All findings for one loaded notebook, sorted by cell and line.
+
+    The facts the rules share are computed for this notebook only and dropped with it;
+    ``parse_cache`` (kept by a long-lived caller such as the server) re-uses the parsed cells
+    of the notebook's last lint.
+    """
     project = project or Project([nb.path], strip_outputs=selection.config.strip_outputs)
     findings: list[Finding] = []
     suppressions = Suppressions()
+    if parse_cache is not None:
+        parse_cache.begin()
+    facts = Facts(nb, parse_cache)
     for rule in selection.rules_for(nb.path):
-        ctx = Context(options=selection.config.options_for(rule), project=project, config=selection.config)
+        ctx = Context(options=selection.config.options_for(rule), project=project, config=selection.config,
+                      facts=facts)
         try:
             hits = list(rule.check(nb, ctx))
         except Exception as e:  # noqa: BLE001 - a crashing rule is a finding, not a crash
@@ -153,7 +164,7 @@ def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], ori
         if rule.code not in wanted or rule.fix is None:
             continue
         model = notebook_from_dict(data, nb.path)
-        ctx = Context(options=selection.config.options_for(rule), config=selection.config)
+        ctx = Context(options=selection.config.options_for(rule), config=selection.config, facts=Facts(model))
         if rule.fix(data, model, ctx):
             applied += 1
     if applied:
@@ -208,11 +219,9 @@ def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, pr
                 n = 0
             if n:
                 result.fixed[path] = n
-                _release(nb)
                 nb = load(path)
                 findings = lint_notebook(nb, selection, project)
         result.findings.extend(findings)
-        _release(nb)
 
 
 def _lint_chunk(chunk: list[str], all_paths: list[str], settings: tuple) -> LintResult:
@@ -240,23 +249,10 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
             result.notebooks += sub.notebooks
 
 
-_NOTEBOOK_FIELDS = frozenset(f.name for f in fields(Notebook))
-
-
-def _release(nb: Notebook) -> None:
-    """Drop what rules cached on a notebook once it is linted.
-
-    Cached analyses often point back at the notebook (the layout holds ``nb``), which makes
-    the notebook and all its syntax trees cyclic garbage that only the cycle collector frees;
-    on a folder of notebooks that garbage piles up and the collector's passes over it cost
-    10-20% of the run.  Dropping the caches lets reference counting free each notebook at once.
-    """
-    for key in [k for k in nb.__dict__ if k not in _NOTEBOOK_FIELDS]:
-        del nb.__dict__[key]
-
-
-def lint_source(content: dict | str | bytes, path: str, config: Config, **kw) -> LintResult:
-    """Lint unsaved notebook content (the panel sends what the editor holds)."""
+def lint_source(content: dict | str | bytes, path: str, config: Config, *,
+                parse_cache: ParseCache | None = None, **kw) -> LintResult:
+    """Lint unsaved notebook content (the panel sends what the editor holds); ``parse_cache``:
+    the parsed cells of this notebook's last lint (see :class:`nbkit.analysis.ParseCache`)."""
     from .model import parse_notebook
 
     result = LintResult(paths=[path])
@@ -267,6 +263,7 @@ def lint_source(content: dict | str | bytes, path: str, config: Config, **kw) ->
         return result
     result.notebooks = 1
     selection = Selection(config, select=kw.get("select"), ignore=kw.get("ignore"), profile=kw.get("profile"))
-    result.findings = lint_notebook(nb, selection, Project([path], strip_outputs=config.strip_outputs))
+    result.findings = lint_notebook(nb, selection, Project([path], strip_outputs=config.strip_outputs),
+                                    parse_cache=parse_cache)
     return result
 

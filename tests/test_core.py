@@ -12,6 +12,7 @@ import pytest
 
 from clihelp import nbkit_cli
 from nbbuild import code, md, nb, write
+from nbkit.analysis import Facts
 from nbkit.ipysyntax import transform_cell
 from nbkit.model import markdown_headings, normalise_heading, parse_notebook
 
@@ -32,7 +33,7 @@ def test_core_and_lint_import_without_jupyter_server_papermill_or_kernels(tmp_pa
     nbp = write(tmp_path / "some_notebook_here.ipynb", nb(md("# T"), code("%matplotlib inline\nx = 1", count=1)))
     blocked = ["papermill", "jupyter_server", "jupyter_client", "nbclient", "ipykernel", "tornado", "zmq"]
     script = BLOCKER.format(blocked=blocked) + f"""
-import nbkit, nbkit.lint, nbkit.config, nbkit.model, nbkit.layout, nbkit.report.lint_reports
+import nbkit, nbkit.lint, nbkit.config, nbkit.model, nbkit.layout, nbkit.analysis, nbkit.report.lint_reports
 from nbkit.rules import all_rules
 all_rules()
 sys.argv = ['nbkit', 'lint', '--format', 'json', {str(nbp)!r}]
@@ -164,4 +165,5 @@ def test_model_reads_list_and_string_sources_and_ids():
     model = parse_notebook(json.dumps(nbj).encode(), "a.ipynb")
     assert model.cells[0].source == "# T\ntext"
     assert model.cells[1].execution_count == 3 and model.cells[1].id == "cell1"
-    assert model.cells[1].tree is not None and model.cells[1].syntax_error is None
+    parsed = Facts(model).parsed(model.cells[1])
+    assert parsed.tree is not None and parsed.syntax_error is None and model.cells[1].tree is not None

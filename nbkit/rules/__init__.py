@@ -17,10 +17,16 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from ..analysis import Facts
 from ..errors import UsageError
 from ..findings import Severity
+from ..model import Cell
+from ..project import Project
+
+if TYPE_CHECKING:  # nbkit.config reads the registry to check rule options
+    from ..config import Config
 
 CATEGORIES = {
     "NBL": "Layout",
@@ -37,7 +43,7 @@ class Hit:
     """What a rule yields: a message, where (cell, line) and, rarely, its own severity."""
 
     message: str
-    cell: Any = None  # nbkit.model.Cell | None
+    cell: Cell | None = None
     line: int | None = None
     severity: Severity | str | None = None
     data: Any = None  # private payload for the rule's fixer
@@ -46,11 +52,13 @@ class Hit:
 
 @dataclass
 class Context:
-    """What a rule may consult besides the notebook: its options and the project."""
+    """What a rule may consult besides the notebook: its options, the project, and the facts
+    about the notebook that rules share (parsed cells, calls, layout...: :mod:`nbkit.analysis`)."""
 
     options: dict = field(default_factory=dict)
-    project: Any = None  # nbkit.project.Project
-    config: Any = None  # nbkit.config.Config
+    project: Project | None = None
+    config: Config | None = None
+    facts: Facts | None = None
 
 
 CheckFn = Callable[[Any, Context], Iterable[Hit]]

@@ -7,7 +7,8 @@ import ast
 import os
 import re
 
-from ..layout import bullets, words
+from ..analysis import Facts
+from ..analysis.layout import bullets, words
 from . import Hit, rule
 from .layout import layout_for, number_option
 
@@ -75,25 +76,19 @@ def section_without_prose(nb, ctx):
         # prose after the heading, in the heading's own cell?
         stop_line = s.stop[1] if s.stop and s.stop[0] == s.cell_index else None
         if any(ln > s.line and (stop_line is None or ln < stop_line) and words(text)
-               for ln, text in _prose_lines(cell)):
+               for ln, text in lay.content_lines(cell)):
             continue
         for c in nb.cells[s.cell_index + 1:s.end]:
             if c.is_empty:
                 continue
             if c.is_markdown:
-                if any(words(text) for _, text in _prose_lines(c)):
+                if any(words(text) for _, text in lay.content_lines(c)):
                     break
                 continue  # only a sub-heading: look further
             if c.is_code:
                 yield Hit(f"section {s.text!r} starts with code (cell {c.index}); add a sentence on what it looks at "
                           f"and why", cell, s.line)
             break
-
-
-def _prose_lines(cell):
-    from ..layout import _content_lines
-
-    return _content_lines(cell)
 
 
 # -- NBD003: where data is read ----------------------------------------------------------------
@@ -156,12 +151,11 @@ def _literal_path(node, strings) -> str | None:
     return None
 
 
-def _data_reads(nb):
+def _data_reads(facts: Facts):
     """(cell, line, source-or-None, call text) for every data read found in code cells."""
-    trees = [(c, c.tree) for c in nb.cells if c.is_code and c.tree is not None]
-    strings = _LazyStrings(t for _, t in trees)
-    for cell, tree in trees:
-        src_text = cell.python_source
+    trees = [(c, p.tree, p.python_source) for c, p in facts.code if p.tree is not None]
+    strings = _LazyStrings(t for _, t, _ in trees)
+    for cell, tree, src_text in trees:
         if not any(k in src_text for k in _MAYBE_READ):
             continue
         for node in ast.walk(tree):
@@ -203,7 +197,7 @@ def _data_reads(nb):
                     yield cell, node.lineno, src, name
             else:
                 m = _SKLEARN.match(name)
-                if m and _from_sklearn(f, nb):
+                if m and _from_sklearn(f, facts.nb):
                     src = _literal_path(arg, strings) if arg is not None else m.group(1).replace("_", " ")
                     yield cell, node.lineno, src, name
 
@@ -279,7 +273,7 @@ def undocumented_data(nb, ctx):
     `sales_2026q3.csv`: the finance team's Q3 export (2026-10-02), internal use only.
     ```
     """
-    reads = list(_data_reads(nb))
+    reads = list(_data_reads(ctx.facts))
     if not reads:
         return
     lay = layout_for(nb, ctx)
@@ -448,14 +442,15 @@ def unlabelled_figure(nb, ctx):
     ```
     """
     for cell in nb.cells:
-        if not cell.is_code or cell.tree is None:
+        tree = ctx.facts.tree(cell)
+        if tree is None:
             continue
-        src = cell.python_source
+        src = ctx.facts.python_source(cell)
         if not any(k in src for k in _PLOT_HINTS):
             continue
         first_plot = None
         labelled = False
-        for node in ast.walk(cell.tree):
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             f = node.func

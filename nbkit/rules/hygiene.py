@@ -13,6 +13,7 @@ import os
 import re
 from functools import lru_cache
 
+from ..analysis.semantic import ipython_method
 from ..ipysyntax import PYTHON_BODY_CELL_MAGICS
 from ..suppression import Suppressions
 from . import Hit, rule
@@ -48,17 +49,6 @@ def _number(ctx, key: str, default: float) -> float:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _is_python(nb) -> bool:
-    """True unless the notebook says its kernel speaks another language (R, Julia, ...)."""
-    md = nb.metadata
-    info = md.get("language_info")
-    lang = info.get("name") if isinstance(info, dict) else None
-    if not lang:
-        ks = md.get("kernelspec")
-        lang = ks.get("language") if isinstance(ks, dict) else None
-    return not isinstance(lang, str) or not lang or lang.lower() in ("python", "python3", "ipython", "python2")
 
 
 def _foreign_cell_magic(cell) -> bool:
@@ -548,8 +538,7 @@ def _debug_call(node: ast.Call) -> str | None:
         return f"{owner}.{f.attr}()"
     if owner == "IPython" and f.attr == "embed":
         return "IPython.embed()"
-    if (f.attr in ("run_line_magic", "run_cell_magic") and isinstance(f.value, ast.Call)
-            and isinstance(f.value.func, ast.Name) and f.value.func.id == "get_ipython" and node.args
+    if (ipython_method(node) in ("run_line_magic", "run_cell_magic") and node.args
             and isinstance(node.args[0], ast.Constant)):
         name = node.args[0].value
         args = node.args[1].value if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) else ""
@@ -580,12 +569,12 @@ def debug_leftover(nb, ctx):
     Remove the call once the bug is found; to inspect a failure, run `%debug` interactively
     and do not save it in the notebook.
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     for cell in nb.cells:
         if not cell.is_code or not any(w in cell.source for w in _DEBUG_WORDS):
             continue
-        tree = cell.tree
+        tree = ctx.facts.tree(cell)
         if tree is None:
             continue
         for node in ast.walk(tree):
@@ -746,7 +735,7 @@ def commented_out_code(nb, ctx):
     ## Options
     - `min-block-lines` (default 4): how many consecutive comment lines make a block.
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     block = max(2, int(_number(ctx, "min-block-lines", 4)))
     for cell in nb.cells:
@@ -815,12 +804,12 @@ def syntax_error(nb, ctx):
     ## Use instead
     Fix the syntax: `print("done")`.
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     for cell in nb.cells:
         if not cell.is_code:
             continue
-        err = cell.syntax_error
+        err = ctx.facts.syntax_error(cell)
         if err is None:
             continue
         lines = cell.lines

@@ -6,26 +6,17 @@ from __future__ import annotations
 import ast
 import re
 
-from ..layout import (
-    SECTION_LABELS,
-    SECTIONS,
-    bullets,
-    insert_section,
-    is_placeholder_only,
-    is_setup_only,
-    layout_of,
-    title_from_path,
-    words,
-)
+from ..analysis.layout import SECTION_LABELS, SECTIONS, bullets, is_placeholder_only, is_setup_only, words
+from ..layout import insert_section, title_from_path
 from . import Hit, rule
 
 ORDER_TEXT = "title, summary, questions, setup, data, analysis, findings, next steps, appendix"
 
 
 def layout_for(nb, ctx):
-    """The layout with the heading aliases of ``[tool.nbkit.layout]`` (cached on the notebook)."""
+    """The layout with the heading aliases of ``[tool.nbkit.layout]`` (from the notebook's facts)."""
     aliases = getattr(getattr(ctx, "config", None), "layout_aliases", None)
-    return layout_of(nb, aliases or None)
+    return ctx.facts.layout(aliases or None)
 
 
 def number_option(ctx, name: str, default, kind=int):
@@ -580,13 +571,13 @@ def late_import(nb, ctx):
     for cell in nb.cells:
         if not cell.is_code or cell.is_empty:
             continue
-        tree = cell.tree
+        tree = ctx.facts.tree(cell)
         if tree is None:
             continue
         if allowed:
             if imports_cell is None and any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in tree.body):
                 imports_cell = cell.index
-            if "parameters" in cell.tags or is_setup_only(cell):
+            if "parameters" in cell.tags or is_setup_only(tree):
                 continue
             allowed = False  # the first cell that does real work may still import
             continue
@@ -659,7 +650,7 @@ def bad_parameters_cell(nb, ctx):
                       f"first, merge them", c)
             continue
         first_code = c
-        tree = c.tree
+        tree = ctx.facts.tree(c)
         if tree is None:
             continue  # NBH012 reports the syntax error
         for stmt in tree.body:

@@ -2,8 +2,8 @@
 
 All rules read the cells top-down, the way a fresh kernel executes them.  Notebooks whose
 kernel language is not Python are left alone (except by NBR015: secrets leak in any language).  The per-notebook
-analysis that several rules share (import aliases, resolved call names) is computed once and
-cached on the notebook object.
+analysis that several rules share (import aliases, resolved call names) is computed once per
+notebook by :mod:`nbkit.analysis` and handed to them as ``ctx.facts``.
 """
 
 from __future__ import annotations
@@ -15,225 +15,20 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import Callable
+
+from ..analysis import Facts
+from ..analysis.defuse import DefUse
+from ..analysis.semantic import Analysis, CallInfo
+from ..analysis.semantic import bind_import as _bind_import
+from ..analysis.semantic import dotted as _dotted
+from ..analysis.semantic import lazy_re as _lazy_re
+from ..analysis.semantic import magic_call as _magic
+from ..analysis.semantic import source_text as _text
+from ..analysis.semantic import str_const as _str_const
 from . import Hit, rule
 
-# -- shared analysis ----------------------------------------------------------------------------
-
-
-_UNSET = object()
-
-
-class CallInfo:
-    """One call in document order, with its callee resolved through the import aliases."""
-
-    __slots__ = ("cell", "node", "qual", "method", "in_function", "parents", "_text", "_magic_v")
-
-    def __init__(self, cell, node: ast.Call, qual: str | None, method: str | None, in_function: str | None,
-                 parents: tuple):
-        self.cell = cell
-        self.node = node
-        self.qual = qual  # "numpy.random.normal" (None when the callee is not an imported name)
-        self.method = method  # the last attribute / name: "normal", "sample"
-        self.in_function = in_function  # name of the enclosing def, if any
-        self.parents = parents
-        self._text: str | None = None
-        self._magic_v = _UNSET
-
-    @property
-    def text(self) -> str:
-        """The callee as written: ``np.random.normal`` (computed only for messages)."""
-        if self._text is None:
-            self._text = _text(self.node.func)
-        return self._text
-
-    @property
-    def magic(self) -> tuple[str, str, str] | None:
-        """``_magic(self.node)``, computed once: most NBR rules ask it of every call."""
-        m = self._magic_v
-        if m is _UNSET:
-            m = self._magic_v = _magic(self.node)
-        return m
-
-
-_LEAVES = frozenset({ast.Load, ast.Store, ast.Del, ast.alias, *ast.operator.__subclasses__(),
-                     *ast.unaryop.__subclasses__(), *ast.cmpop.__subclasses__(), *ast.boolop.__subclasses__()})
-# children the shared walk does not descend into: names, leaves and the commonest non-node field values
-_NOT_VISITED = _LEAVES | {ast.Name, str, int, bool, type(None)}
-_INDEXED = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.BinOp, ast.Compare, ast.Dict)
-
-
-@dataclass
-class Analysis:
-    calls: list[CallInfo] = field(default_factory=list)
-    imported: set[str] = field(default_factory=set)  # top-level modules imported anywhere
-    strings: list[tuple] = field(default_factory=list)  # (cell, Constant) string literals, not docstrings
-    by_type: dict = field(default_factory=dict)  # ast type -> [(cell, node)] for _INDEXED types
-
-    def nodes(self, *types):
-        for t in types:
-            yield from self.by_type.get(t, ())
-
-
-_BUILTINS = frozenset(dir(builtins))
-
-
-class _lazy_re:  # noqa: N801 - used like re.compile
-    """A regular expression compiled on first use: most patterns here never run for a given
-    notebook (secret and path patterns sit behind cheap substring checks), so importing the
-    rules should not pay for compiling them all."""
-
-    __slots__ = ("_args", "_rx")
-
-    def __init__(self, pattern: str, flags: int = 0):
-        self._args = (pattern, flags)
-        self._rx = None
-
-    def __getattr__(self, name):
-        rx = self._rx
-        if rx is None:
-            rx = self._rx = re.compile(*self._args)
-        return getattr(rx, name)
-
-
-def _text(node: ast.AST, limit: int = 60) -> str:
-    try:
-        s = ast.unparse(node)
-    except Exception:  # noqa: BLE001 - unparse of odd trees
-        return "?"
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
-def _dotted(node: ast.AST) -> list[str] | None:
-    """``a.b.c`` -> ["a", "b", "c"]; None for anything that is not a plain attribute chain."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return parts[::-1]
-    return None
-
-
-def _bind_import(node: ast.AST, bindings: dict[str, str]) -> None:
-    if isinstance(node, ast.Import):
-        for a in node.names:
-            if a.asname:
-                bindings[a.asname] = a.name
-            else:
-                bindings[a.name.split(".")[0]] = a.name.split(".")[0]
-    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-        for a in node.names:
-            if a.name != "*":
-                bindings[a.asname or a.name] = f"{node.module}.{a.name}"
-
-
-def analysis(nb) -> Analysis:
-    """The shared per-notebook analysis (computed once, cached on the notebook): one walk
-    over every cell's AST, in source order, collecting calls (callee resolved through the
-    import aliases), string literals and a few statement types the rules look at."""
-    cache = nb.__dict__.setdefault("_nbkit_repro", {})
-    if "analysis" in cache:
-        return cache["analysis"]
-    out = Analysis()
-    bindings: dict[str, str] = {}
-    fallback: dict[str, str] = {}  # every import anywhere: resolves calls in out-of-order notebooks too
-    for cell in nb.cells:
-        if cell.tree is not None and "import" in cell.python_source:
-            for node in ast.walk(cell.tree):
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    found: dict[str, str] = {}
-                    _bind_import(node, found)
-                    for k, v in found.items():
-                        fallback.setdefault(k, v)
-    by_type = out.by_type
-    # per-cell state of the walk (rebound for each cell; visit reads it through its closure)
-    cell = None
-    stack: list[ast.AST] = []
-    docstrings: set[int] = set()
-
-    def visit(node, func):
-        t = type(node)
-        if t is ast.Call:
-            parts = _dotted(node.func)
-            qual = method = None
-            if parts:
-                method = parts[-1]
-                head = parts[0]
-                target = bindings[head] if head in bindings else fallback.get(head)
-                if target:
-                    qual = ".".join([target, *parts[1:]])
-                elif len(parts) == 1 and head in _BUILTINS:
-                    qual = head
-            elif type(node.func) is ast.Attribute:
-                method = node.func.attr
-            out.calls.append(CallInfo(cell, node, qual, method, func, tuple(stack)))
-        elif t is ast.Expr:
-            if type(node.value) is ast.Constant and type(node.value.value) is str:
-                docstrings.add(id(node.value))
-        elif t is ast.Import or t is ast.ImportFrom:
-            _bind_import(node, bindings)
-            if t is ast.Import:
-                out.imported.update(a.name.split(".")[0] for a in node.names)
-            elif node.module and node.level == 0:
-                out.imported.add(node.module.split(".")[0])
-            return
-        elif t in _INDEXED:
-            by_type.setdefault(t, []).append((cell, node))
-            if t is ast.Assign:  # `random = np.random.default_rng(0)` shadows the module
-                for tgt in node.targets:
-                    if type(tgt) is ast.Name and (tgt.id in bindings or tgt.id in fallback):
-                        bindings[tgt.id] = None
-        inner = node.name if (t is ast.FunctionDef or t is ast.AsyncFunctionDef) else func
-        stack.append(node)
-        for name in node._fields:
-            value = getattr(node, name, None)
-            tv = type(value)
-            if tv is list:
-                for child in value:
-                    tc = type(child)
-                    if tc is ast.Constant:
-                        if type(child.value) is str and id(child) not in docstrings:
-                            out.strings.append((cell, child))
-                    elif tc not in _NOT_VISITED and isinstance(child, ast.AST):
-                        visit(child, inner)
-            elif tv is ast.Constant:  # the same, for a single child (no tuple to build)
-                if type(value.value) is str and id(value) not in docstrings:
-                    out.strings.append((cell, value))
-            elif tv not in _NOT_VISITED and isinstance(value, ast.AST):
-                visit(value, inner)
-        stack.pop()
-
-    try:
-        for cell in nb.cells:
-            tree = cell.tree
-            if tree is None:
-                continue
-            stack = []
-            docstrings = set()
-            try:
-                visit(tree, None)
-            except RecursionError:  # absurdly deep expression: the rules skip the rest of this cell
-                pass
-    finally:
-        # visit refers to itself through its closure: without this, every analysis (and the
-        # cells and syntax trees it holds) would wait for the cycle collector to be freed
-        visit = None
-    cache["analysis"] = out
-    return out
-
-
-def _is_python(nb) -> bool:
-    """Is this a Python notebook? (R, Julia, ... notebooks may parse as Python by accident.)"""
-    md = nb.metadata
-    lang = None
-    ks = md.get("kernelspec")
-    if isinstance(ks, dict):
-        lang = ks.get("language")
-    li = md.get("language_info")
-    if not lang and isinstance(li, dict):
-        lang = li.get("name")
-    return not isinstance(lang, str) or not lang or lang.lower() in ("python", "python3", "ipython", "python2")
+# -- shared helpers -----------------------------------------------------------------------------
 
 
 def _str_list(value) -> list[str]:
@@ -256,30 +51,6 @@ def _kw(node: ast.Call, *names: str) -> ast.expr | None:
 
 def _is_none(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
-
-
-def _str_const(node: ast.AST | None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    return None
-
-
-def _magic(call: ast.Call) -> tuple[str, str, str] | None:
-    """``get_ipython().run_line_magic('pip', 'install x')`` -> ("line", "pip", "install x");
-    ``.system('cmd')`` / ``.getoutput('cmd')`` -> ("system", "", "cmd");
-    ``.run_cell_magic('bash', '', body)`` -> ("cell", "bash", args + "\\n" + body)."""
-    f = call.func
-    if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Call)
-            and isinstance(f.value.func, ast.Name) and f.value.func.id == "get_ipython"):
-        return None
-    args = [_str_const(a) for a in call.args]
-    if f.attr == "run_line_magic" and len(args) >= 2 and args[0] is not None:
-        return "line", args[0], args[1] or ""
-    if f.attr in ("system", "getoutput") and args and args[0] is not None:
-        return "system", "", args[0]
-    if f.attr == "run_cell_magic" and len(args) >= 3 and args[0] is not None:
-        return "cell", args[0], (args[1] or "") + "\n" + (args[2] or "")
-    return None
 
 
 def _line_in_string(node: ast.Constant, value: str, offset: int) -> int:
@@ -328,7 +99,7 @@ def no_environment_manifest(nb, ctx):
     at the project root listing what the notebooks import, ideally with exact versions
     (`nbkit pin --export requirements` writes one).
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     if ctx.project is None or not _has_code(nb):
         return
@@ -374,7 +145,7 @@ def unpinned_dependencies(nb, ctx):
     or keep loose ranges in the manifest and commit a lock file (`uv lock`, `poetry lock`,
     `pip-compile --generate-hashes`).
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     if ctx.project is None or not _has_code(nb):
         return
@@ -397,11 +168,11 @@ def unpinned_dependencies(nb, ctx):
 _IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 
 
-def _optional_import_lines(nb) -> set[tuple[int, int]]:
+def _optional_import_lines(facts: Facts) -> set[tuple[int, int]]:
     """(cell, line) of imports guarded by ``try: ... except ImportError`` (optional dependencies)."""
     out: set[tuple[int, int]] = set()
-    for cell in nb.cells:
-        tree = cell.tree
+    for cell in facts.nb.cells:
+        tree = facts.tree(cell)
         if tree is None or "ImportError" not in cell.source and "ModuleNotFoundError" not in cell.source:
             continue
         for node in ast.walk(tree):
@@ -450,7 +221,7 @@ def undeclared_import(nb, ctx):
     - `ignore-modules` (default `[]`): top-level modules provided some other way (a
       platform's preinstalled package, a vendored module outside the project root)
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     project = ctx.project
     if project is None:
@@ -464,8 +235,8 @@ def undeclared_import(nb, ctx):
     complete = project.manifests_complete(nb.path)
     folders = project.folders_up_to_root(nb.path)
     seen: set[str] = set(_str_list(ctx.options.get("ignore-modules")))
-    optional = _optional_import_lines(nb)
-    for ref in imp.third_party_imports(nb, folders):
+    optional = _optional_import_lines(ctx.facts)
+    for ref in imp.third_party_imports(ctx.facts.imports, folders):
         mod = ref.module
         if mod in seen or mod in _KERNEL_PROVIDED or (ref.cell_index, ref.line) in optional:
             continue
@@ -566,12 +337,13 @@ class _Event:
     order: tuple = ()
 
 
-def _random_events(nb) -> list[_Event]:
+def _random_events(facts: Facts) -> list[_Event]:
     """Seeding and random-use events in execution order (calls of notebook functions inlined)."""
-    cache = nb.__dict__.setdefault("_nbkit_repro", {})
-    if "random_events" in cache:
-        return cache["random_events"]
-    an = analysis(nb)
+    return facts.memo("random_events", _find_random_events)
+
+
+def _find_random_events(facts: Facts) -> list[_Event]:
+    an = facts.semantic
     tf_imported = "tensorflow" in an.imported or "keras" in an.imported
     rng_vars: set[str] = set()
     for ci in an.calls:
@@ -609,7 +381,6 @@ def _random_events(nb) -> list[_Event]:
             emit(ci, evs, ci, 0, None)
     finally:
         emit = None  # it refers to itself through its closure: break that cycle (see analysis)
-    cache["random_events"] = events
     return events
 
 
@@ -758,9 +529,9 @@ def unseeded_random(nb, ctx):
     X_train, X_test = train_test_split(X, random_state=SEED)
     ```
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
-    events = _random_events(nb)
+    events = _random_events(ctx.facts)
     seeded: set[str] = set()
     reported_global: set[str] = set()
     seed_pos: dict[str, tuple] = {}
@@ -819,10 +590,10 @@ def literal_seed(nb, ctx):
     model = RandomForestClassifier(random_state=SEED)
     ```
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     found: list[tuple[object, int, int]] = []
-    for ci in analysis(nb).calls:
+    for ci in ctx.facts.semantic.calls:
         node = ci.node
         lits: list[ast.AST] = []
         magic = ci.magic
@@ -885,9 +656,9 @@ def nondeterministic_gpu(nb, ctx):
     model = Net().to("cuda")
     ```
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
-    an = analysis(nb)
+    an = ctx.facts.semantic
     if "torch" not in an.imported:
         return
     first = None
@@ -941,7 +712,7 @@ def environment_not_recorded(nb, ctx):
     ## Use instead
     Run `nbkit pin analysis.ipynb` (or `%nbkit pin` in the notebook) after a clean run.
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     if not _has_code(nb):
         return
@@ -1050,9 +821,9 @@ def in_notebook_install(nb, ctx):
     Declare the packages in the project's manifest (`requirements.txt`:
     `pandas==2.2.3`) and install the environment before starting Jupyter.
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
-    for ci in analysis(nb).calls:
+    for ci in ctx.facts.semantic.calls:
         node = ci.node
         commands: list[tuple[str, int]] = []
         magic = ci.magic
@@ -1139,10 +910,10 @@ def absolute_path(nb, ctx):
     - `allow` (default `[]`): path prefixes that exist on every machine that runs the
       notebooks, such as a shared mount (`["/mnt/datalake/"]`)
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     allow = tuple(_str_list(ctx.options.get("allow")))
-    for cell, node in analysis(nb).strings:
+    for cell, node in ctx.facts.semantic.strings:
         value = node.value
         m = _ABS_PATH.search(value)
         if m is None:
@@ -1179,9 +950,9 @@ def cwd_or_syspath_hack(nb, ctx):
     Install the project's code as a package (`pip install -e .`), and write paths relative
     to the notebook's folder (where `nbkit verify` and papermill run it).
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
-    for ci in analysis(nb).calls:
+    for ci in ctx.facts.semantic.calls:
         node = ci.node
         magic = ci.magic
         if magic is not None:
@@ -1197,7 +968,7 @@ def cwd_or_syspath_hack(nb, ctx):
         elif q in ("sys.path.append", "sys.path.insert", "sys.path.extend", "site.addsitedir"):
             yield Hit(f"{ci.text}() changes the import path; install the code as a package (pip install -e .) "
                       "instead", ci.cell, node.lineno)
-    for cell, node in analysis(nb).nodes(ast.Assign, ast.AugAssign):
+    for cell, node in ctx.facts.semantic.nodes(ast.Assign, ast.AugAssign):
         target = node.target if isinstance(node, ast.AugAssign) else (
             node.targets[0] if len(node.targets) == 1 else None)
         if target is not None and _dotted(target) == ["sys", "path"]:
@@ -1206,512 +977,6 @@ def cwd_or_syspath_hack(nb, ctx):
 
 
 # -- NBR011: use before definition ---------------------------------------------------------------
-
-IPYTHON_NAMES = frozenset({
-    "get_ipython", "display", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh",
-    "exit", "quit", "_exit_code",
-    # names injected by common hosted notebook environments
-    "spark", "sc", "sqlContext", "dbutils", "displayHTML",
-})
-_AUTOMAGIC = frozenset({
-    "ls", "pwd", "cd", "who", "whos", "who_ls", "env", "history", "clear", "reset", "lsmagic", "magic", "pdb",
-    "debug", "alias", "bookmark", "dhist", "dirs", "popd", "pushd", "rehashx", "autosave", "config", "xmode",
-    "colors", "quickref", "precision", "pprint", "tb", "recall", "rerun", "mkdir", "rmdir", "cat", "cp", "mv", "rm",
-    "less", "more", "man", "ldir", "lf", "lk", "ll", "lx", "load_ext", "matplotlib", "pylab", "doctest_mode"})
-_IPY_NUMBERED = _lazy_re(r"^_i?\d+$")
-_DYNAMIC_NAMES = _lazy_re(r"import\s+\*|%run\b|%store\s+-r|\bexec\(|\bglobals\(\)|%pylab")
-_NAME_GUARDS = frozenset({"globals", "locals", "dir", "vars"})
-
-
-def _pattern_names(p: ast.AST) -> list[str]:
-    out = []
-    for n in ast.walk(p):
-        if isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
-            out.append(n.name)
-        elif isinstance(n, ast.MatchMapping) and n.rest:
-            out.append(n.rest)
-    return out
-
-
-def _arg_names(args: ast.arguments) -> list[str]:
-    out = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-    out += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
-    return out
-
-
-_SKIP_FIELDS = frozenset({"annotation", "returns", "type_comment"})
-
-
-def _walk_body(node: ast.AST):
-    """Walk what runs when a function body runs: skips annotations (forward references) and
-    the bodies of nested functions and lambdas (they run later, if at all), but yields the
-    nested definitions themselves.  Leaf nodes (contexts, operators, import aliases) are not
-    yielded: _function_summary has nothing to do with them."""
-    stack = [node]
-    leaves = _LEAVES
-    while stack:
-        n = stack.pop()
-        yield n
-        t = type(n)
-        if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
-            stack.extend(n.decorator_list)
-            stack.extend(n.args.defaults)
-            stack.extend(d for d in n.args.kw_defaults if d is not None)
-            continue
-        if t is ast.Lambda:
-            stack.extend(n.args.defaults)
-            stack.extend(d for d in n.args.kw_defaults if d is not None)
-            continue
-        for name in n._fields:  # ast.iter_fields, without its generator's overhead
-            if name in _SKIP_FIELDS:
-                continue
-            value = getattr(n, name, None)
-            if type(value) is list:
-                for v in value:
-                    if isinstance(v, ast.AST) and type(v) not in leaves:
-                        stack.append(v)
-            elif isinstance(value, ast.AST) and type(value) not in leaves:
-                stack.append(value)
-
-
-# node types _function_summary has nothing to do with (none of them is a subclass of the types it handles)
-_SUMMARY_SKIP = frozenset({ast.Constant, ast.Attribute, ast.Subscript, ast.Expr, ast.Assign, ast.BinOp,
-                           ast.Compare, ast.Return, ast.Load, ast.Store, ast.keyword, ast.comprehension,
-                           ast.ListComp, ast.GeneratorExp, ast.Tuple, ast.List, ast.Dict, ast.JoinedStr,
-                           ast.FormattedValue, ast.Slice, ast.BoolOp, ast.UnaryOp, ast.If, ast.For})
-
-
-@dataclass
-class _Func:
-    free: frozenset  # global names the body reads
-    assigns_global: frozenset  # names it binds through `global`
-    called: frozenset = frozenset()  # names it calls: f() -> g() is followed, a mere reference is not
-
-
-def _function_summary(body: list[ast.AST], params: list[str]) -> _Func:
-    """Global names a function body reads when it runs (lenient: anything bound anywhere in
-    it is local, names it assigns through `global` are not reported)."""
-    local = set(params)
-    declared_global: set[str] = set()
-    declared_nonlocal: set[str] = set()
-    loads: set[str] = set()
-    stores: set[str] = set()
-    called: set[str] = set()
-    for stmt in body:
-        for n in _walk_body(stmt):
-            t = type(n)
-            if t is ast.Name:  # the commonest node first
-                (loads if isinstance(n.ctx, ast.Load) else stores).add(n.id)
-                continue
-            if t is ast.Call:
-                if isinstance(n.func, ast.Name):
-                    called.add(n.func.id)
-                continue
-            if t in _SUMMARY_SKIP:
-                continue
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                stores.add(n.name)
-            elif isinstance(n, (ast.Import, ast.ImportFrom)):
-                for a in n.names:
-                    stores.add(a.asname or a.name.split(".")[0])
-            elif isinstance(n, ast.ExceptHandler) and n.name:
-                stores.add(n.name)
-            elif isinstance(n, ast.Global):
-                declared_global.update(n.names)
-            elif isinstance(n, ast.Nonlocal):
-                declared_nonlocal.update(n.names)
-            elif isinstance(n, ast.match_case):
-                stores.update(_pattern_names(n.pattern))
-    assigns_global = stores & declared_global
-    local |= (stores - declared_global) | declared_nonlocal | assigns_global
-    free = frozenset(loads - local)
-    return _Func(free, frozenset(assigns_global), frozenset(called) & free)
-
-
-_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
-
-
-class _DefUse:
-    """Top-down name resolution over the cells (what a fresh Restart & Run All would do)."""
-
-    def __init__(self, nb, known: frozenset = frozenset()):
-        self.nb = nb
-        self.known_names = known
-        self.defined: dict[str, tuple[int, int]] = {}  # module-level names bound so far
-        self.first_def: dict[str, tuple[int, int]] = {}
-        self.deleted: dict[str, tuple[int, int]] = {}
-        self.functions: dict[str, _Func] = {}
-        self.scopes: list[set[str]] = []  # class bodies, comprehensions, lambdas
-        self.quiet = False  # after a star import, %run, exec(...): names may come from anywhere
-        self.quiet_at: tuple[int, int] | None = None
-        self.suppress = 0  # reads guarded by try/except NameError or `if 'x' in globals()`
-        self.cell = None
-        self.reports: list[tuple] = []  # (kind, name, cell, line, extra)
-        self.reported: set = set()
-        self.checked: set = set()
-
-    # -- bookkeeping --
-    def pos(self, node) -> tuple[int, int]:
-        return (self.cell.index, getattr(node, "lineno", 1))
-
-    def go_quiet(self, node):
-        if not self.quiet:
-            self.quiet = True
-            self.quiet_at = self.pos(node)
-
-    def bind(self, name: str, node, is_function: _Func | None = None):
-        if self.scopes:
-            self.scopes[-1].add(name)
-            return
-        p = self.pos(node)
-        self.defined[name] = p
-        self.first_def.setdefault(name, p)
-        self.deleted.pop(name, None)
-        if is_function is not None:
-            self.functions[name] = is_function
-        else:
-            self.functions.pop(name, None)
-
-    def known(self, name: str) -> bool:
-        if name in self.defined:
-            return True
-        for s in self.scopes:
-            if name in s:
-                return True
-        return False
-
-    def special(self, name: str) -> bool:
-        return (name in _BUILTINS or name in self.known_names or name in IPYTHON_NAMES
-                or _IPY_NUMBERED.match(name) is not None or (name.startswith("__") and name.endswith("__")))
-
-    def read(self, name: str, node, called: bool = False):
-        if self.known(name):
-            if called and name in self.functions and not any(name in s for s in self.scopes):
-                self.check_function(name, node, (name,))
-            return
-        if self.special(name) or self.quiet or self.suppress:
-            return
-        if name in self.reported:
-            return
-        self.reported.add(name)
-        kind = "deleted" if name in self.deleted else "undefined"
-        self.reports.append((kind, name, self.cell, getattr(node, "lineno", None), self.deleted.get(name)))
-
-    def check_function(self, fname: str, node, chain: tuple):
-        """A function is used: the names its body reads must exist now."""
-        func = self.functions[fname]
-        for name in sorted(func.free):
-            if name in self.defined:
-                if name in func.called and name in self.functions and name not in chain and len(chain) < 6:
-                    self.check_function(name, node, chain + (name,))
-                continue
-            if self.special(name) or self.quiet or self.suppress:
-                continue
-            key = (chain[0], name)
-            if key in self.checked:
-                continue
-            self.checked.add(key)
-            self.reports.append(("body", name, self.cell, getattr(node, "lineno", None), chain))
-        for g in func.assigns_global:  # `global g; g = ...` in the body binds g when it runs
-            if g not in self.defined:
-                self.defined[g] = self.pos(node)
-                self.first_def.setdefault(g, self.pos(node))
-                self.deleted.pop(g, None)
-
-    # -- statements --
-    def run(self):
-        for cell in self.nb.cells:
-            if not cell.is_code:
-                continue
-            self.cell = cell
-            tree = cell.tree
-            if tree is None:
-                if cell.syntax_error is not None:  # unknown bindings: assume every word is bound
-                    if _DYNAMIC_NAMES.search(cell.source) and not self.quiet:
-                        self.quiet, self.quiet_at = True, (cell.index, 1)
-                    for w in set(re.findall(r"[A-Za-z_]\w*", cell.source)):
-                        self.defined.setdefault(w, (cell.index, 1))
-                        self.first_def.setdefault(w, (cell.index, 1))
-                continue
-            for stmt in tree.body:
-                self.stmt(stmt, top=True)
-        return self.reports
-
-    def body(self, stmts):
-        for s in stmts:
-            self.stmt(s)
-
-    def stmt(self, s, top: bool = False):  # noqa: C901 - one branch per statement type
-        if isinstance(s, ast.Expr):
-            if isinstance(s.value, ast.Name) and s.value.id in _AUTOMAGIC:
-                return  # `ls`, `pwd`, `who` on their own line: IPython's automagic runs %ls
-            self.expr(s.value)
-        elif isinstance(s, ast.Assign):
-            if (isinstance(s.value, ast.Lambda) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-                    and not self.scopes):
-                for d in s.value.args.defaults + [d for d in s.value.args.kw_defaults if d]:
-                    self.expr(d)
-                self.bind(s.targets[0].id, s,
-                          _function_summary([ast.Expr(s.value.body)], _arg_names(s.value.args)))
-                return
-            self.expr(s.value)
-            for t in s.targets:
-                self.target(t)
-        elif isinstance(s, ast.AugAssign):
-            if isinstance(s.target, ast.Name):
-                self.expr(s.value)
-                self.read(s.target.id, s.target)
-                self.bind(s.target.id, s)
-            else:
-                self.expr(s.value)
-                self.target(s.target)
-        elif isinstance(s, ast.AnnAssign):
-            if s.value is not None:
-                self.expr(s.value)
-                self.target(s.target)
-            elif not isinstance(s.target, ast.Name):
-                self.target(s.target)
-        elif isinstance(s, (ast.For, ast.AsyncFor)):
-            self.expr(s.iter)
-            self.target(s.target)
-            self.body(s.body)
-            self.body(s.orelse)
-        elif isinstance(s, ast.While):
-            self.expr(s.test)
-            self.body(s.body)
-            self.body(s.orelse)
-        elif isinstance(s, ast.If):
-            guarded = self.guard_test(s.test)
-            self.expr(s.test)
-            self.suppress += guarded
-            self.body(s.body)
-            self.body(s.orelse)
-            self.suppress -= guarded
-        elif isinstance(s, (ast.With, ast.AsyncWith)):
-            for item in s.items:
-                self.expr(item.context_expr)
-                if item.optional_vars is not None:
-                    self.target(item.optional_vars)
-            self.body(s.body)
-        elif isinstance(s, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-            guarded = any(self.catches_name_error(h) for h in s.handlers)
-            self.suppress += guarded
-            self.body(s.body)
-            self.suppress -= guarded
-            for h in s.handlers:
-                if h.type is not None:
-                    self.expr(h.type)
-                if h.name:
-                    self.bind(h.name, h)
-                self.body(h.body)
-            self.body(s.orelse)
-            self.body(s.finalbody)
-        elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for d in s.decorator_list:
-                self.expr(d)
-            for d in s.args.defaults + [d for d in s.args.kw_defaults if d]:
-                self.expr(d)
-            summary = _function_summary(s.body, _arg_names(s.args)) if not self.scopes else None
-            self.bind(s.name, s, summary)
-        elif isinstance(s, ast.ClassDef):
-            for e in (*s.decorator_list, *s.bases, *(k.value for k in s.keywords)):
-                self.expr(e)
-            self.scopes.append(set())
-            self.body(s.body)
-            self.scopes.pop()
-            self.bind(s.name, s)
-        elif isinstance(s, (ast.Return,)):
-            if s.value is not None:
-                self.expr(s.value)
-        elif isinstance(s, ast.Delete):
-            for t in s.targets:
-                if isinstance(t, ast.Name):
-                    if top and not self.scopes and t.id in self.defined:
-                        self.read(t.id, t)
-                        del self.defined[t.id]
-                        self.functions.pop(t.id, None)
-                        self.deleted[t.id] = self.pos(s)
-                    else:
-                        self.read(t.id, t)
-                else:
-                    self.target(t)
-        elif isinstance(s, ast.Import):
-            for a in s.names:
-                self.bind(a.asname or a.name.split(".")[0], s)
-        elif isinstance(s, ast.ImportFrom):
-            for a in s.names:
-                if a.name == "*":
-                    self.go_quiet(s)
-                else:
-                    self.bind(a.asname or a.name, s)
-        elif isinstance(s, ast.Assert):
-            self.expr(s.test)
-            if s.msg is not None:
-                self.expr(s.msg)
-        elif isinstance(s, ast.Raise):
-            for e in (s.exc, s.cause):
-                if e is not None:
-                    self.expr(e)
-        elif isinstance(s, ast.Match):
-            self.expr(s.subject)
-            for case in s.cases:
-                for n in ast.walk(case.pattern):
-                    if isinstance(n, ast.MatchValue):
-                        self.expr(n.value)
-                    elif isinstance(n, ast.MatchClass):
-                        self.expr(n.cls)
-                for name in _pattern_names(case.pattern):
-                    self.bind(name, case.pattern)
-                if case.guard is not None:
-                    self.expr(case.guard)
-                self.body(case.body)
-        # Global, Nonlocal, Pass, Break, Continue: nothing to resolve
-
-    @staticmethod
-    def catches_name_error(h: ast.ExceptHandler) -> bool:
-        if h.type is None:
-            return True
-        names = [h.type] if not isinstance(h.type, ast.Tuple) else list(h.type.elts)
-        return any(isinstance(n, ast.Name) and n.id in ("NameError", "Exception", "BaseException") for n in names)
-
-    @staticmethod
-    def guard_test(test: ast.AST) -> int:
-        for n in ast.walk(test):
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _NAME_GUARDS | {"hasattr"}:
-                return 1
-        return 0
-
-    # -- targets and expressions --
-    def target(self, t):
-        if isinstance(t, ast.Name):
-            self.bind(t.id, t)
-        elif isinstance(t, (ast.Tuple, ast.List)):
-            for e in t.elts:
-                self.target(e)
-        elif isinstance(t, ast.Starred):
-            self.target(t.value)
-        elif isinstance(t, ast.Subscript):
-            if isinstance(t.value, ast.Call) and isinstance(t.value.func, ast.Name) \
-                    and t.value.func.id in ("globals", "locals", "vars"):
-                self.go_quiet(t)
-            self.expr(t.value)
-            self.expr(t.slice)
-        elif isinstance(t, ast.Attribute):
-            self.expr(t.value)
-
-    def expr(self, e):  # noqa: C901
-        if e is None:
-            return
-        t = type(e)
-        if t is ast.Name:
-            if isinstance(e.ctx, ast.Load):
-                self.read(e.id, e)
-            return
-        if t is ast.Constant:
-            return  # no sub-expressions
-        if t is ast.NamedExpr:
-            self.expr(e.value)
-            self.bind_walrus(e.target.id, e)
-            return
-        if t is ast.Lambda:  # the body runs later, maybe after more cells: not checked
-            for d in e.args.defaults + [d for d in e.args.kw_defaults if d]:
-                self.expr(d)
-            return
-        if t in _COMPREHENSIONS:
-            gens = e.generators
-            self.expr(gens[0].iter)
-            self.scopes.append(set())
-            for i, g in enumerate(gens):
-                if i:
-                    self.expr(g.iter)
-                self.target(g.target)
-                for cond in g.ifs:
-                    self.expr(cond)
-            if isinstance(e, ast.DictComp):
-                self.expr(e.key)
-                self.expr(e.value)
-            else:
-                self.expr(e.elt)
-            self.scopes.pop()
-            return
-        if t is ast.Call:
-            self.call(e)
-            if type(e.func) is ast.Name:  # f(...): the body of a notebook function runs now
-                self.read(e.func.id, e.func, called=True)
-                for a in e.args:
-                    self.expr(a)
-                for k in e.keywords:
-                    self.expr(k.value)
-                return
-        expr = self.expr
-        for name in e._fields:  # ast.iter_child_nodes, without its generators' overhead
-            value = getattr(e, name, None)
-            for child in (value if type(value) is list else (value,)):
-                tc = type(child)
-                if tc is ast.Constant:
-                    continue
-                if tc is ast.Name:
-                    if isinstance(child.ctx, ast.Load):
-                        self.read(child.id, child)
-                elif isinstance(child, ast.expr):
-                    expr(child)
-                elif tc is ast.keyword:
-                    expr(child.value)
-
-    def bind_walrus(self, name: str, node):
-        # a walrus in a comprehension binds in the enclosing (module) scope
-        saved = self.scopes
-        self.scopes = []
-        self.bind(name, node)
-        self.scopes = saved
-
-    def call(self, e: ast.Call):
-        f = e.func
-        if isinstance(f, ast.Name) and f.id in ("exec", "execfile"):
-            self.go_quiet(e)
-            return
-        if isinstance(f, ast.Attribute) and f.attr in ("update", "setdefault", "__setitem__", "push"):
-            v = f.value
-            if (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in ("globals", "locals",
-                                                                                            "vars", "get_ipython")) \
-                    or (isinstance(v, ast.Attribute) and v.attr == "user_ns"):
-                self.go_quiet(e)
-                return
-        magic = _magic(e)
-        if magic is None:
-            return
-        kind, name, args = magic
-        words = args.split("\n", 1)[0].split()
-        if kind == "line":
-            if name in ("run", "pylab", "load"):
-                self.go_quiet(e)
-            elif name == "store" and words[:1] == ["-r"]:
-                if len(words) == 1:
-                    self.go_quiet(e)
-                for w in words[1:]:
-                    self.bind(w, e)
-            elif name in ("R", "Rpull", "octave") and "-o" in words:
-                for w in words[words.index("-o") + 1:][:1]:
-                    for v in w.split(","):
-                        self.bind(v, e)
-            elif name == "sql" and "<<" in words:
-                self.bind(words[0], e)
-        elif kind == "cell":
-            if name == "capture":
-                names = [w for w in words if not w.startswith("-")]
-                if names:
-                    self.bind(names[-1], e)
-            elif name in ("bash", "sh", "script", "system", "python", "python3"):
-                for opt in ("--out", "--err", "--proc"):
-                    if opt in words and words.index(opt) + 1 < len(words):
-                        self.bind(words[words.index(opt) + 1], e)
-            elif name == "R" and "-o" in words:
-                for w in words[words.index("-o") + 1:][:1]:
-                    for v in w.split(","):
-                        self.bind(v, e)
-            elif name == "sql" and "<<" in words:
-                self.bind(words[0], e)
-
 
 def _where(pos: tuple[int, int] | None) -> str:
     return f"cell {pos[0]}, line {pos[1]}" if pos else "?"
@@ -1754,9 +1019,9 @@ def use_before_definition(nb, ctx):
     - `known-names` (default `[]`): names your kernel defines before the first cell (an
       IPython startup file, a platform's injected objects)
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
-    du = _DefUse(nb, frozenset(_str_list(ctx.options.get("known-names"))))
+    du = DefUse(ctx.facts.code, frozenset(_str_list(ctx.options.get("known-names"))))
     for kind, name, cell, line, extra in du.run():
         if kind == "deleted":
             yield Hit(f"{name!r} is read after `del {name}` ({_where(extra)}); a fresh run fails here with "
@@ -1824,11 +1089,19 @@ _PATH_CTORS = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "pathli
                          "pathlib.PosixPath", "os.path.join", "posixpath.join", "os.path.expanduser"})
 
 
-def _consts(nb) -> dict[str, list[tuple[tuple[int, int], str | None]]]:
+@dataclass
+class _PathConstants:
+    values: dict[str, list[tuple[tuple[int, int], str | None]]]  # NAME -> [((cell, line), path or None)]
+    lookup: Callable[[str, tuple[int, int]], str | None]  # (NAME, (cell, line)) -> its path there
+    bindings: dict[str, str]  # import aliases
+
+
+def _consts(facts: Facts) -> _PathConstants:
     """Top-level ``NAME = <constant path>`` assignments, in order, for resolving ``read_csv(PATH)``."""
-    cache = nb.__dict__.setdefault("_nbkit_repro", {})
-    if "consts" in cache:
-        return cache["consts"]
+    return facts.memo("path_constants", _find_consts)
+
+
+def _find_consts(facts: Facts) -> _PathConstants:
     out: dict[str, list] = {}
     bindings: dict[str, str] = {}
 
@@ -1842,8 +1115,8 @@ def _consts(nb) -> dict[str, list[tuple[tuple[int, int], str | None]]]:
                 best = v
         return best
 
-    for cell in nb.cells:
-        tree = cell.tree
+    for cell in facts.nb.cells:
+        tree = facts.tree(cell)
         if tree is None:
             continue
         for stmt in tree.body:
@@ -1855,10 +1128,7 @@ def _consts(nb) -> dict[str, list[tuple[tuple[int, int], str | None]]]:
                 for t in stmt.targets:
                     if isinstance(t, ast.Name):
                         out.setdefault(t.id, []).append((order, value))
-    cache["consts"] = out
-    cache["consts_lookup"] = lookup
-    cache["bindings"] = bindings
-    return out
+    return _PathConstants(out, lookup, bindings)
 
 
 def _eval_path(node, lookup, bindings) -> str | None:
@@ -1900,23 +1170,22 @@ def _eval_path(node, lookup, bindings) -> str | None:
     return None
 
 
-def _call_paths(nb, ci: CallInfo, positions: tuple[int, ...] | None = (0,)) -> list[tuple[str, ast.AST]]:
+def _call_paths(facts: Facts, ci: CallInfo, positions: tuple[int, ...] | None = (0,)) -> list[tuple[str, ast.AST]]:
     """Constant path arguments of a call (first positional and the usual path keywords)."""
-    _consts(nb)
-    cache = nb.__dict__["_nbkit_repro"]
+    consts = _consts(facts)
     order = (ci.cell.index, ci.node.lineno)
-    lookup = lambda n: cache["consts_lookup"](n, order)  # noqa: E731
+    lookup = lambda n: consts.lookup(n, order)  # noqa: E731
     args = list(ci.node.args) if positions is None else [ci.node.args[i] for i in positions
                                                          if i < len(ci.node.args)]
     args += [k.value for k in ci.node.keywords if k.arg in _PATH_KWARGS or positions is None]
     out = []
     for a in args:
-        v = _eval_path(a, lookup, cache["bindings"])
+        v = _eval_path(a, lookup, consts.bindings)
         if v is not None:
             out.append((v, a))
     # Path("x").read_text() / .open()
     if isinstance(ci.node.func, ast.Attribute) and ci.method in ("read_text", "read_bytes", "open"):
-        v = _eval_path(ci.node.func.value, lookup, cache["bindings"])
+        v = _eval_path(ci.node.func.value, lookup, consts.bindings)
         if v is not None:
             out.append((v, ci.node.func.value))
     return out
@@ -1949,9 +1218,9 @@ def _open_mode_writes(node: ast.Call) -> bool:
     return bool(s) and any(ch in s for ch in "wax+")
 
 
-def _shell_commands(nb):
+def _shell_commands(facts: Facts):
     """(cell, line, command) for every shell escape, shell magic and %%bash line."""
-    for ci in analysis(nb).calls:
+    for ci in facts.semantic.calls:
         magic = ci.magic
         if magic is None:
             continue
@@ -1972,11 +1241,11 @@ def _hide_query(url: str) -> str:
     return url if len(url) <= 80 else url[:79] + "…"
 
 
-def _hash_checked_notebook(nb) -> bool:
+def _hash_checked_notebook(facts: Facts) -> bool:
     """A hashlib comparison somewhere (``hashlib.sha256(...).hexdigest() == EXPECTED``)."""
-    if not any("digest" in c.source for c in nb.cells):
+    if not any("digest" in c.source for c in facts.nb.cells):
         return False
-    for _, node in analysis(nb).nodes(ast.Compare):
+    for _, node in facts.semantic.nodes(ast.Compare):
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in (
                     "hexdigest", "digest"):
@@ -2018,12 +1287,12 @@ def unpinned_remote_data(nb, ctx):
     expected value. Hub data sets are pinned by revision:
     `load_dataset("org/name", revision="<commit sha>")`, `fetch_openml(data_id=...)`.
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
-    if _hash_checked_notebook(nb):
+    if _hash_checked_notebook(ctx.facts):
         return
     manifest = ctx.project.data_manifest_text(nb.path) if ctx.project is not None else ""
-    an = analysis(nb)
+    an = ctx.facts.semantic
     registry = any(ci.qual == "pooch.create" and _kw(ci.node, "registry") is not None for ci in an.calls)
     seen: set[tuple] = set()
 
@@ -2047,7 +1316,7 @@ def unpinned_remote_data(nb, ctx):
         chk = _kw(ci.node, "check_hash")
         if isinstance(chk, ast.Constant) and chk.value is True:
             continue
-        for value, _node in _call_paths(nb, ci, positions=(0, 1)):
+        for value, _node in _call_paths(ctx.facts, ci, positions=(0, 1)):
             if not REMOTE.match(value) or in_manifest(value):
                 continue
             key = (ci.cell.index, ci.node.lineno, value)
@@ -2057,7 +1326,7 @@ def unpinned_remote_data(nb, ctx):
             yield Hit(f"{ci.text}() reads remote data ({_hide_query(value)}) without a checksum; fetch it with "
                       "pooch.retrieve(url, known_hash=...) or record it in a data manifest (dvc import-url)",
                       ci.cell, ci.node.lineno)
-    for ci, line, cmd in _shell_commands(nb):
+    for ci, line, cmd in _shell_commands(ctx.facts):
         words = cmd.split()
         if not words or words[0] not in ("wget", "curl", "aws", "gsutil", "azcopy", "gcloud"):
             continue
@@ -2098,19 +1367,19 @@ def _unpinned_hub_dataset(nb, ci: CallInfo) -> str | None:
     return None
 
 
-def _read_paths(nb):
+def _read_paths(facts: Facts):
     """(CallInfo, path, is_read) for calls with constant path arguments."""
-    for ci in analysis(nb).calls:
+    for ci in facts.semantic.calls:
         if ci.method is None or ci.magic is not None:
             continue
         q = ci.qual or ""
         is_read = ci.method in READ_FUNCS and not q.startswith(("torch.hub", "webbrowser.", "spacy.", "os.", "io.")) \
             and not (ci.method == "open" and _open_mode_writes(ci.node))
         if is_read:
-            for value, _ in _call_paths(nb, ci):
+            for value, _ in _call_paths(facts, ci):
                 yield ci, value, True
         else:
-            for value, _ in _call_paths(nb, ci, positions=None):
+            for value, _ in _call_paths(facts, ci, positions=None):
                 yield ci, value, False
 
 
@@ -2157,13 +1426,13 @@ def missing_local_data(nb, ctx):
     ## Options
     - `large-file-mb` (default 10): size above which an input must be tracked by DVC or LFS
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     folder = Path(os.path.abspath(nb.path)).parent
     limit = float(ctx.options.get("large-file-mb", 10)) * 1024 * 1024
     produced: set[str] = set()
-    shell_text = "\n".join(cmd for _, _, cmd in _shell_commands(nb))
-    items = list(_read_paths(nb))
+    shell_text = "\n".join(cmd for _, _, cmd in _shell_commands(ctx.facts))
+    items = list(_read_paths(ctx.facts))
     for _ci, value, is_read in items:
         if not is_read:
             produced.add(os.path.normpath(value))
@@ -2234,12 +1503,12 @@ def external_write(nb, ctx):
     Tag the cell `side-effect` (and guard it with a parameter such as `WRITE_RESULTS`), or
     move the write into a pipeline step.
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
     def tagged(cell) -> bool:
         return bool({"side-effect", "nbkit:side-effect"} & set(cell.tags))
 
-    for ci in analysis(nb).calls:
+    for ci in ctx.facts.semantic.calls:
         if tagged(ci.cell) or ci.method is None or ci.magic is not None:
             continue
         q = ci.qual or ""
@@ -2261,14 +1530,14 @@ def external_write(nb, ctx):
             what = "writes to a database table"
         elif ci.method in WRITE_METHODS or _spark_io(ci, "write") or (
                 ci.method == "open" and _open_mode_writes(ci.node)):
-            remote = [v for v, _ in _call_paths(nb, ci, positions=None) if REMOTE.match(v)
+            remote = [v for v, _ in _call_paths(ctx.facts, ci, positions=None) if REMOTE.match(v)
                       and not v.lower().startswith(("http://", "https://"))]
             if remote:
                 what = f"writes to a remote store ({_hide_query(remote[0])})"
         if what:
             yield Hit(f"{ci.text}() {what}; tag the cell `side-effect` so readers (and re-runs) know it changes "
                       "things outside the notebook", ci.cell, ci.node.lineno)
-    for ci, line, cmd in _shell_commands(nb):
+    for ci, line, cmd in _shell_commands(ctx.facts):
         if tagged(ci.cell):
             continue
         words = cmd.split()
@@ -2354,9 +1623,9 @@ def unparameterised_clock(nb, ctx):
     files = sorted(glob.glob("data/*.csv"))
     ```
     """
-    if not _is_python(nb):
+    if not ctx.facts.is_python:
         return
-    an = analysis(nb)
+    an = ctx.facts.semantic
     timing = False
     sorted_names: set[str] = set()
     for _, node in an.nodes(ast.BinOp):
@@ -2519,7 +1788,7 @@ def secret_in_notebook(nb, ctx):
     Rotate any secret that was committed, and clear the outputs that showed it.
     """
     assigned: dict[int, list] = {}
-    for cell, name, value, line in _assigned_secrets(analysis(nb)):
+    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic):
         assigned.setdefault(cell.index, []).append((name, value, line))
     for cell in nb.cells:
         seen: set[str] = set()
