@@ -123,8 +123,10 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
         parse_cache.begin()
     facts = Facts(nb, parse_cache)
     for rule in selection.rules_for(nb.path):
-        ctx = Context(options=selection.config.options_for(rule), project=project, config=selection.config,
-                      facts=facts)
+        ctx = Context(options=selection.config.options_for(rule), defaults=rule.options, project=project,
+                      config=selection.config, facts=facts)
+        if not rule.applies(nb, ctx):
+            continue
         try:
             hits = list(rule.check(nb, ctx))
         except Exception as e:  # noqa: BLE001 - a crashing rule is a finding, not a crash
@@ -164,7 +166,8 @@ def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], ori
         if rule.code not in wanted or rule.fix is None:
             continue
         model = notebook_from_dict(data, nb.path)
-        ctx = Context(options=selection.config.options_for(rule), config=selection.config, facts=Facts(model))
+        ctx = Context(options=selection.config.options_for(rule), defaults=rule.options, config=selection.config,
+                      facts=Facts(model))
         if rule.fix(data, model, ctx):
             applied += 1
     if applied:

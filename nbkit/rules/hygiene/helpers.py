@@ -1,0 +1,38 @@
+"""Helpers shared by several hygiene rules."""
+
+from __future__ import annotations
+
+import re
+
+from ...suppression import Suppressions
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _text(value) -> str:
+    """An nbformat multiline string (a string or a list of strings) as one string."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return ""
+
+
+def _short(text: str, limit: int = 70) -> str:
+    text = " ".join(_ANSI.sub("", text).split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _executed(nb):
+    return [c for c in nb.cells if c.is_code and c.execution_count is not None]
+
+
+def _suppressed_filter(code: str):
+    """A predicate telling whether a hit is suppressed in the cell (tag or comment), for fixers
+    so that they never touch what the user exempted."""
+    return Suppressions().for_code(code)
