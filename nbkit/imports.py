@@ -10,7 +10,6 @@ mismatches (``sklearn`` -> ``scikit-learn``).
 from __future__ import annotations
 
 import ast
-import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .ipysyntax import ParsedCell, parse_cell
+from .manifests import normalise_dist  # noqa: F401 - part of this module's API (pin, magics)
 from .model import Cell, Notebook
 
 # module (top-level import name) -> distribution, for when the package is not installed here
@@ -175,11 +175,6 @@ def distributions_for(module: str) -> list[str]:
     if found:
         return sorted(dict.fromkeys(found))
     return [alias] if alias else []
-
-
-def normalise_dist(name: str) -> str:
-    """PEP 503 normalised distribution name: ``Scikit_Learn`` -> ``scikit-learn``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def installed_version(dist: str) -> str | None:
