@@ -9,7 +9,6 @@ import os
 from typing import Any
 
 from .analysis.layout import (  # noqa: F401 - re-exported
-    ALIASED,
     DEFAULT_ALIASES,
     DEFAULT_HEADINGS,
     REQUIRED,

@@ -22,12 +22,21 @@ from .ipysyntax import parse_cell
 CELL_TYPES = ("code", "markdown", "raw")
 
 
+def multiline_text(value: Any) -> str:
+    """An nbformat multiline string (a string or a list of strings) as one string; list items
+    that are not strings are skipped and any other value is empty."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return ""
+
+
 def _join(source: Any) -> str:
-    if isinstance(source, str):
-        return source
-    if isinstance(source, list) and all(isinstance(s, str) for s in source):
-        return "".join(source)
-    raise TypeError("source must be a string or a list of strings")
+    """A cell's ``source``, which must be a string or a list of strings."""
+    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)):
+        raise TypeError("source must be a string or a list of strings")
+    return multiline_text(source)
 
 
 @dataclass(frozen=True)

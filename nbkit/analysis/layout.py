@@ -35,8 +35,6 @@ from .semantic import ipython_method
 
 SECTIONS = ("title", "summary", "questions", "setup", "data", "analysis", "findings", "next_steps", "appendix")
 REQUIRED = ("title", "summary", "questions", "setup", "data", "analysis", "findings")
-# Sections found by heading aliases (title and analysis are found by position).
-ALIASED = ("summary", "questions", "setup", "data", "findings", "next_steps", "appendix")
 
 DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
     "summary": ("executive summary", "summary", "tl;dr", "tldr", "key takeaways", "bottom line", "abstract",

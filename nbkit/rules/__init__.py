@@ -104,8 +104,8 @@ class Context:
         return value if isinstance(value, kind) else None
 
 
-CheckFn = Callable[[Any, Context], Iterable[Hit]]
-FixFn = Callable[[dict, list, Any], bool]
+CheckFn = Callable[[Notebook, Context], Iterable[Hit]]
+FixFn = Callable[[dict, Notebook, Context], bool]  # (notebook JSON to edit, its model, context) -> changed?
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from ...model import multiline_text
 from .. import Hit, rule
-from .helpers import _ANSI, _short, _text
+from .helpers import _ANSI, _short
 
 
 _RAISES_TAGS = frozenset({"raises-exception", "nbval-raises-exception"})
@@ -96,7 +97,7 @@ def error_output(nb, ctx):
                 yield Hit(f"the cell raised {ename}" + (f": {evalue}" if evalue else "")
                           + "; fix it, or tag the cell raises-exception if the error is intended", cell)
             elif kind == "stream" and out.get("name") == "stderr":
-                text = _text(out.get("text"))
+                text = multiline_text(out.get("text"))
                 if _TRACEBACK in text:
                     reported = True
                     yield Hit(f"stderr shows a traceback ({_traceback_summary(text)}); fix the error, or tag "

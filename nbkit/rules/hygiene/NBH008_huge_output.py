@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ...model import multiline_text
 from .. import Hit, rule
-from .helpers import _text
 
 
 def _fmt_size(n: float) -> str:
@@ -25,7 +25,7 @@ _IMAGE_ADVICE = "lower the figure's size or dpi, or save it to a file and link i
 def _mime_sizes(out: dict):
     """(mime, bytes) for each representation of an output (streams count as text/plain)."""
     if out.get("output_type") == "stream":
-        text = _text(out.get("text"))
+        text = multiline_text(out.get("text"))
         yield "text/plain", len(text)
         return
     data = out.get("data")
@@ -33,7 +33,7 @@ def _mime_sizes(out: dict):
         return
     for mime, value in data.items():
         if isinstance(value, (str, list)):
-            text = _text(value)
+            text = multiline_text(value)
             if mime.startswith("image/") and mime != "image/svg+xml":
                 b64 = text.strip().rstrip("=")
                 yield mime, (len(b64) - b64.count("\n")) * 3 // 4  # decoded size of base64

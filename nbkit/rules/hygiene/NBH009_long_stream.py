@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ...model import multiline_text
 from .. import Hit, rule
-from .helpers import _text
 
 
 @rule("NBH009", "long-stream", "warning", "a stream output of more than 200 lines",
@@ -36,7 +36,7 @@ def long_stream(nb, ctx):
         for out in cell.outputs:
             if out.get("output_type") != "stream":
                 continue
-            text = _text(out.get("text"))
+            text = multiline_text(out.get("text"))
             n = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
             name = str(out.get("name") or "stdout")
             counts[name] = counts.get(name, 0) + n

@@ -10,15 +10,6 @@ from ...suppression import Suppressions
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _text(value) -> str:
-    """An nbformat multiline string (a string or a list of strings) as one string."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "".join(v for v in value if isinstance(v, str))
-    return ""
-
-
 def _short(text: str, limit: int = 70) -> str:
     text = " ".join(_ANSI.sub("", text).split())
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
