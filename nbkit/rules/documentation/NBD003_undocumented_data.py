@@ -20,18 +20,13 @@ _READERS = frozenset({
     "read_dataframe", "imread", "read_image",
 })
 
-
 _LOAD_NAMES = frozenset({"load"})  # np.load("x.npy"), torch.load("m.pt"), joblib.load(...): only with a path
-
 
 _SKLEARN = re.compile(r"^(?:load|fetch)_(\w+)$")
 
-
 _WRITE_MODE = re.compile(r"[wax+]")
 
-
 _CONFIG_EXT = (".yaml", ".yml", ".toml", ".ini", ".cfg", ".env", ".md", ".py", ".ipynb")  # settings, not data
-
 
 _MAYBE_READ = ("read", "scan_", "load", "open", "fromfile", "genfromtxt", "fetch_")  # cheap pre-filter
 
@@ -131,7 +126,6 @@ def _data_reads(facts: Facts):
 
 
 _SQL_TABLE = re.compile(r"\b(?:from|join)\s+([\w.\"`\[\]]+)", re.IGNORECASE)
-
 
 _SPARK_FORMATS = frozenset({"csv", "parquet", "json", "orc", "text", "table", "load", "jdbc", "avro", "delta"})
 

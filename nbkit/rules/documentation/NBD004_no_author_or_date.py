@@ -12,12 +12,9 @@ _AUTHOR_DATE_LINE = re.compile(
     r"^[\s>*_#|-]*(?:authors?|written by|prepared by|owner|date|created|last updated|updated|last modified)"
     r"[\s*_]*[:：]", re.IGNORECASE | re.MULTILINE)
 
-
 _BY_LINE = re.compile(r"^[\s>*_]*by\s+\S", re.IGNORECASE | re.MULTILINE)
 
-
 _ISO_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d-[01]\d-[0-3]\d(?!\d)")
-
 
 _FRONT_KEYS = re.compile(r"^\s*(?:authors?|date|created|updated)\s*:", re.IGNORECASE | re.MULTILINE)
 

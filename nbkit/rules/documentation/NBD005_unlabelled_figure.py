@@ -14,16 +14,13 @@ _MPL_PLOTS = frozenset({
     "semilogx", "semilogy", "loglog", "area", "kde", "density", "line", "heatmap",
 })
 
-
 _MPL_RECEIVER = re.compile(r"^(?:plt|pylab|ax\w*|axes|axs|axis|fig\w*)$")
-
 
 _PX_PLOTS = frozenset({
     "line", "scatter", "bar", "histogram", "box", "violin", "pie", "area", "scatter_matrix", "density_heatmap",
     "density_contour", "imshow", "choropleth", "scatter_geo", "line_geo", "sunburst", "treemap", "funnel",
     "timeline", "strip", "ecdf", "scatter_3d", "line_3d", "parallel_coordinates", "icicle",
 })
-
 
 _SNS_EXTRA = frozenset({"heatmap", "clustermap"})
 
@@ -33,12 +30,10 @@ _PLOT_HINTS = ("plot", "hist", "scatter", "sns.", "px.", "plt.", "Chart", "imsho
                "contour", "hexbin", "errorbar", "fill_between", "pcolormesh", ".kde(", ".density(", ".area(",
                "loglog", "semilog", ".step(", ".stem(", "matshow", "px.")
 
-
 _LABEL_CALLS = frozenset({
     "title", "set_title", "suptitle", "xlabel", "ylabel", "set_xlabel", "set_ylabel", "set_axis_labels",
     "set_titles", "set_xlabels", "set_ylabels", "zlabel", "set_zlabel", "supxlabel", "supylabel",
 })
-
 
 _LABEL_KWS = frozenset({"title", "xlabel", "ylabel", "labels", "xaxis_title", "yaxis_title", "x_label", "y_label",
                         "title_text"})

@@ -15,9 +15,7 @@ _EVIDENCE = re.compile(
     r"twice|half|double[ds]?|triple[ds]?|percent|see (?:above|below|cell|section))\b|\]\(#|!\[",
     re.IGNORECASE)
 
-
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
-
 
 _QUESTION_REF = re.compile(r"\b(?:Q|question\s*)\d+\b|\(\d\)", re.IGNORECASE)  # "Q1:" is not evidence
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...analysis.layout import bullets, words
 from .. import Hit, rule
 from ..layout.helpers import layout_for
-from .helpers import _PLACEHOLDER
+from .helpers import PLACEHOLDER
 
 
 @rule("NBD007", "long-summary", "warning", "summary over 200 words or 7 bullets, or containing TODO/TBD",
@@ -48,7 +48,7 @@ def long_summary(nb, ctx):
         yield Hit(f"summary has {n_bullets} bullets (limit {max_bullets}); keep the few that matter most",
                   head, s.line)
     for bl in body:
-        m = _PLACEHOLDER.search(bl.text)
+        m = PLACEHOLDER.search(bl.text)
         if m:
             yield Hit(f"summary still contains {m.group(0).rstrip(': ')!r}; finish it before sharing the notebook",
                       nb.cells[bl.cell_index], bl.line)

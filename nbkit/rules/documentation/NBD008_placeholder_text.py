@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _PLACEHOLDER, _short
+from .helpers import PLACEHOLDER, _short
 
 
 @rule("NBD008", "placeholder-text", "warning", "TODO/FIXME/TBD in markdown (report profile)")
@@ -23,10 +23,10 @@ def placeholder_text(nb, ctx):
     Do it, or turn it into a tracked issue and remove the note.
     """
     for cell in nb.cells:
-        if not cell.is_markdown or not _PLACEHOLDER.search(cell.source):
+        if not cell.is_markdown or not PLACEHOLDER.search(cell.source):
             continue
         for i, line in enumerate(cell.lines, start=1):
-            m = _PLACEHOLDER.search(line)
+            m = PLACEHOLDER.search(line)
             if m:
                 yield Hit(f"placeholder {m.group(0).rstrip(': ')!r} in markdown: {_short(line[m.start():], 60)}; "
                           f"finish or remove it", cell, i)

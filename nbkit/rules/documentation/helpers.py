@@ -10,4 +10,4 @@ def _short(text: str, limit: int = 50) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-_PLACEHOLDER = re.compile(r"\b(?:TODO|FIXME|TBD)\b|\b(?i:todo|fixme|tbd)\s*:")
+PLACEHOLDER = re.compile(r"\b(?:TODO|FIXME|TBD)\b|\b(?i:todo|fixme|tbd)\s*:")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _executed, _plural
+from .helpers import _executed, plural
 
 
 @rule("NBH002", "execution-count-gap", "warning",
@@ -38,7 +38,7 @@ def execution_count_gap(nb, ctx):
     if not gaps:
         return
     cell, before, after = gaps[0]
-    more = f" ({_plural(len(gaps) - 1, 'more gap')})" if len(gaps) > 1 else ""
+    more = f" ({plural(len(gaps) - 1, 'more gap')})" if len(gaps) > 1 else ""
     if before is None:
         what = f"execution counts start at {after}, not 1{more}: the kernel ran cells that are not in the notebook"
     else:

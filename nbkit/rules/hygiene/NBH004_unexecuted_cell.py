@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _executed, _plural
+from .helpers import _executed, plural
 
 
 _SKIP_TAGS = frozenset({"skip-execution", "nbkit:skip", "nbval-skip"})
@@ -39,6 +39,6 @@ def unexecuted_cell(nb, ctx):
     for cell in nb.cells:
         if (cell.is_code and cell.execution_count is None and not cell.outputs and not cell.is_empty
                 and not (cell.tags & _SKIP_TAGS) and "NBVAL_SKIP" not in cell.source):
-            yield Hit(f"this code cell was never run, but {_plural(len(executed), 'other cell')} "
+            yield Hit(f"this code cell was never run, but {plural(len(executed), 'other cell')} "
                       f"{'was' if len(executed) == 1 else 'were'}: the outputs do not reflect it; "
                       "restart the kernel and run all", cell)

@@ -6,34 +6,29 @@ import re
 
 from ...model import multiline_text
 from .. import Hit, rule
-from .helpers import _ANSI, _short
+from .helpers import ANSI, short
 
 
 _RAISES_TAGS = frozenset({"raises-exception", "nbval-raises-exception"})
 
-
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
-
 
 _PAPERMILL_MARKER = re.compile(r"An Exception was encountered at\s*'?(?:<a[^>]*>)?\s*In \[(\w*)\]")
 
-
 _PAPERMILL_ANCHOR = "Execution using papermill encountered an exception"
 
-
 _TRACEBACK = "Traceback (most recent call last)"
-
 
 _EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning)\b.*)$")
 
 
 def _traceback_summary(text: str) -> str:
     """The ``ValueError: ...`` line of a traceback printed on stderr (or a stand-in)."""
-    after = _ANSI.sub("", text).split(_TRACEBACK, 1)[-1]
+    after = ANSI.sub("", text).split(_TRACEBACK, 1)[-1]
     for line in reversed(after.splitlines()):
         m = _EXC_LINE.match(line)
         if m:
-            return _short(m.group(1))
+            return short(m.group(1))
     return "a Python exception"
 
 
@@ -90,7 +85,7 @@ def error_output(nb, ctx):
             kind = out.get("output_type")
             if kind == "error":
                 ename = str(out.get("ename") or "an exception")
-                evalue = _short(str(out.get("evalue") or ""))
+                evalue = short(str(out.get("evalue") or ""))
                 if ename == "SystemExit" and evalue in ("", "0", "None"):
                     continue
                 reported = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _suppressed_filter
+from .helpers import suppressed_filter
 
 
 def _empty_cells(nb):
@@ -14,7 +14,7 @@ def _empty_cells(nb):
 
 
 def _fix_empty_cells(data: dict, nb, ctx) -> bool:
-    suppressed = _suppressed_filter("NBH006")
+    suppressed = suppressed_filter("NBH006")
     doomed = [cell.index for cell, fixable in _empty_cells(nb) if fixable and not suppressed(cell)]
     cells = data.get("cells")
     if not doomed or not isinstance(cells, list):

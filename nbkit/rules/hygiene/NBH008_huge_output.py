@@ -18,7 +18,6 @@ def _fmt_size(n: float) -> str:
 
 _TEXT_ADVICE = "show a summary (df.head(), a sample) instead of the whole object"
 
-
 _IMAGE_ADVICE = "lower the figure's size or dpi, or save it to a file and link it"
 
 

@@ -10,7 +10,6 @@ from .. import Hit, rule
 
 _DEBUG_WORDS = ("breakpoint", "set_trace", "debug", "pdb", "embed", "post_mortem")
 
-
 _DEBUGGER_MODULES = frozenset({"pdb", "ipdb", "pudb"})
 
 

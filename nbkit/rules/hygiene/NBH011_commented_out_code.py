@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from ...ipysyntax import PYTHON_BODY_CELL_MAGICS
 from .. import Hit, rule
-from .helpers import _short
+from .helpers import short
 
 
 def _foreign_cell_magic(cell) -> bool:
@@ -29,31 +29,23 @@ _EXEMPT_COMMENT = re.compile(
     re.IGNORECASE,
 )
 
-
 _CODING = re.compile(r"coding[:=]\s*[-\w.]+")
-
 
 _MAGIC_COMMENT = re.compile(r"^(?:%[a-zA-Z_]\w*|!(?:pip|conda|mamba|uv|python|ls|cd|cat|wget|curl|git|mkdir|rm|cp|mv)\b)")
 
-
 _URLISH = re.compile(r"\b(?:https?:|www\.|ftp:)|@\w+\.\w+")
-
 
 _CODE_NODES = (ast.Call, ast.Attribute, ast.Subscript, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
                ast.GeneratorExp, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.JoinedStr,
                ast.Starred)
 
-
 _CODE_STMTS = (ast.Import, ast.ImportFrom, ast.Assign, ast.AugAssign, ast.For, ast.AsyncFor, ast.While,
                ast.If, ast.With, ast.AsyncWith, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                ast.Try, ast.Delete, ast.Assert)
 
-
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
-
 _PROSE = re.compile(r"\w\s+[A-Za-z_]")
-
 
 _KEYWORDS = frozenset({"import", "from", "for", "while", "if", "with", "def", "class", "return", "raise", "del",
                        "assert", "try", "async", "await", "lambda", "yield"})
@@ -213,7 +205,7 @@ def commented_out_code(nb, ctx):
             if len(run) >= block:
                 if code:
                     msg = (f"{len(run)} consecutive comment lines, {len(code)} of them code "
-                           f"(`{_short(code[0][1], 40)}`): delete disabled code (version control keeps it) "
+                           f"(`{short(code[0][1], 40)}`): delete disabled code (version control keeps it) "
                            "and move explanations to a markdown cell")
                 else:
                     msg = (f"block of {len(run)} comment lines: move the explanation to a markdown cell, "
@@ -226,7 +218,7 @@ def commented_out_code(nb, ctx):
                     first = group[0]
                     n = f"{len(group)} commented-out lines of code" if len(group) > 1 else "commented-out code"
                     it = "them" if len(group) > 1 else "it"
-                    yield Hit(f"{n} (`{_short(first[1], 50)}`): delete {it} (version control keeps {it}) or make "
+                    yield Hit(f"{n} (`{short(first[1], 50)}`): delete {it} (version control keeps {it}) or make "
                               f"{it} a real option", cell, first[0])
                     group = []
                 group.append(item)

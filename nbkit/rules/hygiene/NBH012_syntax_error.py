@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _short
+from .helpers import short
 
 
 @rule("NBH012", "syntax-error", "error", "the cell does not parse", requires=("python",))
@@ -34,6 +34,6 @@ def syntax_error(nb, ctx):
         lines = cell.lines
         lineno = err.lineno if isinstance(err.lineno, int) and err.lineno > 0 else 1
         lineno = min(lineno, max(len(lines), 1))
-        text = _short(lines[lineno - 1], 50) if lines else ""
+        text = short(lines[lineno - 1], 50) if lines else ""
         msg = (err.msg or "invalid syntax").rstrip(".")
         yield Hit(f"syntax error on line {lineno}" + (f" (`{text}`)" if text else "") + f": {msg}", cell, lineno)

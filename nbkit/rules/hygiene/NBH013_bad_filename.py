@@ -10,9 +10,7 @@ from .. import Hit, rule
 
 _GOOD_CHARS = re.compile(r"[A-Za-z0-9_.-]")
 
-
 _UNTITLED = re.compile(r"^untitled", re.IGNORECASE)
-
 
 _COPY = re.compile(r"-Copy\d*(?=$|[-_. ])", re.IGNORECASE)
 

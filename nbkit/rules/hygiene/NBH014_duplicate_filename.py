@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .. import Hit, rule
-from .helpers import _plural
+from .helpers import plural
 
 
 @rule("NBH014", "duplicate-filename", "warning", "two notebooks with the same basename in one project")
@@ -35,5 +35,5 @@ def duplicate_filename(nb, ctx):
     here = os.path.dirname(os.path.abspath(nb.path))
     shown = [os.path.relpath(p, here) for p in others[:3]]
     more = f" and {len(others) - 3} more" if len(others) > 3 else ""
-    yield Hit(f"{_plural(len(others), 'other notebook')} in this run also named {os.path.basename(nb.path)!r} "
+    yield Hit(f"{plural(len(others), 'other notebook')} in this run also named {os.path.basename(nb.path)!r} "
               f"({', '.join(shown)}{more}): give each notebook a distinct, descriptive name")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .. import Hit, rule
-from .helpers import _suppressed_filter
+from .helpers import suppressed_filter
 
 
 def _set_source(raw_cell: dict, text: str) -> None:
@@ -61,7 +61,7 @@ def _strip_trailing(source: str) -> str:
 
 
 def _fix_trailing_whitespace(data: dict, nb, ctx) -> bool:
-    suppressed = _suppressed_filter("NBH015")
+    suppressed = suppressed_filter("NBH015")
     cells = data.get("cells")
     if not isinstance(cells, list):
         return False

@@ -7,15 +7,15 @@ import re
 from ...suppression import Suppressions
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _short(text: str, limit: int = 70) -> str:
-    text = " ".join(_ANSI.sub("", text).split())
+def short(text: str, limit: int = 70) -> str:
+    text = " ".join(ANSI.sub("", text).split())
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
@@ -23,7 +23,7 @@ def _executed(nb):
     return [c for c in nb.cells if c.is_code and c.execution_count is not None]
 
 
-def _suppressed_filter(code: str):
+def suppressed_filter(code: str):
     """A predicate telling whether a hit is suppressed in the cell (tag or comment), for fixers
     so that they never touch what the user exempted."""
     return Suppressions().for_code(code)

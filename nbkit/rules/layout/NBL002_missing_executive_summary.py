@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ...analysis.layout import bullets, is_placeholder_only, words
 from .. import Hit, rule
-from .helpers import _fix_section, layout_for
+from .helpers import fix_section, layout_for
 
 
 @rule("NBL002", "missing-executive-summary", "error",
       "a summary heading before the first code cell, with >= 15 words or >= 2 bullets under it",
-      fix=_fix_section("summary"), options={"min-words": 15, "min-bullets": 2})
+      fix=fix_section("summary"), options={"min-words": 15, "min-bullets": 2})
 def missing_executive_summary(nb, ctx):
     """
     ## What it does

@@ -6,7 +6,7 @@ import re
 
 from ...analysis.layout import bullets, is_placeholder_only
 from .. import Hit, rule
-from .helpers import _fix_section, layout_for
+from .helpers import fix_section, layout_for
 
 
 def _analysis_start(lay) -> int:
@@ -26,7 +26,7 @@ def _question_lines(body) -> list:
 
 @rule("NBL003", "missing-questions", "error",
       "a questions heading before the analysis, with a list item or a line ending in `?`",
-      fix=_fix_section("questions"))
+      fix=fix_section("questions"))
 def missing_questions(nb, ctx):
     """
     ## What it does

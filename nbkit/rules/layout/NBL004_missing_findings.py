@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ...analysis.layout import is_placeholder_only
 from .. import Hit, rule
-from .helpers import _fix_section, layout_for
+from .helpers import fix_section, layout_for
 
 
 @rule("NBL004", "missing-findings", "error",
       "a findings heading after the last analysis code cell, with non-empty text",
-      fix=_fix_section("findings"))
+      fix=fix_section("findings"))
 def missing_findings(nb, ctx):
     """
     ## What it does

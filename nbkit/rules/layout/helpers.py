@@ -16,7 +16,7 @@ def _where(cell_index: int) -> str:
     return f"cell {cell_index}"
 
 
-def _fix_section(kind: str):
+def fix_section(kind: str):
     def fix(data: dict, nb, ctx) -> bool:
         aliases = getattr(getattr(ctx, "config", None), "layout_aliases", None) or None
         return insert_section(data, kind, nb, aliases) is not None

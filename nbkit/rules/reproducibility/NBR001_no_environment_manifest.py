@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .. import Hit, rule
-from .helpers import _rel
+from .helpers import rel
 
 
 MANIFEST_LIST = "requirements*.txt, pyproject.toml, environment.yml, Pipfile, setup.cfg/setup.py"
@@ -39,6 +39,6 @@ def no_environment_manifest(nb, ctx):
     root = ctx.project.root_for(nb.path)
     at_root = os.path.abspath(root) == os.path.dirname(os.path.abspath(nb.path))
     where = "the notebook's folder (the project root)" if at_root \
-        else f"the notebook's folder or above it up to the project root {_rel(root, nb)}"
+        else f"the notebook's folder or above it up to the project root {rel(root, nb)}"
     yield Hit(f"no environment manifest ({MANIFEST_LIST}) in {where}; add one listing the packages "
               "this notebook needs, with versions")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .. import Hit, rule
-from .helpers import _rel
+from .helpers import rel
 
 
 @rule("NBR002", "unpinned-dependencies", "warning",
@@ -51,6 +51,6 @@ def unpinned_dependencies(nb, ctx):
         if not loose:
             continue
         names = ", ".join(str(r) for r in loose[:5]) + (f" and {len(loose) - 5} more" if len(loose) > 5 else "")
-        yield Hit(f"{_rel(m.path, nb)}: {len(loose)} of {len(m.requirements)} dependencies are not pinned "
+        yield Hit(f"{rel(m.path, nb)}: {len(loose)} of {len(m.requirements)} dependencies are not pinned "
                   f"to an exact version ({names}) and there is no lock file; pin them with == or commit a "
                   "lock file (uv lock, pip-compile --generate-hashes)")

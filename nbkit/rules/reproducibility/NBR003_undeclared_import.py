@@ -6,7 +6,7 @@ import ast
 
 from ...analysis import Facts
 from .. import Hit, rule
-from .helpers import _rel
+from .helpers import rel
 
 
 _IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
@@ -99,6 +99,6 @@ def undeclared_import(nb, ctx):
         if not complete:
             continue  # some dependencies could not be read: stay quiet rather than guess
         dist = dists[0] if dists else (imp.normalise_dist(alias) if alias else norm)
-        where = ", ".join(_rel(m.path, nb) for m in manifests[:3])
+        where = ", ".join(rel(m.path, nb) for m in manifests[:3])
         name = f"{mod!r} (distribution {dist!r})" if dist != norm else repr(mod)
         yield Hit(f"import {name} is not declared in {where}; add {dist} to the manifest", ref.cell, ref.line)

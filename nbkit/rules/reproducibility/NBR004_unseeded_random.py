@@ -7,15 +7,12 @@ import re
 from dataclasses import dataclass
 
 from ...analysis import Facts
-from ...analysis.semantic import CallInfo
-from ...analysis.semantic import dotted as _dotted
-from ...analysis.semantic import lazy_re as _lazy_re
+from ...analysis.semantic import CallInfo, dotted, lazy_re
 from .. import Hit, rule
-from .helpers import NP_GENERATORS, SEEDERS, _is_none, _kw
+from .helpers import NP_GENERATORS, SEEDERS, is_none, kw
 
 
 LIB_LABEL = {"random": "random", "numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow"}
-
 
 LIB_FIX = {
     "random": "call random.seed(SEED) first",
@@ -24,9 +21,7 @@ LIB_FIX = {
     "tensorflow": "call tf.random.set_seed(SEED) first",
 }
 
-
 ALL_LIBS = frozenset(LIB_LABEL)
-
 
 PY_RANDOM = frozenset({
     "random", "randint", "choice", "choices", "shuffle", "sample", "uniform", "gauss", "randrange",
@@ -34,20 +29,16 @@ PY_RANDOM = frozenset({
     "lognormvariate", "vonmisesvariate", "gammavariate", "paretovariate", "weibullvariate",
     "binomialvariate"})
 
-
 NP_NOT_GLOBAL = frozenset({
     "seed", "default_rng", "RandomState", "Generator", "SeedSequence", "PCG64", "PCG64DXSM", "MT19937",
     "Philox", "SFC64", "BitGenerator", "get_state", "set_state", "get_bit_generator", "set_bit_generator"})
-
 
 TORCH_RANDOM = frozenset({
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
     "bernoulli", "multinomial", "poisson"})
 
-
 TF_RANDOM = frozenset({"uniform", "normal", "shuffle", "truncated_normal", "categorical", "gamma", "poisson",
                        "random_uniform", "random_normal", "random_shuffle"})
-
 
 SKLEARN_RANDOM = frozenset({
     "train_test_split", "ShuffleSplit", "StratifiedShuffleSplit", "GroupShuffleSplit", "RepeatedKFold",
@@ -66,15 +57,12 @@ SKLEARN_RANDOM = frozenset({
     "DictionaryLearning", "SparseRandomProjection", "GaussianRandomProjection", "RBFSampler", "Nystroem",
 })
 
-
 SKLEARN_SHUFFLE_ONLY = frozenset({"KFold", "StratifiedKFold", "StratifiedGroupKFold"})
-
 
 _RNG_CTORS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator",
               "random.Random", "torch.Generator", "tensorflow.random.Generator")
 
-
-_RNG_NAME = _lazy_re(r"(^|_)(rng|rs|random_state|generator|gen|prng)(\d*)$", re.IGNORECASE)
+_RNG_NAME = lazy_re(r"(^|_)(rng|rs|random_state|generator|gen|prng)(\d*)$", re.IGNORECASE)
 
 
 @dataclass
@@ -151,8 +139,8 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
         if q.startswith("numpy.random."):
             fn = q[len("numpy.random."):]
             if fn in NP_GENERATORS:
-                seed = node.args[0] if node.args else _kw(node, "seed", "bit_generator")
-                if fn != "Generator" and (seed is None or _is_none(seed)):
+                seed = node.args[0] if node.args else kw(node, "seed", "bit_generator")
+                if fn != "Generator" and (seed is None or is_none(seed)):
                     return [("always", frozenset({"numpy"}),
                              f"{ci.text}() without a seed gives different numbers on every run; "
                              f"pass one: {ci.text}(SEED)")]
@@ -164,26 +152,26 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
             fn = q[len("random."):]
             if fn in PY_RANDOM:
                 return [("global", frozenset({"random"}), f"{ci.text} is used before random is seeded")]
-            if fn == "Random" and not node.args and _kw(node, "x") is None:
+            if fn == "Random" and not node.args and kw(node, "x") is None:
                 return [("always", frozenset({"random"}),
                          f"{ci.text}() without a seed gives different numbers on every run; pass one: {ci.text}(SEED)")]
             return []
         if q.startswith("scipy.stats.") and ci.method == "rvs":
-            rs = _kw(node, "random_state")
-            if rs is not None and not _is_none(rs):
+            rs = kw(node, "random_state")
+            if rs is not None and not is_none(rs):
                 return []
             return [("call", frozenset({"numpy"}),
                      f"{ci.text}(...) draws without random_state before numpy is seeded; pass random_state=SEED")]
         if q in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
-            shuffle = _kw(node, "shuffle")
-            if isinstance(shuffle, ast.Constant) and shuffle.value is True and _kw(node, "generator") is None:
+            shuffle = kw(node, "shuffle")
+            if isinstance(shuffle, ast.Constant) and shuffle.value is True and kw(node, "generator") is None:
                 return [("call", frozenset({"torch"}),
                          f"{ci.text}(shuffle=True) shuffles before torch is seeded; call torch.manual_seed(SEED) "
                          "first or pass generator=torch.Generator().manual_seed(SEED)")]
             return []
         if q.startswith("torch."):
             fn = q[len("torch."):]
-            if _kw(node, "generator") is not None:
+            if kw(node, "generator") is not None:
                 return []
             if fn in TORCH_RANDOM or fn.startswith("nn.init.") or fn == "utils.data.random_split":
                 return [("global", frozenset({"torch"}), f"{ci.text} is used before torch is seeded")]
@@ -191,7 +179,7 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
         if q.startswith(("tensorflow.", "keras.")):
             fn = q.split(".", 1)[1]
             if fn.startswith("random.") and fn[7:] in TF_RANDOM or fn in TF_RANDOM and fn.startswith("random_"):
-                if _kw(node, "seed") is not None and not _is_none(_kw(node, "seed")):
+                if kw(node, "seed") is not None and not is_none(kw(node, "seed")):
                     return []
                 return [("global", frozenset({"tensorflow"}), f"{ci.text} is used before tensorflow is seeded")]
             return []
@@ -199,13 +187,13 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
         if q.startswith(("sklearn.", "umap.", "imblearn.")) and (
                 last in SKLEARN_RANDOM or last in SKLEARN_SHUFFLE_ONLY or last == "UMAP"):
             if last in SKLEARN_SHUFFLE_ONLY:
-                shuffle = _kw(node, "shuffle")
+                shuffle = kw(node, "shuffle")
                 if not (isinstance(shuffle, ast.Constant) and shuffle.value is True):
                     return []
-            rs = _kw(node, "random_state")
-            if rs is not None and not _is_none(rs):
+            rs = kw(node, "random_state")
+            if rs is not None and not is_none(rs):
                 return []
-            shuffle = _kw(node, "shuffle")
+            shuffle = kw(node, "shuffle")
             if isinstance(shuffle, ast.Constant) and shuffle.value is False:
                 return []  # train_test_split(..., shuffle=False) draws nothing
             if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
@@ -222,10 +210,10 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
         if base_name and (base_name in rng_vars or _RNG_NAME.search(base_name)):
             return []
         if isinstance(base_node, ast.Call):
-            inner = _dotted(base_node.func)
+            inner = dotted(base_node.func)
             if inner and inner[-1] in NP_GENERATORS | {"Random", "Generator"}:
                 return []
-        if _kw(node, "random_state", "seed", "rng", "generator") is not None:
+        if kw(node, "random_state", "seed", "rng", "generator") is not None:
             return []
         if any(k.arg is None for k in node.keywords):
             return []

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import ast
 
-from ...analysis.semantic import lazy_re as _lazy_re
-from ...analysis.semantic import str_const as _str_const
+from ...analysis.semantic import lazy_re, str_const
 from .. import Hit, rule
-from .helpers import _kw
+from .helpers import kw
 
 
-_CUDA_STR = _lazy_re(r"^cuda(:\d+)?$")
+_CUDA_STR = lazy_re(r"^cuda(:\d+)?$")
 
 
 @rule("NBR006", "nondeterministic-gpu", "info",
@@ -48,7 +47,7 @@ def nondeterministic_gpu(nb, ctx):
     for ci in an.calls:
         q = ci.qual or ""
         if q == "torch.use_deterministic_algorithms":
-            arg = ci.node.args[0] if ci.node.args else _kw(ci.node, "mode")
+            arg = ci.node.args[0] if ci.node.args else kw(ci.node, "mode")
             if isinstance(arg, ast.Constant) and arg.value is True:
                 return
         if first is None:
@@ -57,9 +56,9 @@ def nondeterministic_gpu(nb, ctx):
                 first = ci
             elif ci.method == "to" or q == "torch.device":
                 for a in [*node.args, *(k.value for k in node.keywords)]:
-                    if (s := _str_const(a)) and _CUDA_STR.match(s):
+                    if (s := str_const(a)) and _CUDA_STR.match(s):
                         first = ci
-            elif any((s := _str_const(k.value)) and _CUDA_STR.match(s) for k in node.keywords if k.arg == "device"):
+            elif any((s := str_const(k.value)) and _CUDA_STR.match(s) for k in node.keywords if k.arg == "device"):
                 first = ci
     if first is None:
         return

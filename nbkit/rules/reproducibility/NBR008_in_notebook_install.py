@@ -6,13 +6,11 @@ import ast
 import os
 import re
 
-from ...analysis.semantic import source_text as _text
-from ...analysis.semantic import str_const as _str_const
+from ...analysis.semantic import source_text, str_const
 from .. import Hit, rule
 
 
 _INSTALLERS = ("pip", "pip3", "conda", "mamba", "micromamba", "uv")
-
 
 _PIP_ARG_OPTS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
                  "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--python", "-p", "-n",
@@ -130,10 +128,10 @@ def in_notebook_install(nb, ctx):
             if isinstance(arg, (ast.List, ast.Tuple)):
                 words = []
                 for e in arg.elts:
-                    s = _str_const(e)
-                    words.append(s if s is not None else "{sys.executable}" if _text(e) == "sys.executable" else "?")
+                    s = str_const(e)
+                    words.append(s if s is not None else "{sys.executable}" if source_text(e) == "sys.executable" else "?")
                 commands.append((" ".join(words), node.lineno))
-            elif (s := _str_const(arg)) is not None:
+            elif (s := str_const(arg)) is not None:
                 commands.append((s, node.lineno))
         for cmd, line in commands:
             parsed = _install_packages(cmd.strip())

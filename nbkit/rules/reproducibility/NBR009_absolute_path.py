@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ...analysis.semantic import lazy_re as _lazy_re
+from ...analysis.semantic import lazy_re
 from .. import Hit, rule
 
 
@@ -15,7 +15,7 @@ def _line_in_string(node: ast.Constant, value: str, offset: int) -> int:
     return node.lineno
 
 
-_ABS_PATH = _lazy_re(
+_ABS_PATH = lazy_re(
     r"(?<![\w/:.@-])(?:/home/(?:[^/\s'\"]|$)|/Users/(?:[^/\s'\"]|$)|/mnt/[^/\s'\"]|~/|file:///"
     r"|(?:^|(?<=[\s'\"=(,]))[A-Za-z]:[\\/](?=[\w.$ -])|(?:^|(?<=[\s'\"=(,]))\\\\[A-Za-z0-9_.$-]+\\)")
 

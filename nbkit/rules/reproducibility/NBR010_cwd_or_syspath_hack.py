@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ...analysis.semantic import dotted as _dotted
+from ...analysis.semantic import dotted
 from .. import Hit, rule
 
 
@@ -51,6 +51,6 @@ def cwd_or_syspath_hack(nb, ctx):
     for cell, node in ctx.facts.semantic.nodes(ast.Assign, ast.AugAssign):
         target = node.target if isinstance(node, ast.AugAssign) else (
             node.targets[0] if len(node.targets) == 1 else None)
-        if target is not None and _dotted(target) == ["sys", "path"]:
+        if target is not None and dotted(target) == ["sys", "path"]:
             yield Hit("sys.path is modified; install the code as a package (pip install -e .) instead",
                       cell, node.lineno)

@@ -6,16 +6,14 @@ import ast
 import os
 
 from ...analysis import Facts
-from ...analysis.semantic import CallInfo
-from ...analysis.semantic import str_const as _str_const
+from ...analysis.semantic import CallInfo, str_const
 from .. import Hit, rule
-from .helpers import READ_FUNCS, REMOTE, _call_paths, _hide_query, _is_none, _kw, _shell_commands, _spark_io
+from .helpers import READ_FUNCS, REMOTE, call_paths, hide_query, is_none, kw, shell_commands, spark_io
 
 
 REMOTE_READ_FUNCS = READ_FUNCS | frozenset({
     "get", "urlopen", "urlretrieve", "retrieve", "fetch", "download", "get_file", "Request",
     "load_state_dict_from_url", "download_url", "cached_download", "hf_hub_download", "read_html"})
-
 
 _HASH_KWARGS = ("known_hash", "file_hash", "md5", "sha256", "hash", "checksum", "expected_hash", "hash_prefix",
                 "md5_hash", "sha256_hash")
@@ -71,7 +69,7 @@ def unpinned_remote_data(nb, ctx):
         return
     manifest = ctx.project.data_manifest_text(nb.path) if ctx.project is not None else ""
     an = ctx.facts.semantic
-    registry = any(ci.qual == "pooch.create" and _kw(ci.node, "registry") is not None for ci in an.calls)
+    registry = any(ci.qual == "pooch.create" and kw(ci.node, "registry") is not None for ci in an.calls)
     seen: set[tuple] = set()
 
     def in_manifest(url: str) -> bool:
@@ -84,27 +82,27 @@ def unpinned_remote_data(nb, ctx):
         if hub:
             yield Hit(hub, ci.cell, ci.node.lineno)
             continue
-        if (ci.method not in REMOTE_READ_FUNCS and not _spark_io(ci, "read")) or ci.magic is not None:
+        if (ci.method not in REMOTE_READ_FUNCS and not spark_io(ci, "read")) or ci.magic is not None:
             continue
         q = ci.qual or ""
         if q.startswith(("webbrowser.", "torch.hub.")) or (ci.method == "fetch" and registry):
             continue
-        if any(_kw(ci.node, k) is not None and not _is_none(_kw(ci.node, k)) for k in _HASH_KWARGS):
+        if any(kw(ci.node, k) is not None and not is_none(kw(ci.node, k)) for k in _HASH_KWARGS):
             continue
-        chk = _kw(ci.node, "check_hash")
+        chk = kw(ci.node, "check_hash")
         if isinstance(chk, ast.Constant) and chk.value is True:
             continue
-        for value, _node in _call_paths(ctx.facts, ci, positions=(0, 1)):
+        for value, _node in call_paths(ctx.facts, ci, positions=(0, 1)):
             if not REMOTE.match(value) or in_manifest(value):
                 continue
             key = (ci.cell.index, ci.node.lineno, value)
             if key in seen:
                 continue
             seen.add(key)
-            yield Hit(f"{ci.text}() reads remote data ({_hide_query(value)}) without a checksum; fetch it with "
+            yield Hit(f"{ci.text}() reads remote data ({hide_query(value)}) without a checksum; fetch it with "
                       "pooch.retrieve(url, known_hash=...) or record it in a data manifest (dvc import-url)",
                       ci.cell, ci.node.lineno)
-    for ci, line, cmd in _shell_commands(ctx.facts):
+    for ci, line, cmd in shell_commands(ctx.facts):
         words = cmd.split()
         if not words or words[0] not in ("wget", "curl", "aws", "gsutil", "azcopy", "gcloud"):
             continue
@@ -117,7 +115,7 @@ def unpinned_remote_data(nb, ctx):
                 continue  # uploads are NBR016's business
         if any(in_manifest(u) for u in urls):
             continue
-        yield Hit(f"`{words[0]}` downloads remote data ({_hide_query(urls[0])}) without a checksum; check a "
+        yield Hit(f"`{words[0]}` downloads remote data ({hide_query(urls[0])}) without a checksum; check a "
                   "sha256 after downloading or use pooch.retrieve(url, known_hash=...)", ci.cell, line)
 
 
@@ -129,16 +127,16 @@ def _unpinned_hub_dataset(nb, ci: CallInfo) -> str | None:
     """A data set pulled from a hub by name, with no revision/version: its content can change."""
     q = ci.qual or ""
     if q in ("datasets.load_dataset", "huggingface_hub.hf_hub_download", "huggingface_hub.snapshot_download"):
-        if _kw(ci.node, "revision") is not None:
+        if kw(ci.node, "revision") is not None:
             return None
-        name = _str_const(ci.node.args[0]) if ci.node.args else _str_const(_kw(ci.node, "path", "repo_id"))
+        name = str_const(ci.node.args[0]) if ci.node.args else str_const(kw(ci.node, "path", "repo_id"))
         if not name or name in _HF_BUILDERS or name.startswith((".", "/")) or os.path.exists(
                 os.path.join(os.path.dirname(os.path.abspath(nb.path)), name)):
             return None
         return (f"{ci.text}({name!r}) downloads whatever the hub holds today; pin it with revision=<commit sha> "
                 "so the data cannot change under the notebook")
     if q == "sklearn.datasets.fetch_openml":
-        if _kw(ci.node, "version") is not None or _kw(ci.node, "data_id") is not None:
+        if kw(ci.node, "version") is not None or kw(ci.node, "data_id") is not None:
             return None
         return (f"{ci.text}() without version= or data_id= gets the 'active' version, which can change; pass "
                 "data_id= (or version=)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ...analysis import Facts
 from .. import Hit, rule
-from .helpers import READ_FUNCS, REMOTE, _call_paths, _open_mode_writes, _shell_commands
+from .helpers import READ_FUNCS, REMOTE, call_paths, open_mode_writes, shell_commands
 
 
 def _read_paths(facts: Facts):
@@ -18,12 +18,12 @@ def _read_paths(facts: Facts):
             continue
         q = ci.qual or ""
         is_read = ci.method in READ_FUNCS and not q.startswith(("torch.hub", "webbrowser.", "spacy.", "os.", "io.")) \
-            and not (ci.method == "open" and _open_mode_writes(ci.node))
+            and not (ci.method == "open" and open_mode_writes(ci.node))
         if is_read:
-            for value, _ in _call_paths(facts, ci):
+            for value, _ in call_paths(facts, ci):
                 yield ci, value, True
         else:
-            for value, _ in _call_paths(facts, ci, positions=None):
+            for value, _ in call_paths(facts, ci, positions=None):
                 yield ci, value, False
 
 
@@ -73,7 +73,7 @@ def missing_local_data(nb, ctx):
     folder = Path(os.path.abspath(nb.path)).parent
     limit = float(ctx.option("large-file-mb", float)) * 1024 * 1024
     produced: set[str] = set()
-    shell_text = "\n".join(cmd for _, _, cmd in _shell_commands(ctx.facts))
+    shell_text = "\n".join(cmd for _, _, cmd in shell_commands(ctx.facts))
     items = list(_read_paths(ctx.facts))
     for _ci, value, is_read in items:
         if not is_read:

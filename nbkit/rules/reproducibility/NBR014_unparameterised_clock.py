@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ...analysis.semantic import CallInfo
-from ...analysis.semantic import dotted as _dotted
-from ...analysis.semantic import str_const as _str_const
+from ...analysis.semantic import CallInfo, dotted, str_const
 from .. import Hit, rule
 
 
@@ -19,12 +17,9 @@ CLOCKS = {
     "pendulum.now": "the current time", "pendulum.today": "today's date",
 }
 
-
 UUIDS = ("uuid.uuid1", "uuid.uuid4")
 
-
 LISTINGS = ("os.listdir", "os.scandir", "glob.glob", "glob.iglob")
-
 
 _ORDER_FREE = frozenset({"sorted", "len", "set", "frozenset", "any", "all", "sum", "max", "min", "Counter",
                          "natsorted", "sort", "sort_values"})
@@ -35,7 +30,7 @@ def _listing_sorted(ci: CallInfo, sorted_names: set[str]) -> bool:
     parents = ci.parents
     for p in reversed(parents):
         if isinstance(p, ast.Call):
-            parts = _dotted(p.func) or ([p.func.attr] if isinstance(p.func, ast.Attribute) else None)
+            parts = dotted(p.func) or ([p.func.attr] if isinstance(p.func, ast.Attribute) else None)
             if parts and parts[-1] in _ORDER_FREE:
                 return True
             if p is not ci.node:
@@ -89,7 +84,7 @@ def unparameterised_clock(nb, ctx):
     for _, node in an.nodes(ast.BinOp):
         if isinstance(node.op, ast.Sub):
             for side in (node.left, node.right):
-                if isinstance(side, ast.Call) and (_dotted(side.func) or [""])[-1] in ("time", "time_ns", "now"):
+                if isinstance(side, ast.Call) and (dotted(side.func) or [""])[-1] in ("time", "time_ns", "now"):
                     timing = True
     for ci in an.calls:
         if ci.method == "sort" and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value,
@@ -106,8 +101,8 @@ def unparameterised_clock(nb, ctx):
             yield Hit(f"{ci.text}() makes results depend on when the notebook runs ({CLOCKS[q]}); pass the date in "
                       "as a parameter (parameters cell)", ci.cell, ci.node.lineno)
         elif q in ("pandas.to_datetime", "pandas.Timestamp", "numpy.datetime64") and ci.node.args and \
-                (_str_const(ci.node.args[0]) or "").lower() in ("now", "today"):
-            yield Hit(f"{ci.text}({_str_const(ci.node.args[0])!r}) makes results depend on when the notebook runs; "
+                (str_const(ci.node.args[0]) or "").lower() in ("now", "today"):
+            yield Hit(f"{ci.text}({str_const(ci.node.args[0])!r}) makes results depend on when the notebook runs; "
                       "pass the date in as a parameter (parameters cell)", ci.cell, ci.node.lineno)
         elif q in UUIDS:
             yield Hit(f"{ci.text}() gives a new value on every run; derive ids from the data (or uuid5 of a key)",

@@ -5,9 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ...analysis.semantic import Analysis
-from ...analysis.semantic import lazy_re as _lazy_re
-from ...analysis.semantic import str_const as _str_const
+from ...analysis.semantic import Analysis, lazy_re, str_const
 from .. import Hit, rule
 from .helpers import REMOTE
 
@@ -17,40 +15,34 @@ def _mask(secret: str) -> str:
 
 
 _SECRET_PATTERNS = [  # (kind, pattern, substrings one of which must be present: a cheap prefilter)
-    ("AWS access key id", _lazy_re(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16})\b"),
+    ("AWS access key id", lazy_re(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16})\b"),
      ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA")),
-    ("private key", _lazy_re(r"(-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----)"), ("PRIVATE KEY",)),
-    ("GitHub token", _lazy_re(r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
+    ("private key", lazy_re(r"(-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----)"), ("PRIVATE KEY",)),
+    ("GitHub token", lazy_re(r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
      ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
-    ("Slack token", _lazy_re(r"\b(xox[abposr]-[A-Za-z0-9-]{10,})\b"), ("xox",)),
-    ("Slack webhook", _lazy_re(r"(https://hooks\.slack\.com/services/T[A-Za-z0-9_/]+)"), ("hooks.slack.com",)),
-    ("Google API key", _lazy_re(r"\b(AIza[0-9A-Za-z_-]{35})\b"), ("AIza",)),
-    ("OpenAI key", _lazy_re(r"\b(sk-(?:proj-)?[A-Za-z0-9_-]{32,})\b"), ("sk-",)),
-    ("Stripe key", _lazy_re(r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,})\b"), ("_live_",)),
-    ("Hugging Face token", _lazy_re(r"\b(hf_[A-Za-z0-9]{30,})\b"), ("hf_",)),
+    ("Slack token", lazy_re(r"\b(xox[abposr]-[A-Za-z0-9-]{10,})\b"), ("xox",)),
+    ("Slack webhook", lazy_re(r"(https://hooks\.slack\.com/services/T[A-Za-z0-9_/]+)"), ("hooks.slack.com",)),
+    ("Google API key", lazy_re(r"\b(AIza[0-9A-Za-z_-]{35})\b"), ("AIza",)),
+    ("OpenAI key", lazy_re(r"\b(sk-(?:proj-)?[A-Za-z0-9_-]{32,})\b"), ("sk-",)),
+    ("Stripe key", lazy_re(r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,})\b"), ("_live_",)),
+    ("Hugging Face token", lazy_re(r"\b(hf_[A-Za-z0-9]{30,})\b"), ("hf_",)),
 ]
 
+_SECRET_NEEDLES = lazy_re("|".join(re.escape(n) for _, _, needles in _SECRET_PATTERNS for n in needles))
 
-_SECRET_NEEDLES = _lazy_re("|".join(re.escape(n) for _, _, needles in _SECRET_PATTERNS for n in needles))
-
-
-_SECRET_NAME = _lazy_re(
+_SECRET_NAME = lazy_re(
     r"^(?:.*_)?(?:password|passwd|pass|passphrase|token|api_?key|apikey|secret|secret_?key|access_?key|"
     r"access_?token|auth_?token|client_?secret|private_?key|credentials?|aws_secret_access_key)$", re.IGNORECASE)
 
+_DSN = lazy_re(r"\b([a-z][a-z0-9+.-]*)://([^:/@\s'\"]+):([^@/\s'\"]+)@[^\s'\"/]+", re.IGNORECASE)
 
-_DSN = _lazy_re(r"\b([a-z][a-z0-9+.-]*)://([^:/@\s'\"]+):([^@/\s'\"]+)@[^\s'\"/]+", re.IGNORECASE)
-
-
-_KV_SECRET = _lazy_re(
+_KV_SECRET = lazy_re(
     r"(password|passwd|api_?key|apikey|secret(?:_?key)?|token)\b\s*[:=]\s*['\"]([^'\"\s]{4,})['\"]",
     re.IGNORECASE)
 
-
 _KV_WORDS = ("password", "passwd", "apikey", "api_key", "secret", "token")
 
-
-_IDENT_TAIL = _lazy_re(r"[A-Za-z0-9_]*$")
+_IDENT_TAIL = lazy_re(r"[A-Za-z0-9_]*$")
 
 
 def _kv_secrets(text: str):
@@ -198,16 +190,16 @@ def _assigned_secrets(an: Analysis):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for t in targets:
             name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else \
-                _str_const(t.slice) if isinstance(t, ast.Subscript) else None
+                str_const(t.slice) if isinstance(t, ast.Subscript) else None
             if name and node.value is not None:
                 items.append((cell, name, node.value))
     for ci in an.calls:
         items += [(ci.cell, k.arg, k.value) for k in ci.node.keywords if k.arg]
     for cell, node in an.nodes(ast.Dict):
-        items += [(cell, _str_const(k), v) for k, v in zip(node.keys, node.values, strict=False) if _str_const(k)]
+        items += [(cell, str_const(k), v) for k, v in zip(node.keys, node.values, strict=False) if str_const(k)]
     items.sort(key=lambda it: (it[0].index, getattr(it[2], "lineno", 0)))
     for cell, name, value in items:
-        s = _str_const(value)
+        s = str_const(value)
         if s is not None and name.lower() in ("authorization", "proxy-authorization", "x-api-key", "api-key"):
             parts = s.split()
             s = parts[-1] if len(parts) == 2 and parts[0].lower() in ("bearer", "token", "basic") else s

@@ -5,11 +5,9 @@ from __future__ import annotations
 import ast
 import re
 
-from ...analysis.semantic import dotted as _dotted
-from ...analysis.semantic import lazy_re as _lazy_re
-from ...analysis.semantic import str_const as _str_const
+from ...analysis.semantic import dotted, lazy_re, str_const
 from .. import Hit, rule
-from .helpers import REMOTE, _call_paths, _hide_query, _open_mode_writes, _shell_commands, _spark_io
+from .helpers import REMOTE, call_paths, hide_query, open_mode_writes, shell_commands, spark_io
 
 
 WRITE_METHODS = frozenset({
@@ -23,19 +21,16 @@ WRITE_METHODS = frozenset({
     "symlink_to", "write_image", "write_html",
 })
 
-
 DB_WRITE_METHODS = frozenset({"to_sql", "to_gbq", "insert_rows", "insert_rows_json", "load_table_from_dataframe",
                               "write_pandas", "insert_many", "insert_one", "update_one", "update_many",
                               "delete_one", "delete_many", "bulk_write", "replace_one"})
-
 
 STORE_WRITE_METHODS = frozenset({"upload_file", "upload_fileobj", "put_object", "copy_object", "delete_object",
                                  "delete_objects", "put_item", "batch_write_item", "upload_blob",
                                  "upload_from_filename", "upload_from_string", "upload_from_file",
                                  "upload_folder", "upload_large_folder", "push_to_hub", "create_repo"})
 
-
-_SQL_WRITE = _lazy_re(r"^\s*(insert|update|delete|create|drop|alter|truncate|merge|replace|grant|upsert)\b",
+_SQL_WRITE = lazy_re(r"^\s*(insert|update|delete|create|drop|alter|truncate|merge|replace|grant|upsert)\b",
                         re.IGNORECASE)
 
 
@@ -79,25 +74,25 @@ def external_write(nb, ctx):
             what = "writes to a remote store"
         elif ci.method in ("execute", "executemany", "executescript", "sql", "exec_driver_sql"):
             arg = ci.node.args[0] if ci.node.args else None
-            if isinstance(arg, ast.Call) and ci.node.args and _dotted(arg.func) and _dotted(arg.func)[-1] == "text":
+            if isinstance(arg, ast.Call) and ci.node.args and dotted(arg.func) and dotted(arg.func)[-1] == "text":
                 arg = arg.args[0] if arg.args else None
-            s = _str_const(arg)
+            s = str_const(arg)
             if s and (m := _SQL_WRITE.match(s)):
                 what = f"runs SQL {m.group(1).upper()} against a database"
         elif q.split(".")[0] in ("requests", "httpx") and ci.method in ("post", "put", "patch", "delete"):
             what = f"sends an HTTP {ci.method.upper()} to a remote service"
-        elif _spark_io(ci, "write") and ci.method in ("saveAsTable", "insertInto", "jdbc"):
+        elif spark_io(ci, "write") and ci.method in ("saveAsTable", "insertInto", "jdbc"):
             what = "writes to a database table"
-        elif ci.method in WRITE_METHODS or _spark_io(ci, "write") or (
-                ci.method == "open" and _open_mode_writes(ci.node)):
-            remote = [v for v, _ in _call_paths(ctx.facts, ci, positions=None) if REMOTE.match(v)
+        elif ci.method in WRITE_METHODS or spark_io(ci, "write") or (
+                ci.method == "open" and open_mode_writes(ci.node)):
+            remote = [v for v, _ in call_paths(ctx.facts, ci, positions=None) if REMOTE.match(v)
                       and not v.lower().startswith(("http://", "https://"))]
             if remote:
-                what = f"writes to a remote store ({_hide_query(remote[0])})"
+                what = f"writes to a remote store ({hide_query(remote[0])})"
         if what:
             yield Hit(f"{ci.text}() {what}; tag the cell `side-effect` so readers (and re-runs) know it changes "
                       "things outside the notebook", ci.cell, ci.node.lineno)
-    for ci, line, cmd in _shell_commands(ctx.facts):
+    for ci, line, cmd in shell_commands(ctx.facts):
         if tagged(ci.cell):
             continue
         words = cmd.split()
@@ -110,6 +105,6 @@ def external_write(nb, ctx):
         non_opts = [w.strip("'\"") for w in words[1:] if not w.startswith("-")]
         if any(v in ("cp", "sync", "mv", "rm", "rsync", "copy", "put", "-put") for v in words[1:4]) and non_opts \
                 and REMOTE.match(non_opts[-1]):
-            yield Hit(f"`{words[0]}` writes to a remote store ({_hide_query(non_opts[-1])}); tag the cell "
+            yield Hit(f"`{words[0]}` writes to a remote store ({hide_query(non_opts[-1])}); tag the cell "
                       "`side-effect` so readers (and re-runs) know it changes things outside the notebook",
                       ci.cell, line)

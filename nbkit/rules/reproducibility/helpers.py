@@ -9,25 +9,21 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ...analysis import Facts
-from ...analysis.semantic import CallInfo
-from ...analysis.semantic import bind_import as _bind_import
-from ...analysis.semantic import dotted as _dotted
-from ...analysis.semantic import lazy_re as _lazy_re
-from ...analysis.semantic import str_const as _str_const
+from ...analysis.semantic import CallInfo, bind_import, dotted, lazy_re, str_const
 
 
-def _kw(node: ast.Call, *names: str) -> ast.expr | None:
+def kw(node: ast.Call, *names: str) -> ast.expr | None:
     for k in node.keywords:
         if k.arg in names:
             return k.value
     return None
 
 
-def _is_none(node: ast.AST | None) -> bool:
+def is_none(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def _rel(path: str, nb) -> str:
+def rel(path: str, nb) -> str:
     try:
         return os.path.relpath(path, os.path.dirname(os.path.abspath(nb.path)))
     except ValueError:
@@ -54,13 +50,10 @@ SEEDERS: dict[str, frozenset[str]] = {
     "accelerate.utils.set_seed": frozenset({"random", "numpy", "torch"}),
 }
 
-
 NP_GENERATORS = frozenset({"default_rng", "RandomState", "Generator", "PCG64", "PCG64DXSM", "MT19937",
                            "Philox", "SFC64"})
 
-
-REMOTE = _lazy_re(r"^(?:https?|ftp|sftp|s3|s3a|gs|gcs|az|abfs|abfss|adl|hdfs|hf|wasbs?)://", re.IGNORECASE)
-
+REMOTE = lazy_re(r"^(?:https?|ftp|sftp|s3|s3a|gs|gcs|az|abfs|abfss|adl|hdfs|hf|wasbs?)://", re.IGNORECASE)
 
 READ_FUNCS = frozenset({
     "read_csv", "read_table", "read_parquet", "read_json", "read_excel", "read_feather", "read_pickle",
@@ -71,10 +64,8 @@ READ_FUNCS = frozenset({
     "load_img", "read_shapefile", "read_dataframe", "load_npz", "mmread", "loadmat",
 })
 
-
 _PATH_KWARGS = ("filepath_or_buffer", "path", "fname", "file", "filename", "io", "source", "path_or_buf",
                 "filepath", "url", "origin", "uri", "fp", "path_or_paths", "urlpath")
-
 
 _PATH_CTORS = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "pathlib.Path", "pathlib.PurePath",
                          "pathlib.PosixPath", "os.path.join", "posixpath.join", "os.path.expanduser"})
@@ -112,7 +103,7 @@ def _find_consts(facts: Facts) -> _PathConstants:
             continue
         for stmt in tree.body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                _bind_import(stmt, bindings)
+                bind_import(stmt, bindings)
             if isinstance(stmt, ast.Assign):
                 order = (cell.index, stmt.lineno)
                 value = _eval_path(stmt.value, lambda n, o=order: lookup(n, o), bindings)
@@ -148,7 +139,7 @@ def _eval_path(node, lookup, bindings) -> str | None:
             return None
         return (left.rstrip("/") + "/" + right) if isinstance(node.op, ast.Div) else left + right
     if isinstance(node, ast.Call) and not node.keywords:
-        parts = _dotted(node.func)
+        parts = dotted(node.func)
         if not parts:
             return None
         q = ".".join([bindings.get(parts[0], parts[0]), *parts[1:]])
@@ -161,7 +152,7 @@ def _eval_path(node, lookup, bindings) -> str | None:
     return None
 
 
-def _call_paths(facts: Facts, ci: CallInfo, positions: tuple[int, ...] | None = (0,)) -> list[tuple[str, ast.AST]]:
+def call_paths(facts: Facts, ci: CallInfo, positions: tuple[int, ...] | None = (0,)) -> list[tuple[str, ast.AST]]:
     """Constant path arguments of a call (first positional and the usual path keywords)."""
     consts = _consts(facts)
     order = (ci.cell.index, ci.node.lineno)
@@ -186,7 +177,7 @@ _SPARK_IO = frozenset({"parquet", "csv", "json", "orc", "text", "load", "save", 
                        "jdbc", "table", "delta"})
 
 
-def _spark_io(ci: CallInfo, direction: str) -> bool:
+def spark_io(ci: CallInfo, direction: str) -> bool:
     """``spark.read.parquet(...)`` / ``df.write.mode("overwrite").parquet(...)``."""
     if ci.method not in _SPARK_IO or not isinstance(ci.node.func, ast.Attribute):
         return False
@@ -203,13 +194,13 @@ def _spark_io(ci: CallInfo, direction: str) -> bool:
     return False
 
 
-def _open_mode_writes(node: ast.Call) -> bool:
-    mode = node.args[1] if len(node.args) > 1 else _kw(node, "mode")
-    s = _str_const(mode)
+def open_mode_writes(node: ast.Call) -> bool:
+    mode = node.args[1] if len(node.args) > 1 else kw(node, "mode")
+    s = str_const(mode)
     return bool(s) and any(ch in s for ch in "wax+")
 
 
-def _shell_commands(facts: Facts):
+def shell_commands(facts: Facts):
     """(cell, line, command) for every shell escape, shell magic and %%bash line."""
     for ci in facts.semantic.calls:
         magic = ci.magic
@@ -226,7 +217,7 @@ def _shell_commands(facts: Facts):
                 yield ci, i, ln
 
 
-def _hide_query(url: str) -> str:
+def hide_query(url: str) -> str:
     url = re.sub(r"//[^/@\s]*@", "//", url)  # credentials
     url = url.split("?", 1)[0].split("#", 1)[0]
     return url if len(url) <= 80 else url[:79] + "…"
