@@ -18,15 +18,13 @@ from .analysis.layout import (  # noqa: F401 - re-exported
     Layout,
     analyse,
 )
-from .analysis import Facts, ParseCache
 from .model import Notebook, notebook_from_dict
 
 
-def layout_of(nb: Notebook, aliases: dict[str, list[str]] | None = None,
-              parse_cache: ParseCache | None = None) -> Layout:
+def layout_of(nb: Notebook, aliases: dict[str, list[str]] | None = None) -> Layout:
     """The notebook's layout with extra heading aliases (lint's rules read theirs from
-    :class:`nbkit.analysis.Facts`; ``parse_cache``: the parsed cells of the notebook's last lint)."""
-    return Facts(nb, parse_cache).layout(aliases or None)
+    :class:`nbkit.analysis.Facts`)."""
+    return analyse(nb, aliases or None)
 
 
 def title_from_path(path: str) -> str:

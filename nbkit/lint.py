@@ -109,19 +109,21 @@ class Selection:
 # -- running -----------------------------------------------------------------------------------
 
 def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = None,
-                  parse_cache: ParseCache | None = None) -> list[Finding]:
+                  parse_cache: ParseCache | None = None, facts: Facts | None = None) -> list[Finding]:
     """All findings for one loaded notebook, sorted by cell and line.
 
-    The facts the rules share are computed for this notebook only and dropped with it;
-    ``parse_cache`` (kept by a long-lived caller such as the server) re-uses the parsed cells
-    of the notebook's last lint.
+    The facts the rules share are computed for this notebook only and dropped with it (pass
+    ``facts``, a :class:`Facts` of ``nb``, to read them afterwards, e.g. the layout checklist);
+    ``parse_cache`` (kept by a long-lived caller such as the server; or the one ``facts`` has)
+    re-uses the parsed cells of the notebook's last lint.
     """
     project = project or Project([nb.path], strip_outputs=selection.config.strip_outputs)
     findings: list[Finding] = []
     suppressions = Suppressions()
-    if parse_cache is not None:
-        parse_cache.begin()
-    facts = Facts(nb, parse_cache)
+    if facts is None:
+        facts = Facts(nb, parse_cache)
+    if facts.parse_cache is not None:
+        facts.parse_cache.begin()
     for rule in selection.rules_for(nb.path):
         ctx = Context(options=selection.config.options_for(rule), defaults=rule.options, project=project,
                       config=selection.config, facts=facts)

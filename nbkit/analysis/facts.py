@@ -46,7 +46,7 @@ class Facts:
 
     def __init__(self, nb: Notebook, parse_cache: ParseCache | None = None) -> None:
         self.nb = nb
-        self._parse_cache = parse_cache
+        self.parse_cache = parse_cache
         self._parsed: dict[int, ParsedCell] = {}
         self._layouts: dict[tuple, Layout] = {}
         self._memo: dict[str, object] = {}
@@ -58,8 +58,8 @@ class Facts:
         if found is None:
             if not cell.is_code:
                 found = NOT_CODE
-            elif self._parse_cache is not None:
-                found = self._parse_cache.parse(cell.source)
+            elif self.parse_cache is not None:
+                found = self.parse_cache.parse(cell.source)
             else:
                 found = parse_cell(cell.source)
             self._parsed[cell.index] = found

@@ -32,6 +32,7 @@ from typing import Any
 from traitlets import Bool, Float, Int, default
 from traitlets.config import LoggingConfigurable
 
+from ..analysis import Facts
 from ..analysis import ParseCache as CellParseCache
 from ..errors import NbkitError, NotebookError
 
@@ -313,7 +314,6 @@ class NbkitService(LoggingConfigurable):
 
     def _lint_sync(self, rp: ResolvedPath, content: Any, profile: str | None = None,
                    ignore: list[str] | None = None) -> dict:
-        from ..layout import layout_of
         from ..lint import LintResult, Selection, lint_notebook
         from ..model import notebook_from_dict, parse_notebook
         from ..project import Project
@@ -333,13 +333,13 @@ class NbkitService(LoggingConfigurable):
                 nb = parse_notebook(content, rp.os_path)
         except NbkitError as e:
             raise ServiceError(400, self._api_message(e, rp)) from None
-        parse_cache = self._parse_cache.for_notebook(rp.os_path)
+        facts = Facts(nb, self._parse_cache.for_notebook(rp.os_path))
         try:
             selection = Selection(cfg, ignore=ignore, profile=profile)
         except NbkitError as e:
             raise ServiceError(400, f"'ignore': {e.message}") from None
         findings = lint_notebook(nb, selection, Project([rp.os_path], strip_outputs=cfg.strip_outputs),
-                                 parse_cache=parse_cache)
+                                 facts=facts)
         for f in findings:
             f.path = rp.api
         result = LintResult(findings=findings, notebooks=1, paths=[rp.api])
@@ -350,7 +350,7 @@ class NbkitService(LoggingConfigurable):
         out.update({
             "path": rp.api,
             "saved": content is None,
-            "layout": layout_of(nb, cfg.layout_aliases or None, parse_cache=parse_cache).checklist(),
+            "layout": facts.layout(cfg.layout_aliases or None).checklist(),  # the rules' analysis
             "pinned": pinned,
             "environment": env if isinstance(env, dict) else None,
             "seed": meta.get("seed"),
