@@ -1,16 +1,19 @@
 """The rule registry.
 
-A rule is a pure function of the notebook model (plus a :class:`Context` for options and
-project files) that yields :class:`Hit` objects.  Rules register themselves with the
+A rule is a pure function of the notebook model (plus a :class:`Context` for its options, the
+project files and the notebook's shared facts, ``ctx.facts``) that yields :class:`Hit` objects.
+Each rule has its own file, named after its code and name, in the folder of its category
+(``reproducibility/NBR004_unseeded_random.py``; :func:`rule_file`); helpers that several rules
+of a category use live in that folder's ``helpers.py``.  Rules register themselves with the
 :func:`rule` decorator; their docstring is their documentation and must have the sections
 listed in :data:`DOC_SECTIONS` (``docs/rules/`` is generated from it).
 
-    @rule("NBH006", "empty-cell", "warning", "empty cell in the middle of the notebook",
-          fix=fix_empty_cells)
-    def empty_cell(nb, ctx):
+    @rule("NBR010", "cwd-or-syspath-hack", "warning", "`os.chdir`, `%cd`, `sys.path.append/insert`",
+          requires=("python",))
+    def cwd_or_syspath_hack(nb, ctx):
         '''...'''
-        for cell in nb.cells: ...
-            yield Hit("empty code cell", cell)
+        for ci in ctx.facts.calls: ...
+            yield Hit("...", ci.cell, ci.node.lineno)
 """
 
 from __future__ import annotations
