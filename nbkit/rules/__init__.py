@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ..analysis import Facts
 from ..errors import UsageError
 from ..findings import Severity
-from ..model import Cell, Notebook
-from ..project import Project
 
-if TYPE_CHECKING:  # nbkit.config reads the registry to check rule options
+if TYPE_CHECKING:  # types only: importing the registry stays cheap (nbkit.config reads it too)
+    from ..analysis import Facts
     from ..config import Config
+    from ..model import Cell, Notebook
+    from ..project import Project
 
 CATEGORIES = {
     "NBL": "Layout",
@@ -107,8 +107,8 @@ class Context:
         return value if isinstance(value, kind) else None
 
 
-CheckFn = Callable[[Notebook, Context], Iterable[Hit]]
-FixFn = Callable[[dict, Notebook, Context], bool]  # (notebook JSON to edit, its model, context) -> changed?
+CheckFn = Callable[["Notebook", Context], Iterable[Hit]]
+FixFn = Callable[[dict, "Notebook", Context], bool]  # (notebook JSON to edit, its model, context) -> changed?
 
 
 @dataclass(frozen=True)
