@@ -164,7 +164,7 @@ def config_from_table(table: dict, where: str = "pyproject.toml") -> Config:
     layout = table.get("layout", {})
     if not isinstance(layout, dict):
         raise ConfigError("tool.nbkit.layout must be a table", where)
-    from .analysis.layout import SECTIONS
+    from .layout import SECTIONS
 
     for k, v in layout.items():
         if k not in SECTIONS:
