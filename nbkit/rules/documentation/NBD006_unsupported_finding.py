@@ -7,7 +7,7 @@ import re
 from ...analysis.layout import bullets, words
 from .. import Hit, rule
 from ..layout.helpers import layout_for
-from .helpers import _short
+from .helpers import quote_short
 
 
 _EVIDENCE = re.compile(
@@ -64,5 +64,5 @@ def unsupported_finding(nb, ctx):
             text = " ".join([first_text] + [b.text for b in g[1:]])
             if not words(text) or _EVIDENCE.search(_QUESTION_REF.sub(" ", text)):
                 continue
-            yield Hit(f"finding {_short(first_text)} has no number and no reference to a figure or table; add "
+            yield Hit(f"finding {quote_short(first_text)} has no number and no reference to a figure or table; add "
                       f"the evidence (e.g. '12% higher, see Figure 2')", nb.cells[g[0].cell_index], g[0].line)

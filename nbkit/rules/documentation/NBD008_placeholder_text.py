@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import PLACEHOLDER, _short
+from .helpers import PLACEHOLDER, quote_short
 
 
 @rule("NBD008", "placeholder-text", "warning", "TODO/FIXME/TBD in markdown (report profile)")
@@ -28,5 +28,5 @@ def placeholder_text(nb, ctx):
         for i, line in enumerate(cell.lines, start=1):
             m = PLACEHOLDER.search(line)
             if m:
-                yield Hit(f"placeholder {m.group(0).rstrip(': ')!r} in markdown: {_short(line[m.start():], 60)}; "
+                yield Hit(f"placeholder {m.group(0).rstrip(': ')!r} in markdown: {quote_short(line[m.start():], 60)}; "
                           f"finish or remove it", cell, i)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 
-def _short(text: str, limit: int = 50) -> str:
+def quote_short(text: str, limit: int = 50) -> str:
     text = " ".join(text.replace("**", "").split())
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 

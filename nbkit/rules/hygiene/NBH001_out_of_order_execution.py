@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _executed
+from .helpers import executed_cells
 
 
 @rule("NBH001", "out-of-order-execution", "error",
@@ -27,7 +27,7 @@ def out_of_order_execution(nb, ctx):
     save.
     """
     prev = None
-    for cell in _executed(nb):
+    for cell in executed_cells(nb):
         if prev is not None and cell.execution_count < prev.execution_count:
             yield Hit(f"execution count drops from {prev.execution_count} (cell {prev.index}) to "
                       f"{cell.execution_count}: cells were run out of order; restart the kernel and run all",

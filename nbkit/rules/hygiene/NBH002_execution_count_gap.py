@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _executed, plural
+from .helpers import executed_cells, plural
 
 
 @rule("NBH002", "execution-count-gap", "warning",
@@ -27,7 +27,7 @@ def execution_count_gap(nb, ctx):
     """
     gaps = []
     prev = None
-    for cell in _executed(nb):
+    for cell in executed_cells(nb):
         n = cell.execution_count
         if prev is None:
             if n != 1:

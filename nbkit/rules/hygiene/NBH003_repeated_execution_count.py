@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _executed
+from .helpers import executed_cells
 
 
 @rule("NBH003", "repeated-execution-count", "error",
@@ -25,7 +25,7 @@ def repeated_execution_count(nb, ctx):
     Restart the kernel and run all cells before saving.
     """
     seen: dict[int, object] = {}
-    for cell in _executed(nb):
+    for cell in executed_cells(nb):
         first = seen.get(cell.execution_count)
         if first is not None:
             yield Hit(f"execution count {cell.execution_count} also appears on cell {first.index}: the outputs "

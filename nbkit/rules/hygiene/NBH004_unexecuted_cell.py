@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _executed, plural
+from .helpers import executed_cells, plural
 
 
 _SKIP_TAGS = frozenset({"skip-execution", "nbkit:skip", "nbval-skip"})
@@ -33,7 +33,7 @@ def unexecuted_cell(nb, ctx):
     project = getattr(ctx, "project", None)
     if project is not None and getattr(project, "strip_outputs", False):
         return
-    executed = _executed(nb)
+    executed = executed_cells(nb)
     if not executed:
         return
     for cell in nb.cells:

@@ -19,7 +19,7 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _executed(nb):
+def executed_cells(nb):
     return [c for c in nb.cells if c.is_code and c.execution_count is not None]
 
 

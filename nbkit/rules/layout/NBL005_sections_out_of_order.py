@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...analysis.layout import SECTION_LABELS, SECTIONS
 from .. import Hit, rule
-from .helpers import _where, layout_for
+from .helpers import cell_ref, layout_for
 
 
 ORDER_TEXT = "title, summary, questions, setup, data, analysis, findings, next steps, appendix"
@@ -36,7 +36,7 @@ def sections_out_of_order(nb, ctx):
         order = SECTIONS.index(s.kind)
         if latest is not None and order < SECTIONS.index(latest.kind):
             yield Hit(f"{SECTION_LABELS[s.kind]} section {s.text!r} comes after "
-                      f"{SECTION_LABELS[latest.kind]} ({_where(latest.cell_index)}); expected order: {ORDER_TEXT}",
+                      f"{SECTION_LABELS[latest.kind]} ({cell_ref(latest.cell_index)}); expected order: {ORDER_TEXT}",
                       nb.cells[s.cell_index], s.line)
         else:
             latest = s

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import _where, layout_for
+from .helpers import cell_ref, layout_for
 
 
 def _questions_end(lay, q) -> int:
@@ -44,7 +44,7 @@ def code_before_questions(nb, ctx):
     if early:
         more = f" (and {len(early) - 1} more code cell{'s' if len(early) > 2 else ''})" if len(early) > 1 else ""
         if early[0].index < q.cell_index:
-            yield Hit(f"code before the questions{more}; state the questions ({_where(q.cell_index)}) first and "
+            yield Hit(f"code before the questions{more}; state the questions ({cell_ref(q.cell_index)}) first and "
                       f"move the code to a Setup section after them", early[0])
         else:
             yield Hit(f"code inside the questions section{more}; end the questions with a '## Setup' or "

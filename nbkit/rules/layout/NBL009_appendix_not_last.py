@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...analysis.layout import SECTION_LABELS
 from .. import Hit, rule
-from .helpers import _where, layout_for
+from .helpers import cell_ref, layout_for
 
 
 @rule("NBL009", "appendix-not-last", "warning", "nothing but appendix after the appendix heading")
@@ -33,6 +33,6 @@ def appendix_not_last(nb, ctx):
             continue
         if s.level <= a.level or s.kind != "other":
             what = SECTION_LABELS.get(s.kind, "section") if s.kind != "other" else "section"
-            yield Hit(f"{what} {s.text!r} comes after the appendix ({_where(a.cell_index)}); "
+            yield Hit(f"{what} {s.text!r} comes after the appendix ({cell_ref(a.cell_index)}); "
                       f"the appendix goes last", nb.cells[s.cell_index], s.line)
             return

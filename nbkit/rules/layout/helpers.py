@@ -12,7 +12,7 @@ def layout_for(nb, ctx):
     return ctx.facts.layout(aliases or None)
 
 
-def _where(cell_index: int) -> str:
+def cell_ref(cell_index: int) -> str:
     return f"cell {cell_index}"
 
 
