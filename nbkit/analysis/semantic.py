@@ -231,14 +231,14 @@ def magic_call(call: ast.Call) -> tuple[str, str, str] | None:
     """``get_ipython().run_line_magic('pip', 'install x')`` -> ("line", "pip", "install x");
     ``.system('cmd')`` / ``.getoutput('cmd')`` -> ("system", "", "cmd");
     ``.run_cell_magic('bash', '', body)`` -> ("cell", "bash", args + "\\n" + body)."""
-    f = call.func
-    if ipython_method(call) is None:
+    method = ipython_method(call)
+    if method is None:
         return None
     args = [str_const(a) for a in call.args]
-    if f.attr == "run_line_magic" and len(args) >= 2 and args[0] is not None:
+    if method == "run_line_magic" and len(args) >= 2 and args[0] is not None:
         return "line", args[0], args[1] or ""
-    if f.attr in ("system", "getoutput") and args and args[0] is not None:
+    if method in ("system", "getoutput") and args and args[0] is not None:
         return "system", "", args[0]
-    if f.attr == "run_cell_magic" and len(args) >= 3 and args[0] is not None:
+    if method == "run_cell_magic" and len(args) >= 3 and args[0] is not None:
         return "cell", args[0], (args[1] or "") + "\n" + (args[2] or "")
     return None
