@@ -42,3 +42,14 @@ def test_one_language_test():
     assert is_python(model)
     model.data["metadata"]["kernelspec"] = {"name": "ir", "language": "R", "display_name": "R"}
     assert not is_python(model) and not Facts(model).is_python
+
+
+def test_nothing_caches_by_writing_into_another_objects_dict():
+    import re
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parent.parent / "nbkit"
+    offenders = [f"{p.relative_to(pkg)}:{i}" for p in sorted(pkg.rglob("*.py"))
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+                 if re.search(r"__dict__\s*(\[|\.(setdefault|update|pop|clear)\b)", line)]
+    assert not offenders, offenders
