@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from ... import imports as imp
 from ...analysis import Facts
 from .. import Hit, rule
 from .helpers import rel
@@ -42,7 +43,7 @@ _NAMESPACES = {"google", "azure", "jaraco", "zope", "backports", "sphinxcontrib"
 @rule("NBR003", "undeclared-import", "error",
       "a third-party import (not stdlib, not a local module) whose distribution is not in the manifest; "
       "map modules to distributions with `importlib.metadata.packages_distributions()` plus a small alias table",
-      options={"ignore-modules": []}, requires=("python",))
+      options={"ignore-modules": []}, requires=("python", "project"))
 def undeclared_import(nb, ctx):
     """
     ## What it does
@@ -68,13 +69,9 @@ def undeclared_import(nb, ctx):
       platform's preinstalled package, a vendored module outside the project root)
     """
     project = ctx.project
-    if project is None:
-        return
     manifests = project.manifests_for(nb.path)
     if not manifests:
         return  # NBR001 covers it
-    from ... import imports as imp
-
     declared = project.declared_distributions(nb.path)
     complete = project.manifests_complete(nb.path)
     folders = project.folders_up_to_root(nb.path)
