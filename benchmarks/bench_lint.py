@@ -258,6 +258,7 @@ def startup_profile(nbkit: str, one: Path) -> dict:
 
 def in_process(corpus: Path, count: int, profile_rules: bool) -> dict:
     """nbkit's library API over the folder (imports warm), plus a per-phase / per-rule profile."""
+    from nbkit.analysis import Facts
     from nbkit.config import load_config
     from nbkit.lint import Selection, lint_paths
     from nbkit.model import load
@@ -285,22 +286,24 @@ def in_process(corpus: Path, count: int, profile_rules: bool) -> dict:
         c = time.process_time()
         nb = load(path)
         c2 = time.process_time()
+        facts = Facts(nb)
         for cell in nb.cells:
-            cell.tree  # noqa: B018 - IPython-syntax transform + ast.parse, cached on the cell
+            facts.parsed(cell)  # IPython-syntax transform + ast.parse, kept in the notebook's facts
         c3 = time.process_time()
         out["load"] += c2 - c
         out["parse"] += c3 - c2
-        out["code_bytes"] += sum(len(cell.python_source.encode()) for cell in nb.cells)
+        out["code_bytes"] += sum(len(facts.python_source(cell).encode()) for cell in nb.cells)
         for rule in selection.rules:
-            ctx = Context(options=config.options_for(rule), project=project, config=config)
+            ctx = Context(options=config.options_for(rule), defaults=rule.options, project=project, config=config,
+                          facts=facts)
             c = time.process_time()
             try:
-                list(rule.check(nb, ctx))
+                if rule.applies(nb, ctx):
+                    list(rule.check(nb, ctx))
             except Exception:  # noqa: BLE001, S110 - the runner turns a crash into a finding; time it all the same
                 pass
             per_rule[rule.code] += time.process_time() - c
-        nb.__dict__.clear()  # break the cycles rule caches make (lint_paths does the same)
-        del nb
+        del nb, facts, ctx
     out["per_rule"] = dict(sorted(per_rule.items(), key=lambda kv: -kv[1]))
     out["names"] = {r.code: r.name for r in selection.rules}
     return out
@@ -403,7 +406,7 @@ def render(info: dict) -> str:
                         (f"rules ({ip['rules']})", total_rules)):
             lines.append(f"| {name} | {v:.2f} | {1000 * v / n:.2f} | {100 * v / whole:.0f}% |")
         lines += ["", ("Slowest rules (a per-notebook analysis shared by several rules, such as the call and "
-                  "import table of `nbkit/rules/repro.py`, is charged to the first rule that asks for it):"), "", "| rule | CPU s | ms per notebook | share of rule time |", "|---|---|---|---|"]
+                  "import table of `nbkit/analysis/semantic.py`, is charged to the first rule that asks for it):"), "", "| rule | CPU s | ms per notebook | share of rule time |", "|---|---|---|---|"]
         for code, v in list(ip["per_rule"].items())[:12]:
             lines.append(f"| {code} {ip['names'].get(code, '')} | {v:.3f} | {1000 * v / n:.2f} | "
                          f"{100 * v / total_rules:.0f}% |")

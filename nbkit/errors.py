@@ -41,6 +41,18 @@ class UsageError(NbkitError):
     """The command line asks for something impossible."""
 
 
+class RequestError(UsageError):
+    """A request that cannot be served as asked.  ``field`` names the input it is about when
+    the message does not (a face may prefix it: the server says ``'ignore': ...``)."""
+
+    def __init__(self, message: str, path: str | None = None, field: str | None = None):
+        super().__init__(message, path)
+        self.field = field
+
+    def __reduce__(self):
+        return (self.__class__, (self.message, self.path, self.field))
+
+
 class MachineryError(NbkitError):
     """nbkit's machinery failed: no kernel could start, the executor broke."""
 

@@ -10,11 +10,15 @@ mismatches (``sklearn`` -> ``scikit-learn``).
 from __future__ import annotations
 
 import ast
-import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
+
+from .ipysyntax import ParsedCell, parse_cell
+from .manifests import normalise_dist  # noqa: F401 - part of this module's API (pin, magics)
+from .model import Cell, Notebook
 
 # module (top-level import name) -> distribution, for when the package is not installed here
 ALIASES: dict[str, str] = {
@@ -53,15 +57,19 @@ class ImportRef:
     full: str  # the dotted name as written
     cell_index: int
     line: int
-    cell: object = None
+    cell: Cell | None = None
 
 
-def iter_imports(nb) -> list[ImportRef]:
-    """Absolute imports in code cells, in document order (relative imports are local)."""
+def iter_imports(nb: Notebook, parse: Callable[[Cell], ParsedCell] | None = None) -> list[ImportRef]:
+    """Absolute imports in code cells, in document order (relative imports are local).
+    ``parse``: how to get a cell's parse (``Facts.parsed``; default: parse it here)."""
     out: list[ImportRef] = []
     for cell in nb.cells:
-        tree = cell.tree
-        if tree is None or "import" not in cell.python_source:
+        if not cell.is_code:
+            continue
+        parsed = parse(cell) if parse is not None else parse_cell(cell.source)
+        tree = parsed.tree
+        if tree is None or "import" not in parsed.python_source:
             continue  # every form we look for contains the word: import, __import__, import_module
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -169,11 +177,6 @@ def distributions_for(module: str) -> list[str]:
     return [alias] if alias else []
 
 
-def normalise_dist(name: str) -> str:
-    """PEP 503 normalised distribution name: ``Scikit_Learn`` -> ``scikit-learn``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def installed_version(dist: str) -> str | None:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -185,7 +188,7 @@ def installed_version(dist: str) -> str | None:
         return None
 
 
-def third_party_imports(nb, folders: list[Path | str]) -> list[ImportRef]:
-    """Imports that are neither standard library nor local to ``folders``."""
+def third_party_imports(refs: list[ImportRef], folders: list[Path | str]) -> list[ImportRef]:
+    """The imports among ``refs`` that are neither standard library nor local to ``folders``."""
     local = local_modules(folders)
-    return [r for r in iter_imports(nb) if not is_stdlib(r.module) and r.module not in local]
+    return [r for r in refs if not is_stdlib(r.module) and r.module not in local]

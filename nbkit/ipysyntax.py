@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 
 # Cell magics whose body is Python: keep the body visible to the rules.
 PYTHON_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "pypy"})
@@ -121,6 +122,35 @@ def transform_and_parse(source: str) -> tuple[str, ast.Module | None]:
         return fast, None
     tree = _parse(slow)
     return (slow, tree) if tree is not None else (fast, None)
+
+
+@dataclass(frozen=True)
+class ParsedCell:
+    """A code cell's source as plain Python, its AST (None when it does not parse) and the error."""
+
+    python_source: str
+    tree: ast.Module | None
+    syntax_error: SyntaxError | None
+
+
+NOT_CODE = ParsedCell("", None, None)
+
+
+def parse_cell(source: str) -> ParsedCell:
+    """Transform a code cell's IPython syntax and parse the result."""
+    python_source, tree = transform_and_parse(source)
+    if tree is not None:
+        return ParsedCell(python_source, tree, None)  # the transform parsed it already
+    try:
+        return ParsedCell(python_source, ast.parse(python_source), None)
+    except SyntaxError as e:
+        # without its traceback: the frames would refer back to whatever asked for the tree,
+        # a cycle that keeps it alive until the cycle collector runs
+        return ParsedCell(python_source, None, e.with_traceback(None))
+    except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
+        err = SyntaxError(str(e))
+        err.lineno = 1
+        return ParsedCell(python_source, None, err)
 
 
 # -- knowing that a cell will not parse, without parsing it -------------------------------------

@@ -9,18 +9,19 @@ from __future__ import annotations
 import copy
 import fnmatch
 import os
-import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import rules as registry
+from .analysis import Facts, ParseCache
 from .config import Config
 from .errors import NbkitError
 from .findings import Finding, Severity
-from .model import Cell, Notebook, load, notebook_from_dict
+from .model import Notebook, load, notebook_from_dict
 from .nbio import discover, write_notebook
 from .project import Project
 from .rules import Context, Rule
+from .suppression import Suppressions
 
 
 @dataclass
@@ -105,75 +106,29 @@ class Selection:
         return [r for r in self.rules if r.code not in off]
 
 
-# -- suppression ------------------------------------------------------------------------------
-
-_COMMENT = re.compile(r"#\s*nbkit:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
-_HTML_COMMENT = re.compile(r"<!--\s*nbkit:\s*ignore(?:\[([^\]]*)\])?\s*-->", re.IGNORECASE)
-_TAG = re.compile(r"^nbkit:ignore(?:\[([^\]]*)\])?$")
-ALL = "*"
-
-
-def _codes(group: str | None) -> set[str]:
-    if group is None or not group.strip():
-        return {ALL}
-    out: set[str] = set()
-    for part in re.split(r"[,\s]+", group.strip()):
-        if part:
-            try:
-                out |= registry.expand(part)
-            except NbkitError:
-                pass
-    return out
-
-
-def _cell_suppressions(cell: Cell) -> tuple[set[str], dict[int, set[str]]]:
-    """(codes suppressed for the whole cell, codes suppressed per line)."""
-    whole: set[str] = set()
-    for tag in cell.tags:
-        m = _TAG.match(tag)
-        if m:
-            whole |= _codes(m.group(1))
-    per_line: dict[int, set[str]] = {}
-    if "nbkit" not in cell.source:
-        return whole, per_line
-    if cell.is_markdown:
-        for m in _HTML_COMMENT.finditer(cell.source):
-            whole |= _codes(m.group(1))
-        return whole, per_line
-    for i, line in enumerate(cell.lines, start=1):
-        m = _COMMENT.search(line)
-        if m:
-            codes = _codes(m.group(1))
-            per_line.setdefault(i, set()).update(codes)
-            if line.lstrip().startswith("#") and all(not ln.strip() or ln.lstrip().startswith("#")
-                                                     for ln in cell.lines[: i - 1]):
-                whole |= codes  # a comment line at the top of the cell covers the whole cell
-    return whole, per_line
-
-
-def _suppressed(code: str, cell: Cell | None, line: int | None, cache: dict) -> bool:
-    if cell is None:
-        return False
-    if cell.index not in cache:
-        cache[cell.index] = _cell_suppressions(cell)
-    whole, per_line = cache[cell.index]
-    if ALL in whole or code in whole:
-        return True
-    if line is not None:
-        codes = per_line.get(line, ())
-        return ALL in codes or code in codes
-    return False
-
-
 # -- running -----------------------------------------------------------------------------------
 
-def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = None) -> list[Finding]:
-    """All findings for one loaded notebook, sorted by cell and line."""
+def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = None,
+                  parse_cache: ParseCache | None = None, facts: Facts | None = None) -> list[Finding]:
+    """All findings for one loaded notebook, sorted by cell and line.
+
+    The facts the rules share are computed for this notebook only and dropped with it (pass
+    ``facts``, a :class:`Facts` of ``nb``, to read them afterwards, e.g. the layout checklist);
+    ``parse_cache`` (kept by a long-lived caller such as the server; or the one ``facts`` has)
+    re-uses the parsed cells of the notebook's last lint.
+    """
     project = project or Project([nb.path], strip_outputs=selection.config.strip_outputs)
     findings: list[Finding] = []
-    sup_cache: dict = {}
+    suppressions = Suppressions()
+    if facts is None:
+        facts = Facts(nb, parse_cache)
+    if facts.parse_cache is not None:
+        facts.parse_cache.begin()
     for rule in selection.rules_for(nb.path):
-        ctx = Context(options=selection.config.options_for(rule), project=project, config=selection.config)
+        ctx = Context(options=selection.config.options_for(rule), defaults=rule.options, project=project,
+                      config=selection.config, facts=facts)
+        if not rule.applies(nb, ctx):
+            continue
         try:
             hits = list(rule.check(nb, ctx))
         except Exception as e:  # noqa: BLE001 - a crashing rule is a finding, not a crash
@@ -186,7 +141,7 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
             if sev is None:
                 continue
             cell = hit.cell
-            if _suppressed(rule.code, cell, hit.line, sup_cache):
+            if suppressions.suppressed(rule.code, cell, hit.line):
                 continue
             findings.append(Finding(
                 path=nb.path, code=rule.code, name=rule.name, severity=sev, message=hit.message,
@@ -213,7 +168,8 @@ def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], ori
         if rule.code not in wanted or rule.fix is None:
             continue
         model = notebook_from_dict(data, nb.path)
-        ctx = Context(options=selection.config.options_for(rule), config=selection.config)
+        ctx = Context(options=selection.config.options_for(rule), defaults=rule.options, config=selection.config,
+                      facts=Facts(model))
         if rule.fix(data, model, ctx):
             applied += 1
     if applied:
@@ -268,11 +224,9 @@ def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, pr
                 n = 0
             if n:
                 result.fixed[path] = n
-                _release(nb)
                 nb = load(path)
                 findings = lint_notebook(nb, selection, project)
         result.findings.extend(findings)
-        _release(nb)
 
 
 def _lint_chunk(chunk: list[str], all_paths: list[str], settings: tuple) -> LintResult:
@@ -300,23 +254,10 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
             result.notebooks += sub.notebooks
 
 
-_NOTEBOOK_FIELDS = frozenset(f.name for f in fields(Notebook))
-
-
-def _release(nb: Notebook) -> None:
-    """Drop what rules cached on a notebook once it is linted.
-
-    Cached analyses often point back at the notebook (the layout holds ``nb``), which makes
-    the notebook and all its syntax trees cyclic garbage that only the cycle collector frees;
-    on a folder of notebooks that garbage piles up and the collector's passes over it cost
-    10-20% of the run.  Dropping the caches lets reference counting free each notebook at once.
-    """
-    for key in [k for k in nb.__dict__ if k not in _NOTEBOOK_FIELDS]:
-        del nb.__dict__[key]
-
-
-def lint_source(content: dict | str | bytes, path: str, config: Config, **kw) -> LintResult:
-    """Lint unsaved notebook content (the panel sends what the editor holds)."""
+def lint_source(content: dict | str | bytes, path: str, config: Config, *,
+                parse_cache: ParseCache | None = None, **kw) -> LintResult:
+    """Lint unsaved notebook content (the panel sends what the editor holds); ``parse_cache``:
+    the parsed cells of this notebook's last lint (see :class:`nbkit.analysis.ParseCache`)."""
     from .model import parse_notebook
 
     result = LintResult(paths=[path])
@@ -327,6 +268,7 @@ def lint_source(content: dict | str | bytes, path: str, config: Config, **kw) ->
         return result
     result.notebooks = 1
     selection = Selection(config, select=kw.get("select"), ignore=kw.get("ignore"), profile=kw.get("profile"))
-    result.findings = lint_notebook(nb, selection, Project([path], strip_outputs=config.strip_outputs))
+    result.findings = lint_notebook(nb, selection, Project([path], strip_outputs=config.strip_outputs),
+                                    parse_cache=parse_cache)
     return result
 

@@ -17,17 +17,26 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import NotebookError
-from .ipysyntax import transform_and_parse
+from .ipysyntax import parse_cell
 
 CELL_TYPES = ("code", "markdown", "raw")
 
 
+def multiline_text(value: Any) -> str:
+    """An nbformat multiline string (a string or a list of strings) as one string; list items
+    that are not strings are skipped and any other value is empty."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return ""
+
+
 def _join(source: Any) -> str:
-    if isinstance(source, str):
-        return source
-    if isinstance(source, list) and all(isinstance(s, str) for s in source):
-        return "".join(source)
-    raise TypeError("source must be a string or a list of strings")
+    """A cell's ``source``, which must be a string or a list of strings."""
+    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)):
+        raise TypeError("source must be a string or a list of strings")
+    return multiline_text(source)
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ class Heading:
         return normalise_heading(self.text)
 
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")  # a fenced code block opens or closes
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _HTML_H = re.compile(r"<h([1-3])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -75,7 +84,7 @@ def markdown_headings(source: str, cell_index: int) -> list[Heading]:
     fence: str | None = None
     prev_text: str | None = None  # previous paragraph line (for setext)
     for i, line in enumerate(lines):
-        m = _FENCE.match(line)
+        m = FENCE.match(line)
         if fence is not None:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
                 fence = None
@@ -107,7 +116,7 @@ def markdown_headings(source: str, cell_index: int) -> list[Heading]:
 
 @dataclass
 class Cell:
-    """One cell.  ``source`` is joined text; ``tree`` is the parsed AST of a code cell."""
+    """One cell.  ``source`` is joined text."""
 
     index: int
     cell_type: str
@@ -139,42 +148,11 @@ class Cell:
     def lines(self) -> list[str]:
         return self.source.splitlines()
 
-    @cached_property
-    def python_source(self) -> str:
-        """Source with IPython syntax (magics, shell escapes) turned into plain Python."""
-        if not self.is_code:
-            return ""
-        source, tree = transform_and_parse(self.source)
-        if tree is not None:
-            self.__dict__.setdefault("_parsed", (tree, None))  # the transform parsed it already: keep it
-        return source
-
-    @cached_property
-    def _parsed(self) -> tuple[ast.Module | None, SyntaxError | None]:
-        if not self.is_code:
-            return None, None
-        source = self.python_source  # may set _parsed as it goes
-        if "_parsed" in self.__dict__:
-            return self.__dict__["_parsed"]
-        try:
-            return ast.parse(source), None
-        except SyntaxError as e:
-            # without its traceback: the frames would refer back to this cell (and to whatever
-            # asked for the tree), a cycle that keeps the notebook alive until the cycle collector runs
-            return None, e.with_traceback(None)
-        except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
-            err = SyntaxError(str(e))
-            err.lineno = 1
-            return None, err
-
     @property
     def tree(self) -> ast.Module | None:
-        """The cell's AST, or None for non-code cells and cells that do not parse."""
-        return self._parsed[0]
-
-    @property
-    def syntax_error(self) -> SyntaxError | None:
-        return self._parsed[1]
+        """The cell's AST (None for non-code cells and cells that do not parse), parsed afresh on
+        every call: lint and the rules read the parses of :class:`nbkit.analysis.Facts`."""
+        return parse_cell(self.source).tree if self.is_code else None
 
     @cached_property
     def headings(self) -> list[Heading]:
@@ -210,19 +188,9 @@ class Notebook:
     def code_cells(self) -> list[Cell]:
         return [c for c in self.cells if c.is_code]
 
-    @property
-    def markdown_cells(self) -> list[Cell]:
-        return [c for c in self.cells if c.is_markdown]
-
     @cached_property
     def headings(self) -> list[Heading]:
         return [h for c in self.cells for h in c.headings]
-
-    @cached_property
-    def layout(self):
-        from .layout import analyse
-
-        return analyse(self)
 
     def __iter__(self) -> Iterator[Cell]:
         return iter(self.cells)

@@ -22,9 +22,11 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .config import PROFILES
-from .errors import EXIT_OK, NbkitError, UsageError
+from .errors import EXIT_OK, NbkitError, RequestError, UsageError
+from .pin.seed import SEED_MAX, validate_seed
 
 if TYPE_CHECKING:
+    from .analysis import Facts, ParseCache
     from .config import Config
     from .findings import Severity
     from .lint import LintResult
@@ -33,29 +35,6 @@ if TYPE_CHECKING:
     from .pin.pinning import PinOutcome
 
 #: the largest seed: numpy's legacy seed and PYTHONHASHSEED both stop here
-SEED_MAX = 2**32 - 1
-
-
-class RequestError(UsageError):
-    """A request that cannot be served as asked.  ``field`` names the input it is about when
-    the message does not (a face may prefix it: the server says ``'ignore': ...``)."""
-
-    def __init__(self, message: str, path: str | None = None, field: str | None = None):
-        super().__init__(message, path)
-        self.field = field
-
-    def __reduce__(self):
-        return (self.__class__, (self.message, self.path, self.field))
-
-
-def validate_seed(seed: Any, what: str = "seed") -> int:
-    """``seed`` when it is an integer from 0 to :data:`SEED_MAX`, else a :class:`RequestError`.
-
-    ``what`` names the input as the face shows it (the server quotes its JSON keys: ``'seed'``).
-    """
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-        raise RequestError(f"{what} must be an integer from 0 to {SEED_MAX}, got {seed!r}")
-    return seed
 
 
 def _selectors(value: Any, name: str) -> tuple[str, ...]:
@@ -139,10 +118,12 @@ class LintRequest:
 
 @dataclass
 class NotebookLint:
-    """The lint of one notebook: the result, and the notebook (None when it could not be read)."""
+    """The lint of one notebook: the result, the notebook (None when it could not be read) and
+    the facts the rules derived from it (e.g. the layout checklist the panel shows)."""
 
     result: LintResult
     notebook: Notebook | None = None
+    facts: Facts | None = None
 
 
 def run_lint(request: LintRequest) -> LintResult:
@@ -155,14 +136,16 @@ def run_lint(request: LintRequest) -> LintResult:
                       ignore=list(request.ignore), profile=request.profile, fix=request.fix, jobs=request.jobs)
 
 
-def lint_one(request: LintRequest, *, parse_cache: Any = None, reuse: dict | None = None) -> NotebookLint:
+def lint_one(request: LintRequest, *, parse_cache: ParseCache | None = None,
+             reuse: dict | None = None) -> NotebookLint:
     """Lint the one notebook at ``request.paths[0]`` (its unsaved ``content`` when given).
 
-    ``parse_cache``: an object whose ``prime(path, notebook)`` re-uses parsed cells of an
-    earlier lint of the same notebook (the server's).  ``reuse``: a dict the caller keeps over
+    ``parse_cache``: a :class:`nbkit.analysis.ParseCache` holding the parsed cells of an earlier
+    lint of the same notebook (the server keeps one per notebook).  ``reuse``: a dict the caller keeps over
     the calls of one run, all with the same ``project_paths`` (the pytest plugin), so the rule
     selection and the project's file scans are made once per configuration.
     """
+    from .analysis import Facts
     from .lint import LintResult, Selection, lint_notebook
     from .model import load, notebook_from_dict, parse_notebook
     from .project import Project
@@ -180,8 +163,7 @@ def lint_one(request: LintRequest, *, parse_cache: Any = None, reuse: dict | Non
     except NbkitError as e:
         result.errors.append(e)
         return NotebookLint(result)
-    if parse_cache is not None:
-        parse_cache.prime(path, nb)
+    facts = Facts(nb, parse_cache)
     key = (config.path, request.select, request.ignore, request.profile)
     shared = reuse.get(key) if reuse is not None else None
     if shared is None or shared[0].config is not config:
@@ -191,8 +173,8 @@ def lint_one(request: LintRequest, *, parse_cache: Any = None, reuse: dict | Non
         if reuse is not None:
             reuse[key] = shared
     result.notebooks = 1
-    result.findings = lint_notebook(nb, *shared)
-    return NotebookLint(result, nb)
+    result.findings = lint_notebook(nb, *shared, facts=facts)
+    return NotebookLint(result, nb, facts)
 
 
 def _paths(paths: Any) -> tuple[str, ...] | None:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from nbbuild import code, md, nb, write
 from nbkit.cli import main as cli
-from nbkit.layout import DEFAULT_HEADINGS, SECTION_HINTS
+from nbkit.layout import DEFAULT_HEADINGS, SECTION_HINTS, analyse
 from nbkit.model import load
 
 
@@ -67,7 +67,7 @@ def test_fix_inserts_summary_questions_and_findings_where_they_belong(bare):
         assert len(cell["id"]) == 8 and cell["id"] not in {c["id"] for c in before["cells"]}
         assert isinstance(cell["source"], str)  # like the file's other cells
     # the sections are now detected; what remains is "write the text", not "add the section"
-    lay = load(bare).layout
+    lay = analyse(load(bare))
     assert lay.present("summary") and lay.present("questions") and lay.present("findings")
     assert [c["present"] for c in lay.checklist() if c["required"]] == [True] * 7
     res = _run("--format", "json", "--select", "NBL002,NBL003,NBL004", str(bare))
@@ -90,7 +90,7 @@ def test_fix_title_only_when_there_is_no_h1(tmp_path):
     assert res.exit_code == 0, res.output
     data, srcs = _sources(path)
     assert srcs[0] == "# Churn drivers q3\n\n" + SECTION_HINTS["title"]
-    assert load(path).layout.title == 0
+    assert analyse(load(path)).title == 0
 
     # an H1 exists but is not first: inserting a title would make a second H1, so no fix
     other = tmp_path / "another_notebook.ipynb"
@@ -115,7 +115,7 @@ def test_fix_after_raw_front_matter_and_old_nbformat_without_ids(tmp_path):
     assert srcs[3].startswith("## Executive summary\n")
     assert all("id" not in c for c in data["cells"])  # nbformat 4.4 has no cell ids
     assert isinstance(data["cells"][1]["source"], str)  # like the other cells
-    lay = load(path).layout
+    lay = analyse(load(path))
     assert lay.title == 1 and lay.first["summary"].cell_index == 3
 
 

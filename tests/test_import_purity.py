@@ -23,7 +23,7 @@ def test_core_and_lint_import_without_jupyter_server_papermill_or_kernels(tmp_pa
     nbp = write(tmp_path / "some_notebook_here.ipynb", nb(md("# T"), code("%matplotlib inline\nx = 1", count=1)))
     blocked = ["papermill", "jupyter_server", "jupyter_client", "nbclient", "ipykernel", "tornado", "zmq"]
     script = BLOCKER.format(blocked=blocked) + f"""
-import nbkit, nbkit.lint, nbkit.config, nbkit.model, nbkit.layout, nbkit.report.lint_reports
+import nbkit, nbkit.lint, nbkit.config, nbkit.model, nbkit.layout, nbkit.analysis, nbkit.report.lint_reports
 from nbkit.rules import all_rules
 all_rules()
 sys.argv = ['nbkit', 'lint', '--format', 'json', {str(nbp)!r}]

@@ -1,4 +1,4 @@
-"""Section detection (nbkit.layout) and the layout/documentation rules as a whole."""
+"""Section detection (nbkit.analysis.layout) and the layout/documentation rules as a whole."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from nbbuild import code, md, nb, raw, write
 from nbkit import rules as registry
+from nbkit.analysis import Facts
 from nbkit.cli import main as cli
 from nbkit.config import Config, config_from_table
 from nbkit.errors import ConfigError
@@ -37,7 +38,7 @@ def _kinds(lay):
 
 def test_template_has_every_required_section_in_order():
     model = notebook_from_dict(new_notebook("Churn"))
-    lay = model.layout
+    lay = analyse(model)
     assert lay.missing() == []
     checklist = lay.checklist()
     assert [c["section"] for c in checklist] == list(SECTIONS)
@@ -96,8 +97,10 @@ def test_configured_aliases_are_normalised():
     assert _kinds(_lay(*cells, aliases={"summary": ["At a glance"]})) == [(1, "summary")]
     cfg = config_from_table({"layout": {"summary": ["At a glance"]}})
     model = notebook_from_dict(nb(*cells))
-    assert layout_of(model, cfg.layout_aliases) is layout_of(model, cfg.layout_aliases)  # cached
-    assert layout_of(model) is model.layout
+    facts = Facts(model)
+    assert facts.layout(cfg.layout_aliases) is facts.layout(cfg.layout_aliases)  # computed once per notebook
+    assert facts.layout() is facts.layout(None) is facts.layout({})
+    assert layout_of(model, cfg.layout_aliases) == facts.layout(cfg.layout_aliases)
 
 
 def test_configured_aliases_reach_the_rules(tmp_path):
@@ -115,7 +118,7 @@ def test_body_stops_at_the_next_heading_and_skips_non_prose():
         md("more questions?"),
         md("## Data"),
     ))
-    lay = model.layout
+    lay = analyse(model)
     summary, questions = lay.first["summary"], lay.first["questions"]
     assert [(b.cell_index, b.line, b.text) for b in lay.body(summary)] == [(0, 4, "line one")]
     assert [(b.cell_index, b.text) for b in lay.body(questions)] == [(0, "- q?"), (1, "more questions?")]
@@ -275,7 +278,7 @@ _cell = st.one_of(
 def test_insert_section_property(cells, kind):
     data = nb(*cells)
     model = notebook_from_dict(data)
-    lay = model.layout
+    lay = analyse(model)
     lay.checklist()
     res = lint_source(data, "prop_notebook.ipynb", Config(), select=["NBL", "NBD"])
     assert not [f for f in res.findings if f.message.startswith("internal error")]
@@ -288,7 +291,7 @@ def test_insert_section_property(cells, kind):
         return
     assert at is not None
     assert data["cells"][:at] + data["cells"][at + 1:] == before
-    assert notebook_from_dict(data).layout.present(kind), (kind, at, [c["source"] for c in data["cells"]])
+    assert analyse(notebook_from_dict(data)).present(kind), (kind, at, [c["source"] for c in data["cells"]])
     code_ = {"title": "NBL001", "summary": "NBL002", "questions": "NBL003", "findings": "NBL004"}.get(kind)
     closing = [x.cell_index for x in lay.sections if x.kind in ("appendix", "next_steps")]
     # a cell with prose above its heading cannot be split by inserting cells: leave those out
@@ -306,7 +309,7 @@ def test_inserted_heading_matches_the_notebook_section_level():
     data = nb(md("# T"), md("### Questions\n- why?"), code("x = 1"))
     assert insert_section(data, "summary") == 1
     assert data["cells"][1]["source"].startswith("### Executive summary\n")
-    lay = notebook_from_dict(data).layout
+    lay = analyse(notebook_from_dict(data))
     assert _kinds(lay)[:2] == [(1, "summary"), (2, "questions")]  # siblings, not parent and child
 
 

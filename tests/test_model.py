@@ -7,6 +7,7 @@ import json
 import pytest
 from nbbuild import code, md, nb
 
+from nbkit.analysis import Facts
 from nbkit.model import markdown_headings, normalise_heading, parse_notebook
 
 
@@ -33,4 +34,5 @@ def test_model_reads_list_and_string_sources_and_ids():
     model = parse_notebook(json.dumps(nbj).encode(), "a.ipynb")
     assert model.cells[0].source == "# T\ntext"
     assert model.cells[1].execution_count == 3 and model.cells[1].id == "cell1"
-    assert model.cells[1].tree is not None and model.cells[1].syntax_error is None
+    parsed = Facts(model).parsed(model.cells[1])
+    assert parsed.tree is not None and parsed.syntax_error is None and model.cells[1].tree is not None

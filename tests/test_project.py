@@ -1,4 +1,4 @@
-"""nbkit.project: manifest discovery up to the project root, manifest and lock-file parsing,
+"""nbkit.project and nbkit.manifests: manifest discovery up to the project root, manifest and lock-file parsing,
 DVC / Git LFS tracking, and caching (each manifest is read once per run)."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from nbkit import manifests as M
 from nbkit import project as P
-from nbkit.project import Project, parse_manifest, parse_requirement
+from nbkit.manifests import parse_manifest, parse_requirement
+from nbkit.project import Project
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -190,8 +192,8 @@ def test_lock_files_found_up_the_tree(repo):
 def test_each_manifest_is_read_once_per_project(repo, monkeypatch):
     _tree(repo, {"requirements.txt": "pandas==2.2.3\n"})
     calls = []
-    real = P.parse_requirements_txt
-    monkeypatch.setattr(P, "parse_requirements_txt", lambda path, *a: calls.append(path) or real(path, *a))
+    real = M.parse_requirements_txt
+    monkeypatch.setattr(M, "parse_requirements_txt", lambda path, *a: calls.append(path) or real(path, *a))
     proj = Project()
     for i in range(20):
         nb = str(repo / f"nb{i}.ipynb")

@@ -107,20 +107,20 @@ def test_lint_one_reports_an_unreadable_notebook_as_an_error(tmp_path):
     assert "broken.ipynb" in str(done.result.errors[0])
 
 
-def test_lint_one_primes_a_parse_cache_and_reuses_the_selection(tmp_path):
+def test_lint_one_reuses_a_parse_cache_and_the_selection(tmp_path):
+    from nbkit.analysis import ParseCache
+
     p = write(tmp_path / "u.ipynb", UNTITLED)
-    primed = []
-
-    class Cache:
-        def prime(self, key, notebook):
-            primed.append((key, notebook))
-
+    cache = ParseCache()
     reuse: dict = {}
     request = LintRequest.from_raw([str(p)], config=Config(), project_paths=[str(p)])
-    first = lint_one(request, parse_cache=Cache(), reuse=reuse)
+    first = lint_one(request, parse_cache=cache, reuse=reuse)
+    assert cache.misses > 0 and cache.hits == 0
+    again = lint_one(request, parse_cache=cache, reuse=reuse)  # the same cells: parsed before
+    assert cache.hits > 0
     second = lint_one(request, reuse=reuse)
-    assert [k for k, _ in primed] == [str(p)] and primed[0][1] is first.notebook
-    assert len(reuse) == 1 and first.result.to_dict() == second.result.to_dict()
+    assert first.facts is not None and first.facts.nb is first.notebook
+    assert len(reuse) == 1 and first.result.to_dict() == second.result.to_dict() == again.result.to_dict()
 
 
 # -- pin --------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from nbkit import rules as registry
-from nbkit.ruledocs import missing_sections, stale_files
+from nbkit.rule_reference import missing_sections, stale_files
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 

@@ -11,7 +11,6 @@ asked in a subprocess by the self-contained script :mod:`nbkit.pin.probe`.
 
 from __future__ import annotations
 
-import ast
 import datetime as _dt
 import json
 import os
@@ -19,7 +18,8 @@ import subprocess
 from pathlib import Path
 
 from ..errors import MachineryError, UsageError
-from ..imports import ALIASES, is_stdlib, iter_imports, local_modules
+from ..analysis import Facts
+from ..imports import ALIASES, is_stdlib, local_modules
 from ..model import Notebook, load, notebook_from_dict
 
 PROBE_TIMEOUT = 120  # seconds; importlib.metadata over a huge site-packages can be slow
@@ -38,25 +38,16 @@ def as_notebook(nb_or_path) -> Notebook:
     return load(nb_or_path)
 
 
-def _extension_modules(nb: Notebook) -> list[str]:
+def _extension_modules(facts: Facts) -> list[str]:
     """Modules named by ``%load_ext X`` / ``%reload_ext X``, and nbkit itself for ``%nbkit``."""
     out: list[str] = []
-    for cell in nb.code_cells:
-        tree = cell.tree
-        if tree is None:
+    for _, (kind, name, args) in facts.magics:
+        if kind != "line":
             continue
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "run_line_magic" and len(node.args) >= 2):
-                continue
-            name, args = node.args[0], node.args[1]
-            if not (isinstance(name, ast.Constant) and isinstance(args, ast.Constant)
-                    and isinstance(args.value, str)):
-                continue
-            if name.value in ("load_ext", "reload_ext"):
-                out.extend(a.split(".")[0] for a in args.value.split() if not a.startswith("-"))
-            elif name.value == "nbkit":
-                out.append("nbkit")
+        if name in ("load_ext", "reload_ext"):
+            out.extend(a.split(".")[0] for a in args.split() if not a.startswith("-"))
+        elif name == "nbkit":
+            out.append("nbkit")
     return out
 
 
@@ -74,7 +65,8 @@ def notebook_modules(nb: Notebook) -> list[str]:
             folders.append(root)
     local = local_modules(folders) if folders else set()
     names: set[str] = set()
-    candidates = [(r.module, r.full) for r in iter_imports(nb)] + [(m, m) for m in _extension_modules(nb)]
+    facts = Facts(nb)
+    candidates = [(r.module, r.full) for r in facts.imports] + [(m, m) for m in _extension_modules(facts)]
     for module, full in candidates:
         if not module or is_stdlib(module) or module in local:
             continue
@@ -168,18 +160,11 @@ def with_sources(nb: Notebook, sources) -> Notebook:
 
 def magic_seed(nb: Notebook) -> int | None:
     """The literal N of the first ``%nbkit seed N`` in the notebook's code, if any."""
-    for cell in nb.code_cells:
-        tree = cell.tree
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "run_line_magic" and len(node.args) >= 2
-                    and all(isinstance(a, ast.Constant) for a in node.args[:2])
-                    and node.args[0].value == "nbkit" and isinstance(node.args[1].value, str)):
-                words = node.args[1].value.split()
-                if len(words) == 2 and words[0] == "seed" and words[1].isdigit() and int(words[1]) < 2**32:
-                    return int(words[1])
+    for _, (kind, name, args) in Facts(nb).magics:
+        if kind == "line" and name == "nbkit":
+            words = args.split()
+            if len(words) == 2 and words[0] == "seed" and words[1].isdigit() and int(words[1]) < 2**32:
+                return int(words[1])
     return None
 
 

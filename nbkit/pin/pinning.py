@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import EXIT_FINDINGS, NbkitError, NotebookError
 from ..model import Notebook, parse_notebook, read_bytes
-from ..requests import SEED_MAX, validate_seed
+from .seed import SEED_MAX, validate_seed
 from .capture import (Interpreter, as_notebook, capture_environment, installed_versions, magic_seed,
                       same_environment)
 from .drift import Drift, environment_drift

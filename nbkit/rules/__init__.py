@@ -1,26 +1,38 @@
 """The rule registry.
 
-A rule is a pure function of the notebook model (plus a :class:`Context` for options and
-project files) that yields :class:`Hit` objects.  Rules register themselves with the
+A rule is a pure function of the notebook model (plus a :class:`Context` for its options, the
+project files and the notebook's shared facts, ``ctx.facts``) that yields :class:`Hit` objects.
+Each rule has its own file, named after its code and name, in the folder of its category
+(``reproducibility/NBR004_unseeded_random.py``; :func:`rule_file`); helpers that several rules
+of a category use live in that folder's ``helpers.py``.  Rules register themselves with the
 :func:`rule` decorator; their docstring is their documentation and must have the sections
 listed in :data:`DOC_SECTIONS` (``docs/rules/`` is generated from it).
 
-    @rule("NBH006", "empty-cell", "warning", "empty cell in the middle of the notebook",
-          fix=fix_empty_cells)
-    def empty_cell(nb, ctx):
+    @rule("NBR010", "cwd-or-syspath-hack", "warning", "`os.chdir`, `%cd`, `sys.path.append/insert`",
+          requires=("python",))
+    def cwd_or_syspath_hack(nb, ctx):
         '''...'''
-        for cell in nb.cells: ...
-            yield Hit("empty code cell", cell)
+        for ci in ctx.facts.calls: ...
+            yield Hit("...", ci.cell, ci.node.lineno)
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..errors import UsageError
 from ..findings import Severity
+
+if TYPE_CHECKING:  # types only: importing the registry stays cheap (nbkit.config reads it too)
+    from ..analysis import Facts
+    from ..config import Config
+    from ..model import Cell, Notebook
+    from ..project import Project
 
 CATEGORIES = {
     "NBL": "Layout",
@@ -29,7 +41,18 @@ CATEGORIES = {
     "NBD": "Documentation",
 }
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
-_MODULES = ("layout", "hygiene", "repro", "docs", "verify_rules")
+# One file per rule, named after its code and name (``reproducibility/NBR004_unseeded_random.py``),
+# in the folder of its category; the verify-time rules are declared together in verify_rules.py.
+CATEGORY_FOLDERS = {"NBL": "layout", "NBH": "hygiene", "NBR": "reproducibility", "NBD": "documentation"}
+_RULE_FILE = re.compile(r"^(NB[A-Z]\d{3})_\w+\.py$")
+_MODULES = ("verify_rules",)
+
+# What a rule needs to run at all; a notebook that lacks it gets no findings from the rule.
+REQUIREMENTS = {
+    "python": "a Python notebook (not R, Julia, ...)",
+    "code": "at least one non-empty code cell",
+    "project": "the project the notebook belongs to (its manifests and files)",
+}
 
 
 @dataclass
@@ -37,7 +60,7 @@ class Hit:
     """What a rule yields: a message, where (cell, line) and, rarely, its own severity."""
 
     message: str
-    cell: Any = None  # nbkit.model.Cell | None
+    cell: Cell | None = None
     line: int | None = None
     severity: Severity | str | None = None
     data: Any = None  # private payload for the rule's fixer
@@ -46,15 +69,46 @@ class Hit:
 
 @dataclass
 class Context:
-    """What a rule may consult besides the notebook: its options and the project."""
+    """What a rule may consult besides the notebook: its options, the project, and the facts
+    about the notebook that rules share (parsed cells, calls, layout...: :mod:`nbkit.analysis`)."""
 
     options: dict = field(default_factory=dict)
-    project: Any = None  # nbkit.project.Project
-    config: Any = None  # nbkit.config.Config
+    project: Project | None = None
+    config: Config | None = None
+    facts: Facts | None = None
+
+    defaults: dict = field(default_factory=dict)  # the rule's declared options
+
+    def option(self, name: str, kind: type) -> Any:
+        """The rule option ``name`` read as ``kind``: ``int``; ``float`` (any number: an int stays
+        an int); ``list`` (of strings: a lone string is a list of one, other items are dropped);
+        or any other type.  A value that is not of the kind (a Config built in code is not
+        validated) gives the rule's declared default instead."""
+        value = self._as(self.options.get(name), kind)
+        if value is None:
+            value = self._as(self.defaults.get(name), kind)
+        return value
+
+    @staticmethod
+    def _as(value: Any, kind: type) -> Any:
+        if kind is list:
+            if isinstance(value, str):
+                return [value]
+            return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else None
+        if kind is int or kind is float:
+            if isinstance(value, bool) or value is None:
+                return None
+            if not isinstance(value, (int, float)):
+                try:
+                    value = float(value)
+                except (TypeError, ValueError):
+                    return None
+            return int(value) if kind is int else value
+        return value if isinstance(value, kind) else None
 
 
-CheckFn = Callable[[Any, Context], Iterable[Hit]]
-FixFn = Callable[[dict, list, Any], bool]
+CheckFn = Callable[["Notebook", Context], Iterable[Hit]]
+FixFn = Callable[[dict, "Notebook", Context], bool]  # (notebook JSON to edit, its model, context) -> changed?
 
 
 @dataclass(frozen=True)
@@ -70,6 +124,20 @@ class Rule:
     aliases: tuple[str, ...] = ()
     static: bool = True  # False: reported by `nbkit verify`, not by lint
     doc: str = ""
+    requires: tuple[str, ...] = ()  # keys of REQUIREMENTS
+
+    def applies(self, nb: Notebook, ctx: Context) -> bool:
+        """Does the notebook (and context) have what the rule requires?"""
+        for need in self.requires:
+            if need == "python":
+                if ctx.facts is not None and not ctx.facts.is_python:
+                    return False
+            elif need == "code":
+                if not any(c.is_code and not c.is_empty for c in nb.cells):
+                    return False
+            elif need == "project" and ctx.project is None:
+                return False
+        return True
 
     @property
     def category(self) -> str:
@@ -109,8 +177,13 @@ def rule(
     aliases: tuple[str, ...] = (),
     static: bool = True,
     lifecycle: str = "stable",
+    requires: tuple[str, ...] = (),
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register ``fn`` as rule ``code``; codes and names must be unique."""
+    """Register ``fn`` as rule ``code``; codes and names must be unique.  ``requires``: what the
+    rule needs to run (keys of :data:`REQUIREMENTS`); lint skips it for notebooks without it."""
+    unknown = [r for r in requires if r not in REQUIREMENTS]
+    if unknown:
+        raise RuntimeError(f"rule {code}: unknown requirement {unknown[0]!r} (known: {', '.join(REQUIREMENTS)})")
 
     def deco(fn: CheckFn) -> CheckFn:
         if code in _REGISTRY:
@@ -129,6 +202,7 @@ def rule(
             aliases=aliases,
             static=static,
             doc=_dedent(fn.__doc__ or ""),
+            requires=tuple(requires),
         )
         return fn
 
@@ -146,8 +220,22 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
+    here = Path(__file__).parent
+    for folder in CATEGORY_FOLDERS.values():
+        for name in sorted(os.listdir(here / folder)):
+            if _RULE_FILE.match(name):
+                importlib.import_module(f"{__name__}.{folder}.{name[:-3]}")
     for mod in _MODULES:
         importlib.import_module(f"{__name__}.{mod}")
+
+
+def rule_file(code: str) -> Path:
+    """Where rule ``code`` is defined (``nbkit/rules/reproducibility/NBR004_unseeded_random.py``)."""
+    r = get(code)
+    if not r.static:
+        return Path(__file__).parent / "verify_rules.py"
+    name = r.name.replace("-", "_")
+    return Path(__file__).parent / CATEGORY_FOLDERS[r.code[:3]] / f"{r.code}_{name}.py"
 
 
 def all_rules(static_only: bool = False) -> list[Rule]:

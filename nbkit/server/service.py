@@ -32,10 +32,12 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, Float, Int, default
 from traitlets.config import LoggingConfigurable
 
+from ..analysis import ParseCache as CellParseCache
 from ..errors import NbkitError
 from ..verify.events import VerifyEvents
 
 if TYPE_CHECKING:
+    from ..analysis import Facts
     from ..requests import LintRequest, PinRequest
 
 JOB_STATES = ("queued", "running", "done", "cancelled", "error")
@@ -110,54 +112,44 @@ def resolve_path(api_path: Any, root_dir: str, *, allow_hidden: bool = False, mu
 # -- parse cache ---------------------------------------------------------------------------------
 
 class ParseCache:
-    """Parsed code cells of the last lint of each notebook, re-used by the next lint of it.
+    """One :class:`nbkit.analysis.ParseCache` per notebook: the parsed code cells of its last lint,
+    re-used by the next lint of it.
 
     The panel re-lints the same notebook on every save and debounced edit, and most cells have
-    not changed since the last request; re-using their IPython-syntax transform and AST saves
-    most of the parsing.  Rules never mutate the AST, so sharing it is safe.  Only the latest
-    cells of the ``size`` most recently linted notebooks are kept (so the garbage collector has
-    little to walk, and edited cells' old trees are freed at once).
+    not changed since the last request.  Only the ``size`` most recently linted notebooks are
+    kept (so the garbage collector has little to walk).
     """
 
     def __init__(self, size: int):
         self.size = size
-        self._by_path: collections.OrderedDict[str, dict[str, tuple]] = collections.OrderedDict()
+        self._by_path: collections.OrderedDict[str, CellParseCache] = collections.OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self._dropped_hits = self._dropped_misses = 0
 
-    @staticmethod
-    def supported() -> bool:
-        from functools import cached_property
-
-        from ..model import Cell
-
-        return all(isinstance(Cell.__dict__.get(n), cached_property) for n in ("python_source", "_parsed"))
-
-    def prime(self, key: str, nb) -> None:
-        if self.size <= 0 or not self.supported():
-            return
+    def for_notebook(self, key: str) -> CellParseCache | None:
+        """The cache of the notebook at ``key`` (None: caching is off)."""
+        if self.size <= 0:
+            return None
         with self._lock:
-            previous = self._by_path.get(key, {})
-        current: dict[str, tuple] = {}
-        hits = misses = 0
-        for cell in nb.cells:
-            if not cell.is_code:
-                continue
-            hit = previous.get(cell.source) or current.get(cell.source)
-            if hit is not None:
-                cell.__dict__["python_source"], cell.__dict__["_parsed"] = hit
-                hits += 1
-            else:
-                hit = (cell.python_source, cell._parsed)
-                misses += 1
-            current[cell.source] = hit
-        with self._lock:
-            self.hits += hits
-            self.misses += misses
-            self._by_path[key] = current
+            cache = self._by_path.get(key)
+            if cache is None:
+                cache = self._by_path[key] = CellParseCache()
             self._by_path.move_to_end(key)
             while len(self._by_path) > self.size:
-                self._by_path.popitem(last=False)
+                _, old = self._by_path.popitem(last=False)
+                self._dropped_hits += old.hits
+                self._dropped_misses += old.misses
+            return cache
+
+    @property
+    def hits(self) -> int:
+        with self._lock:
+            return self._dropped_hits + sum(c.hits for c in self._by_path.values())
+
+    @property
+    def misses(self) -> int:
+        with self._lock:
+            return self._dropped_misses + sum(c.misses for c in self._by_path.values())
 
 
 # -- verify jobs ---------------------------------------------------------------------------------
@@ -336,22 +328,20 @@ class NbkitService(LoggingConfigurable):
             cfg = self._config_for(rp.os_path)
         except NbkitError as e:
             raise ServiceError(400, self._api_message(e, rp)) from None
-        done = lint_one(request.at(rp.os_path, cfg), parse_cache=self._parse_cache)
-        if done.notebook is None:
+        done = lint_one(request.at(rp.os_path, cfg), parse_cache=self._parse_cache.for_notebook(rp.os_path))
+        if done.notebook is None or done.facts is None:
             raise ServiceError(400, self._api_message(done.result.errors[0], rp))
-        nb, result, content = done.notebook, done.result, request.content
+        nb, facts, result, content = done.notebook, done.facts, done.result, request.content
         for f in result.findings:
             f.path = rp.api
         result.paths = [rp.api]
         out = result.to_dict()
-        out["status"] = self._panel_status(nb, rp, cfg, saved=content is None)
+        out["status"] = self._panel_status(nb, facts, rp, cfg, saved=content is None)
         return out
 
-    def _panel_status(self, nb, rp: ResolvedPath, cfg, *, saved: bool) -> dict:
+    def _panel_status(self, nb, facts: Facts, rp: ResolvedPath, cfg, *, saved: bool) -> dict:
         """The lint reply's ``status`` (lint-reply.schema.json): the layout checklist and the
         reproducibility status the panel shows besides the findings."""
-        from ..layout import layout_of
-
         meta = nb.nbkit_metadata
         env = meta.get("environment")
         pinned = isinstance(env, dict) and bool(env)
@@ -359,7 +349,7 @@ class NbkitService(LoggingConfigurable):
         return {
             "path": rp.api,
             "saved": saved,
-            "layout": layout_of(nb, cfg.layout_aliases or None).checklist(),  # the rules' cached analysis
+            "layout": facts.layout(cfg.layout_aliases or None).checklist(),  # the rules' analysis
             "pinned": pinned,
             "environment": env if isinstance(env, dict) else None,
             "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,

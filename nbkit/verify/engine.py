@@ -35,12 +35,12 @@ def _cancelled(item: WorkItem) -> NotebookResult:
 
 def drift_of(item: WorkItem) -> list[Drift]:
     """NBR025: the pinned packages whose installed version differs (none when nothing is pinned)."""
-    from ..pin.drift import Drift, environment_drift
+    from ..pin.drift import environment_drift
 
     env = item.nb.nbkit_metadata.get("environment")
     if not isinstance(env, dict):
         return []
-    return [Drift(d["package"], d["pinned"], d["installed"]) for d in environment_drift(env)]
+    return environment_drift(env)
 
 
 class Engine:

@@ -1,0 +1,35 @@
+"""Parsed code cells, and a cache of them that outlives one lint (the server keeps one per
+notebook: the panel re-lints the same notebook on every save and most cells have not changed)."""
+
+from __future__ import annotations
+
+from ..ipysyntax import ParsedCell, parse_cell
+
+
+class ParseCache:
+    """The parsed code cells of the last lint of one notebook, keyed by cell source.
+
+    A lint that is given the cache takes unchanged cells from it and puts the others in; at
+    the start of the next lint (:meth:`begin`) only what the last lint used is kept, so edited
+    cells' old trees are freed.  Rules never mutate an AST, so sharing one is safe.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, ParsedCell] = {}
+        self._now: dict[str, ParsedCell] = {}
+        self.hits = self.misses = 0
+
+    def begin(self) -> None:
+        """A new lint of the notebook starts: keep only the cells the last one parsed."""
+        if self._now:
+            self._last, self._now = self._now, {}
+
+    def parse(self, source: str) -> ParsedCell:
+        found = self._now.get(source) or self._last.get(source)
+        if found is None:
+            found = parse_cell(source)
+            self.misses += 1
+        else:
+            self.hits += 1
+        self._now[source] = found
+        return found

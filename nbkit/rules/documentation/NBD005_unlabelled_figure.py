@@ -1,0 +1,123 @@
+"""NBD005 unlabelled-figure: a plotting cell with no title or axis labels."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .. import Hit, rule
+
+
+_MPL_PLOTS = frozenset({
+    "plot", "scatter", "bar", "barh", "hist", "hist2d", "boxplot", "violinplot", "pie", "imshow", "matshow",
+    "contour", "contourf", "hexbin", "stackplot", "step", "stem", "errorbar", "fill_between", "pcolormesh",
+    "semilogx", "semilogy", "loglog", "area", "kde", "density", "line", "heatmap",
+})
+
+_MPL_RECEIVER = re.compile(r"^(?:plt|pylab|ax\w*|axes|axs|axis|fig\w*)$")
+
+_PX_PLOTS = frozenset({
+    "line", "scatter", "bar", "histogram", "box", "violin", "pie", "area", "scatter_matrix", "density_heatmap",
+    "density_contour", "imshow", "choropleth", "scatter_geo", "line_geo", "sunburst", "treemap", "funnel",
+    "timeline", "strip", "ecdf", "scatter_3d", "line_3d", "parallel_coordinates", "icicle",
+})
+
+_SNS_EXTRA = frozenset({"heatmap", "clustermap"})
+
+
+# a cell can only draw when its source mentions one of these (checked before walking the AST)
+_PLOT_HINTS = ("plot", "hist", "scatter", "sns.", "px.", "plt.", "Chart", "imshow", "heatmap", ".bar", ".pie(",
+               "contour", "hexbin", "errorbar", "fill_between", "pcolormesh", ".kde(", ".density(", ".area(",
+               "loglog", "semilog", ".step(", ".stem(", "matshow", "px.")
+
+_LABEL_CALLS = frozenset({
+    "title", "set_title", "suptitle", "xlabel", "ylabel", "set_xlabel", "set_ylabel", "set_axis_labels",
+    "set_titles", "set_xlabels", "set_ylabels", "zlabel", "set_zlabel", "supxlabel", "supylabel",
+})
+
+_LABEL_KWS = frozenset({"title", "xlabel", "ylabel", "labels", "xaxis_title", "yaxis_title", "x_label", "y_label",
+                        "title_text"})
+
+
+def _receiver_name(node) -> str | None:
+    while isinstance(node, (ast.Subscript, ast.Attribute, ast.Call)):
+        if isinstance(node, ast.Attribute) and node.attr == "plot":
+            return "<.plot>"
+        node = node.value if not isinstance(node, ast.Call) else node.func
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _is_plot_call(call: ast.Call) -> bool:
+    f = call.func
+    if not isinstance(f, ast.Attribute):
+        return False
+    name = f.attr
+    recv = f.value
+    if name == "plot" and not (isinstance(recv, ast.Name) and recv.id in ("self",)):
+        return True  # df.plot(...), plt.plot(...), ax.plot(...)
+    if isinstance(recv, ast.Attribute) and recv.attr == "plot":
+        return True  # df.plot.bar(...)
+    if name in ("hist", "boxplot") :
+        return True  # plt.hist, df.hist(), df.boxplot()
+    base = _receiver_name(recv)
+    if base is None:
+        return False
+    if base in ("sns", "seaborn"):
+        return name.endswith("plot") or name in _SNS_EXTRA
+    if base == "px":
+        return name in _PX_PLOTS
+    if base == "alt" and name == "Chart":
+        return True
+    if _MPL_RECEIVER.match(base):
+        return name in _MPL_PLOTS
+    return False
+
+
+@rule("NBD005", "unlabelled-figure", "info", "a plotting cell with no title or axis labels")
+def unlabelled_figure(nb, ctx):
+    """
+    ## What it does
+    Finds cells that draw a chart (matplotlib, the pandas `.plot` accessor, seaborn, plotly
+    express, altair) and reports those that set neither a title nor axis labels (no
+    `set_title`/`title`/`xlabel`/`set(xlabel=...)`, no `title=`/`labels=` argument).
+
+    ## Why is this bad?
+    A chart without a title or labels cannot be read on its own: which variable is on which
+    axis, in what unit? Figures get copied into slides and reports without the code around them.
+
+    ## Example
+    ```python
+    df.groupby("plan").churn.mean().plot.bar()
+    ```
+
+    ## Use instead
+    ```python
+    ax = df.groupby("plan").churn.mean().plot.bar(title="90-day churn by plan")
+    ax.set_ylabel("churn rate")
+    ```
+    """
+    for cell in nb.cells:
+        tree = ctx.facts.tree(cell)
+        if tree is None:
+            continue
+        src = ctx.facts.python_source(cell)
+        if not any(k in src for k in _PLOT_HINTS):
+            continue
+        first_plot = None
+        labelled = False
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            fname = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+            if fname in _LABEL_CALLS or any(k.arg in _LABEL_KWS for k in node.keywords):
+                labelled = True
+                break
+            if fname == "set" and any(k.arg in ("title", "xlabel", "ylabel") for k in node.keywords):
+                labelled = True
+                break
+            if _is_plot_call(node) and (first_plot is None or node.lineno < first_plot.lineno):
+                first_plot = node
+        if first_plot is not None and not labelled:
+            yield Hit("chart without a title or axis labels; add a title (e.g. ax.set_title(...)) and axis labels "
+                      "so the figure can be read on its own", cell, first_plot.lineno)

@@ -1,0 +1,34 @@
+"""NBH003 repeated-execution-count: the same count appears twice (mixed sessions)."""
+
+from __future__ import annotations
+
+from .. import Hit, rule
+from .helpers import executed_cells
+
+
+@rule("NBH003", "repeated-execution-count", "error",
+      "the same count appears twice (mixed sessions)")
+def repeated_execution_count(nb, ctx):
+    """
+    ## What it does
+    Reports a code cell whose execution count already appears on another code cell.
+
+    ## Why is this bad?
+    One kernel session never gives two cells the same count, so the outputs come from
+    different sessions (a restart in the middle, or cells pasted from another notebook).
+    Nobody can tell which state produced which output.
+
+    ## Example
+    Two cells both marked `[3]`.
+
+    ## Use instead
+    Restart the kernel and run all cells before saving.
+    """
+    seen: dict[int, object] = {}
+    for cell in executed_cells(nb):
+        first = seen.get(cell.execution_count)
+        if first is not None:
+            yield Hit(f"execution count {cell.execution_count} also appears on cell {first.index}: the outputs "
+                      "come from different kernel sessions; restart the kernel and run all", cell)
+        else:
+            seen[cell.execution_count] = cell

@@ -1,0 +1,101 @@
+"""NBR003 undeclared-import (the rule's docstring is its documentation)."""
+
+from __future__ import annotations
+
+import ast
+
+from ... import imports as imp
+from ...analysis import Facts
+from .. import Hit, rule
+from .helpers import rel
+
+
+_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
+
+
+def _optional_import_lines(facts: Facts) -> set[tuple[int, int]]:
+    """(cell, line) of imports guarded by ``try: ... except ImportError`` (optional dependencies)."""
+    out: set[tuple[int, int]] = set()
+    for cell in facts.nb.cells:
+        tree = facts.tree(cell)
+        if tree is None or "ImportError" not in cell.source and "ModuleNotFoundError" not in cell.source:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Try) and any(
+                    h.type is not None and any(isinstance(n, ast.Name) and n.id in _IMPORT_ERRORS
+                                               for n in ast.walk(h.type)) for h in node.handlers):
+                for stmt in node.body:
+                    for sub in ast.walk(stmt):
+                        if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                            out.add((cell.index, sub.lineno))
+    return out
+
+
+# modules the kernel itself provides: a notebook always runs where these exist
+_KERNEL_PROVIDED = {"IPython", "ipykernel"}
+
+
+# namespace packages shared by many distributions (google-cloud-storage, azure-storage-blob, ...)
+_NAMESPACES = {"google", "azure", "jaraco", "zope", "backports", "sphinxcontrib", "ruamel", "oslo", "opentelemetry",
+               "dagster", "apache_beam"}
+
+
+@rule("NBR003", "undeclared-import", "error",
+      "a third-party import (not stdlib, not a local module) whose distribution is not in the manifest; "
+      "map modules to distributions with `importlib.metadata.packages_distributions()` plus a small alias table",
+      options={"ignore-modules": []}, requires=("python", "project"))
+def undeclared_import(nb, ctx):
+    """
+    ## What it does
+    For every third-party import (not the standard library, not a module or package in the
+    notebook's folder or above it up to the project root), finds the distribution that
+    provides it (`sklearn` -> `scikit-learn`, through the installed packages' metadata and a
+    small alias table) and reports it when no manifest declares that distribution.
+
+    ## Why is this bad?
+    The notebook works on the author's machine because the package happens to be
+    installed there; a fresh environment built from the manifest fails with
+    `ModuleNotFoundError`. Optional imports (inside `try: ... except ImportError:`) and the
+    kernel's own `IPython` are not reported.
+
+    ## Example
+    The notebook has `import seaborn as sns`; `requirements.txt` lists only pandas.
+
+    ## Use instead
+    Add the distribution to the manifest: `seaborn==0.13.2`.
+
+    ## Options
+    - `ignore-modules` (default `[]`): top-level modules provided some other way (a
+      platform's preinstalled package, a vendored module outside the project root)
+    """
+    project = ctx.project
+    manifests = project.manifests_for(nb.path)
+    if not manifests:
+        return  # NBR001 covers it
+    declared = project.declared_distributions(nb.path)
+    complete = project.manifests_complete(nb.path)
+    folders = project.folders_up_to_root(nb.path)
+    seen: set[str] = set(ctx.option("ignore-modules", list))
+    optional = _optional_import_lines(ctx.facts)
+    for ref in imp.third_party_imports(ctx.facts.imports, folders):
+        mod = ref.module
+        if mod in seen or mod in _KERNEL_PROVIDED or (ref.cell_index, ref.line) in optional:
+            continue
+        seen.add(mod)
+        norm = imp.normalise_dist(mod)
+        parts = ref.full.split(".")
+        alias = next((imp.ALIASES[".".join(parts[:i])] for i in range(len(parts), 0, -1)
+                      if ".".join(parts[:i]) in imp.ALIASES), None)
+        if norm in declared or (alias and imp.normalise_dist(alias) in declared):
+            continue
+        if mod in _NAMESPACES and any(d.startswith(norm + "-") for d in declared):
+            continue  # google.cloud.storage <- google-cloud-storage: any google-* distribution may provide it
+        dists = [imp.normalise_dist(d) for d in imp.distributions_for(mod)]
+        if any(d in declared for d in dists):
+            continue
+        if not complete:
+            continue  # some dependencies could not be read: stay quiet rather than guess
+        dist = dists[0] if dists else (imp.normalise_dist(alias) if alias else norm)
+        where = ", ".join(rel(m.path, nb) for m in manifests[:3])
+        name = f"{mod!r} (distribution {dist!r})" if dist != norm else repr(mod)
+        yield Hit(f"import {name} is not declared in {where}; add {dist} to the manifest", ref.cell, ref.line)

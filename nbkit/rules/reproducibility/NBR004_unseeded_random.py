@@ -1,0 +1,297 @@
+"""NBR004 unseeded-random (the rule's docstring is its documentation)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from ...analysis import Facts
+from ...analysis.semantic import CallInfo, dotted, lazy_re
+from .. import Hit, rule
+from .helpers import NP_GENERATORS, SEEDERS, is_none, kw
+
+
+LIB_LABEL = {"random": "random", "numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow"}
+
+LIB_FIX = {
+    "random": "call random.seed(SEED) first",
+    "numpy": "call np.random.seed(SEED) or use rng = np.random.default_rng(SEED) first",
+    "torch": "call torch.manual_seed(SEED) first",
+    "tensorflow": "call tf.random.set_seed(SEED) first",
+}
+
+ALL_LIBS = frozenset(LIB_LABEL)
+
+PY_RANDOM = frozenset({
+    "random", "randint", "choice", "choices", "shuffle", "sample", "uniform", "gauss", "randrange",
+    "normalvariate", "betavariate", "expovariate", "triangular", "getrandbits", "randbytes",
+    "lognormvariate", "vonmisesvariate", "gammavariate", "paretovariate", "weibullvariate",
+    "binomialvariate"})
+
+NP_NOT_GLOBAL = frozenset({
+    "seed", "default_rng", "RandomState", "Generator", "SeedSequence", "PCG64", "PCG64DXSM", "MT19937",
+    "Philox", "SFC64", "BitGenerator", "get_state", "set_state", "get_bit_generator", "set_bit_generator"})
+
+TORCH_RANDOM = frozenset({
+    "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
+    "bernoulli", "multinomial", "poisson"})
+
+TF_RANDOM = frozenset({"uniform", "normal", "shuffle", "truncated_normal", "categorical", "gamma", "poisson",
+                       "random_uniform", "random_normal", "random_shuffle"})
+
+SKLEARN_RANDOM = frozenset({
+    "train_test_split", "ShuffleSplit", "StratifiedShuffleSplit", "GroupShuffleSplit", "RepeatedKFold",
+    "RepeatedStratifiedKFold", "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
+    "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
+    "HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "DecisionTreeClassifier",
+    "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor", "KMeans", "MiniBatchKMeans",
+    "BisectingKMeans", "TruncatedSVD", "TSNE", "MLPClassifier", "MLPRegressor", "SGDClassifier",
+    "SGDRegressor", "IsolationForest", "BaggingClassifier", "BaggingRegressor", "AdaBoostClassifier",
+    "AdaBoostRegressor", "GaussianMixture", "BayesianGaussianMixture", "NMF", "LatentDirichletAllocation",
+    "make_classification", "make_regression", "make_blobs", "make_moons", "make_circles",
+    "make_multilabel_classification", "shuffle", "resample", "permutation_importance",
+    "RandomizedSearchCV", "SpectralClustering", "RandomTreesEmbedding", "SpectralEmbedding",
+    "permutation_test_score", "learning_curve", "Perceptron", "PassiveAggressiveClassifier",
+    "RANSACRegressor", "IterativeImputer", "MDS", "FastICA", "MiniBatchDictionaryLearning",
+    "DictionaryLearning", "SparseRandomProjection", "GaussianRandomProjection", "RBFSampler", "Nystroem",
+})
+
+SKLEARN_SHUFFLE_ONLY = frozenset({"KFold", "StratifiedKFold", "StratifiedGroupKFold"})
+
+_RNG_CTORS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator",
+              "random.Random", "torch.Generator", "tensorflow.random.Generator")
+
+_RNG_NAME = lazy_re(r"(^|_)(rng|rs|random_state|generator|gen|prng)(\d*)$", re.IGNORECASE)
+
+
+@dataclass
+class _Event:
+    kind: str  # "seed" | "global" | "call" | "always"
+    libs: frozenset
+    cell: object
+    line: int
+    message: str = ""
+    order: tuple = ()
+
+
+def _random_events(facts: Facts) -> list[_Event]:
+    """Seeding and random-use events in execution order (calls of notebook functions inlined)."""
+    return facts.memo("random_events", _find_random_events)
+
+
+def _find_random_events(facts: Facts) -> list[_Event]:
+    an = facts.semantic
+    tf_imported = "tensorflow" in an.imported or "keras" in an.imported
+    rng_vars: set[str] = set()
+    for ci in an.calls:
+        if ci.qual in _RNG_CTORS or (ci.qual or "").startswith("numpy.random.") and ci.method in NP_GENERATORS:
+            parent = ci.parents[-1] if ci.parents else None
+            if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+                for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target]):
+                    if isinstance(t, ast.Name):
+                        rng_vars.add(t.id)
+                    elif isinstance(t, ast.Attribute):
+                        rng_vars.add(t.attr)
+    by_func: dict[str, list[tuple[CallInfo, list[tuple[str, frozenset, str]]]]] = {}
+    top: list[tuple[CallInfo, list[tuple[str, frozenset, str]]]] = []
+    for ci in an.calls:
+        evs = _classify(ci, rng_vars, tf_imported)
+        if ci.in_function is not None:
+            by_func.setdefault(ci.in_function, []).append((ci, evs))
+        else:
+            top.append((ci, evs))
+    events: list[_Event] = []
+
+    def emit(ci: CallInfo, evs, site: CallInfo, depth: int, via: str | None):
+        line = site.node.lineno
+        for kind, libs, msg in evs:
+            if via:
+                msg = f"{msg} (inside {via}())" if kind != "seed" else msg
+            events.append(_Event(kind, libs, site.cell, line, msg, (site.cell.index, line)))
+        if depth < 4 and isinstance(ci.node.func, ast.Name) and ci.node.func.id in by_func \
+                and ci.node.func.id != ci.in_function:
+            for inner, inner_evs in by_func[ci.node.func.id]:
+                emit(inner, inner_evs, site, depth + 1, ci.node.func.id)
+
+    try:
+        for ci, evs in top:
+            emit(ci, evs, ci, 0, None)
+    finally:
+        emit = None  # it refers to itself through its closure: break that cycle (see analysis)
+    return events
+
+
+def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple[str, frozenset, str]]:
+    """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)]."""
+    node, q = ci.node, ci.qual
+    magic = ci.magic
+    if magic is not None:
+        kind, name, args = magic
+        if kind == "line" and name == "nbkit" and args.split()[:1] == ["seed"]:
+            return [("seed", ALL_LIBS, "")]
+        if kind == "line" and name == "run":
+            return [("seed", ALL_LIBS, "")]  # %run setup.py may seed anything: stay quiet
+        return []
+    if q:
+        if q in SEEDERS:
+            return [("seed", SEEDERS[q], "")]
+        if q.startswith("numpy.random."):
+            fn = q[len("numpy.random."):]
+            if fn in NP_GENERATORS:
+                seed = node.args[0] if node.args else kw(node, "seed", "bit_generator")
+                if fn != "Generator" and (seed is None or is_none(seed)):
+                    return [("always", frozenset({"numpy"}),
+                             f"{ci.text}() without a seed gives different numbers on every run; "
+                             f"pass one: {ci.text}(SEED)")]
+                return []
+            if fn not in NP_NOT_GLOBAL and "." not in fn:
+                return [("global", frozenset({"numpy"}), f"{ci.text} is used before numpy is seeded")]
+            return []
+        if q.startswith("random."):
+            fn = q[len("random."):]
+            if fn in PY_RANDOM:
+                return [("global", frozenset({"random"}), f"{ci.text} is used before random is seeded")]
+            if fn == "Random" and not node.args and kw(node, "x") is None:
+                return [("always", frozenset({"random"}),
+                         f"{ci.text}() without a seed gives different numbers on every run; pass one: {ci.text}(SEED)")]
+            return []
+        if q.startswith("scipy.stats.") and ci.method == "rvs":
+            rs = kw(node, "random_state")
+            if rs is not None and not is_none(rs):
+                return []
+            return [("call", frozenset({"numpy"}),
+                     f"{ci.text}(...) draws without random_state before numpy is seeded; pass random_state=SEED")]
+        if q in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
+            shuffle = kw(node, "shuffle")
+            if isinstance(shuffle, ast.Constant) and shuffle.value is True and kw(node, "generator") is None:
+                return [("call", frozenset({"torch"}),
+                         f"{ci.text}(shuffle=True) shuffles before torch is seeded; call torch.manual_seed(SEED) "
+                         "first or pass generator=torch.Generator().manual_seed(SEED)")]
+            return []
+        if q.startswith("torch."):
+            fn = q[len("torch."):]
+            if kw(node, "generator") is not None:
+                return []
+            if fn in TORCH_RANDOM or fn.startswith("nn.init.") or fn == "utils.data.random_split":
+                return [("global", frozenset({"torch"}), f"{ci.text} is used before torch is seeded")]
+            return []
+        if q.startswith(("tensorflow.", "keras.")):
+            fn = q.split(".", 1)[1]
+            if fn.startswith("random.") and fn[7:] in TF_RANDOM or fn in TF_RANDOM and fn.startswith("random_"):
+                if kw(node, "seed") is not None and not is_none(kw(node, "seed")):
+                    return []
+                return [("global", frozenset({"tensorflow"}), f"{ci.text} is used before tensorflow is seeded")]
+            return []
+        last = q.rsplit(".", 1)[-1]
+        if q.startswith(("sklearn.", "umap.", "imblearn.")) and (
+                last in SKLEARN_RANDOM or last in SKLEARN_SHUFFLE_ONLY or last == "UMAP"):
+            if last in SKLEARN_SHUFFLE_ONLY:
+                shuffle = kw(node, "shuffle")
+                if not (isinstance(shuffle, ast.Constant) and shuffle.value is True):
+                    return []
+            rs = kw(node, "random_state")
+            if rs is not None and not is_none(rs):
+                return []
+            shuffle = kw(node, "shuffle")
+            if isinstance(shuffle, ast.Constant) and shuffle.value is False:
+                return []  # train_test_split(..., shuffle=False) draws nothing
+            if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+                return []  # **params may carry random_state
+            return [("call", frozenset({"numpy"}),
+                     f"{ci.text}(...) takes random_state but none is given and numpy is not seeded before it; "
+                     "pass random_state=SEED")]
+        return []
+    # a method on some object: DataFrame.sample / .shuffle without random_state
+    if ci.method in ("sample", "shuffle") and isinstance(node.func, ast.Attribute):
+        base_node = node.func.value
+        base_name = base_node.attr if isinstance(base_node, ast.Attribute) else (
+            base_node.id if isinstance(base_node, ast.Name) else None)
+        if base_name and (base_name in rng_vars or _RNG_NAME.search(base_name)):
+            return []
+        if isinstance(base_node, ast.Call):
+            inner = dotted(base_node.func)
+            if inner and inner[-1] in NP_GENERATORS | {"Random", "Generator"}:
+                return []
+        if kw(node, "random_state", "seed", "rng", "generator") is not None:
+            return []
+        if any(k.arg is None for k in node.keywords):
+            return []
+        if ci.method == "sample" and not node.args and not node.keywords:
+            return []  # dist.sample(): not a DataFrame sample
+        lib = "tensorflow" if (ci.method == "shuffle" and tf_imported) else "numpy"
+        arg = "seed" if lib == "tensorflow" else "random_state"
+        return [("call", frozenset({lib}),
+                 f"{ci.text}(...) is called without {arg} before {lib} is seeded; pass {arg}=SEED")]
+    return []
+
+
+@rule("NBR004", "unseeded-random", "error",
+      "random generators used (random, numpy.random, default_rng(), torch, tensorflow, sklearn "
+      "`random_state`-taking calls, `.sample(`/`.shuffle(`) before any seeding call for that library; "
+      "`default_rng()` with no seed is itself unseeded", requires=("python",))
+def unseeded_random(nb, ctx):
+    """
+    ## What it does
+    Follows the cells top-down and reports random numbers drawn before the library that
+    produces them is seeded: `random.*` before `random.seed`, numpy's legacy global
+    functions (`np.random.rand`, `np.random.normal`, ...) before `np.random.seed`, torch
+    before `torch.manual_seed`, tensorflow before `tf.random.set_seed`. `%nbkit seed`
+    seeds them all, and so do `keras.utils.set_random_seed`, `lightning.seed_everything`,
+    `transformers.set_seed` and your own function that calls the seeding functions.
+
+    Per-call problems are warnings: `np.random.default_rng()` (or `random.Random()`)
+    without a seed, scikit-learn calls that take `random_state` but get none
+    (`train_test_split`, `RandomForestClassifier`, `KMeans`, `KFold(shuffle=True)`, ...),
+    scipy's `dist.rvs(...)`, and `df.sample(...)` / `.shuffle(...)` without `random_state`,
+    before numpy is seeded (they fall back on numpy's global state); a shuffling torch
+    `DataLoader` before torch is seeded. Use of the global state itself is an error.
+
+    ## Why is this bad?
+    Unseeded randomness gives different numbers, splits and models on every run: the
+    results in the notebook cannot be reproduced, and re-execution (`nbkit verify`)
+    reports mismatches.
+
+    ## Example
+    ```python
+    import numpy as np
+    noise = np.random.normal(size=100)
+    X_train, X_test = train_test_split(X)
+    ```
+
+    ## Use instead
+    ```python
+    SEED = 42  # in the parameters cell
+    rng = np.random.default_rng(SEED)
+    noise = rng.normal(size=100)
+    X_train, X_test = train_test_split(X, random_state=SEED)
+    ```
+    """
+    events = _random_events(ctx.facts)
+    seeded: set[str] = set()
+    reported_global: set[str] = set()
+    seed_pos: dict[str, tuple] = {}
+    for ev in events:
+        if ev.kind == "seed":
+            for lib in ev.libs:
+                seed_pos.setdefault(lib, ev.order)
+    for ev in events:
+        if ev.kind == "seed":
+            seeded |= ev.libs
+            continue
+        lib = next(iter(ev.libs))
+        if ev.kind == "always":
+            yield Hit(ev.message, ev.cell, ev.line, severity="warning")
+            continue
+        if lib in seeded:
+            continue
+        later = ""
+        if lib in seed_pos and seed_pos[lib] > ev.order:
+            later = f" (it is seeded only later, in cell {seed_pos[lib][0]})"
+        if ev.kind == "global":
+            if lib in reported_global:
+                continue
+            reported_global.add(lib)
+            yield Hit(f"{ev.message}; {LIB_FIX[lib]}{later}", ev.cell, ev.line, severity="error")
+        else:
+            yield Hit(ev.message + later, ev.cell, ev.line, severity="warning")

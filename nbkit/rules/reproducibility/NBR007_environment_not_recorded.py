@@ -1,0 +1,32 @@
+"""NBR007 environment-not-recorded: no `metadata.nbkit.environment` (see DESIGN.md)."""
+
+from __future__ import annotations
+
+from .. import Hit, rule
+
+
+@rule("NBR007", "environment-not-recorded", "warning", "no `metadata.nbkit.environment` (see DESIGN.md)",
+      requires=("python", "code"))
+def environment_not_recorded(nb, ctx):
+    """
+    ## What it does
+    Checks that the notebook records the environment it was run in, under
+    `metadata.nbkit.environment` (Python version, platform, and the versions of the
+    distributions the notebook imports), as written by `nbkit pin` or `%nbkit pin`.
+
+    ## Why is this bad?
+    Without a record, nobody can tell which versions produced the stored outputs, and
+    `nbkit verify` cannot report environment drift.
+
+    ## Example
+    A notebook whose metadata holds only `kernelspec` and `language_info`.
+
+    ## Use instead
+    Run `nbkit pin analysis.ipynb` (or `%nbkit pin` in the notebook) after a clean run.
+    """
+    env = nb.nbkit_metadata.get("environment")
+    if isinstance(env, dict) and isinstance(env.get("packages"), dict) and env.get("python"):
+        return
+    detail = "is incomplete" if isinstance(env, dict) else "is not recorded"
+    yield Hit(f"the environment (Python and package versions) {detail} in metadata.nbkit.environment; "
+              f"run `nbkit pin {nb.name}` or `%nbkit pin` after a clean run")

@@ -1,0 +1,143 @@
+"""NBR012 unpinned-remote-data (the rule's docstring is its documentation)."""
+
+from __future__ import annotations
+
+import ast
+import os
+
+from ...analysis import Facts
+from ...analysis.semantic import CallInfo, str_const
+from .. import Hit, rule
+from .helpers import READ_FUNCS, REMOTE, call_paths, hide_query, is_none, kw, shell_commands, spark_io
+
+
+REMOTE_READ_FUNCS = READ_FUNCS | frozenset({
+    "get", "urlopen", "urlretrieve", "retrieve", "fetch", "download", "get_file", "Request",
+    "load_state_dict_from_url", "download_url", "cached_download", "hf_hub_download", "read_html"})
+
+_HASH_KWARGS = ("known_hash", "file_hash", "md5", "sha256", "hash", "checksum", "expected_hash", "hash_prefix",
+                "md5_hash", "sha256_hash")
+
+
+def _hash_checked_notebook(facts: Facts) -> bool:
+    """A hashlib comparison somewhere (``hashlib.sha256(...).hexdigest() == EXPECTED``)."""
+    if not any("digest" in c.source for c in facts.nb.cells):
+        return False
+    for _, node in facts.semantic.nodes(ast.Compare):
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in (
+                    "hexdigest", "digest"):
+                return True
+    return False
+
+
+@rule("NBR012", "unpinned-remote-data", "warning",
+      "data read from a URL or remote store without a checksum (pooch known_hash, a hashlib comparison, "
+      "or an entry in a data manifest)", requires=("python",))
+def unpinned_remote_data(nb, ctx):
+    """
+    ## What it does
+    Reports data read straight from a URL or a remote store (`https://`, `s3://`, `gs://`,
+    `az://`, ...) by pandas/polars readers, `requests.get`, `urlretrieve`, `pooch.retrieve`
+    without `known_hash`, `!wget`/`!curl`, and the like, when nothing checks what arrived:
+    no `known_hash`/`file_hash` argument, no hashlib comparison in the notebook, and no
+    entry for the URL in a data manifest (`*.dvc`, `dvc.lock`, a `data-manifest.*` or
+    checksum file in the notebook's folder or above it). Data sets fetched from a hub by
+    name (`datasets.load_dataset`, `hf_hub_download`, `fetch_openml`) without a pinned
+    revision or version are reported too.
+
+    ## Why is this bad?
+    Remote data changes without notice (new rows, corrected values, a moved file): the
+    same notebook silently produces different results, and nobody can tell why.
+
+    ## Example
+    ```python
+    df = pd.read_csv("https://example.org/exports/sales.csv")
+    ```
+
+    ## Use instead
+    ```python
+    path = pooch.retrieve("https://example.org/exports/sales.csv",
+                          known_hash="sha256:9f2c...")
+    df = pd.read_csv(path)
+    ```
+    or `dvc import-url` the file, or compare `hashlib.sha256(data).hexdigest()` with the
+    expected value. Hub data sets are pinned by revision:
+    `load_dataset("org/name", revision="<commit sha>")`, `fetch_openml(data_id=...)`.
+    """
+    if _hash_checked_notebook(ctx.facts):
+        return
+    manifest = ctx.project.data_manifest_text(nb.path) if ctx.project is not None else ""
+    an = ctx.facts.semantic
+    registry = any(ci.qual == "pooch.create" and kw(ci.node, "registry") is not None for ci in an.calls)
+    seen: set[tuple] = set()
+
+    def in_manifest(url: str) -> bool:
+        base = url.split("?", 1)[0]
+        return bool(manifest) and (base in manifest or (len(base.rsplit("/", 1)[-1]) > 3
+                                                        and base.rsplit("/", 1)[-1] in manifest))
+
+    for ci in an.calls:
+        hub = _unpinned_hub_dataset(nb, ci)
+        if hub:
+            yield Hit(hub, ci.cell, ci.node.lineno)
+            continue
+        if (ci.method not in REMOTE_READ_FUNCS and not spark_io(ci, "read")) or ci.magic is not None:
+            continue
+        q = ci.qual or ""
+        if q.startswith(("webbrowser.", "torch.hub.")) or (ci.method == "fetch" and registry):
+            continue
+        if any(kw(ci.node, k) is not None and not is_none(kw(ci.node, k)) for k in _HASH_KWARGS):
+            continue
+        chk = kw(ci.node, "check_hash")
+        if isinstance(chk, ast.Constant) and chk.value is True:
+            continue
+        for value, _node in call_paths(ctx.facts, ci, positions=(0, 1)):
+            if not REMOTE.match(value) or in_manifest(value):
+                continue
+            key = (ci.cell.index, ci.node.lineno, value)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield Hit(f"{ci.text}() reads remote data ({hide_query(value)}) without a checksum; fetch it with "
+                      "pooch.retrieve(url, known_hash=...) or record it in a data manifest (dvc import-url)",
+                      ci.cell, ci.node.lineno)
+    for ci, line, cmd in shell_commands(ctx.facts):
+        words = cmd.split()
+        if not words or words[0] not in ("wget", "curl", "aws", "gsutil", "azcopy", "gcloud"):
+            continue
+        urls = [w.strip("'\"") for w in words[1:] if REMOTE.match(w.strip("'\""))]
+        if not urls:
+            continue
+        if words[0] in ("aws", "gsutil", "azcopy", "gcloud"):
+            non_opts = [w for w in words[1:] if not w.startswith("-")]
+            if non_opts and REMOTE.match(non_opts[-1].strip("'\"")):
+                continue  # uploads are NBR016's business
+        if any(in_manifest(u) for u in urls):
+            continue
+        yield Hit(f"`{words[0]}` downloads remote data ({hide_query(urls[0])}) without a checksum; check a "
+                  "sha256 after downloading or use pooch.retrieve(url, known_hash=...)", ci.cell, line)
+
+
+_HF_BUILDERS = frozenset({"csv", "json", "parquet", "text", "imagefolder", "audiofolder", "videofolder", "arrow",
+                          "pandas", "webdataset", "sql", "xml"})
+
+
+def _unpinned_hub_dataset(nb, ci: CallInfo) -> str | None:
+    """A data set pulled from a hub by name, with no revision/version: its content can change."""
+    q = ci.qual or ""
+    if q in ("datasets.load_dataset", "huggingface_hub.hf_hub_download", "huggingface_hub.snapshot_download"):
+        if kw(ci.node, "revision") is not None:
+            return None
+        name = str_const(ci.node.args[0]) if ci.node.args else str_const(kw(ci.node, "path", "repo_id"))
+        if not name or name in _HF_BUILDERS or name.startswith((".", "/")) or os.path.exists(
+                os.path.join(os.path.dirname(os.path.abspath(nb.path)), name)):
+            return None
+        return (f"{ci.text}({name!r}) downloads whatever the hub holds today; pin it with revision=<commit sha> "
+                "so the data cannot change under the notebook")
+    if q == "sklearn.datasets.fetch_openml":
+        if kw(ci.node, "version") is not None or kw(ci.node, "data_id") is not None:
+            return None
+        return (f"{ci.text}() without version= or data_id= gets the 'active' version, which can change; pass "
+                "data_id= (or version=)")
+    return None

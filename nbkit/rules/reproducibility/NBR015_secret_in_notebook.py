@@ -1,0 +1,213 @@
+"""NBR015 secret-in-notebook (the rule's docstring is its documentation)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ...analysis.semantic import Analysis, lazy_re, str_const
+from .. import Hit, rule
+from .helpers import REMOTE
+
+
+def _mask(secret: str) -> str:
+    return (secret[:4] + "****") if len(secret) > 8 else "****"
+
+
+_SECRET_PATTERNS = [  # (kind, pattern, substrings one of which must be present: a cheap prefilter)
+    ("AWS access key id", lazy_re(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16})\b"),
+     ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA")),
+    ("private key", lazy_re(r"(-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----)"), ("PRIVATE KEY",)),
+    ("GitHub token", lazy_re(r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
+     ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
+    ("Slack token", lazy_re(r"\b(xox[abposr]-[A-Za-z0-9-]{10,})\b"), ("xox",)),
+    ("Slack webhook", lazy_re(r"(https://hooks\.slack\.com/services/T[A-Za-z0-9_/]+)"), ("hooks.slack.com",)),
+    ("Google API key", lazy_re(r"\b(AIza[0-9A-Za-z_-]{35})\b"), ("AIza",)),
+    ("OpenAI key", lazy_re(r"\b(sk-(?:proj-)?[A-Za-z0-9_-]{32,})\b"), ("sk-",)),
+    ("Stripe key", lazy_re(r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,})\b"), ("_live_",)),
+    ("Hugging Face token", lazy_re(r"\b(hf_[A-Za-z0-9]{30,})\b"), ("hf_",)),
+]
+
+_SECRET_NEEDLES = lazy_re("|".join(re.escape(n) for _, _, needles in _SECRET_PATTERNS for n in needles))
+
+_SECRET_NAME = lazy_re(
+    r"^(?:.*_)?(?:password|passwd|pass|passphrase|token|api_?key|apikey|secret|secret_?key|access_?key|"
+    r"access_?token|auth_?token|client_?secret|private_?key|credentials?|aws_secret_access_key)$", re.IGNORECASE)
+
+_DSN = lazy_re(r"\b([a-z][a-z0-9+.-]*)://([^:/@\s'\"]+):([^@/\s'\"]+)@[^\s'\"/]+", re.IGNORECASE)
+
+_KV_SECRET = lazy_re(
+    r"(password|passwd|api_?key|apikey|secret(?:_?key)?|token)\b\s*[:=]\s*['\"]([^'\"\s]{4,})['\"]",
+    re.IGNORECASE)
+
+_KV_WORDS = ("password", "passwd", "apikey", "api_key", "secret", "token")
+
+_IDENT_TAIL = lazy_re(r"[A-Za-z0-9_]*$")
+
+
+def _kv_secrets(text: str):
+    """(name, value, offset) for ``password = "..."`` / ``"token": "..."`` in free text."""
+    low = text.lower()
+    if not any(w in low for w in _KV_WORDS):
+        return
+    for m in _KV_SECRET.finditer(text):
+        value = m.group(2)
+        if _placeholder(value):
+            continue
+        head = _IDENT_TAIL.search(text, max(0, m.start() - 40), m.start())
+        name = (head.group(0) if head else "") + m.group(1)
+        yield name, value, m.start()
+
+
+_PLACEHOLDER_WORDS = ("xxx", "***", "...", "your", "example", "placeholder", "dummy", "redacted", "changeme",
+                      "change_me", "todo", "fixme", "secret", "password", "token", "<", "${", "{", "%s", "$(",
+                      "getenv", "environ", "none", "null", "test", "fake", "sample", "demo", "insert", "enter",
+                      "replace", "here", "1234")
+
+
+def _placeholder(value: str) -> bool:
+    v = value.strip()
+    if len(v) < 4 or len(set(v)) <= 2 or any(ch in v for ch in "[]<>{}$%"):
+        return True
+    if v.lower() in ("pass", "passwd", "pwd", "user", "username", "admin", "root", "guest"):
+        return True
+    low = v.lower()
+    return any(w in low for w in _PLACEHOLDER_WORDS) or v.endswith("EXAMPLE")
+
+
+def _scan_text(text: str):
+    """(kind, secret, offset) for secrets in free text (markdown, outputs, code source)."""
+    if _SECRET_NEEDLES.search(text) is not None:  # one scan says whether any prefilter substring is there
+        for kind, pat, needles in _SECRET_PATTERNS:
+            if not any(n in text for n in needles):
+                continue
+            for m in pat.finditer(text):
+                secret = m.group(1)
+                if kind == "AWS access key id" and secret.endswith("EXAMPLE"):
+                    continue
+                yield kind + " {}", secret, m.start(1)
+    if "://" not in text or "@" not in text:
+        return
+    for m in _DSN.finditer(text):
+        pw = m.group(3)
+        if _placeholder(pw) or (m.group(1).lower() in ("http", "https") and _placeholder(m.group(2))):
+            continue
+        yield f"password {{}} in a {m.group(1)}:// connection string", pw, m.start(3)
+
+
+def _output_text(out: dict) -> str:
+    chunks = []
+    t = out.get("text")
+    if t is not None:
+        chunks.append("".join(t) if isinstance(t, list) else str(t))
+    data = out.get("data")
+    if isinstance(data, dict):
+        for mime in ("text/plain", "text/html", "text/markdown", "application/json", "text/latex"):
+            v = data.get(mime)
+            if v is not None:
+                chunks.append("".join(v) if isinstance(v, list) else str(v))
+    tb = out.get("traceback")
+    if isinstance(tb, list):
+        chunks.append("\n".join(str(x) for x in tb))
+    if out.get("evalue"):
+        chunks.append(str(out["evalue"]))
+    return "\n".join(chunks)
+
+
+@rule("NBR015", "secret-in-notebook", "error",
+      "AWS keys, private keys, `password=`/`token=`/`api_key=` literals, credentials in DSNs, in sources or "
+      "outputs")
+def secret_in_notebook(nb, ctx):
+    """
+    ## What it does
+    Looks for credentials in every cell's source and in the stored outputs: AWS access key
+    ids (`AKIA...`), private key blocks, GitHub, Slack, Google, OpenAI, Stripe and Hugging
+    Face tokens, string literals assigned to names like `password`, `token`, `api_key`,
+    `secret` (empty values and placeholders such as `"xxx"` or `"<your key>"` are ignored,
+    and so are `os.environ` lookups), and passwords inside connection strings
+    (`postgres://user:pass@host/db`). Messages show only the first characters.
+
+    ## Why is this bad?
+    Notebooks are shared, committed and rendered on the web, outputs included. A secret in
+    one is leaked, and has to be rotated.
+
+    ## Example
+    ```python
+    engine = create_engine("postgresql://analyst:hunter2@db.internal/sales")
+    openai.api_key = "sk-..."
+    ```
+
+    ## Use instead
+    ```python
+    engine = create_engine(os.environ["SALES_DB_URL"])
+    openai.api_key = os.environ["OPENAI_API_KEY"]
+    ```
+    Rotate any secret that was committed, and clear the outputs that showed it.
+    """
+    assigned: dict[int, list] = {}
+    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic):
+        assigned.setdefault(cell.index, []).append((name, value, line))
+    for cell in nb.cells:
+        seen: set[str] = set()
+        for kind, secret, off in _scan_text(cell.source):
+            if secret in seen:
+                continue
+            seen.add(secret)
+            yield Hit(f"{kind.format(_mask(secret))} in the cell source; remove it, rotate it, and read it from an "
+                      "environment variable", cell, cell.source.count("\n", 0, off) + 1)
+        for name, value, line in assigned.get(cell.index, ()):
+            if value in seen:
+                continue
+            seen.add(value)
+            yield Hit(f"{name} = {_mask(value)} is a literal secret in the code; read it from an environment "
+                      f"variable (os.environ[{name.upper()!r}]) instead", cell, line)
+        if cell.is_markdown or cell.cell_type == "raw":
+            for name, value, off in _kv_secrets(cell.source):
+                if value in seen:
+                    continue
+                seen.add(value)
+                yield Hit(f"{name} {_mask(value)} written in a {cell.cell_type} cell; remove it and rotate it",
+                          cell, cell.source.count("\n", 0, off) + 1)
+        for out in cell.outputs:
+            text = _output_text(out)
+            if not text:
+                continue
+            found = list(_scan_text(text))
+            found += [(f"{name} {{}}", value, off) for name, value, off in _kv_secrets(text)]
+            for kind, secret, _ in found:
+                if secret in seen:
+                    continue
+                seen.add(secret)
+                yield Hit(f"{kind.format(_mask(secret))} in the output of this cell; clear the output and rotate the "
+                          "secret", cell)
+
+
+def _assigned_secrets(an: Analysis):
+    """(cell, name, value, line): string literals bound to secret-looking names (assignments,
+    keyword arguments, dict entries)."""
+    items: list[tuple[object, str, ast.AST]] = []
+    for cell, node in an.nodes(ast.Assign, ast.AnnAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else \
+                str_const(t.slice) if isinstance(t, ast.Subscript) else None
+            if name and node.value is not None:
+                items.append((cell, name, node.value))
+    for ci in an.calls:
+        items += [(ci.cell, k.arg, k.value) for k in ci.node.keywords if k.arg]
+    for cell, node in an.nodes(ast.Dict):
+        items += [(cell, str_const(k), v) for k, v in zip(node.keys, node.values, strict=False) if str_const(k)]
+    items.sort(key=lambda it: (it[0].index, getattr(it[2], "lineno", 0)))
+    for cell, name, value in items:
+        s = str_const(value)
+        if s is not None and name.lower() in ("authorization", "proxy-authorization", "x-api-key", "api-key"):
+            parts = s.split()
+            s = parts[-1] if len(parts) == 2 and parts[0].lower() in ("bearer", "token", "basic") else s
+            name = name.replace("-", "_")
+        elif s is not None and not _SECRET_NAME.match(name):
+            continue
+        if s is None or _placeholder(s) or " " in s.strip():
+            continue
+        if REMOTE.match(s) or s.startswith(("/", "./", "~")):
+            continue
+        yield cell, name, s, value.lineno

@@ -1,0 +1,55 @@
+"""nbkit.analysis: facts computed once per notebook, on demand, and a parse cache that outlives a lint."""
+
+from __future__ import annotations
+
+from nbbuild import code, md, nb
+from nbkit.analysis import Facts, ParseCache, is_python
+from nbkit.config import Config
+from nbkit.lint import lint_source
+from nbkit.model import notebook_from_dict
+
+
+def test_facts_parse_each_cell_once_and_only_when_asked():
+    model = notebook_from_dict(nb(md("# T"), code("%pip install x\nimport numpy as np"), code("x = (")))
+    cache = ParseCache()
+    facts = Facts(model, cache)
+    assert cache.misses == 0  # nothing computed yet
+    a = facts.parsed(model.cells[1])
+    assert facts.parsed(model.cells[1]) is a and cache.misses == 1
+    assert a.tree is not None and "run_line_magic" in a.python_source
+    assert facts.syntax_error(model.cells[2]) is not None and facts.tree(model.cells[0]) is None
+    assert [ref.module for ref in facts.imports] == ["numpy"]
+    assert [m for _, m in facts.magics] == [("line", "pip", "install x")]
+    assert facts.layout() is facts.layout()
+    assert not model.__dict__.keys() - {"path", "data", "cells", "size", "upgraded_from", "headings"}
+
+
+def test_lint_computes_no_facts_for_rules_that_do_not_need_them():
+    data = nb(md("# T"), code("import numpy as np", count=2), code("np.random.rand()", count=1))
+    cache = ParseCache()
+    res = lint_source(data, "a_notebook.ipynb", Config(), select=["NBH001"], parse_cache=cache)
+    assert [f.code for f in res.findings] == ["NBH001"]
+    assert cache.misses == 0 and cache.hits == 0  # execution order needs no parsing
+    lint_source(data, "a_notebook.ipynb", Config(), select=["NBR004"], parse_cache=cache)
+    assert cache.misses == 2
+    data["cells"][2]["source"] = "np.random.seed(0)"
+    res = lint_source(data, "a_notebook.ipynb", Config(), select=["NBR004"], parse_cache=cache)
+    assert res.findings == [] and (cache.hits, cache.misses) == (1, 3)  # only the edited cell is parsed again
+
+
+def test_one_language_test():
+    model = notebook_from_dict(nb(code("x <- 1")))
+    assert is_python(model)
+    model.data["metadata"]["kernelspec"] = {"name": "ir", "language": "R", "display_name": "R"}
+    assert not is_python(model) and not Facts(model).is_python
+
+
+def test_nothing_caches_by_writing_into_another_objects_dict():
+    import re
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parent.parent / "nbkit"
+    offenders = [f"{p.relative_to(pkg)}:{i}" for p in sorted(pkg.rglob("*.py"))
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+                 if re.search(r"__dict__\s*(\[|\.(setdefault|update|pop|clear)\b)", line)]
+    assert not offenders, offenders
