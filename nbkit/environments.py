@@ -166,6 +166,12 @@ class PinnedEnv:
     note: str | None = None      # e.g. the pinned Python was not on this machine
     built: bool = False          # True when this call built it (False: from the cache)
 
+    def report(self) -> dict:
+        """What the verify report says of the environment a notebook ran in."""
+        return {"env": "pinned", "key": self.spec.key, "python": self.spec.python, "source": self.spec.source,
+                "installed": dict(sorted(self.installed.items(), key=lambda kv: kv[0].lower())),
+                "note": self.note, "cached": not self.built}
+
     @property
     def kernel_dir(self) -> Path:
         """A kernelspec folder (for jupyter_client's KernelSpecManager) whose only kernel,

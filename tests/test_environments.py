@@ -193,3 +193,54 @@ def test_a_kernel_runs_in_the_pinned_environment_with_nbkit_magics(tmp_path):
     random.seed(3)
     assert f"{env.path} 1.16.0" in text and "no pytest" in text, text
     assert "seeded random with 3" in text and repr(random.random()) in text, text
+
+
+def _verify_json(*args):
+    res = subprocess.run([sys.executable, "-m", "nbkit", "verify", "--format", "json", *args],
+                         capture_output=True, text=True, timeout=900)
+    return res, json.loads(res.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.kernel
+def test_verify_env_pinned_reproduces_what_the_current_environment_does_not(tmp_path):
+    """A notebook made under pandas 2.1.4 / numpy 1.26.4 (outputs stored by a real run there)
+    does not reproduce under today's pandas, and does with --env pinned."""
+    import pandas
+
+    assert not pandas.__version__.startswith("2.1.")
+    src = "import pandas as pd\ndf = pd.DataFrame({'a': ['x', 'y']})\nprint(pd.__version__)\nprint(df.dtypes)"
+    path = write(tmp_path / "made_with_pandas2.ipynb",
+                 nb(md("# T"), code(src), code("import numpy as np\nprint(np.arange(4).sum())"),
+                    metadata={**_meta({"pandas": "2.1.4", "numpy": "1.26.4"}),
+                              "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}))
+    res, report = _verify_json("--env", "pinned", "--update", str(path))  # store genuine outputs from 2.1.4
+    assert res.returncode == 0, (res.stderr, report)
+    stored = json.loads(path.read_text())["cells"][1]["outputs"][0]["text"]
+    assert "2.1.4" in "".join(stored) and "object" in "".join(stored)
+
+    res, report = _verify_json(str(path))  # today's environment: pandas drifted
+    nb_ = report["notebooks"][0]
+    assert res.returncode == 1 and nb_["status"] == "mismatch"
+    assert {d["package"] for d in nb_["drift"]} >= {"pandas"}
+    assert [c["index"] for c in nb_["cells"] if c["status"] == "mismatch"] == [1]
+
+    res, report = _verify_json("--env", "pinned", str(path))
+    nb_ = report["notebooks"][0]
+    assert res.returncode == 0 and nb_["status"] == "reproducible", nb_
+    assert nb_["drift"] == [] and nb_["environment"]["cached"] is True
+    assert nb_["environment"]["installed"]["pandas"] == "2.1.4" and nb_["environment"]["installed"]["numpy"] == "1.26.4"
+
+
+@pytest.mark.slow
+def test_verify_env_pinned_fails_fast_on_a_pin_that_does_not_install(tmp_path):
+    path = write(tmp_path / "bad_pin.ipynb", nb(md("# T"), code("print(1)"),
+                                                metadata=_meta({"nbkit-no-such-distribution-xyz": "1.0"})))
+    started = time.monotonic()
+    res, report = _verify_json("--env", "pinned", str(path))
+    nb_ = report["notebooks"][0]
+    assert nb_["status"] == "failed" and "nbkit-no-such-distribution-xyz" in nb_["message"]
+    assert res.returncode == 1 and time.monotonic() - started < 120
+    unpinned = write(tmp_path / "unpinned.ipynb", nb(md("# T"), code("print(1)")))
+    res, report = _verify_json("--env", "pinned", str(unpinned))
+    assert report["notebooks"][0]["status"] == "failed" and "nbkit pin" in report["notebooks"][0]["message"]

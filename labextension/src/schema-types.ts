@@ -278,6 +278,20 @@ export interface VerifyNotebook {
   cancelled?: true;
   drift: Drift[];
   cells: VerifyCell[];
+  /**
+   * --env pinned: the isolated environment the notebook ran in
+   */
+  environment?: {
+    env: 'pinned';
+    key: string;
+    python: string;
+    source?: 'metadata.nbkit.environment' | 'pep723';
+    installed: {
+      [k: string]: string;
+    };
+    note?: string | null;
+    cached?: boolean;
+  };
   [k: string]: unknown;
 }
 export interface VerifyCell {

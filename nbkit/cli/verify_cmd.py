@@ -94,13 +94,18 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
               help="Set a parameter (papermill-style; the `parameters` cell must assign NAME).")
 @click.option("--shard", metavar="I/N", help="Verify only slice I of N (deterministic, for CI matrices).")
 @click.option("--strict-env", is_flag=True, default=None, help="Environment drift (NBR025) fails verification.")
+@click.option("--env", "env", type=click.Choice(["current", "pinned"]), default=None,
+              help="Run in this environment (default), or in an isolated one built with uv from the "
+                   "notebook's pins (metadata.nbkit.environment or a PEP 723 block; cached, see `nbkit env`).")
+@click.option("--allow-build", is_flag=True, default=None,
+              help="With --env pinned: allow building source distributions (wheels only by default).")
 @click.option("--update", is_flag=True,
               help="Store the fresh outputs of the cells that differ (atomically); an updated notebook passes.")
 @click.option("--stamp", is_flag=True, help="Record the result in metadata.nbkit.verified (atomically).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
 @click.pass_context
-def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, shard, strict_env, update, stamp,
-           config_path):
+def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, shard, strict_env, env, allow_build,
+           update, stamp, config_path):
     """Re-execute notebooks (files or folders) in fresh kernels and check their stored outputs.
 
     Exit codes: 0 every notebook reproduces; 1 a notebook does not (mismatch, failed,
@@ -120,7 +125,7 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
     config = load_config(paths[0] if paths else None, config_path)
     opts = VerifyOptions(timeout=timeout, kernel=kernel, parameters={n: parse_value(v) for n, v in parameters},
                          runs=runs, jobs=jobs, shard=shard, strict_env=strict_env, update=update, stamp=stamp,
-                         config=config)
+                         config=config, env=env, allow_build=allow_build)
     try:
         request = VerifyRequest.build(paths, opts)  # usage errors before any kernel starts
     except RequestError as e:

@@ -40,6 +40,8 @@ def drift_of(item: WorkItem) -> list[Drift]:
     env = item.nb.nbkit_metadata.get("environment")
     if not isinstance(env, dict):
         return []
+    if item.pinned_env is not None:  # --env pinned: what the kernel really has
+        return environment_drift(env, item.pinned_env.installed)
     return environment_drift(env)
 
 
@@ -144,6 +146,10 @@ class Engine:
             return _cancelled(item)
         res = await asyncio.to_thread(assess, ex, self.request)
         res.kernel_attempts = attempts
+        if item.pinned_env is not None:
+            res.environment = item.pinned_env.report()
+            if item.pinned_env.note:
+                res.message += f" ({item.pinned_env.note})"
         if self.request.update or self.request.stamp:
             await asyncio.to_thread(write_back, ex, res, self.request)
         return res

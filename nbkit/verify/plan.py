@@ -38,6 +38,7 @@ class WorkItem:
     exec_cells: list[tuple[int | None, dict]] = field(default_factory=list)  # (cell index | None if injected, cell)
     early: NotebookResult | None = None  # decided before running (invalid, NBR023, no kernel)
     prefetched: bool = False
+    pinned_env: Any = None            # --env pinned: the nbkit.environments.PinnedEnv it runs in
 
     # -- the position <-> cell index mapping, computed once ------------------------------------
     @cached_property
@@ -166,7 +167,30 @@ def prepare(index: int, path: str, request: VerifyRequest) -> WorkItem:
     if any(c.is_code and not c.is_empty and not p.controls[c.index].skip for c in nb.cells):
         pinned = str(seed) if isinstance(seed, int) and not isinstance(seed, bool) else ""
         p.key = KernelKey(kernel, cwd, seed_s, pinned)
+        if request.env == "pinned":
+            _use_pinned_environment(p, request)
     return p
+
+
+def _use_pinned_environment(p: WorkItem, request: VerifyRequest) -> None:
+    """--env pinned: build (or take from the cache) the environment the notebook records and run
+    its kernel there; a notebook without pins, or whose pins do not install, fails here."""
+    from ..environments import KERNEL_NAME, PinnedEnvError, ensure_env, nbkit_path_dir, spec_from_notebook
+
+    first = next((c.source for c in p.nb.cells if c.is_code), None)
+    try:
+        spec = spec_from_notebook(p.nb.metadata, first)
+        if spec is None:
+            raise PinnedEnvError("records no environment to run in (no metadata.nbkit.environment and no "
+                                 "PEP 723 block); run `nbkit pin` first, or verify with --env current")
+        env = ensure_env(spec, allow_build=request.allow_build)
+    except PinnedEnvError as e:
+        p.early = NotebookResult(p.path, "failed", f"--env pinned: {e.message}", kernel=KERNEL_NAME)
+        return
+    assert p.key is not None
+    p.pinned_env = env
+    p.key = KernelKey(KERNEL_NAME, p.key.cwd, p.key.seed, p.key.pinned_seed, spec_dir=str(env.kernel_dir),
+                      pythonpath=str(nbkit_path_dir()))
 
 
 def _cell_dict(c) -> dict:

@@ -68,6 +68,15 @@ def check_parameter_names(value: Any) -> dict:
     return dict(value)
 
 
+def check_env(value: Any) -> str:
+    """``current`` (this environment) or ``pinned`` (the one the notebook records)."""
+    from .settings import ENVS
+
+    if value not in ENVS:
+        raise RequestError("env", f"must be one of {', '.join(ENVS)}, not {value!r}")
+    return value
+
+
 def _at_least_one(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise RequestError(name, f"must be at least 1, not {value}")
@@ -88,6 +97,8 @@ class VerifyOptions:
     update: bool = False
     stamp: bool = False
     config: object = None  # nbkit.config.Config
+    env: str | None = None           # "current" | "pinned"
+    allow_build: bool | None = None  # --env pinned: allow source distributions
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,8 @@ class VerifyRequest:
     stamp: bool
     config: Any
     discover: bool = True
+    env: str = "current"
+    allow_build: bool = False
 
     @classmethod
     def build(cls, paths, options: VerifyOptions | None = None, *, discover: bool = True) -> VerifyRequest:
@@ -130,6 +143,8 @@ class VerifyRequest:
             stamp=bool(o.stamp),
             config=o.config,
             discover=discover,
+            env=check_env(s.env if o.env is None else o.env),
+            allow_build=s.allow_build if o.allow_build is None else bool(o.allow_build),
         )
 
 

@@ -58,6 +58,7 @@ class NotebookResult:
     runs: int = 1
     kernel_attempts: int = 1         # starts the kernel took (a kernel that died at start is retried)
     kernel_failed: bool = False      # its kernel could not start (a machinery failure only when none could)
+    environment: dict | None = None  # --env pinned: the environment it ran in (key, python, installed, note)
 
     def to_dict(self, images: bool = False) -> dict:
         d = {"path": self.path, "status": self.status, "message": self.message,
@@ -71,6 +72,8 @@ class NotebookResult:
             d["runs"] = self.runs
         if self.kernel_attempts > 1:
             d["kernel_attempts"] = self.kernel_attempts
+        if self.environment is not None:
+            d["environment"] = self.environment
         for flag in ("machinery", "updated", "stamped", "cancelled"):
             if getattr(self, flag):
                 d[flag] = True

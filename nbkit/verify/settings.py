@@ -28,7 +28,8 @@ from .sanitize import Sanitizer, compile_sanitizer, read_sanitize_file
 #: the normaliser names, in pipeline order, from the registry in :mod:`nbkit.verify.normalize`
 NORMALIZERS = tuple(n.name for n in registered())
 
-_KEYS = {"timeout", "kernel", "jobs", "runs", "strict-env", "rtol", "image-threshold", "image-tolerance",
+ENVS = ("current", "pinned")
+_KEYS = {"timeout", "kernel", "jobs", "runs", "strict-env", "env", "allow-build", "rtol", "image-threshold", "image-tolerance",
          "normalizers", "normalisers", "sanitizers", "sanitize-file"}
 
 
@@ -39,6 +40,8 @@ class VerifySettings:
     jobs: int = 1
     runs: int = 1
     strict_env: bool = False
+    env: str = "current"        # "pinned": run in the environment metadata.nbkit.environment records
+    allow_build: bool = False   # --env pinned may build source distributions
     rtol: float = 1e-6
     image_threshold: float = 0.1
     image_tolerance: float = 0.0002
@@ -87,6 +90,14 @@ def settings_from_config(config=None) -> VerifySettings:
         if not isinstance(table["strict-env"], bool):
             raise ConfigError("tool.nbkit.verify.strict-env must be true or false", where)
         s.strict_env = table["strict-env"]
+    if "env" in table:
+        if table["env"] not in ENVS:
+            raise ConfigError(f"tool.nbkit.verify.env must be one of {', '.join(ENVS)}, not {table['env']!r}", where)
+        s.env = table["env"]
+    if "allow-build" in table:
+        if not isinstance(table["allow-build"], bool):
+            raise ConfigError("tool.nbkit.verify.allow-build must be true or false", where)
+        s.allow_build = table["allow-build"]
     if "rtol" in table:
         s.rtol = _num(table, "rtol", where)
     if "image-threshold" in table:
