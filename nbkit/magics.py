@@ -282,7 +282,8 @@ class NbkitMagics(Magics):
         %nbkit env [PATH]    the environment as a table, drift against the pin highlighted
         %nbkit pin [PATH]    record this kernel's environment (and seed) in the notebook
         %nbkit lint [PATH]   lint the saved notebook and show the findings
-        %nbkit verify [PATH] re-run the saved notebook in a fresh kernel; does it reproduce?
+        %nbkit verify [--env pinned] [PATH]  re-run the saved notebook in a fresh kernel (in the pinned
+                             environment with --env pinned); does it reproduce?
         %nbkit status [PATH] layout checklist, seed, pin, last verify
         %nbkit help          list the subcommands
 
@@ -413,14 +414,24 @@ class NbkitMagics(Magics):
 
     # verify --------------------------------------------------------------------------------------
     def _cmd_verify(self, args: list[str]):
+        env = None
+        if "--env" in args:  # %nbkit verify --env pinned [NOTEBOOK]
+            i = args.index("--env")
+            if i + 1 >= len(args):
+                raise _Usage("--env needs a value: current or pinned")
+            env = args[i + 1]
+            args = args[:i] + args[i + 2:]
         path = _resolve(self.shell, args, "verify")
         from .config import load_config
 
         try:
-            from .verify import VerifyOptions, VerifyRequest, run
+            from .verify import RequestError, VerifyOptions, VerifyRequest, run
         except ImportError as e:  # pragma: no cover - only while verify is not installed
             raise MachineryUnavailable(f"nbkit verify is not available in this installation ({e})") from None
-        request = VerifyRequest.build([path], VerifyOptions(config=load_config(path)), discover=False)
+        try:
+            request = VerifyRequest.build([path], VerifyOptions(config=load_config(path), env=env), discover=False)
+        except RequestError as e:
+            raise _Usage(e.message_for("--env" if e.field == "env" else e.field)) from None
         progress = _Progress()
         print(f"nbkit: verifying {os.path.basename(path)} in a fresh kernel...", flush=True)
         result = run(request, events=progress).notebooks[0]

@@ -161,6 +161,7 @@ class Job:
     parameters: dict
     timeout: float | None  # None: the project's [tool.nbkit.verify] timeout, else default_timeout
     stamp: bool = False
+    env: str | None = None  # "current" | "pinned"; None: the project's [tool.nbkit.verify] env
     state: str = "queued"
     progress: dict = field(default_factory=lambda: {"cells": 0, "done": 0, "current": None})
     report: dict | None = None
@@ -442,11 +443,13 @@ class NbkitService(LoggingConfigurable):
         return {"path": rp.api, "nbkit": report.outcome.nbkit}
 
     # -- verify ---------------------------------------------------------------------------------
-    def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None, stamp: Any = False) -> Job:
-        from ..verify.request import RequestError, check_parameter_names, check_timeout
+    def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None, stamp: Any = False,
+                     env: Any = None) -> Job:
+        from ..verify.request import RequestError, check_env, check_parameter_names, check_timeout
 
         try:
             parameters = check_parameter_names(parameters)
+            env = None if env is None else check_env(env)
             # None: [tool.nbkit.verify] timeout of the notebook's project, else default_timeout;
             # 0 (no timeout) is not for REST clients: max_timeout bounds every job
             timeout = check_timeout(timeout, allow_zero=False, maximum=self.max_timeout)
@@ -460,7 +463,7 @@ class NbkitService(LoggingConfigurable):
         with self._lock:
             if len(self._queue) >= self.max_queued_jobs:
                 raise ServiceError(429, f"{len(self._queue)} verify jobs are already waiting; try again later")
-            job = Job(id=uuid.uuid4().hex, path=rp, parameters=parameters, timeout=timeout, stamp=stamp)
+            job = Job(id=uuid.uuid4().hex, path=rp, parameters=parameters, timeout=timeout, stamp=stamp, env=env)
             self._jobs[job.id] = job
             self._queue.append(job)
         self.log.info("nbkit: verify job %s queued for %s", job.id, rp.api)
@@ -541,7 +544,8 @@ class NbkitService(LoggingConfigurable):
             timeout = job.timeout
             if timeout is None and "timeout" not in cfg.verify:
                 timeout = max(0.0, self.default_timeout)  # 0: no timeout
-            options = VerifyOptions(timeout=timeout, parameters=job.parameters, config=cfg, stamp=job.stamp)
+            options = VerifyOptions(timeout=timeout, parameters=job.parameters, config=cfg, stamp=job.stamp,
+                                    env=job.env)
             request = VerifyRequest.build([job.path.os_path], options, discover=False)
             result = run(request, events=_JobProgress(job, self._touch), cancel=job.cancel)
             # images=True: mismatching images as base64 PNG (expected, actual, diff) for the panel

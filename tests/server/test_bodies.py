@@ -40,6 +40,7 @@ class TestBodies:
             ("verify", json.dumps({"path": "a.ipynb", "parameters": [1]}), "'parameters' must be an object"),
             ("verify", json.dumps({"path": "a.ipynb", "parameters": {"not valid": 1}}),
              "'parameters' must be an object"),
+            ("verify", json.dumps({"path": "a.ipynb", "env": "elsewhere"}), "'env' must be one of current, pinned"),
         ]
         for route, raw, message in cases:
             status, rep = await api(route, raw=raw)
