@@ -119,6 +119,17 @@ def pep723_pins(block: dict) -> tuple[dict[str, str], str | None]:
     return pins, _minor(re.sub(r"^[^0-9]*", "", rp)) if isinstance(rp, str) else None
 
 
+def pep723_block(requirements: list[str], python: str | None = None) -> str:
+    """A PEP 723 ``# /// script`` block pinning ``requirements`` (``name==version`` lines)."""
+    lines = ["# /// script"]
+    if python:
+        lines.append(f'# requires-python = ">={python}"')
+    lines.append("# dependencies = [")
+    lines += [f'#     "{r}",' for r in requirements]
+    lines += ["# ]", "# ///"]
+    return "\n".join(lines) + "\n"
+
+
 def spec_from_notebook(metadata: dict, first_code_source: str | None = None) -> EnvSpec | None:
     """The environment a notebook was made in, from its nbkit pins or its PEP 723 block; None
     when it records neither. Raises PinnedEnvError for pins that must not be installed."""

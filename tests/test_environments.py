@@ -244,3 +244,14 @@ def test_verify_env_pinned_fails_fast_on_a_pin_that_does_not_install(tmp_path):
     unpinned = write(tmp_path / "unpinned.ipynb", nb(md("# T"), code("print(1)")))
     res, report = _verify_json("--env", "pinned", str(unpinned))
     assert report["notebooks"][0]["status"] == "failed" and "nbkit pin" in report["notebooks"][0]["message"]
+
+
+def test_pin_export_pep723_round_trips_through_the_pep723_reader(tmp_path):
+    path = write(tmp_path / "p.ipynb", nb(md("# T"), code("import six", count=1),
+                                          metadata=_meta({"six": "1.16.0", "attrs": "23.1.0"})))
+    res = subprocess.run([sys.executable, "-m", "nbkit", "pin", "--export", "pep723", str(path)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("# /// script\n# requires-python = \">=3.11\"\n")
+    spec = spec_from_notebook({}, res.stdout + "import six\n")
+    assert spec.source == "pep723" and dict(spec.packages) == {"attrs": "23.1.0", "six": "1.16.0"}

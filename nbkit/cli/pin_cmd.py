@@ -5,6 +5,22 @@ from __future__ import annotations
 import click
 
 
+def _python_of(request) -> str | None:
+    """The minor Python version the (first) pinned notebook records, for requires-python."""
+    from ..model import load
+    from ..pin.pinning import pinned_environment
+
+    for path in request.paths:
+        try:
+            env = pinned_environment(load(path))
+        except Exception:  # noqa: BLE001 - a folder or an unreadable file: no Python to name
+            continue
+        version = (env or {}).get("python")
+        if isinstance(version, str) and version.count(".") >= 1:
+            return ".".join(version.split(".")[:2])
+    return None
+
+
 def _describe(env: dict) -> str:
     pkgs = env.get("packages", {})
     listed = ", ".join(f"{k} {v}" for k, v in pkgs.items())
@@ -17,7 +33,9 @@ def _describe(env: dict) -> str:
 @click.option("--seed", type=int, metavar="N", help="Also record N as the notebook's seed.")
 @click.option("--check", is_flag=True, help="Report drift against the pinned environment (exit 1 on drift); write nothing.")
 @click.option("--python", "python", metavar="PATH", help="Capture the environment of this interpreter instead of nbkit's own.")
-@click.option("--export", type=click.Choice(["requirements"]), help="Print a pinned requirements list; write nothing.")
+@click.option("--export", type=click.Choice(["requirements", "pep723"]),
+              help="Print the pins as a requirements list, or as a PEP 723 script block (for juv / uv run); "
+                   "write nothing.")
 @click.option("--force", is_flag=True, help="Replace a malformed existing metadata.nbkit (environment / seed) instead of refusing.")
 @click.pass_context
 def pin(ctx, paths, seed, check, python, export, force):
@@ -63,10 +81,17 @@ def pin(ctx, paths, seed, check, python, export, force):
             else:
                 click.echo(f"{report.path}: already pinned, unchanged ({_describe(env)}{seed_txt})")
     if export:
+        out: list[str] = []
         for name in sorted(requirements):
             lines = sorted(requirements[name])
             if len(lines) > 1:
                 click.echo(f"nbkit: warning: notebooks pin different versions: {', '.join(lines)}", err=True)
-            for line in lines:
+            out += lines
+        if export == "pep723":
+            from ..environments import pep723_block
+
+            click.echo(pep723_block(out, _python_of(request)), nl=False)
+        else:
+            for line in out:
                 click.echo(line)
     ctx.exit(code)
