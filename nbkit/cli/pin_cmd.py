@@ -13,7 +13,7 @@ def _describe(env: dict) -> str:
 
 
 @click.command("pin")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--seed", type=int, metavar="N", help="Also record N as the notebook's seed.")
 @click.option("--check", is_flag=True, help="Report drift against the pinned environment (exit 1 on drift); write nothing.")
 @click.option("--python", "python", metavar="PATH", help="Capture the environment of this interpreter instead of nbkit's own.")

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .common import use_color, write_output
+from .common import check_output, echo_machinery_failures, use_color, write_output
 
 FORMATS = ("text", "json", "junit", "html")
 
@@ -67,7 +67,7 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
 
 
 @click.command("verify")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
@@ -111,6 +111,7 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
                          runs=runs, jobs=jobs, shard=shard, strict_env=strict_env, update=update, stamp=stamp,
                          config=config)
     opts.resolved()  # usage errors before any kernel starts
+    check_output(output, [*paths, *([config_path] if config_path else [])], config.exclude)
     if hasattr(signal, "SIGTERM") and threading_main():
         signal.signal(signal.SIGTERM, _sigterm)
     live = sys.stderr.isatty() and not os.environ.get("CI")
@@ -125,6 +126,7 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
     else:
         text = RENDERERS[fmt](report)
     write_output(text, output)
+    echo_machinery_failures(report, output)
     ctx.exit(report.exit_code())
 
 

@@ -1,0 +1,128 @@
+"""Issue 11: faults found by hostile testing, each closed with a real run of the CLI."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clihelp import nbkit_cli
+from nbbuild import code, md, nb, write
+
+GOOD = nb(md("# Title"), code("x = 1", count=1))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- item 2: --output naming an input ----------------------------------------------------------
+
+def _spellings(tmp_path: Path, target: Path) -> list[str]:
+    link = tmp_path / "link_to_it.ipynb"
+    link.symlink_to(target)
+    sub = tmp_path / "sub"
+    sub.mkdir(exist_ok=True)
+    return [str(target), str(sub / ".." / target.name), str(link)]
+
+
+@pytest.mark.parametrize("command", ["lint", "verify"])
+def test_output_that_resolves_to_an_input_is_refused(tmp_path, capsys, command):
+    good = write(tmp_path / "good.ipynb", GOOD)
+    before = good.read_bytes()
+    for spelling in _spellings(tmp_path, good):
+        for inputs in ([str(good)], [str(tmp_path)]):
+            rc, _out, err = nbkit_cli(capsys, command, *inputs, "--format", "json", "--output", spelling)
+            assert rc == 2, (spelling, inputs, err)
+            assert "--output is an input" in err, err
+            assert good.read_bytes() == before
+            assert Path(spelling).read_bytes() == before
+
+
+def test_output_beside_the_inputs_is_still_written(tmp_path, capsys):
+    good = write(tmp_path / "good.ipynb", GOOD)
+    rc, _out, err = nbkit_cli(capsys, "lint", str(tmp_path), "--format", "json", "-o", str(tmp_path / "report.json"))
+    assert rc in (0, 1), err
+    assert (tmp_path / "report.json").read_text().startswith("{")
+    assert good.exists()
+
+
+# -- item 19: --output checked before running; exit-3 reasons on stderr -----------------------
+
+@pytest.mark.parametrize("command", ["lint", "verify"])
+def test_output_folder_is_checked_before_anything_runs(tmp_path, capsys, command):
+    good = write(tmp_path / "good.ipynb", GOOD)
+    rc, _out, err = nbkit_cli(capsys, command, str(good), "-o", str(tmp_path / "nosuch" / "r.json"))
+    assert rc == 2
+    assert "folder for --output does not exist" in err
+    assert "[1/1]" not in err  # nothing ran
+    (tmp_path / "a_folder").mkdir()
+    rc, _out, err = nbkit_cli(capsys, command, str(good), "-o", str(tmp_path / "a_folder"))
+    assert rc == 2 and "a_folder" in err and "directory" in err
+
+
+def test_exit_3_reason_also_reaches_stderr_with_output(tmp_path, capsys):
+    good = write(tmp_path / "good.ipynb", GOOD)
+    out_file = tmp_path / "report.json"
+    rc, _out, err = nbkit_cli(capsys, "verify", str(good), "--kernel", "nosuch", "-o", str(out_file),
+                              "--format", "json")
+    assert rc == 3
+    assert "no kernel named 'nosuch'" in err, err
+    assert "good.ipynb" in err
+    assert "no kernel named 'nosuch'" in out_file.read_text()
+
+
+# -- item 9: an unreadable file named on the command line --------------------------------------
+
+PR_CAPBSET_DROP = 24
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
+
+
+def _drop_file_permission_override() -> None:  # pragma: no cover - runs in the child
+    """As root, give up the capabilities that ignore file permissions (then exec): the child is
+    root that obeys mode bits, so a mode-000 file is unreadable to it like to any other user."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def _run_unprivileged(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "NO_COLOR": "1", "CI": "1"}
+    return subprocess.run([sys.executable, "-m", "nbkit", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120, preexec_fn=_drop_file_permission_override)
+
+
+@pytest.mark.parametrize("command", [["lint"], ["pin", "--check"]])
+def test_unreadable_file_on_the_command_line_is_one_line_and_the_rest_runs(tmp_path, command):
+    secret = write(tmp_path / "secret.ipynb", GOOD)
+    good = write(tmp_path / "good.ipynb", GOOD)
+    secret.chmod(0)
+    try:
+        named = _run_unprivileged([*command, secret.name, good.name], tmp_path)
+        found = _run_unprivileged([*command, "."], tmp_path)
+    finally:
+        secret.chmod(0o644)
+    for run in (named, found):
+        assert run.returncode == 2, run.stderr
+        lines = [ln for ln in run.stderr.splitlines() if "secret.ipynb" in ln]
+        assert len(lines) == 1, run.stderr
+        assert "Permission denied" in lines[0]
+        assert "Usage:" not in run.stderr
+        if command == ["lint"]:
+            assert "2 notebooks checked" in run.stdout and "1 unreadable input" in run.stdout
+        else:
+            assert "good.ipynb" in run.stdout + run.stderr.replace(lines[0], "")
+
+
+# -- item 24: help lists exit codes ------------------------------------------------------------
+
+def test_lint_help_lists_exit_codes(capsys):
+    rc, out, _err = nbkit_cli(capsys, "lint", "--help")
+    assert rc == 0
+    flat = " ".join(out.split())
+    assert "Exit codes: 0 " in flat and "; 2 usage or input error" in flat and "; 3 " in flat
