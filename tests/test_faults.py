@@ -126,3 +126,68 @@ def test_lint_help_lists_exit_codes(capsys):
     assert rc == 0
     flat = " ".join(out.split())
     assert "Exit codes: 0 " in flat and "; 2 usage or input error" in flat and "; 3 " in flat
+
+
+# -- item 18: suggested commands name the path as the user gave it, shell-quoted ---------------
+
+def test_suggested_pin_command_can_be_pasted_from_where_lint_ran(tmp_path, capsys, monkeypatch):
+    import json
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "my reports" / "quarterly churn review.ipynb", GOOD)
+    for given in ("my reports", "./my reports/", str(tmp_path / "my reports")):
+        rc, out, err = nbkit_cli(capsys, "lint", "--format", "json", "--select", "NBR007", given)
+        (finding,) = json.loads(out)["findings"]
+        command = finding["message"].split("`")[1]
+        words = shlex.split(command)
+        assert words[:2] == ["nbkit", "pin"] and len(words) == 3, command
+        assert Path(words[2]).is_file(), command
+        assert words[2] == finding["path"]
+
+
+# -- item 24: NBR001 names what exists; an empty folder is not an unreadable input ------------
+
+def test_nbr001_says_the_pyproject_declares_no_dependencies_and_names_the_root(tmp_path, capsys, monkeypatch):
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.nbkit]\nprofile = 'report'\n")
+    write(tmp_path / "analysis" / "churn_drivers_q3.ipynb", nb(md("# T"), code("import pandas as pd", count=1)))
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "json", "--select", "NBR001", "analysis")
+    (finding,) = json.loads(out)["findings"]
+    msg = finding["message"]
+    assert "pyproject.toml declares no dependencies" in msg, msg
+    assert "(requirements*.txt, pyproject.toml" not in msg
+    assert "project root (the current folder)" in msg and " ..;" not in msg and "(..)" not in msg
+    monkeypatch.chdir(tmp_path / "analysis")
+    rc, out, _ = nbkit_cli(capsys, "lint", "--format", "json", "--select", "NBR001", ".")
+    (finding,) = json.loads(out)["findings"]
+    assert "../pyproject.toml declares no dependencies" in finding["message"]
+    assert "project root (..)" in finding["message"]
+
+
+def test_empty_folder_is_not_counted_as_an_unreadable_input(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    good = write(tmp_path / "good.ipynb", GOOD)
+    rc, out, err = nbkit_cli(capsys, "lint", str(tmp_path / "empty"), str(good))
+    assert rc == 2 and "empty: no notebooks" in err
+    assert "unreadable" not in out
+    assert "0 info; 1 folder without notebooks\n" in out, out
+
+
+@pytest.mark.kernel
+def test_verify_junit_failure_text_does_not_repeat_its_message(tmp_path, capsys):
+    import xml.etree.ElementTree as ET
+
+    bad = write(tmp_path / "raises_an_error.ipynb", nb(md("# T"), code("1/0", count=1)))
+    rc, out, err = nbkit_cli(capsys, "verify", "--format", "junit", str(bad))
+    assert rc == 1, err
+    (case,) = ET.fromstring(out).findall(".//testcase")
+    failure = case.find("failure")
+    lines = failure.text.splitlines()
+    assert failure.get("message") not in lines
+    assert len(lines) == len(set(lines)), lines
+    assert "ZeroDivisionError" in failure.text

@@ -103,12 +103,14 @@ def render_junit(report) -> str:
     for nb in report.notebooks:
         out.append(f'    <testcase classname="nbkit.verify" name={quoteattr(nb.path)} time="{nb.duration_s:.3f}">')
         if nb.status != "reproducible":
-            body = [nb.message]
+            body = []  # the message is the failure's message attribute; the text adds what it does not say
             for c in nb.cells:
                 if c.status in ("mismatch", "error"):
                     body.append(f"cell {c.index}" + (f" (id {c.id})" if c.id else "") + f": {c.message or c.status}")
                     if c.diff:
                         body.append(c.diff.rstrip("\n"))
+            if not body:
+                body.append(nb.message)
             for d in nb.drift:
                 body.append(f"drift: {d['package']} pinned {d['pinned']}, installed {d['installed'] or 'none'}")
             tag = "error" if nb.status == "invalid" or nb.machinery else "failure"

@@ -12,6 +12,7 @@ import ast
 import builtins
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -337,9 +338,25 @@ def no_environment_manifest(nb, ctx):
     root = ctx.project.root_for(nb.path)
     at_root = os.path.abspath(root) == os.path.dirname(os.path.abspath(nb.path))
     where = "the notebook's folder (the project root)" if at_root \
-        else f"the notebook's folder or above it up to the project root {_rel(root, nb)}"
+        else f"the notebook's folder or above it up to the project root ({_as_named(root, nb)})"
+    bare = [d / "pyproject.toml" for d in ctx.project.folders_up_to_root(nb.path) if (d / "pyproject.toml").is_file()]
+    if bare:
+        others = MANIFEST_LIST.replace("pyproject.toml, ", "")
+        yield Hit(f"no environment manifest: {_as_named(str(bare[0]), nb)} declares no dependencies, and there is "
+                  f"no other manifest ({others}) in {where}; add the dependencies the notebook needs, with "
+                  "versions")
+        return
     yield Hit(f"no environment manifest ({MANIFEST_LIST}) in {where}; add one listing the packages "
               "this notebook needs, with versions")
+
+
+def _as_named(path: str, nb) -> str:
+    """``path`` named the way the notebook's path is: relative to the current folder when the
+    user gave a relative path ("." is "the current folder"), else absolute."""
+    if os.path.isabs(nb.path):
+        return os.path.abspath(path)
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(os.getcwd()))
+    return "the current folder" if rel == "." else rel
 
 
 @rule("NBR002", "unpinned-dependencies", "warning",
@@ -950,7 +967,7 @@ def environment_not_recorded(nb, ctx):
         return
     detail = "is incomplete" if isinstance(env, dict) else "is not recorded"
     yield Hit(f"the environment (Python and package versions) {detail} in metadata.nbkit.environment; "
-              f"run `nbkit pin {nb.name}` or `%nbkit pin` after a clean run")
+              f"run `nbkit pin {shlex.quote(nb.path)}` or `%nbkit pin` after a clean run")
 
 
 _INSTALLERS = ("pip", "pip3", "conda", "mamba", "micromamba", "uv")
