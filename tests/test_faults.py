@@ -191,3 +191,54 @@ def test_verify_junit_failure_text_does_not_repeat_its_message(tmp_path, capsys)
     assert failure.get("message") not in lines
     assert len(lines) == len(set(lines)), lines
     assert "ZeroDivisionError" in failure.text
+
+
+# -- item 10: each notebook under its nearest [tool.nbkit] --------------------------------------
+
+def _two_projects(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[tool.nbkit.lint]\nignore = ["NBD004"]\n')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "pyproject.toml").write_text('[tool.nbkit.lint]\nignore = ["NBH013"]\n')
+    top = write(tmp_path / "top.ipynb", GOOD)
+    below = write(tmp_path / "sub" / "low.ipynb", GOOD)
+    return top, below
+
+
+def _codes_by_path(out: str) -> dict[str, set[str]]:
+    import json
+
+    got: dict[str, set[str]] = {}
+    for f in json.loads(out)["findings"]:
+        got.setdefault(Path(f["path"]).name, set()).add(f["code"])
+    return got
+
+
+def test_each_notebook_uses_the_nearest_config_whatever_the_order(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    top, below = _two_projects(tmp_path)
+    rc1, out1, _ = nbkit_cli(capsys, "lint", "--format", "json", "top.ipynb", "sub/low.ipynb")
+    rc2, out2, _ = nbkit_cli(capsys, "lint", "--format", "json", "sub/low.ipynb", "top.ipynb")
+    rc3, out3, _ = nbkit_cli(capsys, "lint", "--format", "json", ".")
+    first, second, whole = _codes_by_path(out1), _codes_by_path(out2), _codes_by_path(out3)
+    assert first == second == whole
+    assert "NBH013" in first["top.ipynb"] and "NBD004" not in first["top.ipynb"]
+    assert "NBD004" in first["low.ipynb"] and "NBH013" not in first["low.ipynb"]
+
+
+@pytest.mark.parametrize("command", [["lint"], ["pin", "--check"]])
+def test_an_invalid_config_is_an_error_for_the_notebooks_under_it_only(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    _two_projects(tmp_path)
+    (tmp_path / "sub" / "pyproject.toml").write_text("[tool.nbkit]\nprofile = 'nosuch'\n")
+    for order in (["top.ipynb", "sub/low.ipynb"], ["sub/low.ipynb", "top.ipynb"], ["."]):
+        rc, out, err = nbkit_cli(capsys, *command, *order)
+        assert rc == 2, err
+        lines = [ln for ln in err.splitlines() if "pyproject.toml" in ln]
+        assert len(lines) == 1, err
+        assert "sub/pyproject.toml" in lines[0] and "profile" in lines[0] and "1 notebook under it" in lines[0]
+        assert "low.ipynb" not in out + err.replace(lines[0], "")
+        if command == ["lint"]:
+            assert out.startswith("top.ipynb") and "1 notebook checked" in out, out
+        else:
+            assert "top.ipynb" in out + err

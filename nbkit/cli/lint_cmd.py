@@ -35,8 +35,9 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, c
     from ..requests import LintRequest, run_lint
     from .common import err
 
-    config = load_config(paths[0] if paths else None, config_path)
-    check_output(output, [*paths, *([config_path] if config_path else [])], config.exclude)
+    # --config: one configuration for every notebook; else each notebook's nearest [tool.nbkit]
+    config = load_config(None, config_path) if config_path else None
+    check_output(output, [*paths, *([config_path] if config_path else [])], config.exclude if config else None)
     request = LintRequest.from_raw(paths, config=config, select=split_codes(select), ignore=split_codes(ignore),
                                    profile=profile, fix=fix, jobs=jobs, fail_on=fail_on)
     result = run_lint(request)
