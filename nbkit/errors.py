@@ -33,6 +33,10 @@ class NotebookError(NbkitError):
     """The file is not a usable notebook (missing, not JSON, not a notebook, ...)."""
 
 
+class NoNotebooksError(NotebookError):
+    """A folder named as input holds no notebook (not an unreadable input: nothing to read)."""
+
+
 class ConfigError(NbkitError):
     """``[tool.nbkit]`` configuration is invalid."""
 

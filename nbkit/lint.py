@@ -179,21 +179,23 @@ def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], ori
 
 def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = None,
                ignore: list[str] | None = None, profile: str | None = None, fix: bool = False,
-               jobs: int | None = 1) -> LintResult:
+               jobs: int | None = 1, project_paths: list[str] | None = None) -> LintResult:
     """Lint files and folders.  Unreadable inputs are collected as errors; the run goes on.
 
     ``jobs`` > 1 lints in that many worker processes (0 or None: one per core, for runs of
     many notebooks); findings and errors come back in the same order as a serial run.
+    ``project_paths``: the notebooks project-wide rules see (NBH014); default the linted ones.
     """
     result = LintResult()
     nb_paths, result.errors = discover(paths, config.exclude)
     result.paths = nb_paths
+    everyone = project_paths if project_paths is not None else nb_paths
     selection = Selection(config, select=select, ignore=ignore, profile=profile)  # bad selectors fail here
     workers = _workers(jobs, len(nb_paths))
     if workers > 1:
-        _lint_parallel(result, nb_paths, workers, (config, select, ignore, profile, fix))
+        _lint_parallel(result, nb_paths, workers, (config, select, ignore, profile, fix), everyone)
     else:
-        _lint_into(result, nb_paths, selection, Project(nb_paths, strip_outputs=config.strip_outputs), fix)
+        _lint_into(result, nb_paths, selection, Project(everyone, strip_outputs=config.strip_outputs), fix)
     return result
 
 
@@ -238,7 +240,8 @@ def _lint_chunk(chunk: list[str], all_paths: list[str], settings: tuple) -> Lint
     return sub
 
 
-def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settings: tuple) -> None:
+def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settings: tuple,
+                   everyone: list[str]) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -247,7 +250,7 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
     size = max(1, -(-len(nb_paths) // (workers * 4)))  # ~4 chunks per worker balance the load
     chunks = [nb_paths[i:i + size] for i in range(0, len(nb_paths), size)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for sub in pool.map(_lint_chunk, chunks, [nb_paths] * len(chunks), [settings] * len(chunks)):
+        for sub in pool.map(_lint_chunk, chunks, [everyone] * len(chunks), [settings] * len(chunks)):
             result.findings.extend(sub.findings)
             result.errors.extend(sub.errors)
             result.fixed.update(sub.fixed)

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import NbkitError, NotebookError
+from .errors import NbkitError, NoNotebooksError, NotebookError
 
 SKIP_DIRS = {".ipynb_checkpoints", "node_modules", "__pycache__", "site-packages"}
 
@@ -81,7 +81,7 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
                     if f.endswith(".ipynb") and not f.startswith(".") and not excluded(full):
                         add(os.path.normpath(full))
             if len(found) == before:
-                errors.append(NotebookError("no notebooks (*.ipynb) found in this directory", path))
+                errors.append(NoNotebooksError("no notebooks (*.ipynb) found in this directory", path))
         else:
             add(path)
     return found, errors

@@ -61,7 +61,8 @@ class LintRequest:
     """Lint ``paths`` (files or folders); or one notebook whose unsaved ``content`` (its JSON
     as a dict, or its text) stands for the file at ``paths[0]``.
 
-    ``config`` None: the ``[tool.nbkit]`` configuration that applies at ``paths[0]``.
+    ``config`` None: each notebook's own ``[tool.nbkit]`` (the nearest pyproject.toml above it;
+    for ``content``, the one at ``paths[0]``).
     ``project_paths``: the notebooks project-wide rules see (NBH014); default the linted ones.
     """
 
@@ -105,10 +106,17 @@ class LintRequest:
         return replace(self, paths=(path,), config=config if config is not None else self.config)
 
     def threshold(self) -> Severity:
-        """The lowest severity that fails: ``fail_on``, else the configuration's ``fail-on``."""
+        """The lowest severity that fails: ``fail_on``, else the configuration's ``fail-on``
+        (the one at ``paths[0]``; an invalid one is reported by the lint, and errors fail)."""
+        from .errors import ConfigError
         from .findings import Severity
 
-        return Severity.parse(self.fail_on) if self.fail_on else self.resolved_config().fail_on
+        if self.fail_on:
+            return Severity.parse(self.fail_on)
+        try:
+            return self.resolved_config().fail_on
+        except ConfigError:
+            return Severity.ERROR
 
     def resolved_config(self) -> Config:
         from .config import load_cached
@@ -127,13 +135,77 @@ class NotebookLint:
 
 
 def run_lint(request: LintRequest) -> LintResult:
-    """Lint the request's files and folders; unreadable inputs come back in ``result.errors``."""
-    from .lint import lint_paths
+    """Lint the request's files and folders; unreadable inputs come back in ``result.errors``.
+
+    Without a ``config``, each notebook is linted with the ``[tool.nbkit]`` of the nearest
+    pyproject.toml above it; an invalid one is an error for the notebooks under it only.
+    """
+    from .lint import LintResult, lint_paths
 
     if request.content is not None:
         return lint_one(request).result
-    return lint_paths(list(request.paths), request.resolved_config(), select=_list(request.select),
-                      ignore=list(request.ignore), profile=request.profile, fix=request.fix, jobs=request.jobs)
+    kw = dict(select=_list(request.select), ignore=list(request.ignore), profile=request.profile, fix=request.fix,
+              jobs=request.jobs)
+    if request.config is not None:
+        return lint_paths(list(request.paths), request.config, **kw)
+    found, errors = notebooks_with_configs(request.paths)
+    everyone = [path for path, _cfg in found]
+    groups: dict[int, tuple[Config, list[str]]] = {}
+    for path, cfg in found:
+        groups.setdefault(id(cfg), (cfg, []))[1].append(path)
+    result = LintResult(paths=everyone, errors=errors)
+    for cfg, paths in groups.values():
+        sub = lint_paths(paths, cfg, project_paths=everyone, **kw)
+        result.findings.extend(sub.findings)
+        result.errors.extend(sub.errors)
+        result.fixed.update(sub.fixed)
+        result.notebooks += sub.notebooks
+    if len(groups) > 1:  # in the order of the run, as one configuration would give them
+        order = {path: i for i, path in enumerate(everyone)}
+        result.findings.sort(key=lambda f: order.get(f.path, len(order)))
+    return result
+
+
+def notebooks_with_configs(paths: Any) -> tuple[list[tuple[str, Config]], list[NbkitError]]:
+    """The notebooks of ``paths`` (files and folders), each with the ``[tool.nbkit]``
+    configuration of the nearest pyproject.toml above it, and the problems: inputs that are not
+    notebooks, and one error per invalid configuration naming it and how many notebooks it
+    keeps from being processed.  A folder is searched with its own configuration's ``exclude``;
+    a notebook found in it is also skipped when its own configuration excludes it."""
+    import os
+
+    from .config import load_cached
+    from .errors import ConfigError
+    from .nbio import discover, is_excluded
+
+    found: list[tuple[str, Config]] = []
+    errors: list[NbkitError] = []
+    bad: dict[str, tuple[ConfigError, int]] = {}
+    seen: set[str] = set()
+    for given in paths:
+        try:
+            exclude = load_cached(given).exclude
+        except ConfigError:
+            exclude = []
+        nb_paths, problems = discover([given], exclude)
+        errors.extend(problems)
+        for path in nb_paths:
+            key = os.path.realpath(path)
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                cfg = load_cached(path)
+            except ConfigError as e:
+                was = bad.get(str(e))
+                bad[str(e)] = (e, (was[1] if was else 0) + 1)
+                continue
+            if path != given and is_excluded(path, cfg.exclude):
+                continue
+            found.append((path, cfg))
+    for e, n in bad.values():
+        errors.append(ConfigError(f"{e.message}; {n} notebook{'s' if n != 1 else ''} under it not processed", e.path))
+    return found, errors
 
 
 def lint_one(request: LintRequest, *, parse_cache: ParseCache | None = None,
@@ -254,7 +326,11 @@ def run_pin(request: PinRequest) -> Iterator[PinReport]:
     from .pin.capture import interpreter_facts
     from .pin.pinning import pinned_environment
 
-    nb_paths, errors = discover(list(request.paths), request.config.exclude if request.config else [])
+    if request.config is not None:
+        nb_paths, errors = discover(list(request.paths), request.config.exclude)
+    else:  # each notebook under its own [tool.nbkit]; an invalid one stops only the notebooks under it
+        found, errors = notebooks_with_configs(request.paths)
+        nb_paths = [path for path, _cfg in found]
     for e in errors:
         yield PinReport(path=e.path or "", error=e)
     interpreter = Interpreter(request.python)

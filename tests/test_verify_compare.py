@@ -426,12 +426,13 @@ def test_request_is_validated_once_with_one_message():
     from nbkit.verify import RequestError, VerifyOptions, VerifyRequest
     from nbkit.verify.request import check_parameter_names, check_timeout
 
-    for bad in (float("nan"), float("inf"), -1, "10", True):
+    for bad in (float("nan"), -1, "10", True):
         with pytest.raises(RequestError, match="must be a positive number of seconds") as e:
             VerifyRequest.build(["a.ipynb"], VerifyOptions(timeout=bad))
         assert e.value.field == "timeout" and e.value.exit_code == 2
         assert e.value.message_for("'timeout'").startswith("'timeout' must be a positive number")
     assert check_timeout(0) is None and check_timeout(5) == 5.0
+    assert check_timeout(float("inf")) is None  # infinity means no timeout (issue 11, item 11)
     with pytest.raises(RequestError):
         check_timeout(0, allow_zero=False)
     with pytest.raises(RequestError, match="may be at most 60 seconds"):

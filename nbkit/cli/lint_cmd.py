@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from .common import split_codes, use_color, write_output
+from .common import check_output, split_codes, use_color, write_output
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
 
 @click.command("lint")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
@@ -24,13 +24,20 @@ FORMATS = ("text", "json", "sarif", "junit", "github")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
 @click.pass_context
 def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, config_path):
-    """Check notebooks (files or folders, searched recursively) against nbkit's rules."""
+    """Check notebooks (files or folders, searched recursively) against nbkit's rules.
+
+    Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or
+    input error (an unreadable or invalid notebook, bad [tool.nbkit]; the other notebooks are
+    still checked and reported); 3 nbkit's machinery failed.
+    """
     from ..config import load_config
     from ..report.lint_reports import RENDERERS, render_text
     from ..requests import LintRequest, run_lint
     from .common import err
 
-    config = load_config(paths[0] if paths else None, config_path)
+    # --config: one configuration for every notebook; else each notebook's nearest [tool.nbkit]
+    config = load_config(None, config_path) if config_path else None
+    check_output(output, [*paths, *([config_path] if config_path else [])], config.exclude if config else None)
     request = LintRequest.from_raw(paths, config=config, select=split_codes(select), ignore=split_codes(ignore),
                                    profile=profile, fix=fix, jobs=jobs, fail_on=fail_on)
     result = run_lint(request)

@@ -29,7 +29,7 @@ def _describe(env: dict) -> str:
 
 
 @click.command("pin")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--seed", type=int, metavar="N", help="Also record N as the notebook's seed.")
 @click.option("--check", is_flag=True, help="Report drift against the pinned environment (exit 1 on drift); write nothing.")
 @click.option("--python", "python", metavar="PATH", help="Capture the environment of this interpreter instead of nbkit's own.")
@@ -47,12 +47,12 @@ def pin(ctx, paths, seed, check, python, export, force):
     pinned (--check); 2 input error (unreadable, invalid or read-only notebook, malformed
     metadata.nbkit without --force, bad --python); 3 the --python interpreter failed.
     """
-    from ..config import load_config
     from ..requests import PinRequest, run_pin
     from .common import err
 
+    # config None: each notebook's nearest [tool.nbkit] (an invalid one stops only the notebooks under it)
     request = PinRequest.from_raw(paths, seed=seed, check=check, python=python, export=export, force=force,
-                                  config=load_config(paths[0]), seed_name="--seed")
+                                  seed_name="--seed")
     code = 0
     requirements: dict[str, set[str]] = {}
     for report in run_pin(request):

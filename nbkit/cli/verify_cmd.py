@@ -9,7 +9,7 @@ import sys
 import click
 
 from ..verify.events import VerifyEvents
-from .common import use_color, write_output
+from .common import check_output, echo_machinery_failures, use_color, write_output
 
 FORMATS = ("text", "json", "junit", "html")
 _FLAGS = {"timeout": "--timeout", "parameters": "-p", "runs": "--runs", "jobs": "-j/--jobs"}
@@ -81,7 +81,7 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
 
 
 @click.command("verify")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
@@ -130,6 +130,7 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
         request = VerifyRequest.build(paths, opts)  # usage errors before any kernel starts
     except RequestError as e:
         raise UsageError(e.message_for(_FLAGS.get(e.field, e.field))) from None
+    check_output(output, [*paths, *([config_path] if config_path else [])], config.exclude)
     if hasattr(signal, "SIGTERM") and threading_main():
         signal.signal(signal.SIGTERM, _sigterm)
     with _Progress(sys.stderr.isatty() and not os.environ.get("CI")) as progress:
@@ -139,6 +140,7 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
     else:
         text = RENDERERS[fmt](report)
     write_output(text, output)
+    echo_machinery_failures(report, output)
     ctx.exit(report.exit_code())
 
 

@@ -11,6 +11,7 @@ import os
 from collections import defaultdict
 
 from .._version import __version__
+from ..errors import NoNotebooksError
 from ..findings import Finding, Severity
 from .common import cell_label
 
@@ -70,8 +71,12 @@ def render_text(result, color: bool = False, fixed_note: bool = True) -> str:
              f"{s['warning']} warning{'s' if s['warning'] != 1 else ''}",
              f"{s['info']} info"]
     tail = f"{n} notebook{'s' if n != 1 else ''} checked: " + ", ".join(parts)
-    if result.errors:
-        tail += f"; {len(result.errors)} unreadable input{'s' if len(result.errors) != 1 else ''}"
+    empty = sum(1 for e in result.errors if isinstance(e, NoNotebooksError))
+    unreadable = len(result.errors) - empty
+    if unreadable:
+        tail += f"; {unreadable} unreadable input{'s' if unreadable != 1 else ''}"
+    if empty:
+        tail += f"; {empty} folder{'s' if empty != 1 else ''} without notebooks"
     fixable = sum(1 for f in result.findings if f.fixable)
     if fixable and fixed_note:
         tail += f"\n{fixable} fixable with --fix ([*])"

@@ -142,11 +142,13 @@ def render_junit(report) -> str:
     for nb in report.notebooks:
         out.append(f'    <testcase classname="nbkit.verify" name={quoteattr(nb.path)} time="{nb.duration_s:.3f}">')
         if nb.status != "reproducible":
-            body = [nb.message]
+            body = []  # the message is the failure's message attribute; the text adds what it does not say
             for c in failing_cells(nb.cells):
                 body.append(f"{cell_label(c.index, c.id)}: {c.message or c.status}")
                 if c.diff:
                     body.append(c.diff.rstrip("\n"))
+            if not body:
+                body.append(nb.message)
             body.extend(f"drift: {d.line()}" for d in nb.drift)
             tag = "error" if nb.status == "invalid" or nb.machinery else "failure"
             out.append(f'      <{tag} type={quoteattr(nb.status)} message={quoteattr(nb.message)}>'

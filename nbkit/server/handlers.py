@@ -24,8 +24,14 @@ from .service import NbkitService, ServiceError
 JOB_ID = r"(?P<job_id>[0-9a-f]{32})"
 
 
+@web.stream_request_body
 class NbkitHandler(APIHandler):
-    """Base handler: JSON bodies, the service, and the one place errors become statuses."""
+    """Base handler: JSON bodies, the service, and the one place errors become statuses.
+
+    Bodies are streamed: a ``Content-Length`` above ``NbkitService.max_body_bytes`` is refused
+    before the body is read, a longer chunked body is counted and dropped, and the JSON is
+    parsed off the event loop (:func:`~nbkit.server.service.parse_body`).
+    """
 
     auth_resource = "contents"
 
@@ -33,33 +39,33 @@ class NbkitHandler(APIHandler):
     def service(self) -> NbkitService:
         return self.settings["nbkit_service"]
 
-    def body(self, required: tuple[str, ...] = ("path",)) -> dict:
+    async def prepare(self) -> None:
+        self._chunks: list[bytes] = []
+        self._received = 0
+        await super().prepare()
+        if self.request.method in ("POST", "PUT", "PATCH"):
+            declared = self.request.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > self.service.max_body_bytes:
+                # answer now (raising here would leave tornado waiting to read the body)
+                self.log.warning("nbkit: %s %s -> 400: body of %s bytes refused", self.request.method,
+                                 self.request.path, declared)
+                self.set_status(400)
+                self.set_header("Content-Type", "application/json")
+                self.finish(json.dumps({"message": self.service.too_large(int(declared))}))
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._received <= self.service.max_body_bytes:
+            self._chunks.append(chunk)
+        else:
+            self._chunks = []  # too large: counted, not kept
+
+    async def body(self, required: tuple[str, ...] = ("path",)) -> dict:
         """The JSON object in the request body, size-checked, or a 400 saying what is wrong."""
-        raw = self.request.body or b""
-        limit = self.service.max_body_bytes
-        if len(raw) > limit:
-            raise ServiceError(400, f"request body too large ({len(raw)} bytes; the limit is {limit}, "
-                                    "NbkitService.max_body_bytes)")
-        if not raw.strip():
-            raise ServiceError(400, "empty request body; expected a JSON object such as "
-                                    '{"path": "analysis.ipynb"}')
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ServiceError(400, "request body is not UTF-8 text") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ServiceError(400, f"request body is not valid JSON (line {e.lineno}, column {e.colno}: "
-                                    f"{e.msg})") from None
-        except RecursionError:
-            raise ServiceError(400, "request body is not valid JSON (nested too deeply)") from None
-        if not isinstance(data, dict):
-            raise ServiceError(400, f"request body must be a JSON object, not {type(data).__name__}")
-        for key in required:
-            if key not in data:
-                raise ServiceError(400, f"request body has no {key!r}")
-        return data
+        if self._received > self.service.max_body_bytes:
+            raise ServiceError(400, self.service.too_large(self._received))
+        raw, self._chunks = b"".join(self._chunks), []
+        return await self.service.parse_body(raw, required)
 
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -98,7 +104,7 @@ class LintHandler(NbkitHandler):
     @web.authenticated
     @authorized("read", resource="contents")
     async def post(self):
-        data = self.body()
+        data = await self.body()
         self.reply(await self.service.lint(data["path"], data.get("content"), data.get("profile"),
                                            data.get("ignore")))
 
@@ -110,7 +116,7 @@ class VerifyHandler(NbkitHandler):
     @authorized("write", resource="kernels")
     @authorized("execute", resource="kernels")
     async def post(self):
-        data = self.body()
+        data = await self.body()
         job = self.service.start_verify(data["path"], data.get("parameters"), data.get("timeout"),
                                          data.get("stamp", False), data.get("env"))
         self.set_header("Location", url_path_join(self.base_url, "nbkit/api/verify", job.id))
@@ -140,7 +146,7 @@ class PinHandler(NbkitHandler):
     @web.authenticated
     @authorized("write", resource="contents")
     async def post(self):
-        data = self.body()
+        data = await self.body()
         self.reply(await self.service.pin(data["path"], data.get("seed")))
 
 

@@ -19,6 +19,7 @@ import atexit
 import collections
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -252,8 +253,10 @@ class NbkitService(LoggingConfigurable):
         "The largest per-cell timeout (seconds) a request may ask for."))
     job_ttl_seconds = Float(3600.0, config=True, help=(
         "How long a finished verify job (done, cancelled or failed) stays available, in seconds."))
-    max_body_bytes = Int(32 * 1024 * 1024, config=True, help=(
-        "The largest request body nbkit accepts, in bytes (an unsaved notebook sent for lint)."))
+    max_body_bytes = Int(16 * 1024 * 1024, config=True, help=(
+        "The largest request body nbkit's routes accept, in bytes (an unsaved notebook sent for lint). "
+        "A larger Content-Length is refused before the body is read; bodies are parsed off the event "
+        "loop. The server's own limit (ServerApp.max_body_size, 512 MB) still applies to other routes."))
     lint_workers = Int(help="Threads that run lint and pin off the event loop.").tag(config=True)
     parse_cache_notebooks = Int(8, config=True, help=(
         "For how many notebooks lint keeps the parsed cells of the last request, so the next lint of "
@@ -277,6 +280,7 @@ class NbkitService(LoggingConfigurable):
         self.kernel_spec_manager = kernel_spec_manager
         self.activity_settings: dict | None = None  # the web app's settings, for *_last_activity
         self.root_dir = os.path.realpath(root_dir)
+        self._root_prefixes = _root_prefixes(root_dir, self.root_dir)
         self.allow_hidden = allow_hidden
         self._pool = ThreadPoolExecutor(max_workers=self.lint_workers, thread_name_prefix="nbkit-lint")
         self._lock = threading.Lock()
@@ -288,6 +292,25 @@ class NbkitService(LoggingConfigurable):
         _SERVICES.add(self)
 
     # -- helpers --------------------------------------------------------------------------------
+    def too_large(self, size: int) -> str:
+        return (f"request body too large ({size} bytes; the limit is {self.max_body_bytes}, "
+                "NbkitService.max_body_bytes)")
+
+    async def parse_body(self, raw: bytes, required: tuple[str, ...] = ("path",)) -> dict:
+        """A request body's JSON object, parsed and checked off the event loop (400s say why)."""
+        return await self._off_loop(parse_body, raw, required)
+
+    def scrub(self, value: Any) -> Any:
+        """``value`` (a reply, a message) with the server's file-system paths made relative to its
+        root: the root's own path and its parents' never reach a client."""
+        if isinstance(value, str):
+            return _scrub_text(value, self._root_prefixes) if os.sep in value else value
+        if isinstance(value, dict):
+            return {k: self.scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.scrub(v) for v in value]
+        return value
+
     def resolve(self, api_path: Any, **kw) -> ResolvedPath:
         return resolve_path(api_path, self.root_dir, allow_hidden=self.allow_hidden, **kw)
 
@@ -311,8 +334,8 @@ class NbkitService(LoggingConfigurable):
                 path = os.path.relpath(real, self.root_dir).replace(os.sep, "/")
             else:
                 path = os.path.basename(path)
-            return f"{path}: {e.message}"
-        return e.message
+            return self.scrub(f"{path}: {e.message}")
+        return self.scrub(e.message)
 
     # -- lint -----------------------------------------------------------------------------------
     async def lint(self, api_path: Any, content: Any = None, profile: Any = None, ignore: Any = None) -> dict:
@@ -335,6 +358,7 @@ class NbkitService(LoggingConfigurable):
         nb, facts, result, content = done.notebook, done.facts, done.result, request.content
         for f in result.findings:
             f.path = rp.api
+            f.message = self.scrub(f.message)  # suggested commands name the API path, not the server's
         result.paths = [rp.api]
         out = result.to_dict()
         out["status"] = self._panel_status(nb, facts, rp, cfg, saved=content is None)
@@ -459,6 +483,7 @@ class NbkitService(LoggingConfigurable):
         if not isinstance(stamp, bool):
             raise ServiceError(400, "'stamp' must be true or false")
         rp = self.resolve(api_path)
+        self._check_verify_config(rp)
         self._prune()
         with self._lock:
             if len(self._queue) >= self.max_queued_jobs:
@@ -469,6 +494,16 @@ class NbkitService(LoggingConfigurable):
         self.log.info("nbkit: verify job %s queued for %s", job.id, rp.api)
         self._pump()
         return job
+
+    def _check_verify_config(self, rp: ResolvedPath) -> None:
+        """A bad ``[tool.nbkit]`` (or ``[tool.nbkit.verify]``) is a 400 now, as for lint, not a
+        job that fails later."""
+        from ..verify.settings import settings_from_config
+
+        try:
+            settings_from_config(self._config_for(rp.os_path))
+        except NbkitError as e:
+            raise ServiceError(400, self._api_message(e, rp)) from None
 
     def get_job(self, job_id: str) -> Job:
         self._prune()
@@ -549,7 +584,7 @@ class NbkitService(LoggingConfigurable):
             request = VerifyRequest.build([job.path.os_path], options, discover=False)
             result = run(request, events=_JobProgress(job, self._touch), cancel=job.cancel)
             # images=True: mismatching images as base64 PNG (expected, actual, diff) for the panel
-            report = _relativise(result.to_dict(images=True), job.path)
+            report = self.scrub(_relativise(result.to_dict(images=True), job.path))
             with self._lock:
                 job.report = report
                 if job.cancel.is_set():
@@ -563,7 +598,7 @@ class NbkitService(LoggingConfigurable):
             self.log.exception("nbkit: verify job %s failed", job.id)
             with self._lock:
                 self._finish(job, "cancelled" if job.cancel.is_set() else "error",
-                             f"internal error: {type(e).__name__}: {e}")
+                             self.scrub(f"internal error: {type(e).__name__}: {e}"))
         finally:
             self._touch()
             with self._lock:
@@ -589,6 +624,54 @@ class NbkitService(LoggingConfigurable):
         if running and "nbkit.verify.execute" in sys.modules:
             sys.modules["nbkit.verify.execute"].kill_all_kernels()  # last resort: no kernel outlives us
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def parse_body(raw: bytes, required: tuple[str, ...] = ("path",)) -> dict:
+    """The JSON object in a request body, or a :class:`ServiceError` (400) saying what is wrong."""
+    if not raw.strip():
+        raise ServiceError(400, "empty request body; expected a JSON object such as "
+                                '{"path": "analysis.ipynb"}')
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ServiceError(400, "request body is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ServiceError(400, f"request body is not valid JSON (line {e.lineno}, column {e.colno}: "
+                                f"{e.msg})") from None
+    except RecursionError:
+        raise ServiceError(400, "request body is not valid JSON (nested too deeply)") from None
+    except ValueError as e:  # an integer longer than sys.get_int_max_str_digits() (4300 digits)
+        raise ServiceError(400, f"request body has a number nbkit cannot read ({e})") from None
+    if not isinstance(data, dict):
+        raise ServiceError(400, f"request body must be a JSON object, not {type(data).__name__}")
+    for key in required:
+        if key not in data:
+            raise ServiceError(400, f"request body has no {key!r}")
+    return data
+
+
+def _root_prefixes(*roots: str) -> list[tuple[re.Pattern, str]]:
+    """Patterns for the server root (as configured and resolved) and its parent folders, each with
+    what replaces it: the root is "." and its parents "..", "../..", ... (longest first)."""
+    out: dict[str, str] = {}
+    for root in roots:
+        here, up = os.path.abspath(root), "."
+        while os.path.dirname(here) != here:  # never the file-system root itself
+            out.setdefault(here, up)
+            here, up = os.path.dirname(here), (".." if up == "." else up + "/..")
+    sep = re.escape(os.sep)
+    ends = r"(?=$|[\s'\"`),;:\]])"
+    return [(re.compile(re.escape(p) + f"(?:(?P<sep>{sep})|{ends})"), rel)
+            for p, rel in sorted(out.items(), key=lambda kv: -len(kv[0]))]
+
+
+def _scrub_text(text: str, prefixes: list[tuple[re.Pattern, str]]) -> str:
+    """``/srv/root/a/b.ipynb`` -> ``a/b.ipynb``; ``/srv/root`` -> ``.``; ``/srv/x`` -> ``../x``."""
+    for pattern, rel in prefixes:
+        text = pattern.sub(lambda m, rel=rel: ("" if rel == "." else rel + "/") if m.group("sep") else rel, text)
+    return text
 
 
 def _request(build, *args, **kw):

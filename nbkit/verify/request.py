@@ -42,16 +42,18 @@ class RequestError(UsageError):
 
 
 def check_timeout(value: Any, *, allow_zero: bool = True, maximum: float | None = None) -> float | None:
-    """A per-cell timeout in seconds; ``None`` or 0 (when allowed) means none.  Refuses
-    non-numbers, booleans, NaN, infinities and negatives."""
+    """A per-cell timeout in seconds; ``None``, 0 (when allowed) or infinity mean none (infinity
+    is over any ``maximum``).  Refuses non-numbers, booleans, NaN and negatives."""
     if value is None:
         return None
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
         raise RequestError("timeout", "must be a positive number of seconds" + (" (0 = no timeout)" if allow_zero
                                                                                   else ""))
     if maximum is not None and value > maximum:
         raise RequestError("timeout", f"may be at most {maximum:g} seconds")
+    if math.isinf(value):
+        return None
     return float(value) or None
 
 

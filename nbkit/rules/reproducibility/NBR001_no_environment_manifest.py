@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from .. import Hit, rule
-from .helpers import rel
 
 
 MANIFEST_LIST = "requirements*.txt, pyproject.toml, environment.yml, Pipfile, setup.cfg/setup.py"
@@ -39,6 +38,22 @@ def no_environment_manifest(nb, ctx):
     root = ctx.project.root_for(nb.path)
     at_root = os.path.abspath(root) == os.path.dirname(os.path.abspath(nb.path))
     where = "the notebook's folder (the project root)" if at_root \
-        else f"the notebook's folder or above it up to the project root {rel(root, nb)}"
+        else f"the notebook's folder or above it up to the project root ({_as_named(root, nb)})"
+    bare = [d / "pyproject.toml" for d in ctx.project.folders_up_to_root(nb.path) if (d / "pyproject.toml").is_file()]
+    if bare:
+        others = MANIFEST_LIST.replace("pyproject.toml, ", "")
+        yield Hit(f"no environment manifest: {_as_named(str(bare[0]), nb)} declares no dependencies, and there is "
+                  f"no other manifest ({others}) in {where}; add the dependencies the notebook needs, with "
+                  "versions")
+        return
     yield Hit(f"no environment manifest ({MANIFEST_LIST}) in {where}; add one listing the packages "
               "this notebook needs, with versions")
+
+
+def _as_named(path: str, nb) -> str:
+    """``path`` named the way the notebook's path is: relative to the current folder when the
+    user gave a relative path ("." is "the current folder"), else absolute."""
+    if os.path.isabs(nb.path):
+        return os.path.abspath(path)
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(os.getcwd()))
+    return "the current folder" if rel == "." else rel

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from .. import Hit, rule
 
 
@@ -29,4 +31,4 @@ def environment_not_recorded(nb, ctx):
         return
     detail = "is incomplete" if isinstance(env, dict) else "is not recorded"
     yield Hit(f"the environment (Python and package versions) {detail} in metadata.nbkit.environment; "
-              f"run `nbkit pin {nb.name}` or `%nbkit pin` after a clean run")
+              f"run `nbkit pin {shlex.quote(nb.path)}` or `%nbkit pin` after a clean run")
