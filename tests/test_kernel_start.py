@@ -169,3 +169,13 @@ def test_exit_3_when_no_kernel_could_start_at_all(tmp_path, dead_kernel):
     path = _nb_with_kernel(tmp_path / "dead.ipynb", dead_kernel)
     res, report = _run_cli(str(path))
     assert res.returncode == 3 and report["notebooks"][0]["machinery"] is True
+
+
+def test_start_attempts_are_configurable(tmp_path, flaky_kernel):
+    (tmp_path / "pyproject.toml").write_text("[tool.nbkit.verify]\nkernel-start-attempts = 1\n")
+    path = _nb_with_kernel(tmp_path / "flaky.ipynb", "flaky")
+    res, report = _run_cli(str(path))  # one attempt: the first start dies, and that is the verdict
+    assert report["notebooks"][0]["status"] == "failed" and "could not start" in report["notebooks"][0]["message"]
+    (tmp_path / "pyproject.toml").write_text("[tool.nbkit.verify]\nkernel-start-attempts = 0\n")
+    res = subprocess.run([sys.executable, "-m", "nbkit", "verify", str(path)], capture_output=True, text=True)
+    assert res.returncode == 2 and "kernel-start-attempts" in res.stderr

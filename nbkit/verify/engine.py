@@ -57,7 +57,8 @@ class Engine:
         jobs = max(1, min(self.request.jobs, len(self.items)))
         # Kernel start-up is mostly waiting (about 0.2 s of CPU in 0.5 s), so up to two kernels per
         # job are started ahead.  NBKIT_VERIFY_PREFETCH=0 starts each only when needed (benchmarks).
-        self.pool = KernelPool(limit=2 * jobs if os.environ.get("NBKIT_VERIFY_PREFETCH", "1") != "0" else 0)
+        self.pool = KernelPool(limit=2 * jobs if os.environ.get("NBKIT_VERIFY_PREFETCH", "1") != "0" else 0,
+                               attempts=self.request.settings.kernel_start_attempts)
         for p in self.items:  # start the first kernels before anything else: they boot meanwhile
             if p.key and not p.prefetched and self.pool.prefetch(p.key):
                 p.prefetched = True

@@ -323,9 +323,10 @@ class _NoClient:
 class KernelPool:
     """Kernels started ahead of need, keyed by :class:`KernelKey`; at most ``limit`` spare."""
 
-    def __init__(self, limit: int = 1, startup_timeout: float = STARTUP_TIMEOUT):
+    def __init__(self, limit: int = 1, startup_timeout: float = STARTUP_TIMEOUT, attempts: int = START_ATTEMPTS):
         self.limit = max(0, limit)
         self.startup_timeout = startup_timeout
+        self.attempts = attempts
         self._spare: dict[KernelKey, list[asyncio.Task]] = {}
         self._live: set[Kernel] = set()
         self.closed = False
@@ -336,7 +337,7 @@ class KernelPool:
     def prefetch(self, key: KernelKey) -> bool:
         if self.closed or self._spare_count() >= self.limit:
             return False
-        task = asyncio.ensure_future(start_kernel(key, self.startup_timeout))
+        task = asyncio.ensure_future(start_kernel(key, self.startup_timeout, self.attempts))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())  # no "never retrieved" noise
         self._spare.setdefault(key, []).append(task)
         return True
@@ -348,7 +349,7 @@ class KernelPool:
         if spare:
             kernel = await spare.pop(0)
         else:
-            kernel = await start_kernel(key, self.startup_timeout)
+            kernel = await start_kernel(key, self.startup_timeout, self.attempts)
         if self.closed:
             await kernel.kill()
             raise asyncio.CancelledError()

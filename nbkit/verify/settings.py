@@ -29,7 +29,7 @@ from .sanitize import Sanitizer, compile_sanitizer, read_sanitize_file
 NORMALIZERS = tuple(n.name for n in registered())
 
 ENVS = ("current", "pinned")
-_KEYS = {"timeout", "kernel", "jobs", "runs", "strict-env", "env", "allow-build", "rtol", "image-threshold", "image-tolerance",
+_KEYS = {"timeout", "kernel", "jobs", "runs", "strict-env", "env", "allow-build", "kernel-start-attempts", "rtol", "image-threshold", "image-tolerance",
          "normalizers", "normalisers", "sanitizers", "sanitize-file"}
 
 
@@ -42,6 +42,7 @@ class VerifySettings:
     strict_env: bool = False
     env: str = "current"        # "pinned": run in the environment metadata.nbkit.environment records
     allow_build: bool = False   # --env pinned may build source distributions
+    kernel_start_attempts: int = 2  # a kernel that dies before answering is started again, up to this
     rtol: float = 1e-6
     image_threshold: float = 0.1
     image_tolerance: float = 0.0002
@@ -86,6 +87,8 @@ def settings_from_config(config=None) -> VerifySettings:
         s.jobs = _int(table, "jobs", where)
     if "runs" in table:
         s.runs = _int(table, "runs", where)
+    if "kernel-start-attempts" in table:
+        s.kernel_start_attempts = _int(table, "kernel-start-attempts", where)
     if "strict-env" in table:
         if not isinstance(table["strict-env"], bool):
             raise ConfigError("tool.nbkit.verify.strict-env must be true or false", where)
