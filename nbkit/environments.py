@@ -33,6 +33,7 @@ from pathlib import Path
 from .errors import NbkitError
 
 MARKER = "nbkit-env.json"
+KERNEL_REQUIREMENT = "ipykernel>=6.29"  # added unless pinned; part of every key (a change rebuilds)
 BUILD_TIMEOUT = 900  # seconds for one uv command; a hung index is an error, not a hang
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,100}[A-Za-z0-9])?$")
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]{0,60}$")
@@ -66,14 +67,22 @@ class EnvSpec:
     packages: tuple[tuple[str, str], ...]        # sorted (distribution, version)
     platform: str = field(default_factory=lambda: sysconfig.get_platform())
     source: str = "metadata.nbkit.environment"   # or "pep723"
+    # (distribution, lowest, highest): free between two versions, the lowest that fits chosen
+    # (--explain-drift moves one package and lets the others move only as far as it needs)
+    ranges: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def key(self) -> str:
-        blob = json.dumps([self.python, self.platform, [list(p) for p in self.packages]], separators=(",", ":"))
+        parts: list = [self.python, self.platform, [list(p) for p in self.packages]]
+        if KERNEL_REQUIREMENT != "ipykernel>=6.29" or self.ranges:  # keys of earlier builds stay valid
+            parts.append(KERNEL_REQUIREMENT)
+        if self.ranges:
+            parts.append([list(r) for r in self.ranges])
+        blob = json.dumps(parts, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def requirements(self) -> list[str]:
-        return [f"{n}=={v}" for n, v in self.packages]
+        return [f"{n}=={v}" for n, v in self.packages] + [f"{n}>={lo},<={hi}" for n, lo, hi in self.ranges]
 
 
 def _checked_pins(packages: dict, where: str) -> tuple[tuple[str, str], ...]:
@@ -253,7 +262,8 @@ def _uv_reason(stderr: str) -> str:
 
 def _failing_package(stderr: str, spec: EnvSpec) -> str | None:
     text = stderr.lower()
-    hits = [n for n, _ in spec.packages if re.search(rf"(?<![a-z0-9_.-]){re.escape(normalise(n))}(?![a-z0-9_-])",
+    names = [n for n, _ in spec.packages] + [n for n, _, _ in spec.ranges]
+    hits = [n for n in names if re.search(rf"(?<![a-z0-9_.-]){re.escape(normalise(n))}(?![a-z0-9_-])",
                                                        re.sub(r"[-_.]+", "-", text))]
     return hits[0] if hits else None
 
@@ -316,8 +326,10 @@ def _build(spec: EnvSpec, target: Path, *, allow_build: bool, timeout: float) ->
         if res.returncode != 0:
             raise PinnedEnvError(f"could not create the environment: {_uv_reason(res.stderr)}")
         pinned_names = {normalise(n) for n, _ in spec.packages}
-        reqs = spec.requirements() + ([] if "ipykernel" in pinned_names else ["ipykernel"])
+        reqs = spec.requirements() + ([] if "ipykernel" in pinned_names else [KERNEL_REQUIREMENT])
         args = ["pip", "install", "--quiet", "--python", str(_env_python(partial))]
+        if spec.ranges:
+            args += ["--resolution", "lowest-direct"]
         if not allow_build:
             args += ["--only-binary", ":all:"]
         res = _run_uv(args + reqs, timeout)

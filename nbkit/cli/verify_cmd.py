@@ -97,6 +97,12 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
 @click.option("--env", "env", type=click.Choice(["current", "pinned"]), default=None,
               help="Run in this environment (default), or in an isolated one built with uv from the "
                    "notebook's pins (metadata.nbkit.environment or a PEP 723 block; cached, see `nbkit env`).")
+@click.option("--explain-drift", "explain", is_flag=True,
+              help="For a notebook that does not reproduce here and whose pins drifted: run it in its pinned "
+                   "environment, then with each drifted package alone upgraded (at most --explain-max), and "
+                   "name the upgrade that changes the output.")
+@click.option("--explain-max", type=click.IntRange(min=1), default=4, show_default=True, metavar="N",
+              help="With --explain-drift: at most N upgraded environments (extra runs) per notebook.")
 @click.option("--allow-build", is_flag=True, default=None,
               help="With --env pinned: allow building source distributions (wheels only by default).")
 @click.option("--update", is_flag=True,
@@ -104,8 +110,8 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
 @click.option("--stamp", is_flag=True, help="Record the result in metadata.nbkit.verified (atomically).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
 @click.pass_context
-def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, shard, strict_env, env, allow_build,
-           update, stamp, config_path):
+def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, shard, strict_env, env, explain,
+           explain_max, allow_build, update, stamp, config_path):
     """Re-execute notebooks (files or folders) in fresh kernels and check their stored outputs.
 
     Exit codes: 0 every notebook reproduces; 1 a notebook does not (mismatch, failed,
@@ -125,7 +131,7 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
     config = load_config(paths[0] if paths else None, config_path)
     opts = VerifyOptions(timeout=timeout, kernel=kernel, parameters={n: parse_value(v) for n, v in parameters},
                          runs=runs, jobs=jobs, shard=shard, strict_env=strict_env, update=update, stamp=stamp,
-                         config=config, env=env, allow_build=allow_build)
+                         config=config, env=env, allow_build=allow_build, explain_drift=explain_max if explain else 0)
     try:
         request = VerifyRequest.build(paths, opts)  # usage errors before any kernel starts
     except RequestError as e:

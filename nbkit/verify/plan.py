@@ -179,7 +179,7 @@ def _use_pinned_environment(p: WorkItem, request: VerifyRequest) -> None:
 
     first = next((c.source for c in p.nb.cells if c.is_code), None)
     try:
-        spec = spec_from_notebook(p.nb.metadata, first)
+        spec = request.env_spec or spec_from_notebook(p.nb.metadata, first)
         if spec is None:
             raise PinnedEnvError("records no environment to run in (no metadata.nbkit.environment and no "
                                  "PEP 723 block); run `nbkit pin` first, or verify with --env current")

@@ -101,6 +101,8 @@ class VerifyOptions:
     config: object = None  # nbkit.config.Config
     env: str | None = None           # "current" | "pinned"
     allow_build: bool | None = None  # --env pinned: allow source distributions
+    env_spec: Any = None             # --env pinned with these pins instead of the notebook's (EnvSpec)
+    explain_drift: int = 0           # --explain-drift: at most this many extra environments per notebook
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class VerifyRequest:
     discover: bool = True
     env: str = "current"
     allow_build: bool = False
+    env_spec: Any = None
+    explain_drift: int = 0
 
     @classmethod
     def build(cls, paths, options: VerifyOptions | None = None, *, discover: bool = True) -> VerifyRequest:
@@ -147,6 +151,8 @@ class VerifyRequest:
             discover=discover,
             env=check_env(s.env if o.env is None else o.env),
             allow_build=s.allow_build if o.allow_build is None else bool(o.allow_build),
+            env_spec=o.env_spec,
+            explain_drift=max(0, int(o.explain_drift or 0)),
         )
 
 
@@ -164,6 +170,11 @@ def run(request: VerifyRequest, events: VerifyEvents | None = None,
     p = plan(request)
     events.on_plan(len(p.items))
     results = drive(p.items, request, events, cancel) if p.items else []
+    if request.explain_drift and not (cancel and cancel.is_set()):
+        from .explain import explain_drift
+
+        for res in results:
+            explain_drift(res, request, cancel)
     return VerifyReport(p.invalid + results)
 
 

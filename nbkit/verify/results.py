@@ -59,6 +59,7 @@ class NotebookResult:
     kernel_attempts: int = 1         # starts the kernel took (a kernel that died at start is retried)
     kernel_failed: bool = False      # its kernel could not start (a machinery failure only when none could)
     environment: dict | None = None  # --env pinned: the environment it ran in (key, python, installed, note)
+    explanation: dict | None = None  # --explain-drift: which upgrade changes which cells
 
     def to_dict(self, images: bool = False) -> dict:
         d = {"path": self.path, "status": self.status, "message": self.message,
@@ -74,6 +75,8 @@ class NotebookResult:
             d["kernel_attempts"] = self.kernel_attempts
         if self.environment is not None:
             d["environment"] = self.environment
+        if self.explanation is not None:
+            d["explanation"] = self.explanation
         for flag in ("machinery", "updated", "stamped", "cancelled"):
             if getattr(self, flag):
                 d[flag] = True
