@@ -292,6 +292,22 @@ export interface VerifyNotebook {
     note?: string | null;
     cached?: boolean;
   };
+  /**
+   * --explain-drift: which upgrade changes which cells
+   */
+  explanation?: {
+    pinned_environment: string;
+    runs?: number;
+    summary: string;
+    packages: {
+      package: string;
+      pinned: string;
+      installed: string;
+      effect: string;
+      cells?: number[];
+      with?: string[];
+    }[];
+  };
   [k: string]: unknown;
 }
 export interface VerifyCell {
