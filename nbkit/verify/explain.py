@@ -13,24 +13,30 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import TYPE_CHECKING, Callable
 
-from .request import VerifyRequest
-from .results import NotebookResult
+from .results import NotebookResult, VerifyReport
+
+if TYPE_CHECKING:
+    from .request import VerifyRequest
+
+#: ``nbkit.verify.request.run`` (handed in by it: this module does not import it back)
+RunFn = Callable[..., VerifyReport]
 
 
 def _bad_cells(res: NotebookResult) -> list[int]:
     return [c.index for c in res.cells if c.status in ("mismatch", "error")]
 
 
-def _run_in(spec, res: NotebookResult, request: VerifyRequest, cancel: threading.Event | None) -> NotebookResult:
-    from .request import run
-
+def _run_in(spec, res: NotebookResult, request: VerifyRequest, run: RunFn,
+            cancel: threading.Event | None) -> NotebookResult:
     one = replace(request, paths=(res.path,), discover=False, env="pinned", env_spec=spec, explain_drift=0,
                   update=False, stamp=False, runs=1)
     return run(one, cancel=cancel).notebooks[0]
 
 
-def explain_drift(res: NotebookResult, request: VerifyRequest, cancel: threading.Event | None = None) -> None:
+def explain_drift(res: NotebookResult, request: VerifyRequest, run: RunFn,
+                  cancel: threading.Event | None = None) -> None:
     """Fill ``res.explanation`` (and append its headline to ``res.message``) for a notebook that
     does not reproduce here and has drifted pins; leave other results alone."""
     from ..environments import EnvSpec, PinnedEnvError, spec_for_notebook
@@ -42,7 +48,7 @@ def explain_drift(res: NotebookResult, request: VerifyRequest, cancel: threading
     except PinnedEnvError:
         return
     bad_here = _bad_cells(res)
-    base = _run_in(pinned, res, request, cancel)
+    base = _run_in(pinned, res, request, run, cancel)
     out: dict = {"pinned_environment": base.status, "packages": [], "runs": 1}
     res.explanation = out
     if base.status != "reproducible":
@@ -64,7 +70,7 @@ def explain_drift(res: NotebookResult, request: VerifyRequest, cancel: threading
         ranges = tuple((o.package, o.pinned, o.installed) for o in others.values())
         variant = EnvSpec(pinned.python, exact, pinned.platform, pinned.source, ranges)
         try:
-            alone = _run_in(variant, res, request, cancel)
+            alone = _run_in(variant, res, request, run, cancel)
         except PinnedEnvError as e:  # pragma: no cover - _run_in reports install failures as results
             entry["effect"] = f"could not be tried ({e.message})"
             continue

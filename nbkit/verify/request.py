@@ -174,7 +174,7 @@ def run(request: VerifyRequest, events: VerifyEvents | None = None,
         from .explain import explain_drift
 
         for res in results:
-            explain_drift(res, request, cancel)
+            explain_drift(res, request, run, cancel)
     return VerifyReport(p.invalid + results)
 
 
