@@ -15,13 +15,12 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 from nbbuild import code, md, nb, result, write
-from tornado.httpclient import HTTPClientError
 
 from nbkit import schemas
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LABEXT = REPO / "labextension"
 EXAMPLES = REPO / "examples"
 
@@ -125,31 +124,6 @@ def _standard_notebook() -> dict:
     return nb(*template_cells())
 
 
-@pytest.fixture
-def jp_server_config(jp_server_config):
-    jp_server_config["ServerApp"]["jpserver_extensions"]["nbkit"] = True
-    jp_server_config.NbkitService.freeze_startup_heap = False  # for real server processes only
-    return jp_server_config
-
-
-@pytest.fixture
-def api(jp_fetch, jp_serverapp):
-    """``await api("lint", {...})`` -> (status, JSON body); never raises for HTTP errors."""
-    service = jp_serverapp.web_app.settings["nbkit_service"]
-
-    async def call(route, body=None, method=None, headers=None):
-        method = method or ("POST" if body is not None else "GET")
-        kw = {"body": json.dumps(body)} if method == "POST" else {}
-        try:
-            r = await jp_fetch("nbkit", "api", *route.split("/"), method=method, headers=headers,
-                               allow_nonstandard_methods=True, **kw)
-        except HTTPClientError as e:
-            assert e.response is not None, e
-            return e.code, json.loads(e.response.body)
-        return r.code, json.loads(r.body)
-
-    yield call
-    service.shutdown(wait=20)
 
 
 async def _until(api, job, done, timeout=90.0):
