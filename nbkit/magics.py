@@ -10,7 +10,6 @@ shows it).
 
 from __future__ import annotations
 
-import html
 import os
 import shlex
 import sys
@@ -243,7 +242,7 @@ def default_seed(shell=None) -> int:
 # --- rendering -----------------------------------------------------------------------------------
 # the shared renderers (nbkit.report); the names below are what the %nbkit verify renderer uses
 
-from .report.html import BAD as _BAD, CSS as _CSS, OK as _OK, table as _table, text_table as _text_table  # noqa: E402
+from .report.html import CSS as _CSS  # noqa: E402
 from .report.status_reports import env_report, status_report  # noqa: E402,F401
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import PROFILES
 from .errors import EXIT_OK, NbkitError, RequestError, UsageError
-from .pin.seed import SEED_MAX, validate_seed
+from .pin.seed import validate_seed
 
 if TYPE_CHECKING:
     from .analysis import Facts, ParseCache

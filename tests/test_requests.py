@@ -13,7 +13,8 @@ from nbbuild import code, md, nb, write
 from nbkit.config import Config, clear_cache, load_cached, load_config
 from nbkit.errors import UsageError
 from nbkit.lint import lint_paths
-from nbkit.requests import (SEED_MAX, LintRequest, PinRequest, RequestError, lint_one, run_lint, run_pin,
+from nbkit.pin.seed import SEED_MAX
+from nbkit.requests import (LintRequest, PinRequest, RequestError, lint_one, run_lint, run_pin,
                             validate_seed)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
