@@ -17,7 +17,7 @@ from .analysis import Facts, ParseCache
 from .config import Config
 from .errors import NbkitError
 from .findings import Finding, Severity
-from .model import Notebook, load, notebook_from_dict
+from .model import Notebook, load, notebook_from_dict, parse_notebook, read_bytes
 from .nbio import discover, write_notebook
 from .project import Project
 from .rules import Context, Rule
@@ -179,22 +179,36 @@ def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], ori
 
 def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = None,
                ignore: list[str] | None = None, profile: str | None = None, fix: bool = False,
-               jobs: int | None = 1) -> LintResult:
+               jobs: int | None = 1, cache: bool | str = False) -> LintResult:
     """Lint files and folders.  Unreadable inputs are collected as errors; the run goes on.
 
     ``jobs`` > 1 lints in that many worker processes (0 or None: one per core, for runs of
     many notebooks); findings and errors come back in the same order as a serial run.
+    ``cache``: True keeps findings in the persistent lint cache (:mod:`nbkit.lintcache`) at the
+    project root (or ``$NBKIT_CACHE_DIR``), a string is the cache folder; never with ``fix``.
     """
     result = LintResult()
     nb_paths, result.errors = discover(paths, config.exclude)
     result.paths = nb_paths
     selection = Selection(config, select=select, ignore=ignore, profile=profile)  # bad selectors fail here
+    store = _open_cache(cache, nb_paths, config, select, ignore, profile) if cache and not fix else None
     workers = _workers(jobs, len(nb_paths))
     if workers > 1:
-        _lint_parallel(result, nb_paths, workers, (config, select, ignore, profile, fix))
+        _lint_parallel(result, nb_paths, workers, (config, select, ignore, profile, fix, store))
     else:
-        _lint_into(result, nb_paths, selection, Project(nb_paths, strip_outputs=config.strip_outputs), fix)
+        _lint_into(result, nb_paths, selection, Project(nb_paths, strip_outputs=config.strip_outputs), fix, store)
     return result
+
+
+def _open_cache(cache: bool | str, nb_paths: list[str], config: Config, select, ignore, profile):
+    from .lintcache import LintCache, cache_dir, settings_fingerprint
+
+    directory = cache if isinstance(cache, str) else cache_dir(nb_paths, config.root)
+    return LintCache(directory, settings_fingerprint(config, select, ignore, profile), nb_paths)
+
+
+def _cached_findings(path: str, entries: list[dict]) -> list[Finding]:
+    return [Finding(path=path, **{**e, "severity": Severity(e["severity"])}) for e in entries]
 
 
 MIN_NOTEBOOKS_PER_WORKER = 16  # below this, starting workers costs more than it saves
@@ -207,15 +221,29 @@ def _workers(jobs: int | None, n: int) -> int:
 
 
 def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, project: Project,
-               fix: bool) -> None:
+               fix: bool, store=None) -> None:
     for path in nb_paths:
         try:
-            nb = load(path)
+            data = read_bytes(path)
+            key = store.key(path, data) if store is not None else None
+            entries = store.get(path, key) if key is not None else None
+            if entries is not None:
+                result.notebooks += 1
+                result.findings.extend(_cached_findings(path, entries))
+                continue
+            nb = parse_notebook(data, path)
         except NbkitError as e:
             result.errors.append(e)
             continue
         result.notebooks += 1
-        findings = lint_notebook(nb, selection, project)
+        if store is not None:
+            from .lintcache import recording_stats
+
+            with recording_stats() as stats:
+                findings = lint_notebook(nb, selection, project)
+            store.put(path, key, [f.to_dict() for f in findings], stats)
+        else:
+            findings = lint_notebook(nb, selection, project)
         if fix and any(f.fixable for f in findings):
             try:
                 n = apply_fixes(nb, selection, findings, Path(path).read_bytes())
@@ -231,10 +259,10 @@ def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, pr
 
 def _lint_chunk(chunk: list[str], all_paths: list[str], settings: tuple) -> LintResult:
     """Worker process: lint ``chunk`` (project-wide rules still see every path of the run)."""
-    config, select, ignore, profile, fix = settings
+    config, select, ignore, profile, fix, store = settings
     sub = LintResult()
     _lint_into(sub, chunk, Selection(config, select=select, ignore=ignore, profile=profile),
-               Project(all_paths, strip_outputs=config.strip_outputs), fix)
+               Project(all_paths, strip_outputs=config.strip_outputs), fix, store)
     return sub
 
 

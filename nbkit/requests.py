@@ -75,11 +75,13 @@ class LintRequest:
     jobs: int | None = 1
     project_paths: tuple[str, ...] | None = None
     fail_on: str | None = None
+    cache: bool | str = False  # the persistent lint cache (nbkit.lintcache); a string: its folder
 
     @classmethod
     def from_raw(cls, paths: Any = (), *, config: Config | None = None, content: Any = None,
                  select: Any = None, ignore: Any = None, profile: Any = None, fix: bool = False,
-                 jobs: int | None = 1, project_paths: Any = None, fail_on: Any = None) -> LintRequest:
+                 jobs: int | None = 1, project_paths: Any = None, fail_on: Any = None,
+                 cache: bool | str = False) -> LintRequest:
         """Validate raw input (the faces' values, or a JSON body's) once."""
         from .findings import Severity
 
@@ -98,7 +100,7 @@ class LintRequest:
         chosen = _selectors(select, "select")
         return cls(paths=tuple(str(p) for p in paths), config=config, content=content,
                    select=chosen or None, ignore=_selectors(ignore, "ignore"), profile=profile, fix=fix,
-                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on)
+                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on, cache=cache)
 
     def at(self, path: str, config: Config | None = None) -> LintRequest:
         """The same request for the notebook at ``path`` (a face that resolves paths itself)."""
@@ -133,7 +135,8 @@ def run_lint(request: LintRequest) -> LintResult:
     if request.content is not None:
         return lint_one(request).result
     return lint_paths(list(request.paths), request.resolved_config(), select=_list(request.select),
-                      ignore=list(request.ignore), profile=request.profile, fix=request.fix, jobs=request.jobs)
+                      ignore=list(request.ignore), profile=request.profile, fix=request.fix, jobs=request.jobs,
+                      cache=request.cache)
 
 
 def lint_one(request: LintRequest, *, parse_cache: ParseCache | None = None,
