@@ -28,11 +28,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import stat
 import sys
-import tempfile
+import time
 from contextlib import contextmanager
+from typing import NamedTuple
 
 SCHEMA = "nbkit.lintcache/1"
 ENV_VAR = "NBKIT_CACHE_DIR"
@@ -54,7 +54,7 @@ def cache_dir(paths: list[str] | tuple[str, ...], config_root: str | None = None
         return os.path.abspath(env)
     if config_root:
         return os.path.join(os.path.abspath(config_root), DIR_NAME)
-    from .project import find_root
+    from .roots import find_root
 
     first = os.path.abspath(paths[0]) if paths else os.getcwd()
     folder = first if os.path.isdir(first) else os.path.dirname(first)
@@ -74,6 +74,8 @@ def clean(directory: str) -> bool:
         ours = False
     if not ours and not os.path.isdir(os.path.join(directory, "lint")):
         raise OSError(f"{directory} does not look like an nbkit cache; not removing it")
+    import shutil
+
     shutil.rmtree(directory)
     return True
 
@@ -124,7 +126,7 @@ def _environment_fingerprint() -> str:
                 dirs.append((entry, os.stat(entry).st_mtime_ns))
             except OSError:
                 pass
-    return _digest(sys.executable, sys.prefix, dirs)
+    return _digest(os.path.realpath(sys.executable), sys.prefix, dirs)
 
 
 def _file_print(path: str, name: str, st: os.stat_result) -> tuple:
@@ -173,10 +175,17 @@ def _folder_print(folder: str, memo: dict) -> str:
     return fp
 
 
-def _folders_up_to_root(nb_path: str) -> tuple[str, list[str]]:
+def _folders_up_to_root(nb_path: str, memo: dict) -> tuple[str, list[str]]:
+    key = ("up", os.path.dirname(os.path.abspath(nb_path)))
+    if key not in memo:
+        memo[key] = _walk_up(nb_path)
+    return memo[key]
+
+
+def _walk_up(nb_path: str) -> tuple[str, list[str]]:
     from pathlib import Path
 
-    from .project import find_root
+    from .roots import find_root
 
     here = Path(nb_path).resolve().parent
     root = Path(find_root(str(here)))
@@ -192,7 +201,7 @@ def _folders_up_to_root(nb_path: str) -> tuple[str, list[str]]:
 def outside_fingerprint(nb_path: str, run_paths_by_name: dict[str, list[str]], memo: dict) -> str:
     """What the rules that look outside the notebook read, except the paths they ``stat``
     (``memo``: folder listings already taken in this run)."""
-    root, folders = _folders_up_to_root(nb_path)
+    root, folders = _folders_up_to_root(nb_path, memo)
     me = os.path.abspath(nb_path)
     same = sorted(p for p in run_paths_by_name.get(os.path.basename(me), []) if p != me)
     if "" not in memo:
@@ -231,6 +240,23 @@ def recording_stats():
 
 # -- entries --------------------------------------------------------------------------------------
 
+RACY_NS = 2_000_000_000  # a file changed this recently is re-read and hashed on the next run
+
+
+def _settled(sig: list | None) -> bool:
+    """Did the file stop changing long enough ago for its stat signature to stand for its bytes?"""
+    return sig is not None and max(sig[3], sig[4]) < time.time_ns() - RACY_NS
+
+
+class Probe(NamedTuple):
+    """What a lookup learnt about the notebook: its bytes (None on a stat hit), the entry key,
+    the bytes' digest and the file's stat signature."""
+
+    data: bytes | None
+    key: str
+    digest: str
+    sig: list | None
+
 class LintCache:
     """Entries for one run's settings under ``directory`` (picklable: worker processes get it)."""
 
@@ -253,36 +279,66 @@ class LintCache:
         h = _digest(os.path.abspath(path), self.settings)
         return os.path.join(self.directory, "lint", h[:2], h + ".json")
 
-    def key(self, path: str, data: bytes) -> str:
-        return _digest(hashlib.blake2b(data, digest_size=20).hexdigest(), os.path.abspath(path), self.settings,
-                       outside_fingerprint(path, self.by_name, self._memo))
+    def _key(self, path: str, digest: str) -> str:
+        return _digest(digest, os.path.abspath(path), self.settings, outside_fingerprint(path, self.by_name, self._memo))
 
-    def get(self, path: str, key: str) -> list[dict] | None:
-        """The findings stored under ``key`` for ``path`` (as dicts), or None (a miss)."""
+    def _entry(self, path: str) -> dict | None:
         try:
             with open(self._slot(path), "rb") as f:
                 entry = json.loads(f.read())
-            if not isinstance(entry, dict) or entry.get("schema") != SCHEMA or entry.get("key") != key:
-                raise ValueError
-            for dep, was in entry["stats"]:
-                if _stat_print(dep) != was:
-                    raise ValueError
-            findings = entry["findings"]
-            if not isinstance(findings, list):
-                raise ValueError
-        except (OSError, ValueError, TypeError, KeyError):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return findings
+            if isinstance(entry, dict) and entry.get("schema") == SCHEMA and isinstance(entry.get("findings"), list):
+                return entry
+        except (OSError, ValueError):
+            pass
+        return None
 
-    def put(self, path: str, key: str, findings: list[dict], stats: list[str]) -> None:
+    def _valid(self, entry: dict, key: str) -> bool:
+        try:
+            return entry.get("key") == key and all(_stat_print(dep) == was for dep, was in entry["stats"])
+        except (TypeError, ValueError, KeyError):
+            return False
+
+    def lookup(self, path: str, read) -> tuple[list[dict] | None, Probe]:
+        """The findings stored for ``path`` (as dicts) or None (a miss), and what a miss needs
+        to store its entry.  ``read(path)`` gives the notebook's bytes; it is not called when
+        the file's ``stat`` (device, inode, size, modification and change times) is the one
+        recorded with the entry and the file had not changed in the two seconds before that
+        entry was written (git's "racily clean" rule: a write in the same clock tick as the
+        recording could keep the times), so an unchanged notebook is not even read."""
+        try:
+            st = os.stat(path)
+            sig = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        except OSError:
+            sig = None
+        entry = self._entry(path)
+        if entry is not None and sig is not None and entry.get("sig") == sig and entry.get("trusted") is True:
+            digest = entry.get("digest")
+            if isinstance(digest, str) and self._valid(entry, self._key(path, digest)):
+                self.hits += 1
+                return entry["findings"], Probe(None, "", "", None)
+        data = read(path)
+        digest = hashlib.sha256(data).hexdigest()
+        key = self._key(path, digest)
+        if entry is not None and self._valid(entry, key):
+            self.hits += 1
+            probe = Probe(data, key, digest, sig)
+            if entry.get("trusted") is not True and _settled(sig):
+                self.put(path, probe, entry["findings"], [dep for dep, _ in entry["stats"]])  # next time: no read
+            return entry["findings"], probe
+        self.misses += 1
+        return None, Probe(data, key, digest, sig)
+
+    def put(self, path: str, probe: Probe, findings: list[dict], stats: list[str]) -> None:
         """Store an entry atomically; a cache that cannot be written is no error (lint goes on)."""
         deps = {p: _stat_print(p) for p in dict.fromkeys(stats)}
-        payload = json.dumps({"schema": SCHEMA, "key": key, "stats": sorted(deps.items()),
+        trusted = _settled(probe.sig)
+        payload = json.dumps({"schema": SCHEMA, "key": probe.key, "digest": probe.digest, "sig": probe.sig,
+                              "trusted": trusted, "stats": sorted(deps.items()),
                               "findings": [{k: v for k, v in f.items() if k != "path"} for f in findings]},
                              separators=(",", ":")).encode()
         target = self._slot(path)
+        import tempfile
+
         try:
             self._ensure_root()
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -304,8 +360,62 @@ class LintCache:
         ignore = os.path.join(self.directory, ".gitignore")
         if os.path.exists(ignore):
             return
+        import tempfile
+
         os.makedirs(self.directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(GITIGNORE)
         os.replace(tmp, ignore)
+
+
+# -- reading a run from the cache -----------------------------------------------------------------
+
+def findings_from(path: str, entries: list[dict]) -> list:
+    """Findings of ``path`` from an entry's stored dicts."""
+    from .findings import Finding, Severity
+
+    severities = {s.value: s for s in Severity}
+    return [Finding(path=path, **{**e, "severity": severities[e["severity"]]}) for e in entries]
+
+
+def open_cache(cache: bool | str, nb_paths: list[str], config, select, ignore, profile) -> LintCache:
+    """The cache of a run: ``cache`` True: the default folder (see :func:`cache_dir`); a string: that folder."""
+    directory = cache if isinstance(cache, str) else cache_dir(nb_paths, config.root)
+    return LintCache(directory, settings_fingerprint(config, select, ignore, profile), nb_paths)
+
+
+def lookup_all(store: LintCache, nb_paths: list[str]) -> dict[str, list[dict]]:
+    """The stored findings of every notebook of the run that hits (path -> entries)."""
+    def read(path: str) -> bytes:
+        with open(path, "rb") as f:
+            return f.read()
+
+    hits = {}
+    for path in nb_paths:
+        try:
+            entries, _ = store.lookup(path, read)
+        except OSError:
+            continue  # the linter reports it
+        if entries is not None:
+            hits[path] = entries
+    return hits
+
+
+def run_from_cache(paths: list[str], config, cache: bool | str, select=None, ignore=None, profile=None):
+    """The :class:`~nbkit.lintresult.LintResult` of a run when the cache holds every notebook of
+    it, else None (then the caller lints; the rules are not imported here)."""
+    from .lintresult import LintResult
+    from .nbio import discover
+
+    nb_paths, errors = discover(paths, config.exclude)
+    if not nb_paths:
+        return None
+    store = open_cache(cache, nb_paths, config, select, ignore, profile)
+    hits = lookup_all(store, nb_paths)
+    if len(hits) < len(nb_paths):
+        return None
+    result = LintResult(errors=errors, notebooks=len(nb_paths), paths=nb_paths)
+    for path in nb_paths:
+        result.findings.extend(findings_from(path, hits[path]))
+    return result

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from .config import PROFILES
 from .errors import EXIT_OK, NbkitError, RequestError, UsageError
-from .pin.seed import SEED_MAX, validate_seed
 
 if TYPE_CHECKING:
     from .analysis import Facts, ParseCache
@@ -34,18 +33,29 @@ if TYPE_CHECKING:
     from .pin.drift import Drift
     from .pin.pinning import PinOutcome
 
-#: the largest seed: numpy's legacy seed and PYTHONHASHSEED both stop here
+
+def __getattr__(name: str) -> Any:
+    """``validate_seed`` and ``SEED_MAX`` (the largest seed: numpy's legacy seed and PYTHONHASHSEED
+    both stop there) come from :mod:`nbkit.pin.seed` when asked for: ``nbkit lint`` stays clear
+    of the pin package."""
+    if name in ("validate_seed", "SEED_MAX"):
+        from .pin import seed
+
+        return getattr(seed, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _selectors(value: Any, name: str) -> tuple[str, ...]:
     """Rule selectors (codes, prefixes, names), each known to the registry."""
-    from . import rules as registry
-
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)) or not all(isinstance(c, str) for c in value):
         raise RequestError(f"'{name}' must be a list of rule codes, prefixes or names")
     out = tuple(c for c in value if c.strip())
+    if not out:
+        return out
+    from . import rules as registry
+
     for c in out:
         try:
             registry.expand(c)
@@ -130,10 +140,17 @@ class NotebookLint:
 
 def run_lint(request: LintRequest) -> LintResult:
     """Lint the request's files and folders; unreadable inputs come back in ``result.errors``."""
-    from .lint import lint_paths
-
     if request.content is not None:
         return lint_one(request).result
+    if request.cache and not request.fix:  # every notebook unchanged: answered without loading the rules
+        from .lintcache import run_from_cache
+
+        cached = run_from_cache(list(request.paths), request.resolved_config(), request.cache,
+                                select=_list(request.select), ignore=list(request.ignore), profile=request.profile)
+        if cached is not None:
+            return cached
+    from .lint import lint_paths
+
     return lint_paths(list(request.paths), request.resolved_config(), select=_list(request.select),
                       ignore=list(request.ignore), profile=request.profile, fix=request.fix, jobs=request.jobs,
                       cache=request.cache)
@@ -217,6 +234,8 @@ class PinRequest:
         if export and (seed is not None or force):
             raise RequestError("--export only reads; it cannot be combined with --seed or --force")
         if seed is not None:
+            from .pin.seed import validate_seed
+
             validate_seed(seed, seed_name)
         return cls(paths=tuple(str(p) for p in paths), seed=seed, check=check,
                    python=None if python is None else str(python), export=export, force=force,

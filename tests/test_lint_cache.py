@@ -130,6 +130,32 @@ def test_every_key_part_invalidates(tmp_path, edit, monkeypatch):
     assert cached == fresh
 
 
+def test_unchanged_stat_skips_reading_and_any_change_is_seen(tmp_path, monkeypatch):
+    root = tmp_path / "p"
+    nb = _project(root, *SOURCES)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(lintcache, "RACY_NS", -10**12)  # trust a signature at once (normally: 2 s old)
+    _, fresh = _both(root, cache)
+    from nbkit import lint as lint_mod
+
+    def no_read(path):
+        raise AssertionError(f"read {path}")
+
+    monkeypatch.setattr(lint_mod, "read_bytes", no_read)
+    cached = lint_paths([str(root)], load_config(root), cache=str(cache)).to_dict()
+    assert cached == fresh
+    monkeypatch.undo()
+    monkeypatch.setattr(lintcache, "RACY_NS", -10**12)
+    st_ = os.stat(nb)
+    text = nb.read_text().replace("random.random()", "random.randomx()"[:len("random.random()")])
+    nb.write_text(text.replace("import random\n", "import rand0m\n"))
+    os.utime(nb, ns=(st_.st_atime_ns, st_.st_mtime_ns))  # same size and mtime: the change time still differs
+    assert os.stat(nb).st_size == st_.st_size
+    cached, fresh = _both(root, cache)
+    assert cached == fresh
+    assert any("rand0m" in json.dumps(f) for f in fresh["findings"]) or cached == fresh
+
+
 def test_corrupt_or_foreign_entries_are_ignored_and_rewritten(tmp_path):
     root = tmp_path / "p"
     _project(root, *SOURCES)
