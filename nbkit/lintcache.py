@@ -212,11 +212,15 @@ def outside_fingerprint(nb_path: str, run_paths_by_name: dict[str, list[str]], m
 # -- stat recording ---------------------------------------------------------------------------
 
 def _stat_print(path: str) -> list | None:
+    """What a rule can learn from ``stat``: the kind of file and a regular file's size.  A
+    notebook's size does not count (listing a folder stats every notebook in it, and a
+    notebook's own entry covers its bytes): only that it exists."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
-    return [stat.S_IFMT(st.st_mode), st.st_size if stat.S_ISREG(st.st_mode) else 0]
+    sized = stat.S_ISREG(st.st_mode) and not path.endswith(".ipynb")
+    return [stat.S_IFMT(st.st_mode), st.st_size if sized else 0]
 
 
 @contextmanager

@@ -197,6 +197,25 @@ def test_parallel_run_uses_the_cache(tmp_path):
     assert _hits(root, cache) == 21
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_some_hits_some_misses_keep_the_run_order(tmp_path, jobs):
+    root = tmp_path / "p"
+    _project(root, *SOURCES)
+    (root / "broken.ipynb").write_text("{not json")
+    for i in range(5):
+        write(root / "sub" / f"n{i}.ipynb", _nb(f"import pandas\nprint({i})\n", "import random\nrandom.random()\n"))
+    cache = tmp_path / "cache"
+    cfg = load_config(root)
+    lint_paths([str(root)], cfg, cache=str(cache), jobs=jobs)
+    write(root / "sub" / "n2.ipynb", _nb("print(y)\n"))
+    write(root / "sub" / "n9.ipynb", _nb("import os\nos.chdir('/')\n"))
+    assert _hits(root, cache) == 5  # all but n2 (and the new n9): another notebook's edit is not theirs
+    (root / "sub" / "n4.ipynb").unlink()
+    cached = lint_paths([str(root)], cfg, cache=str(cache), jobs=jobs).to_dict()
+    assert cached == lint_paths([str(root)], cfg, jobs=jobs).to_dict()
+    assert cached["errors"] and cached["summary"]["notebooks"] == 7
+
+
 def test_cli_cache_dir_no_cache_and_clean(tmp_path, monkeypatch):
     from nbkit.cli import main
 
