@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -215,18 +216,30 @@ def _dedent(doc: str) -> str:
     return inspect.cleandoc(doc)
 
 
+_load_lock = threading.RLock()
+_loading = False
+
+
 def _load() -> None:
-    global _loaded
+    """Import every rule module once; other threads wait until the registry is complete."""
+    global _loaded, _loading
     if _loaded:
         return
-    _loaded = True
-    here = Path(__file__).parent
-    for folder in CATEGORY_FOLDERS.values():
-        for name in sorted(os.listdir(here / folder)):
-            if _RULE_FILE.match(name):
-                importlib.import_module(f"{__name__}.{folder}.{name[:-3]}")
-    for mod in _MODULES:
-        importlib.import_module(f"{__name__}.{mod}")
+    with _load_lock:
+        if _loaded or _loading:  # done meanwhile, or this thread re-entering while it imports
+            return
+        _loading = True
+        try:
+            here = Path(__file__).parent
+            for folder in CATEGORY_FOLDERS.values():
+                for name in sorted(os.listdir(here / folder)):
+                    if _RULE_FILE.match(name):
+                        importlib.import_module(f"{__name__}.{folder}.{name[:-3]}")
+            for mod in _MODULES:
+                importlib.import_module(f"{__name__}.{mod}")
+            _loaded = True
+        finally:
+            _loading = False
 
 
 def rule_file(code: str) -> Path:
