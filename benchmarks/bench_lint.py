@@ -19,8 +19,13 @@ pynblint lives in its own virtual environment (its pins clash with nbkit's)::
     python -m venv .bench-venv && .bench-venv/bin/pip install pynblint "click<8.2"
     python benchmarks/bench_lint.py --pynblint .bench-venv/bin/pynblint --output docs/benchmarks-lint.md
 
-Targets (DESIGN.md): at least 20x pynblint's notebooks per second, and ``nbkit lint`` on one
-notebook in under 0.3 s wall time including interpreter start.
+5. **Warm** - the same folder re-linted from the lint cache (nothing changed), and the
+   10,000-notebook scale run (peak RSS).
+
+Targets (DESIGN.md, issue 14): at least 20x pynblint's notebooks per second cold; ``nbkit lint``
+on one notebook in under 0.3 s wall time including interpreter start (0.1 s when unchanged: warm
+cache); re-linting unchanged notebooks at least 10x faster than cold; peak RSS under 300 MB at
+10,000 notebooks.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ from make_corpus import DEFAULT_OUT, ensure_corpus
 
 TARGET_RATIO = 20.0
 TARGET_SINGLE_S = 0.3
+TARGET_WARM_SINGLE_S = 0.1
+TARGET_WARM_SPEEDUP = 10.0
+TARGET_RSS_MB = 300
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -132,8 +140,13 @@ def timed_run(cmd: list[str], ok_codes=(0, 1)) -> tuple[float, float]:
     return wall, cpu
 
 
-def nbkit_cmd(nbkit: str, target: str, out: str) -> list[str]:
-    return [nbkit, "lint", target, "--format", "json", "--output", out]
+def nbkit_cmd(nbkit: str, target: str, out: str, *extra: str) -> list[str]:
+    return [nbkit, "lint", target, "--format", "json", "--output", out, *extra]
+
+
+def use_cache(folder: str) -> None:
+    """Children's lint cache (``NBKIT_CACHE_DIR``): an empty folder makes a cold run."""
+    CHILD_ENV["NBKIT_CACHE_DIR"] = folder
 
 
 def pynblint_cmd(pynblint: str, target: str, out: str) -> list[str]:
@@ -177,6 +190,7 @@ def folder_runs(corpus: Path, count: int, nbkit: str, pynblint: str | None, repe
     for r in range(repeat):
         for key, extra in variants:
             out = os.path.join(tmp, f"{key}-{r}.json")
+            use_cache(os.path.join(tmp, f"cold-cache-{key}-{r}"))  # empty: a cold run (it fills the cache)
             res[key].append(timed_run(nbkit_cmd(nbkit, str(corpus), out) + extra))
             data = check_nbkit_output(out, count)
             res["findings"]["nbkit"] = len(data["findings"])
@@ -193,6 +207,64 @@ def folder_runs(corpus: Path, count: int, nbkit: str, pynblint: str | None, repe
     return res
 
 
+def warm_runs(corpus: Path, count: int, nbkit: str, repeat: int, tmp: str) -> dict:
+    """Re-lint the unchanged corpus from a filled lint cache (nbkit as installed, default ``-j``);
+    the report must equal a cold run's."""
+    cache = os.path.join(tmp, "warm-cache")
+    use_cache(cache)
+    cold_out = os.path.join(tmp, "warm-fill.json")
+    fill = timed_run(nbkit_cmd(nbkit, str(corpus), cold_out))
+    cold = check_nbkit_output(cold_out, count)
+    runs = []
+    for r in range(repeat):
+        out = os.path.join(tmp, f"warm-{r}.json")
+        runs.append(timed_run(nbkit_cmd(nbkit, str(corpus), out)))
+        if check_nbkit_output(out, count) != cold:
+            raise SystemExit("bench_lint: the warm (cached) report differs from the cold one")
+        print(f"  warm run {r + 1}/{repeat}: {runs[-1][0]:7.2f} s wall, {runs[-1][1]:7.2f} s CPU", flush=True)
+    return {"fill": fill, "runs": runs}
+
+
+def small_notebook(i: int) -> dict:
+    cells = [{"cell_type": "markdown", "id": "t", "metadata": {}, "source": f"# Report {i}\n\nWhat it shows."},
+             {"cell_type": "code", "id": "a", "metadata": {}, "execution_count": 1, "outputs": [],
+              "source": "import pandas as pd\nimport numpy as np\n"},
+             {"cell_type": "code", "id": "b", "metadata": {}, "execution_count": 2, "outputs": [],
+              "source": f"df = pd.DataFrame({{'x': np.arange({i % 97 + 3})}})\ndf['y'] = df.x * {i}\n"},
+             {"cell_type": "code", "id": "c", "metadata": {}, "execution_count": 3,
+              "outputs": [{"output_type": "stream", "name": "stdout", "text": f"{i}\n"}],
+              "source": "print(df.y.sum())\n"}]
+    return {"nbformat": 4, "nbformat_minor": 5, "cells": cells,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+
+
+def scale_run(nbkit: str, n: int, tmp: str) -> dict:
+    """Cold and warm ``nbkit lint`` over ``n`` small notebooks (100 per folder); wall time and the
+    peak RSS of the largest process (the CLI or one of its workers), measured by a wrapper
+    process so earlier children do not count."""
+    root = Path(tmp, "scale")
+    for i in range(n):
+        folder = root / f"d{i // 100:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"nb{i:05d}.ipynb").write_text(json.dumps(small_notebook(i)))
+    (root / "requirements.txt").write_text("pandas\nnumpy\n")
+    wrapper = ("import resource, subprocess, sys, time\n"
+               "t = time.perf_counter(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=False)\n"
+               "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out: dict = {"n": n}
+    use_cache(os.path.join(tmp, "scale-cache"))
+    for label in ("cold", "warm"):
+        res = os.path.join(tmp, f"scale-{label}.json")
+        proc = subprocess.run([sys.executable, "-c", wrapper, *nbkit_cmd(nbkit, str(root), res)], capture_output=True,
+                              text=True, env=CHILD_ENV, check=True)
+        wall, rss_kb = proc.stdout.split()
+        check_nbkit_output(res, n)
+        out[label] = {"wall": float(wall), "rss_mb": int(rss_kb) / 1024}
+        print(f"  {n} small notebooks, {label}: {float(wall):.2f} s wall, peak RSS {int(rss_kb) / 1024:.0f} MB",
+              flush=True)
+    return out
+
+
 def sample_paths(notebooks: list[Path], n: int) -> list[Path]:
     step = max(1, len(notebooks) // n)
     return notebooks[::step][:n]
@@ -205,7 +277,8 @@ def per_process_runs(sample: list[Path], nbkit: str, pynblint: str | None, tmp: 
             if tool == "pynblint" and not pynblint:
                 continue
             out = os.path.join(tmp, f"one-{tool}-{i}.json")
-            cmd = nbkit_cmd(nbkit, str(nb), out) if tool == "nbkit" else pynblint_cmd(pynblint, str(nb), out)
+            cmd = nbkit_cmd(nbkit, str(nb), out, "--no-cache") if tool == "nbkit" else \
+                pynblint_cmd(pynblint, str(nb), out)
             wall, cpu = timed_run(cmd)
             if tool == "nbkit":
                 check_nbkit_output(out, 1)
@@ -360,7 +433,24 @@ def render(info: dict) -> str:
     lines.append(f"| one notebook ({info['single_cells']} cells), wall s incl. interpreter start, median of {s['runs']} "
                  f"| {s['median']:.3f} (min {s['min']:.3f}) | "
                  + (f"{sp['median']:.3f} (min {sp['min']:.3f}) | {sp['median'] / s['median']:.1f}x |" if sp else "| |"))
-    lines += ["", "Targets (DESIGN.md):", ""]
+    sc = info.get("single_cold")
+    if sc:
+        lines.append(f"| one notebook, `--no-cache` (cold), wall s incl. interpreter start, median of {sc['runs']} "
+                     f"| {sc['median']:.3f} (min {sc['min']:.3f}) | | |")
+    wr = info.get("warm")
+    if wr:
+        w_wall = statistics.median(w for w, _ in wr["runs"])
+        w_cpu = statistics.median(c for _, c in wr["runs"])
+        lines.append(f"| warm re-lint of the {n} unchanged notebooks (lint cache filled), wall s, median of "
+                     f"{len(wr['runs'])} | {w_wall:.2f} ({w_cpu:.2f} CPU s) | | **{nk_wall / w_wall:.1f}x** faster "
+                     f"than cold ({nk_cpu / w_cpu:.1f}x in CPU) |")
+    sca = info.get("scale")
+    if sca:
+        lines.append(f"| {sca['n']:,} small notebooks, cold: wall s / peak RSS of the largest process | "
+                     f"{sca['cold']['wall']:.1f} s / {sca['cold']['rss_mb']:.0f} MB | | |")
+        lines.append(f"| {sca['n']:,} small notebooks, warm: wall s / peak RSS | "
+                     f"{sca['warm']['wall']:.1f} s / {sca['warm']['rss_mb']:.0f} MB | | |")
+    lines += ["", "Targets (DESIGN.md, issue 14):", ""]
     if has_p:
         ratio = py_wall / nk_wall
         lines.append(f"- at least {TARGET_RATIO:.0f}x pynblint's notebooks per second (folder run, wall, "
@@ -368,9 +458,19 @@ def render(info: dict) -> str:
                      f"**{ratio:.1f}x - {'met' if ratio >= TARGET_RATIO else 'NOT met'}** "
                      f"(CPU-time ratio {py_cpu / nk_cpu:.1f}x"
                      + (f"; one process, `-j 1`: {py_wall / j1_wall:.1f}x wall)" if f["nbkit_j1"] else ")"))
-    lines.append(f"- `nbkit lint` on one notebook under {TARGET_SINGLE_S} s wall including interpreter start: "
-                 f"**median {s['median']:.3f} s - {'met' if s['median'] < TARGET_SINGLE_S else 'NOT met'}** "
-                 f"(CPU {s['user'] + s['system']:.3f} s)")
+    lines.append(f"- `nbkit lint` on one unchanged notebook (warm cache) under {TARGET_WARM_SINGLE_S} s wall "
+                 f"including interpreter start: **median {s['median']:.3f} s - "
+                 f"{'met' if s['median'] < TARGET_WARM_SINGLE_S else 'NOT met'}** (CPU {s['user'] + s['system']:.3f} s)"
+                 + (f"; cold (`--no-cache`) under {TARGET_SINGLE_S} s: median {sc['median']:.3f} s - "
+                    f"{'met' if sc['median'] < TARGET_SINGLE_S else 'NOT met'}" if sc else ""))
+    if wr:
+        sp_up = nk_wall / w_wall
+        lines.append(f"- re-linting {n} unchanged notebooks at least {TARGET_WARM_SPEEDUP:.0f}x faster than cold: "
+                     f"**{sp_up:.1f}x - {'met' if sp_up >= TARGET_WARM_SPEEDUP else 'NOT met'}**")
+    if sca:
+        peak = max(sca["cold"]["rss_mb"], sca["warm"]["rss_mb"])
+        lines.append(f"- peak RSS at {sca['n']:,} notebooks under {TARGET_RSS_MB} MB: **{peak:.0f} MB - "
+                     f"{'met' if peak < TARGET_RSS_MB else 'NOT met'}**")
     if has_p and "per_rule" in ip:
         py_ms = 1000 * py_cpu / n
         floor_ms = 1000 * (ip["load"] + ip["parse"]) / n
@@ -451,7 +551,15 @@ def render(info: dict) -> str:
         (f"- One process per notebook: the same {info.get('sample', 0)} notebooks (every "
         f"{max(1, n // max(1, info.get('sample', 1)))}th), each tool started once per notebook; total wall time."),
         ("- One notebook: `nbkit lint NOTEBOOK` (text report to a pipe) on the corpus notebook with the median "
-        "cell count, after 2 warm-up runs; the exit status (1: findings) is ignored."),
+        "cell count, after 2 warm-up runs (which fill the lint cache: the timed runs are warm re-lints); the "
+        "same with `--no-cache` for the cold figure; the exit status (1: findings) is ignored."),
+        ("- Lint cache: every cold folder run (the pynblint comparison) starts from an empty cache folder "
+        "(`NBKIT_CACHE_DIR`), so it pays for writing the cache; the warm runs re-lint the unchanged corpus "
+        "from a cache filled by one more run, and their reports are checked to equal the cold one. "
+        "The one-process-per-notebook comparison runs `nbkit lint --no-cache`."),
+        ("- Scale: small notebooks (4 cells) in folders of 100, `nbkit lint` as installed (default `-j`), "
+        "cold then warm; peak RSS is `ru_maxrss` of the children of a wrapper process, i.e. of the largest "
+        "process (the CLI or one worker), not their sum."),
         ("- In process: `nbkit.lint_paths([CORPUS])` after one warm-up call; the breakdown re-runs the phases "
         "separately (load, parse every code cell, then each rule on every notebook) with `time.process_time`."),
         "",
@@ -473,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=20, help="notebooks for the per-process runs (0: skip)")
     ap.add_argument("--single-runs", type=int, default=10, help="runs for the single-notebook timing (default 10)")
     ap.add_argument("--no-profile", action="store_true", help="skip the per-rule profile")
+    ap.add_argument("--scale", type=int, default=10_000,
+                    help="small notebooks for the peak-RSS run (default 10000; 0 skips it)")
     ap.add_argument("--output", type=Path, help="write the Markdown report here (e.g. docs/benchmarks-lint.md)")
     args = ap.parse_args(argv)
 
@@ -493,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-lint-") as tmp:
         child_env(os.path.join(tmp, "pycache"))
+        use_cache(os.path.join(tmp, "warmup-cache"))
         # warm-up: bytecode caches (file and folder code paths) and the OS file cache, both tools
         warm = Path(tmp, "warm")
         warm.mkdir()
@@ -505,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
             nb.read_bytes()
         print("folder runs:", flush=True)
         info["folder"] = folder_runs(args.corpus, args.count, args.nbkit, pynblint, args.repeat, tmp)
+        print("warm runs (lint cache filled, notebooks unchanged):", flush=True)
+        info["warm"] = warm_runs(args.corpus, args.count, args.nbkit, args.repeat, tmp)
         if args.sample:
             info["sample"] = min(args.sample, len(notebooks))
             info["per_process"] = per_process_runs(sample_paths(notebooks, args.sample), args.nbkit, pynblint, tmp)
@@ -513,7 +626,9 @@ def main(argv: list[str] | None = None) -> int:
         one = by_cells[len(by_cells) // 2]
         info["single_cells"] = len(json.loads(one.read_bytes())["cells"])
         print(f"single notebook: {one.name} ({info['single_cells']} cells)", flush=True)
+        use_cache(os.path.join(tmp, "single-cache"))  # filled by the warm-up runs: a warm re-lint
         info["single"] = single_notebook([args.nbkit, "lint", str(one)], args.single_runs, tmp)
+        info["single_cold"] = single_notebook([args.nbkit, "lint", "--no-cache", str(one)], args.single_runs, tmp)
         if pynblint:
             out = os.path.join(tmp, "single-pynblint.json")
             info["single_pynblint"] = single_notebook(pynblint_cmd(pynblint, str(one), out),
@@ -522,6 +637,9 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
         info["bare_python"] = single_notebook([interpreter(args.nbkit), "-c", "pass"], args.single_runs, tmp)
         info["startup"] = startup_profile(args.nbkit, one)
+        if args.scale:
+            print(f"scale ({args.scale} small notebooks):", flush=True)
+            info["scale"] = scale_run(args.nbkit, args.scale, tmp)
     print("in process:", flush=True)
     info["in_process"] = in_process(args.corpus, args.count, not args.no_profile)
     info["load_after"] = loadavg()

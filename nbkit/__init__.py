@@ -12,12 +12,32 @@ JupyterLab panel are loaded by Jupyter itself.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .config import Config, load_config
 from .errors import ConfigError, NbkitError, NotebookError
 from .findings import Finding, Severity
-from .lint import LintResult, lint_notebook, lint_paths, lint_source
-from .model import Cell, Notebook, load, parse_notebook
+from .lintresult import LintResult
+
+if TYPE_CHECKING:
+    from .lint import lint_notebook, lint_paths, lint_source
+    from .model import Cell, Notebook, load, parse_notebook
+
+# imported on first use: `nbkit lint` answered from the lint cache never loads the linter
+_LAZY = {"lint_notebook": "lint", "lint_paths": "lint", "lint_source": "lint", "Cell": "model", "Notebook": "model",
+         "load": "model", "parse_notebook": "model"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbkit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "__version__", "Config", "load_config", "NbkitError", "NotebookError", "ConfigError", "Finding",

@@ -9,48 +9,20 @@ from __future__ import annotations
 import copy
 import fnmatch
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import rules as registry
 from .analysis import Facts, ParseCache
 from .config import Config
 from .errors import NbkitError
+from .lintcache import findings_from, lookup_all, open_cache
 from .findings import Finding, Severity
-from .model import Notebook, load, notebook_from_dict
+from .lintresult import LintResult
+from .model import Notebook, load, notebook_from_dict, parse_notebook, read_bytes
 from .nbio import discover, write_notebook
 from .project import Project
 from .rules import Context, Rule
 from .suppression import Suppressions
-
-
-@dataclass
-class LintResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[NbkitError] = field(default_factory=list)
-    notebooks: int = 0  # notebooks linted (readable ones)
-    paths: list[str] = field(default_factory=list)  # every notebook path of the run
-    fixed: dict[str, int] = field(default_factory=dict)  # path -> number of fixes applied
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
-
-    def exit_code(self, fail_on: Severity) -> int:
-        if self.errors:
-            return 2
-        return 1 if any(f.severity.rank >= fail_on.rank for f in self.findings) else 0
-
-    def summary(self) -> dict:
-        return {"notebooks": len(self.paths), "error": self.count(Severity.ERROR),
-                "warning": self.count(Severity.WARNING), "info": self.count(Severity.INFO)}
-
-    def to_dict(self) -> dict:
-        return {
-            "schema": "nbkit.lint/1",
-            "findings": [f.to_dict() for f in self.findings],
-            "errors": [{"path": e.path, "message": e.message} for e in self.errors],
-            "summary": self.summary(),
-        }
 
 
 class Selection:
@@ -179,24 +151,46 @@ def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], ori
 
 def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = None,
                ignore: list[str] | None = None, profile: str | None = None, fix: bool = False,
-               jobs: int | None = 1, project_paths: list[str] | None = None) -> LintResult:
+               jobs: int | None = 1, project_paths: list[str] | None = None,
+               cache: bool | str = False) -> LintResult:
     """Lint files and folders.  Unreadable inputs are collected as errors; the run goes on.
 
     ``jobs`` > 1 lints in that many worker processes (0 or None: one per core, for runs of
     many notebooks); findings and errors come back in the same order as a serial run.
     ``project_paths``: the notebooks project-wide rules see (NBH014); default the linted ones.
+    ``cache``: True keeps findings in the persistent lint cache (:mod:`nbkit.lintcache`) at the
+    project root (or ``$NBKIT_CACHE_DIR``), a string is the cache folder; never with ``fix``.
     """
     result = LintResult()
     nb_paths, result.errors = discover(paths, config.exclude)
     result.paths = nb_paths
     everyone = project_paths if project_paths is not None else nb_paths
     selection = Selection(config, select=select, ignore=ignore, profile=profile)  # bad selectors fail here
-    workers = _workers(jobs, len(nb_paths))
+    store = _open_cache(cache, everyone, config, select, ignore, profile) if cache and not fix else None
+    hits = lookup_all(store, nb_paths) if store is not None else {}
+    todo = [p for p in nb_paths if p not in hits]
+    linted = LintResult() if hits else result
+    workers = _workers(jobs, len(todo))
     if workers > 1:
-        _lint_parallel(result, nb_paths, workers, (config, select, ignore, profile, fix), everyone)
+        _lint_parallel(linted, todo, workers, (config, select, ignore, profile, fix, store), everyone)
     else:
-        _lint_into(result, nb_paths, selection, Project(everyone, strip_outputs=config.strip_outputs), fix)
+        _lint_into(linted, todo, selection, Project(everyone, strip_outputs=config.strip_outputs), fix, store)
+    if hits:  # the cached and the linted notebooks' findings, in the order of the run
+        by_path: dict[str, list[Finding]] = {}
+        for f in linted.findings:
+            by_path.setdefault(f.path, []).append(f)
+        for path in nb_paths:
+            result.findings.extend(findings_from(path, hits[path]) if path in hits else by_path.get(path, []))
+        result.errors.extend(linted.errors)
+        result.notebooks = len(hits) + linted.notebooks
     return result
+
+
+def _open_cache(cache: bool | str, nb_paths: list[str], config: Config, select, ignore, profile):
+    return open_cache(cache, nb_paths, config, select, ignore, profile)
+
+
+
 
 
 MIN_NOTEBOOKS_PER_WORKER = 16  # below this, starting workers costs more than it saves
@@ -209,15 +203,30 @@ def _workers(jobs: int | None, n: int) -> int:
 
 
 def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, project: Project,
-               fix: bool) -> None:
+               fix: bool, store=None) -> None:
     for path in nb_paths:
         try:
-            nb = load(path)
+            if store is None:
+                nb = parse_notebook(read_bytes(path), path)
+            else:
+                entries, probe = store.lookup(path, read_bytes)
+                if entries is not None:
+                    result.notebooks += 1
+                    result.findings.extend(findings_from(path, entries))
+                    continue
+                nb = parse_notebook(probe.data, path)
         except NbkitError as e:
             result.errors.append(e)
             continue
         result.notebooks += 1
-        findings = lint_notebook(nb, selection, project)
+        if store is not None:
+            from .lintcache import recording_stats
+
+            with recording_stats() as stats:
+                findings = lint_notebook(nb, selection, project)
+            store.put(path, probe, [f.to_dict() for f in findings], stats)
+        else:
+            findings = lint_notebook(nb, selection, project)
         if fix and any(f.fixable for f in findings):
             try:
                 n = apply_fixes(nb, selection, findings, Path(path).read_bytes())
@@ -233,15 +242,15 @@ def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, pr
 
 def _lint_chunk(chunk: list[str], all_paths: list[str], settings: tuple) -> LintResult:
     """Worker process: lint ``chunk`` (project-wide rules still see every path of the run)."""
-    config, select, ignore, profile, fix = settings
+    config, select, ignore, profile, fix, store = settings
     sub = LintResult()
     _lint_into(sub, chunk, Selection(config, select=select, ignore=ignore, profile=profile),
-               Project(all_paths, strip_outputs=config.strip_outputs), fix)
+               Project(all_paths, strip_outputs=config.strip_outputs), fix, store)
     return sub
 
 
 def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settings: tuple,
-                   everyone: list[str]) -> None:
+                   all_paths: list[str] | None = None) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -250,7 +259,7 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
     size = max(1, -(-len(nb_paths) // (workers * 4)))  # ~4 chunks per worker balance the load
     chunks = [nb_paths[i:i + size] for i in range(0, len(nb_paths), size)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for sub in pool.map(_lint_chunk, chunks, [everyone] * len(chunks), [settings] * len(chunks)):
+        for sub in pool.map(_lint_chunk, chunks, [all_paths or nb_paths] * len(chunks), [settings] * len(chunks)):
             result.findings.extend(sub.findings)
             result.errors.extend(sub.errors)
             result.fixed.update(sub.fixed)

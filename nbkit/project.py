@@ -11,7 +11,6 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from .manifests import (
@@ -23,22 +22,7 @@ from .manifests import (
     parse_requirements_txt,
     read_text,
 )
-
-ROOT_MARKERS = (".git", ".hg", ".svn")
-
-
-@lru_cache(maxsize=256)
-def find_root(folder: str) -> str:
-    """The nearest folder at or above ``folder`` holding a VCS directory; else ``folder``'s
-    nearest ancestor with a pyproject.toml; else the folder itself."""
-    here = Path(folder).resolve()
-    for d in (here, *here.parents):
-        if any((d / m).exists() for m in ROOT_MARKERS):
-            return str(d)
-    for d in (here, *here.parents):
-        if (d / "pyproject.toml").is_file():
-            return str(d)
-    return str(here)
+from .roots import ROOT_MARKERS, find_root  # noqa: F401 - re-exported (the root is part of the project)
 
 
 @dataclass

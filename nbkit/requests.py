@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from .config import PROFILES
 from .errors import EXIT_OK, NbkitError, RequestError, UsageError
-from .pin.seed import validate_seed
 
 if TYPE_CHECKING:
     from .analysis import Facts, ParseCache
@@ -34,18 +33,29 @@ if TYPE_CHECKING:
     from .pin.drift import Drift
     from .pin.pinning import PinOutcome
 
-#: the largest seed: numpy's legacy seed and PYTHONHASHSEED both stop here
+
+def __getattr__(name: str) -> Any:
+    """``validate_seed`` and ``SEED_MAX`` (the largest seed: numpy's legacy seed and PYTHONHASHSEED
+    both stop there) come from :mod:`nbkit.pin.seed` when asked for: ``nbkit lint`` stays clear
+    of the pin package."""
+    if name in ("validate_seed", "SEED_MAX"):
+        from .pin import seed
+
+        return getattr(seed, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _selectors(value: Any, name: str) -> tuple[str, ...]:
     """Rule selectors (codes, prefixes, names), each known to the registry."""
-    from . import rules as registry
-
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)) or not all(isinstance(c, str) for c in value):
         raise RequestError(f"'{name}' must be a list of rule codes, prefixes or names")
     out = tuple(c for c in value if c.strip())
+    if not out:
+        return out
+    from . import rules as registry
+
     for c in out:
         try:
             registry.expand(c)
@@ -76,11 +86,13 @@ class LintRequest:
     jobs: int | None = 1
     project_paths: tuple[str, ...] | None = None
     fail_on: str | None = None
+    cache: bool | str = False  # the persistent lint cache (nbkit.lintcache); a string: its folder
 
     @classmethod
     def from_raw(cls, paths: Any = (), *, config: Config | None = None, content: Any = None,
                  select: Any = None, ignore: Any = None, profile: Any = None, fix: bool = False,
-                 jobs: int | None = 1, project_paths: Any = None, fail_on: Any = None) -> LintRequest:
+                 jobs: int | None = 1, project_paths: Any = None, fail_on: Any = None,
+                 cache: bool | str = False) -> LintRequest:
         """Validate raw input (the faces' values, or a JSON body's) once."""
         from .findings import Severity
 
@@ -99,7 +111,7 @@ class LintRequest:
         chosen = _selectors(select, "select")
         return cls(paths=tuple(str(p) for p in paths), config=config, content=content,
                    select=chosen or None, ignore=_selectors(ignore, "ignore"), profile=profile, fix=fix,
-                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on)
+                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on, cache=cache)
 
     def at(self, path: str, config: Config | None = None) -> LintRequest:
         """The same request for the notebook at ``path`` (a face that resolves paths itself)."""
@@ -140,12 +152,23 @@ def run_lint(request: LintRequest) -> LintResult:
     Without a ``config``, each notebook is linted with the ``[tool.nbkit]`` of the nearest
     pyproject.toml above it; an invalid one is an error for the notebooks under it only.
     """
-    from .lint import LintResult, lint_paths
+    import os
 
     if request.content is not None:
         return lint_one(request).result
+    one_config = request.config is not None or (len(request.paths) == 1 and os.path.isfile(request.paths[0]))
+    if request.cache and not request.fix and one_config:
+        # every notebook unchanged: answered without loading the rules
+        from .lintcache import run_from_cache
+
+        cached = run_from_cache(list(request.paths), request.resolved_config(), request.cache,
+                                select=_list(request.select), ignore=list(request.ignore), profile=request.profile)
+        if cached is not None:
+            return cached
+    from .lint import LintResult, lint_paths
+
     kw = dict(select=_list(request.select), ignore=list(request.ignore), profile=request.profile, fix=request.fix,
-              jobs=request.jobs)
+              jobs=request.jobs, cache=request.cache)
     if request.config is not None:
         return lint_paths(list(request.paths), request.config, **kw)
     found, errors = notebooks_with_configs(request.paths)
@@ -286,6 +309,8 @@ class PinRequest:
         if export and (seed is not None or force):
             raise RequestError("--export only reads; it cannot be combined with --seed or --force")
         if seed is not None:
+            from .pin.seed import validate_seed
+
             validate_seed(seed, seed_name)
         return cls(paths=tuple(str(p) for p in paths), seed=seed, check=check,
                    python=None if python is None else str(python), export=export, force=force,

@@ -22,6 +22,7 @@ COMMANDS = {
     "new": ("nbkit.cli.new_cmd", "new"),
     "rules": ("nbkit.cli.rules_cmd", "rules"),
     "env": ("nbkit.cli.env_cmd", "env"),
+    "clean": ("nbkit.cli.lint_cmd", "clean"),
 }
 HELP = {
     "lint": "Check notebooks against the layout, hygiene, reproducibility and documentation rules.",
@@ -30,6 +31,7 @@ HELP = {
     "new": "Create a notebook with the standard layout.",
     "rules": "List the rules, or explain one.",
     "env": "List, build or prune the pinned environments that `verify --env pinned` uses.",
+    "clean": "Remove the lint cache (.nbkit_cache/ at the project root, or $NBKIT_CACHE_DIR).",
 }
 
 

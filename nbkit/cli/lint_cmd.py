@@ -21,9 +21,10 @@ FORMATS = ("text", "json", "sarif", "junit", "github")
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place (atomically).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
               help="Worker processes; 0 = one per core for runs of many notebooks, 1 = no workers.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the lint cache (.nbkit_cache/ or $NBKIT_CACHE_DIR).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
 @click.pass_context
-def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, config_path):
+def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, no_cache, config_path):
     """Check notebooks (files or folders, searched recursively) against nbkit's rules.
 
     Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or
@@ -39,7 +40,8 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, c
     config = load_config(None, config_path) if config_path else None
     check_output(output, [*paths, *([config_path] if config_path else [])], config.exclude if config else None)
     request = LintRequest.from_raw(paths, config=config, select=split_codes(select), ignore=split_codes(ignore),
-                                   profile=profile, fix=fix, jobs=jobs, fail_on=fail_on)
+                                   profile=profile, fix=fix, jobs=jobs, fail_on=fail_on,
+                                   cache=not (no_cache or fix))
     result = run_lint(request)
     if fmt == "text":
         text = render_text(result, color=use_color(output))
@@ -49,3 +51,22 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, c
         err(str(e))
     write_output(text, output)
     ctx.exit(result.exit_code(request.threshold()))
+
+
+@click.command("clean")
+@click.argument("path", required=False, type=click.Path())
+def clean(path):
+    """Remove the lint cache of the project at PATH (default: here): .nbkit_cache/ at the project
+    root, or $NBKIT_CACHE_DIR."""
+    from ..config import load_config
+    from ..errors import UsageError
+    from ..lintcache import cache_dir
+    from ..lintcache import clean as remove
+
+    config = load_config(path)
+    folder = cache_dir([path or "."], config.root)
+    try:
+        removed = remove(folder)
+    except OSError as e:
+        raise UsageError(str(e), folder) from None
+    click.echo(f"removed {folder}" if removed else f"no cache at {folder}")

@@ -1,0 +1,429 @@
+"""The persistent lint cache (ruff-style): findings of unchanged notebooks are read, not computed.
+
+One entry per notebook and settings, ``<cache>/lint/<xx>/<slot>.json``; ``<cache>`` is
+``$NBKIT_CACHE_DIR`` or ``.nbkit_cache/`` at the project root (the folder of the
+``pyproject.toml`` that configures nbkit, else the repository root), with its own
+``.gitignore``.  An entry is used only when everything that can change its findings is
+unchanged; the key covers:
+
+- the notebook's bytes and its absolute path;
+- the resolved configuration and the rule selection (``select``, ``ignore``, ``profile``);
+- nbkit itself: its version and the size and modification time of every file of the package
+  (an edited rule invalidates the cache even when the version stays);
+- what the rules that look outside the notebook read (NBR001-NBR003 manifests and lock files,
+  NBR012 data manifests, NBR013 data files, NBH014 the other notebooks of the run, NBR003 the
+  local modules and the installed distributions): the project root, a listing (name, size,
+  modification time; the bytes of manifests and lock files) of every folder from the notebook
+  up to the root and of their sub-folders, the run's notebooks with the same file name, the
+  site-packages folders of the interpreter, and every path the rules ``stat`` while linting
+  the notebook (a referenced data file's existence and size), checked again on every hit.
+
+Entries are written atomically (a temporary file renamed over the entry), so concurrent runs
+never read half an entry; an entry that cannot be read, parsed or does not match is ignored
+and rewritten.  Nothing here imports the rules: a run where every notebook hits stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import sys
+import time
+from contextlib import contextmanager
+from typing import NamedTuple
+
+SCHEMA = "nbkit.lintcache/1"
+ENV_VAR = "NBKIT_CACHE_DIR"
+DIR_NAME = ".nbkit_cache"
+GITIGNORE = "# written by nbkit: the lint cache (`nbkit clean` removes it)\n*\n"
+
+_SKIP_SUBFOLDERS = ("node_modules", "__pycache__")
+_HASHED_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "environment.yml", "environment.yaml", "Pipfile",
+                 "Pipfile.lock", ".gitattributes", "dvc.lock", "dvc.yaml", "registry.txt")
+_HASH_LIMIT = 1_000_000  # bytes: larger files count by size and modification time only
+
+
+# -- where ----------------------------------------------------------------------------------------
+
+def cache_dir(paths: list[str] | tuple[str, ...], config_root: str | None = None) -> str:
+    """``$NBKIT_CACHE_DIR``, else ``.nbkit_cache`` at the project root of the first path."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return os.path.abspath(env)
+    if config_root:
+        return os.path.join(os.path.abspath(config_root), DIR_NAME)
+    from .roots import find_root
+
+    first = os.path.abspath(paths[0]) if paths else os.getcwd()
+    folder = first if os.path.isdir(first) else os.path.dirname(first)
+    return os.path.join(find_root(folder), DIR_NAME)
+
+
+def clean(directory: str) -> bool:
+    """Remove the cache folder ``directory``; False when there was none.  Refuses a folder that
+    is not an nbkit cache (no ``lint`` folder and no nbkit ``.gitignore``)."""
+    if not os.path.isdir(directory):
+        return False
+    marker = os.path.join(directory, ".gitignore")
+    try:
+        with open(marker, encoding="utf-8") as f:
+            ours = f.read() == GITIGNORE
+    except OSError:
+        ours = False
+    if not ours and not os.path.isdir(os.path.join(directory, "lint")):
+        raise OSError(f"{directory} does not look like an nbkit cache; not removing it")
+    import shutil
+
+    shutil.rmtree(directory)
+    return True
+
+
+# -- the key --------------------------------------------------------------------------------------
+
+_memo: dict = {}
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(json.dumps(parts, default=str, sort_keys=True).encode(), digest_size=20).hexdigest()
+
+
+def nbkit_fingerprint() -> str:
+    """nbkit's version plus the size and modification time of every file of the package."""
+    fp = _memo.get("nbkit")
+    if fp is None:
+        from ._version import __version__
+
+        package = os.path.dirname(os.path.abspath(__file__))
+        files = []
+        for folder, dirs, names in os.walk(package):
+            dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", "labextension", "node_modules"))
+            for name in sorted(names):
+                if name.endswith((".py", ".json", ".toml", ".txt")):
+                    try:
+                        st = os.stat(os.path.join(folder, name))
+                    except OSError:
+                        continue
+                    files.append((os.path.relpath(os.path.join(folder, name), package), st.st_size, st.st_mtime_ns))
+        fp = _memo["nbkit"] = _digest(SCHEMA, __version__, sys.version, files)
+    return fp
+
+
+def settings_fingerprint(config, select, ignore, profile) -> str:
+    """The resolved configuration and the command line's rule selection."""
+    from dataclasses import asdict
+
+    return _digest(asdict(config), list(select or []), list(ignore or []), profile, nbkit_fingerprint())
+
+
+def _environment_fingerprint() -> str:
+    """Which distributions are installed (NBR003): the site-packages folders' modification times."""
+    dirs = []
+    for entry in sys.path:
+        if entry and entry.rstrip("/").endswith("-packages"):
+            try:
+                dirs.append((entry, os.stat(entry).st_mtime_ns))
+            except OSError:
+                pass
+    return _digest(os.path.realpath(sys.executable), sys.prefix, dirs)
+
+
+def _file_print(path: str, name: str, st: os.stat_result) -> tuple:
+    if not stat.S_ISREG(st.st_mode):
+        return (name, stat.S_IFMT(st.st_mode))
+    content = None
+    low = name.lower()
+    if st.st_size <= _HASH_LIMIT and (name in _HASHED_NAMES or low.startswith(("requirements", "checksums"))
+                                      or low.endswith((".lock", ".dvc", ".sha256", ".md5", ".in"))
+                                      or "manifest" in low):
+        try:
+            with open(path, "rb") as f:
+                content = hashlib.blake2b(f.read(), digest_size=16).hexdigest()
+        except OSError:
+            content = "?"
+    return (name, st.st_size, st.st_mtime_ns, content)
+
+
+def _listing(folder: str, depth: int) -> list:
+    """Every entry of ``folder`` but notebooks (their own keys cover them); sub-folders (not
+    hidden ones) to ``depth`` more levels."""
+    out: list = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return out
+    for e in entries:
+        if e.name.endswith(".ipynb") or e.name == DIR_NAME:
+            continue
+        try:
+            if e.is_dir():
+                sub = _listing(e.path, depth - 1 if e.name != "src" else 1) \
+                    if depth > 0 and not e.name.startswith(".") and e.name not in _SKIP_SUBFOLDERS else None
+                out.append((e.name, "dir", sub))
+            else:
+                out.append(_file_print(e.path, e.name, e.stat()))
+        except OSError:
+            out.append((e.name, "?"))
+    return out
+
+
+def _folder_print(folder: str, memo: dict) -> str:
+    fp = memo.get(folder)
+    if fp is None:
+        fp = memo[folder] = _digest(_listing(folder, 1))
+    return fp
+
+
+def _folders_up_to_root(nb_path: str, memo: dict) -> tuple[str, list[str]]:
+    key = ("up", os.path.dirname(os.path.abspath(nb_path)))
+    if key not in memo:
+        memo[key] = _walk_up(nb_path)
+    return memo[key]
+
+
+def _walk_up(nb_path: str) -> tuple[str, list[str]]:
+    from pathlib import Path
+
+    from .roots import find_root
+
+    here = Path(nb_path).resolve().parent
+    root = Path(find_root(str(here)))
+    out = [str(here)]
+    if here != root and root in here.parents:
+        for d in here.parents:
+            out.append(str(d))
+            if d == root:
+                break
+    return str(root), out
+
+
+def outside_fingerprint(nb_path: str, run_paths_by_name: dict[str, list[str]], memo: dict) -> str:
+    """What the rules that look outside the notebook read, except the paths they ``stat``
+    (``memo``: folder listings already taken in this run)."""
+    root, folders = _folders_up_to_root(nb_path, memo)
+    me = os.path.abspath(nb_path)
+    same = sorted(p for p in run_paths_by_name.get(os.path.basename(me), []) if p != me)
+    if "" not in memo:
+        memo[""] = _environment_fingerprint()
+    return _digest(root, [(f, _folder_print(f, memo)) for f in folders], same, memo[""])
+
+
+# -- stat recording ---------------------------------------------------------------------------
+
+def _stat_print(path: str) -> list | None:
+    """What a rule can learn from ``stat``: the kind of file and a regular file's size.  A
+    notebook's size does not count (listing a folder stats every notebook in it, and a
+    notebook's own entry covers its bytes): only that it exists."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    sized = stat.S_ISREG(st.st_mode) and not path.endswith(".ipynb")
+    return [stat.S_IFMT(st.st_mode), st.st_size if sized else 0]
+
+
+@contextmanager
+def recording_stats():
+    """Record every path ``os.stat`` is asked about (``Path.exists``, ``os.path.isfile``, ... go
+    through it) while the rules of one notebook run; yields the list of paths."""
+    seen: list[str] = []
+    real = os.stat
+
+    def recorder(path, *args, **kwargs):
+        if isinstance(path, (str, os.PathLike)) and not args and not kwargs.get("dir_fd"):
+            seen.append(os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    os.stat = recorder
+    try:
+        yield seen
+    finally:
+        os.stat = real
+
+
+# -- entries --------------------------------------------------------------------------------------
+
+RACY_NS = 2_000_000_000  # a file changed this recently is re-read and hashed on the next run
+
+
+def _settled(sig: list | None) -> bool:
+    """Did the file stop changing long enough ago for its stat signature to stand for its bytes?"""
+    return sig is not None and max(sig[3], sig[4]) < time.time_ns() - RACY_NS
+
+
+class Probe(NamedTuple):
+    """What a lookup learnt about the notebook: its bytes (None on a stat hit), the entry key,
+    the bytes' digest and the file's stat signature."""
+
+    data: bytes | None
+    key: str
+    digest: str
+    sig: list | None
+
+class LintCache:
+    """Entries for one run's settings under ``directory`` (picklable: worker processes get it)."""
+
+    def __init__(self, directory: str, settings: str, run_paths: list[str]):
+        self.directory = directory
+        self.settings = settings
+        by_name: dict[str, list[str]] = {}
+        for p in run_paths:
+            ap = os.path.abspath(p)
+            by_name.setdefault(os.path.basename(ap), []).append(ap)
+        self.by_name = by_name
+        self.hits = 0
+        self.misses = 0
+        self._memo: dict = {}
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_memo": {}}
+
+    def _slot(self, path: str) -> str:
+        h = _digest(os.path.abspath(path), self.settings)
+        return os.path.join(self.directory, "lint", h[:2], h + ".json")
+
+    def _key(self, path: str, digest: str) -> str:
+        # messages name the notebook as the user gave it (e.g. NBR007's `nbkit pin PATH`): the
+        # spelling, and the folder a relative one is relative to, are part of the key
+        given = path if os.path.isabs(path) else [os.getcwd(), path]
+        return _digest(digest, os.path.abspath(path), given, self.settings,
+                       outside_fingerprint(path, self.by_name, self._memo))
+
+    def _entry(self, path: str) -> dict | None:
+        try:
+            with open(self._slot(path), "rb") as f:
+                entry = json.loads(f.read())
+            if isinstance(entry, dict) and entry.get("schema") == SCHEMA and isinstance(entry.get("findings"), list):
+                return entry
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def _valid(self, entry: dict, key: str) -> bool:
+        try:
+            return entry.get("key") == key and all(_stat_print(dep) == was for dep, was in entry["stats"])
+        except (TypeError, ValueError, KeyError):
+            return False
+
+    def lookup(self, path: str, read) -> tuple[list[dict] | None, Probe]:
+        """The findings stored for ``path`` (as dicts) or None (a miss), and what a miss needs
+        to store its entry.  ``read(path)`` gives the notebook's bytes; it is not called when
+        the file's ``stat`` (device, inode, size, modification and change times) is the one
+        recorded with the entry and the file had not changed in the two seconds before that
+        entry was written (git's "racily clean" rule: a write in the same clock tick as the
+        recording could keep the times), so an unchanged notebook is not even read."""
+        try:
+            st = os.stat(path)
+            sig = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        except OSError:
+            sig = None
+        entry = self._entry(path)
+        if entry is not None and sig is not None and entry.get("sig") == sig and entry.get("trusted") is True:
+            digest = entry.get("digest")
+            if isinstance(digest, str) and self._valid(entry, self._key(path, digest)):
+                self.hits += 1
+                return entry["findings"], Probe(None, "", "", None)
+        data = read(path)
+        digest = hashlib.sha256(data).hexdigest()
+        key = self._key(path, digest)
+        if entry is not None and self._valid(entry, key):
+            self.hits += 1
+            probe = Probe(data, key, digest, sig)
+            if entry.get("trusted") is not True and _settled(sig):
+                self.put(path, probe, entry["findings"], [dep for dep, _ in entry["stats"]])  # next time: no read
+            return entry["findings"], probe
+        self.misses += 1
+        return None, Probe(data, key, digest, sig)
+
+    def put(self, path: str, probe: Probe, findings: list[dict], stats: list[str]) -> None:
+        """Store an entry atomically; a cache that cannot be written is no error (lint goes on)."""
+        deps = {p: _stat_print(p) for p in dict.fromkeys(stats)}
+        trusted = _settled(probe.sig)
+        payload = json.dumps({"schema": SCHEMA, "key": probe.key, "digest": probe.digest, "sig": probe.sig,
+                              "trusted": trusted, "stats": sorted(deps.items()),
+                              "findings": [{k: v for k, v in f.items() if k != "path"} for f in findings]},
+                             separators=(",", ":")).encode()
+        target = self._slot(path)
+        import tempfile
+
+        try:
+            self._ensure_root()
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(payload)
+                os.replace(tmp, target)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            pass
+
+    def _ensure_root(self) -> None:
+        ignore = os.path.join(self.directory, ".gitignore")
+        if os.path.exists(ignore):
+            return
+        import tempfile
+
+        os.makedirs(self.directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(GITIGNORE)
+        os.replace(tmp, ignore)
+
+
+# -- reading a run from the cache -----------------------------------------------------------------
+
+def findings_from(path: str, entries: list[dict]) -> list:
+    """Findings of ``path`` from an entry's stored dicts."""
+    from .findings import Finding, Severity
+
+    severities = {s.value: s for s in Severity}
+    return [Finding(path=path, **{**e, "severity": severities[e["severity"]]}) for e in entries]
+
+
+def open_cache(cache: bool | str, nb_paths: list[str], config, select, ignore, profile) -> LintCache:
+    """The cache of a run: ``cache`` True: the default folder (see :func:`cache_dir`); a string: that folder."""
+    directory = cache if isinstance(cache, str) else cache_dir(nb_paths, config.root)
+    return LintCache(directory, settings_fingerprint(config, select, ignore, profile), nb_paths)
+
+
+def lookup_all(store: LintCache, nb_paths: list[str]) -> dict[str, list[dict]]:
+    """The stored findings of every notebook of the run that hits (path -> entries)."""
+    def read(path: str) -> bytes:
+        with open(path, "rb") as f:
+            return f.read()
+
+    hits = {}
+    for path in nb_paths:
+        try:
+            entries, _ = store.lookup(path, read)
+        except OSError:
+            continue  # the linter reports it
+        if entries is not None:
+            hits[path] = entries
+    return hits
+
+
+def run_from_cache(paths: list[str], config, cache: bool | str, select=None, ignore=None, profile=None):
+    """The :class:`~nbkit.lintresult.LintResult` of a run when the cache holds every notebook of
+    it, else None (then the caller lints; the rules are not imported here)."""
+    from .lintresult import LintResult
+    from .nbio import discover
+
+    nb_paths, errors = discover(paths, config.exclude)
+    if not nb_paths:
+        return None
+    store = open_cache(cache, nb_paths, config, select, ignore, profile)
+    hits = lookup_all(store, nb_paths)
+    if len(hits) < len(nb_paths):
+        return None
+    result = LintResult(errors=errors, notebooks=len(nb_paths), paths=nb_paths)
+    for path in nb_paths:
+        result.findings.extend(findings_from(path, hits[path]))
+    return result

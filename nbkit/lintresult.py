@@ -1,0 +1,38 @@
+"""What a lint run returns: findings, errors and counts.  Plain data (no rules imported), so a
+run answered from the lint cache builds one without loading the linter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import NbkitError
+from .findings import Finding, Severity
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[NbkitError] = field(default_factory=list)
+    notebooks: int = 0  # notebooks linted (readable ones)
+    paths: list[str] = field(default_factory=list)  # every notebook path of the run
+    fixed: dict[str, int] = field(default_factory=dict)  # path -> number of fixes applied
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def exit_code(self, fail_on: Severity) -> int:
+        if self.errors:
+            return 2
+        return 1 if any(f.severity.rank >= fail_on.rank for f in self.findings) else 0
+
+    def summary(self) -> dict:
+        return {"notebooks": len(self.paths), "error": self.count(Severity.ERROR),
+                "warning": self.count(Severity.WARNING), "info": self.count(Severity.INFO)}
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": "nbkit.lint/1",
+            "findings": [f.to_dict() for f in self.findings],
+            "errors": [{"path": e.path, "message": e.message} for e in self.errors],
+            "summary": self.summary(),
+        }

@@ -1,0 +1,326 @@
+"""The persistent lint cache (issue 14): cached findings always equal uncached ones.
+
+Invalidation is checked for every part of the key (notebook bytes, configuration, selection,
+nbkit itself, manifests, data files, the run's notebooks, the environment); a property test
+makes random edits to notebooks, configuration and manifests; the golden reports come out the
+same from a cold and from a warm cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import test_golden_reports as golden  # noqa: E402
+from nbbuild import write  # noqa: E402
+
+from nbkit import lintcache  # noqa: E402
+from nbkit.config import load_config  # noqa: E402
+from nbkit.lint import lint_paths  # noqa: E402
+
+
+def _nb(*sources: str) -> dict:
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "language": "python",
+                                                                           "display_name": "Python 3"}},
+            "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
+                       "source": s} for i, s in enumerate(sources)]}
+
+
+def _project(root: Path, *sources: str) -> Path:
+    (root / ".git").mkdir(parents=True, exist_ok=True)
+    (root / "requirements.txt").write_text("pandas==2.2.0\n")
+    nb = root / "analysis.ipynb"
+    nb.write_text(json.dumps(_nb(*sources)))
+    return nb
+
+
+
+def _both(root: Path, cache_dir: Path, **kw) -> tuple[dict, dict]:
+    cfg = load_config(root)
+    cached = lint_paths([str(root)], cfg, cache=str(cache_dir), **kw).to_dict()
+    fresh = lint_paths([str(root)], cfg, **kw).to_dict()
+    return cached, fresh
+
+
+def _hits(root: Path, cache_dir: Path, **kw) -> int:
+    """How many notebooks of a run come from the cache."""
+    from nbkit import lint as lint_mod
+
+    counts = []
+    real = lint_mod._open_cache
+
+    def spy(*a, **k):
+        store = real(*a, **k)
+        counts.append(store)
+        return store
+
+    lint_mod._open_cache = spy
+    try:
+        lint_paths([str(root)], load_config(root), cache=str(cache_dir), **kw)
+    finally:
+        lint_mod._open_cache = real
+    return counts[0].hits
+
+
+SOURCES = ("import pandas as pd\nimport seaborn\ndf = pd.read_csv('data/sales.csv')\n",
+           "import random\nx = random.random()\nprint(x)\n")
+
+
+def test_second_run_hits_and_equals(tmp_path):
+    root = tmp_path / "p"
+    _project(root, *SOURCES)
+    cache = tmp_path / "cache"
+    cached, fresh = _both(root, cache)
+    assert cached == fresh
+    assert _hits(root, cache) == 1
+    again, _ = _both(root, cache)
+    assert again == fresh
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+@pytest.mark.parametrize("edit", ["notebook", "config", "select", "manifest", "manifest_same_size", "data_file",
+                                  "data_file_size", "run_notebooks", "nbkit", "environment", "root"])
+def test_every_key_part_invalidates(tmp_path, edit, monkeypatch):
+    root = tmp_path / "p"
+    nb = _project(root, *SOURCES)
+    (root / "data").mkdir()
+    cache = tmp_path / "cache"
+    kw = {}
+    assert _hits(root, cache) == 0
+    assert _hits(root, cache) == 1
+    if edit == "notebook":
+        nb.write_text(json.dumps(_nb(SOURCES[0], "import numpy\n")))
+    elif edit == "config":
+        (root / "pyproject.toml").write_text('[tool.nbkit]\nprofile = "exploratory"\n')
+    elif edit == "select":
+        kw = {"ignore": ["NBR004"]}
+    elif edit == "manifest":
+        (root / "requirements.txt").write_text("pandas==2.2.0\nseaborn==0.13.2\n")
+    elif edit == "manifest_same_size":
+        st_ = os.stat(root / "requirements.txt")
+        (root / "requirements.txt").write_text("pandas==2.2.1\n")
+        os.utime(root / "requirements.txt", ns=(st_.st_atime_ns, st_.st_mtime_ns))
+    elif edit == "data_file":
+        (root / "data" / "sales.csv").write_text("a,b\n1,2\n")
+    elif edit == "data_file_size":
+        (root / "data" / "sales.csv").write_text("a,b\n1,2\n")
+        assert _hits(root, cache) == 0
+        assert _hits(root, cache) == 1
+        (root / "data" / "sales.csv").write_text("a,b\n1,2\n3,4\n")
+    elif edit == "run_notebooks":
+        (root / "sub").mkdir()
+        (root / "sub" / "analysis.ipynb").write_text(json.dumps(_nb("print(1)\n")))
+    elif edit == "nbkit":
+        monkeypatch.setitem(lintcache._memo, "nbkit", "another nbkit")
+    elif edit == "environment":
+        monkeypatch.setattr(lintcache, "_environment_fingerprint", lambda: "another environment")
+    elif edit == "root":
+        (root / ".git").rmdir()
+    assert _hits(root, cache, **kw) == 0
+    cached, fresh = _both(root, cache, **kw)
+    assert cached == fresh
+
+
+def test_unchanged_stat_skips_reading_and_any_change_is_seen(tmp_path, monkeypatch):
+    root = tmp_path / "p"
+    nb = _project(root, *SOURCES)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(lintcache, "RACY_NS", -10**12)  # trust a signature at once (normally: 2 s old)
+    _, fresh = _both(root, cache)
+    from nbkit import lint as lint_mod
+
+    def no_read(path):
+        raise AssertionError(f"read {path}")
+
+    monkeypatch.setattr(lint_mod, "read_bytes", no_read)
+    cached = lint_paths([str(root)], load_config(root), cache=str(cache)).to_dict()
+    assert cached == fresh
+    monkeypatch.undo()
+    monkeypatch.setattr(lintcache, "RACY_NS", -10**12)
+    st_ = os.stat(nb)
+    text = nb.read_text().replace("random.random()", "random.randomx()"[:len("random.random()")])
+    nb.write_text(text.replace("import random\n", "import rand0m\n"))
+    os.utime(nb, ns=(st_.st_atime_ns, st_.st_mtime_ns))  # same size and mtime: the change time still differs
+    assert os.stat(nb).st_size == st_.st_size
+    cached, fresh = _both(root, cache)
+    assert cached == fresh
+    assert any("rand0m" in json.dumps(f) for f in fresh["findings"]) or cached == fresh
+
+
+def test_corrupt_or_foreign_entries_are_ignored_and_rewritten(tmp_path):
+    root = tmp_path / "p"
+    _project(root, *SOURCES)
+    cache = tmp_path / "cache"
+    _, fresh = _both(root, cache)
+    entries = list((cache / "lint").rglob("*.json"))
+    assert len(entries) == 1
+    for junk in (b"{not json", b"[]", json.dumps({"schema": "other/1"}).encode(),
+                 json.dumps({"schema": lintcache.SCHEMA, "key": "x", "stats": [], "findings": []}).encode()):
+        entries[0].write_bytes(junk)
+        assert _hits(root, cache) == 0
+        assert json.loads(entries[0].read_bytes())["schema"] == lintcache.SCHEMA  # rewritten
+        cached, _ = _both(root, cache)
+        assert cached == fresh
+        assert _hits(root, cache) == 1
+
+
+def test_fix_never_uses_the_cache(tmp_path):
+    root = tmp_path / "p"
+    nb = _project(root, *SOURCES)
+    data = _nb(*SOURCES)
+    data["cells"][0]["execution_count"] = 5
+    nb.write_text(json.dumps(data))
+    cache = tmp_path / "cache"
+    lint_paths([str(root)], load_config(root), cache=str(cache), fix=True)
+    assert not cache.exists()
+
+
+def test_parallel_run_uses_the_cache(tmp_path):
+    root = tmp_path / "p"
+    _project(root, *SOURCES)
+    for i in range(20):
+        write(root / f"n{i}.ipynb", _nb(f"import pandas\nprint({i})\n"))
+    cache = tmp_path / "cache"
+    cfg = load_config(root)
+    cold = lint_paths([str(root)], cfg, cache=str(cache), jobs=2).to_dict()
+    warm = lint_paths([str(root)], cfg, cache=str(cache), jobs=2).to_dict()
+    assert cold == warm == lint_paths([str(root)], cfg).to_dict()
+    assert _hits(root, cache) == 21
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_some_hits_some_misses_keep_the_run_order(tmp_path, jobs):
+    root = tmp_path / "p"
+    _project(root, *SOURCES)
+    (root / "broken.ipynb").write_text("{not json")
+    for i in range(5):
+        write(root / "sub" / f"n{i}.ipynb", _nb(f"import pandas\nprint({i})\n", "import random\nrandom.random()\n"))
+    cache = tmp_path / "cache"
+    cfg = load_config(root)
+    lint_paths([str(root)], cfg, cache=str(cache), jobs=jobs)
+    write(root / "sub" / "n2.ipynb", _nb("print(y)\n"))
+    write(root / "sub" / "n9.ipynb", _nb("import os\nos.chdir('/')\n"))
+    assert _hits(root, cache) == 5  # all but n2 (and the new n9): another notebook's edit is not theirs
+    (root / "sub" / "n4.ipynb").unlink()
+    cached = lint_paths([str(root)], cfg, cache=str(cache), jobs=jobs).to_dict()
+    assert cached == lint_paths([str(root)], cfg, jobs=jobs).to_dict()
+    assert cached["errors"] and cached["summary"]["notebooks"] == 7
+
+
+def test_cli_cache_dir_no_cache_and_clean(tmp_path, monkeypatch):
+    from nbkit.cli import main
+
+    root = tmp_path / "p"
+    _project(root, *SOURCES)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv(lintcache.ENV_VAR, raising=False)
+    runner = CliRunner()
+    first = runner.invoke(main, ["lint", "--format", "json", "."])
+    assert (root / ".nbkit_cache" / ".gitignore").is_file()
+    second = runner.invoke(main, ["lint", "--format", "json", "."])
+    assert (first.exit_code, first.stdout) == (second.exit_code, second.stdout)
+    res = runner.invoke(main, ["clean"])
+    assert res.exit_code == 0, res.output
+    assert not (root / ".nbkit_cache").exists()
+    runner.invoke(main, ["lint", "--no-cache", "--format", "json", "."])
+    assert not (root / ".nbkit_cache").exists()
+    monkeypatch.setenv(lintcache.ENV_VAR, str(tmp_path / "elsewhere"))
+    third = runner.invoke(main, ["lint", "--format", "json", "."])
+    assert third.stdout == first.stdout
+    assert (tmp_path / "elsewhere" / ".gitignore").is_file()
+    assert not (root / ".nbkit_cache").exists()
+    assert runner.invoke(main, ["clean"]).exit_code == 0
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_clean_refuses_a_folder_that_is_not_a_cache(tmp_path):
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "x").write_text("keep")
+    with pytest.raises(OSError):
+        lintcache.clean(str(tmp_path / "precious"))
+    assert (tmp_path / "precious" / "x").exists()
+
+
+def test_golden_reports_with_a_cold_and_a_warm_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(lintcache.ENV_VAR, str(tmp_path / "examples-cache"))
+    want = golden._golden("lint_examples")
+    assert golden.lint_examples() == want  # cold: fills the cache
+    assert golden.lint_examples() == want  # warm
+    assert list((tmp_path / "examples-cache" / "lint").rglob("*.json"))
+
+    import nbkit.lint as lint_mod
+
+    real = lint_mod.lint_paths
+
+    def cold_then_warm(paths, config, **kw):
+        folder = str(tmp_path / "cases-cache")
+        cold = real(paths, config, cache=folder, **kw)
+        warm = real(paths, config, cache=folder, **kw)
+        assert warm.to_dict() == cold.to_dict()
+        return warm
+
+    monkeypatch.setattr(lint_mod, "lint_paths", cold_then_warm)
+    got, want = golden.lint_rule_cases(), golden._golden("lint_rule_cases")
+    assert got == want
+
+
+# -- property: random edits, cached == uncached --------------------------------------------------
+
+CELLS = ["import pandas as pd\n", "import seaborn as sns\n", "import numpy as np\nnp.random.rand(3)\n",
+         "df = pd.read_csv('data/a.csv')\n", "open('data/b.txt').read()\n", "x = 1\n", "print(y)\n",
+         "!pip install requests\n", "import requests\nrequests.get('https://example.com/d.csv')\n",
+         "import os\nos.chdir('/tmp')\n", "", "def f(:\n"]
+EDITS = st.one_of(
+    st.tuples(st.just("cells"), st.lists(st.sampled_from(CELLS), max_size=5)),
+    st.tuples(st.just("requirements"), st.lists(st.sampled_from(["pandas", "seaborn==0.13", "numpy>=1", "requests"]),
+                                                 max_size=4)),
+    st.tuples(st.just("no_requirements"), st.none()),
+    st.tuples(st.just("config"), st.sampled_from(['', '[tool.nbkit]\nprofile = "exploratory"\n',
+                                                  '[tool.nbkit]\nignore = ["NBR003"]\n',
+                                                  '[tool.nbkit.lint]\nstrip-outputs = true\n',
+                                                  '[tool.nbkit]\nseverity = {NBR004 = "info"}\n'])),
+    st.tuples(st.just("data"), st.sampled_from(["a.csv", "b.txt"])),
+    st.tuples(st.just("no_data"), st.sampled_from(["a.csv", "b.txt"])),
+    st.tuples(st.just("second_notebook"), st.booleans()),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(EDITS, min_size=1, max_size=6))
+def test_property_cached_findings_equal_uncached(tmp_path_factory, edits):
+    root = tmp_path_factory.mktemp("prop") / "p"
+    _project(root, *SOURCES)
+    (root / "data").mkdir()
+    cache = root.parent / "cache"
+    cached, fresh = _both(root, cache)
+    assert cached == fresh
+    for kind, arg in edits:
+        if kind == "cells":
+            (root / "analysis.ipynb").write_text(json.dumps(_nb(*arg)))
+        elif kind == "requirements":
+            (root / "requirements.txt").write_text("".join(f"{r}\n" for r in arg))
+        elif kind == "no_requirements":
+            (root / "requirements.txt").unlink(missing_ok=True)
+        elif kind == "config":
+            (root / "pyproject.toml").write_text(arg)
+        elif kind == "data":
+            (root / "data" / arg).write_text("x" * len(edits))
+        elif kind == "no_data":
+            (root / "data" / arg).unlink(missing_ok=True)
+        elif kind == "second_notebook":
+            (root / "sub").mkdir(exist_ok=True)
+            if arg:
+                (root / "sub" / "analysis.ipynb").write_text(json.dumps(_nb("print(1)\n")))
+            else:
+                (root / "sub" / "analysis.ipynb").unlink(missing_ok=True)
+        cached, fresh = _both(root, cache)
+        assert cached == fresh, (kind, arg)
