@@ -124,6 +124,38 @@ def transform_and_parse(source: str) -> tuple[str, ast.Module | None]:
     return (slow, tree) if tree is not None else (fast, None)
 
 
+# Line magics IPython runs without their `%` while automagic is on (the default): IPython's and
+# ipykernel's built-in magics and the default shell aliases (`ls`, `cat`, ...).
+AUTOMAGIC_NAMES = frozenset(
+    "alias alias_magic autoawait autocall automagic autosave bookmark cat cd clear colors conda config "
+    "connect_info cp debug dhist dirs doctest_mode ed edit env gui hist history killbgscripts ldir less "
+    "lf lk ll load load_ext loadpy logoff logon logstart logstate logstop ls lsmagic lx macro magic "
+    "mamba man matplotlib micromamba mkdir more mv notebook page pastebin pdb pdef pdoc pfile pinfo "
+    "pinfo2 pip popd pprint precision prun psearch psource pushd pwd pycat pylab qtconsole quickref "
+    "recall rehashx reload_ext rep rerun reset reset_selective rm rmdir run save sc set_env sx system "
+    "tb time timeit unalias unload_ext who who_ls whos xdel xmode".split())
+
+_AUTOMAGIC_LINE = re.compile(r"^([ \t]*)([A-Za-z_]\w*)(?:[ \t]+(.*))?$")
+
+
+def _automagic(python_source: str) -> str | None:
+    """A one-line cell that is an automagic call (``ls data``, ``timeit f(x)``, ``ls -l``: a
+    magic's name, then arguments that are not Python or start with an option) as the magic call
+    IPython makes; None otherwise.  IPython applies automagic to one-line cells only, and not
+    when the name is followed by ``=`` or ``,`` (an assignment)."""
+    lines = python_source.lstrip("\n").splitlines()
+    if len(lines) != 1:
+        return None
+    m = _AUTOMAGIC_LINE.match(lines[0])
+    if not m or m.group(2) not in AUTOMAGIC_NAMES or not m.group(3):
+        return None
+    rest = m.group(3).strip()
+    if rest[:1] in ("=", ",") or (_parses(lines[0].strip()) and not rest.startswith("-")):
+        return None
+    lead = python_source[: len(python_source) - len(python_source.lstrip("\n"))]
+    return f"{lead}{m.group(1)}get_ipython().run_line_magic({m.group(2)!r}, {rest!r})"
+
+
 @dataclass(frozen=True)
 class ParsedCell:
     """A code cell's source as plain Python, its AST (None when it does not parse) and the error."""
@@ -141,6 +173,8 @@ def parse_cell(source: str) -> ParsedCell:
     python_source, tree = transform_and_parse(source)
     if tree is not None:
         return ParsedCell(python_source, tree, None)  # the transform parsed it already
+    # a one-line automagic call (`ls data`, `ls -l`): IPython runs it as %ls
+    python_source = _automagic(python_source) or python_source
     try:
         return ParsedCell(python_source, ast.parse(python_source), None)
     except SyntaxError as e:

@@ -23,6 +23,11 @@ _AUTOMAGIC = frozenset({
     "colors", "quickref", "precision", "pprint", "tb", "recall", "rerun", "mkdir", "rmdir", "cat", "cp", "mv", "rm",
     "less", "more", "man", "ldir", "lf", "lk", "ll", "lx", "load_ext", "matplotlib", "pylab", "doctest_mode"})
 _IPY_NUMBERED = lazy_re(r"^_i?\d+$")
+# cell magics known not to bind names in the kernel (they run their body elsewhere, or show it)
+_NON_BINDING_CELL_MAGICS = frozenset({
+    "bash", "sh", "script", "system", "python", "python2", "python3", "pypy", "perl", "ruby", "html", "HTML",
+    "javascript", "js", "latex", "markdown", "svg", "writefile", "file", "time", "timeit", "prun", "debug",
+    "capture"})
 _DYNAMIC_NAMES = lazy_re(r"import\s+\*|%run\b|%store\s+-r|\bexec\(|\bglobals\(\)|%pylab")
 _NAME_GUARDS = frozenset({"globals", "locals", "dir", "vars"})
 
@@ -513,3 +518,8 @@ class DefUse:
                         self.bind(v, e)
             elif name == "sql" and "<<" in words:
                 self.bind(words[0], e)
+            elif name not in _NON_BINDING_CELL_MAGICS:
+                # %%cython, %%fortran, an extension's magic: it may define any name its body
+                # spells, so take every word as bound rather than report a name it made
+                for w in set(re.findall(r"[A-Za-z_]\w*", args)):
+                    self.bind(w, e)

@@ -17,7 +17,9 @@ Detection, in short:
   code cell is read as the findings (that is what a closing "Summary" is);
 * a heading nested under a recognised section (a deeper level) is a sub-section of it, not a
   section of its own; under an unrecognised wrapper heading (an H1, or one before the first
-  code cell, such as "Introduction") exact aliases count, under others nothing does;
+  code cell, such as "Introduction") exact aliases count, under others nothing does; the
+  appendix is only ever a top-level section (or directly under an H1): an "### References"
+  inside an H2 section belongs to that section;
 * analysis sections are the unrecognised H2 (or non-title H1) sections between
   questions/setup/data and findings that contain code other than imports and magics.
 """
@@ -91,6 +93,8 @@ _PREFIX_BEFORE_CODE = {"summary", "questions"}
 _PREFIX_AFTER_CODE = {"findings", "next_steps"}
 _CONNECTORS = frozenset({"and", "&", "/", "-", "+", ":", "or", "with", "tl;dr"})
 _MAX_PREFIX_REST = 4
+# after a one-word alias, these keep it the heading's head ("Results of the pilot", "Data for 2024")
+_PREPOSITIONS = frozenset({"of", "for", "from", "on", "about", "at", "by", "in", "we", "used", "to"})
 # generic summary headings that, after the last analysis code, close the notebook (= findings)
 _CLOSING_SUMMARY = frozenset({"summary", "bottom line"})  # "Data" + at most this many more words
 
@@ -347,7 +351,13 @@ def _prefix_match(key: str, names: tuple[str, ...]) -> bool:
     for n in names:
         if len(n) >= 4 and key.startswith(n + " "):
             rest = key[len(n) + 1:].split()
-            if rest and (rest[0] in _CONNECTORS or len(rest) <= _MAX_PREFIX_REST):
+            if not rest:
+                continue
+            if rest[0] in _CONNECTORS:
+                return True
+            # a one-word alias followed by a noun is a modifier ("Data Selection in Series",
+            # "Setup Costs"): only a longer alias ("data sources ...") may take words after it
+            if (" " in n or rest[0] in _PREPOSITIONS) and len(rest) <= _MAX_PREFIX_REST:
                 return True
     return False
 
@@ -396,8 +406,9 @@ def analyse(nb: Notebook, aliases: dict[str, list[str]] | None = None,
 
     # the appendix is needed first: code in it does not make a closing "Summary" the summary
     appendix_at = n
-    for h in heads:
-        if h.key in table.get("appendix", ()):
+    for j, h in enumerate(heads):
+        outer = next((o for o in reversed(heads[:j]) if o.level < h.level), None)
+        if h.key in table.get("appendix", ()) and (outer is None or outer.level == 1):
             appendix_at = h.cell_index
             break
     before_app = [ci for ci in code_idx if ci < appendix_at]
@@ -431,6 +442,8 @@ def analyse(nb: Notebook, aliases: dict[str, list[str]] | None = None,
         elif sections[parent].level == 1 or first_code is None or sections[parent].cell_index < first_code:
             # a wrapper ("# Part 1", "## Introduction"): exact aliases under it are sections
             kind = classify(h.key, before, table, after_last_code=after, exact_only=True) or "other"
+            if kind == "appendix" and sections[parent].level != 1:
+                kind = "other"  # "### References" inside "## The role of computing": that section's own
         else:
             kind = "other"  # "### Results" under "## Churn by plan" is part of that analysis
         sections.append(Section(kind, h.cell_index, h.level, h.text, end, h.line, stop, parent, nested))

@@ -16,6 +16,34 @@ _BY_LINE = re.compile(r"^[\s>*_]*by\s+\S", re.IGNORECASE | re.MULTILINE)
 
 _ISO_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d-[01]\d-[0-3]\d(?!\d)")
 
+# forms of "who and when" near the top (the title cell and the cells around it)
+_NAME = r"[A-Z][\w'’-]*\.?(?:[A-Z]\.)*"  # Ana, VanderPlas, J.R., O'Neil
+_EMAIL = re.compile(r"[\w.+-]+(?:@|\s+at\s+)[\w-]+(?:\.[\w-]+)+")
+_NAME_LINE = re.compile(rf"^[>\s]*[*_]+{_NAME}(?:[ \t]+{_NAME}){{1,3}}[*_]+[\s]*(?:[,(–—-].*)?$")
+_NOT_NAMES = re.compile(r"\b(?:summary|questions?|setup|data|analysis|findings|introduction|overview|contents|"
+                        r"table|appendix|references|next|steps|abstract|background|results|conclusions?|"
+                        r"notes?|exercises?|warning|note|draft|todo)\b", re.IGNORECASE)
+_INLINE_BY = re.compile(rf"\bby\s+\W{{0,2}}{_NAME}(?:[ \t]+{_NAME}){{1,3}}")
+_TEXT_DATE = re.compile(
+    r"\b(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2},?\s+)?"
+    r"(?:19|20)\d\d\b", re.IGNORECASE)
+
+
+def _says_who_or_when(text: str) -> bool:
+    """An author or date in one of the first markdown cells: a short line with an email
+    (``J.R. Johansson (jrjohansson at gmail.com)``), a line that is only a name (``*Jake
+    VanderPlas*``), ``... by Jake VanderPlas``, or a date."""
+    if _BY_LINE.search(text) or _ISO_DATE.search(text) or _TEXT_DATE.search(text) or _INLINE_BY.search(text):
+        return True
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or len(line) > 100:
+            continue
+        if _EMAIL.search(line) or (_NAME_LINE.match(line) and not _NOT_NAMES.search(line)):
+            return True
+    return False
+
+
 _FRONT_KEYS = re.compile(r"^\s*(?:authors?|date|created|updated)\s*:", re.IGNORECASE | re.MULTILINE)
 
 
@@ -26,7 +54,10 @@ def no_author_or_date(nb, ctx):
     ## What it does
     Looks for who wrote the notebook and when: `metadata.authors`, a leading raw YAML
     front-matter cell, an `Author:` / `Date:` line (or `by ...`, or an ISO date under the title)
-    in the markdown before the analysis. Reports the notebook when there is none of them.
+    in the markdown before the analysis, or, in the first markdown cells (the title and the
+    cells around it), a name line (`*Jake VanderPlas*`), a line with an email
+    (`J.R. Johansson (jrjohansson at gmail.com)`), `... by Jake VanderPlas` or a date such as
+    `26 Nov 2026`. Reports the notebook when there is none of them.
 
     ## Why is this bad?
     Readers need to know whom to ask and how current the analysis is; a dated notebook is
@@ -52,12 +83,14 @@ def no_author_or_date(nb, ctx):
             return
     lay = layout_for(nb, ctx)
     limit = lay.first_code if lay.first_code is not None else len(nb.cells)
+    top = lay.title + 2 if lay.title is not None else lay.front_matter + 4
     for c in nb.cells[: max(limit, lay.front_matter + 1)]:
         if not c.is_markdown:
             continue
         if _AUTHOR_DATE_LINE.search(c.source):
             return
-        if c.index == lay.title and (_BY_LINE.search(c.source) or _ISO_DATE.search(c.source)):
+        if c.index < top and (c.index == lay.title or not c.source.lstrip().startswith("#")) \
+                and _says_who_or_when(c.source):  # a section's date is its content's, not the notebook's
             return
     yield Hit("no author or date: add 'Author: ... / Date: yyyy-mm-dd' under the title (or metadata.authors) "
               "so readers know whom to ask and how current it is",

@@ -73,13 +73,60 @@ def _is_plot_call(call: ast.Call) -> bool:
     return False
 
 
+def _objects(facts) -> dict:
+    """Per cell index: (names assigned, names whose figure/axes gets a title or label there)."""
+    return facts.memo("nbd005_objects", _find_objects)
+
+
+def _find_objects(facts) -> dict:
+    out = {}
+    for cell, parsed in facts.code:
+        if parsed.tree is None:
+            continue
+        assigned, labelled = set(), set()
+        for node in ast.walk(parsed.tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                    for sub in ast.walk(t):
+                        if isinstance(sub, ast.Name):
+                            assigned.add(sub.id)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                f = node.func
+                if f.attr in _LABEL_CALLS or (f.attr == "set" and any(
+                        k.arg in ("title", "xlabel", "ylabel") for k in node.keywords)):
+                    name = _receiver_name(f.value)
+                    if name and name != "<.plot>":
+                        labelled.add(name)
+        out[cell.index] = (assigned, labelled)
+    return out
+
+
+def _labelled_elsewhere(facts, cell, plot: ast.Call) -> bool:
+    """The axes/figure object the cell draws on (`ax.plot(...)`) is titled or labelled in another
+    cell, with no new object bound to its name in between (`fig, ax = plt.subplots()` in one cell,
+    `ax.set_title(...)` in the next)."""
+    name = _receiver_name(plot.func.value) if isinstance(plot.func, ast.Attribute) else None
+    if not name or name in ("plt", "pylab", "sns", "seaborn", "px", "alt", "<.plot>"):
+        return False
+    objs = _objects(facts)
+
+    def bound_at(idx: int):
+        return max((i for i, (assigned, _) in objs.items() if i <= idx and name in assigned), default=None)
+
+    mine = bound_at(cell.index)
+    return any(name in labelled and i != cell.index and bound_at(i) == mine and mine is not None
+               for i, (_, labelled) in objs.items())
+
+
 @rule("NBD005", "unlabelled-figure", "info", "a plotting cell with no title or axis labels")
 def unlabelled_figure(nb, ctx):
     """
     ## What it does
     Finds cells that draw a chart (matplotlib, the pandas `.plot` accessor, seaborn, plotly
     express, altair) and reports those that set neither a title nor axis labels (no
-    `set_title`/`title`/`xlabel`/`set(xlabel=...)`, no `title=`/`labels=` argument).
+    `set_title`/`title`/`xlabel`/`set(xlabel=...)`, no `title=`/`labels=` argument). An axes
+    or figure object drawn on in one cell and labelled in another (`fig, ax = plt.subplots()`
+    ... `ax.set_title(...)` later, with no new object bound to `ax` in between) is labelled.
 
     ## Why is this bad?
     A chart without a title or labels cannot be read on its own: which variable is on which
@@ -118,6 +165,8 @@ def unlabelled_figure(nb, ctx):
                 break
             if _is_plot_call(node) and (first_plot is None or node.lineno < first_plot.lineno):
                 first_plot = node
+        if first_plot is not None and not labelled and _labelled_elsewhere(ctx.facts, cell, first_plot):
+            continue
         if first_plot is not None and not labelled:
             yield Hit("chart without a title or axis labels; add a title (e.g. ax.set_title(...)) and axis labels "
                       "so the figure can be read on its own", cell, first_plot.lineno)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import executed_cells
+from .helpers import documented_restart, executed_cells
 
 
 @rule("NBH001", "out-of-order-execution", "error",
@@ -12,7 +12,9 @@ def out_of_order_execution(nb, ctx):
     """
     ## What it does
     Reports each code cell whose execution count is lower than that of the executed code
-    cell above it: the cells were not run top to bottom.
+    cell above it: the cells were not run top to bottom. A documented, deliberate restart
+    (count 1 on a cell that, or whose markdown just above, says to restart the kernel) is not
+    reported.
 
     ## Why is this bad?
     The stored outputs were produced by a different order than the one a reader (or
@@ -28,7 +30,8 @@ def out_of_order_execution(nb, ctx):
     """
     prev = None
     for cell in executed_cells(nb):
-        if prev is not None and cell.execution_count < prev.execution_count:
+        if (prev is not None and cell.execution_count < prev.execution_count
+                and not documented_restart(nb, cell)):
             yield Hit(f"execution count drops from {prev.execution_count} (cell {prev.index}) to "
                       f"{cell.execution_count}: cells were run out of order; restart the kernel and run all",
                       cell)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import executed_cells
+from .helpers import documented_restart, executed_cells
 
 
 @rule("NBH003", "repeated-execution-count", "error",
@@ -11,7 +11,9 @@ from .helpers import executed_cells
 def repeated_execution_count(nb, ctx):
     """
     ## What it does
-    Reports a code cell whose execution count already appears on another code cell.
+    Reports a code cell whose execution count already appears on another code cell. A
+    documented, deliberate restart (count 1 on a cell that, or whose markdown just above, says
+    to restart the kernel) starts a new session whose counts are compared among themselves.
 
     ## Why is this bad?
     One kernel session never gives two cells the same count, so the outputs come from
@@ -26,6 +28,8 @@ def repeated_execution_count(nb, ctx):
     """
     seen: dict[int, object] = {}
     for cell in executed_cells(nb):
+        if documented_restart(nb, cell):
+            seen = {}  # a new session the notebook asks for: counts start again
         first = seen.get(cell.execution_count)
         if first is not None:
             yield Hit(f"execution count {cell.execution_count} also appears on cell {first.index}: the outputs "

@@ -13,6 +13,13 @@ def _empty_cells(nb):
             yield cell, not cell.outputs
 
 
+def _jupyter_trailing_cell(nb, cell) -> bool:
+    """The never-run, truly empty code cell Jupyter keeps at the end of a notebook: not reported
+    (``--fix`` still deletes it)."""
+    return (cell.index == len(nb.cells) - 1 and cell.is_code and cell.source == ""
+            and cell.execution_count is None and not cell.outputs)
+
+
 def _fix_empty_cells(data: dict, nb, ctx) -> bool:
     suppressed = suppressed_filter("NBH006")
     doomed = [cell.index for cell, fixable in _empty_cells(nb) if fixable and not suppressed(cell)]
@@ -29,8 +36,8 @@ def _fix_empty_cells(data: dict, nb, ctx) -> bool:
 def empty_cell(nb, ctx):
     """
     ## What it does
-    Reports code and markdown cells whose source is blank, wherever they are (including the
-    empty cell Jupyter leaves at the end). A blank cell tagged `parameters` is exempt, since
+    Reports code and markdown cells whose source is blank, wherever they are, except the
+    never-run, empty code cell Jupyter leaves at the end (`--fix` deletes that one too). A blank cell tagged `parameters` is exempt, since
     papermill needs it. `--fix` deletes the empty cells (but not an empty code cell that
     still holds outputs: those belong to code that was deleted, and you should decide).
 
@@ -45,6 +52,8 @@ def empty_cell(nb, ctx):
     Delete it (`nbkit lint --fix` does).
     """
     for cell, fixable in _empty_cells(nb):
+        if _jupyter_trailing_cell(nb, cell):
+            continue
         if not fixable:
             yield Hit("empty code cell that still shows outputs of deleted code: delete the cell or "
                       "restore its code", cell)

@@ -51,11 +51,14 @@ _KEYWORDS = frozenset({"import", "from", "for", "while", "if", "with", "def", "c
                        "assert", "try", "async", "await", "lambda", "yield"})
 
 
+_ABBREVIATION = re.compile(r"(?<![\w.])(?:e\.\s?g|i\.\s?e|cf|viz|etc)\.(?:\s|$|,)", re.IGNORECASE)
+
+
 @lru_cache(maxsize=4096)
 def _looks_like_code(body: str) -> bool:
     """Does a comment's text read as Python code (and not as prose that happens to parse)?"""
-    if not body or _URLISH.search(body):
-        return False
+    if not body or _URLISH.search(body) or _ABBREVIATION.search(body):
+        return False  # a URL, or prose abbreviations that parse: `(e.g. Kernel > Restart)`
     if _MAGIC_COMMENT.match(body):
         return True
     if body.startswith("@"):

@@ -52,12 +52,22 @@ SKLEARN_RANDOM = frozenset({
     "make_classification", "make_regression", "make_blobs", "make_moons", "make_circles",
     "make_multilabel_classification", "shuffle", "resample", "permutation_importance",
     "RandomizedSearchCV", "SpectralClustering", "RandomTreesEmbedding", "SpectralEmbedding",
-    "permutation_test_score", "learning_curve", "Perceptron", "PassiveAggressiveClassifier",
+    "permutation_test_score", "Perceptron", "PassiveAggressiveClassifier",
     "RANSACRegressor", "IterativeImputer", "MDS", "FastICA", "MiniBatchDictionaryLearning",
     "DictionaryLearning", "SparseRandomProjection", "GaussianRandomProjection", "RBFSampler", "Nystroem",
 })
 
-SKLEARN_SHUFFLE_ONLY = frozenset({"KFold", "StratifiedKFold", "StratifiedGroupKFold"})
+# random only with shuffle=True (learning_curve's cv splits are deterministic otherwise)
+SKLEARN_SHUFFLE_ONLY = frozenset({"KFold", "StratifiedKFold", "StratifiedGroupKFold", "learning_curve"})
+
+# numpy.random's functions, reachable as bare names after `from numpy.random import *`,
+# `from pylab import *`, `from scipy import *` (old scipy) or `%pylab`
+NP_STAR_NAMES = frozenset({
+    "rand", "randn", "randint", "random_sample", "random_integers", "normal", "uniform", "permutation",
+    "binomial", "poisson", "exponential", "multivariate_normal", "standard_normal", "lognormal", "beta",
+    "gamma", "chisquare", "laplace", "logistic", "geometric", "negative_binomial", "ranf", "sample"})
+_STAR_SOURCES = frozenset({"numpy.random", "pylab", "matplotlib.pylab", "scipy", "numpy.random.mtrand"})
+_FROZEN_DIST = lazy_re(r"scipy\.stats\.[a-z_0-9]+")
 
 _RNG_CTORS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator",
               "random.Random", "torch.Generator", "tensorflow.random.Generator")
@@ -84,19 +94,34 @@ def _find_random_events(facts: Facts) -> list[_Event]:
     an = facts.semantic
     tf_imported = "tensorflow" in an.imported or "keras" in an.imported
     rng_vars: set[str] = set()
+    known = _Known(rng_vars, set(), _star_import_at(facts))
+    by_node = {id(ci.node): ci for ci in an.calls}
     for ci in an.calls:
-        if ci.qual in _RNG_CTORS or (ci.qual or "").startswith("numpy.random.") and ci.method in NP_GENERATORS:
-            parent = ci.parents[-1] if ci.parents else None
-            if isinstance(parent, (ast.Assign, ast.AnnAssign)):
-                for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target]):
-                    if isinstance(t, ast.Name):
-                        rng_vars.add(t.id)
-                    elif isinstance(t, ast.Attribute):
-                        rng_vars.add(t.attr)
+        q = ci.qual or ""
+        parent = ci.parents[-1] if ci.parents else None
+        if not isinstance(parent, (ast.Assign, ast.AnnAssign)):
+            continue
+        names = [t.id if isinstance(t, ast.Name) else t.attr
+                 for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target])
+                 if isinstance(t, (ast.Name, ast.Attribute))]
+        rs = kw(ci.node, "random_state")
+        while rs is None and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value, ast.Call):
+            inner = by_node.get(id(ci.node.func.value))  # `GaussianMixture(4, random_state=0).fit(X)`
+            if inner is None:
+                break
+            ci, q = inner, inner.qual or ""
+            rs = kw(ci.node, "random_state")
+        if q in _RNG_CTORS or q.startswith("numpy.random.") and ci.method in NP_GENERATORS \
+                or (rs is not None and not is_none(rs)) or q.startswith(("sklearn.", "imblearn.", "umap.")):
+            # a generator, or an object whose randomness was fixed (or judged) where it was built:
+            # `gmm = GaussianMixture(random_state=0)` then `gmm.sample(400)`
+            rng_vars.update(names)
+        elif _FROZEN_DIST.fullmatch(q):
+            known.frozen.update(names)  # `X = stats.poisson(3.5)`: X.rvs() draws from numpy
     by_func: dict[str, list[tuple[CallInfo, list[tuple[str, frozenset, str]]]]] = {}
     top: list[tuple[CallInfo, list[tuple[str, frozenset, str]]]] = []
     for ci in an.calls:
-        evs = _classify(ci, rng_vars, tf_imported)
+        evs = _classify(ci, known, tf_imported)
         if ci.in_function is not None:
             by_func.setdefault(ci.in_function, []).append((ci, evs))
         else:
@@ -122,9 +147,34 @@ def _find_random_events(facts: Facts) -> list[_Event]:
     return events
 
 
-def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple[str, frozenset, str]]:
+@dataclass
+class _Known:
+    rng_vars: set  # names bound to generators or to objects seeded (or reported) where built
+    frozen: set  # names bound to frozen scipy distributions
+    star_at: tuple | None  # where numpy.random's functions became bare names (star import, %pylab)
+
+
+def _star_import_at(facts: Facts) -> tuple | None:
+    """(cell index, line) of the first `from numpy.random import *`-like import or `%pylab`."""
+    found = []
+    for cell, parsed in facts.code:
+        if parsed.tree is None or ("*" not in parsed.python_source and "pylab" not in parsed.python_source):
+            continue
+        for node in ast.walk(parsed.tree):
+            if isinstance(node, ast.ImportFrom) and node.module in _STAR_SOURCES \
+                    and any(a.name == "*" for a in node.names):
+                found.append((cell.index, node.lineno))
+    for ci in facts.semantic.calls:
+        m = ci.magic
+        if m is not None and m[0] == "line" and m[1] == "pylab":
+            found.append((ci.cell.index, ci.node.lineno))
+    return min(found) if found else None
+
+
+def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> list[tuple[str, frozenset, str]]:
     """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)]."""
     node, q = ci.node, ci.qual
+    rng_vars = known.rng_vars
     magic = ci.magic
     if magic is not None:
         kind, name, args = magic
@@ -202,6 +252,22 @@ def _classify(ci: CallInfo, rng_vars: set[str], tf_imported: bool) -> list[tuple
                      f"{ci.text}(...) takes random_state but none is given and numpy is not seeded before it; "
                      "pass random_state=SEED")]
         return []
+    if isinstance(node.func, ast.Name) and known.star_at is not None \
+            and (ci.cell.index, node.lineno) >= known.star_at:
+        if node.func.id == "seed":
+            return [("seed", frozenset({"numpy"}), "")]
+        if node.func.id in NP_STAR_NAMES:
+            return [("global", frozenset({"numpy"}),
+                     f"{node.func.id} (numpy.random's, through a star import or %pylab) is used before numpy "
+                     "is seeded")]
+    if ci.method == "rvs" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+            and node.func.value.id in known.frozen:
+        rs = kw(node, "random_state")
+        if rs is not None and not is_none(rs):
+            return []
+        return [("call", frozenset({"numpy"}),
+                 f"{ci.text}(...) draws from a frozen scipy distribution without random_state before numpy is "
+                 "seeded; pass random_state=SEED")]
     # a method on some object: DataFrame.sample / .shuffle without random_state
     if ci.method in ("sample", "shuffle") and isinstance(node.func, ast.Attribute):
         base_node = node.func.value
@@ -236,14 +302,17 @@ def unseeded_random(nb, ctx):
     Follows the cells top-down and reports random numbers drawn before the library that
     produces them is seeded: `random.*` before `random.seed`, numpy's legacy global
     functions (`np.random.rand`, `np.random.normal`, ...) before `np.random.seed`, torch
-    before `torch.manual_seed`, tensorflow before `tf.random.set_seed`. `%nbkit seed`
+    before `torch.manual_seed`, tensorflow before `tf.random.set_seed`; after `%pylab` or a star
+    import of `numpy.random`, `pylab` or `scipy`, the bare `rand(...)`, `randn(...)`, ... too.
+    `%nbkit seed`
     seeds them all, and so do `keras.utils.set_random_seed`, `lightning.seed_everything`,
     `transformers.set_seed` and your own function that calls the seeding functions.
 
     Per-call problems are warnings: `np.random.default_rng()` (or `random.Random()`)
     without a seed, scikit-learn calls that take `random_state` but get none
     (`train_test_split`, `RandomForestClassifier`, `KMeans`, `KFold(shuffle=True)`, ...),
-    scipy's `dist.rvs(...)`, and `df.sample(...)` / `.shuffle(...)` without `random_state`,
+    scipy's `dist.rvs(...)` (also on a frozen distribution: `X = stats.poisson(3.5); X.rvs()`),
+    and `df.sample(...)` / `.shuffle(...)` without `random_state`,
     before numpy is seeded (they fall back on numpy's global state); a shuffling torch
     `DataLoader` before torch is seeded. Use of the global state itself is an error.
 

@@ -10,6 +10,15 @@ def _where(pos: tuple[int, int] | None) -> str:
     return f"cell {pos[0]}, line {pos[1]}" if pos else "?"
 
 
+def _shows_name_error(cell, name: str) -> bool:
+    """Does the cell's saved output show the NameError for ``name`` (a deliberate demonstration)?"""
+    for out in cell.outputs:
+        if isinstance(out, dict) and out.get("output_type") == "error" and out.get("ename") == "NameError" \
+                and f"'{name}'" in str(out.get("evalue", "")):
+            return True
+    return False
+
+
 @rule("NBR011", "use-before-definition", "error",
       "top-down: a name is read before any earlier cell binds it (not a builtin or IPython name); "
       "this is what breaks Restart & Run All", options={"known-names": []}, requires=("python",))
@@ -24,7 +33,9 @@ def use_before_definition(nb, ctx):
     after them. Builtins, IPython's names (`display`, `In`, `Out`, `_`, ...) and those that
     hosted platforms inject (`spark`, `sc`, `dbutils`) are known;
     after a star import, `%run`, `%store -r` or `exec(...)` the rule stays quiet, since
-    names may then come from anywhere.
+    names may then come from anywhere. A cell magic nbkit does not know (`%%cython`, an
+    extension's) is taken to bind every name its body mentions. A cell whose saved output
+    shows the `NameError` for the name demonstrates it on purpose and is not reported.
 
     ## Why is this bad?
     The notebook only works in the author's kernel, where the name still exists from a
@@ -49,6 +60,8 @@ def use_before_definition(nb, ctx):
     """
     du = DefUse(ctx.facts.code, frozenset(ctx.option("known-names", list)))
     for kind, name, cell, line, extra in du.run():
+        if _shows_name_error(cell, name):
+            continue  # the cell demonstrates the NameError on purpose, and its output says so
         if kind == "deleted":
             yield Hit(f"{name!r} is read after `del {name}` ({_where(extra)}); a fresh run fails here with "
                       "NameError", cell, line)

@@ -38,7 +38,8 @@ def unpinned_remote_data(nb, ctx):
     """
     ## What it does
     Reports data read straight from a URL or a remote store (`https://`, `s3://`, `gs://`,
-    `az://`, ...) by pandas/polars readers, `requests.get`, `urlretrieve`, `pooch.retrieve`
+    `az://`, ...; also a URL built from a template, an f-string or `+`) by pandas/polars
+    readers, `requests.get`, `urlretrieve`, `pooch.retrieve`
     without `known_hash`, `!wget`/`!curl`, and the like, when nothing checks what arrived:
     no `known_hash`/`file_hash` argument, no hashlib comparison in the notebook, and no
     entry for the URL in a data manifest (`*.dvc`, `dvc.lock`, a `data-manifest.*` or
@@ -92,7 +93,13 @@ def unpinned_remote_data(nb, ctx):
         chk = kw(ci.node, "check_hash")
         if isinstance(chk, ast.Constant) and chk.value is True:
             continue
-        for value, _node in call_paths(ctx.facts, ci, positions=(0, 1)):
+        values = [v for v, _node in call_paths(ctx.facts, ci, positions=(0, 1))]
+        if not any(REMOTE.match(v) for v in values) and ci.node.args:
+            # a URL built from a template: url_template.format(...), f"https://...{x}", base + name
+            prefix = _url_prefix(ci.node.args[0], ctx.facts, (ci.cell.index, ci.node.lineno), ci.in_function)
+            if prefix and REMOTE.match(prefix):
+                values.append(prefix)
+        for value in values:
             if not REMOTE.match(value) or in_manifest(value):
                 continue
             key = (ci.cell.index, ci.node.lineno, value)
@@ -117,6 +124,69 @@ def unpinned_remote_data(nb, ctx):
             continue
         yield Hit(f"`{words[0]}` downloads remote data ({hide_query(urls[0])}) without a checksum; check a "
                   "sha256 after downloading or use pooch.retrieve(url, known_hash=...)", ci.cell, line)
+
+
+def _assignments(facts: Facts) -> dict[str, list]:
+    """name -> [((cell, line), enclosing function or None, value node)] for every `name = value`."""
+    return facts.memo("nbr012_assignments", _find_assignments)
+
+
+def _find_assignments(facts: Facts) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for cell, parsed in facts.code:
+        if parsed.tree is None:
+            continue
+        todo = [(parsed.tree, None)]
+        while todo:
+            node, func = todo.pop()
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    todo.append((child, child.name))
+                    continue
+                if isinstance(child, ast.Assign):
+                    for t in child.targets:
+                        if isinstance(t, ast.Name):
+                            out.setdefault(t.id, []).append(((cell.index, child.lineno), func, child.value))
+                todo.append((child, func))
+    return out
+
+
+def _url_prefix(node, facts: Facts, order: tuple, func: str | None, depth: int = 0) -> str | None:
+    """The literal start of a string expression, enough to see that it is a URL: a template's
+    text (`url_template.format(...)`, `"...%s" % x`), an f-string's or a `+` chain's leading
+    literals, a name's value (the assignment before `order`, in the same function first)."""
+    if depth > 6:
+        return None
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.JoinedStr):
+        out = ""
+        for v in node.values:
+            if isinstance(v, ast.Constant):
+                out += str(v.value)
+                continue
+            inner = _url_prefix(v.value, facts, order, func, depth + 1) if isinstance(v, ast.FormattedValue) else None
+            if inner is None:
+                return out or None
+            out += inner
+        return out
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        left = _url_prefix(node.left, facts, order, func, depth + 1)
+        if left is None or isinstance(node.op, ast.Mod):
+            return left
+        right = _url_prefix(node.right, facts, order, func, depth + 1)
+        return left + (right or "")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _url_prefix(node.func.value, facts, order, func, depth + 1)
+    if isinstance(node, ast.Name):
+        found = _assignments(facts).get(node.id, [])
+        local = [a for a in found if func is not None and a[1] == func]
+        glob = [a for a in found if a[1] is None and (a[0] < order or func is not None)]
+        for where, _f, value in reversed(local or glob):
+            got = _url_prefix(value, facts, where, _f, depth + 1)
+            if got is not None:
+                return got
+    return None
 
 
 _HF_BUILDERS = frozenset({"csv", "json", "parquet", "text", "imagefolder", "audiofolder", "videofolder", "arrow",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from pathlib import Path
@@ -9,6 +10,33 @@ from pathlib import Path
 from ...analysis import Facts
 from .. import Hit, rule
 from .helpers import READ_FUNCS, REMOTE, call_paths, open_mode_writes, shell_commands
+
+
+# connect/open-style callees whose path argument is an input (beyond READ_FUNCS)
+_OPENERS = frozenset({"connect", "File", "open_rasterio", "open_database", "open_workbook", "open_file",
+                      "open_array", "open_store", "Dataset", "open_table"})
+_SQL_WRITE = re.compile(r"^\s*(?:create|insert|drop|replace|alter)\b", re.IGNORECASE)
+
+
+def _fills_connection(facts: Facts, ci) -> bool:
+    """Does the cell of ``con = sqlite3.connect(path)`` write into ``con`` (to_sql, CREATE/INSERT)?"""
+    parent = ci.parents[-1] if ci.parents else None
+    names = {t.id for t in getattr(parent, "targets", ()) if isinstance(t, ast.Name)}
+    if not names:
+        return False
+    for other in facts.semantic.calls:
+        if other.cell is not ci.cell:
+            continue
+        args = [*other.node.args, *(k.value for k in other.node.keywords)]
+        if other.method == "to_sql" and any(isinstance(a, ast.Name) and a.id in names for a in args):
+            return True
+        f = other.node.func
+        if other.method in ("execute", "executescript") and isinstance(f, ast.Attribute) \
+                and isinstance(f.value, ast.Name) and f.value.id in names and other.node.args:
+            first = other.node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and _SQL_WRITE.match(first.value):
+                return True
+    return False
 
 
 def _read_paths(facts: Facts):
@@ -19,6 +47,10 @@ def _read_paths(facts: Facts):
         q = ci.qual or ""
         is_read = ci.method in READ_FUNCS and not q.startswith(("torch.hub", "webbrowser.", "spacy.", "os.", "io.")) \
             and not (ci.method == "open" and open_mode_writes(ci.node))
+        if ci.method in _OPENERS and not q.startswith(("os.", "io.")):
+            # sqlite3.connect("../data/x.sqlite"), h5py.File(...), xr.open_rasterio(...): reads,
+            # unless the cell fills what it opens (`df.to_sql(..., con)`, CREATE/INSERT)
+            is_read = not _fills_connection(facts, ci)
         if is_read:
             for value, _ in call_paths(facts, ci):
                 yield ci, value, True
@@ -48,7 +80,8 @@ def missing_local_data(nb, ctx):
     """
     ## What it does
     Resolves the relative input paths the notebook reads (`pd.read_csv("data/x.csv")`,
-    `open("params.json")`, `np.load(DATA / "x.npy")` when `DATA` is a literal path, ...)
+    `open("params.json")`, `np.load(DATA / "x.npy")` when `DATA` is a literal path,
+    `sqlite3.connect("../data/x.sqlite")`, `h5py.File(...)` and other openers, ...)
     against the notebook's folder, where `nbkit verify` and papermill run it. Reports a
     path that does not exist (unless the notebook writes or downloads it first), and an
     input file larger than `large-file-mb` that is tracked neither by DVC (a `.dvc` file
