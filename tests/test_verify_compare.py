@@ -290,7 +290,7 @@ def test_json_report_shape_and_exit_code():
 
     rep = _report()
     d = json.loads(render_json(rep))
-    assert d["schema"] == "nbkit.verify/1"
+    assert d["schema"] == "nbkit.verify/2"
     assert d["summary"] == {"notebooks": 3, "reproducible": 1, "mismatch": 1, "failed": 0, "nondeterministic": 0,
                             "timeout": 0, "invalid": 1}
     cell = d["notebooks"][1]["cells"][1]

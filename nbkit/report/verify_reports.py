@@ -1,4 +1,4 @@
-"""Renderings of a verify report: text, json (``nbkit.verify/1``), junit and html.
+"""Renderings of a verify report: text, json (``nbkit.verify/2``), junit and html.
 
 Each renderer is ``render(report) -> str``.  The text report explains each notebook in one
 line and shows a readable diff for every cell that does not reproduce; the HTML page is

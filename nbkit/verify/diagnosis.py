@@ -269,6 +269,19 @@ def diagnose(ev: CellEvidence) -> Cause:
     return Cause("unknown", "no evidence points at a cause", tuple(evidence or ["no confirming run"]))
 
 
+def kernel_causes(name: str, message: str, missing: bool = False) -> list[dict]:
+    """The notebook-level causes when its kernel could not start: a kernel that is not installed
+    (or never answers) is a missing resource; anything else is unknown."""
+    text = message.lower()
+    if missing or "no kernel named" in text or "no such kernel" in text or "not installed" in text:
+        cause = Cause("missing-resource", f"kernel '{name}' is not there or does not answer", (message[:300],),
+                      f"install the kernel '{name}' (`jupyter kernelspec list` shows what is there), or pass --kernel")
+    else:
+        cause = Cause("unknown", f"kernel '{name}' could not start", (message[:300],),
+                      f"start the kernel by hand (`jupyter console --kernel {name}`) to see why it stops")
+    return [{**cause.to_dict(), "cells": []}]
+
+
 def group_causes(causes: dict[int, Cause]) -> list[dict]:
     """One entry per (kind, summary) with the cells it covers, in cell order: "24 cells differ only by
     numpy 2 scalar repr" is one line, not 24."""

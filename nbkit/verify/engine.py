@@ -17,6 +17,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
+from .diagnosis import kernel_causes
 from .events import CellState, VerifyEvents
 from .execute import KernelPool, KernelStartError, RunResult, kill_all_kernels, run_cells
 from .results import NotebookResult
@@ -119,7 +120,8 @@ class Engine:
             except KernelStartError as e:
                 # this notebook's failure, not the run's: exit 3 only when no kernel could start at all
                 return NotebookResult(item.path, "failed", e.message, kernel=item.key.name, drift=ex.drift,
-                                      kernel_failed=True, kernel_attempts=e.attempts)
+                                      kernel_failed=True, kernel_attempts=e.attempts,
+                                      causes=kernel_causes(item.key.name, e.message, e.timed_out))
             attempts = max(attempts, kernel.attempts)
             if r + 1 < self.request.runs:
                 self.pool.prefetch(item.key)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from ..findings import Severity
 from ..report.common import cell_label
 from .compare import compare_items
+from .diagnosis import diagnose, group_causes
+from .evidence import cell_evidence, error_output, gather
 from .execute import CellRun, RunResult
 from .normalize import normalize_outputs
 from .results import CellResult, NotebookResult
@@ -82,6 +84,7 @@ class _Judged:
     failure: tuple | None = None  # (cell, run status, message, run) of the first failed cell
     nondeterministic: list = field(default_factory=list)  # model cells whose fresh runs disagree
     mismatches: list[CellResult] = field(default_factory=list)
+    to_diagnose: list = field(default_factory=list)  # (cell result, error output, do fresh runs agree?)
 
 
 def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
@@ -103,6 +106,7 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
             cr = failure_result(c, bad_run.cells[pos], request.timeout or 0, settings)
             judged.cells.append(cr)
             judged.failure = judged.failure or (c, bad_run.cells[pos].status, cr.message, bad_run)
+            judged.to_diagnose.append((cr, error_output(bad_run.cells[pos].outputs), None))
             continue
         run1 = first.cells.get(pos)
         if run1 is None:
@@ -119,6 +123,7 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
                                            f"differs between fresh runs: {nd.message}", nd.images or None,
                                            nondeterministic=True))
             judged.nondeterministic.append(c)
+            judged.to_diagnose.append((judged.cells[-1], None, False))
             continue
         if c.execution_count is None and not c.outputs:
             judged.cells.append(CellResult(c.index, c.id, "ignored",
@@ -131,7 +136,25 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
             judged.cells.append(CellResult(c.index, c.id, "mismatch", cmp.mime, cmp.expected, cmp.actual, cmp.diff,
                                            cmp.message, cmp.images or None))
             judged.mismatches.append(judged.cells[-1])
+            agree = True if any(later.cells.get(pos) for later in runs[1:]) else None
+            judged.to_diagnose.append((judged.cells[-1], None, agree))
     return judged
+
+
+def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
+    """Each cell that did not reproduce gets its cause; the notebook's causes, grouped."""
+    if not judged.to_diagnose:
+        return []
+    nbev = gather(ex.item.nb)
+    causes = {}
+    for cr, error, agree in judged.to_diagnose:
+        status = "nondeterministic" if cr.nondeterministic else cr.status
+        ev = cell_evidence(cr.index, status, nbev, ex.drift, expected=cr.expected or "", actual=cr.actual or "",
+                           error=error, runs_agree=agree, consequence_of=cr.consequence_of)
+        cause = diagnose(ev)
+        cr.cause = cause.to_dict()
+        causes[cr.index] = cause
+    return group_causes(causes)
 
 
 def _between_runs(actual, runs: list[RunResult], pos: int, settings: VerifySettings):
@@ -151,7 +174,7 @@ def assess(ex: Execution, request: VerifyRequest) -> NotebookResult:
     item, runs = ex.item, ex.runs
     judged = _judge_cells(ex, request)
     res = NotebookResult(item.path, "reproducible", drift=ex.drift, cells=judged.cells, kernel=item.kernel_name,
-                         runs=len(runs))
+                         runs=len(runs), causes=_diagnose(ex, judged))
     if judged.failure:
         c, status, msg, run = judged.failure
         label = cell_label(c.index, c.id)

@@ -1,0 +1,81 @@
+"""Verify diagnosis wired in (issue 12): evidence per cell, causes in the report (no kernel needed)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from nbbuild import code, error, nb, stream  # noqa: E402
+
+from nbkit.model import notebook_from_dict  # noqa: E402
+from nbkit.pin.drift import Drift  # noqa: E402
+from nbkit.verify.diagnosis import diagnose, kernel_causes  # noqa: E402
+from nbkit.verify.evidence import cell_evidence, gather  # noqa: E402
+
+
+def _nb(*cells):
+    return notebook_from_dict(nb(*cells), "t.ipynb")
+
+
+def test_rules_follow_def_use_to_the_cells_a_cell_depends_on():
+    book = _nb(code("import numpy as np", 1), code("x = np.random.normal(size=3)", 2),
+               code("y = x.sum()\nprint(y)", 3, [stream("1.0\n")]), code("print(2)", 4, [stream("2\n")]))
+    ev = gather(book)
+    assert "NBR004" in ev.rules.get(1, set())
+    assert ev.closure(2) == {0, 1, 2}
+    assert ev.closure(3) == {3}
+    cev = cell_evidence(2, "mismatch", ev, [], expected="1.0\n", actual="2.0\n")
+    assert "NBR004" in cev.rules and "numpy" in {p.lower() for p in cev.packages_used}
+    assert "which this cell depends on" in cev.rule_notes["NBR004"]
+    assert diagnose(cev).kind == "randomness"
+    assert "NBR004" not in cell_evidence(3, "mismatch", ev, []).rules
+
+
+def test_out_of_order_counts_and_defined_names():
+    ev = gather(_nb(code("a = 1", 3), code("b = a", 1)))
+    assert ev.out_of_order and {"a", "b"} <= ev.defined_names
+    cev = cell_evidence(1, "mismatch", ev, [], expected="1", actual="2", runs_agree=True)
+    assert diagnose(cev).kind == "stale-output"
+
+
+def test_error_evidence_names_the_exception_and_the_drifted_package():
+    ev = gather(_nb(code("import pandas as pd", 1), code("pd.DataFrame().append({})", 2)))
+    err = {"ename": "AttributeError", "evalue": "'DataFrame' object has no attribute 'append'",
+           "traceback": ["\x1b[0;31mFile /x/site-packages/pandas/core/generic.py:1\x1b[0m", "AttributeError: ..."]}
+    cev = cell_evidence(1, "error", ev, [Drift("pandas", "1.5.3", "2.2.0")], error=err)
+    assert cev.ename == "AttributeError" and "\x1b" not in cev.traceback
+    cause = diagnose(cev)
+    assert cause.kind == "library-drift" and "pandas 1.5.3 -> 2.2.0" in cause.summary
+
+
+def test_hidden_state_when_no_cell_defines_the_name():
+    ev = gather(_nb(code("print(secret)", 1, [error("NameError", "name 'secret' is not defined")])))
+    cev = cell_evidence(0, "error", ev, [], error={"ename": "NameError", "evalue": "name 'secret' is not defined"})
+    assert diagnose(cev).kind == "hidden-state"
+
+
+def test_a_missing_kernel_is_a_missing_resource():
+    (c,) = kernel_causes("nope", "no kernel named 'nope' is installed", missing=True)
+    assert c["kind"] == "missing-resource" and c["cells"] == []
+    assert kernel_causes("py", "kernel 'py' could not start (exit 1)")[0]["kind"] == "unknown"
+
+
+def test_report_carries_cause_and_causes_and_matches_the_schema():
+
+    from nbkit.schemas import validate
+    from nbkit.verify.results import CellResult, NotebookResult, VerifyReport
+
+    cause = diagnose(cell_evidence(0, "mismatch", gather(_nb(code("print(1)", 1))), [], expected="{1, 2}",
+                                   actual="{2, 1}")).to_dict()
+    res = NotebookResult("t.ipynb", "mismatch", cells=[CellResult(0, None, "mismatch", cause=cause)],
+                         causes=[{**cause, "cells": [0]}])
+    d = VerifyReport([res]).to_dict()
+    assert d["schema"] == "nbkit.verify/2" and d["notebooks"][0]["cells"][0]["cause"]["kind"] == "hash-order"
+    validate(d, "verify")
+    old = json.loads(json.dumps(d))  # a /1 report (no cause keys) still validates
+    old["schema"] = "nbkit.verify/1"
+    del old["notebooks"][0]["causes"], old["notebooks"][0]["cells"][0]["cause"]
+    validate(old, "verify")
