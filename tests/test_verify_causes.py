@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from nbbuild import code, error, nb, stream  # noqa: E402
@@ -79,3 +81,47 @@ def test_report_carries_cause_and_causes_and_matches_the_schema():
     old["schema"] = "nbkit.verify/1"
     del old["notebooks"][0]["causes"], old["notebooks"][0]["cells"][0]["cause"]
     validate(old, "verify")
+
+
+def test_runs_accepts_auto_everywhere():
+
+    from nbkit.verify import RequestError, VerifyOptions, VerifyRequest
+    from nbkit.verify.request import check_runs
+    from nbkit.verify.settings import settings_from_config
+
+    assert VerifyRequest.build([]).runs == "auto" and VerifyRequest.build([]).planned_runs == 1
+    assert check_runs("auto") == "auto" and check_runs("3") == 3 and check_runs(2) == 2
+    assert VerifyRequest.build([], VerifyOptions(runs="1")).planned_runs == 1
+    for bad in ("0", "often", 0, True):
+        with pytest.raises(RequestError):
+            check_runs(bad)
+
+    class Cfg:
+        verify = {"runs": "auto"}
+    assert settings_from_config(Cfg()).runs == "auto"
+    Cfg.verify = {"runs": 2}
+    assert settings_from_config(Cfg()).runs == 2
+
+
+def _verify(path, **kw):
+    from nbkit.verify import VerifyOptions, verify_notebook
+
+    return verify_notebook(path, VerifyOptions(timeout=60, **kw))
+
+
+@pytest.mark.kernel
+def test_keeps_going_after_an_error_and_marks_consequences(tmp_path):
+    from nbbuild import write
+
+    p = write(tmp_path / "k.ipynb", nb(code("x = 1 / 0", 1), code("print(x)", 2), code("print('ok')", 3, [stream("ok\n")]),
+                                       code("import nosuchmodule_zz", 4), code("print(4)", 5, [stream("5\n")])))
+    res = _verify(p)
+    cells = {c.index: c for c in res.cells}
+    assert res.status == "failed" and "(2 more cells failed)" in res.message, res.message
+    assert cells[1].status == "error" and cells[1].consequence_of == 0
+    assert cells[2].status == "match"
+    assert cells[3].cause["kind"] == "missing-resource" and "nosuchmodule_zz" in cells[3].cause["summary"]
+    assert cells[4].status == "mismatch" and res.runs == 2  # a mismatch: confirmed by a second run
+    assert cells[4].cause["kind"] == "stale-output" and "two fresh runs agree" in cells[4].cause["evidence"]
+    old = _verify(p, stop_on_error=True, runs=1)
+    assert [c.status for c in old.cells] == ["error", "not-run", "not-run", "not-run", "not-run"]

@@ -445,7 +445,7 @@ def test_request_is_validated_once_with_one_message():
             VerifyRequest.build(["a.ipynb"], opts)
         assert e.value.field == field
     req = VerifyRequest.build(["a.ipynb"], VerifyOptions(timeout=0, shard="2/3", parameters={"n": 1}))
-    assert req.timeout is None and req.shard == (2, 3) and req.parameters == {"n": 1} and req.runs == 1
+    assert req.timeout is None and req.shard == (2, 3) and req.parameters == {"n": 1} and req.runs == "auto"  # issue 12: --runs auto by default
 
 
 def test_failed_cell_output_is_normalised_with_the_users_settings():

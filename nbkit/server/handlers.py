@@ -112,7 +112,7 @@ class VerifyHandler(NbkitHandler):
     async def post(self):
         data = self.body()
         job = self.service.start_verify(data["path"], data.get("parameters"), data.get("timeout"),
-                                         data.get("stamp", False))
+                                         data.get("stamp", False), data.get("runs"))
         self.set_header("Location", url_path_join(self.base_url, "nbkit/api/verify", job.id))
         self.reply({"job": job.id, "state": job.state}, status=202)
 

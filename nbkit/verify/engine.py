@@ -21,7 +21,7 @@ from .diagnosis import kernel_causes
 from .events import CellState, VerifyEvents
 from .execute import KernelPool, KernelStartError, RunResult, kill_all_kernels, run_cells
 from .results import NotebookResult
-from .verdict import Execution, assess
+from .verdict import Execution, assess, needs_confirming_run
 from .writeback import write_back
 
 if TYPE_CHECKING:
@@ -111,9 +111,17 @@ class Engine:
             return NotebookResult(item.path, "failed", "cancelled", cancelled=True)
         ex = Execution(item, drift=drift_of(item))
         attempts = 1
-        for r in range(self.request.runs):
+        planned, r = self.request.planned_runs, 0
+        while r < planned:
+            positions = item.run_positions
+            stopped = ex.runs[0].stopped_at if ex.runs else None
+            if stopped is not None:  # run 1 stopped at a cell: later runs go up to that cell
+                positions = [p for p in positions if p < stopped]
+                if not positions:
+                    break
             if not item.key:
                 ex.runs.append(RunResult())
+                r += 1
                 continue
             try:
                 kernel = await self.pool.acquire(item.key)
@@ -123,7 +131,7 @@ class Engine:
                                       kernel_failed=True, kernel_attempts=e.attempts,
                                       causes=kernel_causes(item.key.name, e.message, e.timed_out))
             attempts = max(attempts, kernel.attempts)
-            if r + 1 < self.request.runs:
+            if r + 1 < planned:
                 self.pool.prefetch(item.key)
             else:
                 self._prefetch_next()
@@ -135,13 +143,16 @@ class Engine:
                     self.events.on_cell(item.path, index, state, _run)
 
             try:
-                run = await run_cells(kernel, nbnode, item.run_positions, self.request.timeout, item.may_raise,
-                                      on_cell, self.cancel.is_set)
+                run = await run_cells(kernel, nbnode, positions, self.request.timeout, item.may_raise,
+                                      on_cell, self.cancel.is_set, stop_on_error=self.request.stop_on_error)
             finally:
                 await self.pool.release(kernel)
             ex.runs.append(run)
-            if run.status != "ok":
+            r += 1
+            if run.status == "cancelled" or self.cancel.is_set():
                 break
+            if r == 1 and planned == 1 and self.request.auto_runs and needs_confirming_run(ex, self.request):
+                planned = 2  # --runs auto: a mismatch gets a confirming run (randomness vs a stable change)
         if self.cancel.is_set():
             return _cancelled(item)
         res = await asyncio.to_thread(assess, ex, self.request)

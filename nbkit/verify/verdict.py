@@ -9,6 +9,7 @@ codes, severities and options come from the rule catalogue (``nbkit.rules``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from ..findings import Severity
 from ..report.common import cell_label
 from .compare import compare_items
 from .diagnosis import diagnose, group_causes
-from .evidence import cell_evidence, error_output, gather
+from .evidence import NotebookEvidence, cell_evidence, error_output, gather
 from .execute import CellRun, RunResult
 from .normalize import normalize_outputs
 from .results import CellResult, NotebookResult
@@ -141,13 +142,36 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
     return judged
 
 
+_NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
+
+
+def _consequence_of(error: dict, failed: list[int], nbev: NotebookEvidence) -> int | None:
+    """The earlier failed cell a failure only follows from: a NameError for a name that cell binds
+    (it failed before binding it)."""
+    if error.get("ename") not in ("NameError", "UnboundLocalError"):
+        return None
+    m = _NAME_ERROR.search(str(error.get("evalue") or ""))
+    if not m:
+        return None
+    return next((i for i in reversed(failed) if m.group(1) in nbev.binds.get(i, ())), None)
+
+
+def needs_confirming_run(ex: Execution, request: VerifyRequest) -> bool:
+    """``--runs auto``: does run 1 leave a cell that mismatches its stored output?"""
+    return bool(_judge_cells(ex, request).mismatches)
+
+
 def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
     """Each cell that did not reproduce gets its cause; the notebook's causes, grouped."""
     if not judged.to_diagnose:
         return []
     nbev = gather(ex.item.nb)
     causes = {}
+    failed: list[int] = []  # cells that failed before, in order
     for cr, error, agree in judged.to_diagnose:
+        if cr.status == "error":
+            cr.consequence_of = _consequence_of(error or {}, failed, nbev)
+            failed.append(cr.index)
         status = "nondeterministic" if cr.nondeterministic else cr.status
         ev = cell_evidence(cr.index, status, nbev, ex.drift, expected=cr.expected or "", actual=cr.actual or "",
                            error=error, runs_agree=agree, consequence_of=cr.consequence_of)
@@ -185,6 +209,9 @@ def assess(ex: Execution, request: VerifyRequest) -> NotebookResult:
             res.message = f"the kernel died while running {label}" + (f" ({run.message})" if run.message else "")
         else:
             res.status, res.code, res.message = "failed", rule_code("fails-in-fresh-kernel"), f"{label} {msg}"
+        more = sum(1 for x in judged.cells if x.status == "error") - 1
+        if more > 0:
+            res.message += f" ({more} more cell{'s' if more != 1 else ''} failed)"
     elif judged.nondeterministic:
         nondet = judged.nondeterministic
         res.status, res.code = "nondeterministic", rule_code("nondeterministic-output")
