@@ -125,3 +125,58 @@ def test_keeps_going_after_an_error_and_marks_consequences(tmp_path):
     assert cells[4].cause["kind"] == "stale-output" and "two fresh runs agree" in cells[4].cause["evidence"]
     old = _verify(p, stop_on_error=True, runs=1)
     assert [c.status for c in old.cells] == ["error", "not-run", "not-run", "not-run", "not-run"]
+
+
+def test_cell_names_and_temp_paths_normalised():
+    from nbkit.verify.normalize import mask_cell_names, mask_temp_paths
+
+    stored, fresh = "invalid syntax (3311942670.py, line 1)", "invalid syntax (<cell>, line 1)"
+    assert mask_cell_names(stored) == mask_cell_names(fresh) == "invalid syntax (<cell>, line 1)"
+    assert mask_cell_names("File /tmp/ipykernel_12/99887766.py:5, in f()\nCell In[7], line 2") == \
+        "File <cell>:5, in f()\nCell In[N], line 2"
+    assert mask_cell_names('File "<ipython-input-3-8f0ab12c>", line 1') == 'File "<cell>", line 1'
+    lib = "File /tmp/venv/lib/python3.12/site-packages/pandas/core/indexes/base.py:5670, in Index.__setitem__"
+    assert mask_temp_paths(lib) == lib  # a library that lives under /tmp is not the run's temp dir
+    assert mask_temp_paths("/tmp/tmpab12cd/x.csv") == "<tmp>"
+    assert mask_temp_paths("/tmp/pytest-of-me/pytest-3/a") == "<tmp>"
+
+
+@pytest.mark.kernel
+def test_each_cell_has_its_own_file_name_and_a_stored_syntax_error_matches(tmp_path):
+    from nbbuild import write
+
+    err = {"output_type": "error", "ename": "SyntaxError", "evalue": "invalid syntax (3311942670.py, line 1)",
+           "traceback": []}
+    p = write(tmp_path / "s.ipynb", nb(code("def f():\n    return 1 / 0", 1),
+                                       code("f()", 2, tags=["raises-exception"],
+                                            outputs=[error("ZeroDivisionError", "division by zero")]),
+                                       code("x = = 1", 3, tags=["raises-exception"], outputs=[err])))
+    res = _verify(p, runs=1)
+    assert res.status == "reproducible", res.to_dict()
+    # with tracebacks compared, the fresh traceback shows the source of the cell that defines f
+    from nbkit.config import config_from_table
+    from nbkit.verify.settings import settings_from_config
+
+    cfg = config_from_table({"verify": {"normalizers": {"error-traceback": False}}}, "pyproject.toml")
+    assert settings_from_config(cfg).normalizers["error-traceback"] is False
+    res = _verify(p, runs=1, config=cfg)
+    cell = {c.index: c for c in res.cells}[1]
+    assert "return 1 / 0" in (cell.actual or "") and "Error retrieving source code" not in (cell.actual or "")
+
+
+def test_every_rendering_shows_the_cause():
+    from nbkit.report.verify_reports import render_github, render_html, render_junit, render_text
+    from nbkit.verify.results import CellResult, NotebookResult, VerifyReport
+
+    cause = {"kind": "randomness", "summary": "an unseeded random generator feeds this cell",
+             "evidence": ["two fresh runs disagree"], "fix": "seed it"}
+    cells = [CellResult(2, "ab", "mismatch", diff="-1\n+2", message="differs", cause=cause, nondeterministic=True)]
+    rep = VerifyReport([NotebookResult("r.ipynb", "nondeterministic", "1 cell differs", cells=cells,
+                                       causes=[{**cause, "cells": [2]}])])
+    assert "cause: randomness: an unseeded random generator feeds this cell (cell 2); fix: seed it" in render_text(rep)
+    assert 'message="1 cell differs; cause: randomness (cell 2)"' in render_junit(rep)
+    html = render_html(rep)
+    assert '<span class="cause" title="two fresh runs disagree">randomness</span>' in html
+    gh = render_github(rep)
+    assert gh.startswith("::error file=r.ipynb,title=nbkit verify%3A nondeterministic (randomness)::cell 2")
+    assert "fix: seed it" in gh

@@ -414,8 +414,8 @@ def test_normalisers_are_an_ordered_registry_that_settings_validate_against():
     assert all(n.stage in STAGES and n.summary for n in regs)
     assert all(callable(n.step) for n in regs) and steps("compare", S) != []
     # within the text stage: the masks in order, then the user's sanitisers
-    assert [n.name for n in steps("text", S)] == ["ansi", "durations", "timestamps", "memory-addresses", "temp-paths",
-                                                  "sanitizers"]
+    assert [n.name for n in steps("text", S)] == ["ansi", "durations", "timestamps", "memory-addresses", "cell-names",
+                                                  "temp-paths", "sanitizers"]
     off = settings_from_config(config_from_table({"verify": {"normalizers": {"durations": False}}}, "pp.toml"))
     assert "durations" not in [n.name for n in steps("text", off)]
     with pytest.raises(ConfigError, match="unknown normalizer .*nope"):

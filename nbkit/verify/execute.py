@@ -30,8 +30,11 @@ from typing import Any
 
 from ..errors import MachineryError
 
+# No IPYKERNEL_CELL_NAME: each cell keeps its own file name, as in IPython, so a traceback through a
+# function an earlier cell defined shows that cell's source; the "cell-names" normaliser makes the
+# names comparable.
 KERNEL_ENV = {"TZ": "UTC", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-              "IPYKERNEL_CELL_NAME": "<cell>", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+              "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 STARTUP_TIMEOUT = 60
 START_ATTEMPTS = 2  # a kernel that dies before replying to kernel_info is started once more
 TRANSPORT_ENV = "NBKIT_KERNEL_TRANSPORT"

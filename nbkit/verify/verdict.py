@@ -65,7 +65,8 @@ def failure_result(cell, run: CellRun, timeout: float, settings: VerifySettings)
         errs = [o for o in run.outputs if o.get("output_type") == "error"]
         e = errs[0] if errs else {}
         msg = f"raised {e.get('ename', 'an error')}" + (f": {e.get('evalue')}" if e.get("evalue") else "")
-    shown = replace(settings, normalizers={**settings.normalizers, "error-traceback": False})  # show where it failed
+    # show where it failed, with IPython's own cell names (Cell In[2]) as the user's notebook shows them
+    shown = replace(settings, normalizers={**settings.normalizers, "error-traceback": False, "cell-names": False})
     actual = "".join(i.render() for i in normalize_outputs(run.outputs, shown))
     lines = actual.splitlines()
     if len(lines) > 40:
