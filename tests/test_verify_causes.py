@@ -180,3 +180,24 @@ def test_every_rendering_shows_the_cause():
     gh = render_github(rep)
     assert gh.startswith("::error file=r.ipynb,title=nbkit verify%3A nondeterministic (randomness)::cell 2")
     assert "fix: seed it" in gh
+
+
+def test_an_unpinned_notebook_from_another_python_points_at_library_drift():
+    book = notebook_from_dict(nb(code("import pandas as pd", 1), code("pd.Index([1])", 2),
+                                 metadata={"language_info": {"name": "python", "version": "2.7.6"}}), "t.ipynb")
+    ev = gather(book)
+    assert ev.environment_changed and ev.environment_changed.startswith("2.7.6 -> ")
+    cev = cell_evidence(1, "mismatch", ev, [], expected="Int64Index([1], dtype='int64')",
+                        actual="Index([1], dtype='int64')", runs_agree=True)
+    assert diagnose(cev).kind == "library-drift"
+    err = {"ename": "ValueError", "evalue": "Invalid frequency: M",
+           "traceback": ["File /venv/lib/python3.11/site-packages/pandas/core/generic.py:9759, in resample"]}
+    cause = diagnose(cell_evidence(1, "error", ev, [], error=err))
+    assert cause.kind == "library-drift" and "pandas" in cause.summary
+
+
+def test_a_cell_the_stored_run_never_executed_is_stale_output():
+    ev = gather(_nb(code("pd.read_csv(")))
+    cev = cell_evidence(0, "error", ev, [], error={"ename": "SyntaxError", "evalue": "incomplete input"},
+                        never_executed=True)
+    assert diagnose(cev).kind == "stale-output"

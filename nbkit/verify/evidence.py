@@ -44,6 +44,7 @@ class NotebookEvidence:
     missing_data: dict[int, list[str]] = field(default_factory=dict)
     defined_names: frozenset[str] = frozenset()
     out_of_order: bool = False
+    environment_changed: str | None = None  # unpinned notebook whose stored Python (major.minor) differs
 
     def closure(self, index: int) -> set[int]:
         """The cell and every cell it depends on, transitively."""
@@ -76,12 +77,31 @@ def _out_of_order(nb: Notebook) -> bool:
     return any(b <= a for a, b in zip(counts, counts[1:]))
 
 
+def _environment_changed(nb: Notebook) -> str | None:
+    """For a notebook without pinned versions: "3.8.5 -> 3.11.9" when the Python of the stored run
+    (``metadata.language_info.version``) is another major.minor than this one (the kernel's, as a
+    rule); None when they agree, when the notebook pins its environment, or when it does not say."""
+    import sys
+
+    meta = nb.metadata if isinstance(getattr(nb, "metadata", None), dict) else {}
+    if isinstance(nb.nbkit_metadata.get("environment"), dict):
+        return None  # the drift list says what changed
+    info = meta.get("language_info")
+    stored = info.get("version") if isinstance(info, dict) and info.get("name", "python") == "python" else None
+    if not isinstance(stored, str) or not re.match(r"\d+\.\d+", stored):
+        return None
+    now = "{}.{}.{}".format(*sys.version_info[:3])
+    if stored.split(".")[:2] == now.split(".")[:2]:
+        return None
+    return f"{stored} -> {now}"
+
+
 def gather(nb: Notebook) -> NotebookEvidence:
     """The static evidence of ``nb`` (never raises: a notebook nbkit cannot analyse has none)."""
     try:
         return _gather(nb)
     except Exception:  # noqa: BLE001 - evidence is best effort; the verdict never depends on it
-        return NotebookEvidence(out_of_order=_out_of_order(nb))
+        return NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(nb))
 
 
 def _gather(nb: Notebook) -> NotebookEvidence:
@@ -90,7 +110,7 @@ def _gather(nb: Notebook) -> NotebookEvidence:
     from ..imports import distributions_for, is_stdlib
     from ..lint import Selection, lint_notebook
 
-    ev = NotebookEvidence(out_of_order=_out_of_order(nb))
+    ev = NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(nb))
     facts = Facts(nb)
     for f in lint_notebook(nb, Selection(Config(), select=list(DIAGNOSTIC_RULES)), facts=facts):
         if f.cell_index is None:
@@ -129,7 +149,8 @@ def error_output(outputs: list) -> dict:
 
 def cell_evidence(index: int, status: str, nbev: NotebookEvidence, drift: list[Drift], *,
                   expected: str = "", actual: str = "", error: dict | None = None,
-                  runs_agree: bool | None = None, consequence_of: int | None = None) -> CellEvidence:
+                  runs_agree: bool | None = None, consequence_of: int | None = None,
+                  never_executed: bool = False) -> CellEvidence:
     """One cell's :class:`CellEvidence`: the notebook's evidence on it and its dependencies, and
     what its runs showed."""
     cells = nbev.closure(index)
@@ -151,4 +172,4 @@ def cell_evidence(index: int, status: str, nbev: NotebookEvidence, drift: list[D
         runs_agree=runs_agree, rules=frozenset(rules), rule_notes=notes, out_of_order=nbev.out_of_order,
         defined_names=nbev.defined_names, drift=tuple((d.package, d.pinned, d.installed) for d in drift),
         packages_used=frozenset(packages), missing_data=tuple(dict.fromkeys(missing)),
-        consequence_of=consequence_of)
+        consequence_of=consequence_of, environment_changed=nbev.environment_changed, never_executed=never_executed)

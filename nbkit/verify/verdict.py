@@ -174,8 +174,10 @@ def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
             cr.consequence_of = _consequence_of(error or {}, failed, nbev)
             failed.append(cr.index)
         status = "nondeterministic" if cr.nondeterministic else cr.status
+        stored = ex.item.nb.cells[cr.index]
         ev = cell_evidence(cr.index, status, nbev, ex.drift, expected=cr.expected or "", actual=cr.actual or "",
-                           error=error, runs_agree=agree, consequence_of=cr.consequence_of)
+                           error=error, runs_agree=agree, consequence_of=cr.consequence_of,
+                           never_executed=stored.execution_count is None and not stored.outputs)
         cause = diagnose(ev)
         cr.cause = cause.to_dict()
         causes[cr.index] = cause
