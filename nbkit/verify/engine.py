@@ -165,6 +165,9 @@ class Engine:
 def drive(items: list[WorkItem], request: VerifyRequest, events: VerifyEvents,
           cancel: threading.Event | None) -> list[NotebookResult]:
     """Run the engine on its own loop in a thread; the caller's thread handles Ctrl-C."""
+    from .. import rules
+
+    rules.all_rules()  # load the rule registry once, here: the verdicts of parallel notebooks read it from threads
     cancel = cancel or threading.Event()
     engine = Engine(items, request, events, cancel)
     box: dict = {}
