@@ -38,7 +38,7 @@ class _Settings:
     lint: bool = False
     timeout: float | None = None
     kernel: str | None = None
-    runs: int | None = None
+    runs: int | str | None = None  # "auto" or N
     strict_env: bool | None = None
     fail_on: str | None = None
     update: bool = False
@@ -63,8 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Per-cell timeout for verify (default: [tool.nbkit.verify] timeout, else 600; 0 = none).")
     group.addoption("--nbkit-kernel", metavar="NAME", default=None,
                     help="Kernel for verify instead of each notebook's kernelspec.")
-    group.addoption("--nbkit-runs", type=int, metavar="N", default=None,
-                    help="Fresh runs per notebook; 2+ also fails nondeterministic cells.")
+    group.addoption("--nbkit-runs", metavar="auto|N", default=None,
+                    help="Fresh runs per notebook: auto (default; a confirming run when a cell mismatches) or N; "
+                         "2+ also fails nondeterministic cells.")
     group.addoption("--nbkit-strict-env", action="store_true", default=None,
                     help="Environment drift from the pinned versions fails verification.")
     group.addoption("--nbkit-update", action="store_true", default=False,

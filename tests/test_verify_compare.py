@@ -290,7 +290,7 @@ def test_json_report_shape_and_exit_code():
 
     rep = _report()
     d = json.loads(render_json(rep))
-    assert d["schema"] == "nbkit.verify/1"
+    assert d["schema"] == "nbkit.verify/2"
     assert d["summary"] == {"notebooks": 3, "reproducible": 1, "mismatch": 1, "failed": 0, "nondeterministic": 0,
                             "timeout": 0, "invalid": 1}
     cell = d["notebooks"][1]["cells"][1]
@@ -414,8 +414,8 @@ def test_normalisers_are_an_ordered_registry_that_settings_validate_against():
     assert all(n.stage in STAGES and n.summary for n in regs)
     assert all(callable(n.step) for n in regs) and steps("compare", S) != []
     # within the text stage: the masks in order, then the user's sanitisers
-    assert [n.name for n in steps("text", S)] == ["ansi", "durations", "timestamps", "memory-addresses", "temp-paths",
-                                                  "sanitizers"]
+    assert [n.name for n in steps("text", S)] == ["ansi", "durations", "timestamps", "memory-addresses", "cell-names",
+                                                  "temp-paths", "sanitizers"]
     off = settings_from_config(config_from_table({"verify": {"normalizers": {"durations": False}}}, "pp.toml"))
     assert "durations" not in [n.name for n in steps("text", off)]
     with pytest.raises(ConfigError, match="unknown normalizer .*nope"):
@@ -446,7 +446,7 @@ def test_request_is_validated_once_with_one_message():
             VerifyRequest.build(["a.ipynb"], opts)
         assert e.value.field == field
     req = VerifyRequest.build(["a.ipynb"], VerifyOptions(timeout=0, shard="2/3", parameters={"n": 1}))
-    assert req.timeout is None and req.shard == (2, 3) and req.parameters == {"n": 1} and req.runs == 1
+    assert req.timeout is None and req.shard == (2, 3) and req.parameters == {"n": 1} and req.runs == "auto"  # issue 12: --runs auto by default
 
 
 def test_failed_cell_output_is_normalised_with_the_users_settings():

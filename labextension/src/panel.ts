@@ -567,6 +567,14 @@ export class NbkitPanel extends Widget {
       'li',
       { class: 'jp-nbkit-diff-item', 'data-index': cell.index },
       head,
+      view.cause
+        ? h(
+            'p',
+            { class: 'jp-nbkit-cell-cause' },
+            h('span', { class: view.cause.className, title: view.cause.title }, view.cause.label),
+            ' ' + view.cause.summary
+          )
+        : null,
       view.note ? h('p', { class: 'jp-nbkit-muted jp-nbkit-cell-message' }, view.note) : null,
       body
     );

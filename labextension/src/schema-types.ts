@@ -31,6 +31,16 @@ export type Verdict =
   | 'invalid';
 export type CellStatus =
   'match' | 'mismatch' | 'error' | 'skipped' | 'ignored' | 'not-run';
+export type CauseKind =
+  | 'randomness'
+  | 'clock'
+  | 'hash-order'
+  | 'stale-output'
+  | 'hidden-state'
+  | 'library-drift'
+  | 'data-changed'
+  | 'missing-resource'
+  | 'unknown';
 
 /**
  * One entry of the standard-layout checklist.
@@ -245,10 +255,10 @@ export interface VerifyJob {
   report?: VerifyReport;
 }
 /**
- * nbkit verify report (nbkit.verify/1)
+ * nbkit verify report (nbkit.verify/2; /1 without the cause keys)
  */
 export interface VerifyReport {
-  schema: 'nbkit.verify/1';
+  schema: 'nbkit.verify/2' | 'nbkit.verify/1';
   notebooks: VerifyNotebook[];
   summary: {
     notebooks: number;
@@ -278,6 +288,7 @@ export interface VerifyNotebook {
   cancelled?: true;
   drift: Drift[];
   cells: VerifyCell[];
+  causes?: CauseGroup[];
   /**
    * --env pinned: the isolated environment the notebook ran in
    */
@@ -326,6 +337,30 @@ export interface VerifyCell {
     diff?: string | null;
     [k: string]: unknown;
   };
+  cause?: Cause;
+  /**
+   * the earlier failed cell this failure only follows from
+   */
+  consequence_of?: number;
+}
+/**
+ * why a cell (or notebook) does not reproduce (DESIGN.md, Diagnosis)
+ */
+export interface Cause {
+  kind: CauseKind;
+  summary: string;
+  evidence: string[];
+  fix: string;
+}
+/**
+ * one cause (kind + summary) and the cells it covers; no cells: the notebook's own (e.g. its kernel could not start)
+ */
+export interface CauseGroup {
+  kind: CauseKind;
+  summary: string;
+  evidence: string[];
+  fix: string;
+  cells: number[];
 }
 /**
  * nbkit REST verify job list: GET verify: the jobs not yet dropped.

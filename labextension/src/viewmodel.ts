@@ -300,9 +300,54 @@ export type DiffBody =
   | { kind: 'diff'; lines: { text: string; className: string }[] }
   | { kind: 'text'; sides: { label: string; text: string }[] };
 
+/** Why a cell does not reproduce, as a chip: its kind, the one-line summary, evidence and fix. */
+export interface ICauseChip {
+  kind: string;
+  label: string;
+  className: string;
+  summary: string;
+  /** The tooltip: the evidence, then the fix. */
+  title: string;
+  fix: string;
+}
+
+export const CAUSE_LABEL: { [kind: string]: string } = {
+  randomness: 'Randomness',
+  clock: 'Clock',
+  'hash-order': 'Hash order',
+  'stale-output': 'Stale output',
+  'hidden-state': 'Hidden state',
+  'library-drift': 'Library drift',
+  'data-changed': 'Data changed',
+  'missing-resource': 'Missing resource',
+  unknown: 'Unknown cause'
+};
+
+/** The cause chip of a mismatching / failing cell (null: the report names no cause, e.g. nbkit.verify/1). */
+export function causeChip(cell: VerifyCell): ICauseChip | null {
+  const cause = cell.cause;
+  if (!cause) {
+    return null;
+  }
+  const evidence = cause.evidence ?? [];
+  return {
+    kind: cause.kind,
+    label: CAUSE_LABEL[cause.kind] ?? cause.kind,
+    className: `jp-nbkit-cause jp-nbkit-cause-${cause.kind}`,
+    summary:
+      cell.consequence_of !== undefined && cell.consequence_of !== null
+        ? `${cause.summary} (fix ${cellLabel(cell.consequence_of)} first)`
+        : cause.summary,
+    title: [...evidence, `Fix: ${cause.fix}`].join('\n'),
+    fix: cause.fix
+  };
+}
+
 export interface IDiffView {
   cell: VerifyCell;
   head: { key: string; text: string; ariaLabel: string };
+  /** Why it does not reproduce (null: no cause in the report). */
+  cause: ICauseChip | null;
   /** The cell's message, when the body does not show it already. */
   note: string | null;
   body: DiffBody;
@@ -405,6 +450,7 @@ export function diffView(cell: VerifyCell): IDiffView {
         (cell.mime ? ` (${cell.mime})` : ''),
       ariaLabel: `Go to cell ${cell.index}: ${cell.status}`
     },
+    cause: causeChip(cell),
     note: cell.message && body.kind !== 'images' ? cell.message : null,
     body
   };

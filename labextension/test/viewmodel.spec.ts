@@ -4,6 +4,7 @@
 import { LayoutItem, VerifyCell, VerifyNotebook } from '../src/api';
 import { IDLE_VERIFY, IReproStatus, IVerifyState, groupFindings } from '../src/model';
 import {
+  causeChip,
   cellLabel,
   checklistView,
   diffBody,
@@ -325,5 +326,37 @@ describe('diffView', () => {
         { label: 'Actual', text: 'ZeroDivisionError' }
       ]
     });
+  });
+
+  it('shows the cause of a mismatching cell as a chip (none in a nbkit.verify/1 report)', () => {
+    const cell: VerifyCell = {
+      index: 3,
+      id: null,
+      status: 'mismatch',
+      diff: '-1\n+2',
+      cause: {
+        kind: 'randomness',
+        summary: 'an unseeded random generator feeds this cell',
+        evidence: ['two fresh runs disagree', 'NBR004: np.random.normal is used before numpy is seeded'],
+        fix: 'seed every generator before first use'
+      }
+    };
+    expect(diffView(cell).cause).toEqual({
+      kind: 'randomness',
+      label: 'Randomness',
+      className: 'jp-nbkit-cause jp-nbkit-cause-randomness',
+      summary: 'an unseeded random generator feeds this cell',
+      title: 'two fresh runs disagree\nNBR004: np.random.normal is used before numpy is seeded\nFix: seed every generator before first use',
+      fix: 'seed every generator before first use'
+    });
+    const follows = causeChip({
+      index: 5,
+      id: null,
+      status: 'error',
+      consequence_of: 2,
+      cause: { kind: 'hidden-state', summary: 'follows from the failure of cell 2', evidence: [], fix: 'fix cell 2 first' }
+    });
+    expect(follows?.summary).toBe('follows from the failure of cell 2 (fix cell 2 first)');
+    expect(diffView({ index: 1, id: null, status: 'mismatch', diff: '-1\n+2' }).cause).toBeNull();
   });
 });

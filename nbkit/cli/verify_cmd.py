@@ -11,7 +11,7 @@ import click
 from ..verify.events import VerifyEvents
 from .common import check_output, echo_machinery_failures, use_color, write_output
 
-FORMATS = ("text", "json", "junit", "html")
+FORMATS = ("text", "json", "junit", "html", "github")
 _FLAGS = {"timeout": "--timeout", "parameters": "-p", "runs": "--runs", "jobs": "-j/--jobs"}
 
 
@@ -86,7 +86,9 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
               help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Notebooks verified in parallel, one kernel each.")
-@click.option("--runs", type=click.IntRange(min=1), help="Fresh runs per notebook; 2+ reports nondeterministic cells.")
+@click.option("--runs", metavar="auto|N",
+              help="Fresh runs per notebook: auto (default: one run, and a confirming run when a cell mismatches, "
+                   "to tell randomness from stable changes) or N (2+ reports nondeterministic cells).")
 @click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Per-cell timeout (default 600; 0 = none). A cell past it is interrupted and its kernel killed.")
 @click.option("--kernel", metavar="NAME", help="Kernel to use instead of the notebook's kernelspec.")
@@ -108,10 +110,13 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
 @click.option("--update", is_flag=True,
               help="Store the fresh outputs of the cells that differ (atomically); an updated notebook passes.")
 @click.option("--stamp", is_flag=True, help="Record the result in metadata.nbkit.verified (atomically).")
+@click.option("--stop-on-error", is_flag=True,
+              help="Stop a run at its first failed cell (default: run the remaining cells and report each "
+                   "independent failure with its cause).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
 @click.pass_context
 def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, shard, strict_env, env, explain,
-           explain_max, allow_build, update, stamp, config_path):
+           explain_max, allow_build, update, stamp, stop_on_error, config_path):
     """Re-execute notebooks (files or folders) in fresh kernels and check their stored outputs.
 
     Exit codes: 0 every notebook reproduces; 1 a notebook does not (mismatch, failed,
@@ -131,7 +136,8 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
     config = load_config(paths[0] if paths else None, config_path)
     opts = VerifyOptions(timeout=timeout, kernel=kernel, parameters={n: parse_value(v) for n, v in parameters},
                          runs=runs, jobs=jobs, shard=shard, strict_env=strict_env, update=update, stamp=stamp,
-                         config=config, env=env, allow_build=allow_build, explain_drift=explain_max if explain else 0)
+                         stop_on_error=stop_on_error, config=config, env=env, allow_build=allow_build,
+                         explain_drift=explain_max if explain else 0)
     try:
         request = VerifyRequest.build(paths, opts)  # usage errors before any kernel starts
     except RequestError as e:

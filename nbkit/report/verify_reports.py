@@ -1,4 +1,4 @@
-"""Renderings of a verify report: text, json (``nbkit.verify/1``), junit and html.
+"""Renderings of a verify report: text, json (``nbkit.verify/2``), junit, html and github.
 
 Each renderer is ``render(report) -> str``.  The text report explains each notebook in one
 line and shows a readable diff for every cell that does not reproduce; the HTML page is
@@ -74,6 +74,24 @@ def text_drift_lines(nb) -> list[str]:
     return [f"drift: {d.package} pinned {d.pinned}, installed {d.installed or 'none'}" for d in nb.drift]
 
 
+def _cells_text(cells: list[int]) -> str:
+    if not cells:
+        return "the notebook"
+    return ("cell " if len(cells) == 1 else "cells ") + ", ".join(str(i) for i in cells[:12]) + \
+        (", ..." if len(cells) > 12 else "")
+
+
+def cause_lines(nb) -> list[str]:
+    """One line per cause group: ``cause: randomness: <summary> (cells 2, 3); fix: <fix>``."""
+    return [f"cause: {g['kind']}: {g['summary']} ({_cells_text(g.get('cells') or [])}); fix: {g['fix']}"
+            for g in nb.causes]
+
+
+def cell_cause_text(c) -> str:
+    """``[randomness] an unseeded random generator feeds this cell`` (empty without a cause)."""
+    return f"[{c.cause['kind']}] {c.cause['summary']}" if c.cause else ""
+
+
 def _diff_style(ln: str) -> str | None:
     if ln.startswith("    +") and not ln.startswith("    +++"):
         return "green"
@@ -108,6 +126,8 @@ def render_text(report, color: bool = False) -> str:
         console.print(line)
         if nb.message:
             console.print(Text("  " + nb.message))
+        for ln in cause_lines(nb):
+            console.print(Text("  " + ln, style="cyan"))
         for block in cell_blocks(nb):
             if not block.named_above:
                 head = Text("  ")
@@ -142,16 +162,19 @@ def render_junit(report) -> str:
     for nb in report.notebooks:
         out.append(f'    <testcase classname="nbkit.verify" name={quoteattr(nb.path)} time="{nb.duration_s:.3f}">')
         if nb.status != "reproducible":
-            body = []  # the message is the failure's message attribute; the text adds what it does not say
+            body = [*cause_lines(nb)]  # the message is the failure's message attribute; the text adds what it does not say
             for c in failing_cells(nb.cells):
-                body.append(f"{cell_label(c.index, c.id)}: {c.message or c.status}")
+                body.append(f"{cell_label(c.index, c.id)}: {c.message or c.status}"
+                            + (f" {cell_cause_text(c)}" if c.cause else ""))
                 if c.diff:
                     body.append(c.diff.rstrip("\n"))
             if not body:
                 body.append(nb.message)
             body.extend(f"drift: {d.line()}" for d in nb.drift)
             tag = "error" if nb.status == "invalid" or nb.machinery else "failure"
-            out.append(f'      <{tag} type={quoteattr(nb.status)} message={quoteattr(nb.message)}>'
+            message = nb.message + "".join(f"; cause: {g['kind']} ({_cells_text(g.get('cells') or [])})"
+                                           for g in nb.causes)
+            out.append(f'      <{tag} type={quoteattr(nb.status)} message={quoteattr(message)}>'
                        f'{escape(chr(10).join(body))}</{tag}>')
         elif nb.drift:
             out.append("      <system-out>" + escape("\n".join(f"drift: {d.line()}" for d in nb.drift))
@@ -182,6 +205,9 @@ tr.fold td{color:#888;font-style:italic;background:#fafbfc}
 .diff_add{background:#d7f5dd}.diff_sub{background:#ffd7d5}
 .images{display:flex;gap:14px;flex-wrap:wrap}.images figure{margin:0}.images img{max-width:420px;
 border:1px solid #dde1e7;background:#fff}.images figcaption{font-size:12px;color:#555}
+.cause{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;
+background:#ddf4ff;color:#0550ae;margin-right:6px}.cause-why{margin:0 0 6px;font-size:13px;color:#333}
+.causes{margin:0 0 8px;padding-left:18px;font-size:13px}
 pre{background:#f6f8fa;padding:8px;border-radius:6px;overflow:auto;font-size:12px}
 table.summary td{padding:2px 12px 2px 0}
 """
@@ -245,9 +271,16 @@ def notebook_html(nb, heading: str | None = None) -> str:
                   else "") + "</p>")
     for d in nb.drift:
         parts.append(f"<p class=\"drift\">drift: {html.escape(d.line())}</p>")
+    if nb.causes:
+        parts.append("<ul class=\"causes\">" + "".join(
+            f"<li>{_cause_chip(g)} {html.escape(g['summary'])} ({html.escape(_cells_text(g.get('cells') or []))}); "
+            f"fix: {html.escape(g['fix'])}</li>" for g in nb.causes) + "</ul>")
     for c in failing_cells(nb.cells):
         title = cell_label(c.index, c.id)
         parts.append(f"<div class=\"cell\"><h3>{html.escape(title)}: {html.escape(c.message or c.status)}</h3>")
+        if c.cause:
+            parts.append(f"<p class=\"cause-why\">{_cause_chip(c.cause)} {html.escape(c.cause['summary'])}"
+                         f" &middot; fix: {html.escape(c.cause['fix'])}</p>")
         if c.images:
             figs = []
             for key, cap in (("expected", "stored"), ("actual", "fresh run"), ("diff", "differing pixels")):
@@ -265,6 +298,12 @@ def notebook_html(nb, heading: str | None = None) -> str:
     return "".join(parts)
 
 
+def _cause_chip(cause: dict) -> str:
+    """The cause's kind as a chip; its evidence as the chip's tooltip."""
+    why = "; ".join(cause.get("evidence") or [])
+    return f"<span class=\"cause\" title=\"{html.escape(why)}\">{html.escape(cause['kind'])}</span>"
+
+
 def scoped_css(scope: str) -> str:
     """The report's CSS for one notebook section, every rule limited to ``scope`` (a selector),
     so a fragment shown inside another page (a notebook) styles nothing else."""
@@ -279,4 +318,29 @@ def scoped_css(scope: str) -> str:
     return "".join(rules)
 
 
-RENDERERS = {"json": render_json, "junit": render_junit, "html": render_html}
+def render_github(report) -> str:
+    """GitHub workflow annotations: one per cell that does not reproduce (with its cause), or
+    one per notebook when no cell is named (a kernel that could not start, an invalid file)."""
+    from .lint_reports import _gh_escape
+
+    lines = []
+    for nb in report.notebooks:
+        if nb.status == "reproducible":
+            continue
+        cells = failing_cells(nb.cells)
+        if not cells:
+            why = "".join(f" (cause: {g['kind']}: {g['summary']}; fix: {g['fix']})" for g in nb.causes)
+            lines.append(f"::error file={_gh_escape(nb.path, True)},title={_gh_escape('nbkit verify: ' + nb.status, True)}"
+                         f"::{_gh_escape(nb.message + why)}")
+            continue
+        for c in cells:
+            kind = c.cause["kind"] if c.cause else c.status
+            msg = f"{cell_label(c.index, c.id)}: {c.message or c.status}"
+            if c.cause:
+                msg += f"\ncause: {c.cause['summary']}\nfix: {c.cause['fix']}"
+            lines.append(f"::error file={_gh_escape(nb.path, True)},"
+                         f"title={_gh_escape(f'nbkit verify: {nb.status} ({kind})', True)}::{_gh_escape(msg)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+RENDERERS = {"json": render_json, "junit": render_junit, "html": render_html, "github": render_github}

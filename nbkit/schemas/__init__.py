@@ -3,7 +3,7 @@ REST reply.  The panel's TypeScript types are generated from them (``jlpm build:
 
 =========================  ==========================================================
 ``lint``                   ``nbkit lint --format json`` (``nbkit.lint/1``)
-``verify``                 ``nbkit verify --format json`` (``nbkit.verify/1``)
+``verify``                 ``nbkit verify --format json`` (``nbkit.verify/2``)
 ``rules``                  ``nbkit rules --format json`` and GET rules (``nbkit.rules/1``)
 ``lint-reply``             POST lint: the lint report plus the panel's ``status``
 ``verify-started``         POST verify (202)

@@ -118,7 +118,7 @@ class VerifyHandler(NbkitHandler):
     async def post(self):
         data = await self.body()
         job = self.service.start_verify(data["path"], data.get("parameters"), data.get("timeout"),
-                                         data.get("stamp", False), data.get("env"))
+                                         data.get("stamp", False), data.get("runs"), data.get("env"))
         self.set_header("Location", url_path_join(self.base_url, "nbkit/api/verify", job.id))
         self.reply({"job": job.id, "state": job.state}, status=202)
 

@@ -162,6 +162,7 @@ class Job:
     parameters: dict
     timeout: float | None  # None: the project's [tool.nbkit.verify] timeout, else default_timeout
     stamp: bool = False
+    runs: int | str | None = None  # None: [tool.nbkit.verify] runs, else "auto"
     env: str | None = None  # "current" | "pinned"; None: the project's [tool.nbkit.verify] env
     state: str = "queued"
     progress: dict = field(default_factory=lambda: {"cells": 0, "done": 0, "current": None})
@@ -211,7 +212,7 @@ class _JobProgress(VerifyEvents):
         self.touch()
         if state == "running":
             self.job.progress["current"] = index
-        elif state == "done":
+        elif state == "done" and run == 1:  # a confirming run (--runs auto) re-runs cells already counted
             self.job.progress["done"] += 1
 
     def on_notebook_end(self, result) -> None:
@@ -468,8 +469,8 @@ class NbkitService(LoggingConfigurable):
 
     # -- verify ---------------------------------------------------------------------------------
     def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None, stamp: Any = False,
-                     env: Any = None) -> Job:
-        from ..verify.request import RequestError, check_env, check_parameter_names, check_timeout
+                     runs: Any = None, env: Any = None) -> Job:
+        from ..verify.request import RequestError, check_env, check_parameter_names, check_runs, check_timeout
 
         try:
             parameters = check_parameter_names(parameters)
@@ -477,6 +478,7 @@ class NbkitService(LoggingConfigurable):
             # None: [tool.nbkit.verify] timeout of the notebook's project, else default_timeout;
             # 0 (no timeout) is not for REST clients: max_timeout bounds every job
             timeout = check_timeout(timeout, allow_zero=False, maximum=self.max_timeout)
+            runs = None if runs is None else check_runs(runs)
         except RequestError as e:
             hint = " (NbkitService.max_timeout)" if e.problem.startswith("may be at most") else ""
             raise ServiceError(400, e.message_for(f"'{e.field}'") + hint) from None
@@ -488,7 +490,8 @@ class NbkitService(LoggingConfigurable):
         with self._lock:
             if len(self._queue) >= self.max_queued_jobs:
                 raise ServiceError(429, f"{len(self._queue)} verify jobs are already waiting; try again later")
-            job = Job(id=uuid.uuid4().hex, path=rp, parameters=parameters, timeout=timeout, stamp=stamp, env=env)
+            job = Job(id=uuid.uuid4().hex, path=rp, parameters=parameters, timeout=timeout, stamp=stamp, runs=runs,
+                      env=env)
             self._jobs[job.id] = job
             self._queue.append(job)
         self.log.info("nbkit: verify job %s queued for %s", job.id, rp.api)
@@ -580,7 +583,7 @@ class NbkitService(LoggingConfigurable):
             if timeout is None and "timeout" not in cfg.verify:
                 timeout = max(0.0, self.default_timeout)  # 0: no timeout
             options = VerifyOptions(timeout=timeout, parameters=job.parameters, config=cfg, stamp=job.stamp,
-                                    env=job.env)
+                                    runs=job.runs, env=job.env)
             request = VerifyRequest.build([job.path.os_path], options, discover=False)
             result = run(request, events=_JobProgress(job, self._touch), cancel=job.cancel)
             # images=True: mismatching images as base64 PNG (expected, actual, diff) for the panel

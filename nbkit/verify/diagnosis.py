@@ -90,6 +90,8 @@ class CellEvidence:
     changed_data: tuple[str, ...] = ()           # pinned input files the cell reads whose hash changed
     missing_data: tuple[str, ...] = ()           # input files the cell reads that do not exist
     consequence_of: int | None = None            # an earlier failing cell this failure follows from
+    environment_changed: str | None = None       # no pins, but the stored run's Python differs: "3.8.5 -> 3.11.9"
+    never_executed: bool = False                 # the stored notebook shows no run of this cell (no count, no output)
 
 
 def numpy_repr_normalised(text: str) -> str:
@@ -204,13 +206,20 @@ def diagnose(ev: CellEvidence) -> Cause:
                 if code in ev.rules:
                     ev_.append(ev.rule_notes.get(code, code))
             return Cause("missing-resource", f"{what} '{name}' is not there", tuple(ev_))
-        if ev.ename == "AttributeError" and _package_in_traceback(ev.traceback):
-            pkg = _package_in_traceback(ev.traceback)
+        pkg = _package_in_traceback(ev.traceback)
+        if pkg and (ev.ename == "AttributeError" or ev.drift or ev.environment_changed):
+            why = [f"{ev.ename} raised inside {pkg}"]
+            if ev.environment_changed:
+                why.append(f"the stored run used Python {ev.environment_changed} (no pinned versions)")
             return Cause("library-drift", f"{pkg} no longer behaves as the stored run expected: {ev.ename}: "
-                         f"{ev.evalue}"[:300], (f"{ev.ename} raised inside {pkg}",))
+                         f"{ev.evalue}"[:300], tuple(why))
         if ev.changed_data:
             return Cause("data-changed", f"input file '{ev.changed_data[0]}' changed since it was pinned",
                          (f"{ev.ename}: {ev.evalue}"[:300], "its sha256 differs from metadata.nbkit.data"))
+        if ev.never_executed:
+            return Cause("stale-output", "the stored run never executed this cell; it fails when the notebook runs "
+                         "top to bottom", (f"{ev.ename}: {ev.evalue}"[:300], "no execution count and no stored output"),
+                         "fix the cell or tag it `raises-exception` (or `nbkit:skip`) if it is meant to fail")
         if ev.out_of_order or ev.edited_after_run:
             return Cause("stale-output", "the stored run did not fail here: it ran cells out of order or on older source",
                          (f"{ev.ename}: {ev.evalue}"[:300],))
@@ -259,6 +268,12 @@ def diagnose(ev: CellEvidence) -> Cause:
         d = ev.drift[0]
         return Cause("library-drift", f"{_drift_text(d)} may have changed this output",
                      tuple(evidence + ["installed packages differ from the pins"]))
+    if ev.environment_changed and ev.packages_used:
+        used = ", ".join(sorted(ev.packages_used)[:3])
+        return Cause("library-drift", f"the stored output comes from an older environment (Python "
+                     f"{ev.environment_changed}); {used} may print or compute this differently now",
+                     tuple(evidence + [f"the cell uses {used}", "the notebook pins no versions: "
+                                       "metadata.language_info.version differs from the kernel's Python"]))
     if ev.out_of_order or ev.edited_after_run:
         why = "cells ran out of order" if ev.out_of_order else "the source was edited after the run"
         return Cause("stale-output", f"the stored output was not produced by today's source ({why})",
@@ -267,6 +282,19 @@ def diagnose(ev: CellEvidence) -> Cause:
         return Cause("stale-output", "a stable difference with no drift and no data change: the stored output "
                      "is older than the code or data it shows", tuple(evidence + ["no drift, no data change"]))
     return Cause("unknown", "no evidence points at a cause", tuple(evidence or ["no confirming run"]))
+
+
+def kernel_causes(name: str, message: str, missing: bool = False) -> list[dict]:
+    """The notebook-level causes when its kernel could not start: a kernel that is not installed
+    (or never answers) is a missing resource; anything else is unknown."""
+    text = message.lower()
+    if missing or "no kernel named" in text or "no such kernel" in text or "not installed" in text:
+        cause = Cause("missing-resource", f"kernel '{name}' is not there or does not answer", (message[:300],),
+                      f"install the kernel '{name}' (`jupyter kernelspec list` shows what is there), or pass --kernel")
+    else:
+        cause = Cause("unknown", f"kernel '{name}' could not start", (message[:300],),
+                      f"start the kernel by hand (`jupyter console --kernel {name}`) to see why it stops")
+    return [{**cause.to_dict(), "cells": []}]
 
 
 def group_causes(causes: dict[int, Cause]) -> list[dict]:

@@ -17,10 +17,11 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
+from .diagnosis import kernel_causes
 from .events import CellState, VerifyEvents
 from .execute import KernelPool, KernelStartError, RunResult, kill_all_kernels, run_cells
 from .results import NotebookResult
-from .verdict import Execution, assess
+from .verdict import Execution, assess, needs_confirming_run
 from .writeback import write_back
 
 if TYPE_CHECKING:
@@ -113,18 +114,27 @@ class Engine:
             return NotebookResult(item.path, "failed", "cancelled", cancelled=True)
         ex = Execution(item, drift=drift_of(item))
         attempts = 1
-        for r in range(self.request.runs):
+        planned, r = self.request.planned_runs, 0
+        while r < planned:
+            positions = item.run_positions
+            stopped = ex.runs[0].stopped_at if ex.runs else None
+            if stopped is not None:  # run 1 stopped at a cell: later runs go up to that cell
+                positions = [p for p in positions if p < stopped]
+                if not positions:
+                    break
             if not item.key:
                 ex.runs.append(RunResult())
+                r += 1
                 continue
             try:
                 kernel = await self.pool.acquire(item.key)
             except KernelStartError as e:
                 # this notebook's failure, not the run's: exit 3 only when no kernel could start at all
                 return NotebookResult(item.path, "failed", e.message, kernel=item.key.name, drift=ex.drift,
-                                      kernel_failed=True, kernel_attempts=e.attempts)
+                                      kernel_failed=True, kernel_attempts=e.attempts,
+                                      causes=kernel_causes(item.key.name, e.message, e.timed_out))
             attempts = max(attempts, kernel.attempts)
-            if r + 1 < self.request.runs:
+            if r + 1 < planned:
                 self.pool.prefetch(item.key)
             else:
                 self._prefetch_next()
@@ -136,13 +146,16 @@ class Engine:
                     self.events.on_cell(item.path, index, state, _run)
 
             try:
-                run = await run_cells(kernel, nbnode, item.run_positions, self.request.timeout, item.may_raise,
-                                      on_cell, self.cancel.is_set)
+                run = await run_cells(kernel, nbnode, positions, self.request.timeout, item.may_raise,
+                                      on_cell, self.cancel.is_set, stop_on_error=self.request.stop_on_error)
             finally:
                 await self.pool.release(kernel)
             ex.runs.append(run)
-            if run.status != "ok":
+            r += 1
+            if run.status == "cancelled" or self.cancel.is_set():
                 break
+            if r == 1 and planned == 1 and self.request.auto_runs and needs_confirming_run(ex, self.request):
+                planned = 2  # --runs auto: a mismatch gets a confirming run (randomness vs a stable change)
         if self.cancel.is_set():
             return _cancelled(item)
         res = await asyncio.to_thread(assess, ex, self.request)
@@ -159,6 +172,9 @@ class Engine:
 def drive(items: list[WorkItem], request: VerifyRequest, events: VerifyEvents,
           cancel: threading.Event | None) -> list[NotebookResult]:
     """Run the engine on its own loop in a thread; the caller's thread handles Ctrl-C."""
+    from .. import rules
+
+    rules.all_rules()  # load the rule registry once, here: the verdicts of parallel notebooks read it from threads
     cancel = cancel or threading.Event()
     engine = Engine(items, request, events, cancel)
     box: dict = {}

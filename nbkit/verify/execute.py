@@ -30,8 +30,11 @@ from typing import Any
 
 from ..errors import MachineryError
 
+# No IPYKERNEL_CELL_NAME: each cell keeps its own file name, as in IPython, so a traceback through a
+# function an earlier cell defined shows that cell's source; the "cell-names" normaliser makes the
+# names comparable.
 KERNEL_ENV = {"TZ": "UTC", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-              "IPYKERNEL_CELL_NAME": "<cell>", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+              "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 STARTUP_TIMEOUT = 60
 START_ATTEMPTS = 2  # a kernel that dies before replying to kernel_info is started once more
 TRANSPORT_ENV = "NBKIT_KERNEL_TRANSPORT"
@@ -479,9 +482,11 @@ def _plain(o):
 async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float | None,
                     allow_errors: frozenset[int] = frozenset(), on_cell=None, cancelled=lambda: False,
                     max_cell_bytes: int = MAX_CELL_OUTPUT_BYTES,
-                    max_notebook_bytes: int = MAX_NOTEBOOK_OUTPUT_BYTES) -> RunResult:
+                    max_notebook_bytes: int = MAX_NOTEBOOK_OUTPUT_BYTES, stop_on_error: bool = True) -> RunResult:
     """Execute the code cells at ``positions`` of ``nbnode`` in order, stopping at the first
-    error, except in cells whose position is in ``allow_errors`` (``raises-exception``)."""
+    error, except in cells whose position is in ``allow_errors`` (``raises-exception``).
+    ``stop_on_error`` False: an error does not stop the run (a timeout or a dead kernel does); the
+    run's status is that of its first failed cell."""
     import math
 
     from nbclient import NotebookClient
@@ -534,6 +539,10 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
             run.status = "error"
         if on_cell:
             on_cell(pos, "done")
+        if run.status == "error" and not stop_on_error:
+            if res.status == "ok":
+                res.status = "error"
+            continue
         if run.status != "ok":
             res.status, res.stopped_at = run.status, pos
             if run.status == "timeout":

@@ -138,10 +138,18 @@ _DURATION = re.compile(
 _LOOPS = re.compile(r"\b[\d,]+ loops? each\b|\b\d+ runs?,")
 
 
+#: directories a run makes for itself under a temp root: mkdtemp's ``tmpXXXXXXXX``, ipykernel's cell
+#: files, pytest's ``pytest-of-USER``, nbkit's own; anything else under /tmp (a virtualenv, a
+#: library) is a real path and stays
+_OWN_TEMP_DIRS = r"(?:tmp[\w-]{4,}|ipykernel_\d+|pytest-of-[^/\\\s]+|nbkit-[\w-]+)"
+
+
 def _temp_path_regex() -> re.Pattern:
-    roots = {"/tmp", "/var/tmp", "/var/folders", "/private/var/folders", tempfile.gettempdir()}
+    roots = {"/tmp", "/var/tmp", tempfile.gettempdir()}
     alts = "|".join(sorted((re.escape(r.rstrip("/\\")) for r in roots if r), key=len, reverse=True))
-    return re.compile(rf"(?:{alts})(?:[/\\][^\s'\"),;:\]}}>]*)?")
+    rest = r"(?:[/\\][^\s'\"),;:\]}}>]*)?"
+    # macOS's per-user temp folders are all the run's own
+    return re.compile(rf"(?:(?:{alts})[/\\]{_OWN_TEMP_DIRS}|(?:/private)?/var/folders){rest}")
 
 
 _TEMP = _temp_path_regex()
@@ -250,9 +258,25 @@ def mask_addresses(text: str, settings: VerifySettings | None = None) -> str:
     return _ADDRESS.sub("0x<address>", text)
 
 
+_CELL_NAMES = re.compile(
+    r"(?:[/\\][^\s'\"(),:]*[/\\]ipykernel_\d+[/\\]|\b)\d{5,12}\.py\b"   # /tmp/ipykernel_123/3311942670.py
+    r"|<ipython-input-\d+-[0-9a-f]+>"                                  # IPython < 8
+    r"|<cell>")                                                         # IPYKERNEL_CELL_NAME=<cell>
+_CELL_IN = re.compile(r"\bCell In\[\d+\]")
+
+
+@normaliser("cell-names", "text")
+def mask_cell_names(text: str, settings: VerifySettings | None = None) -> str:
+    """IPython's cell file names (``/tmp/ipykernel_1/3311942670.py``, ``<ipython-input-2-ab>``,
+    ``<cell>``) -> ``<cell>``, ``Cell In[7]`` -> ``Cell In[N]``"""
+    if "py" not in text and "<" not in text and "Cell In" not in text:
+        return text
+    return _CELL_IN.sub("Cell In[N]", _CELL_NAMES.sub("<cell>", text))
+
+
 @normaliser("temp-paths", "text")
 def mask_temp_paths(text: str, settings: VerifySettings | None = None) -> str:
-    """/tmp/tmpab12cd/... -> <tmp>/..."""
+    """/tmp/tmpab12cd/... -> <tmp>/... (only the run's own temp folders, not e.g. a venv under /tmp)"""
     return _TEMP.sub("<tmp>", text)
 
 

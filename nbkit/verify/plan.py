@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import NbkitError
 from .controls import CellControl, check_parameters, control_for
+from .diagnosis import kernel_causes
 from .execute import KernelKey, check_kernel_name
 from .results import NotebookResult
 from .verdict import rule_code
@@ -153,7 +154,7 @@ def prepare(index: int, path: str, request: VerifyRequest) -> WorkItem:
     if problem:
         hint = "; pass --kernel NAME" if where != "--kernel" else ""
         p.early = NotebookResult(path, "failed", f"{problem} (kernel from {where}{hint})", machinery=True,
-                                 kernel=kernel)
+                                 kernel=kernel, causes=kernel_causes(kernel, problem, missing=True))
         return p
     seed = nb.nbkit_metadata.get("seed")
     seed_s = str(seed % 2**32) if isinstance(seed, int) and not isinstance(seed, bool) else "0"

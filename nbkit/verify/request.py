@@ -79,6 +79,21 @@ def check_env(value: Any) -> str:
     return value
 
 
+RUNS_AUTO = "auto"
+
+
+def check_runs(value: Any) -> int | str:
+    """``"auto"`` (one run; a confirming second run when a cell mismatches) or a count >= 1."""
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v == RUNS_AUTO:
+            return RUNS_AUTO
+        if v.isdigit():
+            return _at_least_one("runs", int(v))
+        raise RequestError("runs", f"must be 'auto' or a whole number >= 1, not {value!r}")
+    return _at_least_one("runs", value)
+
+
 def _at_least_one(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise RequestError(name, f"must be at least 1, not {value}")
@@ -92,12 +107,13 @@ class VerifyOptions:
     timeout: float | None = None
     kernel: str | None = None
     parameters: dict = field(default_factory=dict)
-    runs: int | None = None
+    runs: int | str | None = None  # "auto" or N
     jobs: int | None = None
     shard: tuple[int, int] | str | None = None
     strict_env: bool | None = None
     update: bool = False
     stamp: bool = False
+    stop_on_error: bool = False  # True: the first failed cell ends the run (before issue 12 the only way)
     config: object = None  # nbkit.config.Config
     env: str | None = None           # "current" | "pinned"
     allow_build: bool | None = None  # --env pinned: allow source distributions
@@ -117,7 +133,7 @@ class VerifyRequest:
     timeout: float | None
     kernel: str | None
     parameters: dict
-    runs: int
+    runs: int | str  # "auto" or N
     jobs: int
     shard: tuple[int, int] | None
     strict_env: bool
@@ -129,6 +145,7 @@ class VerifyRequest:
     allow_build: bool = False
     env_spec: Any = None
     explain_drift: int = 0
+    stop_on_error: bool = False
 
     @classmethod
     def build(cls, paths, options: VerifyOptions | None = None, *, discover: bool = True) -> VerifyRequest:
@@ -141,12 +158,13 @@ class VerifyRequest:
             timeout=s.timeout if o.timeout is None else check_timeout(o.timeout),
             kernel=o.kernel or s.kernel,
             parameters=check_parameter_names(o.parameters),
-            runs=_at_least_one("runs", s.runs if o.runs is None else o.runs),
+            runs=check_runs(s.runs if o.runs is None else o.runs),
             jobs=_at_least_one("jobs", s.jobs if o.jobs is None else o.jobs),
             shard=parse_shard(o.shard),
             strict_env=s.strict_env if o.strict_env is None else bool(o.strict_env),
             update=bool(o.update),
             stamp=bool(o.stamp),
+            stop_on_error=bool(o.stop_on_error),
             config=o.config,
             discover=discover,
             env=check_env(s.env if o.env is None else o.env),
@@ -154,6 +172,15 @@ class VerifyRequest:
             env_spec=o.env_spec,
             explain_drift=max(0, int(o.explain_drift or 0)),
         )
+
+    @property
+    def auto_runs(self) -> bool:
+        return self.runs == RUNS_AUTO
+
+    @property
+    def planned_runs(self) -> int:
+        """Fresh runs every notebook gets (auto: 1, plus a confirming run on a mismatch)."""
+        return 1 if self.runs == RUNS_AUTO else int(self.runs)
 
 
 def run(request: VerifyRequest, events: VerifyEvents | None = None,

@@ -1,4 +1,5 @@
-"""Verify results: per cell, per notebook, and the whole report (``nbkit.verify/1``)."""
+"""Verify results: per cell, per notebook, and the whole report (``nbkit.verify/2``: ``/1`` plus
+each cell's ``cause`` and each notebook's ``causes``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ..errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_MACHINERY, EXIT_OK
 if TYPE_CHECKING:
     from ..pin.drift import Drift
 
-SCHEMA = "nbkit.verify/1"
+SCHEMA = "nbkit.verify/2"
 STATUSES = ("reproducible", "mismatch", "failed", "nondeterministic", "timeout", "invalid")
 CELL_STATUSES = ("match", "mismatch", "error", "skipped", "ignored", "not-run")
 
@@ -27,10 +28,12 @@ class CellResult:
     message: str | None = None
     images: dict | None = None  # base64 PNGs: expected / actual / diff (html report, --images)
     nondeterministic: bool = False
+    cause: dict | None = None           # why it did not reproduce: kind, summary, evidence, fix
+    consequence_of: int | None = None   # the earlier failed cell this failure only follows from
 
     def to_dict(self, images: bool = False) -> dict:
         d: dict = {"index": self.index, "id": self.id, "status": self.status}
-        for key in ("mime", "expected", "actual", "diff", "message"):
+        for key in ("mime", "expected", "actual", "diff", "message", "cause", "consequence_of"):
             v = getattr(self, key)
             if v is not None:
                 d[key] = v
@@ -60,11 +63,12 @@ class NotebookResult:
     kernel_failed: bool = False      # its kernel could not start (a machinery failure only when none could)
     environment: dict | None = None  # --env pinned: the environment it ran in (key, python, installed, note)
     explanation: dict | None = None  # --explain-drift: which upgrade changes which cells
+    causes: list[dict] = field(default_factory=list)  # one entry per cause (kind + summary) with its cells
 
     def to_dict(self, images: bool = False) -> dict:
         d = {"path": self.path, "status": self.status, "message": self.message,
              "duration_s": round(self.duration_s, 3), "drift": [d.to_dict() for d in self.drift],
-             "cells": [c.to_dict(images) for c in self.cells]}
+             "cells": [c.to_dict(images) for c in self.cells], "causes": self.causes}
         if self.code:
             d["code"] = self.code
         if self.kernel:

@@ -4,7 +4,8 @@
     timeout = 600                 # seconds per cell (--timeout overrides)
     kernel = "python3"            # default: the notebook's kernelspec (--kernel overrides)
     jobs = 1                      # notebooks in parallel (-j overrides)
-    runs = 1                      # fresh runs per notebook (--runs overrides)
+    runs = "auto"                 # fresh runs per notebook: "auto" (a second, confirming run only
+                                  # when a cell mismatches) or N (--runs overrides)
     strict-env = false            # environment drift fails verification (--strict-env)
     rtol = 1e-6                   # relative tolerance for numbers inside text (0 = exact)
     image-threshold = 0.1         # a pixel differs when a channel moves more than this (0-1)
@@ -38,7 +39,7 @@ class VerifySettings:
     timeout: float | None = 600.0
     kernel: str | None = None
     jobs: int = 1
-    runs: int = 1
+    runs: int | str = "auto"  # "auto": one run, and a confirming run when a cell mismatches
     strict_env: bool = False
     env: str = "current"        # "pinned": run in the environment metadata.nbkit.environment records
     allow_build: bool = False   # --env pinned may build source distributions
@@ -86,7 +87,7 @@ def settings_from_config(config=None) -> VerifySettings:
     if "jobs" in table:
         s.jobs = _int(table, "jobs", where)
     if "runs" in table:
-        s.runs = _int(table, "runs", where)
+        s.runs = "auto" if table["runs"] == "auto" else _int(table, "runs", where)
     if "kernel-start-attempts" in table:
         s.kernel_start_attempts = _int(table, "kernel-start-attempts", where)
     if "strict-env" in table:

@@ -9,6 +9,7 @@ codes, severities and options come from the rule catalogue (``nbkit.rules``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING
 from ..findings import Severity
 from ..report.common import cell_label
 from .compare import compare_items
+from .diagnosis import diagnose, group_causes
+from .evidence import NotebookEvidence, cell_evidence, error_output, gather
 from .execute import CellRun, RunResult
 from .normalize import normalize_outputs
 from .results import CellResult, NotebookResult
@@ -62,7 +65,8 @@ def failure_result(cell, run: CellRun, timeout: float, settings: VerifySettings)
         errs = [o for o in run.outputs if o.get("output_type") == "error"]
         e = errs[0] if errs else {}
         msg = f"raised {e.get('ename', 'an error')}" + (f": {e.get('evalue')}" if e.get("evalue") else "")
-    shown = replace(settings, normalizers={**settings.normalizers, "error-traceback": False})  # show where it failed
+    # show where it failed, with IPython's own cell names (Cell In[2]) as the user's notebook shows them
+    shown = replace(settings, normalizers={**settings.normalizers, "error-traceback": False, "cell-names": False})
     actual = "".join(i.render() for i in normalize_outputs(run.outputs, shown))
     lines = actual.splitlines()
     if len(lines) > 40:
@@ -82,6 +86,7 @@ class _Judged:
     failure: tuple | None = None  # (cell, run status, message, run) of the first failed cell
     nondeterministic: list = field(default_factory=list)  # model cells whose fresh runs disagree
     mismatches: list[CellResult] = field(default_factory=list)
+    to_diagnose: list = field(default_factory=list)  # (cell result, error output, do fresh runs agree?)
 
 
 def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
@@ -103,6 +108,7 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
             cr = failure_result(c, bad_run.cells[pos], request.timeout or 0, settings)
             judged.cells.append(cr)
             judged.failure = judged.failure or (c, bad_run.cells[pos].status, cr.message, bad_run)
+            judged.to_diagnose.append((cr, error_output(bad_run.cells[pos].outputs), None))
             continue
         run1 = first.cells.get(pos)
         if run1 is None:
@@ -119,6 +125,7 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
                                            f"differs between fresh runs: {nd.message}", nd.images or None,
                                            nondeterministic=True))
             judged.nondeterministic.append(c)
+            judged.to_diagnose.append((judged.cells[-1], None, False))
             continue
         if c.execution_count is None and not c.outputs:
             judged.cells.append(CellResult(c.index, c.id, "ignored",
@@ -131,7 +138,50 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
             judged.cells.append(CellResult(c.index, c.id, "mismatch", cmp.mime, cmp.expected, cmp.actual, cmp.diff,
                                            cmp.message, cmp.images or None))
             judged.mismatches.append(judged.cells[-1])
+            agree = True if any(later.cells.get(pos) for later in runs[1:]) else None
+            judged.to_diagnose.append((judged.cells[-1], None, agree))
     return judged
+
+
+_NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
+
+
+def _consequence_of(error: dict, failed: list[int], nbev: NotebookEvidence) -> int | None:
+    """The earlier failed cell a failure only follows from: a NameError for a name that cell binds
+    (it failed before binding it)."""
+    if error.get("ename") not in ("NameError", "UnboundLocalError"):
+        return None
+    m = _NAME_ERROR.search(str(error.get("evalue") or ""))
+    if not m:
+        return None
+    return next((i for i in reversed(failed) if m.group(1) in nbev.binds.get(i, ())), None)
+
+
+def needs_confirming_run(ex: Execution, request: VerifyRequest) -> bool:
+    """``--runs auto``: does run 1 leave a cell that mismatches its stored output?"""
+    return bool(_judge_cells(ex, request).mismatches)
+
+
+def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
+    """Each cell that did not reproduce gets its cause; the notebook's causes, grouped."""
+    if not judged.to_diagnose:
+        return []
+    nbev = gather(ex.item.nb)
+    causes = {}
+    failed: list[int] = []  # cells that failed before, in order
+    for cr, error, agree in judged.to_diagnose:
+        if cr.status == "error":
+            cr.consequence_of = _consequence_of(error or {}, failed, nbev)
+            failed.append(cr.index)
+        status = "nondeterministic" if cr.nondeterministic else cr.status
+        stored = ex.item.nb.cells[cr.index]
+        ev = cell_evidence(cr.index, status, nbev, ex.drift, expected=cr.expected or "", actual=cr.actual or "",
+                           error=error, runs_agree=agree, consequence_of=cr.consequence_of,
+                           never_executed=stored.execution_count is None and not stored.outputs)
+        cause = diagnose(ev)
+        cr.cause = cause.to_dict()
+        causes[cr.index] = cause
+    return group_causes(causes)
 
 
 def _between_runs(actual, runs: list[RunResult], pos: int, settings: VerifySettings):
@@ -151,7 +201,7 @@ def assess(ex: Execution, request: VerifyRequest) -> NotebookResult:
     item, runs = ex.item, ex.runs
     judged = _judge_cells(ex, request)
     res = NotebookResult(item.path, "reproducible", drift=ex.drift, cells=judged.cells, kernel=item.kernel_name,
-                         runs=len(runs))
+                         runs=len(runs), causes=_diagnose(ex, judged))
     if judged.failure:
         c, status, msg, run = judged.failure
         label = cell_label(c.index, c.id)
@@ -162,6 +212,9 @@ def assess(ex: Execution, request: VerifyRequest) -> NotebookResult:
             res.message = f"the kernel died while running {label}" + (f" ({run.message})" if run.message else "")
         else:
             res.status, res.code, res.message = "failed", rule_code("fails-in-fresh-kernel"), f"{label} {msg}"
+        more = sum(1 for x in judged.cells if x.status == "error") - 1
+        if more > 0:
+            res.message += f" ({more} more cell{'s' if more != 1 else ''} failed)"
     elif judged.nondeterministic:
         nondet = judged.nondeterministic
         res.status, res.code = "nondeterministic", rule_code("nondeterministic-output")

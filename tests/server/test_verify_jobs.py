@@ -97,7 +97,7 @@ async def test_verify_job_runs_to_completion_with_progress(api, jp_fetch, jp_roo
     assert {s["state"] for s in seen} <= {"queued", "running", "done"}
     assert rep["progress"]["cells"] == 3 and rep["progress"]["done"] == 3
     report = rep["report"]
-    assert report["schema"] == "nbkit.verify/1" and report["summary"]["mismatch"] == 1
+    assert report["schema"] == "nbkit.verify/2" and report["summary"]["mismatch"] == 1
     entry = report["notebooks"][0]
     assert entry["path"] == "v/ok.ipynb" and str(jp_root_dir) not in json.dumps(report)
     assert entry["status"] == "mismatch"

@@ -1,0 +1,175 @@
+"""Evidence for the diagnosis: what the notebook itself says about each cell (DESIGN.md, "Diagnosis").
+
+Gathered once per notebook, before any cell is diagnosed:
+
+- the static rules that point at a cause (NBR004 unseeded random, NBR009 absolute path, NBR011
+  use before definition, NBR012 / NBR013 missing package or data, NBR014 clock), on each cell
+  and on the cells it depends on through def-use (a cell reading ``x`` depends on the last cell
+  above it that binds ``x``, and on what that cell depends on);
+- the distributions each cell (and its dependencies) imports, to match against the drift list;
+- whether the stored execution counts are out of order;
+- the names some cell defines (a NameError on any other name is hidden state).
+
+:func:`cell_evidence` then combines that with one cell's runs into a
+:class:`~nbkit.verify.diagnosis.CellEvidence`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .diagnosis import CellEvidence
+
+if TYPE_CHECKING:
+    from ..model import Notebook
+    from ..pin.drift import Drift
+
+DIAGNOSTIC_RULES = ("NBR004", "NBR009", "NBR011", "NBR012", "NBR013", "NBR014")
+_QUOTED = re.compile(r"['`\"]([^'`\"]+)['`\"]")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class NotebookEvidence:
+    """The static evidence of one notebook, per cell index."""
+
+    rules: dict[int, set[str]] = field(default_factory=dict)        # rule codes on the cell itself
+    notes: dict[int, dict[str, str]] = field(default_factory=dict)  # cell -> code -> finding message
+    depends_on: dict[int, set[int]] = field(default_factory=dict)   # cell -> cells it reads names from
+    binds: dict[int, set[str]] = field(default_factory=dict)        # cell -> names it binds
+    packages: dict[int, set[str]] = field(default_factory=dict)     # cell -> distributions it imports
+    missing_data: dict[int, list[str]] = field(default_factory=dict)
+    defined_names: frozenset[str] = frozenset()
+    out_of_order: bool = False
+    environment_changed: str | None = None  # unpinned notebook whose stored Python (major.minor) differs
+
+    def closure(self, index: int) -> set[int]:
+        """The cell and every cell it depends on, transitively."""
+        seen, todo = {index}, [index]
+        while todo:
+            for d in self.depends_on.get(todo.pop(), ()):
+                if d not in seen:
+                    seen.add(d)
+                    todo.append(d)
+        return seen
+
+
+def _bound_and_read(tree: ast.AST) -> tuple[set[str], set[str]]:
+    bound: set[str] = set()
+    read: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for a in node.names:
+                if a.name != "*":
+                    bound.add(a.asname or a.name.split(".")[0])
+    return bound, read
+
+
+def _out_of_order(nb: Notebook) -> bool:
+    counts = [c.execution_count for c in nb.cells if c.is_code and c.execution_count is not None]
+    return any(b <= a for a, b in zip(counts, counts[1:]))
+
+
+def _environment_changed(nb: Notebook) -> str | None:
+    """For a notebook without pinned versions: "3.8.5 -> 3.11.9" when the Python of the stored run
+    (``metadata.language_info.version``) is another major.minor than this one (the kernel's, as a
+    rule); None when they agree, when the notebook pins its environment, or when it does not say."""
+    import sys
+
+    meta = nb.metadata if isinstance(getattr(nb, "metadata", None), dict) else {}
+    if isinstance(nb.nbkit_metadata.get("environment"), dict):
+        return None  # the drift list says what changed
+    info = meta.get("language_info")
+    stored = info.get("version") if isinstance(info, dict) and info.get("name", "python") == "python" else None
+    if not isinstance(stored, str) or not re.match(r"\d+\.\d+", stored):
+        return None
+    now = "{}.{}.{}".format(*sys.version_info[:3])
+    if stored.split(".")[:2] == now.split(".")[:2]:
+        return None
+    return f"{stored} -> {now}"
+
+
+def gather(nb: Notebook) -> NotebookEvidence:
+    """The static evidence of ``nb`` (never raises: a notebook nbkit cannot analyse has none)."""
+    try:
+        return _gather(nb)
+    except Exception:  # noqa: BLE001 - evidence is best effort; the verdict never depends on it
+        return NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(nb))
+
+
+def _gather(nb: Notebook) -> NotebookEvidence:
+    from ..analysis import Facts
+    from ..config import Config
+    from ..imports import distributions_for, is_stdlib
+    from ..lint import Selection, lint_notebook
+
+    ev = NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(nb))
+    facts = Facts(nb)
+    for f in lint_notebook(nb, Selection(Config(), select=list(DIAGNOSTIC_RULES)), facts=facts):
+        if f.cell_index is None:
+            continue
+        ev.rules.setdefault(f.cell_index, set()).add(f.code)
+        ev.notes.setdefault(f.cell_index, {}).setdefault(f.code, f"{f.code}: {f.message}")
+        if f.code == "NBR013":
+            m = _QUOTED.search(f.message)
+            if m:
+                ev.missing_data.setdefault(f.cell_index, []).append(m.group(1))
+    last_binder: dict[str, int] = {}
+    defined: set[str] = set()
+    for cell, parsed in facts.code:
+        if parsed.tree is None:
+            continue
+        bound, read = _bound_and_read(parsed.tree)
+        ev.binds[cell.index] = bound
+        ev.depends_on[cell.index] = {last_binder[n] for n in read if n in last_binder}
+        for n in bound:
+            last_binder[n] = cell.index
+        defined |= bound
+    ev.defined_names = frozenset(defined)
+    dists: dict[str, list[str]] = {}
+    for ref in facts.imports:
+        if is_stdlib(ref.module):
+            continue
+        if ref.module not in dists:
+            dists[ref.module] = distributions_for(ref.module) or [ref.module]
+        ev.packages.setdefault(ref.cell_index, set()).update(dists[ref.module])
+    return ev
+
+
+def error_output(outputs: list) -> dict:
+    return next((o for o in outputs if o.get("output_type") == "error"), {})
+
+
+def cell_evidence(index: int, status: str, nbev: NotebookEvidence, drift: list[Drift], *,
+                  expected: str = "", actual: str = "", error: dict | None = None,
+                  runs_agree: bool | None = None, consequence_of: int | None = None,
+                  never_executed: bool = False) -> CellEvidence:
+    """One cell's :class:`CellEvidence`: the notebook's evidence on it and its dependencies, and
+    what its runs showed."""
+    cells = nbev.closure(index)
+    rules: set[str] = set()
+    notes: dict[str, str] = {}
+    packages: set[str] = set()
+    missing: list[str] = []
+    for i in sorted(cells, key=lambda i: (i != index, i)):  # the cell's own notes first
+        rules |= nbev.rules.get(i, set())
+        for code, note in nbev.notes.get(i, {}).items():
+            notes.setdefault(code, note if i == index else f"{note} (in cell {i}, which this cell depends on)")
+        packages |= nbev.packages.get(i, set())
+        missing += nbev.missing_data.get(i, [])
+    error = error or {}
+    return CellEvidence(
+        index=index, status=status, expected=expected or "", actual=actual or "",
+        ename=error.get("ename"), evalue=str(error.get("evalue") or ""),
+        traceback=_ANSI.sub("", "\n".join(error.get("traceback") or [])),
+        runs_agree=runs_agree, rules=frozenset(rules), rule_notes=notes, out_of_order=nbev.out_of_order,
+        defined_names=nbev.defined_names, drift=tuple((d.package, d.pinned, d.installed) for d in drift),
+        packages_used=frozenset(packages), missing_data=tuple(dict.fromkeys(missing)),
+        consequence_of=consequence_of, environment_changed=nbev.environment_changed, never_executed=never_executed)

@@ -1,0 +1,203 @@
+"""Verify diagnosis wired in (issue 12): evidence per cell, causes in the report (no kernel needed)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from nbbuild import code, error, nb, stream  # noqa: E402
+
+from nbkit.model import notebook_from_dict  # noqa: E402
+from nbkit.pin.drift import Drift  # noqa: E402
+from nbkit.verify.diagnosis import diagnose, kernel_causes  # noqa: E402
+from nbkit.verify.evidence import cell_evidence, gather  # noqa: E402
+
+
+def _nb(*cells):
+    return notebook_from_dict(nb(*cells), "t.ipynb")
+
+
+def test_rules_follow_def_use_to_the_cells_a_cell_depends_on():
+    book = _nb(code("import numpy as np", 1), code("x = np.random.normal(size=3)", 2),
+               code("y = x.sum()\nprint(y)", 3, [stream("1.0\n")]), code("print(2)", 4, [stream("2\n")]))
+    ev = gather(book)
+    assert "NBR004" in ev.rules.get(1, set())
+    assert ev.closure(2) == {0, 1, 2}
+    assert ev.closure(3) == {3}
+    cev = cell_evidence(2, "mismatch", ev, [], expected="1.0\n", actual="2.0\n")
+    assert "NBR004" in cev.rules and "numpy" in {p.lower() for p in cev.packages_used}
+    assert "which this cell depends on" in cev.rule_notes["NBR004"]
+    assert diagnose(cev).kind == "randomness"
+    assert "NBR004" not in cell_evidence(3, "mismatch", ev, []).rules
+
+
+def test_out_of_order_counts_and_defined_names():
+    ev = gather(_nb(code("a = 1", 3), code("b = a", 1)))
+    assert ev.out_of_order and {"a", "b"} <= ev.defined_names
+    cev = cell_evidence(1, "mismatch", ev, [], expected="1", actual="2", runs_agree=True)
+    assert diagnose(cev).kind == "stale-output"
+
+
+def test_error_evidence_names_the_exception_and_the_drifted_package():
+    ev = gather(_nb(code("import pandas as pd", 1), code("pd.DataFrame().append({})", 2)))
+    err = {"ename": "AttributeError", "evalue": "'DataFrame' object has no attribute 'append'",
+           "traceback": ["\x1b[0;31mFile /x/site-packages/pandas/core/generic.py:1\x1b[0m", "AttributeError: ..."]}
+    cev = cell_evidence(1, "error", ev, [Drift("pandas", "1.5.3", "2.2.0")], error=err)
+    assert cev.ename == "AttributeError" and "\x1b" not in cev.traceback
+    cause = diagnose(cev)
+    assert cause.kind == "library-drift" and "pandas 1.5.3 -> 2.2.0" in cause.summary
+
+
+def test_hidden_state_when_no_cell_defines_the_name():
+    ev = gather(_nb(code("print(secret)", 1, [error("NameError", "name 'secret' is not defined")])))
+    cev = cell_evidence(0, "error", ev, [], error={"ename": "NameError", "evalue": "name 'secret' is not defined"})
+    assert diagnose(cev).kind == "hidden-state"
+
+
+def test_a_missing_kernel_is_a_missing_resource():
+    (c,) = kernel_causes("nope", "no kernel named 'nope' is installed", missing=True)
+    assert c["kind"] == "missing-resource" and c["cells"] == []
+    assert kernel_causes("py", "kernel 'py' could not start (exit 1)")[0]["kind"] == "unknown"
+
+
+def test_report_carries_cause_and_causes_and_matches_the_schema():
+
+    from nbkit.schemas import validate
+    from nbkit.verify.results import CellResult, NotebookResult, VerifyReport
+
+    cause = diagnose(cell_evidence(0, "mismatch", gather(_nb(code("print(1)", 1))), [], expected="{1, 2}",
+                                   actual="{2, 1}")).to_dict()
+    res = NotebookResult("t.ipynb", "mismatch", cells=[CellResult(0, None, "mismatch", cause=cause)],
+                         causes=[{**cause, "cells": [0]}])
+    d = VerifyReport([res]).to_dict()
+    assert d["schema"] == "nbkit.verify/2" and d["notebooks"][0]["cells"][0]["cause"]["kind"] == "hash-order"
+    validate(d, "verify")
+    old = json.loads(json.dumps(d))  # a /1 report (no cause keys) still validates
+    old["schema"] = "nbkit.verify/1"
+    del old["notebooks"][0]["causes"], old["notebooks"][0]["cells"][0]["cause"]
+    validate(old, "verify")
+
+
+def test_runs_accepts_auto_everywhere():
+
+    from nbkit.verify import RequestError, VerifyOptions, VerifyRequest
+    from nbkit.verify.request import check_runs
+    from nbkit.verify.settings import settings_from_config
+
+    assert VerifyRequest.build([]).runs == "auto" and VerifyRequest.build([]).planned_runs == 1
+    assert check_runs("auto") == "auto" and check_runs("3") == 3 and check_runs(2) == 2
+    assert VerifyRequest.build([], VerifyOptions(runs="1")).planned_runs == 1
+    for bad in ("0", "often", 0, True):
+        with pytest.raises(RequestError):
+            check_runs(bad)
+
+    class Cfg:
+        verify = {"runs": "auto"}
+    assert settings_from_config(Cfg()).runs == "auto"
+    Cfg.verify = {"runs": 2}
+    assert settings_from_config(Cfg()).runs == 2
+
+
+def _verify(path, **kw):
+    from nbkit.verify import VerifyOptions, verify_notebook
+
+    return verify_notebook(path, VerifyOptions(timeout=60, **kw))
+
+
+@pytest.mark.kernel
+def test_keeps_going_after_an_error_and_marks_consequences(tmp_path):
+    from nbbuild import write
+
+    p = write(tmp_path / "k.ipynb", nb(code("x = 1 / 0", 1), code("print(x)", 2), code("print('ok')", 3, [stream("ok\n")]),
+                                       code("import nosuchmodule_zz", 4), code("print(4)", 5, [stream("5\n")])))
+    res = _verify(p)
+    cells = {c.index: c for c in res.cells}
+    assert res.status == "failed" and "(2 more cells failed)" in res.message, res.message
+    assert cells[1].status == "error" and cells[1].consequence_of == 0
+    assert cells[2].status == "match"
+    assert cells[3].cause["kind"] == "missing-resource" and "nosuchmodule_zz" in cells[3].cause["summary"]
+    assert cells[4].status == "mismatch" and res.runs == 2  # a mismatch: confirmed by a second run
+    assert cells[4].cause["kind"] == "stale-output" and "two fresh runs agree" in cells[4].cause["evidence"]
+    old = _verify(p, stop_on_error=True, runs=1)
+    assert [c.status for c in old.cells] == ["error", "not-run", "not-run", "not-run", "not-run"]
+
+
+def test_cell_names_and_temp_paths_normalised():
+    from nbkit.verify.normalize import mask_cell_names, mask_temp_paths
+
+    stored, fresh = "invalid syntax (3311942670.py, line 1)", "invalid syntax (<cell>, line 1)"
+    assert mask_cell_names(stored) == mask_cell_names(fresh) == "invalid syntax (<cell>, line 1)"
+    assert mask_cell_names("File /tmp/ipykernel_12/99887766.py:5, in f()\nCell In[7], line 2") == \
+        "File <cell>:5, in f()\nCell In[N], line 2"
+    assert mask_cell_names('File "<ipython-input-3-8f0ab12c>", line 1') == 'File "<cell>", line 1'
+    lib = "File /tmp/venv/lib/python3.12/site-packages/pandas/core/indexes/base.py:5670, in Index.__setitem__"
+    assert mask_temp_paths(lib) == lib  # a library that lives under /tmp is not the run's temp dir
+    assert mask_temp_paths("/tmp/tmpab12cd/x.csv") == "<tmp>"
+    assert mask_temp_paths("/tmp/pytest-of-me/pytest-3/a") == "<tmp>"
+
+
+@pytest.mark.kernel
+def test_each_cell_has_its_own_file_name_and_a_stored_syntax_error_matches(tmp_path):
+    from nbbuild import write
+
+    err = {"output_type": "error", "ename": "SyntaxError", "evalue": "invalid syntax (3311942670.py, line 1)",
+           "traceback": []}
+    p = write(tmp_path / "s.ipynb", nb(code("def f():\n    return 1 / 0", 1),
+                                       code("f()", 2, tags=["raises-exception"],
+                                            outputs=[error("ZeroDivisionError", "division by zero")]),
+                                       code("x = = 1", 3, tags=["raises-exception"], outputs=[err])))
+    res = _verify(p, runs=1)
+    assert res.status == "reproducible", res.to_dict()
+    # with tracebacks compared, the fresh traceback shows the source of the cell that defines f
+    from nbkit.config import config_from_table
+    from nbkit.verify.settings import settings_from_config
+
+    cfg = config_from_table({"verify": {"normalizers": {"error-traceback": False}}}, "pyproject.toml")
+    assert settings_from_config(cfg).normalizers["error-traceback"] is False
+    res = _verify(p, runs=1, config=cfg)
+    cell = {c.index: c for c in res.cells}[1]
+    assert "return 1 / 0" in (cell.actual or "") and "Error retrieving source code" not in (cell.actual or "")
+
+
+def test_every_rendering_shows_the_cause():
+    from nbkit.report.verify_reports import render_github, render_html, render_junit, render_text
+    from nbkit.verify.results import CellResult, NotebookResult, VerifyReport
+
+    cause = {"kind": "randomness", "summary": "an unseeded random generator feeds this cell",
+             "evidence": ["two fresh runs disagree"], "fix": "seed it"}
+    cells = [CellResult(2, "ab", "mismatch", diff="-1\n+2", message="differs", cause=cause, nondeterministic=True)]
+    rep = VerifyReport([NotebookResult("r.ipynb", "nondeterministic", "1 cell differs", cells=cells,
+                                       causes=[{**cause, "cells": [2]}])])
+    assert "cause: randomness: an unseeded random generator feeds this cell (cell 2); fix: seed it" in render_text(rep)
+    assert 'message="1 cell differs; cause: randomness (cell 2)"' in render_junit(rep)
+    html = render_html(rep)
+    assert '<span class="cause" title="two fresh runs disagree">randomness</span>' in html
+    gh = render_github(rep)
+    assert gh.startswith("::error file=r.ipynb,title=nbkit verify%3A nondeterministic (randomness)::cell 2")
+    assert "fix: seed it" in gh
+
+
+def test_an_unpinned_notebook_from_another_python_points_at_library_drift():
+    book = notebook_from_dict(nb(code("import pandas as pd", 1), code("pd.Index([1])", 2),
+                                 metadata={"language_info": {"name": "python", "version": "2.7.6"}}), "t.ipynb")
+    ev = gather(book)
+    assert ev.environment_changed and ev.environment_changed.startswith("2.7.6 -> ")
+    cev = cell_evidence(1, "mismatch", ev, [], expected="Int64Index([1], dtype='int64')",
+                        actual="Index([1], dtype='int64')", runs_agree=True)
+    assert diagnose(cev).kind == "library-drift"
+    err = {"ename": "ValueError", "evalue": "Invalid frequency: M",
+           "traceback": ["File /venv/lib/python3.11/site-packages/pandas/core/generic.py:9759, in resample"]}
+    cause = diagnose(cell_evidence(1, "error", ev, [], error=err))
+    assert cause.kind == "library-drift" and "pandas" in cause.summary
+
+
+def test_a_cell_the_stored_run_never_executed_is_stale_output():
+    ev = gather(_nb(code("pd.read_csv(")))
+    cev = cell_evidence(0, "error", ev, [], error={"ename": "SyntaxError", "evalue": "incomplete input"},
+                        never_executed=True)
+    assert diagnose(cev).kind == "stale-output"
