@@ -165,7 +165,7 @@ def lint_one(request: LintRequest, *, parse_cache: ParseCache | None = None,
         return NotebookLint(result)
     facts = Facts(nb, parse_cache)
     key = (config.path, request.select, request.ignore, request.profile)
-    shared = reuse.get(key) if reuse is not None else None
+    shared: tuple[Selection, Project] | None = reuse.get(key) if reuse is not None else None
     if shared is None or shared[0].config is not config:
         shared = (Selection(config, select=_list(request.select), ignore=list(request.ignore),
                             profile=request.profile),

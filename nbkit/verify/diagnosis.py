@@ -118,7 +118,9 @@ def _items(text: str) -> list[str]:
     body = text.strip()
     if len(body) >= 2 and body[0] in "{[(" and body[-1] in "}])":
         body = body[1:-1]
-        out, depth, cur = [], 0, []
+        out: list[str] = []
+        cur: list[str] = []
+        depth = 0
         for ch in body:
             if ch in "{[(":
                 depth += 1

@@ -21,6 +21,7 @@ from .controls import parse_shard
 from .settings import VerifySettings, settings_from_config
 
 if TYPE_CHECKING:
+    from ..config import Config
     from .events import VerifyEvents
     from .results import NotebookResult, VerifyReport
 
@@ -87,7 +88,7 @@ class VerifyOptions:
     strict_env: bool | None = None
     update: bool = False
     stamp: bool = False
-    config: object = None  # nbkit.config.Config
+    config: Config | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class VerifyRequest:
     strict_env: bool
     update: bool
     stamp: bool
-    config: Any
+    config: Config | None
     discover: bool = True
 
     @classmethod

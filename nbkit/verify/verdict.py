@@ -88,7 +88,7 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
     item, runs, settings = ex.item, ex.runs, request.settings
     first = runs[0] if runs else RunResult()
     judged = _Judged()
-    for c in item.nb.cells:
+    for c in item.notebook.cells:
         if not c.is_code:
             continue
         ctl = item.controls[c.index]

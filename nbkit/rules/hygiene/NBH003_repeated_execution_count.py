@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...model import Cell
 from .. import Hit, rule
 from .helpers import executed_cells
 
@@ -24,7 +25,7 @@ def repeated_execution_count(nb, ctx):
     ## Use instead
     Restart the kernel and run all cells before saving.
     """
-    seen: dict[int, object] = {}
+    seen: dict[int | None, Cell] = {}
     for cell in executed_cells(nb):
         first = seen.get(cell.execution_count)
         if first is not None:
