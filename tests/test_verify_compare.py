@@ -423,7 +423,8 @@ def test_normalisers_are_an_ordered_registry_that_settings_validate_against():
 
 
 def test_request_is_validated_once_with_one_message():
-    from nbkit.verify import RequestError, VerifyOptions, VerifyRequest
+    from nbkit.errors import RequestError
+    from nbkit.verify import VerifyOptions, VerifyRequest
     from nbkit.verify.request import check_parameter_names, check_timeout
 
     for bad in (float("nan"), float("inf"), -1, "10", True):

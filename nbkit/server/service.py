@@ -443,7 +443,8 @@ class NbkitService(LoggingConfigurable):
 
     # -- verify ---------------------------------------------------------------------------------
     def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None, stamp: Any = False) -> Job:
-        from ..verify.request import RequestError, check_parameter_names, check_timeout
+        from ..errors import RequestError
+        from ..verify.request import check_parameter_names, check_timeout
 
         try:
             parameters = check_parameter_names(parameters)
@@ -451,7 +452,7 @@ class NbkitService(LoggingConfigurable):
             # 0 (no timeout) is not for REST clients: max_timeout bounds every job
             timeout = check_timeout(timeout, allow_zero=False, maximum=self.max_timeout)
         except RequestError as e:
-            hint = " (NbkitService.max_timeout)" if e.problem.startswith("may be at most") else ""
+            hint = " (NbkitService.max_timeout)" if (e.problem or "").startswith("may be at most") else ""
             raise ServiceError(400, e.message_for(f"'{e.field}'") + hint) from None
         if not isinstance(stamp, bool):
             raise ServiceError(400, "'stamp' must be true or false")
@@ -589,12 +590,12 @@ class NbkitService(LoggingConfigurable):
 
 def _request(build, *args, **kw):
     """A core request built from a JSON body's values; its refusal becomes a 400."""
-    from ..requests import RequestError
+    from ..errors import RequestError
 
     try:
         return build(*args, **kw)
     except RequestError as e:
-        raise ServiceError(400, f"'{e.field}': {e.message}" if e.field else e.message) from None
+        raise ServiceError(400, e.message_for(f"'{e.field}'")) from None
 
 
 def _relativise(report: Any, rp: ResolvedPath) -> Any:

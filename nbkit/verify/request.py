@@ -5,7 +5,7 @@ Every face (CLI, server, ``%nbkit verify``, the pytest plugin) builds a
 wrappers :func:`verify_notebook` / :func:`verify_paths`).  The checks of the values a user
 types (timeout, parameter names, runs, jobs, shard) live here and nowhere else; a face only
 chooses how a field is named in its message (``--timeout`` on the command line, ``'timeout'``
-in a REST reply) through :meth:`RequestError.message_for`.
+in a REST reply) through :meth:`nbkit.errors.RequestError.message_for`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..errors import UsageError
+from ..errors import RequestError
 from .controls import parse_shard
 from .settings import VerifySettings, settings_from_config
 
@@ -26,22 +26,6 @@ if TYPE_CHECKING:
     from .results import NotebookResult, VerifyReport
 
 
-class RequestError(UsageError):
-    """A request field with an impossible value: ``field`` names it, ``problem`` says why."""
-
-    def __init__(self, field_name: str, problem: str):
-        self.field = field_name
-        self.problem = problem
-        super().__init__(f"{field_name} {problem}")
-
-    def __reduce__(self):
-        return (self.__class__, (self.field, self.problem))
-
-    def message_for(self, label: str) -> str:
-        """The message with the field named as the face names it (``--timeout``, ``'timeout'``)."""
-        return f"{label} {self.problem}"
-
-
 def check_timeout(value: Any, *, allow_zero: bool = True, maximum: float | None = None) -> float | None:
     """A per-cell timeout in seconds; ``None`` or 0 (when allowed) means none.  Refuses
     non-numbers, booleans, NaN, infinities and negatives."""
@@ -49,10 +33,10 @@ def check_timeout(value: Any, *, allow_zero: bool = True, maximum: float | None 
         return None
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
-        raise RequestError("timeout", "must be a positive number of seconds" + (" (0 = no timeout)" if allow_zero
-                                                                                  else ""))
+        raise RequestError.for_field("timeout", "must be a positive number of seconds"
+                                     + (" (0 = no timeout)" if allow_zero else ""))
     if maximum is not None and value > maximum:
-        raise RequestError("timeout", f"may be at most {maximum:g} seconds")
+        raise RequestError.for_field("timeout", f"may be at most {maximum:g} seconds")
     return float(value) or None
 
 
@@ -62,16 +46,16 @@ def check_parameter_names(value: Any) -> dict:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise RequestError("parameters", problem)
+        raise RequestError.for_field("parameters", problem)
     bad = [k for k in value if not isinstance(k, str) or not k.isidentifier()]
     if bad:
-        raise RequestError("parameters", f"{problem}; {bad[0]!r} is not an identifier")
+        raise RequestError.for_field("parameters", f"{problem}; {bad[0]!r} is not an identifier")
     return dict(value)
 
 
 def _at_least_one(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RequestError(name, f"must be at least 1, not {value}")
+        raise RequestError.for_field(name, f"must be at least 1, not {value}")
     return value
 
 
