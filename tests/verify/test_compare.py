@@ -299,7 +299,7 @@ def test_json_report_shape_and_exit_code():
     import jsonschema
     from pathlib import Path
 
-    schema = json.loads((Path(__file__).resolve().parent.parent / "nbkit" / "schemas" / "verify.schema.json")
+    schema = json.loads((Path(__file__).resolve().parents[2] / "nbkit" / "schemas" / "verify.schema.json")
                         .read_text(encoding="utf-8"))
     jsonschema.validate(d, schema)
     jsonschema.validate(rep.to_dict(images=True), schema)
