@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .model import Notebook
     from .pin.drift import Drift
     from .pin.pinning import PinOutcome
+    from .rules import Rule
 
 #: the largest seed: numpy's legacy seed and PYTHONHASHSEED both stop here
 
@@ -291,7 +292,7 @@ def run_pin(request: PinRequest) -> Iterator[PinReport]:
 
 # -- the rule catalogue ---------------------------------------------------------------------------
 
-def rule_entry(rule: Any, *, doc: bool = True) -> dict:
+def rule_entry(rule: Rule, *, doc: bool = True) -> dict:
     """One rule as the catalogue shows it (``doc``: with its documentation, Markdown)."""
     return {**rule.to_dict(), "doc": rule.doc} if doc else rule.to_dict()
 
