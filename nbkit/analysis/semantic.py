@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
