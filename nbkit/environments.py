@@ -150,9 +150,9 @@ def spec_from_notebook(metadata: dict, first_code_source: str | None = None) -> 
     if first_code_source:
         block = parse_pep723(first_code_source)
         if block is not None:
-            pins, python = pep723_pins(block)
+            declared, python = pep723_pins(block)
             return EnvSpec(python or _minor(platform.python_version()) or "3",
-                           _checked_pins(pins, "PEP 723 block"), source="pep723")
+                           _checked_pins(declared, "PEP 723 block"), source="pep723")
     return None
 
 
@@ -166,7 +166,7 @@ def cache_root() -> Path:
 def find_uv() -> str:
     """The uv executable: on PATH, or the one the ``uv`` Python package ships."""
     try:
-        from uv import find_uv_bin  # type: ignore[import-not-found]
+        from uv import find_uv_bin
 
         return find_uv_bin()
     except (ImportError, FileNotFoundError):

@@ -46,15 +46,36 @@ class UsageError(NbkitError):
 
 
 class RequestError(UsageError):
-    """A request that cannot be served as asked.  ``field`` names the input it is about when
-    the message does not (a face may prefix it: the server says ``'ignore': ...``)."""
+    """A request that cannot be served as asked (the core's request layer raises it once, with
+    the message every face shows).
 
-    def __init__(self, message: str, path: str | None = None, field: str | None = None):
+    ``field`` names the input it is about.  Built with :meth:`for_field`, the message is
+    ``"<field> <problem>"`` and ``problem`` keeps the second half, so a face can name the field
+    its own way; otherwise the message stands alone and a face may prefix the field.  Either
+    way :meth:`message_for` gives the face's wording."""
+
+    def __init__(self, message: str, path: str | None = None, field: str | None = None,
+                 problem: str | None = None):
         super().__init__(message, path)
         self.field = field
+        self.problem = problem
+
+    @classmethod
+    def for_field(cls, field: str, problem: str) -> RequestError:
+        """``field`` (``timeout``) has a value that ``problem`` (``must be ...``) refuses."""
+        return cls(f"{field} {problem}", field=field, problem=problem)
+
+    def message_for(self, label: str) -> str:
+        """The message with the field named as the face names it (``label``: ``--timeout`` on
+        the command line, ``'timeout'`` in a REST reply): ``--timeout must be ...`` for a
+        :meth:`for_field` error, ``'ignore': unknown rule selector ...`` for another one about a
+        field, the message alone for one about no field."""
+        if self.problem is not None:
+            return f"{label} {self.problem}"
+        return f"{label}: {self.message}" if self.field else self.message
 
     def __reduce__(self):
-        return (self.__class__, (self.message, self.path, self.field))
+        return (self.__class__, (self.message, self.path, self.field, self.problem))
 
 
 class MachineryError(NbkitError):

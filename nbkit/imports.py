@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 from .ipysyntax import ParsedCell, parse_cell
 from .manifests import normalise_dist  # noqa: F401 - part of this module's API (pin, magics)
@@ -109,7 +109,7 @@ def _local_names(folder: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def local_modules(folders: list[Path | str]) -> set[str]:
+def local_modules(folders: Sequence[Path | str]) -> set[str]:
     """Module names importable from these folders (their ``*.py`` files and packages, and ``src/``)."""
     names: set[str] = set()
     for f in folders:
@@ -121,7 +121,7 @@ def local_modules(folders: list[Path | str]) -> set[str]:
 
 
 @lru_cache(maxsize=1)
-def _packages_distributions() -> dict[str, list[str]]:
+def _packages_distributions() -> Mapping[str, list[str]]:
     from importlib.metadata import packages_distributions
 
     try:
@@ -171,9 +171,9 @@ def distributions_for(module: str) -> list[str]:
                 return [found]
     if not _findable(module):
         return [alias] if alias else []
-    found = _packages_distributions().get(module)
-    if found:
-        return sorted(dict.fromkeys(found))
+    dists = _packages_distributions().get(module)
+    if dists:
+        return sorted(dict.fromkeys(dists))
     return [alias] if alias else []
 
 

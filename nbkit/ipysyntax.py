@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 # Cell magics whose body is Python: keep the body visible to the rules.
 PYTHON_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "pypy"})
@@ -197,7 +198,7 @@ def parse_cell(source: str) -> ParsedCell:
 _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def _first_statement_magic(source: str, fast: str) -> tuple[int, int] | int | None:
+def _first_statement_magic(source: str, fast: str) -> tuple[int, int] | Literal[0] | None:
     """Where the first line ``_fast_transform`` changed would start a statement: 0 when the cell
     starts with a cell magic (``%%`` can never begin Python code), (line, column) for a line
     that begins with ``!`` / ``%`` or is ``x = !cmd`` / ``x = %magic`` (no Python statement

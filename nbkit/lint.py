@@ -102,6 +102,7 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
         if not rule.applies(nb, ctx):
             continue
         try:
+            assert rule.check is not None  # the selection holds static rules: each has a check
             hits = list(rule.check(nb, ctx))
         except Exception as e:  # noqa: BLE001 - a crashing rule is a finding, not a crash
             findings.append(Finding(path=nb.path, code=rule.code, name=rule.name, severity=Severity.WARNING,

@@ -424,7 +424,8 @@ class NbkitMagics(Magics):
         from .config import load_config
 
         try:
-            from .verify import RequestError, VerifyOptions, VerifyRequest, run
+            from .errors import RequestError
+            from .verify import VerifyOptions, VerifyRequest, run
         except ImportError as e:  # pragma: no cover - only while verify is not installed
             raise MachineryUnavailable(f"nbkit verify is not available in this installation ({e})") from None
         try:

@@ -180,6 +180,12 @@ def parse_requirements_txt(path: Path, _seen: set | None = None) -> Manifest:
     return m
 
 
+def _table(parent: dict, key: str) -> dict:
+    """The TOML table ``parent[key]``; an empty one when it is missing or not a table."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def parse_pyproject(path: Path) -> Manifest | None:
     """pyproject.toml; None when it declares no environment (e.g. only ``[tool.*]`` settings)."""
     import tomllib
@@ -196,7 +202,7 @@ def parse_pyproject(path: Path) -> Manifest | None:
         m.complete = False
         return m
     project = data.get("project") if isinstance(data.get("project"), dict) else None
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    tool = _table(data, "tool")
     poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else None
     groups = data.get("dependency-groups") if isinstance(data.get("dependency-groups"), dict) else None
     if project is None and poetry is None and groups is None:
@@ -232,9 +238,9 @@ def parse_pyproject(path: Path) -> Manifest | None:
     if groups is not None:
         for items in groups.values():
             add_pep508(items)  # {include-group = ...} tables are skipped
-    uv = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
+    uv = _table(tool, "uv")
     add_pep508(uv.get("dev-dependencies"))
-    pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else {}
+    pdm = _table(tool, "pdm")
     pdm_dev = pdm.get("dev-dependencies")
     if isinstance(pdm_dev, dict):
         for items in pdm_dev.values():
@@ -481,7 +487,7 @@ _MANIFEST_CACHE: dict[str, tuple[tuple, Manifest | None]] = {}
 
 
 def _stamp(paths: list[str]) -> tuple:
-    out = []
+    out: list[tuple[str, int | None, int | None]] = []
     for p in paths:
         try:
             st = os.stat(p)

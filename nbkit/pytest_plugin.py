@@ -103,7 +103,8 @@ def _settings(config: pytest.Config) -> _Settings:
 
 def _check_verify_options(timeout, runs) -> None:
     """The verify request's own checks, named as this plugin's options."""
-    from .verify import RequestError, VerifyOptions, VerifyRequest
+    from .errors import RequestError
+    from .verify import VerifyOptions, VerifyRequest
 
     try:
         VerifyRequest.build([], VerifyOptions(timeout=timeout, runs=runs), discover=False)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .model import Notebook
     from .pin.drift import Drift
     from .pin.pinning import PinOutcome
+    from .rules import Rule
 
 
 def __getattr__(name: str) -> Any:
@@ -167,8 +168,8 @@ def run_lint(request: LintRequest) -> LintResult:
             return cached
     from .lint import LintResult, lint_paths
 
-    kw = dict(select=_list(request.select), ignore=list(request.ignore), profile=request.profile, fix=request.fix,
-              jobs=request.jobs, cache=request.cache)
+    kw: dict[str, Any] = dict(select=_list(request.select), ignore=list(request.ignore), profile=request.profile,
+                              fix=request.fix, jobs=request.jobs, cache=request.cache)
     if request.config is not None:
         return lint_paths(list(request.paths), request.config, **kw)
     found, errors = notebooks_with_configs(request.paths)
@@ -226,8 +227,9 @@ def notebooks_with_configs(paths: Any) -> tuple[list[tuple[str, Config]], list[N
             if path != given and is_excluded(path, cfg.exclude):
                 continue
             found.append((path, cfg))
-    for e, n in bad.values():
-        errors.append(ConfigError(f"{e.message}; {n} notebook{'s' if n != 1 else ''} under it not processed", e.path))
+    for problem, n in bad.values():
+        errors.append(ConfigError(f"{problem.message}; {n} notebook{'s' if n != 1 else ''} under it not processed",
+                                  problem.path))
     return found, errors
 
 
@@ -260,7 +262,7 @@ def lint_one(request: LintRequest, *, parse_cache: ParseCache | None = None,
         return NotebookLint(result)
     facts = Facts(nb, parse_cache)
     key = (config.path, request.select, request.ignore, request.profile)
-    shared = reuse.get(key) if reuse is not None else None
+    shared: tuple[Selection, Project] | None = reuse.get(key) if reuse is not None else None
     if shared is None or shared[0].config is not config:
         shared = (Selection(config, select=_list(request.select), ignore=list(request.ignore),
                             profile=request.profile),
@@ -392,7 +394,7 @@ def run_pin(request: PinRequest) -> Iterator[PinReport]:
 
 # -- the rule catalogue ---------------------------------------------------------------------------
 
-def rule_entry(rule: Any, *, doc: bool = True) -> dict:
+def rule_entry(rule: Rule, *, doc: bool = True) -> dict:
     """One rule as the catalogue shows it (``doc``: with its documentation, Markdown)."""
     return {**rule.to_dict(), "doc": rule.doc} if doc else rule.to_dict()
 

@@ -198,3 +198,25 @@ def test_lint_html_fragment_and_status_renderers(tmp_path):
     env = {"python": "3.11.7", "implementation": "CPython", "platform": "linux-x86_64", "packages": {}}
     text, html = env_report(env, {"python": "3.11.7", "packages": {"no-such-dist-xyz": "1.0"}}, "u.ipynb")
     assert "DRIFT (not installed)" in text and "DRIFT (not installed)" in html
+
+
+def test_one_request_error_serves_every_face():
+    import pickle
+
+    from nbkit.errors import RequestError, UsageError
+    from nbkit.verify.request import check_timeout
+
+    with pytest.raises(RequestError) as e:
+        check_timeout(-1)
+    err = e.value
+    assert isinstance(err, UsageError) and err.exit_code == 2
+    assert (err.field, err.problem) == ("timeout", str(err).removeprefix("timeout "))
+    assert err.message_for("--timeout") == "--timeout " + err.problem
+    with pytest.raises(RequestError) as e:
+        LintRequest.from_raw(["a.ipynb"], ignore=["NOPE9"])
+    assert e.value.problem is None and e.value.message_for("'ignore'") == f"'ignore': {e.value.message}"
+    plain = RequestError("--check only reads")
+    assert plain.message_for("'seed'") == "--check only reads"
+    for x in (err, e.value, plain):
+        y = pickle.loads(pickle.dumps(x))
+        assert (type(y), str(y), y.field, y.problem) == (RequestError, str(x), x.field, x.problem)

@@ -85,7 +85,8 @@ def test_report_carries_cause_and_causes_and_matches_the_schema():
 
 def test_runs_accepts_auto_everywhere():
 
-    from nbkit.verify import RequestError, VerifyOptions, VerifyRequest
+    from nbkit.errors import RequestError
+    from nbkit.verify import VerifyOptions, VerifyRequest
     from nbkit.verify.request import check_runs
     from nbkit.verify.settings import settings_from_config
 

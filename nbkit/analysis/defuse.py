@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from ..ipysyntax import ParsedCell
 from ..model import Cell
@@ -62,12 +63,12 @@ def _walk_body(node: ast.AST):
         n = stack.pop()
         yield n
         t = type(n)
-        if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
             stack.extend(n.decorator_list)
             stack.extend(n.args.defaults)
             stack.extend(d for d in n.args.kw_defaults if d is not None)
             continue
-        if t is ast.Lambda:
+        if isinstance(n, ast.Lambda):
             stack.extend(n.args.defaults)
             stack.extend(d for d in n.args.kw_defaults if d is not None)
             continue
@@ -97,7 +98,7 @@ class _Func:
     called: frozenset = frozenset()  # names it calls: f() -> g() is followed, a mere reference is not
 
 
-def _function_summary(body: list[ast.AST], params: list[str]) -> _Func:
+def _function_summary(body: Sequence[ast.AST], params: list[str]) -> _Func:
     """Global names a function body reads when it runs (lenient: anything bound anywhere in
     it is local, names it assigns through `global` are not reported)."""
     local = set(params)
@@ -154,7 +155,7 @@ class DefUse:
         self.quiet = False  # after a star import, %run, exec(...): names may come from anywhere
         self.quiet_at: tuple[int, int] | None = None
         self.suppress = 0  # reads guarded by try/except NameError or `if 'x' in globals()`
-        self.cell = None
+        self.cell: Cell  # the cell being walked: set by run() before anything reads it
         self.reports: list[tuple] = []  # (kind, name, cell, line, extra)
         self.reported: set = set()
         self.checked: set = set()
@@ -300,7 +301,7 @@ class DefUse:
                 if item.optional_vars is not None:
                     self.target(item.optional_vars)
             self.body(s.body)
-        elif isinstance(s, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+        elif isinstance(s, (ast.Try, ast.TryStar)):
             guarded = any(self.catches_name_error(h) for h in s.handlers)
             self.suppress += guarded
             self.body(s.body)
@@ -356,9 +357,9 @@ class DefUse:
             if s.msg is not None:
                 self.expr(s.msg)
         elif isinstance(s, ast.Raise):
-            for e in (s.exc, s.cause):
-                if e is not None:
-                    self.expr(e)
+            for raised in (s.exc, s.cause):
+                if raised is not None:
+                    self.expr(raised)
         elif isinstance(s, ast.Match):
             self.expr(s.subject)
             for case in s.cases:
@@ -457,12 +458,12 @@ class DefUse:
                 tc = type(child)
                 if tc is ast.Constant:
                     continue
-                if tc is ast.Name:
+                if type(child) is ast.Name:
                     if isinstance(child.ctx, ast.Load):
                         self.read(child.id, child)
                 elif isinstance(child, ast.expr):
                     expr(child)
-                elif tc is ast.keyword:
+                elif type(child) is ast.keyword:
                     expr(child.value)
 
     def bind_walrus(self, name: str, node):
@@ -499,8 +500,8 @@ class DefUse:
                     self.bind(w, e)
             elif name in ("R", "Rpull", "octave") and "-o" in words:
                 for w in words[words.index("-o") + 1:][:1]:
-                    for v in w.split(","):
-                        self.bind(v, e)
+                    for bound in w.split(","):
+                        self.bind(bound, e)
             elif name == "sql" and "<<" in words:
                 self.bind(words[0], e)
         elif kind == "cell":
@@ -514,8 +515,8 @@ class DefUse:
                         self.bind(words[words.index(opt) + 1], e)
             elif name == "R" and "-o" in words:
                 for w in words[words.index("-o") + 1:][:1]:
-                    for v in w.split(","):
-                        self.bind(v, e)
+                    for bound in w.split(","):
+                        self.bind(bound, e)
             elif name == "sql" and "<<" in words:
                 self.bind(words[0], e)
             elif name not in _NON_BINDING_CELL_MAGICS:

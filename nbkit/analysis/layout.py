@@ -322,8 +322,7 @@ def words(text: str) -> list[str]:
 
 def bullets(lines: list[BodyLine]) -> list[BodyLine]:
     """Top-level list items (the least indented ones) among body lines."""
-    items = [(bl, BULLET.match(bl.text)) for bl in lines]
-    items = [(bl, m) for bl, m in items if m]
+    items = [(bl, m) for bl in lines if (m := BULLET.match(bl.text))]
     if not items:
         return []
     base = min(len(m.group(1).expandtabs(4)) for _, m in items)

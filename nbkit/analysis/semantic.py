@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import ast
 import builtins
+import enum
 import re
 from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
 
 from ..ipysyntax import ParsedCell
 from ..model import Cell
 
-_UNSET = object()
+# import aliases: alias -> dotted module or object (the analysis marks a rebound alias with None)
+_Bindings = TypeVar("_Bindings", dict[str, str], dict[str, str | None])
+
+
+class _Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+_UNSET = _Unset.UNSET
 
 
 class CallInfo:
@@ -20,7 +30,7 @@ class CallInfo:
 
     __slots__ = ("cell", "node", "qual", "method", "in_function", "parents", "_text", "_magic_v")
 
-    def __init__(self, cell, node: ast.Call, qual: str | None, method: str | None, in_function: str | None,
+    def __init__(self, cell: Cell, node: ast.Call, qual: str | None, method: str | None, in_function: str | None,
                  parents: tuple):
         self.cell = cell
         self.node = node
@@ -29,7 +39,7 @@ class CallInfo:
         self.in_function = in_function  # name of the enclosing def, if any
         self.parents = parents
         self._text: str | None = None
-        self._magic_v = _UNSET
+        self._magic_v: tuple[str, str, str] | None | Literal[_Unset.UNSET] = _UNSET
 
     @property
     def text(self) -> str:
@@ -78,7 +88,7 @@ class lazy_re:  # noqa: N801 - used like re.compile
 
     def __init__(self, pattern: str, flags: int = 0):
         self._args = (pattern, flags)
-        self._rx = None
+        self._rx: re.Pattern[str] | None = None
 
     def __getattr__(self, name):
         rx = self._rx
@@ -107,7 +117,9 @@ def dotted(node: ast.AST) -> list[str] | None:
     return None
 
 
-def bind_import(node: ast.AST, bindings: dict[str, str]) -> None:
+def bind_import(node: ast.AST, bindings: _Bindings) -> None:
+    """Record the names an import binds (alias -> dotted module or object); a None value is
+    a name that something rebound since."""
     if isinstance(node, ast.Import):
         for a in node.names:
             if a.asname:
@@ -125,19 +137,18 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
     through the import aliases), string literals and a few statement types the rules look at.
     ``cells``: each code cell with its parse, in document order."""
     out = Analysis()
-    bindings: dict[str, str] = {}
-    fallback: dict[str, str] = {}  # every import anywhere: resolves calls in out-of-order notebooks too
+    bindings: dict[str, str | None] = {}
+    fallback: dict[str, str | None] = {}  # every import anywhere: resolves calls in out-of-order notebooks too
     for cell, parsed in cells:
         if parsed.tree is not None and "import" in parsed.python_source:
             for node in ast.walk(parsed.tree):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    found: dict[str, str] = {}
+                    found: dict[str, str | None] = {}
                     bind_import(node, found)
                     for k, v in found.items():
                         fallback.setdefault(k, v)
     by_type = out.by_type
     # per-cell state of the walk (rebound for each cell; visit reads it through its closure)
-    cell = None
     stack: list[ast.AST] = []
     docstrings: set[int] = set()
 
@@ -176,7 +187,7 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
         inner = node.name if (t is ast.FunctionDef or t is ast.AsyncFunctionDef) else func
         stack.append(node)
         for name in node._fields:
-            value = getattr(node, name, None)
+            value: Any = getattr(node, name, None)  # an AST field: a node, a list, a constant
             tv = type(value)
             if tv is list:
                 for child in value:
@@ -207,7 +218,7 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
     finally:
         # visit refers to itself through its closure: without this, every analysis (and the
         # cells and syntax trees it holds) would wait for the cycle collector to be freed
-        visit = None
+        del visit
     return out
 
 

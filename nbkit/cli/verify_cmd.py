@@ -124,9 +124,9 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
     could start.  The input files are never written, except with --update or --stamp.
     """
     from ..config import load_config
-    from ..errors import UsageError
+    from ..errors import RequestError, UsageError
     from ..report.verify_reports import RENDERERS, render_text
-    from ..verify import RequestError, VerifyOptions, VerifyRequest, run
+    from ..verify import VerifyOptions, VerifyRequest, run
     from ..verify.controls import parse_value
 
     names = [n for n, _v in parameters]

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Sequence
 
 from ..errors import MachineryError, UsageError
 from ..analysis import Facts
@@ -99,7 +100,7 @@ class Interpreter:
     def of(cls, python) -> "Interpreter":
         return python if isinstance(python, Interpreter) else cls(python)
 
-    def probe(self, modules: list[str], dists: list[str] = ()) -> dict:
+    def probe(self, modules: list[str], dists: Sequence[str] = ()) -> dict:
         """The interpreter's facts and what provides ``modules`` / the versions of ``dists``.
         Answered from an earlier, larger reply when it covers the question."""
         modules, dists = sorted(set(modules)), sorted(set(dists))

@@ -58,7 +58,7 @@ def _packages_distributions():
             return fn()
         except Exception:
             pass
-    out = {}
+    out: dict[str, list[str]] = {}
     for dist in _md.distributions():
         name = _name(dist)
         if not name:

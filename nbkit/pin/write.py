@@ -79,7 +79,7 @@ def _members(s: str, i: int) -> tuple[list[tuple[str, int, int, int, int]], int]
     value_end) each, and the index just past the closing brace."""
     if s[i] != "{":
         raise _ScanError("not an object")
-    out = []
+    out: list[tuple[str, int, int, int, int]] = []
     i = _ws(s, i + 1)
     if s[i] == "}":
         return out, i + 1

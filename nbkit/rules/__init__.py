@@ -24,7 +24,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from ..errors import UsageError
 from ..findings import Severity
@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # types only: importing the registry stays cheap (nbkit.confi
     from ..config import Config
     from ..model import Cell, Notebook
     from ..project import Project
+
+_T = TypeVar("_T")
 
 CATEGORIES = {
     "NBL": "Layout",
@@ -80,7 +82,7 @@ class Context:
 
     defaults: dict = field(default_factory=dict)  # the rule's declared options
 
-    def option(self, name: str, kind: type) -> Any:
+    def option(self, name: str, kind: type[_T]) -> _T:
         """The rule option ``name`` read as ``kind``: ``int``; ``float`` (any number: an int stays
         an int); ``list`` (of strings: a lone string is a list of one, other items are dropped);
         or any other type.  A value that is not of the kind (a Config built in code is not

@@ -470,7 +470,8 @@ class NbkitService(LoggingConfigurable):
     # -- verify ---------------------------------------------------------------------------------
     def start_verify(self, api_path: Any, parameters: Any = None, timeout: Any = None, stamp: Any = False,
                      runs: Any = None, env: Any = None) -> Job:
-        from ..verify.request import RequestError, check_env, check_parameter_names, check_runs, check_timeout
+        from ..errors import RequestError
+        from ..verify.request import check_env, check_parameter_names, check_runs, check_timeout
 
         try:
             parameters = check_parameter_names(parameters)
@@ -480,7 +481,7 @@ class NbkitService(LoggingConfigurable):
             timeout = check_timeout(timeout, allow_zero=False, maximum=self.max_timeout)
             runs = None if runs is None else check_runs(runs)
         except RequestError as e:
-            hint = " (NbkitService.max_timeout)" if e.problem.startswith("may be at most") else ""
+            hint = " (NbkitService.max_timeout)" if (e.problem or "").startswith("may be at most") else ""
             raise ServiceError(400, e.message_for(f"'{e.field}'") + hint) from None
         if not isinstance(stamp, bool):
             raise ServiceError(400, "'stamp' must be true or false")
@@ -679,12 +680,12 @@ def _scrub_text(text: str, prefixes: list[tuple[re.Pattern, str]]) -> str:
 
 def _request(build, *args, **kw):
     """A core request built from a JSON body's values; its refusal becomes a 400."""
-    from ..requests import RequestError
+    from ..errors import RequestError
 
     try:
         return build(*args, **kw)
     except RequestError as e:
-        raise ServiceError(400, f"'{e.field}': {e.message}" if e.field else e.message) from None
+        raise ServiceError(400, e.message_for(f"'{e.field}'")) from None
 
 
 def _relativise(report: Any, rp: ResolvedPath) -> Any:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .events import VerifyEvents
 from .plan import select_shard
-from .request import RequestError, VerifyOptions, VerifyRequest, run, verify_notebook, verify_paths
+from .request import VerifyOptions, VerifyRequest, run, verify_notebook, verify_paths
 from .results import SCHEMA, CellResult, NotebookResult, VerifyReport
 from .settings import NORMALIZERS, VerifySettings, settings_from_config
 
@@ -29,7 +29,6 @@ __all__ = [
            "SCHEMA",
            "CellResult",
            "NotebookResult",
-           "RequestError",
            "VerifyEvents",
            "VerifyOptions",
            "VerifyReport",

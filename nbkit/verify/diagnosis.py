@@ -120,7 +120,9 @@ def _items(text: str) -> list[str]:
     body = text.strip()
     if len(body) >= 2 and body[0] in "{[(" and body[-1] in "}])":
         body = body[1:-1]
-        out, depth, cur = [], 0, []
+        out: list[str] = []
+        cur: list[str] = []
+        depth = 0
         for ch in body:
             if ch in "{[(":
                 depth += 1
@@ -275,9 +277,9 @@ def diagnose(ev: CellEvidence) -> Cause:
                      tuple(evidence + [f"the cell uses {used}", "the notebook pins no versions: "
                                        "metadata.language_info.version differs from the kernel's Python"]))
     if ev.out_of_order or ev.edited_after_run:
-        why = "cells ran out of order" if ev.out_of_order else "the source was edited after the run"
-        return Cause("stale-output", f"the stored output was not produced by today's source ({why})",
-                     tuple(evidence + [why]))
+        stale = "cells ran out of order" if ev.out_of_order else "the source was edited after the run"
+        return Cause("stale-output", f"the stored output was not produced by today's source ({stale})",
+                     tuple(evidence + [stale]))
     if ev.runs_agree is True:
         return Cause("stale-output", "a stable difference with no drift and no data change: the stored output "
                      "is older than the code or data it shows", tuple(evidence + ["no drift, no data change"]))

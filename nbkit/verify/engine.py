@@ -38,7 +38,7 @@ def drift_of(item: WorkItem) -> list[Drift]:
     """NBR025: the pinned packages whose installed version differs (none when nothing is pinned)."""
     from ..pin.drift import environment_drift
 
-    env = item.nb.nbkit_metadata.get("environment")
+    env = item.notebook.nbkit_metadata.get("environment")
     if not isinstance(env, dict):
         return []
     if item.pinned_env is not None:  # --env pinned: what the kernel really has

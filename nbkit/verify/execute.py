@@ -164,7 +164,8 @@ class Kernel:
         for pid in strays:
             _kill_pid(pid, None)
             with _LIVE_LOCK:
-                _LIVE.pop(self.pid, None)
+                if self.pid is not None:  # always, when there are strays
+                    _LIVE.pop(self.pid, None)
         if self.log is not None:
             self.log.close()
         _remove_runtime_dir(self.runtime_dir)
@@ -439,7 +440,7 @@ _CAPPED: dict[type, type] = {}
 def _capped_client(base: type) -> type:
     """nbclient's NotebookClient with per-cell and per-notebook output caps (made once)."""
     if base not in _CAPPED:
-        class CappedClient(base):  # type: ignore[valid-type, misc]
+        class CappedClient(base):
             nbkit_caps: OutputCaps
 
             def output(self, outs, msg, display_id, cell_index):
@@ -498,7 +499,7 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
         kernel_name=kernel.key.name, resources={"metadata": {"path": kernel.key.cwd}}, coalesce_streams=False)
     client.kc = kernel.kc
     client.nbkit_caps = OutputCaps(max_cell_bytes, max_notebook_bytes)
-    client.nbkit_on_flood = lambda: kernel.pid and _kill_pid(kernel.pid, kernel.pgid)
+    client.nbkit_on_flood = lambda: _kill_pid(kernel.pid, kernel.pgid) if kernel.pid else None
     res = RunResult()
     for pos in positions:
         if cancelled():

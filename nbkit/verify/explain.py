@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .results import NotebookResult, VerifyReport
 
@@ -58,7 +58,8 @@ def explain_drift(res: NotebookResult, request: VerifyRequest, run: RunFn,
         return
     drifted = [d for d in res.drift if d.installed is not None]
     for i, d in enumerate(drifted):
-        entry = {"package": d.package, "pinned": d.pinned, "installed": d.installed}
+        assert d.installed is not None
+        entry: dict[str, Any] = {"package": d.package, "pinned": d.pinned, "installed": d.installed}
         out["packages"].append(entry)
         if i >= request.explain_drift or (cancel and cancel.is_set()):
             entry["effect"] = "not tried"
@@ -66,8 +67,9 @@ def explain_drift(res: NotebookResult, request: VerifyRequest, run: RunFn,
         # the package moves alone; the other drifted packages may move only as far as it needs
         # (between their pinned and installed versions, the lowest that fits)
         others = {o.package: o for o in drifted if o.package != d.package}
-        exact = tuple((n, d.installed if n == d.package else v) for n, v in pinned.packages if n not in others)
-        ranges = tuple((o.package, o.pinned, o.installed) for o in others.values())
+        new = d.installed
+        exact = tuple((n, new if n == d.package else v) for n, v in pinned.packages if n not in others)
+        ranges = tuple((o.package, o.pinned, o.installed) for o in others.values() if o.installed is not None)
         variant = EnvSpec(pinned.python, exact, pinned.platform, pinned.source, ranges)
         try:
             alone = _run_in(variant, res, request, run, cancel)

@@ -23,6 +23,7 @@ from .results import NotebookResult
 from .verdict import rule_code
 
 if TYPE_CHECKING:
+    from ..model import Notebook
     from .request import VerifyRequest
 
 
@@ -33,7 +34,7 @@ class WorkItem:
     index: int
     path: str
     raw: bytes | None = None
-    nb: Any = None                    # nbkit.model.Notebook
+    nb: Notebook | None = None
     controls: dict[int, CellControl] = field(default_factory=dict)  # cell index -> control
     key: KernelKey | None = None
     exec_cells: list[tuple[int | None, dict]] = field(default_factory=list)  # (cell index | None if injected, cell)
@@ -65,6 +66,12 @@ class WorkItem:
                          if orig in self.controls and self.controls[orig].raises)
 
     @property
+    def notebook(self) -> Notebook:
+        """The parsed notebook: every item that runs has one (only an ``early`` result lacks it)."""
+        assert self.nb is not None, f"{self.path}: not parsed"
+        return self.nb
+
+    @property
     def code_cells(self) -> int:
         return sum(1 for c in (self.nb.cells if self.nb else []) if c.is_code)
 
@@ -86,7 +93,7 @@ class WorkItem:
                 c["outputs"] = []
                 c["execution_count"] = None
             cells.append(c)
-        md = copy.deepcopy(self.nb.metadata)
+        md = copy.deepcopy(self.notebook.metadata)
         return nbformat.from_dict({"cells": cells, "metadata": md, "nbformat": 4, "nbformat_minor": 5})
 
 
@@ -137,13 +144,15 @@ def prepare(index: int, path: str, request: VerifyRequest) -> WorkItem:
     except OSError as e:
         p.early = NotebookResult(path, "invalid", f"cannot read file ({e.strerror or e})")
         return p
-    nb = p.nb
+    nb = p.notebook
     p.controls = {c.index: control_for(c) for c in nb.cells if c.is_code}
     param_index, problem = check_parameters(nb, request.parameters)
     if problem:
         p.early = NotebookResult(path, "invalid", problem, code=rule_code("unknown-parameter"))
         return p
-    ks = nb.metadata.get("kernelspec") if isinstance(nb.metadata.get("kernelspec"), dict) else {}
+    ks = nb.metadata.get("kernelspec")
+    if not isinstance(ks, dict):
+        ks = {}
     if request.kernel:
         kernel, where = request.kernel, "--kernel"
     else:
@@ -178,9 +187,9 @@ def _use_pinned_environment(p: WorkItem, request: VerifyRequest) -> None:
     its kernel there; a notebook without pins, or whose pins do not install, fails here."""
     from ..environments import KERNEL_NAME, PinnedEnvError, ensure_env, nbkit_path_dir, spec_from_notebook
 
-    first = next((c.source for c in p.nb.cells if c.is_code), None)
+    first = next((c.source for c in p.notebook.cells if c.is_code), None)
     try:
-        spec = request.env_spec or spec_from_notebook(p.nb.metadata, first)
+        spec = request.env_spec or spec_from_notebook(p.notebook.metadata, first)
         if spec is None:
             raise PinnedEnvError("records no environment to run in (no metadata.nbkit.environment and no "
                                  "PEP 723 block); run `nbkit pin` first, or verify with --env current")

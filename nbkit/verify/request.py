@@ -5,7 +5,7 @@ Every face (CLI, server, ``%nbkit verify``, the pytest plugin) builds a
 wrappers :func:`verify_notebook` / :func:`verify_paths`).  The checks of the values a user
 types (timeout, parameter names, runs, jobs, shard) live here and nowhere else; a face only
 chooses how a field is named in its message (``--timeout`` on the command line, ``'timeout'``
-in a REST reply) through :meth:`RequestError.message_for`.
+in a REST reply) through :meth:`nbkit.errors.RequestError.message_for`.
 """
 
 from __future__ import annotations
@@ -16,29 +16,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..errors import UsageError
+from ..errors import RequestError
 from .controls import parse_shard
 from .settings import VerifySettings, settings_from_config
 
 if TYPE_CHECKING:
+    from ..config import Config
     from .events import VerifyEvents
     from .results import NotebookResult, VerifyReport
-
-
-class RequestError(UsageError):
-    """A request field with an impossible value: ``field`` names it, ``problem`` says why."""
-
-    def __init__(self, field_name: str, problem: str):
-        self.field = field_name
-        self.problem = problem
-        super().__init__(f"{field_name} {problem}")
-
-    def __reduce__(self):
-        return (self.__class__, (self.field, self.problem))
-
-    def message_for(self, label: str) -> str:
-        """The message with the field named as the face names it (``--timeout``, ``'timeout'``)."""
-        return f"{label} {self.problem}"
 
 
 def check_timeout(value: Any, *, allow_zero: bool = True, maximum: float | None = None) -> float | None:
@@ -48,10 +33,10 @@ def check_timeout(value: Any, *, allow_zero: bool = True, maximum: float | None 
         return None
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
-        raise RequestError("timeout", "must be a positive number of seconds" + (" (0 = no timeout)" if allow_zero
-                                                                                  else ""))
+        raise RequestError.for_field("timeout", "must be a positive number of seconds"
+                                     + (" (0 = no timeout)" if allow_zero else ""))
     if maximum is not None and value > maximum:
-        raise RequestError("timeout", f"may be at most {maximum:g} seconds")
+        raise RequestError.for_field("timeout", f"may be at most {maximum:g} seconds")
     if math.isinf(value):
         return None
     return float(value) or None
@@ -63,10 +48,10 @@ def check_parameter_names(value: Any) -> dict:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise RequestError("parameters", problem)
+        raise RequestError.for_field("parameters", problem)
     bad = [k for k in value if not isinstance(k, str) or not k.isidentifier()]
     if bad:
-        raise RequestError("parameters", f"{problem}; {bad[0]!r} is not an identifier")
+        raise RequestError.for_field("parameters", f"{problem}; {bad[0]!r} is not an identifier")
     return dict(value)
 
 
@@ -75,7 +60,7 @@ def check_env(value: Any) -> str:
     from .settings import ENVS
 
     if value not in ENVS:
-        raise RequestError("env", f"must be one of {', '.join(ENVS)}, not {value!r}")
+        raise RequestError.for_field("env", f"must be one of {', '.join(ENVS)}, not {value!r}")
     return value
 
 
@@ -90,13 +75,13 @@ def check_runs(value: Any) -> int | str:
             return RUNS_AUTO
         if v.isdigit():
             return _at_least_one("runs", int(v))
-        raise RequestError("runs", f"must be 'auto' or a whole number >= 1, not {value!r}")
+        raise RequestError.for_field("runs", f"must be 'auto' or a whole number >= 1, not {value!r}")
     return _at_least_one("runs", value)
 
 
 def _at_least_one(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RequestError(name, f"must be at least 1, not {value}")
+        raise RequestError.for_field(name, f"must be at least 1, not {value}")
     return value
 
 
@@ -114,7 +99,7 @@ class VerifyOptions:
     update: bool = False
     stamp: bool = False
     stop_on_error: bool = False  # True: the first failed cell ends the run (before issue 12 the only way)
-    config: object = None  # nbkit.config.Config
+    config: Config | None = None
     env: str | None = None           # "current" | "pinned"
     allow_build: bool | None = None  # --env pinned: allow source distributions
     env_spec: Any = None             # --env pinned with these pins instead of the notebook's (EnvSpec)
@@ -139,7 +124,7 @@ class VerifyRequest:
     strict_env: bool
     update: bool
     stamp: bool
-    config: Any
+    config: Config | None
     discover: bool = True
     env: str = "current"
     allow_build: bool = False

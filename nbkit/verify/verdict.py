@@ -93,7 +93,7 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
     item, runs, settings = ex.item, ex.runs, request.settings
     first = runs[0] if runs else RunResult()
     judged = _Judged()
-    for c in item.nb.cells:
+    for c in item.notebook.cells:
         if not c.is_code:
             continue
         ctl = item.controls[c.index]
@@ -166,7 +166,7 @@ def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
     """Each cell that did not reproduce gets its cause; the notebook's causes, grouped."""
     if not judged.to_diagnose:
         return []
-    nbev = gather(ex.item.nb)
+    nbev = gather(ex.item.notebook)
     causes = {}
     failed: list[int] = []  # cells that failed before, in order
     for cr, error, agree in judged.to_diagnose:
@@ -174,7 +174,7 @@ def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
             cr.consequence_of = _consequence_of(error or {}, failed, nbev)
             failed.append(cr.index)
         status = "nondeterministic" if cr.nondeterministic else cr.status
-        stored = ex.item.nb.cells[cr.index]
+        stored = ex.item.notebook.cells[cr.index]
         ev = cell_evidence(cr.index, status, nbev, ex.drift, expected=cr.expected or "", actual=cr.actual or "",
                            error=error, runs_agree=agree, consequence_of=cr.consequence_of,
                            never_executed=stored.execution_count is None and not stored.outputs)

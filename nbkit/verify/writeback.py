@@ -47,7 +47,7 @@ def _update_outputs(item: WorkItem, res: NotebookResult, run: RunResult, data: d
     if not todo:
         return False
     changed = False
-    for c in item.nb.cells:  # execution counts follow the fresh run everywhere, so they stay in order
+    for c in item.notebook.cells:  # execution counts follow the fresh run everywhere, so they stay in order
         pos = item.position_of.get(c.index)
         cr = run.cells.get(pos) if pos is not None else None
         if cr is None or not c.is_code:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...model import Cell
 from .. import Hit, rule
 from .helpers import documented_restart, executed_cells
 
@@ -26,7 +27,7 @@ def repeated_execution_count(nb, ctx):
     ## Use instead
     Restart the kernel and run all cells before saving.
     """
-    seen: dict[int, object] = {}
+    seen: dict[int | None, Cell] = {}
     for cell in executed_cells(nb):
         if documented_restart(nb, cell):
             seen = {}  # a new session the notebook asks for: counts start again

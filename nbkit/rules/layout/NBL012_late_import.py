@@ -10,7 +10,7 @@ from .. import Hit, rule
 
 def _top_level_imports(tree: ast.Module):
     """Import statements not inside a function (or lambda)."""
-    stack = list(tree.body)
+    stack: list[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.Import, ast.ImportFrom)):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ...analysis import Facts
 from ...analysis.semantic import CallInfo, dotted, lazy_re
+from ...model import Cell
 from .. import Hit, rule
 from .helpers import NP_GENERATORS, SEEDERS, is_none, kw
 
@@ -79,7 +80,7 @@ _RNG_NAME = lazy_re(r"(^|_)(rng|rs|random_state|generator|gen|prng)(\d*)$", re.I
 class _Event:
     kind: str  # "seed" | "global" | "call" | "always"
     libs: frozenset
-    cell: object
+    cell: Cell
     line: int
     message: str = ""
     order: tuple = ()
@@ -143,7 +144,7 @@ def _find_random_events(facts: Facts) -> list[_Event]:
         for ci, evs in top:
             emit(ci, evs, ci, 0, None)
     finally:
-        emit = None  # it refers to itself through its closure: break that cycle (see analysis)
+        del emit  # it refers to itself through its closure: break that cycle (see analysis)
     return events
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from ...model import Cell
 from .. import Hit, rule
 from .helpers import NP_GENERATORS, SEEDERS
 
@@ -38,7 +39,7 @@ def literal_seed(nb, ctx):
     model = RandomForestClassifier(random_state=SEED)
     ```
     """
-    found: list[tuple[object, int, int]] = []
+    found: list[tuple[Cell, int, int]] = []
     for ci in ctx.facts.semantic.calls:
         node = ci.node
         lits: list[ast.AST] = []

@@ -10,7 +10,8 @@ from .. import Hit, rule
 
 def _line_in_string(node: ast.Constant, value: str, offset: int) -> int:
     """Line of character ``offset`` of a string constant (exact for plain multi-line strings)."""
-    if getattr(node, "end_lineno", None) and node.end_lineno > node.lineno:
+    end = getattr(node, "end_lineno", None)
+    if end and end > node.lineno:
         return node.lineno + value.count("\n", 0, offset)
     return node.lineno
 

@@ -136,7 +136,7 @@ def _find_assignments(facts: Facts) -> dict[str, list]:
     for cell, parsed in facts.code:
         if parsed.tree is None:
             continue
-        todo = [(parsed.tree, None)]
+        todo: list[tuple[ast.AST, str | None]] = [(parsed.tree, None)]
         while todo:
             node, func = todo.pop()
             for child in ast.iter_child_nodes(node):

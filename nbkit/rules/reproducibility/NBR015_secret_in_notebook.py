@@ -6,6 +6,7 @@ import ast
 import re
 
 from ...analysis.semantic import Analysis, lazy_re, str_const
+from ...model import Cell
 from .. import Hit, rule
 from .helpers import REMOTE
 
@@ -185,7 +186,7 @@ def secret_in_notebook(nb, ctx):
 def _assigned_secrets(an: Analysis):
     """(cell, name, value, line): string literals bound to secret-looking names (assignments,
     keyword arguments, dict entries)."""
-    items: list[tuple[object, str, ast.AST]] = []
+    items: list[tuple[Cell, str, ast.expr]] = []
     for cell, node in an.nodes(ast.Assign, ast.AnnAssign):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for t in targets:
@@ -196,7 +197,7 @@ def _assigned_secrets(an: Analysis):
     for ci in an.calls:
         items += [(ci.cell, k.arg, k.value) for k in ci.node.keywords if k.arg]
     for cell, node in an.nodes(ast.Dict):
-        items += [(cell, str_const(k), v) for k, v in zip(node.keys, node.values, strict=False) if str_const(k)]
+        items += [(cell, key, v) for k, v in zip(node.keys, node.values, strict=False) if (key := str_const(k))]
     items.sort(key=lambda it: (it[0].index, getattr(it[2], "lineno", 0)))
     for cell, name, value in items:
         s = str_const(value)

@@ -74,7 +74,7 @@ def external_write(nb, ctx):
             what = "writes to a remote store"
         elif ci.method in ("execute", "executemany", "executescript", "sql", "exec_driver_sql"):
             arg = ci.node.args[0] if ci.node.args else None
-            if isinstance(arg, ast.Call) and ci.node.args and dotted(arg.func) and dotted(arg.func)[-1] == "text":
+            if isinstance(arg, ast.Call) and ci.node.args and (names := dotted(arg.func)) and names[-1] == "text":
                 arg = arg.args[0] if arg.args else None
             s = str_const(arg)
             if s and (m := _SQL_WRITE.match(s)):

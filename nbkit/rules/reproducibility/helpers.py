@@ -139,13 +139,14 @@ def _eval_path(node, lookup, bindings) -> str | None:
             return None
         return (left.rstrip("/") + "/" + right) if isinstance(node.op, ast.Div) else left + right
     if isinstance(node, ast.Call) and not node.keywords:
-        parts = dotted(node.func)
-        if not parts:
+        names = dotted(node.func)
+        if not names:
             return None
-        q = ".".join([bindings.get(parts[0], parts[0]), *parts[1:]])
-        if q in _PATH_CTORS or parts[-1] in ("Path", "PurePath"):
-            vals = [_eval_path(a, lookup, bindings) for a in node.args]
-            if not vals or any(v is None for v in vals):
+        q = ".".join([bindings.get(names[0], names[0]), *names[1:]])
+        if q in _PATH_CTORS or names[-1] in ("Path", "PurePath"):
+            folded = [_eval_path(a, lookup, bindings) for a in node.args]
+            vals = [v for v in folded if v is not None]
+            if not folded or len(vals) < len(folded):
                 return None
             return "/".join(v.rstrip("/") for v in vals[:-1]) + ("/" if len(vals) > 1 else "") + vals[-1] \
                 if len(vals) > 1 else vals[0]
@@ -160,7 +161,7 @@ def call_paths(facts: Facts, ci: CallInfo, positions: tuple[int, ...] | None = (
     args = list(ci.node.args) if positions is None else [ci.node.args[i] for i in positions
                                                          if i < len(ci.node.args)]
     args += [k.value for k in ci.node.keywords if k.arg in _PATH_KWARGS or positions is None]
-    out = []
+    out: list[tuple[str, ast.AST]] = []
     for a in args:
         v = _eval_path(a, lookup, consts.bindings)
         if v is not None:
@@ -197,7 +198,7 @@ def spark_io(ci: CallInfo, direction: str) -> bool:
 def open_mode_writes(node: ast.Call) -> bool:
     mode = node.args[1] if len(node.args) > 1 else kw(node, "mode")
     s = str_const(mode)
-    return bool(s) and any(ch in s for ch in "wax+")
+    return bool(s and any(ch in s for ch in "wax+"))
 
 
 def shell_commands(facts: Facts):

@@ -29,7 +29,7 @@ from nbkit import rules as registry
 from nbkit.config import Config
 from nbkit.lint import lint_paths
 
-CASES_DIR = Path(__file__).parent / "rule_cases"
+CASES_DIR = Path(__file__).resolve().parents[1] / "rule_cases"
 
 
 def _load_cases():

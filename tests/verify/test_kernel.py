@@ -194,7 +194,7 @@ def test_json_report_matches_schema(batch):
 
     from nbkit.report.verify_reports import render_json
 
-    schema = json.loads((Path(__file__).resolve().parent.parent / "nbkit" / "schemas" / "verify.schema.json")
+    schema = json.loads((Path(__file__).resolve().parents[2] / "nbkit" / "schemas" / "verify.schema.json")
                         .read_text(encoding="utf-8"))
     doc = json.loads(render_json(batch["report"]))
     jsonschema.validate(doc, schema)

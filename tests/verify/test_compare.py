@@ -299,7 +299,7 @@ def test_json_report_shape_and_exit_code():
     import jsonschema
     from pathlib import Path
 
-    schema = json.loads((Path(__file__).resolve().parent.parent / "nbkit" / "schemas" / "verify.schema.json")
+    schema = json.loads((Path(__file__).resolve().parents[2] / "nbkit" / "schemas" / "verify.schema.json")
                         .read_text(encoding="utf-8"))
     jsonschema.validate(d, schema)
     jsonschema.validate(rep.to_dict(images=True), schema)
@@ -423,7 +423,8 @@ def test_normalisers_are_an_ordered_registry_that_settings_validate_against():
 
 
 def test_request_is_validated_once_with_one_message():
-    from nbkit.verify import RequestError, VerifyOptions, VerifyRequest
+    from nbkit.errors import RequestError
+    from nbkit.verify import VerifyOptions, VerifyRequest
     from nbkit.verify.request import check_parameter_names, check_timeout
 
     for bad in (float("nan"), -1, "10", True):

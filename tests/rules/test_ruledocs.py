@@ -3,7 +3,7 @@ from pathlib import Path
 from nbkit import rules as registry
 from nbkit.rule_reference import missing_sections, stale_files
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"
 
 
 def test_every_rule_documents_the_required_sections():
