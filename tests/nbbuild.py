@@ -73,3 +73,21 @@ def from_case(spec: dict) -> dict:
         if c:
             raise ValueError(f"unknown keys in case cell: {sorted(c)}")
     return nb(*cells, metadata=spec.get("metadata"), ids=spec.get("ids", True))
+
+
+def case_project(root: Path, code: str, case: dict):
+    """A YAML rule case laid out as a project under ``root``: (notebook path, its Config, the other
+    notebooks linted in the same run). Used by the rule-case tests and the golden reports."""
+    from nbkit.config import Config
+
+    root.mkdir(parents=True, exist_ok=True)
+    if case.get("git", True):
+        (root / ".git").mkdir()
+    for rel, text in (case.get("files") or {}).items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    nb_path = write(root / case.get("filename", "analysis_notebook.ipynb"), from_case(case["notebook"]))
+    cfg = Config(profile=case.get("profile", "report"), rule_options={code: case.get("options", {})},
+                 strip_outputs=case.get("strip_outputs", False))
+    return nb_path, cfg, [str(root / rel) for rel in case.get("lint_also", [])]

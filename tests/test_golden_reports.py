@@ -22,7 +22,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from nbbuild import from_case, write  # noqa: E402
+from nbbuild import case_project  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
@@ -72,7 +72,6 @@ def lint_examples() -> dict:
 
 def lint_rule_cases() -> dict:
     """Every rule case's notebook linted with the default rule selection and its options."""
-    from nbkit.config import Config
     from nbkit.lint import lint_paths
 
     out: dict[str, list] = {}
@@ -82,17 +81,7 @@ def lint_rule_cases() -> dict:
         for i, case in enumerate(spec["cases"]):
             with tempfile.TemporaryDirectory() as tmp:
                 root = Path(tmp) / "project"
-                root.mkdir()
-                if case.get("git", True):
-                    (root / ".git").mkdir()
-                for rel, text in (case.get("files") or {}).items():
-                    p = root / rel
-                    p.parent.mkdir(parents=True, exist_ok=True)
-                    p.write_text(text, encoding="utf-8")
-                nb_path = write(root / case.get("filename", "analysis_notebook.ipynb"), from_case(case["notebook"]))
-                cfg = Config(profile=case.get("profile", "report"), rule_options={code: case.get("options", {})},
-                             strip_outputs=case.get("strip_outputs", False))
-                others = [str(root / rel) for rel in case.get("lint_also", [])]
+                nb_path, cfg, others = case_project(root, code, case)
                 result = lint_paths([str(nb_path), *others], cfg)
                 rows = [[f.code, f.cell_index, f.line, f.severity.value, f.message.replace(str(root), "<root>"),
                          f.fixable] for f in result.findings if f.path == str(nb_path)]

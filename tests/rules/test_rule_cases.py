@@ -24,9 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nbbuild import from_case, write
+from nbbuild import case_project
 from nbkit import rules as registry
-from nbkit.config import Config
 from nbkit.lint import lint_paths
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "rule_cases"
@@ -43,18 +42,7 @@ def _load_cases():
 
 @pytest.mark.parametrize("code,case", _load_cases())
 def test_rule_case(tmp_path, code, case):
-    root = tmp_path / "project"
-    root.mkdir()
-    if case.get("git", True):
-        (root / ".git").mkdir()
-    for rel, text in (case.get("files") or {}).items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    nb_path = write(root / case.get("filename", "analysis_notebook.ipynb"), from_case(case["notebook"]))
-    cfg = Config(profile=case.get("profile", "report"), rule_options={code: case.get("options", {})},
-                 strip_outputs=case.get("strip_outputs", False))
-    others = [str(root / rel) for rel in case.get("lint_also", [])]
+    nb_path, cfg, others = case_project(tmp_path / "project", code, case)
     result = lint_paths([str(nb_path), *others], cfg, select=[code])
     assert not result.errors, result.errors
     got = [f for f in result.findings if f.code == code and f.path == str(nb_path)]
