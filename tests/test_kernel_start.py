@@ -179,3 +179,15 @@ def test_start_attempts_are_configurable(tmp_path, flaky_kernel):
     (tmp_path / "pyproject.toml").write_text("[tool.nbkit.verify]\nkernel-start-attempts = 0\n")
     res = subprocess.run([sys.executable, "-m", "nbkit", "verify", str(path)], capture_output=True, text=True)
     assert res.returncode == 2 and "kernel-start-attempts" in res.stderr
+
+
+def test_a_killed_kernel_leaves_the_registry_of_live_kernels(tmp_path):
+    from nbkit.verify import execute
+
+    async def go():
+        k = await start_kernel(KernelKey("python3", str(tmp_path)))
+        assert k.pid in execute._LIVE
+        await k.kill()
+        return k.pid
+    pid = asyncio.run(go())
+    assert pid not in execute._LIVE  # Ctrl-C cleanup must never signal a recycled pid

@@ -161,11 +161,10 @@ class Kernel:
         if self.pid:
             _kill_pid(self.pid, self.pgid)
             await self._reap()
+            with _LIVE_LOCK:
+                _LIVE.pop(self.pid, None)
         for pid in strays:
             _kill_pid(pid, None)
-            with _LIVE_LOCK:
-                if self.pid is not None:  # always, when there are strays
-                    _LIVE.pop(self.pid, None)
         if self.log is not None:
             self.log.close()
         _remove_runtime_dir(self.runtime_dir)
