@@ -168,6 +168,11 @@ export class NbkitController implements IPanelActions {
     notebook.activeCellIndex = target;
     void notebook.scrollToItem(target, 'center').then(() => {
       const cell = notebook.widgets[target];
+      // A windowed notebook estimates the height of cells it has not rendered yet, so the first
+      // scroll can stop short when they turn out taller: scroll the rendered cell into view.
+      if (cell && cell.node.isConnected && !inView(cell.node, notebook.node)) {
+        cell.node.scrollIntoView({ block: 'center' });
+      }
       if (line && cell && cell.model.type === 'code' && cell.editor) {
         cell.editor.setCursorPosition({ line: line - 1, column: 0 });
       }
@@ -330,4 +335,12 @@ export class NbkitController implements IPanelActions {
   private _states = new Map<NotebookPanel, NotebookState>();
   /** Notebooks being reloaded by nbkit itself: their content changes need no lint. */
   private _quiet = new Set<NotebookPanel>();
+}
+
+/** Whether any part of `node` is inside the visible area of its scrolling `container`. */
+function inView(node: HTMLElement, container: HTMLElement): boolean {
+  const outer = node.closest('.jp-WindowedPanel-outer') ?? container;
+  const a = outer.getBoundingClientRect();
+  const b = node.getBoundingClientRect();
+  return b.height > 0 && b.bottom > a.top && b.top < a.bottom;
 }

@@ -133,15 +133,17 @@ def wait_active_cell(page, index: int) -> None:
     page.wait_for_function("(i) => window.jupyterapp?.shell.currentWidget?.content?.activeCellIndex === i", arg=index)
 
 
-def cell_in_view(page, index: int) -> bool:
-    """Whether the notebook's cell ``index`` is rendered and inside the visible scroll area."""
-    return page.evaluate(
-        """(i) => { const nb = window.jupyterapp.shell.currentWidget.content;
+CELL_IN_VIEW_JS = """(i) => { const nb = window.jupyterapp.shell.currentWidget.content;
                     const cell = nb.widgets[i];
                     if (!cell || !cell.node.isConnected) return false;
                     const outer = cell.node.closest('.jp-WindowedPanel-outer');
                     const a = outer.getBoundingClientRect(), b = cell.node.getBoundingClientRect();
-                    return b.height > 0 && b.bottom > a.top && b.top < a.bottom; }""", index)
+                    return b.height > 0 && b.bottom > a.top && b.top < a.bottom; }"""
+
+
+def cell_in_view(page, index: int) -> bool:
+    """Whether the notebook's cell ``index`` is rendered and inside the visible scroll area."""
+    return page.evaluate(CELL_IN_VIEW_JS, index)
 
 
 def save(page):
@@ -206,7 +208,9 @@ def test_findings_appear_and_a_click_lands_on_the_cell(page, lab):
     assert not cell_in_view(page, index)
     target.click()
     wait_active_cell(page, index)
-    page.wait_for_timeout(300)  # let the scroll settle
+    # the scroll is animated and a windowed notebook renders cells as they come into view:
+    # wait (bounded) for the cell to be on screen rather than sleeping a fixed time
+    page.wait_for_function(f"() => ({CELL_IN_VIEW_JS})({index})", timeout=15_000)
     assert active_cell_index(page) == index
     assert cell_in_view(page, index)
 
