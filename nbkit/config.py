@@ -38,8 +38,16 @@ from .findings import Severity
 
 PROFILES = ("report", "exploratory")
 _LINT_KEYS = {"select", "ignore", "extend-select", "per-file-ignores", "severity", "exclude", "strip-outputs"}
-_RESERVED = ("pin", "server")  # tables documented as reserved: present, but with no keys yet
-_TOP_KEYS = {"profile", "fail-on", "lint", "rules", "layout", "verify", *_RESERVED} | _LINT_KEYS
+_RESERVED = ("server",)  # tables documented as reserved: present, but with no keys yet
+# tables kept as raw dicts here and validated by the module that owns them
+_OWNED = ("verify", "pin", "guard", "policy")
+# the keys of the owned tables checked here (values are checked by the owner); verify checks its own
+_OWNED_KEYS = {
+    "pin": {"data-max-bytes"},
+    "guard": {"enabled", "auto-seed", "rules"},
+    "policy": {"required-sections", "require-pinned-environment", "require-seed", "max-severity-on-save"},
+}
+_TOP_KEYS = {"profile", "fail-on", "lint", "rules", "layout", *_OWNED, *_RESERVED} | _LINT_KEYS
 
 
 @dataclass
@@ -58,6 +66,9 @@ class Config:
     rule_options: dict[str, dict] = field(default_factory=dict)
     layout_aliases: dict[str, list[str]] = field(default_factory=dict)
     verify: dict = field(default_factory=dict)
+    pin: dict = field(default_factory=dict)  # [tool.nbkit.pin], validated by nbkit.pin
+    guard: dict = field(default_factory=dict)  # [tool.nbkit.guard], validated by nbkit.guard
+    policy: dict = field(default_factory=dict)  # [tool.nbkit.policy], validated by nbkit.policy
 
     def options_for(self, rule) -> dict:
         """The rule's options: its defaults overlaid with ``[tool.nbkit.rules.<name|code>]``."""
@@ -200,10 +211,15 @@ def config_from_table(table: dict, where: str = "pyproject.toml") -> Config:
         if k not in SECTIONS:
             raise ConfigError(f"unknown key tool.nbkit.layout.{k} (sections: {', '.join(SECTIONS)})", where)
         cfg.layout_aliases[k] = [a.lower() for a in _strs(v, f"layout.{k}", where)]
-    verify = table.get("verify", {})
-    if not isinstance(verify, dict):
-        raise ConfigError("tool.nbkit.verify must be a table", where)
-    cfg.verify = dict(verify)
+    for sub in _OWNED:
+        val = table.get(sub, {})
+        if not isinstance(val, dict):
+            raise ConfigError(f"tool.nbkit.{sub} must be a table", where)
+        known = _OWNED_KEYS.get(sub)
+        if known is not None and set(val) - known:
+            raise ConfigError(f"unknown key tool.nbkit.{sub}.{sorted(set(val) - known)[0]} "
+                              f"(known: {', '.join(sorted(known))})", where)
+        setattr(cfg, sub, dict(val))
     for sub in _RESERVED:
         val = table.get(sub, {})
         if not isinstance(val, dict):

@@ -113,7 +113,9 @@ def test_bad_config_key_exit_2_names_the_file(tmp_path, capsys):
     ('[tool.nbkit.rules.NBL001]\nnonsense = 1\n', "nonsense"),
     ('[tool.nbkit\nbroken', "invalid TOML"),
     ('[tool.nbkit.layout]\nsummery = ["x"]\n', "summery"),
-    ('[tool.nbkit.pin]\nanything = 1\n', "unknown key tool.nbkit.pin.anything"),  # reserved: no keys yet
+    ('[tool.nbkit.pin]\nanything = 1\n', "unknown key tool.nbkit.pin.anything"),
+    ('[tool.nbkit.guard]\nnope = 1\n', "unknown key tool.nbkit.guard.nope"),
+    ('[tool.nbkit.policy]\nnope = 1\n', "unknown key tool.nbkit.policy.nope"),
     ('[tool.nbkit.server]\nport = 1\n', "unknown key tool.nbkit.server.port"),
 ])
 def test_bad_config_values(tmp_path, capsys, toml, words):
