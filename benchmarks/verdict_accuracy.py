@@ -1,14 +1,23 @@
 """Verdict accuracy on real notebooks (issue 12, "Measure it honestly").
 
-Runs ``nbkit verify --format json`` on a copy of a corpus of public notebooks (stored outputs
-nobody here wrote) and writes docs/verdict-accuracy.md: per notebook, nbkit's verdict and the
-causes it names, next to the hand label from a CSV (``notebook,label,cause,note``; label is
-``reproducible`` or ``not``, cause one of the diagnosis kinds or ``-``).
+Runs ``nbkit verify --format json`` on a copy of each corpus of public notebooks (stored outputs
+nobody here wrote) and, when the kernel's interpreter can import nbval, ``pytest --nbval``
+(strict) and ``pytest --nbval-lax`` on the same copy, then writes docs/verdict-accuracy.md: per
+notebook, nbkit's verdict, the causes it names and the matches it made with a note (re-rendered
+charts, repr drift), nbval's verdicts, and the hand label from a CSV
+(``corpus,notebook,label,cause,note``; label ``reproducible`` or ``not``, cause one of the
+diagnosis kinds or ``-``).
 
     python benchmarks/verdict_accuracy.py /work/corpus/jvns+pandas-cookbook \\
-        --labels benchmarks/verdict_labels.csv --out docs/verdict-accuracy.md
+        /work/corpus/jrjohansson+scientific-python-lectures /work/corpus/jakevdp+WhirlwindTourOfPython \\
+        --kernel corpus --python /work/corpus-env/bin/python \\
+        --skip Lecture-6A-Fortran-and-C.ipynb --skip Lecture-6B-HPC.ipynb \\
+        --skip Lecture-7-Revision-Control-Software.ipynb \\
+        --labels benchmarks/verdict_labels.csv --save /tmp/verdict-runs.json --out docs/verdict-accuracy.md
 
-nbval is not run here (it is not installed in this environment); its columns are left out.
+``--runs FILE`` regenerates the table from saved runs without running anything.  "Before" (what
+nbkit said without the re-rendering and repr-drift matches) is derived from the same run: a cell
+that matched only with a note was a mismatch before.
 """
 
 from __future__ import annotations
@@ -16,75 +25,204 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 
-def run_verify(corpus: Path, timeout: int, jobs: int) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / corpus.name
-        shutil.copytree(corpus, copy, ignore=shutil.ignore_patterns(".git", ".ipynb_checkpoints"))
-        r = subprocess.run([sys.executable, "-m", "nbkit", "verify", "--format", "json", "--timeout", str(timeout),
-                            "-j", str(jobs), "."], cwd=copy, capture_output=True, text=True)
+def _copy(corpus: Path, dest: Path, skip: list[str]) -> None:
+    shutil.copytree(corpus, dest, ignore=shutil.ignore_patterns(".git", ".ipynb_checkpoints", *skip))
+
+
+def run_verify(copy: Path, timeout: int, jobs: int, kernel: str | None) -> dict:
+    cmd = [sys.executable, "-m", "nbkit", "verify", "--format", "json", "--timeout", str(timeout), "-j", str(jobs)]
+    if kernel:
+        cmd += ["--kernel", kernel]
+    r = subprocess.run(cmd + ["."], cwd=copy, capture_output=True, text=True)
+    try:
         return json.loads(r.stdout)
+    except json.JSONDecodeError:
+        raise SystemExit(f"nbkit verify gave no JSON in {copy}: {r.stderr[-2000:]}") from None
 
 
-def read_labels(path: Path | None) -> dict[str, dict]:
+def has_nbval(python: str) -> bool:
+    return subprocess.run([python, "-c", "import nbval"], capture_output=True).returncode == 0
+
+
+def run_nbval(copy: Path, python: str, mode: str, timeout: int) -> dict[str, dict]:
+    """Per notebook (relative path): cells run, cells failed, and pass/fail, from pytest's JUnit XML."""
+    with tempfile.TemporaryDirectory() as tmp:
+        xml = Path(tmp) / "junit.xml"
+        subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", mode, "--nbval-current-env",
+                        "--nbval-cell-timeout", str(timeout), f"--junitxml={xml}", "."],
+                       cwd=copy, capture_output=True, text=True)
+        out: dict[str, dict] = {}
+        if not xml.exists():
+            return out
+        for case in ET.parse(xml).getroot().iter("testcase"):
+            nb = (case.get("file") or case.get("classname") or "").replace("\\", "/")
+            if not nb.endswith(".ipynb"):  # classname "cookbook.Chapter 1 - ..." without a file attribute
+                nb = nb.replace(".", "/").rsplit("/ipynb", 1)[0] + ".ipynb"
+            st = out.setdefault(nb, {"cells": 0, "failed": 0})
+            st["cells"] += 1
+            st["failed"] += any(c.tag in ("failure", "error") for c in case)
+        return out
+
+
+def read_labels(path: Path | None) -> dict[tuple[str, str], dict]:
     if not path or not path.exists():
         return {}
     with path.open(encoding="utf-8") as fh:
-        return {row["notebook"]: row for row in csv.DictReader(fh)}
+        return {(row["corpus"], row["notebook"]): row for row in csv.DictReader(fh)}
 
 
-def table(report: dict, labels: dict[str, dict], corpus: str) -> str:
-    rows = ["| notebook | nbkit verdict | causes named by nbkit (cells) | hand label | labelled cause | agrees |",
-            "|---|---|---|---|---|---|"]
+def _nbval_cell(res: dict | None, nb: str) -> str:
+    if res is None:
+        return "n/a"
+    st = res.get(nb)
+    if st is None:
+        return "-"
+    return "pass" if not st["failed"] else f"fail ({st['failed']}/{st['cells']})"
+
+
+def _noted(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c.get("status") == "match" and c.get("note")]
+
+
+def _flagged(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c.get("status") in ("mismatch", "error")]
+
+
+def table(runs: list[dict], labels: dict[tuple[str, str], dict]) -> str:
+    rows = ["| corpus | notebook | nbkit verdict | causes named by nbkit (cells) | matched with a note | "
+            "before (no note matches) | nbval strict | nbval lax | hand label | labelled cause | agrees |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     agree = labelled = 0
-    for nb in report["notebooks"]:
-        causes = "; ".join(f"{g['kind']} ({', '.join(map(str, g['cells'])) or 'notebook'})"
-                           for g in nb.get("causes", [])) or "-"
-        lab = labels.get(nb["path"])
-        ok = ""
-        if lab:
-            labelled += 1
-            kinds = {g["kind"] for g in nb.get("causes", [])}
-            verdict_ok = (nb["status"] == "reproducible") == (lab["label"] == "reproducible")
-            cause_ok = lab["cause"] in ("-", "") or lab["cause"] in kinds
-            ok = "yes" if verdict_ok and cause_ok else "no"
-            agree += ok == "yes"
-        rows.append(f"| {nb['path']} | {nb['status']} | {causes} | {lab['label'] if lab else '?'} | "
-                    f"{(lab['cause'] + (' - ' + lab['note'] if lab.get('note') else '')) if lab else '?'} | {ok} |")
-    head = (f"# Verdict accuracy\n\nCorpus: `{corpus}` ({len(report['notebooks'])} notebooks), "
-            f"verified with `nbkit verify --format json` (default `--runs auto`, errors do not stop the run).\n\n"
-            f"Agreement with the hand labels (verdict, and the labelled cause among the causes nbkit names): "
-            f"{agree} of {labelled} labelled notebooks.\n\n"
-            "What is measured: the notebook verdict and whether the hand-labelled main cause is among the "
-            "causes nbkit names. What is not: a per-cell label for every flagged cell (consequences of a "
-            "missing file are counted as hidden-state follow-ups, not labelled one by one), nbval strict/lax "
-            "(not installed here), the image comparison across sizes, and the other corpora under "
-            "/work/corpus. Labels are one reader's judgement from the diffs (see the CSV's notes).\n\n")
-    return head + "\n".join(rows) + "\n"
+    before_fail = after_fail = noise_only_before = noise_only_after = 0
+    cells_before = cells_after = 0
+    notes_total: Counter = Counter()
+    missed: list[str] = []
+    nbval_fail = {"strict": 0, "lax": 0}
+    for run in runs:
+        corpus = run["corpus"]
+        for nb in run["verify"]["notebooks"]:
+            path = nb["path"]
+            causes = "; ".join(f"{g['kind']} ({', '.join(map(str, g['cells'])) or 'notebook'})"
+                               for g in nb.get("causes", [])) or "-"
+            noted = _noted(nb)
+            kinds = Counter(c["note"] for c in noted)
+            notes_total.update(kinds)
+            note_text = "; ".join(f"{n}: {k}" for n, k in sorted(kinds.items())) or "-"
+            flagged = _flagged(nb)
+            cells_after += len(flagged)
+            cells_before += len(flagged) + len(noted)
+            failed_now = nb["status"] != "reproducible"
+            failed_before = failed_now or bool(noted)
+            after_fail += failed_now
+            before_fail += failed_before
+            before = ("reproducible" if not failed_before else nb["status"] if failed_now
+                      else f"mismatch ({len(noted)} cells)")
+            strict, lax = (_nbval_cell(run.get(m), path) for m in ("strict", "lax"))
+            for m, v in (("strict", strict), ("lax", lax)):
+                nbval_fail[m] += v.startswith("fail")
+            lab = labels.get((corpus, path))
+            ok = ""
+            if lab:
+                labelled += 1
+                lab_kinds = {g["kind"] for g in nb.get("causes", [])}
+                verdict_ok = (nb["status"] == "reproducible") == (lab["label"] == "reproducible")
+                cause_ok = lab["cause"] in ("-", "") or lab["cause"] in lab_kinds
+                ok = "yes" if verdict_ok and cause_ok else "no"
+                agree += ok == "yes"
+                if lab["label"] == "reproducible":
+                    noise_only_before += failed_before
+                    noise_only_after += failed_now
+                elif not failed_now:
+                    missed.append(f"{corpus}/{path}")
+            rows.append(f"| {corpus} | {path} | {nb['status']} | {causes} | {note_text} | {before} | {strict} | {lax} | "
+                        f"{lab['label'] if lab else '?'} | "
+                        f"{(lab['cause'] + (' - ' + lab['note'] if lab.get('note') else '')) if lab else '?'} | {ok} |")
+    n = sum(len(r["verify"]["notebooks"]) for r in runs)
+    secs = sum(r.get("seconds", 0) for r in runs)
+    corpora = ", ".join(f"`{r['corpus']}` ({len(r['verify']['notebooks'])})" for r in runs)
+    skipped = sorted({s for r in runs for s in r.get("skip", [])})
+    head = [
+        "# Verdict accuracy", "",
+        "Generated by `benchmarks/verdict_accuracy.py` (see its docstring for the command); labels in "
+        "`benchmarks/verdict_labels.csv`.", "",
+        f"Corpora: {corpora}; {n} notebooks, verified with `nbkit verify --format json` (default `--runs auto`, "
+        f"errors do not stop the run), and with `pytest --nbval` (strict) and `pytest --nbval-lax` in the same "
+        f"environment (kernel `{runs[0].get('kernel') or 'default'}`), in {secs / 60:.0f} minutes."
+        + (f" Not run: {', '.join(skipped)} (they need compilers, MPI or git set-ups outside a notebook "
+           f"kernel)." if skipped else ""), "",
+        "## Summary", "",
+        f"- Agreement with the hand labels (verdict, and the labelled cause among the causes nbkit names): "
+        f"**{agree} of {labelled}** labelled notebooks.",
+        f"- Notebooks nbkit calls not reproducible: {after_fail} of {n} (before the re-rendering and repr-drift "
+        f"matches: {before_fail}); nbval strict fails {nbval_fail['strict']}, nbval lax {nbval_fail['lax']}.",
+        f"- Notebooks labelled reproducible that nbkit fails (noise or re-rendering alone): {noise_only_after} "
+        f"(before: {noise_only_before}).",
+        f"- Missed real changes (labelled not reproducible, called reproducible): {len(missed)}"
+        + (f" ({', '.join(missed)})" if missed else "") + ".",
+        f"- Cells flagged (mismatch or error): {cells_after} (before: {cells_before}); cells that now match "
+        f"with a note: " + (", ".join(f"{k} {n_}" for n_, k in sorted((k, v) for k, v in notes_total.items()))
+                            or "none") + ".", "",
+        "How \"before\" is counted: from the same run, a cell that matched only with a note (a chart "
+        "re-rendered or resized, a value printed differently by a newer library) was a mismatch before "
+        "these matches existed. Formulas compared through their text/latex instead of their PNG carry no note and "
+        "are not counted. nbval columns: cells failed / cells collected; `-` when nbval collected nothing.", "",
+        "What is measured: the notebook verdict and whether the hand-labelled main cause is among the causes "
+        "nbkit names. Labels are one reader's judgement from the diffs (see the CSV's notes).", "",
+        "## Per notebook", ""]
+    return "\n".join(head) + "\n" + "\n".join(rows) + "\n"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("corpus", type=Path)
+    ap.add_argument("corpora", type=Path, nargs="*")
     ap.add_argument("--labels", type=Path)
     ap.add_argument("--out", type=Path, default=Path("docs/verdict-accuracy.md"))
-    ap.add_argument("--report", type=Path, help="reuse a saved verify JSON report instead of running verify")
-    ap.add_argument("--save", type=Path, help="save the verify JSON report here")
+    ap.add_argument("--runs", type=Path, help="reuse saved runs instead of running anything")
+    ap.add_argument("--save", type=Path, help="save the runs (verify JSON, nbval results) here")
+    ap.add_argument("--kernel", help="kernel for nbkit verify (e.g. one registered from the corpus environment)")
+    ap.add_argument("--python", default=sys.executable, help="the interpreter for nbval (its ipykernel runs the cells)")
+    ap.add_argument("--skip", action="append", default=[], help="notebook file name to leave out (repeatable)")
     ap.add_argument("--timeout", type=int, default=120)
     ap.add_argument("-j", "--jobs", type=int, default=1)
+    ap.add_argument("--no-nbval", action="store_true")
     a = ap.parse_args()
-    report = json.loads(a.report.read_text()) if a.report else run_verify(a.corpus, a.timeout, a.jobs)
-    if a.save:
-        a.save.write_text(json.dumps(report, indent=1))
-    a.out.write_text(table(report, read_labels(a.labels), a.corpus.name), encoding="utf-8")
+    if a.runs:
+        runs = json.loads(a.runs.read_text())
+    else:
+        nbval = not a.no_nbval and has_nbval(a.python)
+        runs = []
+        for corpus in a.corpora:
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / corpus.name
+                _copy(corpus, copy, a.skip)
+                t0 = time.monotonic()
+                run = {"corpus": corpus.name, "kernel": a.kernel, "skip": a.skip,
+                       "verify": run_verify(copy, a.timeout, a.jobs, a.kernel)}
+                for mode, flag in (("strict", "--nbval"), ("lax", "--nbval-lax")):
+                    if nbval:
+                        fresh = Path(tmp) / f"{mode}-{corpus.name}"
+                        _copy(corpus, fresh, a.skip)
+                        run[mode] = run_nbval(fresh, a.python, flag, a.timeout)
+                run["seconds"] = time.monotonic() - t0
+                runs.append(run)
+                print(f"{corpus.name}: {run['seconds']:.0f} s", file=sys.stderr, flush=True)
+            if a.save:
+                a.save.write_text(json.dumps(runs, indent=1))
+    a.out.write_text(table(runs, read_labels(a.labels)), encoding="utf-8")
     print(f"wrote {a.out}")
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
     main()

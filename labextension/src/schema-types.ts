@@ -342,6 +342,10 @@ export interface VerifyCell {
    * the earlier failed cell this failure only follows from
    */
   consequence_of?: number;
+  /**
+   * a match that is not exact says why: the same values printed by a newer library ("numpy 2 scalar repr"), the same chart re-rendered or at another size/dpi
+   */
+  note?: string;
 }
 /**
  * why a cell (or notebook) does not reproduce (DESIGN.md, Diagnosis)

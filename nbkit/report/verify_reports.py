@@ -87,6 +87,22 @@ def cause_lines(nb) -> list[str]:
             for g in nb.causes]
 
 
+def note_lines(nb) -> list[str]:
+    """Matches that were not exact, one line per kind of note: ``note: 24 cells differ only by numpy 2
+    scalar repr (cells 1, 2, ...)``, ``note: 3 cells show the same chart, rendered at a different size/dpi``."""
+    groups: dict[str, list[int]] = {}
+    for c in nb.cells:
+        for note in (c.note or "").split("; ") if c.status == "match" and c.note else ():
+            groups.setdefault(note.split(" (")[0], []).append(c.index)
+    out = []
+    for key, cells in groups.items():
+        n = f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
+        what = (f"show{'s' if len(cells) == 1 else ''} the {key}" if key.startswith("same chart")
+                else f"differ{'s' if len(cells) == 1 else ''} only by {key}")
+        out.append(f"note: {n} {what} ({_cells_text(cells)})")
+    return out
+
+
 def cell_cause_text(c) -> str:
     """``[randomness] an unseeded random generator feeds this cell`` (empty without a cause)."""
     return f"[{c.cause['kind']}] {c.cause['summary']}" if c.cause else ""
@@ -128,6 +144,8 @@ def render_text(report, color: bool = False) -> str:
             console.print(Text("  " + nb.message))
         for ln in cause_lines(nb):
             console.print(Text("  " + ln, style="cyan"))
+        for ln in note_lines(nb):
+            console.print(Text("  " + ln, style="dim"))
         for block in cell_blocks(nb):
             if not block.named_above:
                 head = Text("  ")

@@ -1,8 +1,10 @@
 """Cell-by-cell comparison of normalised outputs, and the diffs people read.
 
 Text is compared with numbers inside it matched to a relative tolerance (``rtol``; integers
-exactly), images by decoded pixels (:mod:`nbkit.verify.images`), errors by name and
-message.  The diff shows only what really differs: items that match within tolerance are
+exactly), then, when it still differs, through :func:`nbkit.verify.normalize.repr_drift` (the
+same values printed by a newer library: a match with a note); images by decoded pixels, then
+by structure (:mod:`nbkit.verify.images`: re-rendered or resized is a match with a note),
+errors by name and message.  A match that needed a note carries it (``CellComparison.note``).  The diff shows only what really differs: items that match within tolerance are
 rendered identically on both sides.
 """
 
@@ -15,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from .images import compare_images
-from .normalize import Item, has_digit
+from .normalize import Item, has_digit, repr_drift
 from .settings import VerifySettings
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -61,6 +63,7 @@ class CellComparison:
     actual: str = ""
     diff: str = ""
     images: dict = field(default_factory=dict)  # expected/actual/diff: base64 PNG
+    note: str | None = None  # why a match is not exact: "numpy 2 scalar repr", "same chart, re-rendered"
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
@@ -148,11 +151,14 @@ def compare_items(expected: list[Item], actual: list[Item], settings: VerifySett
     first_bad: Item | None = None
     message = ""
     images: dict = {}
+    notes: list[str] = []
     for e, a in zip(expected, actual):
+        note = None
         if e.image is not None and a.image is not None:
             if settings.on("images"):
-                d = compare_images(e.image, a.image, settings.image_threshold, settings.image_tolerance)
-                same, why = d.equal, d.message
+                d = compare_images(e.image, a.image, settings.image_threshold, settings.image_tolerance,
+                                   settings.image_resize)
+                same, why, note = d.equal, d.message, d.note
             else:
                 same, why, d = e.image == a.image, "image bytes differ", None
             if not same and first_bad is None:
@@ -160,6 +166,11 @@ def compare_items(expected: list[Item], actual: list[Item], settings: VerifySett
         else:
             same = text_equal(e.text, a.text, rtol)
             why = ""
+            if not same and settings.on("repr-drift"):
+                note = repr_drift(e.text, a.text, lambda x, y: text_equal(x, y, rtol))
+                same = note is not None
+        if same and note and note not in notes:
+            notes.append(note)
         if same:
             shown_actual.append(e.render())
             continue
@@ -176,7 +187,7 @@ def compare_items(expected: list[Item], actual: list[Item], settings: VerifySett
             else:
                 message = f"{_FRIENDLY.get(e.label, e.label)} differs"
     if first_bad is None:
-        return CellComparison(True)
+        return CellComparison(True, note="; ".join(notes) or None)
     act_text = "".join(shown_actual)
     return CellComparison(False, first_bad.mime, message, shorten(exp_text), shorten("".join(a.render() for a in actual)),
                           make_diff(exp_text, act_text, *names), images)

@@ -1,12 +1,35 @@
-"""Images compared by decoded pixels, with a tolerance for rendering noise.
+"""Images compared by content: re-rendered is not changed.
 
-A pixel *differs* when some colour channel moved by more than ``threshold`` (0-1), the
-difference survives a 3x3 blur (blended anti-aliased edges do not), and it is not explained
-by a one-pixel shift: in one direction or the other, no pixel of the 3x3 neighbourhood in
-the other image is within ``threshold`` of it (snapped lines and glyphs that moved by a
-pixel do not count).  Two images match when
-they have the same size and the share of differing pixels is at most ``tolerance``.
-A changed chart moves thousands of pixels; font hinting and anti-aliasing move a few.
+Two stages.  First the pixels, when both images have the same size: a pixel *differs* when
+some colour channel moved by more than ``threshold`` (0-1), the difference survives a 3x3 blur
+(blended anti-aliased edges do not), and it is not explained by a one-pixel shift.  When no
+pixel differs the images are equal.
+
+Otherwise the structure (:func:`structure`): both images are composited over white and
+rescaled to a common size, then
+
+- *same aspect ratio* (a dpi change, a re-rendering with other font hinting): both are blurred
+  (Gaussian, radius ``BLUR``) at the smaller image's size; a pixel differs when a channel differs
+  by more than ``LEVEL``/255 from every pixel of the other image's 3x3 neighbourhood.  The chart
+  changed when the differing pixels are concentrated (``LIMIT`` or more in some ``WINDOW`` x
+  ``WINDOW`` window: an extra point, a changed word, a moved line) or many (more than
+  ``tolerance`` of all pixels, ``image-tolerance``, default 0.0005); re-rendering noise is
+  thin and scattered along glyph and line edges;
+- *another aspect ratio* (another figure size: titles and tick labels keep their size in points
+  while the axes grow, so the layouts do not line up pixel for pixel): the plot area is found
+  in both (the frame of long dark lines that matplotlib's axes spines draw), and the insides of
+  the two frames, where data coordinates map linearly to pixels whatever the figure size, are
+  compared like a same-aspect pair.  Titles and axis labels, outside
+  the frame, are not compared then.  Without a frame in both images, both are shrunk to
+  ``COARSE_SIDE`` pixels on their long side and compared without blur; the chart changed when
+  some ``COARSE_WINDOW`` x ``COARSE_WINDOW`` window holds ``COARSE_LIMIT`` or more differing
+  pixels (a moved line, a new colour), not for scattered text differences.
+
+The thresholds were chosen from measurements on real matplotlib charts (benchmarks/image_thresholds.py;
+the numbers are in docs/verify.md, "Images").  The result says which it was: identical,
+"same chart, re-rendered" (a match, with a note), "same chart, rendered at a different
+size/dpi (WxH -> WxH)" (a match with a note, or a mismatch with ``image-resize = "mismatch"``),
+or "content changed: N% differs" with a difference image.
 """
 
 from __future__ import annotations
@@ -15,12 +38,27 @@ import io
 from dataclasses import dataclass
 
 
+RESIZE_MODES = ("match", "mismatch")  # what "same chart at another size" means: [tool.nbkit.verify] image-resize
+
+BLUR = 1.5                # Gaussian radius (pixels at the common size) before comparing structure
+LEVEL = 50                # a channel difference (0-255) beyond every 3x3 neighbour counts ...
+WINDOW = 8
+LIMIT = 8                 # ... and this many in one WINDOW x WINDOW window mean the content changed
+ASPECT_SLACK = 0.03       # aspect ratios within 3% of each other are the same figure shape
+BOX_INSET = 3             # pixels inside the frame left out (the spines themselves)
+COARSE_SIDE = 96          # long side (pixels) both images are shrunk to across a figure-size change
+COARSE_LEVEL = 30
+COARSE_WINDOW = 6
+COARSE_LIMIT = 4          # differing pixels in one COARSE_WINDOW^2 window that mean a change
+
+
 @dataclass
 class ImageDiff:
     equal: bool
     message: str
     fraction: float = 0.0       # share of pixels that differ
     diff_png: bytes | None = None  # the expected image faded, differing pixels in red
+    note: str | None = None     # why an equal image is not byte-identical (re-rendered, resized)
 
 
 def _decode(raw: bytes):
@@ -64,32 +102,138 @@ def _neighbour_min(a, b):
     return best
 
 
-def compare_images(expected: bytes, actual: bytes, threshold: float = 0.1, tolerance: float = 0.0002) -> ImageDiff:
+def compare_images(expected: bytes, actual: bytes, threshold: float = 0.1, tolerance: float = 0.0005,
+                   resize: str = "match") -> ImageDiff:
     if expected == actual:
         return ImageDiff(True, "identical")
     try:
         a, b = _decode(expected), _decode(actual)
     except Exception as e:
         return ImageDiff(False, f"image could not be decoded ({type(e).__name__}); compared as bytes: different")
-    if a.shape != b.shape:
-        return ImageDiff(False, f"image size changed from {a.shape[1]}x{a.shape[0]} to {b.shape[1]}x{b.shape[0]}",
-                         1.0)
     import numpy as np
 
     ca, cb = _composite(a), _composite(b)
-    limit = threshold * 255
-    direct = np.abs(ca - cb).max(axis=2) > limit
-    if not direct.any():
-        return ImageDiff(True, "pixels within threshold")
-    differs = direct & (np.abs(_box(ca) - _box(cb)).max(axis=2) > limit)
-    if differs.any():
-        differs &= (_neighbour_min(ca, cb) > limit) | (_neighbour_min(cb, ca) > limit)
-    n = int(differs.sum())
-    fraction = n / differs.size
-    equal = fraction <= tolerance
-    msg = (f"{fraction:.2%} of pixels differ ({n:,} of {differs.size:,})" if n
-           else "only anti-aliasing noise differs")
-    return ImageDiff(equal, msg, fraction, None if equal else diff_image(ca, differs))
+    if a.shape == b.shape:
+        limit = threshold * 255
+        direct = np.abs(ca - cb).max(axis=2) > limit
+        if not direct.any():
+            return ImageDiff(True, "pixels within threshold")
+        differs = direct & (np.abs(_box(ca) - _box(cb)).max(axis=2) > limit)
+        if differs.any():
+            differs &= (_neighbour_min(ca, cb) > limit) | (_neighbour_min(cb, ca) > limit)
+        if not differs.any():
+            return ImageDiff(True, "only anti-aliasing noise differs")
+        # a few differing pixels may be a re-rendering or a small change (an extra point): the structure decides
+    s = structure(ca, cb, tolerance)
+    sizes = f"{a.shape[1]}x{a.shape[0]} -> {b.shape[1]}x{b.shape[0]}"
+    if s.changed:
+        where = "" if a.shape == b.shape else f"; sizes {sizes}"
+        return ImageDiff(False, f"content changed: {s.fraction:.2%} differs ({s.how}{where})", s.fraction,
+                         diff_image(s.base, s.mask))
+    if a.shape == b.shape:
+        note = "same chart, re-rendered (anti-aliasing, font hinting)"
+        return ImageDiff(True, note, s.fraction, note=note)
+    note = f"same chart, rendered at a different size/dpi ({sizes})"
+    if s.scope:
+        note += f"; the figure's shape changed, so {s.scope} was compared"
+    if resize == "mismatch":
+        return ImageDiff(False, note + " (image-resize = \"mismatch\")", s.fraction, diff_image(s.base, s.mask))
+    return ImageDiff(True, note, s.fraction, note=note)
+
+
+@dataclass
+class Structure:
+    changed: bool
+    fraction: float     # share of differing pixels at the common size
+    how: str            # which comparison, for the message
+    scope: str          # what was compared, when not the whole image (for the note)
+    base: object        # the expected image at the common size (for the difference image)
+    mask: object        # the differing pixels at the common size
+
+
+def _resized(rgb, size: tuple[int, int], blur: float = 0.0):
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    im = Image.fromarray(rgb.astype(np.uint8), "RGB")
+    if im.size != size:
+        im = im.resize(size, Image.Resampling.LANCZOS)
+    if blur:
+        im = im.filter(ImageFilter.GaussianBlur(blur))
+    return np.asarray(im, dtype=np.int16)
+
+
+def _windows_max(mask, k: int) -> int:
+    """The most ``True`` pixels any k x k window of ``mask`` holds."""
+    import numpy as np
+
+    c = np.pad(mask.astype(np.int32), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    if c.shape[0] <= k or c.shape[1] <= k:
+        return int(mask.sum())
+    return int((c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]).max())
+
+
+def _longest_runs(dark):
+    """For each row of a boolean image: the longest run of ``True``."""
+    import numpy as np
+
+    best = np.zeros(dark.shape[0], dtype=np.int32)
+    cur = np.zeros(dark.shape[0], dtype=np.int32)
+    for col in dark.T:
+        cur = np.where(col, cur + 1, 0)
+        np.maximum(best, cur, out=best)
+    return best
+
+
+def plot_frame(rgb) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the frame matplotlib's axes spines draw: the outermost rows
+    and columns holding a dark run of at least 40% of the image's width or height; None when
+    there is none, it is small (several subplots, no spines) or what it frames is mostly dark."""
+    import numpy as np
+
+    dark = rgb.mean(axis=2) < 110
+    h, w = dark.shape
+    rows = np.nonzero(_longest_runs(dark) >= 0.4 * w)[0]
+    cols = np.nonzero(_longest_runs(dark.T) >= 0.4 * h)[0]
+    if len(rows) < 2 or len(cols) < 2:
+        return None
+    top, bottom, left, right = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+    if bottom - top < 0.3 * h or right - left < 0.3 * w:
+        return None
+    if dark[top + BOX_INSET:bottom - BOX_INSET, left + BOX_INSET:right - BOX_INSET].mean() > 0.5:
+        return None  # a dark image, not a frame around a plot
+    return top, bottom, left, right
+
+
+def _inside(rgb, frame):
+    top, bottom, left, right = frame
+    return rgb[top + BOX_INSET:bottom - BOX_INSET + 1, left + BOX_INSET:right - BOX_INSET + 1]
+
+
+def structure(ca, cb, tolerance: float = 0.0005) -> Structure:
+    """Compare two RGB images (composited over white) by content, across sizes (module docstring)."""
+    ha, wa = ca.shape[:2]
+    hb, wb = cb.shape[:2]
+    ra, rb = wa / max(ha, 1), wb / max(hb, 1)
+    if abs(ra - rb) <= ASPECT_SLACK * ra:
+        ia, ib, how = ca, cb, "compared at {}x{}"
+    else:
+        fa, fb = plot_frame(ca), plot_frame(cb)
+        ia, ib = (_inside(ca, fa), _inside(cb, fb)) if fa is not None and fb is not None else (None, None)
+        how = "plot areas compared at {}x{}, the figure's shape changed"
+    if ia is not None and ib is not None:
+        size = (max(1, min(ia.shape[1], ib.shape[1])), max(1, min(ia.shape[0], ib.shape[0])))
+        x, y = _resized(ia, size, BLUR), _resized(ib, size, BLUR)
+        mask = (_neighbour_min(x, y) > LEVEL) | (_neighbour_min(y, x) > LEVEL)
+        fraction = float(mask.mean())
+        return Structure(_windows_max(mask, WINDOW) >= LIMIT or fraction > tolerance, fraction,
+                         how.format(*size), "" if ia is ca else "only its plot area", _resized(ia, size), mask)
+    scale = COARSE_SIDE / max(wa, ha)
+    size = (max(1, round(wa * scale)), max(1, round(ha * scale)))
+    x, y = _resized(ca, size), _resized(cb, size)
+    mask = (_neighbour_min(x, y) > COARSE_LEVEL) | (_neighbour_min(y, x) > COARSE_LEVEL)
+    return Structure(_windows_max(mask, COARSE_WINDOW) >= COARSE_LIMIT, float(mask.mean()),
+                     f"compared coarsely at {size[0]}x{size[1]}, the figure's shape changed", "a coarse thumbnail", x, mask)
 
 
 def diff_image(base, differs) -> bytes:

@@ -11,10 +11,11 @@ style).  The stages, in pipeline order:
   ``error-traceback`` drop what changes with every run;
 - ``stream`` (stream text -> text): ``carriage-returns``, so a progress bar keeps only its
   last state;
-- ``mimes`` (a display's mime types -> the ones compared): ``html-via-text``;
+- ``mimes`` (a display's mime types -> the ones compared): ``html-via-text``, ``image-via-text``;
 - ``text`` (every text -> text): the masks ``ansi``, ``durations``, ``timestamps``,
   ``memory-addresses``, ``temp-paths``, then the user's ``sanitizers``;
-- ``compare``: ``numbers`` (tolerance) and ``images`` (decoded pixels) act in
+- ``compare``: ``numbers`` (tolerance), ``images`` (decoded pixels, then structure) and
+  ``repr-drift`` (:func:`repr_drift`: the same value printed by a newer library) act in
   :mod:`nbkit.verify.compare`; they are registered here so they are named and switched like
   the rest.
 
@@ -225,6 +226,21 @@ def html_via_text(data: dict, mimes: list[str]) -> list[str]:
     return [m for m in mimes if not m.startswith(_RICH_PREFIXES)]
 
 
+_TEXT_RENDERED = ("text/latex", "text/markdown")
+
+
+@normaliser("image-via-text", "mimes")
+def image_via_text(data: dict, mimes: list[str]) -> list[str]:
+    """compare a formula through its text/latex (or text/markdown), not its PNG rendering
+
+    A display that carries text/latex or text/markdown next to an image (SymPy's printing) is
+    compared by that text: the image is a rendering of it, and a renderer (LaTeX, fonts) that
+    differs, or is missing, changes the pixels, not the output."""
+    if not any(m in data for m in _TEXT_RENDERED):
+        return mimes
+    return [m for m in mimes if m not in _IMAGE_MIMES]
+
+
 @normaliser("error-traceback", "output")
 def drop_traceback(o: dict) -> dict:
     """compare errors by exception name and message, not traceback"""
@@ -293,7 +309,88 @@ def _numbers_with_tolerance() -> None:
 
 @normaliser("images", "compare")
 def _images_by_pixels() -> None:
-    """images compared by decoded pixels with a tolerance"""
+    """images compared by decoded pixels, then by structure across re-rendering and size/dpi changes"""
+
+
+@normaliser("repr-drift", "compare")
+def _repr_drift() -> None:
+    """the same value printed differently by a newer library (numpy 2 scalars, scipy sparse, matplotlib objects): a match with a note"""
+
+
+# each: (note, [(pattern, replacement)]), applied to both texts only when they differ; the
+# replacement keeps the value (np.int64(9) -> 9) and drops only the wrapper a library added
+_ADDR = r"0x(?:<address>|[0-9a-fA-F]+)"
+_PAREN = r"(?:[^()]|\((?:[^()]|\([^()]*\))*\))*"  # text with balanced parentheses, two levels deep
+_REPR_STEPS: list[tuple[str, list[tuple[re.Pattern, str]]]] = [
+    ("numpy 2 scalar repr", [
+        (re.compile(rf"\bnp\.void\((\({_PAREN}\)), dtype={_PAREN}\)"), r"\1"),
+        (re.compile(r"\bnp\.(?:float|int|uint|complex|bool|str|bytes|longdouble|clongdouble)(?:\d+|_)?"
+                    rf"\(({_PAREN})\)"), r"\1"),
+        (re.compile(r"\bnp\.(True|False)_\b"), r"\1"),
+    ]),
+    ("numpy float repr (0. vs 0.0)", [(re.compile(r"(?<![\w.])(\d+)\.(?![\d\w])"), r"\1.0")]),
+    ("scipy sparse repr", [
+        (re.compile(r"<(\d+)x(\d+) sparse (matrix|array) of type '<class 'numpy\.(\w+)'>'\s+"
+                    r"with (\d+) stored elements in ([\w ]+?) format>"),
+         r"<\6 sparse \3 of dtype '\4' with \5 stored elements and shape (\1, \2)>"),
+        (re.compile(r"<([\w ]+?) sparse (matrix|array) of dtype '(\w+)'\s+with (\d+) stored elements "
+                    r"and shape \((\d+), (\d+)\)>"),
+         r"<\1 sparse \2 of dtype '\3' with \4 stored elements and shape (\5, \6)>"),
+    ]),
+    ("matplotlib object repr", [
+        (re.compile(rf"<matplotlib\.axes\.[\w.]*? at {_ADDR}>"), "<matplotlib Axes>"),
+        (re.compile(r"<(?:Polar)?Axes(?:3D)?(?:Subplot)?:[^<>\n]*>"), "<matplotlib Axes>"),
+        (re.compile(rf"<matplotlib\.text\.(?:Text|Annotation) at {_ADDR}>"), "<matplotlib Text>"),
+        (re.compile(r"\b(?:Text|Annotation)\([-+\w.]+, [-+\w.]+, (?:'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\")\)"),
+         "<matplotlib Text>"),
+        (re.compile(rf"<matplotlib\.figure\.Figure at {_ADDR}>"), "<matplotlib Figure>"),
+        (re.compile(r"<Figure size \d+(?:\.\d+)?x\d+(?:\.\d+)? with \d+ Axes>"), "<matplotlib Figure>"),
+        (re.compile(r"<(?:Bar)?Container object of (\d+) artists>"), r"<matplotlib container of \1 artists>"),
+    ]),
+]
+
+
+def _rewrite(text: str, subs: list[tuple[re.Pattern, str]]) -> str:
+    for pattern, repl in subs:
+        for _ in range(5):  # nested reprs, e.g. a tuple of numpy scalars inside a numpy void
+            new = pattern.sub(repl, text)
+            if new == text:
+                break
+            text = new
+    return text
+
+
+def repr_drift(expected: str, actual: str, same: Callable[[str, str], bool]) -> str | None:
+    """When ``expected`` and ``actual`` print the same values and differ only by how a library
+    prints them (``np.int64(9)`` vs ``9``, an old and a new scipy sparse or matplotlib repr), the
+    note naming it ("numpy 2 scalar repr"); None when a value, a type or anything else differs.
+
+    Only the wrappers are rewritten, on both sides alike, and the rewritten texts must then be
+    ``same`` (the caller's comparison, with its number tolerance): ``np.int64(9)`` vs ``10``
+    still differs.  The note names only the rewrites the match needs."""
+    if len(expected) + len(actual) > 1_000_000:
+        return None
+    texts = {}
+    for note, subs in _REPR_STEPS:
+        e, a = _rewrite(expected, subs), _rewrite(actual, subs)
+        if (e, a) != (expected, actual):
+            texts[note] = subs
+    if not texts:
+        return None
+
+    def matches(notes) -> bool:
+        e, a = expected, actual
+        for n in notes:
+            e, a = _rewrite(e, texts[n]), _rewrite(a, texts[n])
+        return same(e, a)
+
+    chosen = list(texts)
+    if not matches(chosen):
+        return None
+    for n in list(chosen):
+        if len(chosen) > 1 and matches([c for c in chosen if c != n]):
+            chosen.remove(n)
+    return "; ".join(chosen)
 
 
 def has_digit(text: str) -> bool:

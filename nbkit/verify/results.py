@@ -30,10 +30,11 @@ class CellResult:
     nondeterministic: bool = False
     cause: dict | None = None           # why it did not reproduce: kind, summary, evidence, fix
     consequence_of: int | None = None   # the earlier failed cell this failure only follows from
+    note: str | None = None             # a match that is not exact: why ("numpy 2 scalar repr", "same chart, re-rendered")
 
     def to_dict(self, images: bool = False) -> dict:
         d: dict = {"index": self.index, "id": self.id, "status": self.status}
-        for key in ("mime", "expected", "actual", "diff", "message", "cause", "consequence_of"):
+        for key in ("mime", "expected", "actual", "diff", "message", "cause", "consequence_of", "note"):
             v = getattr(self, key)
             if v is not None:
                 d[key] = v

@@ -9,7 +9,9 @@
     strict-env = false            # environment drift fails verification (--strict-env)
     rtol = 1e-6                   # relative tolerance for numbers inside text (0 = exact)
     image-threshold = 0.1         # a pixel differs when a channel moves more than this (0-1)
-    image-tolerance = 0.0002      # an image differs when more than this share of pixels differ
+    image-tolerance = 0.0005      # a chart changed when more than this share of its pixels differ
+                                  # after rescaling to a common size and a small blur (nbkit.verify.images)
+    image-resize = "match"        # the same chart at another size/dpi: "match" (with a note) or "mismatch"
     normalizers = {timestamps = false}   # switch single normalisers off (or on)
     sanitizers = [{regex = 'run id \\d+', replace = 'run id N'}]
     sanitize-file = "nbval-sanitize.cfg" # nbval's sanitize file format, relative to pyproject.toml
@@ -31,6 +33,7 @@ NORMALIZERS = tuple(n.name for n in registered())
 
 ENVS = ("current", "pinned")
 _KEYS = {"timeout", "kernel", "jobs", "runs", "strict-env", "env", "allow-build", "kernel-start-attempts", "rtol", "image-threshold", "image-tolerance",
+         "image-resize",
          "normalizers", "normalisers", "sanitizers", "sanitize-file"}
 
 
@@ -46,7 +49,8 @@ class VerifySettings:
     kernel_start_attempts: int = 2  # a kernel that dies before answering is started again, up to this
     rtol: float = 1e-6
     image_threshold: float = 0.1
-    image_tolerance: float = 0.0002
+    image_tolerance: float = 0.0005
+    image_resize: str = "match"  # RESIZE_MODES in nbkit.verify.images
     normalizers: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(NORMALIZERS, True))
     sanitizers: list[Sanitizer] = field(default_factory=list)
 
@@ -108,6 +112,11 @@ def settings_from_config(config=None) -> VerifySettings:
         s.image_threshold = _num(table, "image-threshold", where, 0.0, 1.0)
     if "image-tolerance" in table:
         s.image_tolerance = _num(table, "image-tolerance", where, 0.0, 1.0)
+    if "image-resize" in table:
+        if table["image-resize"] not in ("match", "mismatch"):
+            raise ConfigError(f"tool.nbkit.verify.image-resize must be \"match\" or \"mismatch\", "
+                              f"not {table['image-resize']!r}", where)
+        s.image_resize = table["image-resize"]
     for key in ("normalizers", "normalisers"):
         if key not in table:
             continue

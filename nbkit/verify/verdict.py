@@ -133,7 +133,7 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
             continue
         cmp = compare_items(normalize_outputs(c.outputs, settings), actual, settings)
         if cmp.equal:
-            judged.cells.append(CellResult(c.index, c.id, "match"))
+            judged.cells.append(CellResult(c.index, c.id, "match", note=cmp.note))
         else:
             judged.cells.append(CellResult(c.index, c.id, "mismatch", cmp.mime, cmp.expected, cmp.actual, cmp.diff,
                                            cmp.message, cmp.images or None))

@@ -185,7 +185,7 @@ def test_images_same_chart_and_antialiasing_noise_pass():
 def test_images_different_chart_fails_with_diff_image():
     a, b = _chart([1, 2, 3, 4]), _chart([1, 2.5, 3, 4])
     d = compare_images(a, b)
-    assert not d.equal and "of pixels differ" in d.message
+    assert not d.equal and d.message.startswith("content changed: ") and "% differs" in d.message
     img = Image.open(io.BytesIO(d.diff_png))
     assert img.size == Image.open(io.BytesIO(a)).size
     px = np.asarray(img.convert("RGB"))
@@ -201,11 +201,96 @@ def test_image_outputs_compare_by_pixels_inside_cells():
     assert not cmp.equal and cmp.mime == "image/png" and set(cmp.images) == {"expected", "actual", "diff"}
 
 
-def test_image_size_change():
+def test_image_size_change_is_compared_by_content():
+    """Another size is no longer a mismatch by itself (tests/verify/test_images.py has real charts)."""
     a = _png(np.zeros((10, 10, 3)))
     b = _png(np.zeros((12, 10, 3)))
     d = compare_images(a, b)
-    assert not d.equal and "10x10 to 10x12" in d.message
+    assert d.equal and d.note == ("same chart, rendered at a different size/dpi (10x10 -> 10x12); the figure's "
+                                  "shape changed, so a coarse thumbnail was compared")
+    white = _png(np.full((12, 10, 3), 255))
+    d = compare_images(a, white)
+    assert not d.equal and d.message.startswith("content changed: 100.00% differs")
+
+
+# -- repr drift ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stored, fresh, note", [
+    ("9", "np.int64(9)", "numpy 2 scalar repr"),
+    ("5.0", "np.float64(5.0)", "numpy 2 scalar repr"),
+    ("'a'", "np.str_('a')", "numpy 2 scalar repr"),
+    ("True", "np.True_", "numpy 2 scalar repr"),
+    ("(1, 2.5, False)", "(np.int64(1), np.float64(2.5), np.False_)", "numpy 2 scalar repr"),
+    ("{'a': 3}", "{'a': np.int64(3)}", "numpy 2 scalar repr"),
+    ("(1, 2.)", "np.void((1, 2.), dtype=[('a', '<i8'), ('b', '<f8')])", "numpy 2 scalar repr"),
+    ("<3x4 sparse matrix of type '<class 'numpy.float64'>'\n\twith 5 stored elements in Compressed Sparse Row format>",
+     "<Compressed Sparse Row sparse matrix of dtype 'float64'\n\twith 5 stored elements and shape (3, 4)>",
+     "scipy sparse repr"),
+    ("<matplotlib.axes._subplots.AxesSubplot at 0x7f3a2c1d5e10>", "<Axes: xlabel='month', ylabel='units'>",
+     "matplotlib object repr"),
+    ("<AxesSubplot:xlabel='month'>", "<Axes: xlabel='month'>", "matplotlib object repr"),
+    ("<matplotlib.text.Text at 0x10b2c3d40>", "Text(0.5, 1.0, 'Monthly sales')", "matplotlib object repr"),
+    ("<matplotlib.figure.Figure at 0x10b2c3d40>", "<Figure size 640x480 with 1 Axes>", "matplotlib object repr"),
+    ("<Container object of 12 artists>", "<BarContainer object of 12 artists>", "matplotlib object repr"),
+])
+def test_repr_only_drift_matches_with_a_note(stored, fresh, note):
+    cmp = compare_items(normalize_outputs([data({"text/plain": stored})], S),
+                        normalize_outputs([data({"text/plain": fresh})], S), S)
+    assert cmp.equal and cmp.note == note
+
+
+@pytest.mark.parametrize("stored, fresh", [
+    ("9", "np.int64(10)"),                                   # another value
+    ("5.0", "np.float64(5.5)"),
+    ("'a'", "np.str_('b')"),
+    ("True", "np.False_"),
+    ("0    a\ndtype: object", "0    a\ndtype: str"),         # pandas 3: another dtype
+    ("Int64Index([1, 2], dtype='int64')", "Index([1, 2], dtype='int64')"),  # another type
+    ("<3x4 sparse matrix of type '<class 'numpy.float64'>'\n\twith 5 stored elements in Compressed Sparse Row format>",
+     "<Compressed Sparse Row sparse matrix of dtype 'float64'\n\twith 6 stored elements and shape (3, 4)>"),
+    ("<3x4 sparse matrix of type '<class 'numpy.float64'>'\n\twith 5 stored elements in Compressed Sparse Row format>",
+     "<Compressed Sparse Row sparse array of dtype 'float64'\n\twith 5 stored elements and shape (3, 4)>"),
+    ("(np.int64(1), 2)", "(1, 3)"),
+])
+def test_repr_drift_never_hides_a_changed_value_or_type(stored, fresh):
+    cmp = compare_items(normalize_outputs([data({"text/plain": stored})], S),
+                        normalize_outputs([data({"text/plain": fresh})], S), S)
+    assert not cmp.equal and cmp.note is None
+
+
+def test_repr_drift_can_be_switched_off_and_applies_to_streams():
+    off = VerifySettings()
+    off.normalizers["repr-drift"] = False
+    assert not same([stream("x = 9\n")], [stream("x = np.int64(9)\n")], off)
+    cmp = compare_items(normalize_outputs([stream("x = 9, y = 0.5\n")], S),
+                        normalize_outputs([stream("x = np.int64(9), y = np.float64(0.5)\n")], S), S)
+    assert cmp.equal and cmp.note == "numpy 2 scalar repr"
+    exact = VerifySettings(rtol=0)  # 0. vs 0.0 only matters when numbers are compared exactly
+    cmp = compare_items(normalize_outputs([stream("array 0. 1.\n")], exact),
+                        normalize_outputs([stream("array 0.0 1.0\n")], exact), exact)
+    assert cmp.equal and cmp.note == "numpy float repr (0. vs 0.0)"
+
+
+def test_notes_reach_the_json_and_text_reports():
+    import jsonschema
+    from pathlib import Path
+
+    from nbkit.report.verify_reports import render_text
+
+    cells = [CellResult(i, None, "match", note="numpy 2 scalar repr") for i in (1, 3, 4)]
+    cells += [CellResult(5, None, "match", note="same chart, rendered at a different size/dpi (10x10 -> 20x20)"),
+              CellResult(6, None, "match")]
+    rep = VerifyReport([NotebookResult("a.ipynb", "reproducible", "5 cells reproduce", cells=cells)])
+    doc = rep.to_dict()
+    assert doc["notebooks"][0]["cells"][0]["note"] == "numpy 2 scalar repr"
+    assert "note" not in doc["notebooks"][0]["cells"][4]
+    schema = json.loads((Path(__file__).resolve().parents[2] / "nbkit" / "schemas" / "verify.schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
+    text = render_text(rep)
+    assert "note: 3 cells differ only by numpy 2 scalar repr (cells 1, 3, 4)" in text
+    assert "note: 1 cell shows the same chart, rendered at a different size/dpi (cell 5)" in text
+    assert text.count("numpy 2 scalar repr") == 1
 
 
 # -- controls ---------------------------------------------------------------------------

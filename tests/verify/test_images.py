@@ -1,0 +1,148 @@
+"""Images: a chart re-rendered (other dpi, other font hinting, other figure size) matches with a
+note; a chart whose content changed (a point, a colour, a title, a legend, an extra point) does
+not, across the same re-renderings. Real matplotlib charts (matplotlib is in the test extra);
+the same pairs, and more, are measured by benchmarks/image_thresholds.py (docs/verify.md)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nbkit.config import config_from_table
+from nbkit.errors import ConfigError
+from nbkit.verify import VerifySettings, settings_from_config
+from nbkit.verify.compare import compare_items
+from nbkit.verify.images import compare_images, plot_frame, _composite, _decode
+from nbkit.verify.normalize import normalize_outputs
+
+OLD = dict(figsize=(6, 4), dpi=72)             # IPython's old inline default
+NEW = dict(figsize=(6.4, 4.8), dpi=100)        # matplotlib's default since 2.0
+
+
+@lru_cache(maxsize=None)
+def chart(figsize=(6, 4), dpi=72, title="Monthly sales", color="C0", shift=0.0, extra=False, legend=False,
+          series="sin", hinting=None) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rc = {"text.hinting": hinting, "text.hinting_factor": 1} if hinting else {}
+    with plt.rc_context(rc):
+        fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+        x = np.arange(12)
+        y = (np.sin(x / 2) if series == "sin" else np.cos(x / 2)) * 10 + 20
+        y[7] += shift
+        ax.plot(x, y, color=color, label="sales")
+        ax.scatter(x, y, color=color, s=12)
+        if extra:
+            ax.scatter([5.5], [25], color=color, s=12)
+        ax.set_title(title)
+        ax.set_xlabel("month")
+        ax.set_ylabel("units")
+        if legend:
+            ax.legend()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def _size(raw: bytes) -> str:
+    w, h = Image.open(io.BytesIO(raw)).size
+    return f"{w}x{h}"
+
+
+@pytest.mark.parametrize("kw", [dict(dpi=144), dict(dpi=100), dict(dpi=50), NEW, dict(figsize=(9, 4)),
+                                dict(hinting="no_hinting")],
+                         ids=["retina", "dpi-100", "dpi-50", "new-default-size", "wider", "no-hinting"])
+def test_same_chart_rerendered_matches_with_a_note(kw):
+    base, other = chart(**OLD), chart(**{**OLD, **kw})
+    assert base != other
+    d = compare_images(base, other)
+    assert d.equal, d.message
+    assert d.note and d.note.startswith("same chart")
+    if _size(base) != _size(other):
+        assert f"({_size(base)} -> {_size(other)})" in d.note and "different size/dpi" in d.note
+
+
+CHANGES = {"point moved": dict(shift=2.0), "colour": dict(color="C1"), "extra point": dict(extra=True),
+           "legend": dict(legend=True), "other series": dict(series="cos")}
+
+
+@pytest.mark.parametrize("rendering", [{}, dict(dpi=144), NEW, dict(hinting="no_hinting")],
+                         ids=["same-size", "retina", "new-default-size", "no-hinting"])
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_changed_chart_is_content_changed_across_renderings(change, rendering):
+    base, other = chart(**OLD), chart(**{**OLD, **CHANGES[change], **rendering})
+    d = compare_images(base, other)
+    assert not d.equal, d.message
+    assert d.message.startswith("content changed: ") and "% differs" in d.message
+    px = np.asarray(Image.open(io.BytesIO(d.diff_png)).convert("RGB"))
+    assert ((px[..., 0] == 230) & (px[..., 1] == 0)).sum() > 0  # the change is marked in red
+
+
+@pytest.mark.parametrize("rendering", [{}, dict(dpi=144)], ids=["same-size", "retina"])
+def test_changed_title_is_caught_when_the_figure_keeps_its_shape(rendering):
+    d = compare_images(chart(**OLD), chart(**{**OLD, "title": "Weekly sales", **rendering}))
+    assert not d.equal and d.message.startswith("content changed")
+
+
+def test_plot_frame_is_the_axes_box():
+    rgb = _composite(_decode(chart(**OLD)))
+    top, bottom, left, right = plot_frame(rgb)
+    h, w = rgb.shape[:2]
+    assert 0 < top < h * 0.2 and h * 0.7 < bottom < h and 0 < left < w * 0.3 and w * 0.8 < right < w
+    assert plot_frame(np.full((50, 80, 3), 255, dtype=np.int16)) is None
+
+
+def test_image_resize_mismatch_setting():
+    base, other = chart(**OLD), chart(**{**OLD, "dpi": 144})
+    d = compare_images(base, other, resize="mismatch")
+    assert not d.equal and "different size/dpi" in d.message and 'image-resize = "mismatch"' in d.message
+    s = settings_from_config(config_from_table({"verify": {"image-resize": "mismatch"}}, "pp.toml"))
+    assert s.image_resize == "mismatch"
+    out = lambda raw: [{"output_type": "display_data", "metadata": {},
+                        "data": {"image/png": base64.b64encode(raw).decode(), "text/plain": "<Figure>"}}]
+    cmp = compare_items(normalize_outputs(out(base), s), normalize_outputs(out(other), s), s)
+    assert not cmp.equal and cmp.mime == "image/png" and set(cmp.images) == {"expected", "actual", "diff"}
+    default = VerifySettings()
+    cmp = compare_items(normalize_outputs(out(base), default), normalize_outputs(out(other), default), default)
+    assert cmp.equal and cmp.note.startswith("same chart, rendered at a different size/dpi")
+    with pytest.raises(ConfigError) as e:
+        settings_from_config(config_from_table({"verify": {"image-resize": "maybe"}}, "pp.toml"))
+    assert "pp.toml" in str(e.value) and "image-resize" in str(e.value)
+
+
+def _png(arr) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr.astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _formula(png: bytes | None, latex: str = "$\\displaystyle x^{2} + y^{3}$") -> list[dict]:
+    data = {"text/latex": [latex], "text/plain": [" 2    3\n", "x  + y "]}
+    if png is not None:
+        data["image/png"] = base64.b64encode(png).decode()
+    return [{"output_type": "execute_result", "execution_count": 3, "metadata": {}, "data": data}]
+
+
+def test_formula_with_identical_latex_is_the_same_output_whatever_its_png():
+    """nbval's labelled sample test-latex-pass-correctouput: SymPy's output carries text/latex and a
+    PNG rendering of it; the stored PNG came from another LaTeX/fonts, or today's run has none."""
+    s = VerifySettings()
+    stored = normalize_outputs(_formula(_png(np.zeros((26, 70, 3)))), s)
+    for fresh in (_formula(_png(np.full((30, 90, 3), 255))), _formula(None)):
+        assert compare_items(stored, normalize_outputs(fresh, s), s).equal
+    changed = compare_items(stored, normalize_outputs(_formula(None, "$\\displaystyle x^{3} + y^{3}$"), s), s)
+    assert not changed.equal and changed.mime == "text/latex"
+    # switched off, the PNG is compared again
+    off = VerifySettings()
+    off.normalizers["image-via-text"] = False
+    assert not compare_items(normalize_outputs(_formula(_png(np.zeros((26, 70, 3)))), off),
+                             normalize_outputs(_formula(_png(np.full((26, 70, 3), 255))), off), off).equal
