@@ -146,3 +146,36 @@ def test_formula_with_identical_latex_is_the_same_output_whatever_its_png():
     off.normalizers["image-via-text"] = False
     assert not compare_items(normalize_outputs(_formula(_png(np.zeros((26, 70, 3)))), off),
                              normalize_outputs(_formula(_png(np.full((26, 70, 3), 255))), off), off).equal
+
+
+@pytest.mark.kernel
+def test_real_kernel_rerendered_chart_and_numpy_scalars_reproduce_with_notes(tmp_path):
+    """End to end in a real kernel: a chart stored at 60 dpi, re-run at 120 dpi, and numpy 2 scalars
+    whose stored outputs came from numpy 1, reproduce with notes; a changed value does not."""
+    import json
+
+    from nbbuild import code, nb, result, write
+
+    from nbkit.report.verify_reports import render_text
+    from nbkit.verify import VerifyOptions, verify_notebook
+    from nbkit.verify.results import VerifyReport
+
+    plot = ("import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(4, 3), dpi={dpi})\n"
+            "ax.plot([0, 1, 2, 3], [1, 3, 2, 4])\nax.set_title('sales')\nplt.show()")
+    first = write(tmp_path / "a.ipynb", nb(code(plot.format(dpi=60), count=1)))
+    assert verify_notebook(first, VerifyOptions(update=True, timeout=60)).updated
+    stored = json.loads(first.read_text(encoding="utf-8"))
+    stored["cells"][0]["source"] = plot.format(dpi=120)
+    stored["cells"] += [code("import numpy as np\nnp.int64(9), np.float64(0.5)", count=2, outputs=[result("(9, 0.5)", 2)]),
+                        code("np.int64(7)", count=3, outputs=[result("7", 3)]),
+                        code("np.int64(10)", count=4, outputs=[result("9", 4)])]
+    path = write(tmp_path / "b.ipynb", stored)
+    res = verify_notebook(path, VerifyOptions(timeout=60, runs=1))
+    cells = {c.index: c for c in res.cells}
+    assert cells[0].status == "match" and cells[0].note.startswith("same chart, rendered at a different size/dpi (")
+    assert cells[1].status == "match" and cells[1].note == "numpy 2 scalar repr"
+    assert cells[2].status == "match" and cells[2].note == "numpy 2 scalar repr"
+    assert cells[3].status == "mismatch" and res.status == "mismatch"
+    text = render_text(VerifyReport([res]))
+    assert "note: 2 cells differ only by numpy 2 scalar repr (cells 1, 2)" in text
+    assert "note: 1 cell shows the same chart, rendered at a different size/dpi (cell 0)" in text

@@ -308,7 +308,7 @@ def test_update_stamp_and_images(tmp_path):
     assert same.status == "reproducible", same.to_dict()
     assert changed.status == "mismatch"
     cell = changed.cells[0]
-    assert cell.mime == "image/png" and "of pixels differ" in cell.message
+    assert cell.mime == "image/png" and "content changed: " in cell.message
     assert set(cell.images) == {"expected", "actual", "diff"}
     from nbkit.report.verify_reports import render_html
 
