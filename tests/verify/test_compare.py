@@ -223,6 +223,7 @@ def test_image_size_change_is_compared_by_content():
     ("(1, 2.5, False)", "(np.int64(1), np.float64(2.5), np.False_)", "numpy 2 scalar repr"),
     ("{'a': 3}", "{'a': np.int64(3)}", "numpy 2 scalar repr"),
     ("(1, 2.)", "np.void((1, 2.), dtype=[('a', '<i8'), ('b', '<f8')])", "numpy 2 scalar repr"),
+    ("array([  1.5e+01,  -1.1e+00])", "array([ 1.5e+01, -1.1e+00])", "numpy array repr spacing"),
     ("<3x4 sparse matrix of type '<class 'numpy.float64'>'\n\twith 5 stored elements in Compressed Sparse Row format>",
      "<Compressed Sparse Row sparse matrix of dtype 'float64'\n\twith 5 stored elements and shape (3, 4)>",
      "scipy sparse repr"),
@@ -251,6 +252,8 @@ def test_repr_only_drift_matches_with_a_note(stored, fresh, note):
     ("<3x4 sparse matrix of type '<class 'numpy.float64'>'\n\twith 5 stored elements in Compressed Sparse Row format>",
      "<Compressed Sparse Row sparse array of dtype 'float64'\n\twith 5 stored elements and shape (3, 4)>"),
     ("(np.int64(1), 2)", "(1, 3)"),
+    ("array([  1.5e+01,  -1.1e+00])", "array([ 1.5e+01, -1.2e+00])"),
+    ("a    b", "a b"),                                       # spacing outside a numpy array is not repr drift
 ])
 def test_repr_drift_never_hides_a_changed_value_or_type(stored, fresh):
     cmp = compare_items(normalize_outputs([data({"text/plain": stored})], S),
