@@ -332,6 +332,11 @@ _REPR_STEPS: list[tuple[str, str, list[tuple[re.Pattern, str]]]] = [
     # numpy 1.14 stopped padding array elements for a minus sign: array([  1.5,  -2. ]) -> array([ 1.5, -2. ])
     ("numpy array repr spacing", "array(", [(re.compile(r"(?<=\[)[ \t]+|[ \t]{2,}"), " ")]),
     ("numpy float repr (0. vs 0.0)", "", [(re.compile(r"(?<![\w.])(\d+)\.(?![\d\w])"), r"\1.0")]),
+    # SymPy < 1.4 wrapped its LaTeX in $$...$$ (display maths) and printed booleans with \mathrm
+    ("sympy latex repr", "$", [
+        (re.compile(r"^\$\$(.*)\$\$$", re.S), r"$\\displaystyle \1$"),
+        (re.compile(r"\\mathrm\{(True|False)\}"), r"\\text{\1}"),
+    ]),
     ("scipy sparse repr", "sparse", [
         (re.compile(r"<(\d+)x(\d+) sparse (matrix|array) of type '<class 'numpy\.(\w+)'>'\s+"
                     r"with (\d+) stored elements in ([\w ]+?) format>"),

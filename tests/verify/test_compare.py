@@ -224,6 +224,8 @@ def test_image_size_change_is_compared_by_content():
     ("{'a': 3}", "{'a': np.int64(3)}", "numpy 2 scalar repr"),
     ("(1, 2.)", "np.void((1, 2.), dtype=[('a', '<i8'), ('b', '<f8')])", "numpy 2 scalar repr"),
     ("array([  1.5e+01,  -1.1e+00])", "array([ 1.5e+01, -1.1e+00])", "numpy array repr spacing"),
+    ("$$\\left(x + \\pi\\right)^{2}$$", "$\\displaystyle \\left(x + \\pi\\right)^{2}$", "sympy latex repr"),
+    ("$$\\mathrm{True}$$", "$\\displaystyle \\text{True}$", "sympy latex repr"),
     ("<3x4 sparse matrix of type '<class 'numpy.float64'>'\n\twith 5 stored elements in Compressed Sparse Row format>",
      "<Compressed Sparse Row sparse matrix of dtype 'float64'\n\twith 5 stored elements and shape (3, 4)>",
      "scipy sparse repr"),
@@ -253,7 +255,8 @@ def test_repr_only_drift_matches_with_a_note(stored, fresh, note):
      "<Compressed Sparse Row sparse array of dtype 'float64'\n\twith 5 stored elements and shape (3, 4)>"),
     ("(np.int64(1), 2)", "(1, 3)"),
     ("array([  1.5e+01,  -1.1e+00])", "array([ 1.5e+01, -1.2e+00])"),
-    ("a    b", "a b"),                                       # spacing outside a numpy array is not repr drift
+    ("a    b", "a b"),
+    ("$$\\frac{4}{5}$$", "$\\displaystyle \\frac{4}{6}$"),                                       # spacing outside a numpy array is not repr drift
 ])
 def test_repr_drift_never_hides_a_changed_value_or_type(stored, fresh):
     cmp = compare_items(normalize_outputs([data({"text/plain": stored})], S),
