@@ -203,7 +203,6 @@ def main() -> None:
         runs = json.loads(a.runs.read_text())
     else:
         nbval = not a.no_nbval and not a.reuse_nbval and has_nbval(a.python)
-        saved = {r["corpus"]: r for r in json.loads(a.reuse_nbval.read_text())} if a.reuse_nbval else {}
         runs = []
         for corpus in a.corpora:
             with tempfile.TemporaryDirectory() as tmp:
@@ -218,7 +217,8 @@ def main() -> None:
                         fresh = Path(tmp) / f"{mode}-{corpus.name}"
                         _copy(corpus, fresh, a.skip)
                         run[mode] = run_nbval(fresh, a.python, flag, a.timeout)
-                old = saved.get(corpus.name, {})
+                saved = {r["corpus"]: r for r in json.loads(a.reuse_nbval.read_text())} if a.reuse_nbval else {}
+                old = saved.get(corpus.name, {})  # read now: another run may still be adding corpora
                 for mode in ("strict", "lax"):
                     if mode in old:
                         run[mode] = old[mode]

@@ -329,8 +329,10 @@ _REPR_STEPS: list[tuple[str, str, list[tuple[re.Pattern, str]]]] = [
                     rf"\(({_PAREN})\)"), r"\1"),
         (re.compile(r"\bnp\.(True|False)_\b"), r"\1"),
     ]),
-    # numpy 1.14 stopped padding array elements for a minus sign: array([  1.5,  -2. ]) -> array([ 1.5, -2. ])
-    ("numpy array repr spacing", "array(", [(re.compile(r"(?<=\[)[ \t]+|[ \t]{2,}"), " ")]),
+    # numpy 1.14 stopped padding array elements for a minus sign and wraps lines elsewhere:
+    # array([  1.5,  -2. ]) -> array([ 1.5, -2. ]); only the layout is dropped, every value stays
+    ("numpy array repr spacing", "array(", [(re.compile(r"\s+"), " "), (re.compile(r" ?, ?"), ", "),
+                                            (re.compile(r"([\[(]) "), r"\1"), (re.compile(r" ([\])])"), r"\1")]),
     ("numpy float repr (0. vs 0.0)", "", [(re.compile(r"(?<![\w.])(\d+)\.(?![\d\w])"), r"\1.0")]),
     # SymPy < 1.4 wrapped its LaTeX in $$...$$ (display maths) and printed booleans with \mathrm
     ("sympy latex repr", "$", [
