@@ -19,7 +19,8 @@ rescaled to a common size, then
   while the axes grow, so the layouts do not line up pixel for pixel): the plot area is found
   in both (the frame of long dark lines that matplotlib's axes spines draw), and the insides of
   the two frames, where data coordinates map linearly to pixels whatever the figure size, are
-  compared like a same-aspect pair.  Titles and axis labels, outside
+  cut to the box around what they draw (so axis margins, which matplotlib 2 added, do not shift
+  the data) and compared like a same-aspect pair.  Titles and axis labels, outside
   the frame, are not compared then.  Without a frame in both images, both are shrunk to
   ``COARSE_SIDE`` pixels on their long side and compared without blur; the chart changed when
   some ``COARSE_WINDOW`` x ``COARSE_WINDOW`` window holds ``COARSE_LIMIT`` or more differing
@@ -46,6 +47,8 @@ WINDOW = 8
 LIMIT = 8                 # ... and this many in one WINDOW x WINDOW window mean the content changed
 ASPECT_SLACK = 0.03       # aspect ratios within 3% of each other are the same figure shape
 BOX_INSET = 3             # pixels inside the frame left out (the spines themselves)
+TICK_BAND = 6             # then a band this wide along the frame (inward tick marks) is left out of ...
+INK = 230                 # ... the box around what the plot area draws (any channel below this)
 COARSE_SIDE = 96          # long side (pixels) both images are shrunk to across a figure-size change
 COARSE_LEVEL = 30
 COARSE_WINDOW = 6
@@ -206,8 +209,20 @@ def plot_frame(rgb) -> tuple[int, int, int, int] | None:
 
 
 def _inside(rgb, frame):
+    """What the plot area draws: inside the frame, cut to the box around its ink, so that axis
+    margins (matplotlib 2 added 5% around the data; 1.x drew none) do not shift the data."""
+    import numpy as np
+
     top, bottom, left, right = frame
-    return rgb[top + BOX_INSET:bottom - BOX_INSET + 1, left + BOX_INSET:right - BOX_INSET + 1]
+    inner = rgb[top + BOX_INSET:bottom - BOX_INSET + 1, left + BOX_INSET:right - BOX_INSET + 1]
+    h, w = inner.shape[:2]
+    if h <= 2 * TICK_BAND + 2 or w <= 2 * TICK_BAND + 2:
+        return inner
+    ink = inner[TICK_BAND:h - TICK_BAND, TICK_BAND:w - TICK_BAND].min(axis=2) < INK
+    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+    if len(rows) < 2 or len(cols) < 2:
+        return inner
+    return inner[TICK_BAND + rows[0]:TICK_BAND + rows[-1] + 1, TICK_BAND + cols[0]:TICK_BAND + cols[-1] + 1]
 
 
 def structure(ca, cb, tolerance: float = 0.0005) -> Structure:
