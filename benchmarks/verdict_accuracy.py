@@ -35,6 +35,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
+from nbkit.report.verify_reports import note_kinds
+
 
 def _copy(corpus: Path, dest: Path, skip: list[str]) -> None:
     shutil.copytree(corpus, dest, ignore=shutil.ignore_patterns(".git", ".ipynb_checkpoints", *skip))
@@ -85,7 +87,7 @@ def read_labels(path: Path | None) -> dict[tuple[str, str], dict]:
 def _nbval_cell(res: dict | None, nb: str) -> str:
     if res is None:
         return "n/a"
-    st = res.get(nb)
+    st = res.get(nb) or res.get(nb.replace("/", "."))  # JUnit names sub-folders with dots
     if st is None:
         return "-"
     return "pass" if not st["failed"] else f"fail ({st['failed']}/{st['cells']})"
@@ -116,7 +118,7 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict]) -> str:
             causes = "; ".join(f"{g['kind']} ({', '.join(map(str, g['cells'])) or 'notebook'})"
                                for g in nb.get("causes", [])) or "-"
             noted = _noted(nb)
-            kinds = Counter(c["note"] for c in noted)
+            kinds = Counter(k for c in noted for k in note_kinds(c["note"]))
             notes_total.update(kinds)
             note_text = "; ".join(f"{n}: {k}" for n, k in sorted(kinds.items())) or "-"
             flagged = _flagged(nb)

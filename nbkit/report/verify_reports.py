@@ -87,13 +87,22 @@ def cause_lines(nb) -> list[str]:
             for g in nb.causes]
 
 
+def note_kinds(note: str) -> list[str]:
+    """The kinds a cell's note names, without their details: ``numpy 2 scalar repr``, ``same chart,
+    rendered at a different size/dpi`` (an image note is one kind; repr notes are joined by "; ")."""
+    if note.startswith("same chart"):
+        return [note.split(" (")[0]]
+    return [part.split(" (")[0] for part in note.split("; ")]
+
+
 def note_lines(nb) -> list[str]:
     """Matches that were not exact, one line per kind of note: ``note: 24 cells differ only by numpy 2
     scalar repr (cells 1, 2, ...)``, ``note: 3 cells show the same chart, rendered at a different size/dpi``."""
     groups: dict[str, list[int]] = {}
     for c in nb.cells:
-        for note in (c.note or "").split("; ") if c.status == "match" and c.note else ():
-            groups.setdefault(note.split(" (")[0], []).append(c.index)
+        if c.status == "match" and c.note:
+            for key in note_kinds(c.note):
+                groups.setdefault(key, []).append(c.index)
     out = []
     for key, cells in groups.items():
         n = f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"

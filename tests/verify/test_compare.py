@@ -285,7 +285,10 @@ def test_notes_reach_the_json_and_text_reports():
 
     cells = [CellResult(i, None, "match", note="numpy 2 scalar repr") for i in (1, 3, 4)]
     cells += [CellResult(5, None, "match", note="same chart, rendered at a different size/dpi (10x10 -> 20x20)"),
-              CellResult(6, None, "match")]
+              CellResult(6, None, "match"),
+              CellResult(7, None, "match", note="same chart, rendered at a different size/dpi (10x10 -> 20x30); the "
+                                                "figure's shape changed, so only its plot area was compared"),
+              CellResult(8, None, "match", note="numpy 2 scalar repr; numpy float repr (0. vs 0.0)")]
     rep = VerifyReport([NotebookResult("a.ipynb", "reproducible", "5 cells reproduce", cells=cells)])
     doc = rep.to_dict()
     assert doc["notebooks"][0]["cells"][0]["note"] == "numpy 2 scalar repr"
@@ -294,9 +297,10 @@ def test_notes_reach_the_json_and_text_reports():
                         .read_text(encoding="utf-8"))
     jsonschema.validate(doc, schema)
     text = render_text(rep)
-    assert "note: 3 cells differ only by numpy 2 scalar repr (cells 1, 3, 4)" in text
-    assert "note: 1 cell shows the same chart, rendered at a different size/dpi (cell 5)" in text
-    assert text.count("numpy 2 scalar repr") == 1
+    assert "note: 4 cells differ only by numpy 2 scalar repr (cells 1, 3, 4, 8)" in text
+    assert "note: 2 cells show the same chart, rendered at a different size/dpi (cells 5, 7)" in text
+    assert "note: 1 cell differs only by numpy float repr (cell 8)" in text
+    assert text.count("numpy 2 scalar repr") == 1 and text.count("note: ") == 3
 
 
 # -- controls ---------------------------------------------------------------------------
