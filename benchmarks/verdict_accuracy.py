@@ -101,7 +101,7 @@ def _flagged(nb: dict) -> list[dict]:
     return [c for c in nb["cells"] if c.get("status") in ("mismatch", "error")]
 
 
-def table(runs: list[dict], labels: dict[tuple[str, str], dict]) -> str:
+def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str = "") -> str:
     rows = ["| corpus | notebook | nbkit verdict | causes named by nbkit (cells) | matched with a note | "
             "before (no note matches) | nbval strict | nbval lax | hand label | labelled cause | agrees |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -181,6 +181,7 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict]) -> str:
         "are not counted. nbval columns: cells failed / cells collected; `-` when nbval collected nothing.", "",
         "What is measured: the notebook verdict and whether the hand-labelled main cause is among the causes "
         "nbkit names. Labels are one reader's judgement from the diffs (see the CSV's notes).", "",
+        findings.strip() + "\n" if findings.strip() else "",
         "## Per notebook", ""]
     return "\n".join(head) + "\n" + "\n".join(rows) + "\n"
 
@@ -189,6 +190,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("corpora", type=Path, nargs="*")
     ap.add_argument("--labels", type=Path)
+    ap.add_argument("--findings", type=Path, default=Path(__file__).with_name("verdict_findings.md"),
+                    help="hand-written findings (markdown) put between the summary and the table")
     ap.add_argument("--out", type=Path, default=Path("docs/verdict-accuracy.md"))
     ap.add_argument("--runs", type=Path, help="reuse saved runs instead of running anything")
     ap.add_argument("--save", type=Path, help="save the runs (verify JSON, nbval results) here")
@@ -230,7 +233,8 @@ def main() -> None:
                 print(f"{corpus.name}: {run['seconds']:.0f} s", file=sys.stderr, flush=True)
             if a.save:
                 a.save.write_text(json.dumps(runs, indent=1))
-    a.out.write_text(table(runs, read_labels(a.labels)), encoding="utf-8")
+    findings = a.findings.read_text(encoding="utf-8") if a.findings and a.findings.exists() else ""
+    a.out.write_text(table(runs, read_labels(a.labels), findings), encoding="utf-8")
     print(f"wrote {a.out}")
 
 
