@@ -334,10 +334,18 @@ _REPR_STEPS: list[tuple[str, str, list[tuple[re.Pattern, str]]]] = [
     ("numpy array repr spacing", "array(", [(re.compile(r"\s+"), " "), (re.compile(r" ?, ?"), ", "),
                                             (re.compile(r"([\[(]) "), r"\1"), (re.compile(r" ([\])])"), r"\1")]),
     ("numpy float repr (0. vs 0.0)", "", [(re.compile(r"(?<![\w.])(\d+)\.(?![\d\w])"), r"\1.0")]),
-    # SymPy < 1.4 wrapped its LaTeX in $$...$$ (display maths) and printed booleans with \mathrm
+    # SymPy < 1.4 wrapped its LaTeX in $$...$$ (display maths) and printed booleans with \mathrm;
+    # SymPy < 1.5 wrote \left ( and \right )
     ("sympy latex repr", "$", [
         (re.compile(r"^\$\$(.*)\$\$$", re.S), r"$\\displaystyle \1$"),
         (re.compile(r"\\mathrm\{(True|False)\}"), r"\\text{\1}"),
+        (re.compile(r"\\left \("), r"\\left("), (re.compile(r"\\right \)"), r"\\right)"),  # SymPy < 1.5
+    ]),
+    # IPython 6 changed %timeit's report (the durations are masked already)
+    ("IPython timeit format", "per loop", [
+        (re.compile(r"(?:The slowest run took [^\n]*\n)?(?:<loops>|[\d,]+ loops?), best of \d+: <duration> per loop"),
+         "<timeit> per loop"),
+        (re.compile(r"<duration> per loop \(mean ± std\. dev\. of [^)\n]*\)"), "<timeit> per loop"),
     ]),
     ("scipy sparse repr", "sparse", [
         (re.compile(r"<(\d+)x(\d+) sparse (matrix|array) of type '<class 'numpy\.(\w+)'>'\s+"

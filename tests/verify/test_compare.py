@@ -226,6 +226,9 @@ def test_image_size_change_is_compared_by_content():
     ("array([  1.5e+01,  -1.1e+00])", "array([ 1.5e+01, -1.1e+00])", "numpy array repr spacing"),
     ("$$\\left(x + \\pi\\right)^{2}$$", "$\\displaystyle \\left(x + \\pi\\right)^{2}$", "sympy latex repr"),
     ("$$\\mathrm{True}$$", "$\\displaystyle \\text{True}$", "sympy latex repr"),
+    ("$$\\sin{\\left (a + b \\right )}$$", "$\\displaystyle \\sin{\\left(a + b \\right)}$", "sympy latex repr"),
+    ("The slowest run took 8.86 times longer than the fastest.\n100000 loops, best of 3: 1.2 µs per loop\n",
+     "1.21 µs ± 0.1 µs per loop (mean ± std. dev. of 7 runs, 1,000,000 loops each)\n", "IPython timeit format"),
     ("<3x4 sparse matrix of type '<class 'numpy.float64'>'\n\twith 5 stored elements in Compressed Sparse Row format>",
      "<Compressed Sparse Row sparse matrix of dtype 'float64'\n\twith 5 stored elements and shape (3, 4)>",
      "scipy sparse repr"),
@@ -256,7 +259,8 @@ def test_repr_only_drift_matches_with_a_note(stored, fresh, note):
     ("(np.int64(1), 2)", "(1, 3)"),
     ("array([  1.5e+01,  -1.1e+00])", "array([ 1.5e+01, -1.2e+00])"),
     ("a    b", "a b"),
-    ("$$\\frac{4}{5}$$", "$\\displaystyle \\frac{4}{6}$"),                                       # spacing outside a numpy array is not repr drift
+    ("$$\\frac{4}{5}$$", "$\\displaystyle \\frac{4}{6}$"),
+    ("$$\\sin{\\left (a \\right )}$$", "$\\displaystyle \\cos{\\left(a \\right)}$"),                                       # spacing outside a numpy array is not repr drift
 ])
 def test_repr_drift_never_hides_a_changed_value_or_type(stored, fresh):
     cmp = compare_items(normalize_outputs([data({"text/plain": stored})], S),
