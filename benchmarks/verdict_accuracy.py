@@ -15,7 +15,9 @@ diagnosis kinds or ``-``).
         --skip Lecture-7-Revision-Control-Software.ipynb \\
         --labels benchmarks/verdict_labels.csv --save /tmp/verdict-runs.json --out docs/verdict-accuracy.md
 
-``--runs FILE`` regenerates the table from saved runs without running anything.  "Before" (what
+A ``pip`` that refuses is put first on the PATH of every run (a notebook's ``!pip install`` would
+otherwise install into the environment on the PATH).  ``--reuse-nbval FILE`` takes nbval's columns
+from saved runs and runs only nbkit.  ``--runs FILE`` regenerates the table from saved runs without running anything.  "Before" (what
 nbkit said without the re-rendering and repr-drift matches) is derived from the same run: a cell
 that matched only with a note was a mismatch before.
 """
@@ -42,11 +44,23 @@ def _copy(corpus: Path, dest: Path, skip: list[str]) -> None:
     shutil.copytree(corpus, dest, ignore=shutil.ignore_patterns(".git", ".ipynb_checkpoints", *skip))
 
 
+def _no_pip_env(tmp: Path) -> dict:
+    """The environment for the runs, with a ``pip`` first on PATH that refuses: a notebook's
+    ``!pip install`` must not install into whatever environment happens to be on the PATH."""
+    shim = tmp / "no-pip"
+    shim.mkdir(exist_ok=True)
+    for name in ("pip", "pip3"):
+        f = shim / name
+        f.write_text("#!/bin/sh\necho 'pip is disabled during the corpus run' >&2\nexit 1\n", encoding="utf-8")
+        f.chmod(0o755)
+    return {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
 def run_verify(copy: Path, timeout: int, jobs: int, kernel: str | None) -> dict:
     cmd = [sys.executable, "-m", "nbkit", "verify", "--format", "json", "--timeout", str(timeout), "-j", str(jobs)]
     if kernel:
         cmd += ["--kernel", kernel]
-    r = subprocess.run(cmd + ["."], cwd=copy, capture_output=True, text=True)
+    r = subprocess.run(cmd + ["."], cwd=copy, capture_output=True, text=True, env=_no_pip_env(copy.parent))
     try:
         return json.loads(r.stdout)
     except json.JSONDecodeError:
@@ -63,7 +77,7 @@ def run_nbval(copy: Path, python: str, mode: str, timeout: int) -> dict[str, dic
         xml = Path(tmp) / "junit.xml"
         subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", mode, "--nbval-current-env",
                         "--nbval-cell-timeout", str(timeout), f"--junitxml={xml}", "."],
-                       cwd=copy, capture_output=True, text=True)
+                       cwd=copy, capture_output=True, text=True, env=_no_pip_env(Path(tmp)))
         out: dict[str, dict] = {}
         if not xml.exists():
             return out

@@ -89,10 +89,9 @@ def cause_lines(nb) -> list[str]:
 
 def note_kinds(note: str) -> list[str]:
     """The kinds a cell's note names, without their details: ``numpy 2 scalar repr``, ``same chart,
-    rendered at a different size/dpi`` (an image note is one kind; repr notes are joined by "; ")."""
-    if note.startswith("same chart"):
-        return [note.split(" (")[0]]
-    return [part.split(" (")[0] for part in note.split("; ")]
+    rendered at a different size/dpi`` (notes are joined by "; ")."""
+    return [part.split(" (")[0] for part in note.split("; ")
+            if not part.startswith("the figure's shape changed")]  # the image note's second half
 
 
 def note_lines(nb) -> list[str]:
