@@ -165,7 +165,7 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
                         f"{lab['label'] if lab else '?'} | "
                         f"{(lab['cause'] + (' - ' + lab['note'] if lab.get('note') else '')) if lab else '?'} | {ok} |")
     n = sum(len(r["verify"]["notebooks"]) for r in runs)
-    secs = sum(r.get("seconds", 0) for r in runs)
+    secs = sum(r.get("verify_seconds", r.get("seconds", 0)) for r in runs)
     corpora = ", ".join(f"`{r['corpus']}` ({len(r['verify']['notebooks'])})" for r in runs)
     skipped = sorted({s for r in runs for s in r.get("skip", [])})
     head = [
@@ -174,7 +174,8 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
         "`benchmarks/verdict_labels.csv`.", "",
         f"Corpora: {corpora}; {n} notebooks, verified with `nbkit verify --format json` (default `--runs auto`, "
         f"errors do not stop the run), and with `pytest --nbval` (strict) and `pytest --nbval-lax` in the same "
-        f"environment (kernel `{runs[0].get('kernel') or 'default'}`), in {secs / 60:.0f} minutes."
+        f"environment (kernel `{runs[0].get('kernel') or 'default'}`); nbkit verify took {secs / 60:.0f} minutes "
+        f"on a shared 2-core machine."
         + (f" Not run: {', '.join(skipped)} (they need compilers, MPI or git set-ups outside a notebook "
            f"kernel)." if skipped else ""), "",
         "## Summary", "",
