@@ -21,7 +21,7 @@ Pure core: reads the notebook model, the lint result and the configuration; writ
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
@@ -258,16 +258,13 @@ def resolve_policy(config: Config | None, server: dict | None = None) -> Policy:
     project = policy_from_config(config)
     if not base.sources:
         return project
-    merged = dict(required_sections=base.required_sections, require_pinned_environment=base.require_pinned_environment,
-                  require_seed=base.require_seed, max_severity_on_save=base.max_severity_on_save)
     attrs = {"required-sections": "required_sections", "require-pinned-environment": "require_pinned_environment",
              "require-seed": "require_seed", "max-severity-on-save": "max_severity_on_save"}
     project_keys = set(project.sources[0].keys)
-    for key in project_keys:
-        merged[attrs[key]] = getattr(project, attrs[key])
+    merged = replace(base, **{attrs[key]: getattr(project, attrs[key]) for key in project_keys})
     server_keys = tuple(k for k in base.sources[0].keys if k not in project_keys)
     sources = ((PolicySource("server", None, server_keys),) if server_keys else ()) + project.sources
-    return Policy(**merged, sources=sources)
+    return replace(merged, sources=sources)
 
 
 # -- checking a notebook --------------------------------------------------------------------------
