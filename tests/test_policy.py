@@ -187,7 +187,7 @@ def test_cli_policy_violation_exits_1_and_prints_each_fix(tmp_path, capsys):
 def test_cli_policy_met_exits_0_and_json_carries_the_verdicts(tmp_path, capsys):
     root = _project(tmp_path, POLICY)
     good = write(root / "churn_analysis_q3.ipynb", _nb(*LAYOUT, FINDINGS, metadata={"nbkit": {"seed": 1}}))
-    bad = write(root / "sub" / "churn_analysis_q4.ipynb", _nb(*LAYOUT))
+    write(root / "sub" / "churn_analysis_q4.ipynb", _nb(*LAYOUT))
     code_, out, _ = nbkit_cli(capsys, "lint", "--policy", "--select", "NBH006", "--format", "json", str(good))
     assert code_ == 0
     report = json.loads(out)
