@@ -297,9 +297,9 @@ class NbkitService(LoggingConfigurable):
         self._running = 0
         self._drift_cache: dict = {}
         self._parse_cache = ParseCache(self.parse_cache_notebooks)
-        # team policy: the last verdict per API path (with the file's mtime it was made for), and
-        # the checks that saves started and that have not finished yet
-        self._verdicts: collections.OrderedDict[str, tuple[int | None, dict]] = collections.OrderedDict()
+        # team policy: the last verdict per API path (with what it was made from: the file's mtime
+        # and the configuration object), and the checks that saves started and that have not finished
+        self._verdicts: collections.OrderedDict[str, tuple[tuple, dict]] = collections.OrderedDict()
         self._pending: dict[str, tuple[int, Future]] = {}
         self._save_count = 0
         _SERVICES.add(self)
@@ -455,8 +455,7 @@ class NbkitService(LoggingConfigurable):
             except ServiceError as e:  # hidden, or gone already: nothing to keep
                 self.log.debug("nbkit: no policy check for %s: %s", api, e.message)
                 return
-            verdict = self._policy_safe(rp, "save")
-            self._remember(api, verdict.pop("_mtime", None), verdict)
+            self._policy_safe(rp, "save")
         except Exception:  # noqa: BLE001 - never the save's problem
             self.log.exception("nbkit: the policy check of %s failed", api)
         finally:
@@ -464,14 +463,34 @@ class NbkitService(LoggingConfigurable):
                 if self._pending.get(api, (None,))[0] == number:
                     del self._pending[api]
 
-    def _policy_safe(self, rp: ResolvedPath, trigger: str) -> dict:
-        """:meth:`_policy_sync`, with a failure of nbkit's as the verdict's ``error``."""
-        mtime = self._mtime(rp.os_path)
+    def _made_from(self, rp: ResolvedPath) -> tuple:
+        """What a verdict depends on: the notebook's modification time and its configuration (the
+        core's cache gives the same object while its pyproject.toml is unchanged)."""
         try:
-            return self._policy_sync(rp, trigger)
+            cfg: Any = self._config_for(rp.os_path)
+        except NbkitError as e:
+            cfg = str(e)
+        return (self._mtime(rp.os_path), cfg)
+
+    def _policy_safe(self, rp: ResolvedPath, trigger: str) -> dict:
+        """Check the notebook now and keep the verdict (a failure of nbkit's is its ``error``)."""
+        made_from = self._made_from(rp)  # before reading: a change during the check is seen next time
+        try:
+            verdict = self._policy_sync(rp, trigger)
         except Exception as e:  # noqa: BLE001 - the failure is the verdict, never the save's
             self.log.exception("nbkit: the policy check of %s failed", rp.api)
-            return {**self._failed_verdict(rp.api, e, trigger), "_mtime": mtime}
+            verdict = self._failed_verdict(rp.api, e, trigger)
+        self._remember(rp.api, made_from, verdict)
+        return verdict
+
+    def _stored_or_check(self, rp: ResolvedPath) -> dict:
+        made_from = self._made_from(rp)
+        with self._lock:
+            stored = self._verdicts.get(rp.api)
+        if stored is not None and stored[0][0] is not None and stored[0][0] == made_from[0] \
+                and stored[0][1] is made_from[1]:
+            return stored[1]
+        return self._policy_safe(rp, "request")
 
     def _failed_verdict(self, api: str, e: BaseException, trigger: str) -> dict:
         from ..policy import NO_POLICY, PolicyResult
@@ -480,9 +499,9 @@ class NbkitService(LoggingConfigurable):
                            error=self.scrub(f"internal error in nbkit ({type(e).__name__}: {e}); see the server log"))
         return {**out.to_dict(), "checked_at": _iso(time.time()), "trigger": trigger}
 
-    def _remember(self, api: str, mtime: int | None, verdict: dict) -> None:
+    def _remember(self, api: str, made_from: tuple, verdict: dict) -> None:
         with self._lock:
-            self._verdicts[api] = (mtime, verdict)
+            self._verdicts[api] = (made_from, verdict)
             self._verdicts.move_to_end(api)
             while len(self._verdicts) > 256:
                 self._verdicts.popitem(last=False)
@@ -495,8 +514,9 @@ class NbkitService(LoggingConfigurable):
             return None
 
     async def policy_verdict(self, api_path: Any) -> dict:
-        """GET policy: the verdict of the notebook's last save, when it is still the file on disk;
-        else (never checked, or changed since) the file checked now."""
+        """GET policy: the verdict of the notebook's last save, when the file on disk and its
+        configuration are still what it was made from; else (never checked, or changed since)
+        the file checked now."""
         rp = self.resolve(api_path)
         with self._lock:
             pending = self._pending.get(rp.api)
@@ -505,22 +525,14 @@ class NbkitService(LoggingConfigurable):
                 await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(pending[1])), self.policy_wait_seconds)
             except Exception:  # noqa: BLE001 - a slow or failed check: the file is checked below
                 pass
-        mtime = self._mtime(rp.os_path)
-        with self._lock:
-            stored = self._verdicts.get(rp.api)
-        if stored is not None and stored[0] is not None and stored[0] == mtime:
-            return stored[1]
-        verdict = await self._off_loop(self._policy_safe, rp, "request")
-        self._remember(rp.api, verdict.pop("_mtime", None), verdict)
-        return verdict
+        return await self._off_loop(self._stored_or_check, rp)
 
     def _policy_sync(self, rp: ResolvedPath, trigger: str = "save") -> dict:
-        """The notebook's verdict (``_mtime``: the file's modification time before it was read)."""
+        """The notebook's verdict, as GET policy replies."""
         from ..policy import NO_POLICY, PolicyResult, resolve_policy
         from ..requests import LintRequest, lint_one
 
-        mtime = self._mtime(rp.os_path)
-        extra = {"checked_at": _iso(time.time()), "trigger": trigger, "_mtime": mtime}
+        extra = {"checked_at": _iso(time.time()), "trigger": trigger}
         try:
             cfg = self._config_for(rp.os_path)
             configured = resolve_policy(cfg, self.policy or None).configured

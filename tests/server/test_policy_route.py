@@ -230,6 +230,13 @@ async def test_a_notebook_changed_outside_the_contents_api_is_checked_again(jp_f
     (jp_root_dir / "c.ipynb").write_text(json.dumps(NO_FINDINGS), encoding="utf-8")  # not through the server
     status, rep = await _policy(jp_fetch, "c.ipynb")
     assert status == 200 and rep["trigger"] == "request" and rep["ok"] is False
+    status, again = await _policy(jp_fetch, "c.ipynb")
+    assert again == rep  # kept: nothing changed since
+    # a changed policy applies at once, without a save
+    (jp_root_dir / "pyproject.toml").write_text('[tool.nbkit.policy]\nrequire-seed = true\n', encoding="utf-8")
+    status, rep = await _policy(jp_fetch, "c.ipynb")
+    assert status == 200 and rep["trigger"] == "request" and [v["kind"] for v in rep["violations"]] == [
+        "seed-not-recorded"]
 
 
 async def test_get_policy_needs_a_token(jp_fetch, jp_root_dir, service):
