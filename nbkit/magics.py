@@ -453,9 +453,9 @@ class NbkitMagics(Magics):
     # guard ---------------------------------------------------------------------------------------
     def _cmd_guard(self, args: list[str]):
         from .errors import ConfigError
-        from .guard import guard_for, parse_rules
+        from .guard import parse_rules
 
-        g = guard_for(self.shell)
+        g = _guard(self.shell)
         if not args:
             raise _Usage("%nbkit guard needs on, off, status or --rules CODES")
         action = None
@@ -486,17 +486,30 @@ class NbkitMagics(Magics):
             _show(*g.status())
 
 
+def _guard_seed(n: int) -> list[str]:
+    """What the guard's auto-seed does: exactly %nbkit seed N (recorded for %nbkit pin)."""
+    seeded, _, _ = seed_everything(n)
+    state.seed = n
+    return seeded
+
+
+def _guard(shell, settings=None):
+    from .guard import guard_for
+
+    return guard_for(shell, settings, locate=notebook_path, seeder=_guard_seed)
+
+
 def load_ipython_extension(ipython) -> None:
     """``%load_ext nbkit`` (or ``nbkit`` in ``c.InteractiveShellApp.extensions``); the guard
     starts when ``[tool.nbkit.guard] enabled = true``."""
     ipython.register_magics(NbkitMagics)
     try:
-        from .guard import guard_for, load_settings
+        from .guard import load_settings
 
         path = notebook_path(ipython)
         settings = load_settings(os.path.dirname(path) if path else os.getcwd())
         if settings.enabled:
-            guard_for(ipython, settings).on()
+            _guard(ipython, settings).on()
             print(f"nbkit: guard on ({', '.join(sorted(settings.rules))}"
                   f"{'; auto-seed' if settings.auto_seed else ''}) from [tool.nbkit.guard]")
     except Exception as e:  # noqa: BLE001 - a bad config must not stop the magics loading

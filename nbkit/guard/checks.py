@@ -173,13 +173,13 @@ def order_checks(codes: set[str], hist: History, saved: SavedNotebook, pos: int,
         for name in sorted(names.reads):
             if name not in user_ns or name not in hist.definer:
                 continue  # a NameError, or defined outside any tracked cell
-            cid = hist.definer[name]
-            if cid is None:
+            definer = hist.definer[name]
+            if definer is None:
                 continue
-            p = saved.positions.get(cid)
+            p = saved.positions.get(definer)
             if p is not None and p <= pos:
                 continue
-            candidates.append((name, cid, p))
+            candidates.append((name, definer, p))
         if candidates:
             above = saved.binds_above(pos)
             if "*" not in above:

@@ -13,6 +13,7 @@ import html
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..model import Cell
 from .checks import GuardWarning, History, drift_check, order_checks, random_check, static_checks
@@ -40,11 +41,23 @@ class _Pending:
     notes: list[str] = field(default_factory=list)
 
 
-class Guard:
-    """The live checks of one IPython shell (one per kernel: :func:`guard_for`)."""
+DEFAULT_SEED = 42
 
-    def __init__(self, shell, settings: GuardSettings | None = None) -> None:
+Locate = Callable[[object], "str | None"]  # shell -> the notebook file it runs, or None
+Seeder = Callable[[int], "list[str]"]  # seed -> what it seeded (the face's %nbkit seed)
+
+
+class Guard:
+    """The live checks of one IPython shell (one per kernel: :func:`guard_for`).
+
+    The face that starts it (nbkit.magics) hands it how to find the notebook file of the
+    session (``locate``) and how ``%nbkit seed`` seeds (``seeder``)."""
+
+    def __init__(self, shell, settings: GuardSettings | None = None, locate: Locate | None = None,
+                 seeder: Seeder | None = None) -> None:
         self.shell = shell
+        self.locate: Locate = locate or (lambda shell: None)
+        self.seeder = seeder
         self.settings = settings or GuardSettings()
         self.rules: frozenset[str] = self.settings.rules
         self.auto_seed = self.settings.auto_seed
@@ -98,9 +111,7 @@ class Guard:
 
     # -- the work --
     def _notebook_path(self) -> str | None:
-        from ..magics import notebook_path
-
-        return notebook_path(self.shell)
+        return self.locate(self.shell)
 
     def _before(self, source: str, cell_id) -> _Pending:
         hist = self.history
@@ -118,12 +129,9 @@ class Guard:
         if "NBR004" in rules or self.auto_seed:
             warnings, newly, unseeded = random_check(hist, cell)
             hist.seeded |= newly
-            if unseeded and self.auto_seed:
+            if unseeded and self.auto_seed and self.seeder is not None:
                 seed = self._seed(saved)
-                from ..magics import seed_everything, state
-
-                seeded, _, _ = seed_everything(seed)
-                state.seed = seed
+                seeded = self.seeder(seed)
                 hist.seeded |= {"random", "numpy", "torch", "tensorflow"}
                 p.notes.append(f"NBR004: auto-seed: this cell uses randomness before any seed, so the guard seeded "
                                f"{', '.join(seeded)} with {seed} before it ran (the same as %nbkit seed {seed})")
@@ -165,8 +173,6 @@ class Guard:
             pinned = pinned_seed(saved.nb)
             if pinned is not None:
                 return pinned
-        from ..magics import DEFAULT_SEED
-
         return self.settings.seed if self.settings.seed is not None else DEFAULT_SEED
 
     def _project_config(self, path: str | None):
@@ -223,11 +229,12 @@ def _debug_trace() -> None:
 _GUARDS: dict[int, Guard] = {}
 
 
-def guard_for(shell, settings: GuardSettings | None = None) -> Guard:
+def guard_for(shell, settings: GuardSettings | None = None, locate: Locate | None = None,
+              seeder: Seeder | None = None) -> Guard:
     """The guard of ``shell`` (created on first use)."""
     g = _GUARDS.get(id(shell))
     if g is None or g.shell is not shell:
-        g = _GUARDS[id(shell)] = Guard(shell, settings)
+        g = _GUARDS[id(shell)] = Guard(shell, settings, locate, seeder)
     elif settings is not None:
         g.settings, g.rules, g.auto_seed = settings, settings.rules, settings.auto_seed
     return g
