@@ -55,8 +55,12 @@ class History:
                         self.imports.setdefault(seg, seg)
                 elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     seg = ast.get_source_segment(src, stmt)
-                    if seg:
-                        self.defs[stmt.name] = _dedent_def(seg, stmt)
+                    # only functions that may seed or draw (or call one that does): NBR004
+                    # follows calls into them; the others would only make every check slower
+                    if seg and (_RANDOMISH.search(seg) or any(f"{name}(" in seg for name in self.defs)):
+                        self.defs[stmt.name] = seg
+                    else:
+                        self.defs.pop(stmt.name, None)
                 elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
                     seg = ast.get_source_segment(src, stmt)
                     if seg and _GENERATOR.search(seg) and "\n" not in seg:
@@ -70,11 +74,12 @@ class History:
 
 
 _GENERATOR = re.compile(r"default_rng|RandomState|Generator|Random\(|random_state|seed|stats\.")
-
-
-def _dedent_def(seg: str, node: ast.AST) -> str:
-    # get_source_segment keeps the first line's indentation out and the others in: fine at top level
-    return seg if getattr(node, "col_offset", 0) == 0 else ""
+# words in the body of a function that may seed or draw random numbers (NBR004's calls): a
+# superset, so a function that does is never left out of the preamble
+_RANDOMISH = re.compile(r"rand|seed|shuffle|sample|normal|uniform|choice|gauss|rvs|split|torch|tf\.|keras|"
+                        r"sklearn|Generator|random_state|permutation|bernoulli|multinomial|poisson|Forest|"
+                        r"KMeans|Boost|Tree|Mixture|TSNE|UMAP|MLP|SGD|DataLoader|make_|pylab|%run|init\.",
+                        re.IGNORECASE)
 
 
 # --- NBR004: randomness before any seed, in execution order ---------------------------------------

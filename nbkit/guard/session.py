@@ -68,11 +68,14 @@ class Guard:
         self.shown: set[tuple] = set()
         self.drift_checked: set[str] = set()
         self._pending: _Pending | None = None
-        self._config = None
-        self._config_for: str | None = None
+        self._config: tuple[str, object] | None = None  # (folder, its nbkit Config)
+        self._path: str | None = None  # the notebook file, once found
 
     # -- switching --
     def on(self) -> None:
+        self._config = None
+        self._path = None
+        _preload()
         if not self.active:
             self.shell.events.register("pre_run_cell", self.pre_run_cell)
             self.shell.events.register("post_run_cell", self.post_run_cell)
@@ -111,7 +114,10 @@ class Guard:
 
     # -- the work --
     def _notebook_path(self) -> str | None:
-        return self.locate(self.shell)
+        """The session's notebook file: looked up once, again only when it is gone (renamed)."""
+        if self._path is None:
+            self._path = self.locate(self.shell)
+        return self._path
 
     def _before(self, source: str, cell_id) -> _Pending:
         hist = self.history
@@ -122,6 +128,8 @@ class Guard:
         rules = self.rules
         path = self._notebook_path() if rules & {"NBH001", "NBR011", "NBR025"} or self.auto_seed else None
         saved = self.saved.get(path)
+        if saved is None:
+            self._path = None  # gone or unreadable: look it up again next time
         pos = saved.positions.get(cell.id) if saved is not None and cell.id else None
         p = _Pending(cell, parsed, cell.id, names, pos)
         if parsed.tree is None:
@@ -176,13 +184,18 @@ class Guard:
         return self.settings.seed if self.settings.seed is not None else DEFAULT_SEED
 
     def _project_config(self, path: str | None):
+        """The project's configuration (rule options such as NBR009's ``allow``), read once per
+        folder while the guard is on (``%nbkit guard on`` reads it again)."""
         start = os.path.dirname(path) if path else os.getcwd()
-        try:
-            from ..config import load_cached
+        if self._config is None or self._config[0] != start:
+            try:
+                from ..config import load_cached
 
-            return load_cached(start)
-        except Exception:  # noqa: BLE001 - a broken pyproject: the rules' defaults
-            return None
+                cfg = load_cached(start)
+            except Exception:  # noqa: BLE001 - a broken pyproject: the rules' defaults
+                cfg = None
+            self._config = (start, cfg)
+        return self._config[1]
 
     # -- reporting --
     def status(self) -> tuple[str, str]:
@@ -204,6 +217,14 @@ class Guard:
         body = (f"<table><tr><th>In</th><th>rule</th><th>problem</th><th>fix</th></tr>{rows}</table>" if rows
                 else "<div>nothing fired in this session</div>")
         return text, f"<div class='nbkit-guard-status'><b>{html.escape(head)}</b>{body}</div>"
+
+
+def _preload() -> None:
+    """Import what the checks use now, when the guard is switched on, not at the first cell."""
+    from ..rules import all_rules
+    from ..rules.reproducibility import NBR004_unseeded_random  # noqa: F401
+
+    all_rules()
 
 
 def show(warnings: list[GuardWarning], notes: list[str]) -> None:
