@@ -72,12 +72,15 @@ def session(mode: str, folder: Path) -> dict:
     import io
 
     from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
 
     path = folder / "guarded_session.ipynb"
     cells = make_cells(CELLS)
     write_notebook(path, cells)
     os.environ["JPY_SESSION_NAME"] = str(path)
-    shell = InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"  # leave the user's ~/.ipython alone
+    shell = InteractiveShell.instance(config=config)
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink):
         shell.run_cell("%load_ext nbkit")

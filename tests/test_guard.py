@@ -247,10 +247,13 @@ def test_a_bad_guard_table_is_one_line_and_the_magics_still_load(tmp_path, kerne
 @pytest.fixture
 def shell(monkeypatch, tmp_path):
     from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
 
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.chdir(tmp_path)
-    sh = InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"  # leave the user's ~/.ipython alone
+    sh = InteractiveShell.instance(config=config)
     shown: list[str] = []
     import nbkit.guard.session as session
 
@@ -283,6 +286,16 @@ def test_history_checks_follow_execution_order_not_a_file(shell):
     assert "NBR004" in out and "default_rng() without a seed" in out
     out = shell("from random import shuffle\nshuffle([1, 2])")
     assert out == ""  # random was seeded by set_seed
+
+
+def test_without_a_notebook_only_history_checks_run(shell):
+    out = shell("data = open('/Users/bob/sales.csv') if False else None")
+    assert "NBR009" in out and "/Users/bob/sales.csv" in out
+    out = shell("if False:\n    %pip install pandas==2.2.3")
+    assert "NBR008" in out and "pandas==2.2.3" in out
+    # no notebook file: positions are unknown, so re-running "above" is not judged
+    assert shell("a = 1") == "" and shell("b = a + 1") == "" and shell("a = 2") == ""
+    assert shell("del b\nb = 3") == ""
 
 
 def test_a_broken_check_never_breaks_the_cell(shell, monkeypatch):

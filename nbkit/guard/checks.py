@@ -35,7 +35,7 @@ class History:
     generators: dict[str, str] = field(default_factory=dict)  # name -> `name = <generator>(...)` source
     ran: dict[str, CellNames] = field(default_factory=dict)  # cell id -> names it read/bound (last run)
     definer: dict[str, str | None] = field(default_factory=dict)  # name -> id of the cell that bound it last
-    last_pos: int | None = None  # saved position of the last executed cell
+    last_id: str | None = None  # id of the last executed cell that had one
     parse_cache: ParseCache = field(default_factory=ParseCache)  # this cell's and the preamble's parses
 
     def preamble(self) -> str:
@@ -154,7 +154,8 @@ def order_checks(codes: set[str], hist: History, saved: SavedNotebook, pos: int,
                  user_ns: dict) -> list[GuardWarning]:
     out: list[GuardWarning] = []
     label = saved.label(pos)
-    if "NBH001" in codes and hist.last_pos is not None and pos < hist.last_pos and names.binds:
+    last = saved.positions.get(hist.last_id) if hist.last_id is not None else None  # where it is now
+    if "NBH001" in codes and last is not None and pos < last and names.binds:
         users: dict[str, list[int]] = {}
         for cid, ran in hist.ran.items():
             p = saved.positions.get(cid)
@@ -169,7 +170,7 @@ def order_checks(codes: set[str], hist: History, saved: SavedNotebook, pos: int,
             which = ", ".join(f"`{n}`" for n in shown) + (" and more" if len(users) > 3 else "")
             out.append(GuardWarning(
                 "NBH001",
-                f"{label} ran above the last executed cell ({saved.label(hist.last_pos)}) and changes {which}, "
+                f"{label} ran above the last executed cell ({saved.label(last)}) and changes {which}, "
                 f"which {cells} below already used: their outputs are now stale",
                 "run the cells below again, or Kernel > Restart Kernel and Run All Cells",
                 ("NBH001", label, tuple(shown))))

@@ -161,8 +161,8 @@ class Guard:
     def _after(self, p: _Pending, result) -> None:
         hist = self.history
         hist.remember(p.parsed, p.cell_id, p.names)  # type: ignore[arg-type]
-        if p.pos is not None:
-            hist.last_pos = p.pos
+        if p.cell_id is not None:
+            hist.last_id = p.cell_id
         count = getattr(result, "execution_count", None)
         new = [w for w in p.warnings if w.key not in self.shown]
         for w in new:
