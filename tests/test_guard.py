@@ -257,8 +257,8 @@ def shell(monkeypatch, tmp_path):
     shown: list[str] = []
     import nbkit.guard.session as session
 
-    def fake_show(warnings, notes):
-        shown.append("\n".join([*notes, *(w.text() for w in warnings)]))
+    def fake_show(warnings):
+        shown.append("\n".join(w.text() for w in warnings))
 
     monkeypatch.setattr(session, "show", fake_show)
     sh.run_cell("%load_ext nbkit", store_history=True)

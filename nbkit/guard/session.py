@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..ipysyntax import ParsedCell
 from ..model import Cell
 from .checks import GuardWarning, History, drift_check, order_checks, random_check, static_checks
 from .saved import CellNames, SavedNotebookCache, cell_names
@@ -33,12 +34,11 @@ class Fired:
 @dataclass
 class _Pending:
     cell: Cell
-    parsed: object
+    parsed: ParsedCell
     cell_id: str | None
     names: CellNames
     pos: int | None
     warnings: list[GuardWarning] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 DEFAULT_SEED = 42
@@ -141,9 +141,12 @@ class Guard:
                 seed = self._seed(saved)
                 seeded = self.seeder(seed)
                 hist.seeded |= {"random", "numpy", "torch", "tensorflow"}
-                p.notes.append(f"NBR004: auto-seed: this cell uses randomness before any seed, so the guard seeded "
-                               f"{', '.join(seeded)} with {seed} before it ran (the same as %nbkit seed {seed})")
                 warnings = [w for w in warnings if w.key[1] == "always"]
+                warnings.insert(0, GuardWarning(
+                    "NBR004", f"auto-seed: this cell uses randomness before any seed, so the guard seeded "
+                              f"{', '.join(seeded)} with {seed} before it ran (as %nbkit seed {seed} does)",
+                    f"seed in the notebook itself (%nbkit seed {seed} in the setup cell), so that Restart & Run All "
+                    "without the guard draws the same numbers", ("NBR004", "auto-seed")))
             if "NBR004" in rules:
                 p.warnings += warnings
         static = rules & {"NBR008", "NBR009"}
@@ -160,7 +163,7 @@ class Guard:
 
     def _after(self, p: _Pending, result) -> None:
         hist = self.history
-        hist.remember(p.parsed, p.cell_id, p.names)  # type: ignore[arg-type]
+        hist.remember(p.parsed, p.cell_id, p.names)
         if p.cell_id is not None:
             hist.last_id = p.cell_id
         count = getattr(result, "execution_count", None)
@@ -168,8 +171,8 @@ class Guard:
         for w in new:
             self.shown.add(w.key)
             self.fired.append(Fired(count, w))
-        if new or p.notes:
-            show(new, p.notes)
+        if new:
+            show(new)
 
     def _seed(self, saved) -> int:
         env = os.environ.get("NBKIT_SEED", "").strip()
@@ -227,13 +230,12 @@ def _preload() -> None:
     all_rules()
 
 
-def show(warnings: list[GuardWarning], notes: list[str]) -> None:
+def show(warnings: list[GuardWarning]) -> None:
     """Display the warnings under the running cell: HTML in Jupyter, text in a terminal."""
     from IPython.display import display
 
-    lines = [f"nbkit guard: {n}" for n in notes] + [f"nbkit guard {w.text()}" for w in warnings]
-    items = [f"<div>{html.escape(n)}</div>" for n in notes]
-    items += [f"<div><b>{w.code}</b> {html.escape(w.message)}. <i>Fix:</i> {html.escape(w.fix)}.</div>"
+    lines = [f"nbkit guard {w.text()}" for w in warnings]
+    items = [f"<div><b>{w.code}</b> {html.escape(w.message)}. <i>Fix:</i> {html.escape(w.fix)}.</div>"
               for w in warnings]
     bundle = {"text/plain": "\n".join(lines),
               "text/html": f"<div class='nbkit-guard' style='{STYLE}'>{''.join(items)}</div>"}
