@@ -322,3 +322,23 @@ def test_guard_settings_are_validated():
                          ({"rules": [1]}, "must be a list of rule codes")]:
         with pytest.raises(ConfigError, match=words):
             settings_from_table(table, "pyproject.toml")
+
+
+def test_plain_ipython_terminal_shows_text_warnings(tmp_path):
+    """A terminal IPython (no notebook, no HTML): each warning is one line of text under its input."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("JPY_SESSION_NAME", "NBKIT_SEED", "NBKIT_DEBUG")}
+    env["IPYTHONDIR"] = str(tmp_path / "ipython")
+    typed = ("%load_ext nbkit\n%nbkit guard on\nimport random\nx = random.random()\ny = random.random()\n"
+             "p = '/home/alice/x.csv'\n%nbkit guard status\nexit\n")
+    proc = subprocess.run([sys.executable, "-m", "IPython", "--simple-prompt", "--no-banner", "--colors=NoColor"],
+                          input=typed, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "Traceback" not in out, out
+    assert "In [4]: nbkit guard NBR004: random.random is used before random is seeded in this session" in out
+    assert out.count("NBR004: random.random is used") == 2  # once under In [4], once in the status
+    assert "In [6]: nbkit guard NBR009: absolute, machine-specific path '/home/alice/x.csv'" in out
+    assert "2 warning(s) in this session" in out and "[6] NBR009" in out
+    assert "<div" not in out
