@@ -319,7 +319,8 @@ def test_guard_settings_are_validated():
     for table, words in [({"enabled": 1}, "enabled must be true or false"),
                          ({"auto-seed": -1}, "auto-seed must be true, false or a seed"),
                          ({"rules": "NBL001"}, "'NBL001' is not a guard check"),
-                         ({"rules": [1]}, "must be a list of rule codes")]:
+                         ({"rules": [1]}, "must be a list of rule codes"),
+                         ({"rules": []}, "needs at least one rule code")]:
         with pytest.raises(ConfigError, match=words):
             settings_from_table(table, "pyproject.toml")
 

@@ -41,6 +41,8 @@ def parse_rules(value: object, what: str, where: str | None = None) -> frozenset
         items = list(value)
     else:
         raise ConfigError(f"{what} must be a list of rule codes, got {value!r}", where)
+    if not items:
+        raise ConfigError(f"{what} needs at least one rule code (choose from {', '.join(GUARD_RULES)}, or all)", where)
     if [i for i in items if i.lower() == "all"]:
         return frozenset(GUARD_RULES)
     codes = {i.strip().upper() for i in items}
