@@ -449,7 +449,6 @@ class NbkitMagics(Magics):
         path = _resolve(self.shell, args, "status")
         _show(*status_report(path, state.seed))
 
-
     # guard ---------------------------------------------------------------------------------------
     def _cmd_guard(self, args: list[str]):
         from .errors import ConfigError
