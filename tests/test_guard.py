@@ -3,6 +3,7 @@ and, for the history-only checks, in an in-process IPython shell."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import random
@@ -332,14 +333,18 @@ def test_plain_ipython_terminal_shows_text_warnings(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k not in ("JPY_SESSION_NAME", "NBKIT_SEED", "NBKIT_DEBUG")}
     env["IPYTHONDIR"] = str(tmp_path / "ipython")
-    typed = ("%load_ext nbkit\n%nbkit guard on\nimport random\nx = random.random()\ny = random.random()\n"
-             "p = '/home/alice/x.csv'\n%nbkit guard status\nexit\n")
+    loaded = "print('loaded:', sorted(m.split('.')[0] for m in sys.modules if not m.startswith(('nbkit', '_'))))\n"
+    typed = ("%load_ext nbkit\nimport sys\n" + loaded + "%nbkit guard on\nimport random\nx = random.random()\n"
+             "y = random.random()\np = '/home/alice/x.csv'\n%nbkit guard status\n" + loaded + "exit\n")
     proc = subprocess.run([sys.executable, "-m", "IPython", "--simple-prompt", "--no-banner", "--colors=NoColor"],
                           input=typed, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "Traceback" not in out, out
-    assert "In [4]: nbkit guard NBR004: random.random is used before random is seeded in this session" in out
-    assert out.count("NBR004: random.random is used") == 2  # once under In [4], once in the status
-    assert "In [6]: nbkit guard NBR009: absolute, machine-specific path '/home/alice/x.csv'" in out
-    assert "2 warning(s) in this session" in out and "[6] NBR009" in out
+    assert "In [6]: nbkit guard NBR004: random.random is used before random is seeded in this session" in out
+    assert out.count("NBR004: random.random is used") == 2  # once under In [6], once in the status
+    assert "In [8]: nbkit guard NBR009: absolute, machine-specific path '/home/alice/x.csv'" in out
+    assert "2 warning(s) in this session" in out and "[8] NBR009" in out
     assert "<div" not in out
+    # the guard imported nothing but nbkit's own modules (and `random`, which the cells imported)
+    before, after = (set(ast.literal_eval(line.split("loaded: ", 1)[1])) for line in out.splitlines() if "loaded: [" in line)
+    assert after - before <= {"random"}, after - before
