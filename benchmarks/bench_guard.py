@@ -14,7 +14,7 @@ re-saved (new mtime) every 25 cells, as autosave does.  Two numbers per mode:
 
 Target (issue 15): under 5 ms per cell for typical cells.
 
-    python benchmarks/bench_guard.py --output docs/guard-benchmark.md   # or print the table
+    python benchmarks/bench_guard.py --repeat 3     # prints the table that docs/guard.md ("Cost") quotes
 """
 
 from __future__ import annotations
