@@ -250,8 +250,16 @@ def shell(monkeypatch, tmp_path):
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
+    import builtins
+    import sys
+
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.chdir(tmp_path)
+    # an InteractiveShell takes over parts of the interpreter: give them back afterwards
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
+    for name in ("ps1", "ps2", "ps3"):
+        monkeypatch.setattr(sys, name, getattr(sys, name, None), raising=False)
+    had_builtins = set(vars(builtins))
     config = Config()
     config.HistoryManager.hist_file = ":memory:"  # leave the user's ~/.ipython alone
     sh = InteractiveShell.instance(config=config)
@@ -276,6 +284,9 @@ def shell(monkeypatch, tmp_path):
 
     drop_guard(sh)
     sh.run_cell("%unload_ext nbkit")
+    InteractiveShell.clear_instance()
+    for name in set(vars(builtins)) - had_builtins:
+        delattr(builtins, name)
 
 
 def test_history_checks_follow_execution_order_not_a_file(shell):
