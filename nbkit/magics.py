@@ -507,7 +507,7 @@ def load_ipython_extension(ipython) -> None:
 
         path = notebook_path(ipython)
         settings = load_settings(os.path.dirname(path) if path else os.getcwd())
-        if settings.enabled:
+        if settings.enabled and os.environ.get("NBKIT_GUARD", "").lower() not in ("0", "off"):
             _guard(ipython, settings).on()
             print(f"nbkit: guard on ({', '.join(sorted(settings.rules))}"
                   f"{'; auto-seed' if settings.auto_seed else ''}) from [tool.nbkit.guard]")

@@ -54,7 +54,7 @@ def execute(kc, source: str, cell_id: str | None = None, ok: bool = True) -> Run
         if t == "stream":
             outputs.append({"type": t, "name": c["name"], "text": c["text"]})
         elif t in ("display_data", "execute_result"):
-            outputs.append({"type": t, "data": c["data"]})
+            outputs.append({"type": t, "data": c["data"], "metadata": c.get("metadata", {})})
         elif t == "error":
             outputs.append({"type": t, "ename": c["ename"], "evalue": c["evalue"]})
         elif t == "status" and c["execution_state"] == "idle":
@@ -130,6 +130,8 @@ def test_out_of_order_and_hidden_state_from_the_saved_notebook(tmp_path, kernel_
     assert "NBH001" in r.guard_text and "`a`" in r.guard_text and "cell 5" in r.guard_text, r.guard_text
     assert "stale" in r.guard_text and "Run All" in r.guard_text
     assert "<b>NBH001</b>" in r.guard_html
+    # the display is tagged as the guard's, so that output comparisons can leave it out
+    assert [o["metadata"] for o in r.outputs if o["type"] == "display_data"] == [{"nbkit": {"guard": ["NBH001"]}}]
     # shown once: the same problem again says nothing
     assert execute(kc, "a = 11", "c-a").guard_text == ""
     # c-import changes nothing cells below read: no warning
@@ -220,13 +222,18 @@ def _auto_seed_numbers(tmp_path: Path, kernel_for) -> tuple[str, str]:
 
 
 @pytest.mark.kernel
-def test_auto_seed_gives_identical_numbers_in_two_fresh_sessions(tmp_path, kernel_for):
+def test_auto_seed_gives_identical_numbers_in_two_fresh_sessions(tmp_path, kernel_for, monkeypatch):
     (tmp_path / "pyproject.toml").write_text(
         "[project]\nname = 'guarded'\n\n[tool.nbkit.guard]\nenabled = true\nauto-seed = true\n")
     write(tmp_path / "seeded_by_guard.ipynb",
           nb(md("# Seeded"), code("import random"), metadata={**nb()["metadata"], "nbkit": {"seed": 7}}))
     first, note = _auto_seed_numbers(tmp_path, kernel_for)
     second, _ = _auto_seed_numbers(tmp_path, kernel_for)
+    # NBKIT_GUARD=0 (for runners such as nbkit verify) keeps it off despite the table
+    monkeypatch.setenv("NBKIT_GUARD", "0")
+    kc = kernel_for(tmp_path / "seeded_by_guard.ipynb")
+    assert "guard" not in execute(kc, "%load_ext nbkit").stdout
+    assert execute(kc, "import random\nrandom.random()", "cell1").guard_text == ""
     random.seed(7)
     np.random.seed(7)
     assert first == second == f"{random.random()} {np.random.rand()}"

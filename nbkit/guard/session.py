@@ -239,7 +239,8 @@ def show(warnings: list[GuardWarning]) -> None:
               for w in warnings]
     bundle = {"text/plain": "\n".join(lines),
               "text/html": f"<div class='nbkit-guard' style='{STYLE}'>{''.join(items)}</div>"}
-    display(bundle, raw=True)
+    # tagged, so that a comparison of outputs (nbkit verify) can tell the guard's notes from the cell's own
+    display(bundle, raw=True, metadata={"nbkit": {"guard": [w.code for w in warnings]}})
 
 
 def _debug_trace() -> None:
