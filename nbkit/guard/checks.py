@@ -74,8 +74,9 @@ class History:
 
 
 _GENERATOR = re.compile(r"default_rng|RandomState|Generator|Random\(|random_state|seed|stats\.")
-# words in the body of a function that may seed or draw random numbers (NBR004's calls): a
-# superset, so a function that does is never left out of the preamble
+# words in the body of a function that may seed or draw random numbers: they cover the seeding
+# functions and nearly all of NBR004's random calls (a function calling, say, sklearn's NMF by
+# its bare name is left out of the preamble, and its calls go unseen by the guard)
 _RANDOMISH = re.compile(r"rand|seed|shuffle|sample|normal|uniform|choice|gauss|rvs|split|torch|tf\.|keras|"
                         r"sklearn|Generator|random_state|permutation|bernoulli|multinomial|poisson|Forest|"
                         r"KMeans|Boost|Tree|Mixture|TSNE|UMAP|MLP|SGD|DataLoader|make_|pylab|%run|init\.",
