@@ -12,6 +12,23 @@ from ...analysis.inputs import READ_FUNCS, REMOTE, call_paths, kw, open_mode_wri
 from ...analysis.semantic import CallInfo
 
 
+def script_dependencies(facts: Facts) -> list[str] | None:
+    """The ``dependencies`` of the PEP 723 ``# /// script`` block in the notebook's first code cell
+    (juv's inline metadata), or None when it has no such block or the block declares no
+    ``dependencies`` key.  Such a notebook declares its own environment: NBR001-NBR003 judge the
+    block, not the project's manifests."""
+    return facts.memo("pep723_dependencies", _script_dependencies)
+
+
+def _script_dependencies(facts: Facts) -> list[str] | None:
+    from ...pep723 import dependencies, notebook_block
+
+    block = notebook_block(facts.nb)
+    if block is None or "dependencies" not in block:
+        return None
+    return dependencies(block)
+
+
 def is_none(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
