@@ -13,6 +13,18 @@ export type ApiPath = string;
  */
 export type Timestamp = string;
 /**
+ * One pinned input file: its sha256 and size, or (over [tool.nbkit.pin] data-max-bytes) its size and modification time.
+ */
+export type DataPin = DataPin1 & {
+  sha256?: string;
+  bytes: number;
+  mtime?: string;
+  [k: string]: unknown;
+};
+export type DataPin1 = {
+  [k: string]: unknown;
+};
+/**
  * nbkit REST lint reply: POST lint: the nbkit.lint/1 report (paths relative to the server's root), plus the panel's status of the notebook under one key.
  */
 export type LintReply = LintReport & {
@@ -83,6 +95,12 @@ export interface NbkitMetadata {
   environment?: PinnedEnvironment;
   seed?: number;
   verified?: VerifiedStamp;
+  /**
+   * Data pins: the local input files the notebook reads, by path relative to the notebook's folder.
+   */
+  data?: {
+    [k: string]: DataPin;
+  };
   [k: string]: unknown;
 }
 /**
@@ -137,12 +155,24 @@ export interface PanelStatus {
    * Pinned packages whose version differs in the notebook kernel's environment; null when the installed versions could not be read.
    */
   drift: Drift[] | null;
+  /**
+   * The data pins (metadata.nbkit.data) against the input files now; null when the notebook pins no data.
+   */
+  data?: DataSummary | null;
 }
 export interface Drift {
   package: string;
   pinned: string;
   installed: string | null;
   [k: string]: unknown;
+}
+/**
+ * How many input files are pinned, and how many of them changed or are gone.
+ */
+export interface DataSummary {
+  pinned: number;
+  changed: number;
+  missing: number;
 }
 /**
  * nbkit lint report (nbkit.lint/1)

@@ -3,7 +3,7 @@
  * data: texts, labels, classes, which controls exist). No DOM, no JupyterLab: the tests call
  * them directly. The panel (panel.ts) only maps these view-models to elements.
  */
-import { Finding, LayoutItem, Severity, VerifyCell, VerifyNotebook } from './api';
+import { DataSummary, Finding, LayoutItem, Severity, VerifyCell, VerifyNotebook } from './api';
 import {
   IReproStatus,
   IVerifyState,
@@ -206,6 +206,8 @@ export interface IReproView {
   /** One line per drifted package (empty: no drift row). */
   drift: string[];
   seed: IStatusRow;
+  /** The data pins ("3 files pinned, 1 changed"); null: the notebook pins no data. */
+  data: IStatusRow | null;
   lastVerify: IStatusRow;
   pinError: string | null;
   pin: { label: string; disabled: boolean };
@@ -228,6 +230,18 @@ export function environmentText(repro: IReproStatus): string {
     env.packages ? `${Object.keys(env.packages).length} packages` : ''
   ].filter(Boolean);
   return `pinned (${parts.join(', ')})`;
+}
+
+/** "3 files pinned, 1 changed" (", 1 missing"): the data pins against the files now. */
+export function dataText(data: DataSummary): string {
+  const parts = [`${data.pinned} file${data.pinned === 1 ? '' : 's'} pinned`];
+  if (data.changed) {
+    parts.push(`${data.changed} changed`);
+  }
+  if (data.missing) {
+    parts.push(`${data.missing} missing`);
+  }
+  return parts.join(', ');
 }
 
 export function lastVerifyText(
@@ -267,6 +281,14 @@ export function reproView(
       value: repro.seed === null ? 'not recorded' : String(repro.seed),
       ok: repro.seed !== null
     },
+    data: repro.data
+      ? {
+          key: 'data',
+          label: 'Data',
+          value: dataText(repro.data),
+          ok: !repro.data.changed && !repro.data.missing
+        }
+      : null,
     lastVerify: {
       key: 'last-verify',
       label: 'Last verify',

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -61,6 +63,32 @@ def sha256_of(path: str) -> tuple[str, int]:
             h.update(chunk)
             size += len(chunk)
     return h.hexdigest(), size
+
+
+class HashCache:
+    """sha256 of files, remembered by (real path, size, mtime in ns, inode): a long-lived caller
+    (the server, which re-checks the pins on every lint) hashes a file again only after it
+    changed.  Bounded; safe to share between threads."""
+
+    def __init__(self, limit: int = 256) -> None:
+        self._limit = limit
+        self._known: OrderedDict[tuple, tuple[str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def sha256(self, path: str) -> tuple[str, int]:
+        st = os.stat(path)
+        key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        with self._lock:
+            hit = self._known.get(key)
+            if hit is not None:
+                self._known.move_to_end(key)
+                return hit
+        found = sha256_of(path)
+        with self._lock:
+            self._known[key] = found
+            while len(self._known) > self._limit:
+                self._known.popitem(last=False)
+        return found
 
 
 def _mtime(st: os.stat_result) -> str:
@@ -222,21 +250,23 @@ class DataCheck:
         return out
 
 
-def _compare(entry: dict, path: str) -> str | None:
+def _compare(entry: dict, path: str, hashes: HashCache | None = None) -> str | None:
     """Why the file at ``path`` no longer matches its pin (None: it matches)."""
     st = os.stat(path)
     if st.st_size != entry.get("bytes"):
         return f"{entry.get('bytes')} -> {st.st_size} bytes"
     if isinstance(entry.get("sha256"), str):
-        digest, _ = sha256_of(path)
+        digest, _ = hashes.sha256(path) if hashes is not None else sha256_of(path)
         return None if digest == entry["sha256"] else "sha256 differs"
     now = _mtime(st)
     return None if now == entry.get("mtime") else f"modified {entry.get('mtime')} -> {now}"
 
 
-def check_data(nb: Notebook, pins: dict | None = None, *, new: bool = True, facts: Facts | None = None) -> DataCheck:
+def check_data(nb: Notebook, pins: dict | None = None, *, new: bool = True, facts: Facts | None = None,
+               hashes: HashCache | None = None) -> DataCheck:
     """Compare ``pins`` (default the notebook's ``metadata.nbkit.data``) with the files now.
-    ``new``: also list inputs the notebook reads that are not pinned."""
+    ``new``: also list inputs the notebook reads that are not pinned; ``hashes``: a cache of
+    file hashes kept by a long-lived caller."""
     pins = pinned_data(nb) if pins is None else pins
     found = notebook_inputs(nb, facts)
     check = DataCheck(pinned=len(pins or {}))
@@ -251,7 +281,7 @@ def check_data(nb: Notebook, pins: dict | None = None, *, new: bool = True, fact
             if not os.path.isfile(path):
                 check.missing.append(key)
                 continue
-            why = _compare(entry, path)
+            why = _compare(entry, path, hashes)
         except OSError as e:
             why = f"cannot be read ({e.strerror or e})"
         if why is not None:
@@ -261,5 +291,5 @@ def check_data(nb: Notebook, pins: dict | None = None, *, new: bool = True, fact
     return check
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "DataCheck", "DataInput", "NotebookInputs", "check_data", "data_max_bytes",
+__all__ = ["DEFAULT_MAX_BYTES", "DataCheck", "DataInput", "HashCache", "NotebookInputs", "check_data", "data_max_bytes",
            "data_problem", "notebook_inputs", "pin_entry", "pinned_data", "record_data", "sha256_of", "safe_key"]
