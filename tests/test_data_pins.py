@@ -163,6 +163,23 @@ def test_no_data_leaves_the_data_pins_alone(tmp_path, capsys):
     assert code_ == 2 and "--no-data" in err
 
 
+def test_malformed_data_pins_are_refused_unless_forced(tmp_path, capsys):
+    root = _project(tmp_path)
+    (root / "nb" / "in.csv").write_text("a\n1\n")
+    notebook = nb(md("# A"), code("import pandas as pd\ndf = pd.read_csv('in.csv')", count=1))
+    notebook["metadata"]["nbkit"] = {"seed": 3, "data": {"in.csv": "abc"}}
+    p = write(root / "nb" / "a.ipynb", notebook)
+    before = p.read_bytes()
+    code_, out, err = nbkit_cli(capsys, "pin", p)
+    assert code_ == 2 and "metadata.nbkit.data['in.csv'] is malformed" in err and p.read_bytes() == before
+    code_, out, err = nbkit_cli(capsys, "pin", "--check", p)
+    assert code_ == 2 and "malformed" in err
+    code_, out, err = nbkit_cli(capsys, "pin", "--force", p)
+    assert code_ == 0, err
+    meta = json.loads(p.read_text())["metadata"]["nbkit"]
+    assert meta["seed"] == 3 and meta["data"] == {"in.csv": {"sha256": _sha(b"a\n1\n"), "bytes": 4}}
+
+
 # -- nbkit pin --check -------------------------------------------------------------------------------
 
 def test_check_names_changed_missing_and_new_inputs(tmp_path, capsys):
