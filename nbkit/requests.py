@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .pin.data import DataCheck
     from .pin.drift import Drift
     from .pin.pinning import PinOutcome
+    from .policy import PolicyReport, PolicyResult
     from .rules import Rule
 
 
@@ -76,6 +77,7 @@ class LintRequest:
     ``config`` None: each notebook's own ``[tool.nbkit]`` (the nearest pyproject.toml above it;
     for ``content``, the one at ``paths[0]``).
     ``project_paths``: the notebooks project-wide rules see (NBH014); default the linted ones.
+    ``policy``: also check each notebook against its team policy (:func:`check_policy`).
     """
 
     paths: tuple[str, ...]
@@ -89,12 +91,13 @@ class LintRequest:
     project_paths: tuple[str, ...] | None = None
     fail_on: str | None = None
     cache: bool | str = False  # the persistent lint cache (nbkit.lintcache); a string: its folder
+    policy: bool = False  # also check the team policy ([tool.nbkit.policy]; nbkit.policy)
 
     @classmethod
     def from_raw(cls, paths: Any = (), *, config: Config | None = None, content: Any = None,
                  select: Any = None, ignore: Any = None, profile: Any = None, fix: bool = False,
                  jobs: int | None = 1, project_paths: Any = None, fail_on: Any = None,
-                 cache: bool | str = False) -> LintRequest:
+                 cache: bool | str = False, policy: bool = False) -> LintRequest:
         """Validate raw input (the faces' values, or a JSON body's) once."""
         from .findings import Severity
 
@@ -113,7 +116,8 @@ class LintRequest:
         chosen = _selectors(select, "select")
         return cls(paths=tuple(str(p) for p in paths), config=config, content=content,
                    select=chosen or None, ignore=_selectors(ignore, "ignore"), profile=profile, fix=fix,
-                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on, cache=cache)
+                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on, cache=cache,
+                   policy=bool(policy))
 
     def at(self, path: str, config: Config | None = None) -> LintRequest:
         """The same request for the notebook at ``path`` (a face that resolves paths itself)."""
@@ -273,6 +277,55 @@ def lint_one(request: LintRequest, *, parse_cache: ParseCache | None = None,
     result.notebooks = 1
     result.findings = lint_notebook(nb, *shared, facts=facts)
     return NotebookLint(result, nb, facts)
+
+
+def policy_for(request: LintRequest, done: NotebookLint, *, server: dict | None = None,
+               path: str | None = None) -> PolicyResult:
+    """The team-policy verdict for the one notebook :func:`lint_one` linted: the policy of its
+    ``[tool.nbkit.policy]`` over ``server`` (``c.NbkitService.policy``); ``path``: the name
+    shown.  An invalid policy or an unreadable notebook is the verdict's ``error``."""
+    from .policy import NO_POLICY, PolicyResult, check, resolve_policy
+
+    shown = path or request.paths[0]
+    try:
+        config = request.resolved_config()
+        policy = resolve_policy(config, server)
+    except NbkitError as e:
+        return PolicyResult(path=shown, policy=NO_POLICY, error=str(e))
+    if done.notebook is None:
+        if not policy.configured:
+            return PolicyResult(path=shown, policy=policy)
+        problem = done.result.errors[0].message if done.result.errors else "the notebook could not be read"
+        return PolicyResult(path=shown, policy=policy, error=problem)
+    return check(done.notebook, done.result, config, policy=policy, facts=done.facts, path=shown)
+
+
+def check_policy(request: LintRequest, result: LintResult, *, server: dict | None = None) -> PolicyReport:
+    """Each notebook of a :func:`run_lint` run checked against its team policy (the
+    ``[tool.nbkit.policy]`` of its own pyproject.toml, or of ``request.config``), with the
+    run's findings for ``max-severity-on-save``.  Notebooks lint could not read are left out
+    (they are the run's errors already)."""
+    from .config import load_cached
+    from .errors import ConfigError
+    from .model import load
+    from .policy import NO_POLICY, PolicyReport, PolicyResult, check, resolve_policy
+
+    report = PolicyReport()
+    for path in result.paths:
+        try:
+            config = request.config if request.config is not None else load_cached(path)
+            policy = resolve_policy(config, server)
+        except ConfigError as e:
+            report.results.append(PolicyResult(path=path, policy=NO_POLICY, error=str(e)))
+            continue
+        if not policy.configured:
+            continue
+        try:
+            nb = load(path)
+        except NbkitError:
+            continue
+        report.results.append(check(nb, result, config, policy=policy, path=path))
+    return report
 
 
 def _paths(paths: Any) -> tuple[str, ...] | None:

@@ -6,7 +6,7 @@ import {
   problemCells,
   timeAgo
 } from '../src/model';
-import { FakeServer, ManualClock, finding, flush, lintReply } from './fakes';
+import { FakeServer, ManualClock, finding, flush, lintReply, policyVerdict } from './fakes';
 
 function verifyReport(status: string, cells: any[] = []): any {
   return {
@@ -345,5 +345,35 @@ describe('NotebookState pin', () => {
     await clock.advance(5000);
     expect(server.requests).toHaveLength(0);
     expect(calls).toBe(0);
+  });
+});
+
+describe('NotebookState team policy', () => {
+  it('asks GET policy for its path and keeps the verdict; a late reply of an older request is dropped', async () => {
+    const replies: ((v: any) => void)[] = [];
+    const server = new FakeServer().on(
+      'GET',
+      'policy?path=dir%2Fa%20b.ipynb',
+      () => new Promise(resolve => replies.push(v => resolve({ json: v })))
+    );
+    const state = new NotebookState(server.api(), 'dir/a b.ipynb', {}, new ManualClock());
+    expect(state.policyRequested).toBe(false);
+    let changes = 0;
+    state.onChange(() => changes++);
+    const first = state.refreshPolicy();
+    const second = state.refreshPolicy();
+    expect(state.policyRequested).toBe(true);
+    await flush();
+    expect(replies).toHaveLength(2);
+    replies[1](policyVerdict({ ok: true, violations: [] }));
+    await second;
+    replies[0](policyVerdict());
+    await first;
+    expect(state.policy!.ok).toBe(true); // the newer verdict stands
+    expect(changes).toBe(1);
+    expect(server.requests.map(r => `${r.method} ${r.endpoint}`)).toEqual([
+      'GET policy?path=dir%2Fa%20b.ipynb',
+      'GET policy?path=dir%2Fa%20b.ipynb'
+    ]);
   });
 });

@@ -62,7 +62,6 @@ def _walk_body(node: ast.AST):
     while stack:
         n = stack.pop()
         yield n
-        t = type(n)
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
             stack.extend(n.decorator_list)
             stack.extend(n.args.defaults)

@@ -218,7 +218,7 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
     finally:
         # visit refers to itself through its closure: without this, every analysis (and the
         # cells and syntax trees it holds) would wait for the cycle collector to be freed
-        del visit
+        visit = None  # type: ignore[assignment]
     return out
 
 

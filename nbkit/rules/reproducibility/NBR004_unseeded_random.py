@@ -144,7 +144,7 @@ def _find_random_events(facts: Facts) -> list[_Event]:
         for ci, evs in top:
             emit(ci, evs, ci, 0, None)
     finally:
-        del emit  # it refers to itself through its closure: break that cycle (see analysis)
+        emit = None  # type: ignore[assignment]  # it refers to itself through its closure: break the cycle
     return events
 
 
