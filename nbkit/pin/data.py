@@ -66,7 +66,7 @@ def sha256_of(path: str) -> tuple[str, int]:
 
 
 class HashCache:
-    """sha256 of files, remembered by (real path, size, mtime in ns, inode): a long-lived caller
+    """sha256 of files, remembered by (real path, size, mtime and ctime in ns, inode): a long-lived caller
     (the server, which re-checks the pins on every lint) hashes a file again only after it
     changed.  Bounded; safe to share between threads."""
 
@@ -77,7 +77,7 @@ class HashCache:
 
     def sha256(self, path: str) -> tuple[str, int]:
         st = os.stat(path)
-        key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         with self._lock:
             hit = self._known.get(key)
             if hit is not None:
