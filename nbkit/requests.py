@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .findings import Severity
     from .lint import LintResult
     from .model import Notebook
+    from .pin.data import DataCheck
     from .pin.drift import Drift
     from .pin.pinning import PinOutcome
     from .policy import PolicyReport, PolicyResult
@@ -341,10 +342,11 @@ def _list(codes: tuple[str, ...] | None) -> list[str] | None:
 
 @dataclass(frozen=True)
 class PinRequest:
-    """Pin ``paths`` (record the environment, and ``seed``), or ``check`` them for drift, or
-    ``export`` their pinned requirements.  ``python``: the interpreter whose environment counts
-    (default nbkit's own); ``extra_sources``: more code whose imports count (the cells a kernel
-    has run); ``config`` (optional) supplies the ``exclude`` globs for folders."""
+    """Pin ``paths`` (record the environment, ``seed``, and with ``data`` the input files), or
+    ``check`` them for drift and changed inputs, or ``export`` their pinned requirements.
+    ``python``: the interpreter whose environment counts (default nbkit's own); ``extra_sources``:
+    more code whose imports count (the cells a kernel has run); ``config`` (optional) supplies
+    the ``exclude`` globs for folders and ``[tool.nbkit.pin]`` (default: each notebook's own)."""
 
     paths: tuple[str, ...]
     seed: int | None = None
@@ -354,11 +356,12 @@ class PinRequest:
     force: bool = False
     extra_sources: tuple[str, ...] = ()
     config: Config | None = None
+    data: bool = True  # pin the local input files (``--no-data``: leave metadata.nbkit.data alone)
 
     @classmethod
     def from_raw(cls, paths: Any, *, seed: Any = None, check: bool = False, python: Any = None,
                  export: str | None = None, force: bool = False, extra_sources: Any = (),
-                 config: Config | None = None, seed_name: str = "seed") -> PinRequest:
+                 config: Config | None = None, seed_name: str = "seed", data: bool = True) -> PinRequest:
         if check and (seed is not None or export or force):
             raise RequestError("--check only reads; it cannot be combined with --seed, --export or --force")
         if export and (seed is not None or force):
@@ -369,7 +372,7 @@ class PinRequest:
             validate_seed(seed, seed_name)
         return cls(paths=tuple(str(p) for p in paths), seed=seed, check=check,
                    python=None if python is None else str(python), export=export, force=force,
-                   extra_sources=tuple(extra_sources or ()), config=config)
+                   extra_sources=tuple(extra_sources or ()), config=config, data=bool(data))
 
     def at(self, path: str, python: str | None = None) -> PinRequest:
         """The same request for the notebook at ``path`` (a face that resolves paths itself),
@@ -385,6 +388,7 @@ class PinReport:
     outcome: PinOutcome | None = None  # pinned (or already pinned)
     drift: list[Drift] | None = None  # --check
     pinned: dict | None = None  # --check: the pinned environment
+    data: DataCheck | None = None  # --check: the data pins against the files now (None: no data pins)
     requirements: list[str] = field(default_factory=list)  # --export
     notes: list[str] = field(default_factory=list)  # warnings for this notebook
     error: NbkitError | None = None
@@ -393,7 +397,7 @@ class PinReport:
     def exit_code(self) -> int:
         if self.error is not None:
             return self.error.exit_code
-        return 1 if self.drift else EXIT_OK
+        return 1 if self.drift or (self.data is not None and self.data.differs) else EXIT_OK
 
 
 def run_pin(request: PinRequest) -> Iterator[PinReport]:
@@ -404,13 +408,16 @@ def run_pin(request: PinRequest) -> Iterator[PinReport]:
     from .nbio import discover
     from .pin import Interpreter, check_notebook, pin, requirements_for
     from .pin.capture import interpreter_facts
-    from .pin.pinning import pinned_environment
+    from .pin.data import data_max_bytes
+    from .pin.pinning import check_notebook_data, pinned_environment
 
+    configs: dict[str, Config] = {}
     if request.config is not None:
         nb_paths, errors = discover(list(request.paths), request.config.exclude)
     else:  # each notebook under its own [tool.nbkit]; an invalid one stops only the notebooks under it
         found, errors = notebooks_with_configs(request.paths)
         nb_paths = [path for path, _cfg in found]
+        configs = dict(found)
     for e in errors:
         yield PinReport(path=e.path or "", error=e)
     interpreter = Interpreter(request.python)
@@ -434,11 +441,14 @@ def run_pin(request: PinRequest) -> Iterator[PinReport]:
                 was, now = report.pinned.get("python"), facts.get("python")
                 if was and now and was != now:
                     report.notes.append(f"pinned with Python {was}, checking against Python {now}")
+                report.data = check_notebook_data(nb)
             elif request.export:
                 report.requirements = requirements_for(path, interpreter, report.notes)
             else:
+                limit = data_max_bytes(request.config or configs.get(path)) if request.data else 0
                 report.outcome = pin(path, request.seed, interpreter, force=request.force,
-                                     extra_sources=list(request.extra_sources) or None)
+                                     extra_sources=list(request.extra_sources) or None, data=request.data,
+                                     data_max_bytes=limit)
                 report.notes.extend(report.outcome.notes)
         except NbkitError as e:
             report.error = e

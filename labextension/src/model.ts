@@ -3,6 +3,7 @@
  * (and through it the transport) and the timers are injected, so the tests drive everything.
  */
 import {
+  DataSummary,
   Drift,
   Finding,
   JobState,
@@ -162,6 +163,8 @@ export interface IReproStatus {
   environment: PinnedEnvironment | null;
   drift: Drift[];
   seed: number | null;
+  /** The data pins against the input files now (absent or null: the notebook pins no data). */
+  data?: DataSummary | null;
   /** The last verify: from this session's job, else the notebook's `verified` stamp. */
   lastVerify: { status: string; at: Date | null; source: 'session' | 'stamp' } | null;
 }
@@ -300,6 +303,7 @@ export class NotebookState {
       environment: status?.environment ?? null,
       drift: result?.drift ?? status?.drift ?? [],
       seed: status?.seed ?? null,
+      data: status?.data ?? null,
       lastVerify
     };
   }

@@ -484,6 +484,7 @@ export class NbkitPanel extends Widget {
             )
           : null,
         row(view.seed),
+        view.data ? row(view.data) : null,
         row(view.lastVerify)
       ),
       view.pinError ? h('p', { class: 'jp-nbkit-error', role: 'alert' }, view.pinError) : null,

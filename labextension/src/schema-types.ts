@@ -12,6 +12,18 @@ export type ApiPath = string;
  * UTC time, ISO 8601 with a Z (2026-11-26T22:00:00Z).
  */
 export type Timestamp = string;
+/**
+ * One pinned input file: its sha256 and size, or (over [tool.nbkit.pin] data-max-bytes) its size and modification time.
+ */
+export type DataPin = DataPin1 & {
+  sha256?: string;
+  bytes: number;
+  mtime?: string;
+  [k: string]: unknown;
+};
+export type DataPin1 = {
+  [k: string]: unknown;
+};
 export type Severity = 'error' | 'warning' | 'info';
 /**
  * nbkit REST lint reply: POST lint: the nbkit.lint/1 report (paths relative to the server's root), plus the panel's status of the notebook under one key.
@@ -83,6 +95,12 @@ export interface NbkitMetadata {
   environment?: PinnedEnvironment;
   seed?: number;
   verified?: VerifiedStamp;
+  /**
+   * Data pins: the local input files the notebook reads, by path relative to the notebook's folder.
+   */
+  data?: {
+    [k: string]: DataPin;
+  };
   [k: string]: unknown;
 }
 /**
@@ -137,6 +155,10 @@ export interface PanelStatus {
    * Pinned packages whose version differs in the notebook kernel's environment; null when the installed versions could not be read.
    */
   drift: Drift[] | null;
+  /**
+   * The data pins (metadata.nbkit.data) against the input files now; null when the notebook pins no data.
+   */
+  data?: DataSummary | null;
   policy?: PolicyVerdict;
 }
 export interface Drift {
@@ -144,6 +166,14 @@ export interface Drift {
   pinned: string;
   installed: string | null;
   [k: string]: unknown;
+}
+/**
+ * How many input files are pinned, and how many of them changed or are gone.
+ */
+export interface DataSummary {
+  pinned: number;
+  changed: number;
+  missing: number;
 }
 /**
  * nbkit team-policy verdict (nbkit.policy/1): One notebook checked against its team policy ([tool.nbkit.policy] over c.NbkitService.policy). GET policy?path=... replies with it (plus checked_at and trigger); the lint report's policy.notebooks and the lint reply's status.policy hold the same object.

@@ -4,6 +4,7 @@
  * them directly. The panel (panel.ts) only maps these view-models to elements.
  */
 import {
+  DataSummary,
   Finding,
   LayoutItem,
   PolicySource,
@@ -215,6 +216,8 @@ export interface IReproView {
   /** One line per drifted package (empty: no drift row). */
   drift: string[];
   seed: IStatusRow;
+  /** The data pins ("3 files pinned, 1 changed"); null: the notebook pins no data. */
+  data: IStatusRow | null;
   lastVerify: IStatusRow;
   pinError: string | null;
   pin: { label: string; disabled: boolean };
@@ -237,6 +240,18 @@ export function environmentText(repro: IReproStatus): string {
     env.packages ? `${Object.keys(env.packages).length} packages` : ''
   ].filter(Boolean);
   return `pinned (${parts.join(', ')})`;
+}
+
+/** "3 files pinned, 1 changed" (", 1 missing"): the data pins against the files now. */
+export function dataText(data: DataSummary): string {
+  const parts = [`${data.pinned} file${data.pinned === 1 ? '' : 's'} pinned`];
+  if (data.changed) {
+    parts.push(`${data.changed} changed`);
+  }
+  if (data.missing) {
+    parts.push(`${data.missing} missing`);
+  }
+  return parts.join(', ');
 }
 
 export function lastVerifyText(
@@ -276,6 +291,14 @@ export function reproView(
       value: repro.seed === null ? 'not recorded' : String(repro.seed),
       ok: repro.seed !== null
     },
+    data: repro.data
+      ? {
+          key: 'data',
+          label: 'Data',
+          value: dataText(repro.data),
+          ok: !repro.data.changed && !repro.data.missing
+        }
+      : null,
     lastVerify: {
       key: 'last-verify',
       label: 'Last verify',

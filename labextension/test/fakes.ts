@@ -115,7 +115,7 @@ export function finding(over: Partial<Record<string, unknown>> = {}): any {
 }
 
 /** The keys of the lint reply's `status` (lint-reply.schema.json). */
-const STATUS_KEYS = ['path', 'saved', 'layout', 'pinned', 'environment', 'seed', 'verified', 'drift'];
+const STATUS_KEYS = ['path', 'saved', 'layout', 'pinned', 'environment', 'seed', 'verified', 'drift', 'data'];
 
 /** A lint reply; overrides of `status` keys (`pinned`, `seed`, ...) go into `status`. */
 export function lintReply(over: Partial<Record<string, unknown>> = {}): any {

@@ -157,14 +157,23 @@ describe('NotebookState lint', () => {
         pinned: true,
         environment: { python: '3.11.7', packages: { numpy: '2.0.0', pandas: '2.2.0' } },
         seed: 42,
-        verified: { at: '2026-11-26T19:00:00Z', status: 'reproducible', nbkit: '0.1.0' }
+        verified: { at: '2026-11-26T19:00:00Z', status: 'reproducible', nbkit: '0.1.0' },
+        data: { pinned: 3, changed: 1, missing: 0 }
       })
     }));
     const state = new NotebookState(server.api(), 'a.ipynb', {}, new ManualClock());
-    expect(state.repro).toEqual({ pinned: false, environment: null, drift: [], seed: null, lastVerify: null });
+    expect(state.repro).toEqual({
+      pinned: false,
+      environment: null,
+      drift: [],
+      seed: null,
+      data: null,
+      lastVerify: null
+    });
     await state.lint();
     const repro = state.repro;
     expect(repro.pinned).toBe(true);
+    expect(repro.data).toEqual({ pinned: 3, changed: 1, missing: 0 });
     expect(repro.environment?.python).toBe('3.11.7');
     expect(repro.seed).toBe(42);
     expect(repro.lastVerify).toEqual({

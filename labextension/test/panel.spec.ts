@@ -94,6 +94,16 @@ describe('NbkitPanel', () => {
     expect(node.querySelector('.jp-nbkit-env dd')!.textContent).toBe('pinned (Python 3.11.7, 1 packages)');
     expect(node.querySelector('.jp-nbkit-seed dd')!.textContent).toBe('42');
     expect(node.querySelector('.jp-nbkit-last-verify dd')!.textContent).toBe('never');
+    expect(node.querySelector('.jp-nbkit-data')).toBeNull(); // no data pins: no data row
+    panel.dispose();
+  });
+
+  it('shows the data pins in the reproducibility section', async () => {
+    const { node, panel } = await setup(lintReply({ pinned: true, data: { pinned: 3, changed: 1, missing: 0 } }));
+    const row = node.querySelector('.jp-nbkit-data')!;
+    expect(row.querySelector('dt')!.textContent).toBe('Data');
+    expect(row.querySelector('dd')!.textContent).toBe('3 files pinned, 1 changed');
+    expect(row.querySelector('dd')!.classList.contains('jp-mod-bad')).toBe(true);
     panel.dispose();
   });
 

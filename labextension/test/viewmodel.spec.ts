@@ -10,6 +10,7 @@ import {
   diffBody,
   diffLineClass,
   diffView,
+  dataText,
   environmentText,
   findingsView,
   lastVerifyText,
@@ -160,6 +161,19 @@ describe('reproView', () => {
     expect(
       environmentText({ ...NO_REPRO, pinned: true, environment: { python: '3.11.7', packages: { numpy: '2.0' } } })
     ).toBe('pinned (Python 3.11.7, 1 packages)');
+  });
+
+  it('summarises the data pins', () => {
+    expect(dataText({ pinned: 3, changed: 1, missing: 0 })).toBe('3 files pinned, 1 changed');
+    expect(dataText({ pinned: 1, changed: 0, missing: 0 })).toBe('1 file pinned');
+    expect(dataText({ pinned: 2, changed: 0, missing: 1 })).toBe('2 files pinned, 1 missing');
+    const idle = { status: 'idle' as const, error: null };
+    const notVerifying = { verifying: false, status: 'idle' as const };
+    const changed = reproView({ ...NO_REPRO, data: { pinned: 3, changed: 1, missing: 0 } }, idle, notVerifying, NOW);
+    expect(changed.data).toEqual({ key: 'data', label: 'Data', value: '3 files pinned, 1 changed', ok: false });
+    const clean = reproView({ ...NO_REPRO, data: { pinned: 2, changed: 0, missing: 0 } }, idle, notVerifying, NOW);
+    expect(clean.data?.ok).toBe(true);
+    expect(reproView(NO_REPRO, idle, notVerifying, NOW).data).toBeNull();
   });
 
   it('describes the last verify', () => {

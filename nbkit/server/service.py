@@ -296,6 +296,9 @@ class NbkitService(LoggingConfigurable):
         self._queue: collections.deque[Job] = collections.deque()
         self._running = 0
         self._drift_cache: dict = {}
+        from ..pin.data import HashCache
+
+        self._hashes = HashCache()  # the data pins' file hashes, by size and mtime
         self._parse_cache = ParseCache(self.parse_cache_notebooks)
         # team policy: the last verdict per API path (with what it was made from: the file's mtime
         # and the configuration object), and the checks that saves started and that have not finished
@@ -399,7 +402,22 @@ class NbkitService(LoggingConfigurable):
             "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
             "verified": verified if isinstance(verified, dict) else None,
             "drift": self._drift(env, nb.metadata) if pinned else [],
+            "data": self._data_summary(nb, facts),
         }
+
+    def _data_summary(self, nb, facts: Facts) -> dict | None:
+        """The data pins against the files now: {"pinned", "changed", "missing"}; None when the
+        notebook pins no data (or its pins are malformed).  File hashes are cached by size and
+        mtime, so an unchanged input is hashed once per server."""
+        from ..pin.data import check_data, pinned_data
+
+        if pinned_data(nb) is None:
+            return None
+        try:
+            return check_data(nb, new=False, facts=facts, hashes=self._hashes).summary()
+        except (OSError, ValueError) as e:
+            self.log.warning("nbkit: cannot check the data pins of %s: %s", nb.path, e)
+            return None
 
     def _drift(self, env: dict, metadata: dict) -> list[dict] | None:
         """Pinned packages whose version differs in the notebook kernel's environment, as the reply
