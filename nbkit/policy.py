@@ -275,15 +275,9 @@ def environment_pinned(nb: Notebook) -> bool:
     env = nb.nbkit_metadata.get("environment")
     if isinstance(env, dict) and env:
         return True
-    first = next((c for c in nb.cells if c.cell_type == "code"), None)
-    if first is None or "# /// script" not in first.source:
-        return False
-    from .environments import PinnedEnvError, parse_pep723
+    from .pep723 import notebook_block
 
-    try:
-        return parse_pep723(first.source) is not None
-    except PinnedEnvError:
-        return False
+    return notebook_block(nb) is not None
 
 
 def seed_recorded(nb: Notebook, facts: Facts | None = None) -> bool:
