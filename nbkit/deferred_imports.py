@@ -9,12 +9,14 @@ no ``format`` keyword, and nbkit does not validate with format checking.
 :func:`defer_iri_grammar` puts a stand-in ``rfc3987_syntax`` module in ``sys.modules`` before
 jsonschema is imported.  Everything behaves as before (jsonschema registers the same checkers);
 the real module is imported, and its grammar built, the first time anything of it is used.
+``NBKIT_DEFER_IMPORTS=0`` turns this off (benchmarks/bench_verify_cache.py measures both).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 import threading
 import types
@@ -54,6 +56,8 @@ def _is_valid_syntax(term: str, value: str):
 def defer_iri_grammar() -> bool:
     """Install the stand-in when ``rfc3987_syntax`` is installed and neither it nor jsonschema's
     format module is imported yet; True when installed (or already in place)."""
+    if os.environ.get("NBKIT_DEFER_IMPORTS", "1") == "0":
+        return False
     with _lock:
         if isinstance(sys.modules.get(_NAME), _Deferred):
             return True
