@@ -203,6 +203,7 @@ class VerifyCache:
         self.hits = 0
         self._lock = threading.Lock()
         self._envs: dict[tuple, dict | None] = {}
+        self._specs: dict[tuple, tuple[str, dict] | None] = {}
         self._folders: list[str] = []
 
     @classmethod
@@ -224,7 +225,11 @@ class VerifyCache:
             return {"kernel": None}  # nothing runs: no kernel, no environment
         from .execute import kernel_env
 
-        found = kernel_interpreter(item.key.name, item.key.spec_dir)
+        spec_key = (item.key.name, item.key.spec_dir)
+        with self._lock:
+            if spec_key not in self._specs:
+                self._specs[spec_key] = kernel_interpreter(*spec_key)
+            found = self._specs[spec_key]
         if found is None:
             return None
         python, spec_env = found
@@ -274,7 +279,10 @@ class VerifyCache:
     def lookup(self, item: WorkItem) -> tuple[NotebookResult | None, str | None]:
         """The cached verdict of ``item`` (None: a miss) and the key to store a fresh one under
         (None: not cacheable)."""
-        parts = self.key_parts(item)
+        try:
+            parts = self.key_parts(item)
+        except Exception:  # noqa: BLE001 - a key that cannot be made is no hit: the notebook runs
+            return None, None
         if parts is None:
             return None, None
         key = self.digest(parts)
