@@ -40,12 +40,17 @@ BEGIN, END = "<!-- bench_verify_cache -->", "<!-- /bench_verify_cache -->"
 ONE = "regional_sales_report.ipynb"
 
 
-def timed(cmd: list[str], env: dict, cwd: Path, ok=(0,)) -> float:
+def timed(cmd: list[str], env: dict, cwd: Path, *, hits: bool | None = None) -> float:
+    """Wall time of ``cmd`` (a ``nbkit verify ... --format json``); ``hits``: every notebook must
+    (True) or must not (False) come from the cache, so a timing never mixes hits and runs."""
     t0 = time.perf_counter()
     p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
     dt = time.perf_counter() - t0
-    if p.returncode not in ok:
+    if p.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stderr[-2000:]}")
+    cached = ["cached" in n for n in json.loads(p.stdout)["notebooks"]]
+    if hits is not None and cached != [hits] * len(cached):
+        raise SystemExit(f"{' '.join(cmd)}: expected {'only hits' if hits else 'no hits'}, got {cached}")
     return dt
 
 
@@ -69,7 +74,7 @@ def main() -> None:
         subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
         env = {**os.environ, "NBKIT_CACHE_DIR": str(work / "cache"), "PYTHONPATH": str(ROOT), "CI": "1"}
         before_env = {**env, "NBKIT_DEFER_IMPORTS": "0"}
-        nbkit = [sys.executable, "-m", "nbkit", "verify"]
+        nbkit = [sys.executable, "-m", "nbkit", "verify", "--format", "json"]
 
         first = verify_json(env, repo, "--no-cache", ".")
         good = sorted(n["path"] for n in first["notebooks"] if n["status"] == "reproducible")
@@ -81,11 +86,13 @@ def main() -> None:
         one = {"full run (--no-cache)": [], "cache hit (--cache)": [], "full run, import deferral off": []}
         many = {"full run -j 2 (--no-cache)": [], "all hits -j 2 (--cache)": []}
         for _ in range(args.reps):
-            one["full run (--no-cache)"].append(timed([*nbkit, "--no-cache", ONE], env, repo))
-            one["cache hit (--cache)"].append(timed([*nbkit, "--cache", ONE], env, repo))
-            one["full run, import deferral off"].append(timed([*nbkit, "--no-cache", ONE], before_env, repo))
-            many["full run -j 2 (--no-cache)"].append(timed([*nbkit, "-j", "2", "--no-cache", *good], env, repo))
-            many["all hits -j 2 (--cache)"].append(timed([*nbkit, "-j", "2", "--cache", *good], env, repo))
+            one["full run (--no-cache)"].append(timed([*nbkit, "--no-cache", ONE], env, repo, hits=False))
+            one["cache hit (--cache)"].append(timed([*nbkit, "--cache", ONE], env, repo, hits=True))
+            one["full run, import deferral off"].append(timed([*nbkit, "--no-cache", ONE], before_env, repo,
+                                                              hits=False))
+            many["full run -j 2 (--no-cache)"].append(timed([*nbkit, "-j", "2", "--no-cache", *good], env, repo,
+                                                            hits=False))
+            many["all hits -j 2 (--cache)"].append(timed([*nbkit, "-j", "2", "--cache", *good], env, repo, hits=True))
         load_after = os.getloadavg()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -85,8 +85,10 @@ class Engine:
                 p.prefetched = True
         watcher = asyncio.ensure_future(self._watch())
         try:
-            if any(p.key and p.index not in self.hits for p in self.items):
-                await asyncio.to_thread(__import__, "nbclient")
+            if any(p.index not in self.hits for p in self.items):
+                # the rule registry, loaded once before any verdict thread reads it (not for a run
+                # whose every notebook is a cache hit), and the executor, while the kernels boot
+                await asyncio.to_thread(_load_for_runs, any(p.key and p.index not in self.hits for p in self.items))
             await asyncio.gather(*(self._worker() for _ in range(jobs)))
         finally:
             watcher.cancel()
@@ -194,12 +196,17 @@ class Engine:
         return res
 
 
+def _load_for_runs(kernels: bool) -> None:
+    from .. import rules
+
+    rules.all_rules()  # the verdicts of parallel notebooks read the registry from threads
+    if kernels:
+        __import__("nbclient")
+
+
 def drive(items: list[WorkItem], request: VerifyRequest, events: VerifyEvents,
           cancel: threading.Event | None) -> list[NotebookResult]:
     """Run the engine on its own loop in a thread; the caller's thread handles Ctrl-C."""
-    from .. import rules
-
-    rules.all_rules()  # load the rule registry once, here: the verdicts of parallel notebooks read it from threads
     cancel = cancel or threading.Event()
     engine = Engine(items, request, events, cancel)
     box: dict = {}
