@@ -129,8 +129,9 @@ def main() -> None:
         f"interpreter for its installed distributions) and {hitn / fulln:.2f}x on the {len(good)} notebooks.",
         f"- **Start-up**: deferring rfc3987_syntax's IRI grammar (built by `import nbformat` through "
         f"jsonschema, never used by verify) takes a full one-notebook run from {old1:.2f} s to {full1:.2f} s "
-        f"({(old1 - full1):+.2f} s saved, {full1 / old1:.2f}x). The import happens in a thread while the kernel "
-        "starts, so only the part the kernel start does not hide shows; on a busy machine it is most of it.",
+        f"({(old1 - full1):+.2f} s saved, {full1 / old1:.2f}x). The import runs in a thread while the kernel "
+        "starts, so the saving is the part of the grammar build that kernel start-up does not hide; with few idle "
+        "CPUs (see the load average) little of it is hidden.",
         "",
         "Raw times (s):",
         "",
