@@ -423,6 +423,12 @@ export interface VerifyNotebook {
   updated?: true;
   stamped?: true;
   cancelled?: true;
+  /**
+   * --cache: the verdict was not re-run; it is the reproducible one stored at this time
+   */
+  cached?: {
+    at: string;
+  };
   drift: Drift[];
   cells: VerifyCell[];
   causes?: CauseGroup[];

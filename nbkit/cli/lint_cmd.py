@@ -83,12 +83,12 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, n
 @click.command("clean")
 @click.argument("path", required=False, type=click.Path())
 def clean(path):
-    """Remove the lint cache of the project at PATH (default: here): .nbkit_cache/ at the project
-    root, or $NBKIT_CACHE_DIR."""
+    """Remove the lint and verify caches of the project at PATH (default: here): .nbkit_cache/ at
+    the project root, or $NBKIT_CACHE_DIR."""
     from ..config import load_config
     from ..errors import UsageError
-    from ..lintcache import cache_dir
-    from ..lintcache import clean as remove
+    from ..cachestore import cache_dir
+    from ..cachestore import clean as remove
 
     config = load_config(path)
     folder = cache_dir([path or "."], config.root)
