@@ -31,14 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NbkitError
+from .pep723 import EXACT_PIN as _PEP723_PIN
+from .pep723 import ScriptBlockError, script_block
+from .pep723 import pep723_block as pep723_block  # re-exported: `nbkit pin --export pep723`
 
 MARKER = "nbkit-env.json"
 KERNEL_REQUIREMENT = "ipykernel>=6.29"  # added unless pinned; part of every key (a change rebuilds)
 BUILD_TIMEOUT = 900  # seconds for one uv command; a hung index is an error, not a hang
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,100}[A-Za-z0-9])?$")
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]{0,60}$")
-_PEP723 = re.compile(r"(?m)^# /// script\s*$\n(?P<body>(?:^#(?:| .*)$\n)+?)^# ///\s*$")
-_PEP723_PIN = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[^\s;,\[\]]+)\s*$")
 
 
 class PinnedEnvError(NbkitError):
@@ -104,16 +105,10 @@ def _minor(version: str | None) -> str | None:
 
 def parse_pep723(source: str) -> dict | None:
     """The ``# /// script`` block (PEP 723) of a cell's source as a dict, or None."""
-    m = _PEP723.search(source)
-    if not m:
-        return None
-    import tomllib
-
-    body = "".join(ln[2:] if ln.startswith("# ") else ln[1:] for ln in m.group("body").splitlines(keepends=True))
     try:
-        return tomllib.loads(body)
-    except tomllib.TOMLDecodeError as e:
-        raise PinnedEnvError(f"the PEP 723 script block is not valid TOML ({e})") from None
+        return script_block(source)
+    except ScriptBlockError as e:
+        raise PinnedEnvError(str(e)) from None
 
 
 def pep723_pins(block: dict) -> tuple[dict[str, str], str | None]:
@@ -126,17 +121,6 @@ def pep723_pins(block: dict) -> tuple[dict[str, str], str | None]:
         pins[m.group("name")] = m.group("version")
     rp = block.get("requires-python")
     return pins, _minor(re.sub(r"^[^0-9]*", "", rp)) if isinstance(rp, str) else None
-
-
-def pep723_block(requirements: list[str], python: str | None = None) -> str:
-    """A PEP 723 ``# /// script`` block pinning ``requirements`` (``name==version`` lines)."""
-    lines = ["# /// script"]
-    if python:
-        lines.append(f'# requires-python = ">={python}"')
-    lines.append("# dependencies = [")
-    lines += [f'#     "{r}",' for r in requirements]
-    lines += ["# ]", "# ///"]
-    return "\n".join(lines) + "\n"
 
 
 def spec_from_notebook(metadata: dict, first_code_source: str | None = None) -> EnvSpec | None:

@@ -34,50 +34,16 @@ import time
 from contextlib import contextmanager
 from typing import NamedTuple
 
+# where the cache lives and how entries are written: shared with the verify cache (re-exported)
+from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, ensure_root, read_entry, write_entry
+
 SCHEMA = "nbkit.lintcache/1"
-ENV_VAR = "NBKIT_CACHE_DIR"
-DIR_NAME = ".nbkit_cache"
-GITIGNORE = "# written by nbkit: the lint cache (`nbkit clean` removes it)\n*\n"
+__all__ = ["ENV_VAR", "GITIGNORE", "SCHEMA", "LintCache", "cache_dir", "clean", "open_cache", "run_from_cache"]
 
 _SKIP_SUBFOLDERS = ("node_modules", "__pycache__")
 _HASHED_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "environment.yml", "environment.yaml", "Pipfile",
                  "Pipfile.lock", ".gitattributes", "dvc.lock", "dvc.yaml", "registry.txt")
 _HASH_LIMIT = 1_000_000  # bytes: larger files count by size and modification time only
-
-
-# -- where ----------------------------------------------------------------------------------------
-
-def cache_dir(paths: list[str] | tuple[str, ...], config_root: str | None = None) -> str:
-    """``$NBKIT_CACHE_DIR``, else ``.nbkit_cache`` at the project root of the first path."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return os.path.abspath(env)
-    if config_root:
-        return os.path.join(os.path.abspath(config_root), DIR_NAME)
-    from .roots import find_root
-
-    first = os.path.abspath(paths[0]) if paths else os.getcwd()
-    folder = first if os.path.isdir(first) else os.path.dirname(first)
-    return os.path.join(find_root(folder), DIR_NAME)
-
-
-def clean(directory: str) -> bool:
-    """Remove the cache folder ``directory``; False when there was none.  Refuses a folder that
-    is not an nbkit cache (no ``lint`` folder and no nbkit ``.gitignore``)."""
-    if not os.path.isdir(directory):
-        return False
-    marker = os.path.join(directory, ".gitignore")
-    try:
-        with open(marker, encoding="utf-8") as f:
-            ours = f.read() == GITIGNORE
-    except OSError:
-        ours = False
-    if not ours and not os.path.isdir(os.path.join(directory, "lint")):
-        raise OSError(f"{directory} does not look like an nbkit cache; not removing it")
-    import shutil
-
-    shutil.rmtree(directory)
-    return True
 
 
 # -- the key --------------------------------------------------------------------------------------
@@ -291,14 +257,8 @@ class LintCache:
                        outside_fingerprint(path, self.by_name, self._memo))
 
     def _entry(self, path: str) -> dict | None:
-        try:
-            with open(self._slot(path), "rb") as f:
-                entry = json.loads(f.read())
-            if isinstance(entry, dict) and entry.get("schema") == SCHEMA and isinstance(entry.get("findings"), list):
-                return entry
-        except (OSError, ValueError):
-            pass
-        return None
+        entry = read_entry(self._slot(path), SCHEMA)
+        return entry if entry is not None and isinstance(entry.get("findings"), list) else None
 
     def _valid(self, entry: dict, key: str) -> bool:
         try:
@@ -344,37 +304,10 @@ class LintCache:
                               "trusted": trusted, "stats": sorted(deps.items()),
                               "findings": [{k: v for k, v in f.items() if k != "path"} for f in findings]},
                              separators=(",", ":")).encode()
-        target = self._slot(path)
-        import tempfile
-
-        try:
-            self._ensure_root()
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(payload)
-                os.replace(tmp, target)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-        except OSError:
-            pass
+        write_entry(self.directory, self._slot(path), payload)
 
     def _ensure_root(self) -> None:
-        ignore = os.path.join(self.directory, ".gitignore")
-        if os.path.exists(ignore):
-            return
-        import tempfile
-
-        os.makedirs(self.directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(GITIGNORE)
-        os.replace(tmp, ignore)
+        ensure_root(self.directory)
 
 
 # -- reading a run from the cache -----------------------------------------------------------------

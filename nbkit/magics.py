@@ -18,7 +18,8 @@ from IPython.core.magic import Magics, line_magic, magics_class
 
 from .verify.events import VerifyEvents
 
-USAGE = "usage: %nbkit {seed [N] | env [PATH] | pin [PATH] | lint [PATH] | verify [PATH] | status [PATH] | help}"
+USAGE = ("usage: %nbkit {seed [N] | env [PATH] | pin [PATH] | lint [PATH] | verify [PATH] | status [PATH] | "
+         "guard on|off|status|--rules CODES | help}")
 
 SUBCOMMANDS = [
     ("seed [N]", "seed random, numpy (legacy global state) and torch / tensorflow when installed; returns "
@@ -29,6 +30,8 @@ SUBCOMMANDS = [
     ("lint [PATH]", "lint the saved notebook file and show the findings."),
     ("verify [PATH]", "re-run the saved notebook in a separate fresh kernel and show whether it reproduces."),
     ("status [PATH]", "layout checklist, seed, pin and last verify result at a glance."),
+    ("guard on|off|status", "live checks as cells run (unseeded randomness, out-of-order runs, hidden state, "
+                            "absolute paths, installs, drift); --rules NBR004,... selects them."),
     ("help", "this list."),
 ]
 
@@ -284,6 +287,8 @@ class NbkitMagics(Magics):
         %nbkit verify [--env pinned] [PATH]  re-run the saved notebook in a fresh kernel (in the pinned
                              environment with --env pinned); does it reproduce?
         %nbkit status [PATH] layout checklist, seed, pin, last verify
+        %nbkit guard on|off|status  live checks as each cell runs; --rules NBR004,NBR011 selects
+                             them, --auto-seed seeds at the first unseeded use of randomness
         %nbkit help          list the subcommands
 
         PATH defaults to the current notebook (known when Jupyter started the kernel).
@@ -444,13 +449,78 @@ class NbkitMagics(Magics):
         path = _resolve(self.shell, args, "status")
         _show(*status_report(path, state.seed))
 
+    # guard ---------------------------------------------------------------------------------------
+    def _cmd_guard(self, args: list[str]):
+        from .errors import ConfigError
+        from .guard import parse_rules
+
+        g = _guard(self.shell)
+        if not args:
+            raise _Usage("%nbkit guard needs on, off, status or --rules CODES")
+        action = None
+        for i, a in enumerate(args):
+            if a in ("on", "off", "status") and action is None:
+                action = a
+            elif a.startswith("--rules"):
+                value = a.partition("=")[2] or (args[i + 1] if i + 1 < len(args) else "")
+                try:
+                    g.rules = parse_rules(value, "--rules")
+                except ConfigError as e:
+                    raise _Usage(str(e)) from None
+                action = action or "on"
+            elif a in ("--auto-seed", "--no-auto-seed"):
+                g.auto_seed = a == "--auto-seed"
+                action = action or "on"
+            elif i and args[i - 1] == "--rules":
+                continue
+            else:
+                raise _Usage(f"%nbkit guard: unexpected {a!r}")
+        if action == "on":
+            g.on()
+            print(f"nbkit: guard on ({', '.join(sorted(g.rules))}{'; auto-seed' if g.auto_seed else ''})")
+        elif action == "off":
+            g.off()
+            print("nbkit: guard off")
+        else:
+            _show(*g.status())
+
+
+def _guard_seed(n: int) -> list[str]:
+    """What the guard's auto-seed does: exactly %nbkit seed N (recorded for %nbkit pin)."""
+    seeded, _, _ = seed_everything(n)
+    state.seed = n
+    return seeded
+
+
+def _guard(shell, settings=None):
+    from .guard import guard_for
+
+    return guard_for(shell, settings, locate=notebook_path, seeder=_guard_seed)
+
 
 def load_ipython_extension(ipython) -> None:
-    """``%load_ext nbkit`` (or ``nbkit`` in ``c.InteractiveShellApp.extensions``)."""
+    """``%load_ext nbkit`` (or ``nbkit`` in ``c.InteractiveShellApp.extensions``); the guard
+    starts when ``[tool.nbkit.guard] enabled = true``."""
     ipython.register_magics(NbkitMagics)
+    try:
+        from .guard import load_settings
+
+        path = notebook_path(ipython)
+        settings = load_settings(os.path.dirname(path) if path else os.getcwd())
+        if settings.enabled and os.environ.get("NBKIT_GUARD", "").lower() not in ("0", "off"):
+            _guard(ipython, settings).on()
+            print(f"nbkit: guard on ({', '.join(sorted(settings.rules))}"
+                  f"{'; auto-seed' if settings.auto_seed else ''}) from [tool.nbkit.guard]")
+    except Exception as e:  # noqa: BLE001 - a bad config must not stop the magics loading
+        if _debug():
+            raise
+        _err(f"guard not started: {e}")
 
 
 def unload_ipython_extension(ipython) -> None:
+    from .guard import drop_guard
+
+    drop_guard(ipython)
     line = ipython.magics_manager.magics.get("line", {})
     line.pop("nbkit", None)
     ipython.magics_manager.registry.pop("NbkitMagics", None)

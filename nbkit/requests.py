@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from .findings import Severity
     from .lint import LintResult
     from .model import Notebook
+    from .pin.data import DataCheck
     from .pin.drift import Drift
     from .pin.pinning import PinOutcome
+    from .policy import PolicyReport, PolicyResult
     from .rules import Rule
 
 
@@ -75,6 +77,7 @@ class LintRequest:
     ``config`` None: each notebook's own ``[tool.nbkit]`` (the nearest pyproject.toml above it;
     for ``content``, the one at ``paths[0]``).
     ``project_paths``: the notebooks project-wide rules see (NBH014); default the linted ones.
+    ``policy``: also check each notebook against its team policy (:func:`check_policy`).
     """
 
     paths: tuple[str, ...]
@@ -88,12 +91,13 @@ class LintRequest:
     project_paths: tuple[str, ...] | None = None
     fail_on: str | None = None
     cache: bool | str = False  # the persistent lint cache (nbkit.lintcache); a string: its folder
+    policy: bool = False  # also check the team policy ([tool.nbkit.policy]; nbkit.policy)
 
     @classmethod
     def from_raw(cls, paths: Any = (), *, config: Config | None = None, content: Any = None,
                  select: Any = None, ignore: Any = None, profile: Any = None, fix: bool = False,
                  jobs: int | None = 1, project_paths: Any = None, fail_on: Any = None,
-                 cache: bool | str = False) -> LintRequest:
+                 cache: bool | str = False, policy: bool = False) -> LintRequest:
         """Validate raw input (the faces' values, or a JSON body's) once."""
         from .findings import Severity
 
@@ -112,7 +116,8 @@ class LintRequest:
         chosen = _selectors(select, "select")
         return cls(paths=tuple(str(p) for p in paths), config=config, content=content,
                    select=chosen or None, ignore=_selectors(ignore, "ignore"), profile=profile, fix=fix,
-                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on, cache=cache)
+                   jobs=jobs, project_paths=_paths(project_paths), fail_on=fail_on, cache=cache,
+                   policy=bool(policy))
 
     def at(self, path: str, config: Config | None = None) -> LintRequest:
         """The same request for the notebook at ``path`` (a face that resolves paths itself)."""
@@ -274,6 +279,55 @@ def lint_one(request: LintRequest, *, parse_cache: ParseCache | None = None,
     return NotebookLint(result, nb, facts)
 
 
+def policy_for(request: LintRequest, done: NotebookLint, *, server: dict | None = None,
+               path: str | None = None) -> PolicyResult:
+    """The team-policy verdict for the one notebook :func:`lint_one` linted: the policy of its
+    ``[tool.nbkit.policy]`` over ``server`` (``c.NbkitService.policy``); ``path``: the name
+    shown.  An invalid policy or an unreadable notebook is the verdict's ``error``."""
+    from .policy import NO_POLICY, PolicyResult, check, resolve_policy
+
+    shown = path or request.paths[0]
+    try:
+        config = request.resolved_config()
+        policy = resolve_policy(config, server)
+    except NbkitError as e:
+        return PolicyResult(path=shown, policy=NO_POLICY, error=str(e))
+    if done.notebook is None:
+        if not policy.configured:
+            return PolicyResult(path=shown, policy=policy)
+        problem = done.result.errors[0].message if done.result.errors else "the notebook could not be read"
+        return PolicyResult(path=shown, policy=policy, error=problem)
+    return check(done.notebook, done.result, config, policy=policy, facts=done.facts, path=shown)
+
+
+def check_policy(request: LintRequest, result: LintResult, *, server: dict | None = None) -> PolicyReport:
+    """Each notebook of a :func:`run_lint` run checked against its team policy (the
+    ``[tool.nbkit.policy]`` of its own pyproject.toml, or of ``request.config``), with the
+    run's findings for ``max-severity-on-save``.  Notebooks lint could not read are left out
+    (they are the run's errors already)."""
+    from .config import load_cached
+    from .errors import ConfigError
+    from .model import load
+    from .policy import NO_POLICY, PolicyReport, PolicyResult, check, resolve_policy
+
+    report = PolicyReport()
+    for path in result.paths:
+        try:
+            config = request.config if request.config is not None else load_cached(path)
+            policy = resolve_policy(config, server)
+        except ConfigError as e:
+            report.results.append(PolicyResult(path=path, policy=NO_POLICY, error=str(e)))
+            continue
+        if not policy.configured:
+            continue
+        try:
+            nb = load(path)
+        except NbkitError:
+            continue
+        report.results.append(check(nb, result, config, policy=policy, path=path))
+    return report
+
+
 def _paths(paths: Any) -> tuple[str, ...] | None:
     if paths is None or isinstance(paths, tuple):  # a tuple is taken as it is (pytest: every item)
         return paths
@@ -288,10 +342,11 @@ def _list(codes: tuple[str, ...] | None) -> list[str] | None:
 
 @dataclass(frozen=True)
 class PinRequest:
-    """Pin ``paths`` (record the environment, and ``seed``), or ``check`` them for drift, or
-    ``export`` their pinned requirements.  ``python``: the interpreter whose environment counts
-    (default nbkit's own); ``extra_sources``: more code whose imports count (the cells a kernel
-    has run); ``config`` (optional) supplies the ``exclude`` globs for folders."""
+    """Pin ``paths`` (record the environment, ``seed``, and with ``data`` the input files), or
+    ``check`` them for drift and changed inputs, or ``export`` their pinned requirements.
+    ``python``: the interpreter whose environment counts (default nbkit's own); ``extra_sources``:
+    more code whose imports count (the cells a kernel has run); ``config`` (optional) supplies
+    the ``exclude`` globs for folders and ``[tool.nbkit.pin]`` (default: each notebook's own)."""
 
     paths: tuple[str, ...]
     seed: int | None = None
@@ -301,11 +356,12 @@ class PinRequest:
     force: bool = False
     extra_sources: tuple[str, ...] = ()
     config: Config | None = None
+    data: bool = True  # pin the local input files (``--no-data``: leave metadata.nbkit.data alone)
 
     @classmethod
     def from_raw(cls, paths: Any, *, seed: Any = None, check: bool = False, python: Any = None,
                  export: str | None = None, force: bool = False, extra_sources: Any = (),
-                 config: Config | None = None, seed_name: str = "seed") -> PinRequest:
+                 config: Config | None = None, seed_name: str = "seed", data: bool = True) -> PinRequest:
         if check and (seed is not None or export or force):
             raise RequestError("--check only reads; it cannot be combined with --seed, --export or --force")
         if export and (seed is not None or force):
@@ -316,7 +372,7 @@ class PinRequest:
             validate_seed(seed, seed_name)
         return cls(paths=tuple(str(p) for p in paths), seed=seed, check=check,
                    python=None if python is None else str(python), export=export, force=force,
-                   extra_sources=tuple(extra_sources or ()), config=config)
+                   extra_sources=tuple(extra_sources or ()), config=config, data=bool(data))
 
     def at(self, path: str, python: str | None = None) -> PinRequest:
         """The same request for the notebook at ``path`` (a face that resolves paths itself),
@@ -332,6 +388,7 @@ class PinReport:
     outcome: PinOutcome | None = None  # pinned (or already pinned)
     drift: list[Drift] | None = None  # --check
     pinned: dict | None = None  # --check: the pinned environment
+    data: DataCheck | None = None  # --check: the data pins against the files now (None: no data pins)
     requirements: list[str] = field(default_factory=list)  # --export
     notes: list[str] = field(default_factory=list)  # warnings for this notebook
     error: NbkitError | None = None
@@ -340,7 +397,7 @@ class PinReport:
     def exit_code(self) -> int:
         if self.error is not None:
             return self.error.exit_code
-        return 1 if self.drift else EXIT_OK
+        return 1 if self.drift or (self.data is not None and self.data.differs) else EXIT_OK
 
 
 def run_pin(request: PinRequest) -> Iterator[PinReport]:
@@ -351,13 +408,16 @@ def run_pin(request: PinRequest) -> Iterator[PinReport]:
     from .nbio import discover
     from .pin import Interpreter, check_notebook, pin, requirements_for
     from .pin.capture import interpreter_facts
-    from .pin.pinning import pinned_environment
+    from .pin.data import data_max_bytes
+    from .pin.pinning import check_notebook_data, pinned_environment
 
+    configs: dict[str, Config] = {}
     if request.config is not None:
         nb_paths, errors = discover(list(request.paths), request.config.exclude)
     else:  # each notebook under its own [tool.nbkit]; an invalid one stops only the notebooks under it
         found, errors = notebooks_with_configs(request.paths)
         nb_paths = [path for path, _cfg in found]
+        configs = dict(found)
     for e in errors:
         yield PinReport(path=e.path or "", error=e)
     interpreter = Interpreter(request.python)
@@ -381,11 +441,14 @@ def run_pin(request: PinRequest) -> Iterator[PinReport]:
                 was, now = report.pinned.get("python"), facts.get("python")
                 if was and now and was != now:
                     report.notes.append(f"pinned with Python {was}, checking against Python {now}")
+                report.data = check_notebook_data(nb)
             elif request.export:
                 report.requirements = requirements_for(path, interpreter, report.notes)
             else:
+                limit = data_max_bytes(request.config or configs.get(path)) if request.data else 0
                 report.outcome = pin(path, request.seed, interpreter, force=request.force,
-                                     extra_sources=list(request.extra_sources) or None)
+                                     extra_sources=list(request.extra_sources) or None, data=request.data,
+                                     data_max_bytes=limit)
                 report.notes.extend(report.outcome.notes)
         except NbkitError as e:
             report.error = e

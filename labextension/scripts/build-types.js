@@ -30,6 +30,11 @@ const NAMES = {
   rules: 'RulesCatalogue',
   template: 'TemplateReply',
   error: 'ErrorReply',
+  policy: 'PolicyVerdict',
+  'policy#settings': 'PolicySettings',
+  'policy#source': 'PolicySource',
+  'policy#violation': 'PolicyViolation',
+  'policy#fix': 'PolicyFix',
   'verify#notebook': 'VerifyNotebook',
   'verify#cell': 'VerifyCell',
   'verify-job#progress': 'VerifyProgress'

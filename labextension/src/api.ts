@@ -11,6 +11,7 @@ import type {
   LintReply,
   NotebookCell,
   PinReply,
+  PolicyVerdict,
   Rule,
   RulesCatalogue,
   TemplateReply,
@@ -184,6 +185,14 @@ export class NbkitAPI {
       body.seed = seed;
     }
     return this._call<PinReply>('pin', 'POST', body);
+  }
+
+  /**
+   * The team-policy verdict of the saved notebook (`nbkit.policy/1`): the server checks it after
+   * each save through the contents API; `configured: false` when no policy applies.
+   */
+  policy(path: string): Promise<PolicyVerdict> {
+    return this._call<PolicyVerdict>(`policy?path=${encodeURIComponent(path)}`, 'GET');
   }
 
   /** The rule catalogue (`nbkit.rules/1`), each rule with its documentation. */

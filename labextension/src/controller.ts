@@ -6,7 +6,7 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { MarkdownCell } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import { Finding, LayoutItem, NbkitAPI, NotebookCell } from './api';
+import { Finding, LayoutItem, NbkitAPI, NotebookCell, PolicyViolation } from './api';
 import { IPanelSettings, NotebookState } from './model';
 import { IPanelActions, NbkitPanel } from './panel';
 
@@ -74,6 +74,9 @@ export class NbkitController implements IPanelActions {
       if (saveState === 'completed' && s.settings.autoLint) {
         void s.lint();
       }
+      if (saveState === 'completed') {
+        void s.refreshPolicy(); // the server checked the saved file against the team policy
+      }
     };
     const onEdit = () => {
       if (!this._quiet.has(nb)) {
@@ -112,6 +115,9 @@ export class NbkitController implements IPanelActions {
     const state = this.stateFor(nb);
     this.panel.notebookName = nb.context.localPath.split('/').pop() ?? '';
     this.panel.state = state;
+    if (!state.policyRequested) {
+      void nb.context.ready.then(() => state.refreshPolicy());
+    }
     if (state.lintStatus === 'idle' && state.settings.autoLint) {
       void nb.context.ready.then(() => {
         if (state.lintStatus === 'idle') {
@@ -327,8 +333,61 @@ export class NbkitController implements IPanelActions {
         this._quiet.delete(nb);
       }
       await state.lint();
+      void state.refreshPolicy(); // pin wrote the file: its verdict is checked again
     }
     return ok;
+  }
+
+  /** Apply the fix of a team-policy violation (the banner's buttons). */
+  policyFix(violation: PolicyViolation): void {
+    const nb = this.current;
+    if (!nb) {
+      return;
+    }
+    const action = violation.fix.action;
+    if (action.startsWith('insert-section:')) {
+      void this._insertSections(nb, [action.slice('insert-section:'.length)]);
+    } else if (action === 'pin') {
+      void this.pinNotebook(nb);
+    } else if (action === 'seed') {
+      void this._insertSeed(nb);
+    } else if (action === 'findings') {
+      const state = this.stateFor(nb);
+      const first = state.findings.find(f => violation.codes.includes(f.code));
+      if (first) {
+        this.selectFinding(first);
+      }
+    }
+  }
+
+  /**
+   * Insert a `%nbkit seed 42` code cell (with `%load_ext nbkit` when no cell loads it) under the
+   * Setup heading, else under the title, else first. The user runs it; nothing is executed here.
+   */
+  private async _insertSeed(nb: NotebookPanel): Promise<void> {
+    await nb.context.ready;
+    const model = nb.content.model;
+    if (!model) {
+      return;
+    }
+    const state = this.stateFor(nb);
+    const loaded = model.sharedModel.cells.some(
+      cell => cell.cell_type === 'code' && /^\s*%load_ext\s+nbkit\b/m.test(cell.getSource())
+    );
+    const source = (loaded ? '' : '%load_ext nbkit\n') + '%nbkit seed 42';
+    const under = (section: string) =>
+      state.layout.find(item => item.section === section && item.present && item.cell_index !== null);
+    const anchor = under('setup') ?? under('title');
+    const at = Math.min(anchor ? anchor.cell_index! + 1 : 0, model.cells.length);
+    model.sharedModel.insertCell(at, {
+      cell_type: 'code',
+      source,
+      metadata: {},
+      outputs: [],
+      execution_count: null
+    } as any);
+    this.selectCell(at);
+    await this._lintNow(nb);
   }
 
   private _settings: Partial<IPanelSettings>;

@@ -74,7 +74,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       lint: () => controller.lint(),
       verify: () => controller.verify(),
       cancelVerify: () => controller.cancelVerify(),
-      pin: () => controller.pin()
+      pin: () => controller.pin(),
+      policyFix: violation => controller.policyFix(violation)
     });
     panel.title.icon = nbkitIcon;
     controller = new NbkitController(app, tracker, api, panel);

@@ -3,6 +3,7 @@
  * (and through it the transport) and the timers are injected, so the tests drive everything.
  */
 import {
+  DataSummary,
   Drift,
   Finding,
   JobState,
@@ -10,6 +11,7 @@ import {
   LintReply,
   NbkitAPI,
   PinnedEnvironment,
+  PolicyVerdict,
   Severity,
   VerifyCell,
   VerifyJob,
@@ -161,6 +163,8 @@ export interface IReproStatus {
   environment: PinnedEnvironment | null;
   drift: Drift[];
   seed: number | null;
+  /** The data pins against the input files now (absent or null: the notebook pins no data). */
+  data?: DataSummary | null;
   /** The last verify: from this session's job, else the notebook's `verified` stamp. */
   lastVerify: { status: string; at: Date | null; source: 'session' | 'stamp' } | null;
 }
@@ -299,6 +303,7 @@ export class NotebookState {
       environment: status?.environment ?? null,
       drift: result?.drift ?? status?.drift ?? [],
       seed: status?.seed ?? null,
+      data: status?.data ?? null,
       lastVerify
     };
   }
@@ -531,6 +536,44 @@ export class NotebookState {
     }
   }
 
+  // ---- team policy -----------------------------------------------------------------------
+
+  /** The team-policy verdict of the saved notebook (null: not asked yet, or not available). */
+  get policy(): PolicyVerdict | null {
+    return this._policy;
+  }
+  get policyError(): string | null {
+    return this._policyError;
+  }
+  /** Whether the verdict was ever asked for (the controller asks once per notebook, then after saves). */
+  get policyRequested(): boolean {
+    return this._policySeq > 0;
+  }
+
+  /**
+   * Ask the server for the saved notebook's policy verdict. Replies that arrive after a newer
+   * request was sent are dropped; a failure keeps no stale verdict (a server without the route
+   * simply shows no banner).
+   */
+  async refreshPolicy(): Promise<void> {
+    const seq = ++this._policySeq;
+    try {
+      const verdict = await this._api.policy(this._path);
+      if (seq !== this._policySeq || this._disposed) {
+        return;
+      }
+      this._policy = verdict;
+      this._policyError = null;
+    } catch (error) {
+      if (seq !== this._policySeq || this._disposed) {
+        return;
+      }
+      this._policy = null;
+      this._policyError = error instanceof Error ? error.message : String(error);
+    }
+    this._emit();
+  }
+
   dispose(): void {
     if (this._disposed) {
       return;
@@ -555,4 +598,7 @@ export class NotebookState {
   private _verifyRun = 0;
   private _pinStatus: 'idle' | 'pinning' | 'error' = 'idle';
   private _pinError: string | null = null;
+  private _policy: PolicyVerdict | null = null;
+  private _policyError: string | null = null;
+  private _policySeq = 0;
 }

@@ -4,7 +4,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { Finding, LayoutItem } from './api';
+import { Finding, LayoutItem, PolicyViolation } from './api';
 import { NotebookState } from './model';
 import {
   IChecklistRow,
@@ -13,12 +13,14 @@ import {
   IFindingsView,
   IImageSide,
   ILintBarView,
+  IPolicyView,
   IReproView,
   IStatusRow,
   VerifyView,
   checklistView,
   findingsView,
   lintBarView,
+  policyView,
   reproView,
   verifyView
 } from './viewmodel';
@@ -32,6 +34,8 @@ export interface IPanelActions {
   verify(): void;
   cancelVerify(): void;
   pin(): void;
+  /** Apply a team-policy violation's fix (insert a section, pin, insert a seed, show findings). */
+  policyFix(violation: PolicyViolation): void;
 }
 
 type Child = Node | string | null | undefined | false;
@@ -255,6 +259,11 @@ export class NbkitPanel extends Widget {
       { name: 'findings', key: JSON.stringify([reply, findings]), build: () => this._findings(findings) },
       { name: 'repro', key: JSON.stringify(repro), build: () => this._repro(repro) }
     ];
+    // the team-policy banner, right under the header
+    const policy = policyView(state.policy);
+    if (policy) {
+      parts.splice(1, 0, { name: 'policy', key: JSON.stringify(policy), build: () => this._policy(policy) });
+    }
     if (verify) {
       parts.push({ name: 'verify', key: JSON.stringify(verify), build: () => this._verify(verify) });
     }
@@ -273,6 +282,52 @@ export class NbkitPanel extends Widget {
       this._replies.set(reply, n);
     }
     return n;
+  }
+
+  /** The team-policy banner (or, when the notebook meets the policy, a quiet line). */
+  private _policy(view: IPolicyView): HTMLElement {
+    const source = view.source
+      ? h('span', { class: 'jp-nbkit-policy-source', title: view.sourceTitle }, view.source)
+      : null;
+    if (view.kind === 'ok') {
+      return h(
+        'div',
+        { class: 'jp-nbkit-policy jp-nbkit-policy-ok', 'data-kind': view.kind, role: 'status' },
+        h('span', { class: 'jp-nbkit-policy-text' }, `✓ ${view.text}`),
+        source ? ' · ' : null,
+        source
+      );
+    }
+    return h(
+      'div',
+      {
+        class: `jp-nbkit-policy jp-nbkit-policy-banner jp-nbkit-policy-${view.kind}`,
+        'data-kind': view.kind,
+        role: 'region',
+        'aria-label': 'Team policy'
+      },
+      h('p', { class: 'jp-nbkit-policy-text', role: 'status', 'aria-live': 'polite' }, view.text),
+      view.fixes.length
+        ? h(
+            'div',
+            { class: 'jp-nbkit-policy-fixes' },
+            view.fixes.map(fix =>
+              button(
+                fix.label,
+                {
+                  class: 'jp-nbkit-button jp-nbkit-policy-fix',
+                  'aria-label': fix.ariaLabel,
+                  title: fix.title,
+                  'data-key': fix.key,
+                  'data-action': fix.violation.fix.action
+                },
+                () => this._actions.policyFix(fix.violation)
+              )
+            )
+          )
+        : null,
+      source ? h('p', { class: 'jp-nbkit-policy-from' }, source) : null
+    );
   }
 
   private _lintBar(view: ILintBarView): HTMLElement {
@@ -429,6 +484,7 @@ export class NbkitPanel extends Widget {
             )
           : null,
         row(view.seed),
+        view.data ? row(view.data) : null,
         row(view.lastVerify)
       ),
       view.pinError ? h('p', { class: 'jp-nbkit-error', role: 'alert' }, view.pinError) : null,

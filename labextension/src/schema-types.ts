@@ -13,13 +13,25 @@ export type ApiPath = string;
  */
 export type Timestamp = string;
 /**
+ * One pinned input file: its sha256 and size, or (over [tool.nbkit.pin] data-max-bytes) its size and modification time.
+ */
+export type DataPin = DataPin1 & {
+  sha256?: string;
+  bytes: number;
+  mtime?: string;
+  [k: string]: unknown;
+};
+export type DataPin1 = {
+  [k: string]: unknown;
+};
+export type Severity = 'error' | 'warning' | 'info';
+/**
  * nbkit REST lint reply: POST lint: the nbkit.lint/1 report (paths relative to the server's root), plus the panel's status of the notebook under one key.
  */
 export type LintReply = LintReport & {
   status: PanelStatus;
   [k: string]: unknown;
 };
-export type Severity = 'error' | 'warning' | 'info';
 export type JobId = string;
 export type JobState = 'queued' | 'running' | 'done' | 'cancelled' | 'error';
 export type Verdict =
@@ -83,6 +95,12 @@ export interface NbkitMetadata {
   environment?: PinnedEnvironment;
   seed?: number;
   verified?: VerifiedStamp;
+  /**
+   * Data pins: the local input files the notebook reads, by path relative to the notebook's folder.
+   */
+  data?: {
+    [k: string]: DataPin;
+  };
   [k: string]: unknown;
 }
 /**
@@ -108,7 +126,7 @@ export interface ErrorReply {
   message: string;
 }
 /**
- * What the panel shows besides the findings: the layout checklist and the reproducibility status.
+ * What the panel shows besides the findings: the layout checklist and the reproducibility status; policy (nbkit.policy/1) only when a team policy applies or could not be read: the linted content checked against it.
  */
 export interface PanelStatus {
   path: ApiPath;
@@ -137,12 +155,117 @@ export interface PanelStatus {
    * Pinned packages whose version differs in the notebook kernel's environment; null when the installed versions could not be read.
    */
   drift: Drift[] | null;
+  /**
+   * The data pins (metadata.nbkit.data) against the input files now; null when the notebook pins no data.
+   */
+  data?: DataSummary | null;
+  policy?: PolicyVerdict;
 }
 export interface Drift {
   package: string;
   pinned: string;
   installed: string | null;
   [k: string]: unknown;
+}
+/**
+ * How many input files are pinned, and how many of them changed or are gone.
+ */
+export interface DataSummary {
+  pinned: number;
+  changed: number;
+  missing: number;
+}
+/**
+ * nbkit team-policy verdict (nbkit.policy/1): One notebook checked against its team policy ([tool.nbkit.policy] over c.NbkitService.policy). GET policy?path=... replies with it (plus checked_at and trigger); the lint report's policy.notebooks and the lint reply's status.policy hold the same object.
+ */
+export interface PolicyVerdict {
+  schema: 'nbkit.policy/1';
+  /**
+   * The notebook: its API path in REST replies, the path given on the command line in the CLI.
+   */
+  path: string;
+  /**
+   * Whether any policy applies (false: off, nothing checked, no violations).
+   */
+  configured: boolean;
+  /**
+   * true: the notebook meets the policy (or there is none); false: a violation, or error is set.
+   */
+  ok: boolean;
+  /**
+   * One line for humans: "does not meet the team policy: missing Findings, environment not pinned".
+   */
+  summary: string;
+  policy: PolicySettings;
+  /**
+   * Where the policy's keys came from, the server's default first; empty when there is no policy.
+   */
+  sources: PolicySource[];
+  violations: PolicyViolation[];
+  /**
+   * Why the policy could not be checked (an invalid policy, an unreadable notebook), or null.
+   */
+  error: string | null;
+  /**
+   * UTC time, ISO 8601 with a Z (2026-11-26T22:00:00Z).
+   */
+  checked_at?: string;
+  /**
+   * GET policy only: 'save' (checked by the post-save hook) or 'request' (checked when asked: never saved through this server, or changed since).
+   */
+  trigger?: 'save' | 'request';
+}
+/**
+ * The policy in effect, every key (defaults for those not set).
+ */
+export interface PolicySettings {
+  'required-sections': string[];
+  'require-pinned-environment': boolean;
+  'require-seed': boolean;
+  'max-severity-on-save': Severity | null;
+}
+export interface PolicySource {
+  kind: 'pyproject' | 'server';
+  /**
+   * The pyproject.toml (relative to the server's root in REST replies); null for the server's configuration.
+   */
+  path: string | null;
+  /**
+   * "pyproject.toml" or "server configuration".
+   */
+  label: string;
+  keys: string[];
+}
+export interface PolicyViolation {
+  kind:
+    | 'missing-section'
+    | 'environment-not-pinned'
+    | 'seed-not-recorded'
+    | 'findings-over-limit';
+  /**
+   * Short, for the banner: "missing Findings".
+   */
+  message: string;
+  /**
+   * missing-section: the section key (findings, next_steps, ...); else null.
+   */
+  section: string | null;
+  /**
+   * findings-over-limit: the rule codes of the findings; else empty.
+   */
+  codes: string[];
+  fix: PolicyFix;
+}
+/**
+ * How to meet the requirement: a panel action, its button label, and a command for the terminal.
+ */
+export interface PolicyFix {
+  /**
+   * insert-section:<section>, pin, seed or findings.
+   */
+  action: string;
+  label: string;
+  command: string | null;
 }
 /**
  * nbkit lint report (nbkit.lint/1)
@@ -161,6 +284,20 @@ export interface LintReport {
     warning: number;
     info: number;
     [k: string]: unknown;
+  };
+  /**
+   * nbkit lint --policy only: each notebook under a team policy checked against it (absent without --policy; readers of nbkit.lint/1 may ignore it).
+   */
+  policy?: {
+    /**
+     * Whether any notebook of the run is under a policy.
+     */
+    configured: boolean;
+    /**
+     * Whether every notebook listed meets its policy.
+     */
+    ok: boolean;
+    notebooks: PolicyVerdict[];
   };
   [k: string]: unknown;
 }
@@ -286,6 +423,12 @@ export interface VerifyNotebook {
   updated?: true;
   stamped?: true;
   cancelled?: true;
+  /**
+   * --cache: the verdict was not re-run; it is the reproducible one stored at this time
+   */
+  cached?: {
+    at: string;
+  };
   drift: Drift[];
   cells: VerifyCell[];
   causes?: CauseGroup[];

@@ -3,7 +3,17 @@
  * data: texts, labels, classes, which controls exist). No DOM, no JupyterLab: the tests call
  * them directly. The panel (panel.ts) only maps these view-models to elements.
  */
-import { Finding, LayoutItem, Severity, VerifyCell, VerifyNotebook } from './api';
+import {
+  DataSummary,
+  Finding,
+  LayoutItem,
+  PolicySource,
+  PolicyVerdict,
+  PolicyViolation,
+  Severity,
+  VerifyCell,
+  VerifyNotebook
+} from './api';
 import {
   IReproStatus,
   IVerifyState,
@@ -206,6 +216,8 @@ export interface IReproView {
   /** One line per drifted package (empty: no drift row). */
   drift: string[];
   seed: IStatusRow;
+  /** The data pins ("3 files pinned, 1 changed"); null: the notebook pins no data. */
+  data: IStatusRow | null;
   lastVerify: IStatusRow;
   pinError: string | null;
   pin: { label: string; disabled: boolean };
@@ -228,6 +240,18 @@ export function environmentText(repro: IReproStatus): string {
     env.packages ? `${Object.keys(env.packages).length} packages` : ''
   ].filter(Boolean);
   return `pinned (${parts.join(', ')})`;
+}
+
+/** "3 files pinned, 1 changed" (", 1 missing"): the data pins against the files now. */
+export function dataText(data: DataSummary): string {
+  const parts = [`${data.pinned} file${data.pinned === 1 ? '' : 's'} pinned`];
+  if (data.changed) {
+    parts.push(`${data.changed} changed`);
+  }
+  if (data.missing) {
+    parts.push(`${data.missing} missing`);
+  }
+  return parts.join(', ');
 }
 
 export function lastVerifyText(
@@ -267,6 +291,14 @@ export function reproView(
       value: repro.seed === null ? 'not recorded' : String(repro.seed),
       ok: repro.seed !== null
     },
+    data: repro.data
+      ? {
+          key: 'data',
+          label: 'Data',
+          value: dataText(repro.data),
+          ok: !repro.data.changed && !repro.data.missing
+        }
+      : null,
     lastVerify: {
       key: 'last-verify',
       label: 'Last verify',
@@ -512,5 +544,88 @@ export function verifyView(
       (result.message ? ` — ${result.message}` : '') +
       (result.duration_s !== undefined ? ` (${result.duration_s.toFixed(1)} s)` : ''),
     diffs: problemCells(result).map(diffView)
+  };
+}
+
+// ---- team policy banner --------------------------------------------------------------------
+
+export interface IPolicyFixView {
+  violation: PolicyViolation;
+  /** data-key: stable across re-renders, so focus stays on the button. */
+  key: string;
+  label: string;
+  ariaLabel: string;
+  /** The command that does the same in a terminal, when there is one. */
+  title: string;
+}
+
+export interface IPolicyView {
+  /** `violations`: the banner; `ok`: a quiet line; `error`: the policy could not be checked. */
+  kind: 'ok' | 'violations' | 'error';
+  text: string;
+  /** "policy from pyproject.toml", "policy from server configuration", or both. */
+  source: string;
+  /** Where each source's keys came from (the file's path relative to the server's root). */
+  sourceTitle: string;
+  fixes: IPolicyFixView[];
+}
+
+/** "policy from pyproject.toml" / "policy from server configuration and pyproject.toml". */
+export function policySourceText(sources: PolicySource[]): string {
+  const labels = Array.from(new Set(sources.map(s => s.label)));
+  return labels.length ? `policy from ${labels.join(' and ')}` : '';
+}
+
+function policySourceTitle(sources: PolicySource[]): string {
+  return sources
+    .map(s => `${s.path ?? s.label}: ${s.keys.join(', ')}`)
+    .join('; ');
+}
+
+/**
+ * The policy banner for a verdict: nothing when there is no verdict or no policy applies; a
+ * quiet line when the notebook meets it; else the violations, each with its fix as a button.
+ */
+export function policyView(verdict: PolicyVerdict | null): IPolicyView | null {
+  if (!verdict || (!verdict.configured && !verdict.error)) {
+    return null;
+  }
+  const source = policySourceText(verdict.sources);
+  const sourceTitle = policySourceTitle(verdict.sources);
+  if (verdict.error) {
+    return {
+      kind: 'error',
+      text: `The team policy could not be checked: ${verdict.error}`,
+      source,
+      sourceTitle,
+      fixes: []
+    };
+  }
+  if (verdict.ok || !verdict.violations.length) {
+    return { kind: 'ok', text: 'Meets the team policy', source, sourceTitle, fixes: [] };
+  }
+  const seen = new Set<string>();
+  const fixes: IPolicyFixView[] = [];
+  for (const v of verdict.violations) {
+    if (seen.has(v.fix.action)) {
+      continue;
+    }
+    seen.add(v.fix.action);
+    fixes.push({
+      violation: v,
+      key: `policy-fix-${v.fix.action}`,
+      label: v.fix.label,
+      ariaLabel: `Fix "${v.message}": ${v.fix.label}`,
+      title: v.fix.command ? `${v.fix.label} (in a terminal: ${v.fix.command})` : v.fix.label
+    });
+  }
+  return {
+    kind: 'violations',
+    text: `This notebook does not meet the team policy: ${verdict.violations
+      .map(v => v.message)
+      .join(', ')}`,
+    source,
+    sourceTitle,
+    fixes
   };
 }

@@ -115,7 +115,7 @@ export function finding(over: Partial<Record<string, unknown>> = {}): any {
 }
 
 /** The keys of the lint reply's `status` (lint-reply.schema.json). */
-const STATUS_KEYS = ['path', 'saved', 'layout', 'pinned', 'environment', 'seed', 'verified', 'drift'];
+const STATUS_KEYS = ['path', 'saved', 'layout', 'pinned', 'environment', 'seed', 'verified', 'drift', 'data'];
 
 /** A lint reply; overrides of `status` keys (`pinned`, `seed`, ...) go into `status`. */
 export function lintReply(over: Partial<Record<string, unknown>> = {}): any {
@@ -149,5 +149,54 @@ export function lintReply(over: Partial<Record<string, unknown>> = {}): any {
     summary: { notebooks: 1, error: 2, warning: 1, info: 1 },
     ...top,
     status
+  };
+}
+
+/** A team-policy verdict (policy.schema.json): by default, missing Findings and no pinned environment. */
+export function policyVerdict(over: Partial<Record<string, unknown>> = {}): any {
+  return {
+    schema: 'nbkit.policy/1',
+    path: 'a.ipynb',
+    configured: true,
+    ok: false,
+    summary: 'does not meet the team policy: missing Findings, environment not pinned',
+    policy: {
+      'required-sections': ['findings'],
+      'require-pinned-environment': true,
+      'require-seed': false,
+      'max-severity-on-save': null
+    },
+    sources: [
+      {
+        kind: 'pyproject',
+        path: 'pyproject.toml',
+        label: 'pyproject.toml',
+        keys: ['required-sections', 'require-pinned-environment']
+      }
+    ],
+    violations: [
+      {
+        kind: 'missing-section',
+        message: 'missing Findings',
+        section: 'findings',
+        codes: [],
+        fix: {
+          action: 'insert-section:findings',
+          label: 'Insert Findings',
+          command: 'nbkit lint --fix --select NBL004 a.ipynb'
+        }
+      },
+      {
+        kind: 'environment-not-pinned',
+        message: 'environment not pinned',
+        section: null,
+        codes: [],
+        fix: { action: 'pin', label: 'Pin environment', command: 'nbkit pin a.ipynb' }
+      }
+    ],
+    error: null,
+    checked_at: '2026-11-26T20:00:00Z',
+    trigger: 'save',
+    ...over
   };
 }

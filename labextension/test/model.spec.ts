@@ -6,7 +6,7 @@ import {
   problemCells,
   timeAgo
 } from '../src/model';
-import { FakeServer, ManualClock, finding, flush, lintReply } from './fakes';
+import { FakeServer, ManualClock, finding, flush, lintReply, policyVerdict } from './fakes';
 
 function verifyReport(status: string, cells: any[] = []): any {
   return {
@@ -157,14 +157,23 @@ describe('NotebookState lint', () => {
         pinned: true,
         environment: { python: '3.11.7', packages: { numpy: '2.0.0', pandas: '2.2.0' } },
         seed: 42,
-        verified: { at: '2026-11-26T19:00:00Z', status: 'reproducible', nbkit: '0.1.0' }
+        verified: { at: '2026-11-26T19:00:00Z', status: 'reproducible', nbkit: '0.1.0' },
+        data: { pinned: 3, changed: 1, missing: 0 }
       })
     }));
     const state = new NotebookState(server.api(), 'a.ipynb', {}, new ManualClock());
-    expect(state.repro).toEqual({ pinned: false, environment: null, drift: [], seed: null, lastVerify: null });
+    expect(state.repro).toEqual({
+      pinned: false,
+      environment: null,
+      drift: [],
+      seed: null,
+      data: null,
+      lastVerify: null
+    });
     await state.lint();
     const repro = state.repro;
     expect(repro.pinned).toBe(true);
+    expect(repro.data).toEqual({ pinned: 3, changed: 1, missing: 0 });
     expect(repro.environment?.python).toBe('3.11.7');
     expect(repro.seed).toBe(42);
     expect(repro.lastVerify).toEqual({
@@ -336,5 +345,35 @@ describe('NotebookState pin', () => {
     await clock.advance(5000);
     expect(server.requests).toHaveLength(0);
     expect(calls).toBe(0);
+  });
+});
+
+describe('NotebookState team policy', () => {
+  it('asks GET policy for its path and keeps the verdict; a late reply of an older request is dropped', async () => {
+    const replies: ((v: any) => void)[] = [];
+    const server = new FakeServer().on(
+      'GET',
+      'policy?path=dir%2Fa%20b.ipynb',
+      () => new Promise(resolve => replies.push(v => resolve({ json: v })))
+    );
+    const state = new NotebookState(server.api(), 'dir/a b.ipynb', {}, new ManualClock());
+    expect(state.policyRequested).toBe(false);
+    let changes = 0;
+    state.onChange(() => changes++);
+    const first = state.refreshPolicy();
+    const second = state.refreshPolicy();
+    expect(state.policyRequested).toBe(true);
+    await flush();
+    expect(replies).toHaveLength(2);
+    replies[1](policyVerdict({ ok: true, violations: [] }));
+    await second;
+    replies[0](policyVerdict());
+    await first;
+    expect(state.policy!.ok).toBe(true); // the newer verdict stands
+    expect(changes).toBe(1);
+    expect(server.requests.map(r => `${r.method} ${r.endpoint}`)).toEqual([
+      'GET policy?path=dir%2Fa%20b.ipynb',
+      'GET policy?path=dir%2Fa%20b.ipynb'
+    ]);
   });
 });

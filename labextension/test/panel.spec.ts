@@ -2,7 +2,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IPanelActions, NbkitPanel } from '../src/panel';
 import { NotebookState } from '../src/model';
-import { FakeServer, ManualClock, lintReply } from './fakes';
+import { FakeServer, ManualClock, lintReply, policyVerdict } from './fakes';
 
 function actions(): IPanelActions & { calls: any[] } {
   const calls: any[] = [];
@@ -14,7 +14,8 @@ function actions(): IPanelActions & { calls: any[] } {
     lint: () => calls.push(['lint']),
     verify: () => calls.push(['verify']),
     cancelVerify: () => calls.push(['cancelVerify']),
-    pin: () => calls.push(['pin'])
+    pin: () => calls.push(['pin']),
+    policyFix: v => calls.push(['policyFix', v.fix.action])
   };
 }
 
@@ -93,6 +94,16 @@ describe('NbkitPanel', () => {
     expect(node.querySelector('.jp-nbkit-env dd')!.textContent).toBe('pinned (Python 3.11.7, 1 packages)');
     expect(node.querySelector('.jp-nbkit-seed dd')!.textContent).toBe('42');
     expect(node.querySelector('.jp-nbkit-last-verify dd')!.textContent).toBe('never');
+    expect(node.querySelector('.jp-nbkit-data')).toBeNull(); // no data pins: no data row
+    panel.dispose();
+  });
+
+  it('shows the data pins in the reproducibility section', async () => {
+    const { node, panel } = await setup(lintReply({ pinned: true, data: { pinned: 3, changed: 1, missing: 0 } }));
+    const row = node.querySelector('.jp-nbkit-data')!;
+    expect(row.querySelector('dt')!.textContent).toBe('Data');
+    expect(row.querySelector('dd')!.textContent).toBe('3 files pinned, 1 changed');
+    expect(row.querySelector('dd')!.classList.contains('jp-mod-bad')).toBe(true);
     panel.dispose();
   });
 
@@ -185,5 +196,71 @@ describe('NbkitPanel', () => {
       expect(b.getAttribute('aria-label') || b.textContent).toBeTruthy();
     }
     panel.dispose();
+  });
+});
+
+describe('NbkitPanel policy banner', () => {
+  async function withPolicy(verdicts: any[]) {
+    let i = 0;
+    const server = new FakeServer()
+      .on('POST', 'lint', () => ({ json: lintReply() }))
+      .on('GET', 'policy?path=a.ipynb', () => ({ json: verdicts[Math.min(i++, verdicts.length - 1)] }));
+    const state = new NotebookState(server.api(), 'a.ipynb', {}, new ManualClock());
+    const acts = actions();
+    const panel = new NbkitPanel(acts);
+    Widget.attach(panel, document.body);
+    panel.state = state;
+    await state.lint();
+    await state.refreshPolicy();
+    return { panel, state, acts, node: panel.node, server };
+  }
+
+  it('shows the violations under the header, with fix buttons and the policy source', async () => {
+    const { node, acts, panel } = await withPolicy([policyVerdict()]);
+    const banner = node.querySelector('.jp-nbkit-policy-banner') as HTMLElement;
+    expect(banner).not.toBeNull();
+    expect(node.children[1]).toBe(banner); // right under the header
+    expect(banner.getAttribute('aria-label')).toBe('Team policy');
+    expect(banner.querySelector('.jp-nbkit-policy-text')!.textContent).toBe(
+      'This notebook does not meet the team policy: missing Findings, environment not pinned'
+    );
+    expect(banner.querySelector('.jp-nbkit-policy-from')!.textContent).toBe('policy from pyproject.toml');
+    const fixes = Array.from(banner.querySelectorAll('button.jp-nbkit-policy-fix')) as HTMLButtonElement[];
+    expect(fixes.map(b => b.textContent)).toEqual(['Insert Findings', 'Pin environment']);
+    expect(fixes.every(b => b.tabIndex === 0 && b.type === 'button')).toBe(true); // keyboard reachable
+    fixes[0].click();
+    fixes[1].click();
+    expect(acts.calls).toEqual([
+      ['policyFix', 'insert-section:findings'],
+      ['policyFix', 'pin']
+    ]);
+    panel.dispose();
+  });
+
+  it('goes away when the next verdict is met, leaving a quiet line', async () => {
+    const { node, state, panel } = await withPolicy([policyVerdict(), policyVerdict({ ok: true, violations: [] })]);
+    expect(node.querySelector('.jp-nbkit-policy-banner')).not.toBeNull();
+    await state.refreshPolicy();
+    expect(node.querySelector('.jp-nbkit-policy-banner')).toBeNull();
+    expect(node.querySelector('.jp-nbkit-policy-ok')!.textContent).toBe(
+      '✓ Meets the team policy · policy from pyproject.toml'
+    );
+    panel.dispose();
+  });
+
+  it('shows nothing when no policy applies or the server has no policy route', async () => {
+    const { node, panel } = await withPolicy([policyVerdict({ configured: false, ok: true, violations: [], sources: [] })]);
+    expect(node.querySelector('.jp-nbkit-policy')).toBeNull();
+    panel.dispose();
+    const server = new FakeServer().on('POST', 'lint', () => ({ json: lintReply() }));
+    const state = new NotebookState(server.api(), 'a.ipynb', {}, new ManualClock());
+    const other = new NbkitPanel(actions());
+    Widget.attach(other, document.body);
+    other.state = state;
+    await state.refreshPolicy(); // 404 from an older server
+    expect(state.policy).toBeNull();
+    expect(state.policyError).toContain('no route');
+    expect(other.node.querySelector('.jp-nbkit-policy')).toBeNull();
+    other.dispose();
   });
 });

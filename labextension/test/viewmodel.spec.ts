@@ -10,15 +10,18 @@ import {
   diffBody,
   diffLineClass,
   diffView,
+  dataText,
   environmentText,
   findingsView,
   lastVerifyText,
   lintBarView,
+  policySourceText,
+  policyView,
   progressText,
   reproView,
   verifyView
 } from '../src/viewmodel';
-import { finding } from './fakes';
+import { finding, policyVerdict } from './fakes';
 
 const NOW = new Date('2026-11-26T20:00:00Z');
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
@@ -158,6 +161,19 @@ describe('reproView', () => {
     expect(
       environmentText({ ...NO_REPRO, pinned: true, environment: { python: '3.11.7', packages: { numpy: '2.0' } } })
     ).toBe('pinned (Python 3.11.7, 1 packages)');
+  });
+
+  it('summarises the data pins', () => {
+    expect(dataText({ pinned: 3, changed: 1, missing: 0 })).toBe('3 files pinned, 1 changed');
+    expect(dataText({ pinned: 1, changed: 0, missing: 0 })).toBe('1 file pinned');
+    expect(dataText({ pinned: 2, changed: 0, missing: 1 })).toBe('2 files pinned, 1 missing');
+    const idle = { status: 'idle' as const, error: null };
+    const notVerifying = { verifying: false, status: 'idle' as const };
+    const changed = reproView({ ...NO_REPRO, data: { pinned: 3, changed: 1, missing: 0 } }, idle, notVerifying, NOW);
+    expect(changed.data).toEqual({ key: 'data', label: 'Data', value: '3 files pinned, 1 changed', ok: false });
+    const clean = reproView({ ...NO_REPRO, data: { pinned: 2, changed: 0, missing: 0 } }, idle, notVerifying, NOW);
+    expect(clean.data?.ok).toBe(true);
+    expect(reproView(NO_REPRO, idle, notVerifying, NOW).data).toBeNull();
   });
 
   it('describes the last verify', () => {
@@ -358,5 +374,61 @@ describe('diffView', () => {
     });
     expect(follows?.summary).toBe('follows from the failure of cell 2 (fix cell 2 first)');
     expect(diffView({ index: 1, id: null, status: 'mismatch', diff: '-1\n+2' }).cause).toBeNull();
+  });
+});
+
+describe('policyView', () => {
+  it('shows nothing without a verdict or when no policy applies', () => {
+    expect(policyView(null)).toBeNull();
+    expect(policyView(policyVerdict({ configured: false, ok: true, violations: [], sources: [] }))).toBeNull();
+  });
+
+  it('names every violation and offers each fix as a button, with the command as its title', () => {
+    const view = policyView(policyVerdict())!;
+    expect(view.kind).toBe('violations');
+    expect(view.text).toBe(
+      'This notebook does not meet the team policy: missing Findings, environment not pinned'
+    );
+    expect(view.source).toBe('policy from pyproject.toml');
+    expect(view.sourceTitle).toBe('pyproject.toml: required-sections, require-pinned-environment');
+    expect(view.fixes.map(f => [f.key, f.label])).toEqual([
+      ['policy-fix-insert-section:findings', 'Insert Findings'],
+      ['policy-fix-pin', 'Pin environment']
+    ]);
+    expect(view.fixes[0].ariaLabel).toBe('Fix "missing Findings": Insert Findings');
+    expect(view.fixes[1].title).toBe('Pin environment (in a terminal: nbkit pin a.ipynb)');
+  });
+
+  it('says where the policy came from: the server, the project, or both', () => {
+    const server = { kind: 'server', path: null, label: 'server configuration', keys: ['require-seed'] };
+    const project = { kind: 'pyproject', path: 'sub/pyproject.toml', label: 'pyproject.toml', keys: ['require-seed'] };
+    expect(policySourceText([server as any])).toBe('policy from server configuration');
+    expect(policySourceText([server as any, project as any])).toBe(
+      'policy from server configuration and pyproject.toml'
+    );
+    expect(policySourceText([])).toBe('');
+    expect(policyView(policyVerdict({ sources: [server, project] }))!.sourceTitle).toBe(
+      'server configuration: require-seed; sub/pyproject.toml: require-seed'
+    );
+  });
+
+  it('a met policy is a quiet line; a policy that could not be checked says why', () => {
+    const ok = policyView(policyVerdict({ ok: true, violations: [] }))!;
+    expect(ok.kind).toBe('ok');
+    expect(ok.text).toBe('Meets the team policy');
+    expect(ok.fixes).toEqual([]);
+    const error = policyView(
+      policyVerdict({ ok: false, violations: [], configured: false, sources: [], error: 'NbkitService.policy: bad' })
+    )!;
+    expect(error.kind).toBe('error');
+    expect(error.text).toBe('The team policy could not be checked: NbkitService.policy: bad');
+  });
+
+  it('offers one button per fix action', () => {
+    const v = policyVerdict().violations[0];
+    const twice = policyVerdict({
+      violations: [v, { ...v, message: 'missing Data', section: 'data' }]
+    });
+    expect(policyView(twice)!.fixes).toHaveLength(1);
   });
 });

@@ -31,7 +31,7 @@ HELP = {
     "new": "Create a notebook with the standard layout.",
     "rules": "List the rules, or explain one.",
     "env": "List, build or prune the pinned environments that `verify --env pinned` uses.",
-    "clean": "Remove the lint cache (.nbkit_cache/ at the project root, or $NBKIT_CACHE_DIR).",
+    "clean": "Remove the lint and verify caches (.nbkit_cache/ at the project root, or $NBKIT_CACHE_DIR).",
 }
 
 

@@ -23,13 +23,16 @@ FORMATS = ("text", "json", "sarif", "junit", "github")
               help="Worker processes; 0 = one per core for runs of many notebooks, 1 = no workers.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the lint cache (.nbkit_cache/ or $NBKIT_CACHE_DIR).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
+@click.option("--policy", "policy", is_flag=True,
+              help="Also check each notebook against its team policy ([tool.nbkit.policy]); exit 1 on a violation.")
 @click.pass_context
-def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, no_cache, config_path):
+def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, no_cache, config_path, policy):
     """Check notebooks (files or folders, searched recursively) against nbkit's rules.
 
-    Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or
-    input error (an unreadable or invalid notebook, bad [tool.nbkit]; the other notebooks are
-    still checked and reported); 3 nbkit's machinery failed.
+    Exit codes: 0 no finding at or above --fail-on (and, with --policy, every notebook meets
+    its team policy); 1 findings at or above it, or a policy violation; 2 usage or input error
+    (an unreadable or invalid notebook, bad [tool.nbkit] or [tool.nbkit.policy]; the other
+    notebooks are still checked and reported); 3 nbkit's machinery failed.
     """
     from ..config import load_config
     from ..report.lint_reports import RENDERERS, render_text
@@ -41,27 +44,51 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, n
     check_output(output, [*paths, *([config_path] if config_path else [])], config.exclude if config else None)
     request = LintRequest.from_raw(paths, config=config, select=split_codes(select), ignore=split_codes(ignore),
                                    profile=profile, fix=fix, jobs=jobs, fail_on=fail_on,
-                                   cache=not (no_cache or fix))
+                                   cache=not (no_cache or fix), policy=policy)
     result = run_lint(request)
-    if fmt == "text":
+    verdicts = None
+    if request.policy:
+        from ..requests import check_policy
+
+        verdicts = check_policy(request, result)
+    if fmt == "json" and verdicts is not None:
+        import json
+
+        text = json.dumps({**result.to_dict(), "policy": verdicts.to_dict()}, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "text":
         text = render_text(result, color=use_color(output))
     else:
         text = RENDERERS[fmt](result)
     for e in result.errors:
         err(str(e))
+    if verdicts is not None:
+        from ..report.policy_reports import render_policy_github, render_policy_text
+
+        if fmt == "text":
+            text += render_policy_text(verdicts)
+        elif fmt == "github":
+            text += render_policy_github(verdicts)
+        elif fmt != "json":  # sarif, junit: the report stays as it is; the verdicts go to stderr
+            for line in render_policy_text(verdicts).splitlines():
+                if line.strip():
+                    err(line)
+        for r in verdicts.results:
+            if r.error is not None:
+                err(r.error)
     write_output(text, output)
-    ctx.exit(result.exit_code(request.threshold()))
+    code = result.exit_code(request.threshold())
+    ctx.exit(max(code, verdicts.exit_code()) if verdicts is not None and code != 3 else code)
 
 
 @click.command("clean")
 @click.argument("path", required=False, type=click.Path())
 def clean(path):
-    """Remove the lint cache of the project at PATH (default: here): .nbkit_cache/ at the project
-    root, or $NBKIT_CACHE_DIR."""
+    """Remove the lint and verify caches of the project at PATH (default: here): .nbkit_cache/ at
+    the project root, or $NBKIT_CACHE_DIR."""
     from ..config import load_config
     from ..errors import UsageError
-    from ..lintcache import cache_dir
-    from ..lintcache import clean as remove
+    from ..cachestore import cache_dir
+    from ..cachestore import clean as remove
 
     config = load_config(path)
     folder = cache_dir([path or "."], config.root)

@@ -81,7 +81,7 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
 
 
 @click.command("verify")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
@@ -113,10 +113,17 @@ def _sigterm(signum, frame):  # pragma: no cover - exercised through a subproces
 @click.option("--stop-on-error", is_flag=True,
               help="Stop a run at its first failed cell (default: run the remaining cells and report each "
                    "independent failure with its cause).")
+@click.option("--cache/--no-cache", "cache", default=None,
+              help="Do not re-run a notebook whose verdict was reproducible while nothing that decides it changed "
+                   "(its bytes, the kernel's environment, its pinned data files, nbkit's version, these options); "
+                   "kept in .nbkit_cache/verify (default: [tool.nbkit.verify] cache, else off).")
+@click.option("--changed", "changed", is_flag=False, flag_value="", default=None, metavar="[REF]",
+              help="Verify only the notebooks (under PATHS, default here) changed since the merge base of HEAD and "
+                   "REF (default: the default branch), untracked ones, and those whose pinned data files changed.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read [tool.nbkit] from this pyproject.toml.")
 @click.pass_context
 def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, shard, strict_env, env, explain,
-           explain_max, allow_build, update, stamp, stop_on_error, config_path):
+           explain_max, allow_build, update, stamp, stop_on_error, cache, changed, config_path):
     """Re-execute notebooks (files or folders) in fresh kernels and check their stored outputs.
 
     Exit codes: 0 every notebook reproduces; 1 a notebook does not (mismatch, failed,
@@ -129,6 +136,13 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
     from ..verify import VerifyOptions, VerifyRequest, run
     from ..verify.controls import parse_value
 
+    if changed is not None:
+        from ..verify.changed import split_ref_and_paths
+
+        ref, listed = split_ref_and_paths(changed or None, paths)
+        paths = tuple(listed)
+    elif not paths:
+        raise UsageError("give at least one notebook or folder (or --changed)")
     names = [n for n, _v in parameters]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -137,12 +151,19 @@ def verify(ctx, paths, fmt, output, jobs, runs, timeout, kernel, parameters, sha
     opts = VerifyOptions(timeout=timeout, kernel=kernel, parameters={n: parse_value(v) for n, v in parameters},
                          runs=runs, jobs=jobs, shard=shard, strict_env=strict_env, update=update, stamp=stamp,
                          stop_on_error=stop_on_error, config=config, env=env, allow_build=allow_build,
-                         explain_drift=explain_max if explain else 0)
+                         explain_drift=explain_max if explain else 0, cache=cache)
+    targets = list(paths)
+    if changed is not None:
+        from ..verify.changed import select_changed
+
+        selection = select_changed(targets, ref, config.exclude)
+        click.echo(f"nbkit verify: {selection.summary()}", err=True)
+        targets = [*selection.notebooks, *selection.problems]
     try:
-        request = VerifyRequest.build(paths, opts)  # usage errors before any kernel starts
+        request = VerifyRequest.build(targets, opts)  # usage errors before any kernel starts
     except RequestError as e:
         raise UsageError(e.message_for(_FLAGS.get(e.field, e.field))) from None
-    check_output(output, [*paths, *([config_path] if config_path else [])], config.exclude)
+    check_output(output, [*(paths or ["."]), *([config_path] if config_path else [])], config.exclude)
     if hasattr(signal, "SIGTERM") and threading_main():
         signal.signal(signal.SIGTERM, _sigterm)
     with _Progress(sys.stderr.isatty() and not os.environ.get("CI")) as progress:

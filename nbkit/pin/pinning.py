@@ -1,4 +1,4 @@
-"""Pin a notebook (record its environment and seed), check it for drift, export requirements.
+"""Pin a notebook (record its environment, seed and input files), check it for drift, export requirements.
 
 Everything nbkit records lives under ``metadata.nbkit``; other keys there (``verified``, or
 keys a newer nbkit wrote) are kept as they are.  An existing ``metadata.nbkit`` that is not
@@ -16,6 +16,7 @@ from ..model import Notebook, parse_notebook, read_bytes
 from .seed import SEED_MAX, validate_seed
 from .capture import (Interpreter, as_notebook, capture_environment, installed_versions, magic_seed,
                       same_environment)
+from .data import DEFAULT_MAX_BYTES, DataCheck, check_data, data_problem, record_data
 from .drift import Drift, environment_drift
 from .write import read_only, write_nbkit
 
@@ -48,6 +49,10 @@ def nbkit_problems(nb: Notebook) -> list[str]:
         s = value["seed"]
         if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= SEED_MAX:
             out.append(f"metadata.nbkit.seed is {s!r}, not an integer from 0 to {SEED_MAX}")
+    if "data" in value:
+        problem = data_problem(value["data"])
+        if problem:
+            out.append(problem)
     return out
 
 
@@ -81,8 +86,10 @@ def _read(path: str) -> tuple[bytes, Notebook]:
 
 
 def pin(path, seed: int | None = None, python=None, *, force: bool = False,
-        extra_sources: list[str] | None = None) -> PinOutcome:
-    """Capture the environment for the notebook at ``path`` and record it (and the seed).
+        extra_sources: list[str] | None = None, data: bool = True,
+        data_max_bytes: int = DEFAULT_MAX_BYTES) -> PinOutcome:
+    """Capture the environment for the notebook at ``path`` and record it (and the seed, and
+    with ``data`` the local input files it reads: :mod:`nbkit.pin.data`).
 
     The seed recorded is ``seed`` when given, else the literal N of a ``%nbkit seed N`` line
     in the notebook, else whatever seed is already pinned.  The capture time is kept when the
@@ -107,6 +114,8 @@ def pin(path, seed: int | None = None, python=None, *, force: bool = False,
             del new["environment"]
         if "seed" in new and pinned_seed(nb) is None:
             del new["seed"]
+        if "data" in new and data_problem(new["data"]) is not None:
+            del new["data"]
     notes: list[str] = []
     env = capture_environment(nb, python, notes, extra_sources)
     if seed is None:
@@ -117,6 +126,8 @@ def pin(path, seed: int | None = None, python=None, *, force: bool = False,
     new["environment"] = env
     if seed is not None:
         new["seed"] = seed
+    if data:
+        new["data"] = record_data(nb, data_max_bytes, notes)
     if new == old:
         return PinOutcome(p, new, False, notes)
     write_nbkit(p, raw, nb.data, new)
@@ -147,6 +158,15 @@ def check_notebook(path, python=None) -> list[Drift]:
     return environment_drift(env, installed_versions(packages, python))
 
 
+def check_notebook_data(nb_or_path) -> DataCheck | None:
+    """The notebook's data pins compared with its input files now (changed, missing, new);
+    None when it has no data pins (pinned with ``--no-data``, or before nbkit pinned data)."""
+    nb = as_notebook(nb_or_path)
+    if "data" not in nb.nbkit_metadata:
+        return None
+    return check_data(nb)
+
+
 def requirements_for(nb_or_path, python=None, notes: list[str] | None = None) -> list[str]:
     """``name==version`` lines for the notebook: its pinned packages when it is pinned, else
     the versions captured now from this (or another) interpreter."""
@@ -161,5 +181,5 @@ def requirements_for(nb_or_path, python=None, notes: list[str] | None = None) ->
             if isinstance(k, str) and isinstance(v, str) and v]
 
 
-__all__ = ["pin", "pin_notebook", "check_notebook", "requirements_for", "PinOutcome", "NotPinnedError",
+__all__ = ["pin", "pin_notebook", "check_notebook", "check_notebook_data", "requirements_for", "PinOutcome", "NotPinnedError",
            "pinned_environment", "pinned_seed", "nbkit_problems", "validate_seed", "Interpreter"]

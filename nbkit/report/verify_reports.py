@@ -143,6 +143,8 @@ def render_text(report, color: bool = False) -> str:
         line.append(nb.path, style="bold")
         line.append("  ")
         line.append(nb.status, style=STATUS_STYLE.get(nb.status, "bold"))
+        if nb.cached_at:
+            line.append(f" (cached from {nb.cached_at[:10]})", style=STATUS_STYLE.get(nb.status, "bold"))
         if nb.duration_s:
             line.append(f"  ({nb.duration_s:.1f} s)", style="dim")
         if nb.code:

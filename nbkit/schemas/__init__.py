@@ -10,6 +10,7 @@ REST reply.  The panel's TypeScript types are generated from them (``jlpm build:
 ``verify-job``             GET and DELETE verify/<job>
 ``verify-jobs``            GET verify
 ``pin-reply``              POST pin
+``policy``                 GET policy, and each notebook of ``nbkit lint --policy`` (``nbkit.policy/1``)
 ``template``               GET template
 ``error``                  every REST reply with a status of 400 or more
 ``common``                 definitions only, ``$ref``-ed by the others

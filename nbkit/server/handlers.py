@@ -2,7 +2,7 @@
 finish.  Errors become HTTP statuses with a JSON ``{"message": ...}`` in one place:
 :meth:`NbkitHandler.write_error`.
 
-Authorisation follows jupyter_server's resources: reading notebooks (lint, rules, template)
+Authorisation follows jupyter_server's resources: reading notebooks (lint, policy, rules, template)
 needs ``read`` on ``contents``; pin writes a notebook (``write`` on ``contents``); verify executes
 the notebook's code in a kernel, so it needs what starting and using a kernel needs (``write``
 and ``execute`` on ``kernels``).
@@ -164,6 +164,18 @@ class TemplateHandler(NbkitHandler):
         self.reply(self.service.template())
 
 
+class PolicyHandler(NbkitHandler):
+    """GET policy?path=...: the notebook's team-policy verdict (checked after each save)."""
+
+    @web.authenticated
+    @authorized("read", resource="contents")
+    async def get(self):
+        path = self.get_query_argument("path", None)
+        if path is None:
+            raise ServiceError(400, "the query has no 'path' (GET nbkit/api/policy?path=analysis.ipynb)")
+        self.reply(await self.service.policy_verdict(path))
+
+
 class NotFoundHandler(NbkitHandler):
     """Unknown routes under nbkit/api/ answer JSON 404s (after authentication)."""
 
@@ -186,5 +198,6 @@ def setup_handlers(web_app, service: NbkitService) -> None:
         (url_path_join(api, "pin"), PinHandler),
         (url_path_join(api, "rules"), RulesHandler),
         (url_path_join(api, "template"), TemplateHandler),
+        (url_path_join(api, "policy"), PolicyHandler),
         (url_path_join(api, "(?P<rest>.*)"), NotFoundHandler),
     ])

@@ -25,12 +25,12 @@ import threading
 import time
 import uuid
 import weakref
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Bool, Float, Int, default
+from traitlets import Bool, Dict, Float, Int, default
 from traitlets.config import LoggingConfigurable
 
 from ..analysis import ParseCache as CellParseCache
@@ -269,6 +269,13 @@ class NbkitService(LoggingConfigurable):
         "server. Turn it off if something relies on collecting reference cycles created at start-up."))
     drift_cache_seconds = Float(60.0, config=True, help=(
         "How long lint re-uses the installed package versions it compares a pinned environment with."))
+    policy = Dict(config=True, help=(
+        "The team policy every notebook saved through this server is checked against (the keys of "
+        "[tool.nbkit.policy]: required-sections, require-pinned-environment, require-seed, "
+        "max-severity-on-save). It is the default: a project's [tool.nbkit.policy] overrides the keys it "
+        "sets. Empty (the default) and no [tool.nbkit.policy]: no policy, nothing checked on save."))
+    policy_wait_seconds = Float(30.0, config=True, help=(
+        "How long GET policy waits for the check of a save still running before it checks the file itself."))
     cancel_wait_seconds = Float(15.0, config=True, help=(
         "How long DELETE verify/<job> waits for a running job to stop and its kernel to die."))
 
@@ -289,7 +296,15 @@ class NbkitService(LoggingConfigurable):
         self._queue: collections.deque[Job] = collections.deque()
         self._running = 0
         self._drift_cache: dict = {}
+        from ..pin.data import HashCache
+
+        self._hashes = HashCache()  # the data pins' file hashes, by size and mtime
         self._parse_cache = ParseCache(self.parse_cache_notebooks)
+        # team policy: the last verdict per API path (with what it was made from: the file's mtime
+        # and the configuration object), and the checks that saves started and that have not finished
+        self._verdicts: collections.OrderedDict[str, tuple[tuple, dict]] = collections.OrderedDict()
+        self._pending: dict[str, tuple[int, Future]] = {}
+        self._save_count = 0
         _SERVICES.add(self)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -363,6 +378,12 @@ class NbkitService(LoggingConfigurable):
         result.paths = [rp.api]
         out = result.to_dict()
         out["status"] = self._panel_status(nb, facts, rp, cfg, saved=content is None)
+        try:
+            verdict = self._verdict(request.at(rp.os_path, cfg), done, rp)
+            if verdict["configured"] or verdict["error"]:
+                out["status"]["policy"] = self.scrub(verdict)
+        except Exception:  # noqa: BLE001 - the lint reply stands without the policy (GET policy says why)
+            self.log.exception("nbkit: the policy check of %s failed", rp.api)
         return out
 
     def _panel_status(self, nb, facts: Facts, rp: ResolvedPath, cfg, *, saved: bool) -> dict:
@@ -381,7 +402,22 @@ class NbkitService(LoggingConfigurable):
             "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
             "verified": verified if isinstance(verified, dict) else None,
             "drift": self._drift(env, nb.metadata) if pinned else [],
+            "data": self._data_summary(nb, facts),
         }
+
+    def _data_summary(self, nb, facts: Facts) -> dict | None:
+        """The data pins against the files now: {"pinned", "changed", "missing"}; None when the
+        notebook pins no data (or its pins are malformed).  File hashes are cached by size and
+        mtime, so an unchanged input is hashed once per server."""
+        from ..pin.data import check_data, pinned_data
+
+        if pinned_data(nb) is None:
+            return None
+        try:
+            return check_data(nb, new=False, facts=facts, hashes=self._hashes).summary()
+        except (OSError, ValueError) as e:
+            self.log.warning("nbkit: cannot check the data pins of %s: %s", nb.path, e)
+            return None
 
     def _drift(self, env: dict, metadata: dict) -> list[dict] | None:
         """Pinned packages whose version differs in the notebook kernel's environment, as the reply
@@ -407,6 +443,131 @@ class NbkitService(LoggingConfigurable):
                 self._drift_cache.clear()
             self._drift_cache[key] = hit
         return [d.to_dict() for d in environment_drift(env, hit[1])]
+
+    # -- team policy ----------------------------------------------------------------------------
+    def on_save(self, model: Any = None, os_path: Any = None, contents_manager: Any = None, **_: Any) -> None:
+        """The contents manager's post-save hook: after a notebook is saved, check it against the
+        team policy in the lint pool and keep the verdict for GET policy.
+
+        Never modifies what was saved, never blocks or fails the save: this only queues work, and
+        nothing it raises leaves it (jupyter_server would log it, but the save must not even
+        wait for nbkit)."""
+        try:
+            if not isinstance(model, dict) or model.get("type") != "notebook":
+                return
+            api = model.get("path")
+            if not isinstance(api, str) or not api.endswith(".ipynb"):
+                return
+            with self._lock:
+                self._save_count += 1
+                number = self._save_count
+                future = self._pool.submit(self._check_after_save, api, number)
+                self._pending[api] = (number, future)
+        except Exception:  # noqa: BLE001 - a save must never fail because of nbkit
+            self.log.warning("nbkit: could not queue the policy check of a saved notebook", exc_info=True)
+
+    def _check_after_save(self, api: str, number: int) -> None:
+        try:
+            try:
+                rp = self.resolve(api)
+            except ServiceError as e:  # hidden, or gone already: nothing to keep
+                self.log.debug("nbkit: no policy check for %s: %s", api, e.message)
+                return
+            self._policy_safe(rp, "save")
+        except Exception:  # noqa: BLE001 - never the save's problem
+            self.log.exception("nbkit: the policy check of %s failed", api)
+        finally:
+            with self._lock:
+                if self._pending.get(api, (None,))[0] == number:
+                    del self._pending[api]
+
+    def _made_from(self, rp: ResolvedPath) -> tuple:
+        """What a verdict depends on: the notebook's modification time and its configuration (the
+        core's cache gives the same object while its pyproject.toml is unchanged)."""
+        try:
+            cfg: Any = self._config_for(rp.os_path)
+        except NbkitError as e:
+            cfg = str(e)
+        return (self._mtime(rp.os_path), cfg)
+
+    def _policy_safe(self, rp: ResolvedPath, trigger: str) -> dict:
+        """Check the notebook now and keep the verdict (a failure of nbkit's is its ``error``)."""
+        made_from = self._made_from(rp)  # before reading: a change during the check is seen next time
+        try:
+            verdict = self._policy_sync(rp, trigger)
+        except Exception as e:  # noqa: BLE001 - the failure is the verdict, never the save's
+            self.log.exception("nbkit: the policy check of %s failed", rp.api)
+            verdict = self._failed_verdict(rp.api, e, trigger)
+        self._remember(rp.api, made_from, verdict)
+        return verdict
+
+    def _stored_or_check(self, rp: ResolvedPath) -> dict:
+        made_from = self._made_from(rp)
+        with self._lock:
+            stored = self._verdicts.get(rp.api)
+        if stored is not None and stored[0][0] is not None and stored[0][0] == made_from[0] \
+                and stored[0][1] is made_from[1]:
+            return stored[1]
+        return self._policy_safe(rp, "request")
+
+    def _failed_verdict(self, api: str, e: BaseException, trigger: str) -> dict:
+        from ..policy import NO_POLICY, PolicyResult
+
+        out = PolicyResult(path=api, policy=NO_POLICY,
+                           error=self.scrub(f"internal error in nbkit ({type(e).__name__}: {e}); see the server log"))
+        return {**out.to_dict(), "checked_at": _iso(time.time()), "trigger": trigger}
+
+    def _remember(self, api: str, made_from: tuple, verdict: dict) -> None:
+        with self._lock:
+            self._verdicts[api] = (made_from, verdict)
+            self._verdicts.move_to_end(api)
+            while len(self._verdicts) > 256:
+                self._verdicts.popitem(last=False)
+
+    @staticmethod
+    def _mtime(os_path: str) -> int | None:
+        try:
+            return os.stat(os_path).st_mtime_ns
+        except OSError:
+            return None
+
+    async def policy_verdict(self, api_path: Any) -> dict:
+        """GET policy: the verdict of the notebook's last save, when the file on disk and its
+        configuration are still what it was made from; else (never checked, or changed since)
+        the file checked now."""
+        rp = self.resolve(api_path)
+        with self._lock:
+            pending = self._pending.get(rp.api)
+        if pending is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(pending[1])), self.policy_wait_seconds)
+            except Exception:  # noqa: BLE001 - a slow or failed check: the file is checked below
+                pass
+        return await self._off_loop(self._stored_or_check, rp)
+
+    def _policy_sync(self, rp: ResolvedPath, trigger: str = "save") -> dict:
+        """The notebook's verdict, as GET policy replies."""
+        from ..policy import NO_POLICY, PolicyResult, resolve_policy
+        from ..requests import LintRequest, lint_one
+
+        extra = {"checked_at": _iso(time.time()), "trigger": trigger}
+        try:
+            cfg = self._config_for(rp.os_path)
+            configured = resolve_policy(cfg, self.policy or None).configured
+        except NbkitError as e:
+            return {**PolicyResult(path=rp.api, policy=NO_POLICY, error=self._api_message(e, rp)).to_dict(), **extra}
+        request = LintRequest(paths=(rp.os_path,), config=cfg)
+        if not configured:
+            return {**PolicyResult(path=rp.api, policy=NO_POLICY).to_dict(), **extra}
+        done = lint_one(request, parse_cache=self._parse_cache.for_notebook(rp.os_path))
+        return {**self.scrub(self._verdict(request, done, rp)), **extra}
+
+    def _verdict(self, request: LintRequest, done, rp: ResolvedPath) -> dict:
+        from ..requests import policy_for
+
+        for e in done.result.errors:
+            e.message = self._api_message(e, rp)
+        return policy_for(request, done, server=self.policy or None, path=rp.api).to_dict()
 
     # -- catalogue and template -------------------------------------------------------------------
     def rules(self) -> dict:

@@ -171,6 +171,17 @@ def _drift_text(d: tuple) -> str:
     return f"{d[0]} {d[1]} -> {d[2] if d[2] is not None else 'not installed'}"
 
 
+_DATA_EVIDENCE = "the cell reads it (or uses what a cell that reads it made), and it no longer matches its pin " \
+                 "in metadata.nbkit.data"
+
+
+def _data_changed(files: tuple[str, ...]) -> str:
+    if len(files) == 1:
+        return f"input file '{files[0]}' changed since it was pinned"
+    named = ", ".join(f"'{f}'" for f in files[:3]) + (" ..." if len(files) > 3 else "")
+    return f"input files {named} changed since they were pinned"
+
+
 def diagnose(ev: CellEvidence) -> Cause:
     """The cause of one cell's failure to reproduce."""
     evidence: list[str] = []
@@ -216,8 +227,8 @@ def diagnose(ev: CellEvidence) -> Cause:
             return Cause("library-drift", f"{pkg} no longer behaves as the stored run expected: {ev.ename}: "
                          f"{ev.evalue}"[:300], tuple(why))
         if ev.changed_data:
-            return Cause("data-changed", f"input file '{ev.changed_data[0]}' changed since it was pinned",
-                         (f"{ev.ename}: {ev.evalue}"[:300], "its sha256 differs from metadata.nbkit.data"))
+            return Cause("data-changed", _data_changed(ev.changed_data),
+                         (f"{ev.ename}: {ev.evalue}"[:300], _DATA_EVIDENCE))
         if ev.never_executed:
             return Cause("stale-output", "the stored run never executed this cell; it fails when the notebook runs "
                          "top to bottom", (f"{ev.ename}: {ev.evalue}"[:300], "no execution count and no stored output"),
@@ -254,8 +265,7 @@ def diagnose(ev: CellEvidence) -> Cause:
             return Cause("randomness", "an unseeded random generator feeds this cell",
                          tuple(evidence + [ev.rule_notes.get("NBR004", "NBR004 unseeded random")]))
     if ev.changed_data:
-        return Cause("data-changed", f"input file '{ev.changed_data[0]}' changed since it was pinned",
-                     tuple(evidence + ["its sha256 differs from metadata.nbkit.data"]))
+        return Cause("data-changed", _data_changed(ev.changed_data), tuple(evidence + [_DATA_EVIDENCE]))
     repr_lib = repr_only_difference(ev.expected, ev.actual)
     if drifted:
         d = drifted[0]

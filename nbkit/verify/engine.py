@@ -26,6 +26,7 @@ from .writeback import write_back
 
 if TYPE_CHECKING:
     from ..pin.drift import Drift
+    from .cache import VerifyCache
     from .plan import WorkItem
     from .request import VerifyRequest
 
@@ -53,27 +54,48 @@ class Engine:
         self.queue: deque[WorkItem] = deque(items)
         self.results: dict[int, NotebookResult] = {}
         self.pool: KernelPool  # started by main(), on the engine's loop
+        self.cache: VerifyCache | None = None
+        self.hits: dict[int, NotebookResult] = {}   # --cache: verdicts read, not run
+        self.cache_keys: dict[int, str] = {}        # --cache: where a fresh reproducible verdict goes
+
+    async def _look_up_cache(self) -> None:
+        """--cache: read the stored verdicts before any kernel starts (a hit starts none)."""
+        from .cache import VerifyCache
+
+        cache = self.cache = VerifyCache.open(self.request)
+        todo = [p for p in self.items if not p.early]
+        cache.expect_folders(todo)
+        found = await asyncio.gather(*(asyncio.to_thread(cache.lookup, p) for p in todo))
+        for p, (hit, key) in zip(todo, found):
+            if hit is not None:
+                self.hits[p.index] = hit
+            elif key is not None:
+                self.cache_keys[p.index] = key
 
     async def main(self) -> list[NotebookResult]:
+        if self.request.cache:
+            await self._look_up_cache()
         jobs = max(1, min(self.request.jobs, len(self.items)))
         # Kernel start-up is mostly waiting (about 0.2 s of CPU in 0.5 s), so up to two kernels per
         # job are started ahead.  NBKIT_VERIFY_PREFETCH=0 starts each only when needed (benchmarks).
         self.pool = KernelPool(limit=2 * jobs if os.environ.get("NBKIT_VERIFY_PREFETCH", "1") != "0" else 0,
                                attempts=self.request.settings.kernel_start_attempts)
         for p in self.items:  # start the first kernels before anything else: they boot meanwhile
-            if p.key and not p.prefetched and self.pool.prefetch(p.key):
+            if p.key and not p.prefetched and p.index not in self.hits and self.pool.prefetch(p.key):
                 p.prefetched = True
         watcher = asyncio.ensure_future(self._watch())
         try:
-            if any(p.key for p in self.items):
-                await asyncio.to_thread(__import__, "nbclient")
+            if any(p.index not in self.hits for p in self.items):
+                # the rule registry, loaded once before any verdict thread reads it (not for a run
+                # whose every notebook is a cache hit), and the executor, while the kernels boot
+                await asyncio.to_thread(_load_for_runs, any(p.key and p.index not in self.hits for p in self.items))
             await asyncio.gather(*(self._worker() for _ in range(jobs)))
         finally:
             watcher.cancel()
             await self.pool.close()
         results = [self.results[p.index] for p in self.items]
         started = [self.results[p.index] for p in self.items if p.key and not p.early
-                   and not self.results[p.index].cancelled]
+                   and p.index not in self.hits and not self.results[p.index].cancelled]
         if started and all(r.kernel_failed for r in started):
             for r in started:  # no kernel could start at all: nbkit's machinery failed (exit 3)
                 r.machinery = True
@@ -96,12 +118,15 @@ class Engine:
                 res = NotebookResult(item.path, "failed", f"nbkit could not verify it: {type(e).__name__}: {e}",
                                      machinery=True)
             res.duration_s = time.monotonic() - t0
+            key = self.cache_keys.get(item.index)
+            if self.cache is not None and key and res.status == "reproducible" and not self.cancel.is_set():
+                await asyncio.to_thread(self.cache.store, key, res)
             self.results[item.index] = res
             self.events.on_notebook_end(res)
 
     def _prefetch_next(self) -> None:
         for q in self.queue:
-            if q.key and not q.prefetched:
+            if q.key and not q.prefetched and q.index not in self.hits:
                 if not self.pool.prefetch(q.key):
                     return
                 q.prefetched = True
@@ -110,6 +135,8 @@ class Engine:
         self.events.on_notebook_start(item.path, item.code_cells)
         if item.early:
             return item.early
+        if item.index in self.hits:
+            return self.hits[item.index]
         if self.cancel.is_set():
             return NotebookResult(item.path, "failed", "cancelled", cancelled=True)
         ex = Execution(item, drift=drift_of(item))
@@ -169,12 +196,17 @@ class Engine:
         return res
 
 
+def _load_for_runs(kernels: bool) -> None:
+    from .. import rules
+
+    rules.all_rules()  # the verdicts of parallel notebooks read the registry from threads
+    if kernels:
+        __import__("nbclient")
+
+
 def drive(items: list[WorkItem], request: VerifyRequest, events: VerifyEvents,
           cancel: threading.Event | None) -> list[NotebookResult]:
     """Run the engine on its own loop in a thread; the caller's thread handles Ctrl-C."""
-    from .. import rules
-
-    rules.all_rules()  # load the rule registry once, here: the verdicts of parallel notebooks read it from threads
     cancel = cancel or threading.Event()
     engine = Engine(items, request, events, cancel)
     box: dict = {}

@@ -7,6 +7,8 @@ Gathered once per notebook, before any cell is diagnosed:
   and on the cells it depends on through def-use (a cell reading ``x`` depends on the last cell
   above it that binds ``x``, and on what that cell depends on);
 - the distributions each cell (and its dependencies) imports, to match against the drift list;
+- the data pins: the pinned input files whose content changed, or that are gone, on the cells
+  that read them (:mod:`nbkit.pin.data`);
 - whether the stored execution counts are out of order;
 - the names some cell defines (a NameError on any other name is hidden state).
 
@@ -42,6 +44,7 @@ class NotebookEvidence:
     binds: dict[int, set[str]] = field(default_factory=dict)        # cell -> names it binds
     packages: dict[int, set[str]] = field(default_factory=dict)     # cell -> distributions it imports
     missing_data: dict[int, list[str]] = field(default_factory=dict)
+    changed_data: dict[int, list[str]] = field(default_factory=dict)  # cell -> pinned inputs it reads that changed
     defined_names: frozenset[str] = frozenset()
     out_of_order: bool = False
     environment_changed: str | None = None  # unpinned notebook whose stored Python (major.minor) differs
@@ -133,6 +136,7 @@ def _gather(nb: Notebook) -> NotebookEvidence:
             last_binder[n] = cell.index
         defined |= bound
     ev.defined_names = frozenset(defined)
+    _data_pins(nb, facts, ev)
     dists: dict[str, list[str]] = {}
     for ref in facts.imports:
         if is_stdlib(ref.module):
@@ -141,6 +145,23 @@ def _gather(nb: Notebook) -> NotebookEvidence:
             dists[ref.module] = distributions_for(ref.module) or [ref.module]
         ev.packages.setdefault(ref.cell_index, set()).update(dists[ref.module])
     return ev
+
+
+def _data_pins(nb: Notebook, facts, ev: NotebookEvidence) -> None:
+    """The pinned inputs that changed or are gone, on the cells that read them."""
+    if "data" not in nb.nbkit_metadata:
+        return
+    from ..pin.data import check_data, pinned_data
+
+    if pinned_data(nb) is None:
+        return
+    check = check_data(nb, new=False, facts=facts)
+    for key in check.changed:
+        for i in check.cells.get(key, ()):
+            ev.changed_data.setdefault(i, []).append(key)
+    for key in check.missing:
+        for i in check.cells.get(key, ()):
+            ev.missing_data.setdefault(i, []).insert(0, key)
 
 
 def error_output(outputs: list) -> dict:
@@ -158,12 +179,14 @@ def cell_evidence(index: int, status: str, nbev: NotebookEvidence, drift: list[D
     notes: dict[str, str] = {}
     packages: set[str] = set()
     missing: list[str] = []
+    changed: list[str] = []
     for i in sorted(cells, key=lambda i: (i != index, i)):  # the cell's own notes first
         rules |= nbev.rules.get(i, set())
         for code, note in nbev.notes.get(i, {}).items():
             notes.setdefault(code, note if i == index else f"{note} (in cell {i}, which this cell depends on)")
         packages |= nbev.packages.get(i, set())
         missing += nbev.missing_data.get(i, [])
+        changed += nbev.changed_data.get(i, [])
     error = error or {}
     return CellEvidence(
         index=index, status=status, expected=expected or "", actual=actual or "",
@@ -172,4 +195,5 @@ def cell_evidence(index: int, status: str, nbev: NotebookEvidence, drift: list[D
         runs_agree=runs_agree, rules=frozenset(rules), rule_notes=notes, out_of_order=nbev.out_of_order,
         defined_names=nbev.defined_names, drift=tuple((d.package, d.pinned, d.installed) for d in drift),
         packages_used=frozenset(packages), missing_data=tuple(dict.fromkeys(missing)),
+        changed_data=tuple(dict.fromkeys(changed)),
         consequence_of=consequence_of, environment_changed=nbev.environment_changed, never_executed=never_executed)

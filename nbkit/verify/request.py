@@ -104,6 +104,7 @@ class VerifyOptions:
     allow_build: bool | None = None  # --env pinned: allow source distributions
     env_spec: Any = None             # --env pinned with these pins instead of the notebook's (EnvSpec)
     explain_drift: int = 0           # --explain-drift: at most this many extra environments per notebook
+    cache: bool | None = None        # --cache/--no-cache: reuse reproducible verdicts (nbkit.verify.cache)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class VerifyRequest:
     env_spec: Any = None
     explain_drift: int = 0
     stop_on_error: bool = False
+    cache: bool = False  # reuse reproducible verdicts; never with update/stamp (they must run)
 
     @classmethod
     def build(cls, paths, options: VerifyOptions | None = None, *, discover: bool = True) -> VerifyRequest:
@@ -156,6 +158,7 @@ class VerifyRequest:
             allow_build=s.allow_build if o.allow_build is None else bool(o.allow_build),
             env_spec=o.env_spec,
             explain_drift=max(0, int(o.explain_drift or 0)),
+            cache=(s.cache if o.cache is None else bool(o.cache)) and not (o.update or o.stamp),
         )
 
     @property
@@ -173,11 +176,13 @@ def run(request: VerifyRequest, events: VerifyEvents | None = None,
     """The one verify entry point: plan, run, judge and (``--update``/``--stamp``) write back.
 
     ``cancel`` (a threading.Event) stops every kernel; ``events`` hears the progress."""
+    from ..deferred_imports import defer_iri_grammar
     from .engine import drive
     from .events import NO_EVENTS
     from .plan import plan
     from .results import VerifyReport
 
+    defer_iri_grammar()  # nbformat's jsonschema would build an IRI grammar no verify uses (1-3 s)
     events = events or NO_EVENTS
     p = plan(request)
     events.on_plan(len(p.items))

@@ -65,6 +65,7 @@ class NotebookResult:
     environment: dict | None = None  # --env pinned: the environment it ran in (key, python, installed, note)
     explanation: dict | None = None  # --explain-drift: which upgrade changes which cells
     causes: list[dict] = field(default_factory=list)  # one entry per cause (kind + summary) with its cells
+    cached_at: str | None = None     # --cache: the verdict is the one stored then (ISO 8601), not re-run
 
     def to_dict(self, images: bool = False) -> dict:
         d = {"path": self.path, "status": self.status, "message": self.message,
@@ -85,6 +86,8 @@ class NotebookResult:
         for flag in ("machinery", "updated", "stamped", "cancelled"):
             if getattr(self, flag):
                 d[flag] = True
+        if self.cached_at:
+            d["cached"] = {"at": self.cached_at}
         return d
 
     def exit_code(self) -> int:

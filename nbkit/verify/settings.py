@@ -15,6 +15,8 @@
     normalizers = {timestamps = false}   # switch single normalisers off (or on)
     sanitizers = [{regex = 'run id \\d+', replace = 'run id N'}]
     sanitize-file = "nbval-sanitize.cfg" # nbval's sanitize file format, relative to pyproject.toml
+    cache = false                 # a notebook that reproduced is not re-run while nothing that decides
+                                  # its verdict changed (--cache / --no-cache override)
 
 Unknown keys are errors naming the file (exit 2).
 """
@@ -34,7 +36,7 @@ NORMALIZERS = tuple(n.name for n in registered())
 ENVS = ("current", "pinned")
 _KEYS = {"timeout", "kernel", "jobs", "runs", "strict-env", "env", "allow-build", "kernel-start-attempts", "rtol", "image-threshold", "image-tolerance",
          "image-resize",
-         "normalizers", "normalisers", "sanitizers", "sanitize-file"}
+         "normalizers", "normalisers", "sanitizers", "sanitize-file", "cache"}
 
 
 @dataclass
@@ -53,6 +55,7 @@ class VerifySettings:
     image_resize: str = "match"  # RESIZE_MODES in nbkit.verify.images
     normalizers: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(NORMALIZERS, True))
     sanitizers: list[Sanitizer] = field(default_factory=list)
+    cache: bool = False         # reuse reproducible verdicts (nbkit.verify.cache)
 
     def on(self, name: str) -> bool:
         return self.normalizers.get(name, True)
@@ -106,6 +109,10 @@ def settings_from_config(config=None) -> VerifySettings:
         if not isinstance(table["allow-build"], bool):
             raise ConfigError("tool.nbkit.verify.allow-build must be true or false", where)
         s.allow_build = table["allow-build"]
+    if "cache" in table:
+        if not isinstance(table["cache"], bool):
+            raise ConfigError("tool.nbkit.verify.cache must be true or false", where)
+        s.cache = table["cache"]
     if "rtol" in table:
         s.rtol = _num(table, "rtol", where)
     if "image-threshold" in table:

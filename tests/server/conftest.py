@@ -32,9 +32,9 @@ def service(jp_serverapp):
 def api(jp_fetch, service):
     """``await api("lint", {...})`` -> (status, JSON body); never raises for HTTP errors."""
 
-    async def call(route, body=None, method=None, raw=None, headers=None):
+    async def call(route, body=None, method=None, raw=None, headers=None, params=None):
         method = method or ("POST" if body is not None or raw is not None else "GET")
-        kw = {}
+        kw = {"params": params} if params else {}
         if method in ("POST", "PUT"):
             kw["body"] = raw if raw is not None else json.dumps(body)
         try:

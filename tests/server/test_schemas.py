@@ -58,8 +58,8 @@ def test_schema_is_valid_draft_2020_12_and_its_refs_resolve(name):
 
 
 def test_every_reply_has_a_schema_shipped_in_the_package():
-    assert set(schemas.names()) == {"common", "error", "lint", "lint-reply", "pin-reply", "rules", "template",
-                                    "verify", "verify-job", "verify-jobs", "verify-started"}
+    assert set(schemas.names()) == {"common", "error", "lint", "lint-reply", "pin-reply", "policy", "rules",
+                                    "template", "verify", "verify-job", "verify-jobs", "verify-started"}
     with pytest.raises(KeyError, match="no nbkit schema 'nope'"):
         schemas.load("nope")
 
@@ -174,6 +174,17 @@ async def _pin_replies(api, root):
             (*await api("pin", {"path": "p.ipynb"}), "pin-reply")]
 
 
+async def _policy_replies(api, root):
+    (root / "pyproject.toml").write_text('[tool.nbkit.policy]\nrequired-sections = ["findings"]\nrequire-seed = true\n'
+                                         'max-severity-on-save = "error"\n', encoding="utf-8")
+    write(root / "p.ipynb", nb(md("# T"), code("import random\nrandom.random()", count=1)))
+    replies = [await api("policy", params={"path": "p.ipynb"}), await api("lint", {"path": "p.ipynb"})]
+    assert {v["kind"] for v in replies[0][1]["violations"]} == {"missing-section", "seed-not-recorded",
+                                                                 "findings-over-limit"}
+    assert replies[1][1]["status"]["policy"]["ok"] is False
+    return [(*replies[0], "policy"), (*replies[1], "lint-reply")]
+
+
 async def _catalogue_replies(api, root):
     return [(*await api("rules"), "rules"), (*await api("template"), "template")]
 
@@ -198,6 +209,7 @@ REST_CASES = {
     "lint": _lint_replies,
     "verify": _verify_replies,
     "pin": _pin_replies,
+    "policy": _policy_replies,
     "rules-and-template": _catalogue_replies,
     "errors": _error_replies,
 }

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
 # -- authentication, authorisation, XSRF -----------------------------------------------------------
 
 ROUTES = [("lint", "POST"), ("verify", "POST"), ("verify/" + "0" * 32, "GET"), ("verify/" + "0" * 32, "DELETE"),
-          ("pin", "POST"), ("rules", "GET"), ("template", "GET")]
+          ("pin", "POST"), ("rules", "GET"), ("template", "GET"), ("policy", "GET")]
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])

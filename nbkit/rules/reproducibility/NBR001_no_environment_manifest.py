@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from .. import Hit, rule
+from .helpers import script_dependencies
 
 
 MANIFEST_LIST = "requirements*.txt, pyproject.toml, environment.yml, Pipfile, setup.cfg/setup.py"
@@ -31,9 +32,11 @@ def no_environment_manifest(nb, ctx):
     ## Use instead
     Add a `requirements.txt` (or `environment.yml`, or dependencies in `pyproject.toml`)
     at the project root listing what the notebooks import, ideally with exact versions
-    (`nbkit pin --export requirements` writes one).
+    (`nbkit pin --export requirements` writes one). A notebook written with juv, whose first
+    code cell holds a PEP 723 `# /// script` block with `dependencies`, declares its own
+    environment and needs no other manifest (`nbkit pin --export pep723` prints such a block).
     """
-    if ctx.project.manifests_for(nb.path):
+    if script_dependencies(ctx.facts) is not None or ctx.project.manifests_for(nb.path):
         return
     root = ctx.project.root_for(nb.path)
     at_root = os.path.abspath(root) == os.path.dirname(os.path.abspath(nb.path))

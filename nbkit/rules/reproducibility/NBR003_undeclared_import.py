@@ -7,7 +7,8 @@ import ast
 from ... import imports as imp
 from ...analysis import Facts
 from .. import Hit, rule
-from .helpers import rel
+from ...pep723 import dependency_name
+from .helpers import rel, script_dependencies
 
 
 _IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
@@ -58,6 +59,10 @@ def undeclared_import(nb, ctx):
     `ModuleNotFoundError`. Optional imports (inside `try: ... except ImportError:`) and the
     kernel's own `IPython` are not reported.
 
+    A notebook written with juv (a PEP 723 `# /// script` block with `dependencies` in its
+    first code cell) runs in the environment that block declares: its imports are checked
+    against the block's dependencies, not the project's manifests.
+
     ## Example
     The notebook has `import seaborn as sns`; `requirements.txt` lists only pandas.
 
@@ -69,11 +74,17 @@ def undeclared_import(nb, ctx):
       platform's preinstalled package, a vendored module outside the project root)
     """
     project = ctx.project
-    manifests = project.manifests_for(nb.path)
-    if not manifests:
-        return  # NBR001 covers it
-    declared = project.declared_distributions(nb.path)
-    complete = project.manifests_complete(nb.path)
+    script = script_dependencies(ctx.facts)
+    if script is not None:
+        declared = {imp.normalise_dist(n) for n in map(dependency_name, script) if n}
+        complete, where = True, "the notebook's PEP 723 script block"
+    else:
+        manifests = project.manifests_for(nb.path)
+        if not manifests:
+            return  # NBR001 covers it
+        declared = project.declared_distributions(nb.path)
+        complete = project.manifests_complete(nb.path)
+        where = ", ".join(rel(m.path, nb) for m in manifests[:3])
     folders = project.folders_up_to_root(nb.path)
     seen: set[str] = set(ctx.option("ignore-modules", list))
     optional = _optional_import_lines(ctx.facts)
@@ -96,6 +107,6 @@ def undeclared_import(nb, ctx):
         if not complete:
             continue  # some dependencies could not be read: stay quiet rather than guess
         dist = dists[0] if dists else (imp.normalise_dist(alias) if alias else norm)
-        where = ", ".join(rel(m.path, nb) for m in manifests[:3])
         name = f"{mod!r} (distribution {dist!r})" if dist != norm else repr(mod)
-        yield Hit(f"import {name} is not declared in {where}; add {dist} to the manifest", ref.cell, ref.line)
+        target = "the block's dependencies" if script is not None else "the manifest"
+        yield Hit(f"import {name} is not declared in {where}; add {dist} to {target}", ref.cell, ref.line)

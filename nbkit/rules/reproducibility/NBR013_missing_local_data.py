@@ -2,75 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import os
-import re
 from pathlib import Path
 
-from ...analysis import Facts
+from ...analysis.inputs import local_reads, produced_paths
 from .. import Hit, rule
-from .helpers import READ_FUNCS, REMOTE, call_paths, open_mode_writes, shell_commands
-
-
-# connect/open-style callees whose path argument is an input (beyond READ_FUNCS)
-_OPENERS = frozenset({"connect", "File", "open_rasterio", "open_database", "open_workbook", "open_file",
-                      "open_array", "open_store", "Dataset", "open_table"})
-_SQL_WRITE = re.compile(r"^\s*(?:create|insert|drop|replace|alter)\b", re.IGNORECASE)
-
-
-def _fills_connection(facts: Facts, ci) -> bool:
-    """Does the cell of ``con = sqlite3.connect(path)`` write into ``con`` (to_sql, CREATE/INSERT)?"""
-    parent = ci.parents[-1] if ci.parents else None
-    names = {t.id for t in getattr(parent, "targets", ()) if isinstance(t, ast.Name)}
-    if not names:
-        return False
-    for other in facts.semantic.calls:
-        if other.cell is not ci.cell:
-            continue
-        args = [*other.node.args, *(k.value for k in other.node.keywords)]
-        if other.method == "to_sql" and any(isinstance(a, ast.Name) and a.id in names for a in args):
-            return True
-        f = other.node.func
-        if other.method in ("execute", "executescript") and isinstance(f, ast.Attribute) \
-                and isinstance(f.value, ast.Name) and f.value.id in names and other.node.args:
-            first = other.node.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str) and _SQL_WRITE.match(first.value):
-                return True
-    return False
-
-
-def _read_paths(facts: Facts):
-    """(CallInfo, path, is_read) for calls with constant path arguments."""
-    for ci in facts.semantic.calls:
-        if ci.method is None or ci.magic is not None:
-            continue
-        q = ci.qual or ""
-        is_read = ci.method in READ_FUNCS and not q.startswith(("torch.hub", "webbrowser.", "spacy.", "os.", "io.")) \
-            and not (ci.method == "open" and open_mode_writes(ci.node))
-        if ci.method in _OPENERS and not q.startswith(("os.", "io.")):
-            # sqlite3.connect("../data/x.sqlite"), h5py.File(...), xr.open_rasterio(...): reads,
-            # unless the cell fills what it opens (`df.to_sql(..., con)`, CREATE/INSERT)
-            is_read = not _fills_connection(facts, ci)
-        if is_read:
-            for value, _ in call_paths(facts, ci):
-                yield ci, value, True
-        else:
-            for value, _ in call_paths(facts, ci, positions=None):
-                yield ci, value, False
-
-
-def _looks_like_local_file(p: str, surely_a_path: bool = False) -> bool:
-    """Is ``p`` a relative file path? ``surely_a_path`` for callees that only take paths
-    (builtin ``open``, ``read_*``/``scan_*`` readers); others (``load``, ``imread``, ...) need a
-    suffix or a folder, since ``load("mnist")`` may name a data set or a model."""
-    if not p or REMOTE.match(p) or "://" in p or p.startswith(("/", "~", "\\")) or re.match(r"^[A-Za-z]:", p):
-        return False
-    if re.match(r"^[A-Za-z][\w+.-]*:", p):
-        return False  # runs:/..., models:/..., hf:..., a URI scheme rather than a file
-    if any(ch in p for ch in "*?[{<>|\n\x00") or p in (".", "..", "-") or len(p) > 1024:
-        return False
-    base = p.rstrip("/").rsplit("/", 1)[-1]
-    return surely_a_path or "/" in p or bool(re.search(r"\.[A-Za-z0-9]{1,8}$", base))
+from .helpers import shell_commands
 
 
 @rule("NBR013", "missing-local-data", "warning",
@@ -105,18 +42,12 @@ def missing_local_data(nb, ctx):
     """
     folder = Path(os.path.abspath(nb.path)).parent
     limit = float(ctx.option("large-file-mb", float)) * 1024 * 1024
-    produced: set[str] = set()
+    produced = produced_paths(ctx.facts)
     shell_text = "\n".join(cmd for _, _, cmd in shell_commands(ctx.facts))
-    items = list(_read_paths(ctx.facts))
-    for _ci, value, is_read in items:
-        if not is_read:
-            produced.add(os.path.normpath(value))
-    seen: set[str] = set()
     project = ctx.project
-    for ci, value, is_read in items:
-        surely = ci.qual == "open" or (ci.method or "").startswith(("read_", "scan_"))
-        if not is_read or not _looks_like_local_file(value, surely):
-            continue
+    seen: set[str] = set()
+    for read in local_reads(ctx.facts):
+        ci, value = read.call, read.path
         norm = os.path.normpath(value)
         if norm in seen:
             continue

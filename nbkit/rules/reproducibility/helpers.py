@@ -5,18 +5,28 @@ from __future__ import annotations
 import ast
 import os
 import re
-from dataclasses import dataclass
-from typing import Callable
 
 from ...analysis import Facts
-from ...analysis.semantic import CallInfo, bind_import, dotted, lazy_re, str_const
+# the path analysis lives in nbkit.analysis.inputs (pin's data pins share it); re-exported for the rules
+from ...analysis.inputs import READ_FUNCS, REMOTE, call_paths, kw, open_mode_writes  # noqa: F401
+from ...analysis.semantic import CallInfo
 
 
-def kw(node: ast.Call, *names: str) -> ast.expr | None:
-    for k in node.keywords:
-        if k.arg in names:
-            return k.value
-    return None
+def script_dependencies(facts: Facts) -> list[str] | None:
+    """The ``dependencies`` of the PEP 723 ``# /// script`` block in the notebook's first code cell
+    (juv's inline metadata), or None when it has no such block or the block declares no
+    ``dependencies`` key.  Such a notebook declares its own environment: NBR001-NBR003 judge the
+    block, not the project's manifests."""
+    return facts.memo("pep723_dependencies", _script_dependencies)
+
+
+def _script_dependencies(facts: Facts) -> list[str] | None:
+    from ...pep723 import dependencies, notebook_block
+
+    block = notebook_block(facts.nb)
+    if block is None or "dependencies" not in block:
+        return None
+    return dependencies(block)
 
 
 def is_none(node: ast.AST | None) -> bool:
@@ -53,126 +63,6 @@ SEEDERS: dict[str, frozenset[str]] = {
 NP_GENERATORS = frozenset({"default_rng", "RandomState", "Generator", "PCG64", "PCG64DXSM", "MT19937",
                            "Philox", "SFC64"})
 
-REMOTE = lazy_re(r"^(?:https?|ftp|sftp|s3|s3a|gs|gcs|az|abfs|abfss|adl|hdfs|hf|wasbs?)://", re.IGNORECASE)
-
-READ_FUNCS = frozenset({
-    "read_csv", "read_table", "read_parquet", "read_json", "read_excel", "read_feather", "read_pickle",
-    "read_hdf", "read_orc", "read_fwf", "read_xml", "read_stata", "read_sas", "read_spss", "read_file",
-    "scan_csv", "scan_parquet", "scan_ndjson", "scan_ipc", "read_ndjson", "read_ipc", "read_avro",
-    "read_delta", "read_csv_auto", "load", "loadtxt", "genfromtxt", "fromfile", "imread", "open_dataset",
-    "open_mfdataset", "open_zarr", "load_workbook", "ExcelFile", "open", "read_image", "load_model",
-    "load_img", "read_shapefile", "read_dataframe", "load_npz", "mmread", "loadmat",
-})
-
-_PATH_KWARGS = ("filepath_or_buffer", "path", "fname", "file", "filename", "io", "source", "path_or_buf",
-                "filepath", "url", "origin", "uri", "fp", "path_or_paths", "urlpath")
-
-_PATH_CTORS = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "pathlib.Path", "pathlib.PurePath",
-                         "pathlib.PosixPath", "os.path.join", "posixpath.join", "os.path.expanduser"})
-
-
-@dataclass
-class _PathConstants:
-    values: dict[str, list[tuple[tuple[int, int], str | None]]]  # NAME -> [((cell, line), path or None)]
-    lookup: Callable[[str, tuple[int, int]], str | None]  # (NAME, (cell, line)) -> its path there
-    bindings: dict[str, str]  # import aliases
-
-
-def _consts(facts: Facts) -> _PathConstants:
-    """Top-level ``NAME = <constant path>`` assignments, in order, for resolving ``read_csv(PATH)``."""
-    return facts.memo("path_constants", _find_consts)
-
-
-def _find_consts(facts: Facts) -> _PathConstants:
-    out: dict[str, list] = {}
-    bindings: dict[str, str] = {}
-
-    def lookup(name, order):
-        vals = out.get(name)
-        if not vals:
-            return None
-        best = None
-        for o, v in vals:
-            if o < order:
-                best = v
-        return best
-
-    for cell in facts.nb.cells:
-        tree = facts.tree(cell)
-        if tree is None:
-            continue
-        for stmt in tree.body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                bind_import(stmt, bindings)
-            if isinstance(stmt, ast.Assign):
-                order = (cell.index, stmt.lineno)
-                value = _eval_path(stmt.value, lambda n, o=order: lookup(n, o), bindings)
-                for t in stmt.targets:
-                    if isinstance(t, ast.Name):
-                        out.setdefault(t.id, []).append((order, value))
-    return _PathConstants(out, lookup, bindings)
-
-
-def _eval_path(node, lookup, bindings) -> str | None:
-    """Fold a path expression made of literals: "a", PATH, Path("a") / "b", os.path.join("a", "b"), f"a/{X}"."""
-    if isinstance(node, ast.Constant):
-        return node.value if isinstance(node.value, str) else None
-    if isinstance(node, ast.Name):
-        return lookup(node.id)
-    if isinstance(node, ast.JoinedStr):
-        parts = []
-        for v in node.values:
-            if isinstance(v, ast.Constant):
-                parts.append(str(v.value))
-            elif isinstance(v, ast.FormattedValue) and v.format_spec is None:
-                inner = _eval_path(v.value, lookup, bindings)
-                if inner is None:
-                    return None
-                parts.append(inner)
-            else:
-                return None
-        return "".join(parts)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
-        left = _eval_path(node.left, lookup, bindings)
-        right = _eval_path(node.right, lookup, bindings)
-        if left is None or right is None:
-            return None
-        return (left.rstrip("/") + "/" + right) if isinstance(node.op, ast.Div) else left + right
-    if isinstance(node, ast.Call) and not node.keywords:
-        names = dotted(node.func)
-        if not names:
-            return None
-        q = ".".join([bindings.get(names[0], names[0]), *names[1:]])
-        if q in _PATH_CTORS or names[-1] in ("Path", "PurePath"):
-            folded = [_eval_path(a, lookup, bindings) for a in node.args]
-            vals = [v for v in folded if v is not None]
-            if not folded or len(vals) < len(folded):
-                return None
-            return "/".join(v.rstrip("/") for v in vals[:-1]) + ("/" if len(vals) > 1 else "") + vals[-1] \
-                if len(vals) > 1 else vals[0]
-    return None
-
-
-def call_paths(facts: Facts, ci: CallInfo, positions: tuple[int, ...] | None = (0,)) -> list[tuple[str, ast.AST]]:
-    """Constant path arguments of a call (first positional and the usual path keywords)."""
-    consts = _consts(facts)
-    order = (ci.cell.index, ci.node.lineno)
-    lookup = lambda n: consts.lookup(n, order)  # noqa: E731
-    args = list(ci.node.args) if positions is None else [ci.node.args[i] for i in positions
-                                                         if i < len(ci.node.args)]
-    args += [k.value for k in ci.node.keywords if k.arg in _PATH_KWARGS or positions is None]
-    out: list[tuple[str, ast.AST]] = []
-    for a in args:
-        v = _eval_path(a, lookup, consts.bindings)
-        if v is not None:
-            out.append((v, a))
-    # Path("x").read_text() / .open()
-    if isinstance(ci.node.func, ast.Attribute) and ci.method in ("read_text", "read_bytes", "open"):
-        v = _eval_path(ci.node.func.value, lookup, consts.bindings)
-        if v is not None:
-            out.append((v, ci.node.func.value))
-    return out
-
 
 _SPARK_IO = frozenset({"parquet", "csv", "json", "orc", "text", "load", "save", "saveAsTable", "insertInto",
                        "jdbc", "table", "delta"})
@@ -195,10 +85,6 @@ def spark_io(ci: CallInfo, direction: str) -> bool:
     return False
 
 
-def open_mode_writes(node: ast.Call) -> bool:
-    mode = node.args[1] if len(node.args) > 1 else kw(node, "mode")
-    s = str_const(mode)
-    return bool(s and any(ch in s for ch in "wax+"))
 
 
 def shell_commands(facts: Facts):

@@ -1,0 +1,258 @@
+"""The files a notebook reads and writes, found statically (constant path arguments).
+
+Shared by NBR013 (missing-local-data), NBR012 / NBR016 (remote reads and writes) and the data
+pins of ``nbkit pin`` (:mod:`nbkit.pin.data`), so that the rule and the pins agree on what the
+notebook's inputs are:
+
+- :func:`call_paths`: the constant path arguments of one call (``"a.csv"``, ``DATA / "x.npy"``
+  when ``DATA`` is a literal path, ``os.path.join("a", "b")``, ``f"{DIR}/x"``);
+- :func:`path_uses`: every call with a constant path, and whether the call reads it;
+- :func:`local_reads`: the reads of relative local files, in order.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from .semantic import CallInfo, bind_import, dotted, lazy_re, str_const
+
+if TYPE_CHECKING:
+    from .facts import Facts
+
+
+def kw(node: ast.Call, *names: str) -> ast.expr | None:
+    for k in node.keywords:
+        if k.arg in names:
+            return k.value
+    return None
+
+
+def open_mode_writes(node: ast.Call) -> bool:
+    mode = node.args[1] if len(node.args) > 1 else kw(node, "mode")
+    s = str_const(mode)
+    return bool(s and any(ch in s for ch in "wax+"))
+
+
+REMOTE = lazy_re(r"^(?:https?|ftp|sftp|s3|s3a|gs|gcs|az|abfs|abfss|adl|hdfs|hf|wasbs?)://", re.IGNORECASE)
+
+READ_FUNCS = frozenset({
+    "read_csv", "read_table", "read_parquet", "read_json", "read_excel", "read_feather", "read_pickle",
+    "read_hdf", "read_orc", "read_fwf", "read_xml", "read_stata", "read_sas", "read_spss", "read_file",
+    "scan_csv", "scan_parquet", "scan_ndjson", "scan_ipc", "read_ndjson", "read_ipc", "read_avro",
+    "read_delta", "read_csv_auto", "load", "loadtxt", "genfromtxt", "fromfile", "imread", "open_dataset",
+    "open_mfdataset", "open_zarr", "load_workbook", "ExcelFile", "open", "read_image", "load_model",
+    "load_img", "read_shapefile", "read_dataframe", "load_npz", "mmread", "loadmat",
+})
+
+_PATH_KWARGS = ("filepath_or_buffer", "path", "fname", "file", "filename", "io", "source", "path_or_buf",
+                "filepath", "url", "origin", "uri", "fp", "path_or_paths", "urlpath")
+
+_PATH_CTORS = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "pathlib.Path", "pathlib.PurePath",
+                         "pathlib.PosixPath", "os.path.join", "posixpath.join", "os.path.expanduser"})
+
+
+@dataclass
+class _PathConstants:
+    values: dict[str, list[tuple[tuple[int, int], str | None]]]  # NAME -> [((cell, line), path or None)]
+    lookup: Callable[[str, tuple[int, int]], str | None]  # (NAME, (cell, line)) -> its path there
+    bindings: dict[str, str]  # import aliases
+
+
+def _consts(facts: Facts) -> _PathConstants:
+    """Top-level ``NAME = <constant path>`` assignments, in order, for resolving ``read_csv(PATH)``."""
+    return facts.memo("path_constants", _find_consts)
+
+
+def _find_consts(facts: Facts) -> _PathConstants:
+    out: dict[str, list] = {}
+    bindings: dict[str, str] = {}
+
+    def lookup(name, order):
+        vals = out.get(name)
+        if not vals:
+            return None
+        best = None
+        for o, v in vals:
+            if o < order:
+                best = v
+        return best
+
+    for cell in facts.nb.cells:
+        tree = facts.tree(cell)
+        if tree is None:
+            continue
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                bind_import(stmt, bindings)
+            if isinstance(stmt, ast.Assign):
+                order = (cell.index, stmt.lineno)
+                value = _eval_path(stmt.value, lambda n, o=order: lookup(n, o), bindings)
+                for t in stmt.targets:
+                    if isinstance(t, ast.Name):
+                        out.setdefault(t.id, []).append((order, value))
+    return _PathConstants(out, lookup, bindings)
+
+
+def _eval_path(node, lookup, bindings) -> str | None:
+    """Fold a path expression made of literals: "a", PATH, Path("a") / "b", os.path.join("a", "b"), f"a/{X}"."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        return lookup(node.id)
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.Constant):
+                parts.append(str(v.value))
+            elif isinstance(v, ast.FormattedValue) and v.format_spec is None:
+                inner = _eval_path(v.value, lookup, bindings)
+                if inner is None:
+                    return None
+                parts.append(inner)
+            else:
+                return None
+        return "".join(parts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
+        left = _eval_path(node.left, lookup, bindings)
+        right = _eval_path(node.right, lookup, bindings)
+        if left is None or right is None:
+            return None
+        return (left.rstrip("/") + "/" + right) if isinstance(node.op, ast.Div) else left + right
+    if isinstance(node, ast.Call) and not node.keywords:
+        names = dotted(node.func)
+        if not names:
+            return None
+        q = ".".join([bindings.get(names[0], names[0]), *names[1:]])
+        if q in _PATH_CTORS or names[-1] in ("Path", "PurePath"):
+            folded = [_eval_path(a, lookup, bindings) for a in node.args]
+            vals = [v for v in folded if v is not None]
+            if not folded or len(vals) < len(folded):
+                return None
+            return "/".join(v.rstrip("/") for v in vals[:-1]) + ("/" if len(vals) > 1 else "") + vals[-1] \
+                if len(vals) > 1 else vals[0]
+    return None
+
+
+def call_paths(facts: Facts, ci: CallInfo, positions: tuple[int, ...] | None = (0,)) -> list[tuple[str, ast.AST]]:
+    """Constant path arguments of a call (first positional and the usual path keywords)."""
+    consts = _consts(facts)
+    order = (ci.cell.index, ci.node.lineno)
+    lookup = lambda n: consts.lookup(n, order)  # noqa: E731
+    args = list(ci.node.args) if positions is None else [ci.node.args[i] for i in positions
+                                                         if i < len(ci.node.args)]
+    args += [k.value for k in ci.node.keywords if k.arg in _PATH_KWARGS or positions is None]
+    out: list[tuple[str, ast.AST]] = []
+    for a in args:
+        v = _eval_path(a, lookup, consts.bindings)
+        if v is not None:
+            out.append((v, a))
+    # Path("x").read_text() / .open()
+    if isinstance(ci.node.func, ast.Attribute) and ci.method in ("read_text", "read_bytes", "open"):
+        v = _eval_path(ci.node.func.value, lookup, consts.bindings)
+        if v is not None:
+            out.append((v, ci.node.func.value))
+    return out
+
+
+
+# connect/open-style callees whose path argument is an input (beyond READ_FUNCS)
+_OPENERS = frozenset({"connect", "File", "open_rasterio", "open_database", "open_workbook", "open_file",
+                      "open_array", "open_store", "Dataset", "open_table"})
+_SQL_WRITE = re.compile(r"^\s*(?:create|insert|drop|replace|alter)\b", re.IGNORECASE)
+
+
+def _fills_connection(facts: Facts, ci: CallInfo) -> bool:
+    """Does the cell of ``con = sqlite3.connect(path)`` write into ``con`` (to_sql, CREATE/INSERT)?"""
+    parent = ci.parents[-1] if ci.parents else None
+    names = {t.id for t in getattr(parent, "targets", ()) if isinstance(t, ast.Name)}
+    if not names:
+        return False
+    for other in facts.semantic.calls:
+        if other.cell is not ci.cell:
+            continue
+        args = [*other.node.args, *(k.value for k in other.node.keywords)]
+        if other.method == "to_sql" and any(isinstance(a, ast.Name) and a.id in names for a in args):
+            return True
+        f = other.node.func
+        if other.method in ("execute", "executescript") and isinstance(f, ast.Attribute) \
+                and isinstance(f.value, ast.Name) and f.value.id in names and other.node.args:
+            first = other.node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and _SQL_WRITE.match(first.value):
+                return True
+    return False
+
+
+def path_uses(facts: Facts) -> Iterator[tuple[CallInfo, str, bool]]:
+    """(call, path, is_read) for calls with constant path arguments: a read's path argument, or
+    (is_read False) any constant path argument of another call (a write, a download, a check)."""
+    for ci in facts.semantic.calls:
+        if ci.method is None or ci.magic is not None:
+            continue
+        q = ci.qual or ""
+        is_read = ci.method in READ_FUNCS and not q.startswith(("torch.hub", "webbrowser.", "spacy.", "os.", "io.")) \
+            and not (ci.method == "open" and open_mode_writes(ci.node))
+        if ci.method in _OPENERS and not q.startswith(("os.", "io.")):
+            # sqlite3.connect("../data/x.sqlite"), h5py.File(...), xr.open_rasterio(...): reads,
+            # unless the cell fills what it opens (`df.to_sql(..., con)`, CREATE/INSERT)
+            is_read = not _fills_connection(facts, ci)
+        if is_read:
+            for value, _ in call_paths(facts, ci):
+                yield ci, value, True
+        else:
+            for value, _ in call_paths(facts, ci, positions=None):
+                yield ci, value, False
+
+
+def looks_like_local_file(p: str, surely_a_path: bool = False) -> bool:
+    """Is ``p`` a relative file path? ``surely_a_path`` for callees that only take paths
+    (builtin ``open``, ``read_*``/``scan_*`` readers); others (``load``, ``imread``, ...) need a
+    suffix or a folder, since ``load("mnist")`` may name a data set or a model."""
+    if not p or REMOTE.match(p) or "://" in p or p.startswith(("/", "~", "\\")) or re.match(r"^[A-Za-z]:", p):
+        return False
+    if re.match(r"^[A-Za-z][\w+.-]*:", p):
+        return False  # runs:/..., models:/..., hf:..., a URI scheme rather than a file
+    if any(ch in p for ch in "*?[{<>|\n\x00") or p in (".", "..", "-") or len(p) > 1024:
+        return False
+    base = p.rstrip("/").rsplit("/", 1)[-1]
+    return surely_a_path or "/" in p or bool(re.search(r"\.[A-Za-z0-9]{1,8}$", base))
+
+
+@dataclass(frozen=True)
+class LocalRead:
+    """A relative local file the notebook reads: the call, and the path as written (relative to
+    the notebook's folder, where nbkit verify and papermill run it)."""
+
+    call: CallInfo
+    path: str
+
+    @property
+    def cell_index(self) -> int:
+        return self.call.cell.index
+
+    @property
+    def line(self) -> int:
+        return self.call.node.lineno
+
+
+def local_reads(facts: Facts) -> list[LocalRead]:
+    """Every read of a relative local file, in document order (a file read twice is there twice)."""
+    return facts.memo("local_reads", _find_local_reads)
+
+
+def _find_local_reads(facts: Facts) -> list[LocalRead]:
+    out: list[LocalRead] = []
+    for ci, value, is_read in path_uses(facts):
+        surely = ci.qual == "open" or (ci.method or "").startswith(("read_", "scan_"))
+        if is_read and looks_like_local_file(value, surely):
+            out.append(LocalRead(ci, value))
+    return out
+
+
+def produced_paths(facts: Facts) -> set[str]:
+    """Normalised constant paths that calls other than reads mention (writes, downloads, checks):
+    a file named here may be made by the notebook itself."""
+    return {os.path.normpath(value) for _ci, value, is_read in path_uses(facts) if not is_read}
