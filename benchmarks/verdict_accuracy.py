@@ -124,6 +124,7 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
     cells_before = cells_after = 0
     notes_total: Counter = Counter()
     missed: list[str] = []
+    false_alarms: list[str] = []
     nbval_fail = {"strict": 0, "lax": 0}
     for run in runs:
         corpus = run["corpus"]
@@ -159,6 +160,8 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
                 if lab["label"] == "reproducible":
                     noise_only_before += failed_before
                     noise_only_after += failed_now
+                    if failed_now:
+                        false_alarms.append(f"{corpus}/{path}")
                 elif not failed_now:
                     missed.append(f"{corpus}/{path}")
             rows.append(f"| {corpus} | {path} | {nb['status']} | {causes} | {note_text} | {before} | {strict} | {lax} | "
@@ -183,8 +186,8 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
         f"**{agree} of {labelled}** labelled notebooks.",
         f"- Notebooks nbkit calls not reproducible: {after_fail} of {n} (before the re-rendering and repr-drift "
         f"matches: {before_fail}); nbval strict fails {nbval_fail['strict']}, nbval lax {nbval_fail['lax']}.",
-        f"- Notebooks labelled reproducible that nbkit fails (noise or re-rendering alone): {noise_only_after} "
-        f"(before: {noise_only_before}).",
+        f"- Notebooks labelled reproducible that nbkit fails: {noise_only_after} (before: {noise_only_before})"
+        + (f": {', '.join(false_alarms)}" if false_alarms else "") + ".",
         f"- Missed real changes (labelled not reproducible, called reproducible): {len(missed)}"
         + (f" ({', '.join(missed)})" if missed else "") + ".",
         f"- Cells flagged (mismatch or error): {cells_after} (before: {cells_before}); cells that now match "
