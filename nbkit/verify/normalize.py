@@ -6,7 +6,7 @@ function registered with :func:`normaliser` under the name that ``[tool.nbkit.ve
 normalizers`` switches; within a stage, steps run in registry order (nbconvert-preprocessor
 style).  The stages, in pipeline order:
 
-- ``outputs`` (the cell's output list -> output list): ``coalesce-streams``;
+- ``outputs`` (the cell's output list -> output list): ``guard-warnings``, ``coalesce-streams``;
 - ``output`` (each output -> output): ``execution-count``, ``output-metadata`` and
   ``error-traceback`` drop what changes with every run;
 - ``stream`` (stream text -> text): ``carriage-returns``, so a progress bar keeps only its
@@ -173,6 +173,20 @@ def drop_execution_count(o: dict) -> dict:
 def drop_output_metadata(o: dict) -> dict:
     """drop output metadata"""
     return {**o, "metadata": _DROPPED} if "metadata" in o else o
+
+
+@normaliser("guard-warnings", "outputs")
+def drop_guard_warnings(outputs: list[dict]) -> list[dict]:
+    """drop `%nbkit guard` warnings
+
+    The guard's advisories (displays tagged ``metadata.nbkit.guard``) depend on the session's
+    history and on the saved notebook the front end had, not on what the cell computes."""
+    def advisory(o: dict) -> bool:
+        md = o.get("metadata")
+        nb = md.get("nbkit") if isinstance(md, dict) else None
+        return o.get("output_type") == "display_data" and isinstance(nb, dict) and "guard" in nb
+
+    return [o for o in outputs if not advisory(o)]
 
 
 @normaliser("coalesce-streams", "outputs")

@@ -65,6 +65,19 @@ def test_streams_coalesced_and_interleaving_ignored():
     assert not same(a, [stream("a\nc\n"), stream("warn\n", "stderr")])
 
 
+def test_guard_warnings_are_not_compared():
+    warning = {"output_type": "display_data", "metadata": {"nbkit": {"guard": ["NBH001"]}},
+               "data": {"text/plain": "nbkit guard: NBH001 this cell ran out of order"}}
+    stored = [stream("1\n"), warning, stream("2\n")]
+    assert same(stored, [stream("1\n2\n")])  # the warning was shown once, in the session
+    # an ordinary display with other nbkit metadata is still compared
+    other = {**warning, "metadata": {"nbkit": {"note": 1}}}
+    assert not same([stream("1\n"), other], [stream("1\n")])
+    s = VerifySettings()
+    s.normalizers["guard-warnings"] = False
+    assert not same(stored, [stream("1\n2\n")], s)
+
+
 def test_carriage_returns_keep_last_progress_state():
     assert apply_carriage_returns("0%\r50%\r100%\ndone\n") == "100%\ndone\n"
     assert apply_carriage_returns("abc\x08\x08d\n") == "ad\n"
