@@ -203,8 +203,8 @@ class _Editor:
         sep = text[found[0][4]:found[1][1]] if len(found) > 1 else "," + lead
         prefix = lead.split("\n")[-1] if "\n" in lead else ""
         keys = list(new)
-        if [k for k in keys if k in old] != [k for k in old if k in new]:
-            raise ScanError("keys reordered")
+        if [k for k in keys if k in old] != [k for k in old if k in new] or not any(k in old for k in keys):
+            return self.style.dumps(new, _line_prefix(text, start))  # reordered or another object
         if any(k not in old for k in keys) and list(old) == sorted(old) and len(old) > 1:
             keys = sorted(keys)  # a new key goes where a sorted file would have it
         pieces = []

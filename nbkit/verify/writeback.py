@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 
 from .._version import __version__
 from ..errors import NbkitError
+from ..jsonedit import updated_document
+from ..nbio import CHANGED_ON_DISK, read_snapshot, replace_if_unchanged
+from ..pin.write import write_nbkit
 from .execute import RunResult
 from .results import NotebookResult
 
@@ -69,10 +72,6 @@ def write_back(ex: Execution, res: NotebookResult, request: VerifyRequest) -> No
     The file is read again (bytes and stat) and must still be what was verified; the write is a
     compare-and-replace against that read (:func:`nbkit.nbio.replace_if_unchanged`), so a save
     made while verify ran or while it writes is never overwritten."""
-    from ..jsonedit import updated_document
-    from ..nbio import read_snapshot, replace_if_unchanged
-    from ..pin.write import write_nbkit
-
     item = ex.item
     run = ex.runs[0] if ex.runs else None
     try:
@@ -82,7 +81,7 @@ def write_back(ex: Execution, res: NotebookResult, request: VerifyRequest) -> No
         return
     current = snapshot.data
     if current != item.raw:
-        res.message += "; not written: the file changed on disk while it was verified"
+        res.message += "; not written: the file " + CHANGED_ON_DISK.replace("nbkit worked", "it was verified")
         return
     data = json.loads(current.decode("utf-8-sig"))
     updated = False
