@@ -242,3 +242,39 @@ def test_an_invalid_config_is_an_error_for_the_notebooks_under_it_only(tmp_path,
             assert out.startswith("top.ipynb") and "1 notebook checked" in out, out
         else:
             assert "top.ipynb" in out + err
+
+
+# -- item 12: a cell that cannot be sent is not "the kernel died" ---------------------------------
+
+@pytest.mark.kernel
+def test_a_cell_that_cannot_be_sent_is_reported_as_such_and_the_kernel_lives_on(tmp_path):
+    import asyncio
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from nbkit.verify.execute import KernelKey, run_cells, start_kernel
+    from nbkit.verify.settings import VerifySettings
+    from nbkit.verify.verdict import failure_result
+
+    # a lone surrogate cannot come from a file (the model refuses it, see test_bad_input.py); it
+    # can from a notebook built in memory, e.g. by a caller of the library
+    node = nbformat.from_dict(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("s = 'a\ud800'\nprint(s)"),
+                                                  new_code_cell("print(x)")]))
+
+    async def go():
+        k = await start_kernel(KernelKey("python3", str(tmp_path)))
+        try:
+            res = await run_cells(k, node, [0, 1, 2], timeout=60)
+            alive = await k.kc.execute_interactive("print(x + 1)", timeout=30, output_hook=lambda m: None)
+            return res, alive["content"]["status"]
+        finally:
+            await k.kill()
+
+    res, after = asyncio.run(go())
+    assert res.status == "unsendable" and res.stopped_at == 1 and after == "ok"
+    run = res.cells[1]
+    assert "lone surrogate (\\ud800 on line 1)" in run.reason
+    cell = type("C", (), {"index": 1, "id": "c1"})()
+    msg = failure_result(cell, run, 60, VerifySettings()).message
+    assert msg.startswith("cannot be sent to the kernel: it contains a lone surrogate") and "died" not in msg
