@@ -7,6 +7,7 @@ problem comes back in :attr:`LintResult.errors` and the other notebooks are stil
 from __future__ import annotations
 
 import copy
+from collections import Counter
 import fnmatch
 import os
 
@@ -127,12 +128,29 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
     return findings
 
 
-def fixed_data(nb: Notebook, selection: Selection, findings: list[Finding]) -> tuple[dict, int]:
+def fixed_data(nb: Notebook, selection: Selection, findings: list[Finding], project: Project | None = None,
+               passes: int = 3) -> tuple[dict, int]:
     """The notebook's JSON document with the fixers of the rules that reported something fixable
     applied, and how many fixers changed it.
 
     Each fixer gets the JSON document and a freshly parsed model of it, so fixers never see
-    stale cell indices."""
+    stale cell indices.  A fix can make another one possible (a title fits once the sections
+    under it are there): up to ``passes`` rounds run, until nothing fixable is left."""
+    data, applied = _fix_round(nb, selection, findings)
+    total = applied
+    for _ in range(passes - 1):
+        if not applied:
+            break
+        model = notebook_from_dict(data, nb.path)
+        again = lint_notebook(model, selection, project)
+        if not any(f.fixable for f in again):
+            break
+        data, applied = _fix_round(model, selection, again)
+        total += applied
+    return data, total
+
+
+def _fix_round(nb: Notebook, selection: Selection, findings: list[Finding]) -> tuple[dict, int]:
     wanted = {f.code for f in findings if f.fixable}
     data = copy.deepcopy(nb.data) if wanted else nb.data
     applied = 0
@@ -168,13 +186,13 @@ def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding],
 
 
 def _fix_and_write(nb: Notebook, selection: Selection, findings: list[Finding],
-                   original: bytes | ReadSnapshot) -> tuple[int, bytes | None]:
+                   original: bytes | ReadSnapshot, project: Project | None = None) -> tuple[int, bytes | None]:
     if not any(f.fixable for f in findings):
         return 0, None
     refusal = fix_refusal(nb)
     if refusal:
         raise NbkitError(refusal, nb.path)
-    data, applied = fixed_data(nb, selection, findings)
+    data, applied = fixed_data(nb, selection, findings, project)
     if not applied:
         return 0, None
     snapshot = original if isinstance(original, ReadSnapshot) else read_snapshot(nb.path)
@@ -188,11 +206,19 @@ def _fix_and_write(nb: Notebook, selection: Selection, findings: list[Finding],
 
 
 def fixes_count(before: list[Finding], after: list[Finding]) -> int:
-    """How many fixable findings of ``before`` are gone in ``after`` (per rule code)."""
+    """How many fixable findings of ``before`` are gone in ``after`` (a finding is known by its
+    rule, cell and message: a missing section that --fix inserted may still be reported as empty,
+    which is another finding of the same rule)."""
+    left = Counter((f.code, f.cell_id, f.message) for f in after)
     gone = 0
-    for code in {f.code for f in before if f.fixable}:
-        had = sum(1 for f in before if f.code == code and f.fixable)
-        gone += max(0, had - sum(1 for f in after if f.code == code))
+    for f in before:
+        if not f.fixable:
+            continue
+        key = (f.code, f.cell_id, f.message)
+        if left[key]:
+            left[key] -= 1
+        else:
+            gone += 1
     return gone
 
 
@@ -278,7 +304,7 @@ def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, pr
             findings = lint_notebook(nb, selection, project)
         if fix and snapshot is not None and any(f.fixable for f in findings):
             try:
-                _, payload = _fix_and_write(nb, selection, findings, snapshot)
+                _, payload = _fix_and_write(nb, selection, findings, snapshot, project)
             except NbkitError as e:
                 result.errors.append(e)
                 payload = None

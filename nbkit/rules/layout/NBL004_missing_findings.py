@@ -7,6 +7,15 @@ from .. import Hit, rule
 from .helpers import fix_section, layout_for
 
 
+def _inserted_section_would_be_nested(nb, lay) -> bool:
+    """Whether the '## Findings' --fix would insert lands inside a level-1 section other than the
+    title (a notebook whose sections are H1s): the analysis section would then hold the findings
+    and stop counting as analysis (an NBL008 finding the fix added), so the fix is not offered."""
+    at = lay.insert_position("findings")
+    h1 = [s for s in lay.sections if s.level == 1 and s.cell_index < at]
+    return bool(h1) and h1[-1].kind == "analysis"
+
+
 @rule("NBL004", "missing-findings", "error",
       "a findings heading after the last analysis code cell, with non-empty text",
       fix=fix_section("findings"))
@@ -37,7 +46,8 @@ def missing_findings(nb, ctx):
     last = lay.last_analysis_code()
     if not found:
         where = f" after the last analysis cell (cell {last})" if last is not None else ""
-        yield Hit(f"no findings section: add '## Findings'{where} stating the answer to each question")
+        yield Hit(f"no findings section: add '## Findings'{where} stating the answer to each question",
+                  fixable=not _inserted_section_would_be_nested(nb, lay))
         return
     late = [s for s in found if last is None or s.cell_index > last]
     if not late:
