@@ -48,9 +48,7 @@ def section_level(nb: Notebook, lay: Layout) -> int:
     """The heading level for a new section: 2, or deeper when all the notebook's section
     headings are deeper (so that the new one is their sibling, not their parent)."""
     levels = [h.level for h in nb.headings if not (h.level == 1 and h.cell_index == lay.title)]
-    if not levels or (lay.title is not None and min(levels) > 2):
-        return 2  # under a title, a deeper new section would skip a level (NBL010)
-    return max(2, min(levels))
+    return max(2, min(levels)) if levels else 2
 
 
 def insert_section(data: dict, kind: str, nb: Notebook | None = None,

@@ -6,7 +6,7 @@ import re
 
 from ...analysis.layout import bullets, is_placeholder_only
 from .. import Hit, rule
-from .helpers import fix_section, layout_for
+from .helpers import fix_section, layout_for, questions_would_hold_code
 
 
 def _analysis_start(lay) -> int:
@@ -15,16 +15,6 @@ def _analysis_start(lay) -> int:
         return min(analysis)
     findings = [s.cell_index for s in lay.sections if s.kind == "findings"]
     return min(findings) if findings else lay.n_cells
-
-
-def _inserted_section_would_hold_code(nb, lay) -> bool:
-    """Whether a '## Questions' heading inserted by --fix would have code under it (no Setup or
-    Data heading before the first code cell): the fix would then add an NBL006 finding, so it is
-    not offered."""
-    at = lay.insert_position("questions")
-    ends = [s.cell_index for s in lay.sections if s.cell_index >= at and s.kind not in ("other", "questions")]
-    end = min(ends) if ends else len(nb.cells)
-    return any(c.is_code and not c.is_empty and "parameters" not in c.tags for c in nb.cells[at:end])
 
 
 _QUESTION_END = re.compile(r"\?[\s*_)\]]*$")
@@ -64,7 +54,7 @@ def missing_questions(nb, ctx):
     limit = _analysis_start(lay)
     if not found:
         yield Hit("no questions section: add '## Questions' before the analysis, listing what the "
-                  "notebook sets out to answer", fixable=not _inserted_section_would_hold_code(nb, lay))
+                  "notebook sets out to answer", fixable=questions_would_hold_code(nb, lay) is not None)
         return
     early = [s for s in found if s.cell_index < limit]
     if not early:
