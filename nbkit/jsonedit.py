@@ -19,8 +19,47 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["JsonStyle", "detect_style", "dumps", "updated_document", "TextStyle", "text_style"]
+
 _WS = " \t\r\n"
 BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class JsonStyle:
+    indent: int | None = 1
+    sort_keys: bool = True
+    ensure_ascii: bool = False
+    final_newline: bool = True
+
+
+_INDENT = re.compile(rb"^\{\r?\n([ \t]+)\"")
+
+
+def detect_style(raw: bytes | None) -> JsonStyle:
+    """How the original file was serialised (nbformat's defaults when unknown)."""
+    if not raw:
+        return JsonStyle()
+    m = _INDENT.match(raw)
+    indent = len(m.group(1)) if m else (None if b"\n" not in raw.strip() else 1)
+    try:
+        data = json.loads(raw)
+        keys = list(data) if isinstance(data, dict) else []
+        sort_keys = keys == sorted(keys)
+    except (ValueError, UnicodeDecodeError):
+        sort_keys = True
+    ensure_ascii = not any(b > 127 for b in raw) and b"\\u" in raw
+    return JsonStyle(indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii,
+                     final_newline=raw.endswith(b"\n"))
+
+
+def dumps(data: dict, style: JsonStyle | None = None) -> bytes:
+    style = style or JsonStyle()
+    text = json.dumps(data, indent=style.indent, sort_keys=style.sort_keys, ensure_ascii=style.ensure_ascii,
+                      separators=(",", ": ") if style.indent is not None else (",", ":"))
+    if style.final_newline:
+        text += "\n"
+    return text.encode("utf-8")
 
 
 class ScanError(ValueError):
@@ -151,8 +190,6 @@ class TextStyle:
 
 
 def text_style(text: str) -> TextStyle:
-    from .nbio import detect_style
-
     start = ws(text, 0)
     root, _ = members(text, start)
     lead = text[start + 1:root[0][1]] if root else ""
@@ -250,8 +287,6 @@ class _Editor:
 def updated_document(raw: bytes, new: Any) -> bytes:
     """``raw`` (a JSON document's bytes) changed to hold ``new``: every byte of what did not
     change kept (byte order mark, line ends, indentation, key order, escapes, number spellings)."""
-    from .nbio import detect_style, dumps
-
     bom = raw.startswith(BOM)
     try:
         text = raw.decode("utf-8-sig")

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 import os
-import re
 import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NbkitError, NoNotebooksError, NotebookError
+from .jsonedit import JsonStyle as JsonStyle  # re-exported: the file's JSON style
+from .jsonedit import detect_style as detect_style
+from .jsonedit import dumps, updated_document
 
 SKIP_DIRS = {".ipynb_checkpoints", "node_modules", "__pycache__", "site-packages"}
 
@@ -104,43 +105,6 @@ def _missing(path: str) -> str:
     except ValueError:  # a NUL byte in the path
         return "not a valid path"
     return "no such file or directory"
-
-
-@dataclass
-class JsonStyle:
-    indent: int | None = 1
-    sort_keys: bool = True
-    ensure_ascii: bool = False
-    final_newline: bool = True
-
-
-_INDENT = re.compile(rb"^\{\r?\n([ \t]+)\"")
-
-
-def detect_style(raw: bytes | None) -> JsonStyle:
-    """How the original file was serialised (nbformat's defaults when unknown)."""
-    if not raw:
-        return JsonStyle()
-    m = _INDENT.match(raw)
-    indent = len(m.group(1)) if m else (None if b"\n" not in raw.strip() else 1)
-    try:
-        data = json.loads(raw)
-        keys = list(data) if isinstance(data, dict) else []
-        sort_keys = keys == sorted(keys)
-    except (ValueError, UnicodeDecodeError):
-        sort_keys = True
-    ensure_ascii = not any(b > 127 for b in raw) and b"\\u" in raw
-    return JsonStyle(indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii,
-                     final_newline=raw.endswith(b"\n"))
-
-
-def dumps(data: dict, style: JsonStyle | None = None) -> bytes:
-    style = style or JsonStyle()
-    text = json.dumps(data, indent=style.indent, sort_keys=style.sort_keys, ensure_ascii=style.ensure_ascii,
-                      separators=(",", ": ") if style.indent is not None else (",", ":"))
-    if style.final_newline:
-        text += "\n"
-    return text.encode("utf-8")
 
 
 def _new_file_mode() -> int:
@@ -412,8 +376,6 @@ def write_notebook(path: str | os.PathLike, data: dict, original: bytes | ReadSn
     With a :class:`ReadSnapshot` the write is a :func:`replace_if_unchanged` of the changes
     only (see :func:`nbkit.jsonedit.updated_document`); with bytes (or nothing) the file must
     still hold those bytes."""
-    from .jsonedit import updated_document
-
     snap = original if isinstance(original, ReadSnapshot) else None
     if snap is None:
         if not os.path.lexists(path):

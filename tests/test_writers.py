@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import stat
 import subprocess
@@ -350,7 +349,6 @@ def test_lint_fix_keeps_crlf_bom_key_order_indentation_and_every_unchanged_byte(
     assert data["cells"][0]["source"][2] == "Text with a tab\n"
     assert any("Questions" in "".join(c["source"]) for c in data["cells"])  # the section inserted
     assert list(data["cells"][0]) == ["source", "metadata", "id", "cell_type"]  # key order kept
-    inserted = next(c for c in data["cells"] if "Questions" in "".join(c["source"]))
     at = new.index('"## Questions')
     assert new[new.rfind("\r\n", 0, at) + 2:at].startswith("      ")  # indented like its neighbours
 
