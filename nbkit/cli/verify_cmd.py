@@ -74,6 +74,9 @@ class _Progress(VerifyEvents):
             self.done += 1
             if getattr(result, "cancelled", False):  # stopped by Ctrl-C (or never started): not a failure
                 click.echo(f"nbkit verify: [{self.done}/{self.total}] {result.path}: cancelled", err=True)
+            elif result.status == "invalid" and result.message:  # the problem, on the one line
+                click.echo(f"nbkit verify: [{self.done}/{self.total}] {result.path}: invalid: {result.message}",
+                           err=True)
             else:
                 click.echo(f"nbkit verify: [{self.done}/{self.total}] {result.path}: {result.status} "
                            f"({result.duration_s:.1f} s)", err=True)
