@@ -12,13 +12,37 @@ JupyterLab panel are loaded by Jupyter itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .config import Config, load_config
-from .errors import ConfigError, NbkitError, NotebookError
-from .findings import Finding, Severity
-from .lintresult import LintResult
+def _quiet_interrupt_while_starting() -> None:
+    """Run as the ``nbkit`` command: a Ctrl-C before the command line is ready (while Python
+    imports nbkit) exits 130 with one line, not an import traceback.  The CLI restores Python's
+    own handler as soon as it can turn KeyboardInterrupt into a message (:func:`nbkit.cli.run`)."""
+    import os
+    import signal
+    import sys
+
+    argv0 = sys.argv[0] if sys.argv else ""
+    if argv0 != "-m" and os.path.basename(argv0) != "nbkit":  # python -m nbkit, or the console script
+        return
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
+
+    def interrupted(signum, frame):  # pragma: no cover - exercised through a subprocess
+        os.write(2, b"nbkit: interrupted\n")
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, interrupted)
+
+
+_quiet_interrupt_while_starting()
+
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from ._version import __version__  # noqa: E402
+from .config import Config, load_config  # noqa: E402
+from .errors import ConfigError, NbkitError, NotebookError  # noqa: E402
+from .findings import Finding, Severity  # noqa: E402
+from .lintresult import LintResult  # noqa: E402
 
 if TYPE_CHECKING:
     from .lint import lint_notebook, lint_paths, lint_source

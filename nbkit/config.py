@@ -80,7 +80,7 @@ class Config:
 
 def find_pyproject(start: str | os.PathLike | None = None) -> Path | None:
     """The nearest pyproject.toml at or above ``start`` that has a ``[tool.nbkit]`` table."""
-    here = Path(start or os.getcwd()).resolve()
+    here = Path(os.path.realpath(start or os.getcwd()))  # never raises, even on a symlink loop
     if here.is_file():
         here = here.parent
     for d in (here, *here.parents):

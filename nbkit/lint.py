@@ -7,9 +7,9 @@ problem comes back in :attr:`LintResult.errors` and the other notebooks are stil
 from __future__ import annotations
 
 import copy
+from collections import Counter
 import fnmatch
 import os
-from pathlib import Path
 
 from . import rules as registry
 from .analysis import Facts, ParseCache
@@ -18,8 +18,10 @@ from .errors import NbkitError
 from .lintcache import findings_from, lookup_all, open_cache
 from .findings import Finding, Severity
 from .lintresult import LintResult
-from .model import Notebook, load, notebook_from_dict, parse_notebook, read_bytes
-from .nbio import discover, write_notebook
+from .jsonedit import updated_document
+from .model import Notebook, notebook_from_dict, parse_notebook, read_bytes
+from .nbio import (CHANGED_ON_DISK, ChangedOnDiskError, ReadSnapshot, discover, is_read_only, read_snapshot,
+                   replace_if_unchanged)
 from .project import Project
 from .rules import Context, Rule
 from .suppression import Suppressions
@@ -126,18 +128,33 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
     return findings
 
 
-def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], original: bytes) -> int:
-    """Run the fixers of the rules that reported something fixable; write atomically.
+def fixed_data(nb: Notebook, selection: Selection, findings: list[Finding], project: Project | None = None,
+               passes: int = 3) -> tuple[dict, int]:
+    """The notebook's JSON document with the fixers of the rules that reported something fixable
+    applied, and how many fixers changed it.
 
     Each fixer gets the JSON document and a freshly parsed model of it, so fixers never see
-    stale cell indices.  Returns the number of fixers that changed the notebook.
-    """
+    stale cell indices.  A fix can make another one possible (a title fits once the sections
+    under it are there): up to ``passes`` rounds run, until nothing fixable is left."""
+    data, applied = _fix_round(nb, selection, findings)
+    total = applied
+    for _ in range(passes - 1):
+        if not applied:
+            break
+        model = notebook_from_dict(data, nb.path)
+        again = lint_notebook(model, selection, project)
+        if not any(f.fixable for f in again):
+            break
+        data, applied = _fix_round(model, selection, again)
+        total += applied
+    return data, total
+
+
+def _fix_round(nb: Notebook, selection: Selection, findings: list[Finding]) -> tuple[dict, int]:
     wanted = {f.code for f in findings if f.fixable}
-    if not wanted:
-        return 0
-    data = copy.deepcopy(nb.data)
+    data = copy.deepcopy(nb.data) if wanted else nb.data
     applied = 0
-    for rule in selection.rules_for(nb.path):
+    for rule in selection.rules_for(nb.path) if wanted else ():
         if rule.code not in wanted or rule.fix is None:
             continue
         model = notebook_from_dict(data, nb.path)
@@ -145,9 +162,64 @@ def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding], ori
                       facts=Facts(model))
         if rule.fix(data, model, ctx):
             applied += 1
-    if applied:
-        write_notebook(nb.path, data, original)
-    return applied
+    return data, applied
+
+
+def fix_refusal(nb: Notebook) -> str | None:
+    """Why ``--fix`` must not write this notebook (None: it may)."""
+    if nb.upgraded_from is not None:
+        return (f"nbformat {nb.upgraded_from} notebook: --fix does not upgrade it; upgrade it first with "
+                f"`jupyter nbconvert --to notebook --nbformat 4 --inplace {nb.path}`; nothing was written")
+    if is_read_only(nb.path):
+        return "file is read-only; nothing was written"
+    return None
+
+
+def apply_fixes(nb: Notebook, selection: Selection, findings: list[Finding],
+                original: bytes | ReadSnapshot) -> int:
+    """Run the fixers of the rules that reported something fixable and write the result through
+    the one compare-and-replace writer (only the changed values' bytes change).
+
+    ``original`` is what the notebook was read as (a :class:`ReadSnapshot`, or its bytes: then
+    the file must still hold them).  Returns the number of fixers that changed the notebook."""
+    return _fix_and_write(nb, selection, findings, original)[0]
+
+
+def _fix_and_write(nb: Notebook, selection: Selection, findings: list[Finding],
+                   original: bytes | ReadSnapshot, project: Project | None = None) -> tuple[int, bytes | None]:
+    if not any(f.fixable for f in findings):
+        return 0, None
+    refusal = fix_refusal(nb)
+    if refusal:
+        raise NbkitError(refusal, nb.path)
+    data, applied = fixed_data(nb, selection, findings, project)
+    if not applied:
+        return 0, None
+    snapshot = original if isinstance(original, ReadSnapshot) else read_snapshot(nb.path)
+    if not isinstance(original, ReadSnapshot) and snapshot.data != original:
+        raise ChangedOnDiskError(CHANGED_ON_DISK, nb.path)
+    payload = updated_document(snapshot.data, data)
+    if payload == snapshot.data:
+        return 0, None
+    replace_if_unchanged(nb.path, snapshot, payload, doing="fixing")
+    return applied, payload
+
+
+def fixes_count(before: list[Finding], after: list[Finding]) -> int:
+    """How many fixable findings of ``before`` are gone in ``after`` (a finding is known by its
+    rule, cell and message: a missing section that --fix inserted may still be reported as empty,
+    which is another finding of the same rule)."""
+    left = Counter((f.code, f.cell_id, f.message) for f in after)
+    gone = 0
+    for f in before:
+        if not f.fixable:
+            continue
+        key = (f.code, f.cell_id, f.message)
+        if left[key]:
+            left[key] -= 1
+        else:
+            gone += 1
+    return gone
 
 
 def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = None,
@@ -206,9 +278,11 @@ def _workers(jobs: int | None, n: int) -> int:
 def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, project: Project,
                fix: bool, store=None) -> None:
     for path in nb_paths:
+        snapshot = None
         try:
             if store is None:
-                nb = parse_notebook(read_bytes(path), path)
+                snapshot = read_snapshot(path)
+                nb = parse_notebook(snapshot.data, path)
             else:
                 entries, probe = store.lookup(path, read_bytes)
                 if entries is not None:
@@ -228,16 +302,16 @@ def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, pr
             store.put(path, probe, [f.to_dict() for f in findings], stats)
         else:
             findings = lint_notebook(nb, selection, project)
-        if fix and any(f.fixable for f in findings):
+        if fix and snapshot is not None and any(f.fixable for f in findings):
             try:
-                n = apply_fixes(nb, selection, findings, Path(path).read_bytes())
+                _, payload = _fix_and_write(nb, selection, findings, snapshot, project)
             except NbkitError as e:
                 result.errors.append(e)
-                n = 0
-            if n:
-                result.fixed[path] = n
-                nb = load(path)
-                findings = lint_notebook(nb, selection, project)
+                payload = None
+            if payload is not None:  # lint what was written (not the file again: it may be saved anew)
+                after = lint_notebook(parse_notebook(payload, path), selection, project)
+                result.fixed[path] = fixes_count(findings, after)
+                findings = after
         result.findings.extend(findings)
 
 

@@ -11,6 +11,7 @@ import ast
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -257,8 +258,67 @@ def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
     except json.JSONDecodeError as e:
         raise NotebookError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path) from None
     except RecursionError:
-        raise NotebookError("not valid JSON (nested too deeply)", path) from None
+        raise NotebookError(f"JSON nested too deeply (nbkit reads at most {MAX_DEPTH} levels)", path) from None
+    except ValueError as e:  # an integer past Python's int_max_str_digits (4300 digits)
+        if "digits" not in str(e):
+            raise
+        raise NotebookError(f"contains an integer longer than {sys.get_int_max_str_digits()} digits, which nbkit "
+                            "cannot read", path) from None
+    _check_readable(data, text, path)
     return notebook_from_dict(data, path, size=size)
+
+
+MAX_DEPTH = 200  # deeper JSON is refused: copying, comparing and writing it would exhaust the stack
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _depth(data: Any) -> int:
+    """How deeply ``data`` nests (iteratively: no recursion limit)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        value, d = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, d)
+            if d > MAX_DEPTH:
+                return d
+            stack.extend((v, d + 1) for v in value if isinstance(v, (dict, list)))
+    return deepest
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate (``\\ud800``) in ``value``'s strings, escaped, or None."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return None
+    except UnicodeEncodeError as e:
+        return ascii(e.object[e.start])[1:-1]
+
+
+def _check_readable(data: Any, text: str, path: str) -> None:
+    """Refuse JSON nbkit could parse but not process: nesting past :data:`MAX_DEPTH`, lone
+    surrogates (``\\ud800`` escaped in the JSON: not Unicode text, so no report, kernel or file
+    can carry it)."""
+    if _depth(data) > MAX_DEPTH:
+        raise NotebookError(f"JSON nested too deeply (more than {MAX_DEPTH} levels; nbkit reads at most "
+                            f"{MAX_DEPTH})", path)
+    if not _ESCAPED_SURROGATE.search(text) or _lone_surrogate(data) is None:
+        return
+    cells = data.get("cells") if isinstance(data, dict) else None
+    for i, cell in enumerate(cells if isinstance(cells, list) else []):
+        bad = _lone_surrogate(cell)
+        if bad:
+            cid = cell.get("id") if isinstance(cell, dict) else None
+            where = "its source" if _lone_surrogate(cell.get("source") if isinstance(cell, dict) else None) \
+                else "its outputs or metadata"
+            raise NotebookError(f"cell {i}{f' (id {cid})' if isinstance(cid, str) else ''} contains a lone "
+                                f"surrogate ({bad} in {where}), which is not Unicode text: it cannot be "
+                                "reported, written or sent to a kernel; replace it with the character meant",
+                                path)
+    raise NotebookError(f"contains a lone surrogate ({_lone_surrogate(data)}), which is not Unicode text: it "
+                        "cannot be reported or written; replace it with the character meant", path)
 
 
 def notebook_from_dict(data: Any, path: str = "<notebook>", size: int = 0) -> Notebook:

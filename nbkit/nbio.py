@@ -9,15 +9,17 @@ change touches only the bytes it claims to.
 from __future__ import annotations
 
 import fnmatch
-import json
+import hashlib
 import os
-import re
 import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NbkitError, NoNotebooksError, NotebookError
+from .jsonedit import JsonStyle as JsonStyle  # re-exported: the file's JSON style
+from .jsonedit import detect_style as detect_style
+from .jsonedit import dumps, updated_document
 
 SKIP_DIRS = {".ipynb_checkpoints", "node_modules", "__pycache__", "site-packages"}
 
@@ -70,7 +72,7 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
 
     for path in paths:
         if not os.path.exists(path):
-            errors.append(NotebookError("no such file or directory", path))
+            errors.append(NotebookError(_missing(path), path))
         elif os.path.isdir(path):
             before = len(found)
             for dirpath, dirnames, filenames in os.walk(path):
@@ -87,41 +89,22 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
     return found, errors
 
 
-@dataclass
-class JsonStyle:
-    indent: int | None = 1
-    sort_keys: bool = True
-    ensure_ascii: bool = False
-    final_newline: bool = True
+def _missing(path: str) -> str:
+    """Why ``path`` (which does not exist as far as ``os.path.exists`` can tell) cannot be read."""
+    import errno
 
-
-_INDENT = re.compile(rb"^\{\r?\n([ \t]+)\"")
-
-
-def detect_style(raw: bytes | None) -> JsonStyle:
-    """How the original file was serialised (nbformat's defaults when unknown)."""
-    if not raw:
-        return JsonStyle()
-    m = _INDENT.match(raw)
-    indent = len(m.group(1)) if m else (None if b"\n" not in raw.strip() else 1)
     try:
-        data = json.loads(raw)
-        keys = list(data) if isinstance(data, dict) else []
-        sort_keys = keys == sorted(keys)
-    except (ValueError, UnicodeDecodeError):
-        sort_keys = True
-    ensure_ascii = not any(b > 127 for b in raw) and b"\\u" in raw
-    return JsonStyle(indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii,
-                     final_newline=raw.endswith(b"\n"))
-
-
-def dumps(data: dict, style: JsonStyle | None = None) -> bytes:
-    style = style or JsonStyle()
-    text = json.dumps(data, indent=style.indent, sort_keys=style.sort_keys, ensure_ascii=style.ensure_ascii,
-                      separators=(",", ": ") if style.indent is not None else (",", ":"))
-    if style.final_newline:
-        text += "\n"
-    return text.encode("utf-8")
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symbolic link loop (the link leads back to itself), not a notebook"
+        if os.path.islink(path):
+            return "broken symbolic link (its target does not exist)"
+        if e.errno not in (errno.ENOENT, errno.ENOTDIR):
+            return f"cannot read file ({e.strerror or e})"
+    except ValueError:  # a NUL byte in the path
+        return "not a valid path"
+    return "no such file or directory"
 
 
 def _new_file_mode() -> int:
@@ -132,13 +115,18 @@ def _new_file_mode() -> int:
 
 
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
-    """Replace ``path`` with ``payload`` atomically, keeping the file's permission bits."""
+    """Create or replace a file nbkit owns (a report, a new notebook) with ``payload``
+    atomically, keeping the permission bits of a file it replaces.
+
+    Not for a notebook nbkit read and changes: that is :func:`replace_if_unchanged`, which
+    refuses when the file changed since it was read."""
     p = Path(path)
     if p.exists() and not os.access(p, os.W_OK):
         raise NbkitError("file is read-only; nothing was written", str(p))
+    target = Path(os.path.realpath(p))  # through a symlink: the link stays, its target is replaced
     try:
-        mode = stat.S_IMODE(p.stat().st_mode) if p.exists() else _new_file_mode()
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".nbkit-tmp", dir=p.parent)
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode()
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".nbkit-tmp", dir=target.parent)
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", str(p)) from None
     try:
@@ -146,21 +134,254 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, p)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
         if isinstance(e, OSError):
             raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", str(p)) from None
         raise
 
 
-def write_notebook(path: str | os.PathLike, data: dict, original: bytes | None = None) -> None:
-    """Serialise ``data`` in the style of ``original`` (nbformat's by default) and write atomically."""
-    if original is None and os.path.exists(path):
-        original = Path(path).read_bytes()
-    atomic_write_bytes(path, dumps(data, detect_style(original)))
+# -- compare-and-replace: the one writer of a notebook nbkit read ---------------------------------
+
+CHANGED_ON_DISK = "changed on disk while nbkit worked; nothing written"
+
+
+class ChangedOnDiskError(NbkitError):
+    """The file is no longer what nbkit read: another program saved it meanwhile (exit 2)."""
+
+
+@dataclass(frozen=True)
+class ReadSnapshot:
+    """A notebook's bytes and the identity of the file they were read from.
+
+    ``target`` is the real file (through symlinks); ``size``, ``mtime_ns``, ``inode`` and
+    ``device`` come from the same open file the bytes were read from, so they describe exactly
+    those bytes."""
+
+    path: str
+    target: str
+    data: bytes
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+    mode: int
+    uid: int
+    gid: int
+    digest: str
+
+    def same_file(self, st: os.stat_result) -> bool:
+        return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns) == (self.inode, self.device, self.size,
+                                                                       self.mtime_ns)
+
+
+def read_snapshot(path: str | os.PathLike) -> ReadSnapshot:
+    """Read a notebook's bytes and stat them (from one open file), for :func:`replace_if_unchanged`.
+
+    Raises :class:`NotebookError` (one line naming the file) when it cannot be read."""
+    p = os.fspath(path)
+    try:
+        target = os.path.realpath(p)
+        with open(target, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if stat.S_ISDIR(st.st_mode):
+                raise NotebookError("is a directory, not a notebook", p)
+            data = fh.read()
+    except FileNotFoundError:
+        raise NotebookError("no such file or directory", p) from None
+    except IsADirectoryError:
+        raise NotebookError("is a directory, not a notebook", p) from None
+    except OSError as e:
+        raise NotebookError(f"cannot read file ({e.strerror or e})", p) from None
+    except (RuntimeError, ValueError) as e:  # a symlink loop on some Pythons, NUL in a path
+        raise NotebookError(f"cannot read file ({e})", p) from None
+    return ReadSnapshot(p, target, data, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev,
+                        stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, hashlib.sha256(data).hexdigest())
+
+
+def jupyter_save_in_progress(path: str | os.PathLike) -> str | None:
+    """The backup jupyter_server keeps while it saves a file (``.~name``), if present."""
+    p = Path(path)
+    backup = p.with_name(".~" + p.name)
+    return str(backup) if os.path.lexists(backup) else None
+
+
+def is_read_only(path: str | os.PathLike) -> bool:
+    """No write permission, or no write bit at all (which even root should respect)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not os.access(path, os.W_OK) or not (mode & 0o222)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _fd_holds(fd: int, original: ReadSnapshot) -> bool:
+    """Whether the open file ``fd`` is still the file (and holds the bytes) ``original`` read."""
+    st = os.fstat(fd)
+    if not original.same_file(st):
+        return False
+    digest = hashlib.sha256()
+    offset = 0
+    while True:
+        chunk = os.pread(fd, 1 << 20, offset)
+        if not chunk:
+            break
+        digest.update(chunk)
+        offset += len(chunk)
+    return offset == original.size and digest.hexdigest() == original.digest
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_exchange_state: dict[str, object] = {}
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Swap the files at ``a`` and ``b`` atomically (Linux ``renameat2(RENAME_EXCHANGE)``).
+    False when the system or the file system cannot (the caller falls back to ``os.replace``)."""
+    fn = _exchange_state.get("fn")
+    if fn is None and "fn" not in _exchange_state:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            fn = getattr(libc, "renameat2", None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+                fn.restype = ctypes.c_int
+        except (OSError, AttributeError):
+            fn = None
+        _exchange_state["fn"] = fn
+    if fn is None:
+        return False
+    import ctypes
+    import errno
+
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:  # type: ignore[operator]
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), b)
+
+
+def replace_if_unchanged(path: str | os.PathLike, original: ReadSnapshot, payload: bytes, *,
+                         doing: str | None = None) -> None:
+    """Replace the notebook ``original`` was read from with ``payload``, atomically, only if the
+    file is still exactly what was read; else raise :class:`ChangedOnDiskError`, writing nothing.
+
+    Every writer of a user's notebook goes through here (``lint --fix``, ``pin``, REST and
+    ``%nbkit pin``, ``verify --update/--stamp``).  Through a symlink the link's target is
+    replaced (the temporary file is made beside the target) and the link is kept.  The
+    target's permission bits (and, when nbkit runs as root, its owner) are kept.
+
+    The order closes the race with another program saving the file as far as the system allows:
+    the payload is written and flushed to a temporary file first; then the file is opened and
+    compared with what was read (inode, size, mtime and SHA-256 of the bytes); then, on Linux,
+    the temporary file and the notebook are swapped with one ``renameat2(RENAME_EXCHANGE)`` and
+    the file that was swapped out is checked again: if it is not the one compared (a save landed
+    between the check and the swap) it is swapped back, and the newer save is kept.  Elsewhere
+    ``os.replace`` follows the check at once (a window of microseconds; docs/reliability.md).
+    ``doing`` (``"pinning"``) names the work in the refusal."""
+    p = os.fspath(path)
+    changed = CHANGED_ON_DISK + (f" (another program saved it while nbkit was {doing} it; run again)"
+                                 if doing else " (another program saved it meanwhile; run again)")
+    target = os.path.realpath(p)
+    if target != original.target:
+        raise ChangedOnDiskError(changed, p)
+    if is_read_only(target):
+        raise NbkitError("file is read-only; nothing was written", p)
+    backup = jupyter_save_in_progress(target)
+    if backup:
+        raise NbkitError(f"Jupyter is saving this file (or a save was interrupted: {os.path.basename(backup)} "
+                         "exists); nothing was written, try again", p)
+    folder, name = os.path.split(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".nbkit-tmp", dir=folder)
+    except OSError as e:
+        raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", p) from None
+    try:
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fchmod(fd, original.mode)
+            if os.geteuid() == 0 and (original.uid, original.gid) != (0, 0):
+                os.fchown(fd, original.uid, original.gid)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _swap_in(p, target, tmp, original, changed)
+    except BaseException as e:
+        _unlink_quietly(tmp)
+        if isinstance(e, OSError):
+            raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", p) from None
+        raise
+
+
+def _swap_in(p: str, target: str, tmp: str, original: ReadSnapshot, changed: str) -> None:
+    """The compare and the replace of :func:`replace_if_unchanged` (``tmp`` holds the payload)."""
+    try:
+        held = os.open(target, os.O_RDONLY)
+    except FileNotFoundError:
+        raise ChangedOnDiskError(changed, p) from None
+    try:
+        if not _fd_holds(held, original) or jupyter_save_in_progress(target):
+            raise ChangedOnDiskError(changed, p)
+        if not _exchange(tmp, target):
+            os.replace(tmp, target)  # no exchange here: the check above was the last look
+            _fsync_folder(os.path.dirname(target))
+            return
+        # ``tmp`` now names the file that was at ``target``: the one compared, unless a save
+        # landed between the compare and the swap (or wrote into it meanwhile)
+        try:
+            out = os.stat(tmp)
+            same = (out.st_ino, out.st_dev) == (original.inode, original.device) and _fd_holds(held, original)
+        except OSError:
+            same = False
+        if not same or jupyter_save_in_progress(target):
+            _exchange(tmp, target)  # put the newer save back; ``tmp`` (our payload) is then removed
+            raise ChangedOnDiskError(changed, p)
+        _unlink_quietly(tmp)
+        _fsync_folder(os.path.dirname(target))
+    finally:
+        os.close(held)
+
+
+def _fsync_folder(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_notebook(path: str | os.PathLike, data: dict, original: bytes | ReadSnapshot | None = None) -> None:
+    """Serialise ``data`` in the style of ``original`` (nbformat's by default) and write it.
+
+    With a :class:`ReadSnapshot` the write is a :func:`replace_if_unchanged` of the changes
+    only (see :func:`nbkit.jsonedit.updated_document`); with bytes (or nothing) the file must
+    still hold those bytes."""
+    snap = original if isinstance(original, ReadSnapshot) else None
+    if snap is None:
+        if not os.path.lexists(path):
+            atomic_write_bytes(path, dumps(data))
+            return
+        snap = read_snapshot(path)
+        if original is not None and snap.data != original:
+            raise ChangedOnDiskError(CHANGED_ON_DISK, os.fspath(path))
+    replace_if_unchanged(path, snap, updated_document(snap.data, data))

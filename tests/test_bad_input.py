@@ -174,3 +174,72 @@ def test_empty_reserved_tables_are_accepted(tmp_path, capsys):
     write(tmp_path / "good_notebook_here.ipynb", GOOD)
     code_, _, err = nbkit_cli(capsys, "lint", str(tmp_path / "good_notebook_here.ipynb"))
     assert code_ in (0, 1) and "pyproject.toml" not in err
+
+
+# -- issue 11 item 8: inputs that used to abort the whole run with exit 3 -------------------------
+
+def _hostile(tmp_path, kind: str):
+    """A notebook nbkit cannot process (its path, and the words its one line must hold)."""
+    if kind == "symlink_loop":
+        a, b = tmp_path / "loop_a.ipynb", tmp_path / "loop_b.ipynb"
+        a.symlink_to(b.name)
+        b.symlink_to(a.name)
+        return a, "symbolic link loop"
+    p = tmp_path / f"{kind}.ipynb"
+    if kind == "huge_integer":
+        text = json.dumps(nb(md("# T"), metadata={"big": 1}), indent=1).replace('"big": 1', '"big": ' + "9" * 5000)
+        p.write_text(text)
+        return p, "integer longer than 4300 digits"
+    if kind == "lone_surrogate":
+        p.write_text(json.dumps(nb(md("# T"), code("s = '\ud800'"))))  # json.dumps escapes it: \ud800
+        return p, "cell 1 (id cell1) contains a lone surrogate (\\ud800 in its source)"
+    deep: dict = {}
+    cur = deep
+    for _ in range(900):
+        cur["a"] = {}
+        cur = cur["a"]
+    p.write_text(json.dumps(nb(md("# T"), code("x = 1"), metadata={"deep": deep})))
+    return p, "nested too deeply"
+
+
+HOSTILE = ["huge_integer", "lone_surrogate", "symlink_loop", "nested_900_levels"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+@pytest.mark.parametrize("fix", [False, True], ids=["lint", "lint-fix"])
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_notebook_first_on_the_line_is_one_line_and_the_rest_is_linted(tmp_path, capsys, kind, fix, fmt):
+    bad, words = _hostile(tmp_path, kind)
+    good = write(tmp_path / "good_notebook_here.ipynb", nb(md("# Title"), code("x = 1 \t", count=1)))
+    before = bad.read_bytes() if kind != "symlink_loop" else None
+    args = ["lint", "--format", fmt, *(["--fix"] if fix else []), str(bad), str(good)]
+    rc, out, err = nbkit_cli(capsys, *args)
+    assert rc == 2, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines == [f"nbkit: error: {bad}: " + lines[0].split(f"{bad}: ", 1)[-1]] and words in lines[0], err
+    assert "Traceback" not in err and "internal error" not in err
+    if fmt == "json":
+        report = json.loads(out)
+        assert [e["path"] for e in report["errors"]] == [str(bad)]
+        assert any(f["path"] == str(good) for f in report["findings"])  # the good one was linted
+    elif fmt == "sarif":
+        assert json.loads(out)["runs"][0]["results"] is not None and str(bad) in out
+    else:
+        assert "good_notebook_here.ipynb" in out
+    if before is not None:
+        assert bad.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_notebook_first_on_the_line_is_invalid_and_the_rest_is_verified(tmp_path, capsys, kind):
+    bad, words = _hostile(tmp_path, kind)
+    good = write(tmp_path / "good_notebook_here.ipynb", nb(md("# Title")))
+    rc, out, err = nbkit_cli(capsys, "verify", "--format", "json", str(bad), str(good))
+    assert rc == 2, err
+    assert "Traceback" not in err and "internal error" not in err and "could not verify" not in err
+    report = json.loads(out)
+    by_path = {n["path"]: n for n in report["notebooks"]}
+    assert by_path[str(bad)]["status"] == "invalid" and words in by_path[str(bad)]["message"]
+    assert by_path[str(good)]["status"] == "reproducible"
+    if kind != "symlink_loop":  # a path found unreadable before the run is named in the report only
+        assert f"{bad}: invalid: " in err and words in err  # one stderr line names the file and the problem

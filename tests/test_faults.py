@@ -242,3 +242,90 @@ def test_an_invalid_config_is_an_error_for_the_notebooks_under_it_only(tmp_path,
             assert out.startswith("top.ipynb") and "1 notebook checked" in out, out
         else:
             assert "top.ipynb" in out + err
+
+
+# -- item 12: a cell that cannot be sent is not "the kernel died" ---------------------------------
+
+@pytest.mark.kernel
+def test_a_cell_that_cannot_be_sent_is_reported_as_such_and_the_kernel_lives_on(tmp_path):
+    import asyncio
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from nbkit.verify.execute import KernelKey, run_cells, start_kernel
+    from nbkit.verify.settings import VerifySettings
+    from nbkit.verify.verdict import failure_result
+
+    # a lone surrogate cannot come from a file (the model refuses it, see test_bad_input.py); it
+    # can from a notebook built in memory, e.g. by a caller of the library
+    node = nbformat.from_dict(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("s = 'a\ud800'\nprint(s)"),
+                                                  new_code_cell("print(x)")]))
+
+    async def go():
+        k = await start_kernel(KernelKey("python3", str(tmp_path)))
+        try:
+            res = await run_cells(k, node, [0, 1, 2], timeout=60)
+            alive = await k.kc.execute_interactive("print(x + 1)", timeout=30, output_hook=lambda m: None)
+            return res, alive["content"]["status"]
+        finally:
+            await k.kill()
+
+    res, after = asyncio.run(go())
+    assert res.status == "unsendable" and res.stopped_at == 1 and after == "ok"
+    run = res.cells[1]
+    assert "lone surrogate (\\ud800 on line 1)" in run.reason
+    cell = type("C", (), {"index": 1, "id": "c1"})()
+    msg = failure_result(cell, run, 60, VerifySettings()).message
+    assert msg.startswith("cannot be sent to the kernel: it contains a lone surrogate") and "died" not in msg
+
+
+# -- item 24: Ctrl-C, with a real process and a real SIGINT -------------------------------------
+
+def _nbkit_process(*args: str, cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "nbkit", *args], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.3, 0.6])
+def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path, delay):
+    import signal
+    import time
+
+    write(tmp_path / "good.ipynb", GOOD)
+    proc = _nbkit_process("lint", "good.ipynb", cwd=tmp_path)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert proc.returncode in (130, -2, 0, 1), (proc.returncode, err)  # 0/1: it had finished already
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("presses", [1, 4])
+def test_ctrl_c_while_verifying_cancels_without_a_traceback_and_names_unstarted_notebooks_cancelled(tmp_path,
+                                                                                                    presses):
+    import signal
+    import time
+
+    started = tmp_path / "started"
+    for i in range(3):
+        write(tmp_path / f"slow_{i}.ipynb", nb(md("# T"), code(
+            f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(60)")))
+    proc = _nbkit_process("verify", "slow_0.ipynb", "slow_1.ipynb", "slow_2.ipynb", cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert started.exists(), proc.communicate(timeout=30)
+    for _ in range(presses):  # a second (third, fourth) Ctrl-C while nbkit stops its kernel
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert "failed (0.0 s)" not in err
+    lines = [ln for ln in err.splitlines() if ln.startswith("nbkit verify: [")]
+    assert all(ln.endswith(": cancelled") for ln in lines), err

@@ -347,7 +347,7 @@ def test_refuses_while_jupyter_is_saving_and_when_the_file_changes_meanwhile(tmp
 
     monkeypatch.setattr(pinning, "capture_environment", capture_while_someone_saves)
     code_, _, err = nbkit_cli(capsys, "pin", p)
-    assert code_ == 2 and "changed on disk while nbkit was pinning it" in err
+    assert code_ == 2 and "changed on disk while nbkit worked; nothing written" in err
     assert p.read_bytes() == before.replace(b"Churn", b"Chum")  # the other program's save survives
 
 

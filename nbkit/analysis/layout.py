@@ -220,6 +220,10 @@ class Layout:
             while best < len(cells) and (cells[best].is_empty or (cells[best].cell_type in ("markdown", "raw")
                                                                  and not cells[best].headings)):
                 best += 1
+            last = cells[-1] if cells else None
+            if best == len(cells) and last is not None and last.is_code and last.source == "" \
+                    and last.execution_count is None and not last.outputs:
+                best -= 1  # Jupyter's never-run empty cell stays last (NBH006 reports it only elsewhere)
         return best
 
     # -- helpers for rules (need the notebook) ------------------------------------------------

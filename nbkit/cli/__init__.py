@@ -66,10 +66,20 @@ def main(debug: bool) -> None:
 
 def run() -> None:
     """Console-script entry point: map errors to exit codes without tracebacks."""
-    from .common import handle_errors
+    import signal
 
-    with handle_errors():
-        rv = main.main(prog_name="nbkit", standalone_mode=False)
+    from .common import handle_errors, interrupts_raise
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        with handle_errors():
+            interrupts_raise()
+            rv = main.main(prog_name="nbkit", standalone_mode=False)
+    finally:  # run in-process (tests, an embedding program): leave Ctrl-C as it was, unless it was
+        # pressed (then SIGINT stays ignored while Python shuts down: no traceback from its threads)
+        if interrupts_raise.installed and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # type: ignore[attr-defined]
+            signal.signal(signal.SIGINT, previous if getattr(previous, "__module__", "") != "nbkit"
+                          else signal.default_int_handler)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -50,6 +50,28 @@ def handle_errors():
         sys.exit(EXIT_MACHINERY)
 
 
+def interrupts_raise() -> None:
+    """From here on Ctrl-C raises KeyboardInterrupt (which :func:`handle_errors` reports in one
+    line), once: a second Ctrl-C while nbkit stops its kernels and removes their files is ignored,
+    so the clean-up finishes and no traceback reaches the user."""
+    import signal
+    import threading
+
+    interrupts_raise.installed = False  # type: ignore[attr-defined]
+    if threading.current_thread() is not threading.main_thread():
+        return
+    current = signal.getsignal(signal.SIGINT)
+    if current is not signal.default_int_handler and getattr(current, "__module__", "") != "nbkit":
+        return  # someone else's handler (an embedding program): leave it
+    interrupts_raise.installed = True  # type: ignore[attr-defined]
+
+    def first_interrupt(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, first_interrupt)
+
+
 def split_codes(values: tuple[str, ...]) -> list[str]:
     """``--select A,B --select C`` -> ["A", "B", "C"]."""
     out: list[str] = []

@@ -72,8 +72,14 @@ class _Progress(VerifyEvents):
             self._show_current()
         else:
             self.done += 1
-            click.echo(f"nbkit verify: [{self.done}/{self.total}] {result.path}: {result.status} "
-                       f"({result.duration_s:.1f} s)", err=True)
+            if getattr(result, "cancelled", False):  # stopped by Ctrl-C (or never started): not a failure
+                click.echo(f"nbkit verify: [{self.done}/{self.total}] {result.path}: cancelled", err=True)
+            elif result.status == "invalid" and result.message:  # the problem, on the one line
+                click.echo(f"nbkit verify: [{self.done}/{self.total}] {result.path}: invalid: {result.message}",
+                           err=True)
+            else:
+                click.echo(f"nbkit verify: [{self.done}/{self.total}] {result.path}: {result.status} "
+                           f"({result.duration_s:.1f} s)", err=True)
 
 
 def _sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import EXIT_FINDINGS, NbkitError, NotebookError
-from ..model import Notebook, parse_notebook, read_bytes
+from ..model import Notebook, parse_notebook
+from ..nbio import ReadSnapshot, read_snapshot
 from .seed import SEED_MAX, validate_seed
 from .capture import (Interpreter, as_notebook, capture_environment, installed_versions, magic_seed,
                       same_environment)
@@ -74,10 +75,10 @@ class PinOutcome:
     notes: list[str] = field(default_factory=list)  # non-fatal problems (unversioned distributions...)
 
 
-def _read(path: str) -> tuple[bytes, Notebook]:
+def _read(path: str) -> tuple[ReadSnapshot, Notebook]:
     p = str(path)
-    raw = read_bytes(p)
-    nb = parse_notebook(raw, p)
+    raw = read_snapshot(p)  # the bytes and the stat the writer compares with before replacing
+    nb = parse_notebook(raw.data, p)
     if nb.upgraded_from is not None:
         raise NotebookError(f"nbformat {nb.upgraded_from} notebook: open and save it in Jupyter (or "
                             "`jupyter nbconvert --to notebook --inplace`) to upgrade it before pinning; "

@@ -13,94 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from pathlib import Path
 
 from ..errors import NbkitError
-from ..nbio import atomic_write_bytes, detect_style, dumps
+from ..jsonedit import BOM, ScanError, members, string_end, value_end, ws
+from ..nbio import (ReadSnapshot, detect_style, dumps, is_read_only, jupyter_save_in_progress, read_snapshot,
+                    replace_if_unchanged)
 
-_WS = " \t\r\n"
-
-
-class _ScanError(ValueError):
-    pass
-
-
-def _ws(s: str, i: int) -> int:
-    while i < len(s) and s[i] in _WS:
-        i += 1
-    return i
-
-
-def _string_end(s: str, i: int) -> int:
-    """``s[i]`` is an opening quote; the index just past the closing one."""
-    i += 1
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c == "\\":
-            i += 2
-        elif c == '"':
-            return i + 1
-        else:
-            i += 1
-    raise _ScanError("unterminated string")
-
-
-def _value_end(s: str, i: int) -> int:
-    """``s[i]`` starts a JSON value; the index just past it."""
-    c = s[i]
-    if c == '"':
-        return _string_end(s, i)
-    if c in "{[":
-        depth = 0
-        n = len(s)
-        while i < n:
-            c = s[i]
-            if c == '"':
-                i = _string_end(s, i)
-                continue
-            if c in "{[":
-                depth += 1
-            elif c in "}]":
-                depth -= 1
-                if depth == 0:
-                    return i + 1
-            i += 1
-        raise _ScanError("unterminated container")
-    m = re.compile(r"[^,\]}\s]+").match(s, i)
-    if not m:
-        raise _ScanError(f"unexpected {c!r}")
-    return m.end()
-
-
-def _members(s: str, i: int) -> tuple[list[tuple[str, int, int, int, int]], int]:
-    """Members of the object starting at ``s[i] == '{'``: (key, key_start, key_end, value_start,
-    value_end) each, and the index just past the closing brace."""
-    if s[i] != "{":
-        raise _ScanError("not an object")
-    out: list[tuple[str, int, int, int, int]] = []
-    i = _ws(s, i + 1)
-    if s[i] == "}":
-        return out, i + 1
-    while True:
-        if s[i] != '"':
-            raise _ScanError("expected a key")
-        k_end = _string_end(s, i)
-        key = json.loads(s[i:k_end])
-        j = _ws(s, k_end)
-        if s[j] != ":":
-            raise _ScanError("expected ':'")
-        v_start = _ws(s, j + 1)
-        v_end = _value_end(s, v_start)
-        out.append((key, i, k_end, v_start, v_end))
-        i = _ws(s, v_end)
-        if s[i] == ",":
-            i = _ws(s, i + 1)
-            continue
-        if s[i] == "}":
-            return out, i + 1
-        raise _ScanError("expected ',' or '}'")
+_ScanError = ScanError
+_ws, _string_end, _value_end, _members = ws, string_end, value_end, members
 
 
 def _serialise(value, unit: str | None, depth: int, nl: str, sort_keys: bool, ensure_ascii: bool,
@@ -165,7 +85,7 @@ def updated_bytes(raw: bytes, data: dict, nbkit_value: dict) -> bytes:
     else ``data`` re-serialised in the file's style)."""
     expected = dict(data)
     expected["metadata"] = {**data.get("metadata", {}), "nbkit": nbkit_value}
-    bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
+    bom = "\ufeff" if raw.startswith(BOM) else ""
     try:
         text = raw.decode("utf-8-sig")
         new = splice_nbkit(text, nbkit_value)
@@ -178,43 +98,37 @@ def updated_bytes(raw: bytes, data: dict, nbkit_value: dict) -> bytes:
 
 def read_only(path: str | os.PathLike) -> bool:
     """No write permission, or no write bit at all (which even root should respect)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not os.access(path, os.W_OK) or not (mode & 0o222)
+    return is_read_only(path)
 
 
-def jupyter_save_in_progress(path: str | os.PathLike) -> str | None:
-    """The backup jupyter_server keeps while it saves a file (``.~name``), if present."""
-    p = Path(path)
-    backup = p.with_name(".~" + p.name)
-    return str(backup) if backup.exists() else None
+def write_nbkit(path: str | os.PathLike, raw: bytes | ReadSnapshot, data: dict, nbkit_value: dict, *,
+                base: bytes | None = None, doing: str = "pinning", snapshot: ReadSnapshot | None = None) -> None:
+    """Replace ``path`` (whose content was ``raw``) with ``metadata.nbkit`` set, through the one
+    compare-and-replace writer (:func:`nbkit.nbio.replace_if_unchanged`).
 
-
-def write_nbkit(path: str | os.PathLike, raw: bytes, data: dict, nbkit_value: dict, *,
-                base: bytes | None = None, doing: str = "pinning") -> None:
-    """Atomically replace ``path`` (whose content was ``raw``) with ``metadata.nbkit`` set.
-
-    ``base`` (default ``raw``) is the content the value is spliced into, when the caller changed
-    other parts of the document on purpose (``nbkit verify --update --stamp``); ``data`` is then
-    ``base`` parsed.  ``doing`` names the work in the refusal message.
+    ``raw`` is the :class:`~nbkit.nbio.ReadSnapshot` the caller read (or its bytes: then the file
+    is read again here and must still hold them).  ``base`` (default ``raw``'s bytes) is the
+    content the value is spliced into, when the caller changed other parts of the document on
+    purpose (``nbkit verify --update --stamp``); ``data`` is then ``base`` parsed.  ``doing``
+    names the work in the refusal message.
 
     Refuses, writing nothing, when the file changed since it was read (another program saved
     it meanwhile), when Jupyter is in the middle of saving it, or when it is read-only."""
     p = os.fspath(path)
-    if read_only(p):
+    if isinstance(raw, ReadSnapshot):
+        snapshot = raw
+    if is_read_only(p):
         raise NbkitError("file is read-only; nothing was written", p)
-    backup = jupyter_save_in_progress(p)
+    if snapshot is None:
+        snapshot = read_snapshot(p)
+        if snapshot.data != raw:
+            from ..nbio import CHANGED_ON_DISK, ChangedOnDiskError
+
+            raise ChangedOnDiskError(f"{CHANGED_ON_DISK} (another program saved it while nbkit was {doing} it; "
+                                     "run again)", p)
+    backup = jupyter_save_in_progress(snapshot.target)
     if backup:
         raise NbkitError(f"Jupyter is saving this file (or a save was interrupted: {os.path.basename(backup)} "
                          "exists); nothing was written, try again", p)
-    payload = updated_bytes(raw if base is None else base, data, nbkit_value)
-    try:
-        now = Path(p).read_bytes()
-    except OSError as e:
-        raise NbkitError(f"cannot read file ({e.strerror or e}); nothing was written", p) from None
-    if now != raw:
-        raise NbkitError(f"the file changed on disk while nbkit was {doing} it (another program saved it); "
-                         "nothing was written, run again", p)
-    atomic_write_bytes(p, payload)
+    payload = updated_bytes(snapshot.data if base is None else base, data, nbkit_value)
+    replace_if_unchanged(p, snapshot, payload, doing=doing)

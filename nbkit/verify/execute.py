@@ -383,10 +383,26 @@ class KernelPool:
 @dataclass
 class CellRun:
     outputs: list = field(default_factory=list)
-    status: str = "ok"  # ok | error | timeout | dead | cancelled
+    status: str = "ok"  # ok | error | timeout | dead | cancelled | unsendable
     execution_count: int | None = None
     duration_s: float = 0.0
     dropped_bytes: int = 0  # output past the caps: counted, not kept
+    reason: str = ""  # why a cell could not run at all (status "unsendable")
+
+
+def unsendable_reason(source) -> str | None:
+    """Why a cell's source cannot be sent to a kernel (None: it can).  Jupyter messages are UTF-8
+    JSON, so a lone surrogate (``\\ud800``, valid in a Python str but not in Unicode text) cannot
+    travel: sending it would fail inside the client and look like a dead kernel."""
+    text = source if isinstance(source, str) else "".join(s for s in source if isinstance(s, str)) \
+        if isinstance(source, list) else ""
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as e:
+        line = text.count("\n", 0, e.start) + 1
+        return (f"it contains a lone surrogate ({ascii(text[e.start])[1:-1]} on line {line}), which is not "
+                "Unicode text; replace it with the character meant")
 
 
 MAX_CELL_OUTPUT_BYTES = 10 * 1024 * 1024       # what verify keeps of one cell's output
@@ -465,7 +481,7 @@ def _capped_client(base: type) -> type:
 @dataclass
 class RunResult:
     cells: dict = field(default_factory=dict)  # position in the executed copy -> CellRun
-    status: str = "ok"  # ok | error | timeout | dead | cancelled | machinery
+    status: str = "ok"  # ok | error | timeout | dead | cancelled | unsendable | machinery
     stopped_at: int | None = None  # position of the cell that stopped the run
     message: str = ""
 
@@ -511,6 +527,13 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
         run = CellRun()
         res.cells[pos] = run
         started = time.monotonic()
+        reason = unsendable_reason(cell.get("source", ""))
+        if reason:  # say what happened: the cell never reached the kernel, which is alive
+            run.status, run.reason = "unsendable", reason
+            res.status, res.stopped_at, res.message = "unsendable", pos, reason
+            if on_cell:
+                on_cell(pos, "done")
+            break
         try:
             await client.async_execute_cell(cell, pos)
         except CellTimeoutError:

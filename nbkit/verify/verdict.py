@@ -61,6 +61,8 @@ def failure_result(cell, run: CellRun, timeout: float, settings: VerifySettings)
         msg = "the kernel died while running this cell"
     elif run.status == "cancelled":
         msg = "cancelled"
+    elif run.status == "unsendable":
+        msg = f"cannot be sent to the kernel: {run.reason}"
     else:
         errs = [o for o in run.outputs if o.get("output_type") == "error"]
         e = errs[0] if errs else {}

@@ -11,11 +11,13 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._version import __version__
 from ..errors import NbkitError
+from ..jsonedit import updated_document
+from ..nbio import CHANGED_ON_DISK, read_snapshot, replace_if_unchanged
+from ..pin.write import write_nbkit
 from .execute import RunResult
 from .results import NotebookResult
 
@@ -65,18 +67,21 @@ def _update_outputs(item: WorkItem, res: NotebookResult, run: RunResult, data: d
 
 
 def write_back(ex: Execution, res: NotebookResult, request: VerifyRequest) -> None:
-    """Apply ``--update`` / ``--stamp`` to the notebook file; notes go to ``res.message``."""
-    from ..nbio import detect_style, dumps
-    from ..pin.write import write_nbkit
+    """Apply ``--update`` / ``--stamp`` to the notebook file; notes go to ``res.message``.
 
+    The file is read again (bytes and stat) and must still be what was verified; the write is a
+    compare-and-replace against that read (:func:`nbkit.nbio.replace_if_unchanged`), so a save
+    made while verify ran or while it writes is never overwritten."""
     item = ex.item
     run = ex.runs[0] if ex.runs else None
     try:
-        current = Path(item.path).read_bytes()
-    except OSError:
+        snapshot = read_snapshot(item.path)
+    except NbkitError as e:
+        res.message += f"; not written: {e.message}"
         return
+    current = snapshot.data
     if current != item.raw:
-        res.message += "; not written: the file changed while it was verified"
+        res.message += "; not written: the file " + CHANGED_ON_DISK.replace("nbkit worked", "it was verified")
         return
     data = json.loads(current.decode("utf-8-sig"))
     updated = False
@@ -91,17 +96,15 @@ def write_back(ex: Execution, res: NotebookResult, request: VerifyRequest) -> No
     if not (updated or stamp):
         return
     try:
-        base = dumps(data, detect_style(current)) if updated else current
+        base = updated_document(current, data) if updated else current
         if stamp:
             md = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
             nbk = dict(md["nbkit"]) if isinstance(md.get("nbkit"), dict) else {}
             nbk["verified"] = {"at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                "status": res.status, "nbkit": __version__}
-            write_nbkit(item.path, current, data, nbk, base=base, doing="verifying")
+            write_nbkit(item.path, snapshot, data, nbk, base=base, doing="verifying")
         else:
-            from ..nbio import atomic_write_bytes
-
-            atomic_write_bytes(item.path, base)
+            replace_if_unchanged(item.path, snapshot, base, doing="verifying")
     except NbkitError as e:
         res.message += f"; not written: {e.message}"
         return

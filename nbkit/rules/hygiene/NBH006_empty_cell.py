@@ -56,6 +56,6 @@ def empty_cell(nb, ctx):
             continue
         if not fixable:
             yield Hit("empty code cell that still shows outputs of deleted code: delete the cell or "
-                      "restore its code", cell)
+                      "restore its code", cell, fixable=False)  # --fix leaves it: you decide
         else:
             yield Hit(f"empty {cell.cell_type} cell: delete it (`nbkit lint --fix` does)", cell)

@@ -7,9 +7,15 @@ from .. import Hit, rule
 from .helpers import layout_for
 
 
+def _title_would_skip_a_level(nb, lay) -> bool:
+    at = lay.insert_position("title")
+    following = [h for h in nb.headings if h.cell_index >= at]
+    return bool(following) and following[0].level > 2
+
+
 def _fix_title(data: dict, nb, ctx) -> bool:
     """Insert a title cell, only when the notebook has no H1 at all."""
-    if any(h.level == 1 for h in nb.headings):
+    if any(h.level == 1 for h in nb.headings) or _title_would_skip_a_level(nb, layout_for(nb, ctx)):
         return False
     aliases = getattr(getattr(ctx, "config", None), "layout_aliases", None) or None
     return insert_section(data, "title", nb, aliases, title=title_from_path(nb.path)) is not None
@@ -37,7 +43,9 @@ def missing_title(nb, ctx):
     lay = layout_for(nb, ctx)
     h1 = [h for h in nb.headings if h.level == 1]
     if lay.title is None:
-        fixable = not h1  # --fix inserts a title only when there is no H1 at all
+        # --fix inserts a title only when there is no H1 at all, and not right above an H3 or deeper
+        # heading (it would then skip a level: an NBL010 finding the fix added)
+        fixable = not h1 and not _title_would_skip_a_level(nb, lay)
         first = nb.cells[lay.front_matter] if lay.front_matter < len(nb.cells) else None
         if first is None:
             yield Hit("the notebook has no cells, so no title", fixable=fixable)

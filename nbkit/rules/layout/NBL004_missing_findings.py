@@ -7,6 +7,20 @@ from .. import Hit, rule
 from .helpers import fix_section, layout_for
 
 
+def _inserted_section_would_be_nested(nb, lay) -> bool:
+    """Whether the '## Findings' --fix would insert lands inside a level-1 analysis section (a
+    notebook whose sections are H1s: the section would then hold the findings and stop counting as
+    analysis, an NBL008 finding the fix added) or before a section that belongs before the
+    findings (an NBL005 finding): then the fix is not offered."""
+    at = lay.insert_position("findings")
+    h1 = [s for s in lay.sections if s.level == 1 and s.cell_index < at]
+    if h1 and h1[-1].kind == "analysis":
+        return True
+    # an earlier part (data, setup...) after the place it would go: the findings would come before it
+    return any(s.kind in ("summary", "questions", "setup", "data", "analysis") and s.cell_index >= at
+               for s in lay.sections if not s.nested)
+
+
 @rule("NBL004", "missing-findings", "error",
       "a findings heading after the last analysis code cell, with non-empty text",
       fix=fix_section("findings"))
@@ -37,7 +51,8 @@ def missing_findings(nb, ctx):
     last = lay.last_analysis_code()
     if not found:
         where = f" after the last analysis cell (cell {last})" if last is not None else ""
-        yield Hit(f"no findings section: add '## Findings'{where} stating the answer to each question")
+        yield Hit(f"no findings section: add '## Findings'{where} stating the answer to each question",
+                  fixable=not _inserted_section_would_be_nested(nb, lay))
         return
     late = [s for s in found if last is None or s.cell_index > last]
     if not late:

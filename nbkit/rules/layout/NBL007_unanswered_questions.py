@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ...analysis.layout import bullets
+from ...analysis.layout import bullets, is_placeholder_only
 from .. import Hit, rule
 from .helpers import layout_for
 
@@ -55,6 +55,8 @@ def unanswered_questions(nb, ctx):
     fs = lay.of_kind("findings")
     if not qs or not fs:
         return
+    if all(is_placeholder_only(lay.body(s)) for s in fs):
+        return  # an empty findings section is NBL004's finding (and what --fix inserts)
     n_q = _question_count(lay.body(qs[0], stop_at_code=True))
     if n_q < 2:
         return
