@@ -52,7 +52,8 @@ def test_the_pool_holds_cells_every_fixable_rule_reports():
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=120, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
 @given(st.lists(st.sampled_from(CELLS), min_size=1, max_size=10), st.booleans())
 def test_fix_applies_what_lint_called_fixable_and_adds_no_finding(cells, ids):
     notebook = {"cells": [dict(c, id=f"c{i}") if ids else {k: v for k, v in c.items() if k != "id"}

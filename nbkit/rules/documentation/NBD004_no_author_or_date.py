@@ -83,14 +83,19 @@ def no_author_or_date(nb, ctx):
             return
     lay = layout_for(nb, ctx)
     limit = lay.first_code if lay.first_code is not None else len(nb.cells)
-    top = lay.title + 2 if lay.title is not None else lay.front_matter + 4
+    # "near the top": the title cell and the markdown cells after it up to the first section
+    # heading (a section's date is its content's, not the notebook's), at most a few cells.
+    # Defined by content, not by position, so inserting a missing title (--fix) changes nothing.
+    top = (lay.title if lay.title is not None else lay.front_matter) + 4
     for c in nb.cells[: max(limit, lay.front_matter + 1)]:
         if not c.is_markdown:
             continue
         if _AUTHOR_DATE_LINE.search(c.source):
             return
-        if c.index < top and (c.index == lay.title or not c.source.lstrip().startswith("#")) \
-                and _says_who_or_when(c.source):  # a section's date is its content's, not the notebook's
+        heading = c.source.lstrip().startswith("#")
+        if heading and c.index != lay.title and (lay.title is None or c.index > lay.title):
+            top = min(top, c.index)
+        if c.index < top and (c.index == lay.title or not heading) and _says_who_or_when(c.source):
             return
     yield Hit("no author or date: add 'Author: ... / Date: yyyy-mm-dd' under the title (or metadata.authors) "
               "so readers know whom to ask and how current it is",
