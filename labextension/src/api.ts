@@ -37,6 +37,8 @@ export interface ILintOptions {
 export interface IVerifyOptions {
   parameters?: { [name: string]: unknown };
   timeout?: number;
+  /** Where the kernel runs: today's environment, or one built from the notebook's pins. */
+  env?: 'current' | 'pinned';
 }
 
 /**
@@ -154,6 +156,9 @@ export class NbkitAPI {
     }
     if (options.timeout !== undefined) {
       body.timeout = options.timeout;
+    }
+    if (options.env) {
+      body.env = options.env;
     }
     const reply = await this._call<VerifyStarted>('verify', 'POST', body);
     if (!reply || typeof reply.job !== 'string') {

@@ -283,13 +283,13 @@ export class NbkitController implements IPanelActions {
   }
 
   /** Verify the saved notebook (saving it first when it has unsaved changes). */
-  verify(nb: NotebookPanel | null = this.current): void {
+  verify(nb: NotebookPanel | null = this.current, env?: 'current' | 'pinned'): void {
     if (nb) {
-      void this._verify(nb);
+      void this._verify(nb, env);
     }
   }
 
-  private async _verify(nb: NotebookPanel): Promise<void> {
+  private async _verify(nb: NotebookPanel, env?: 'current' | 'pinned'): Promise<void> {
     const state = this.stateFor(nb);
     if (state.verifying) {
       return;
@@ -298,7 +298,7 @@ export class NbkitController implements IPanelActions {
     if (nb.context.model.dirty) {
       await nb.context.save();
     }
-    await state.startVerify();
+    await state.startVerify(env);
   }
 
   cancelVerify(nb: NotebookPanel | null = this.current): void {

@@ -31,6 +31,7 @@ export namespace CommandIDs {
   export const open = 'nbkit:open';
   export const lint = 'nbkit:lint';
   export const verify = 'nbkit:verify';
+  export const verifyPinned = 'nbkit:verify-pinned';
   export const cancelVerify = 'nbkit:cancel-verify';
   export const pin = 'nbkit:pin-environment';
   export const insertTemplate = 'nbkit:insert-template';
@@ -46,7 +47,8 @@ function readSettings(settings: ISettingRegistry.ISettings): IPanelSettings {
     autoLint: get('autoLint', DEFAULT_SETTINGS.autoLint),
     profile: get('profile', DEFAULT_SETTINGS.profile),
     ignore: get('ignore', DEFAULT_SETTINGS.ignore),
-    debounceMs: get('debounceMs', DEFAULT_SETTINGS.debounceMs)
+    debounceMs: get('debounceMs', DEFAULT_SETTINGS.debounceMs),
+    verifyEnv: get('verifyEnv', DEFAULT_SETTINGS.verifyEnv)
   };
 }
 
@@ -111,6 +113,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         controller.verify();
       }
     });
+    commands.addCommand(CommandIDs.verifyPinned, {
+      label: 'Verify Notebook in its Pinned Environment with nbkit',
+      caption:
+        'Re-run the notebook in a fresh kernel of an environment built from its pins (uv) and compare its outputs',
+      isEnabled: hasNotebook,
+      execute: () => {
+        app.shell.activateById(panel.id);
+        controller.verify(undefined, 'pinned');
+      }
+    });
     commands.addCommand(CommandIDs.cancelVerify, {
       label: 'Cancel nbkit Verify',
       caption: 'Stop the running verify of the current notebook',
@@ -146,6 +158,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.open,
         CommandIDs.lint,
         CommandIDs.verify,
+        CommandIDs.verifyPinned,
         CommandIDs.cancelVerify,
         CommandIDs.pin,
         CommandIDs.insertTemplate

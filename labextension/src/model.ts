@@ -32,6 +32,8 @@ export interface IPanelSettings {
   debounceMs: number;
   /** How often a running verify job is polled, in milliseconds. */
   pollMs: number;
+  /** Where Verify runs the kernel: '' (the project's [tool.nbkit.verify] env), 'current' or 'pinned'. */
+  verifyEnv: '' | 'current' | 'pinned';
 }
 
 export const DEFAULT_SETTINGS: IPanelSettings = {
@@ -39,7 +41,8 @@ export const DEFAULT_SETTINGS: IPanelSettings = {
   profile: '',
   ignore: [],
   debounceMs: 750,
-  pollMs: 500
+  pollMs: 500,
+  verifyEnv: ''
 };
 
 export const SEVERITIES: Severity[] = ['error', 'warning', 'info'];
@@ -378,7 +381,8 @@ export class NotebookState {
   }
 
   /** Start a verify job of the saved notebook and poll it until it ends. */
-  async startVerify(): Promise<void> {
+  /** Start a verify job; `env` overrides the verifyEnv setting for this run. */
+  async startVerify(env?: 'current' | 'pinned'): Promise<void> {
     if (this.verifying) {
       return;
     }
@@ -391,7 +395,8 @@ export class NotebookState {
     this._emit();
     let job: string;
     try {
-      job = await this._api.startVerify(this._path);
+      const where = env || this._settings.verifyEnv || undefined;
+      job = await this._api.startVerify(this._path, where ? { env: where } : {});
     } catch (error) {
       this._finishVerify(run, 'error', error);
       return;

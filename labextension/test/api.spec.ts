@@ -77,6 +77,14 @@ describe('NbkitAPI', () => {
     ]);
   });
 
+  it('asks for the pinned environment only when told to', async () => {
+    const server = new FakeServer().on('POST', 'verify', () => ({ status: 202, json: { job: 'j' } }));
+    await server.api().startVerify('a.ipynb', { env: 'pinned' });
+    await server.api().startVerify('a.ipynb');
+    expect(server.requests[0].body).toEqual({ path: 'a.ipynb', env: 'pinned' });
+    expect(server.requests[1].body).toEqual({ path: 'a.ipynb' });
+  });
+
   it('refuses a verify reply without a job id', async () => {
     const server = new FakeServer().on('POST', 'verify', () => ({ status: 202, json: {} }));
     await expect(server.api().startVerify('a.ipynb')).rejects.toThrow('no job id');

@@ -224,6 +224,22 @@ describe('NotebookState verify', () => {
     expect(state.verifying).toBe(false);
   });
 
+  it('sends the verifyEnv setting, and a per-run env over it', async () => {
+    const report = verifyReport('reproducible', [{ index: 0, status: 'match' }]);
+    const server = verifyServer([{ job: 'j1', state: 'done', report }]);
+    const state = new NotebookState(server.api(), 'a.ipynb', { pollMs: 10, verifyEnv: 'pinned' }, new ManualClock());
+    await state.startVerify();
+    await state.startVerify('current');
+    const plain = new NotebookState(server.api(), 'a.ipynb', { pollMs: 10 }, new ManualClock());
+    await plain.startVerify();
+    const bodies = server.requests.filter(r => r.method === 'POST').map(r => r.body);
+    expect(bodies).toEqual([
+      { path: 'a.ipynb', env: 'pinned' },
+      { path: 'a.ipynb', env: 'current' },
+      { path: 'a.ipynb' }
+    ]);
+  });
+
   it('shows a mismatch with its cells and drift', async () => {
     const report = verifyReport('mismatch', [
       { index: 1, status: 'mismatch', mime: 'text/plain', expected: '1', actual: '2', diff: '-1\n+2' }

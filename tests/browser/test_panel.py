@@ -350,7 +350,8 @@ def test_commands_in_palette_context_menu_toolbar_and_template(page, lab):
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").click(button="right", position={"x": 400, "y": 400})
     menu = page.locator(".lm-Menu").last
     labels = [t.split("\t")[0] for t in menu.locator(".lm-Menu-item").all_inner_texts()]
-    assert {"Insert Layout Template", "Pin Environment", "Verify Notebook with nbkit"} <= set(labels), labels
+    assert {"Insert Layout Template", "Pin Environment", "Verify Notebook with nbkit",
+            "Verify Notebook in its Pinned Environment with nbkit"} <= set(labels), labels
     page.keyboard.press("Escape")
 
     # the command palette finds "Insert Layout Template"; on a blank notebook it writes the skeleton
