@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import platform
 import shutil
@@ -167,7 +168,11 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        out = Path(args.output)
+        # sections other scripts own (between <!-- name --> and <!-- /name -->) are kept
+        before = out.read_text(encoding="utf-8") if out.exists() else ""
+        blocks = [m.group(0) for m in re.finditer(r"<!-- ([\w-]+) -->\n.*?<!-- /\1 -->\n?", before, re.S)]
+        out.write_text(text + "".join("\n" + b for b in blocks), encoding="utf-8")
     print(text)
 
 
