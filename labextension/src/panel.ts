@@ -568,6 +568,13 @@ export class NbkitPanel extends Widget {
                 { class: 'jp-nbkit-diffs', 'aria-label': 'Cells that did not reproduce' },
                 view.diffs.map(diff => this._diff(diff))
               )
+            : null,
+          view.notes.length
+            ? h(
+                'ul',
+                { class: 'jp-nbkit-notes', 'aria-label': 'Matches that were not exact' },
+                view.notes.map(note => h('li', {}, note))
+              )
             : null
         ];
     }

@@ -396,8 +396,37 @@ export type VerifyView =
       verdict: string;
       detail: string;
       diffs: IDiffView[];
+      /** Matches that were not exact, one line per kind ("Matched, not exactly: numpy 2 scalar repr (cells 1, 3)"). */
+      notes: string[];
     }
   | { kind: 'no-report' };
+
+/**
+ * The notes of matching cells grouped by kind, as the text report groups them: a note's kinds are
+ * joined by "; " and carry their details in parentheses, which are left out here.
+ */
+export function noteLines(cells: VerifyCell[]): string[] {
+  const groups = new Map<string, number[]>();
+  for (const cell of cells) {
+    if (cell.status !== 'match' || !cell.note) {
+      continue;
+    }
+    for (const part of cell.note.split('; ')) {
+      if (part.startsWith("the figure's shape changed")) {
+        continue; // the second half of the image note
+      }
+      const kind = part.split(' (')[0];
+      const list = groups.get(kind) ?? [];
+      if (!list.includes(cell.index)) {
+        list.push(cell.index);
+      }
+      groups.set(kind, list);
+    }
+  }
+  return [...groups.entries()].map(
+    ([kind, cells]) => `Matched, not exactly: ${kind} (${cells.length === 1 ? 'cell' : 'cells'} ${cells.join(', ')})`
+  );
+}
 
 /** The class of one line of a unified diff. */
 export function diffLineClass(line: string): string {
@@ -543,7 +572,8 @@ export function verifyView(
     detail:
       (result.message ? ` — ${result.message}` : '') +
       (result.duration_s !== undefined ? ` (${result.duration_s.toFixed(1)} s)` : ''),
-    diffs: problemCells(result).map(diffView)
+    diffs: problemCells(result).map(diffView),
+    notes: noteLines(result.cells ?? [])
   };
 }
 

@@ -281,7 +281,32 @@ describe('verifyView', () => {
       'Cell 1: output differs (text/plain)',
       'Cell 2: error'
     ]);
-    expect(verifyView(verifyState({ status: 'done' }), false, notebook())).toMatchObject({ ok: true, diffs: [] });
+    expect(verifyView(verifyState({ status: 'done' }), false, notebook())).toMatchObject({
+      ok: true,
+      diffs: [],
+      notes: []
+    });
+  });
+
+  it('groups the notes of matches that were not exact, as the text report does', () => {
+    const cells: VerifyCell[] = [
+      { index: 1, id: 'a', status: 'match', note: 'numpy 2 scalar repr' },
+      { index: 2, id: 'b', status: 'match' },
+      {
+        index: 4,
+        id: 'c',
+        status: 'match',
+        note: "same chart, rendered at a different size/dpi (10x10 -> 20x30); the figure's shape changed, so only its plot area was compared"
+      },
+      { index: 5, id: 'd', status: 'match', note: 'numpy 2 scalar repr; numpy float repr (0. vs 0.0)' },
+      { index: 6, id: 'e', status: 'mismatch', note: 'numpy 2 scalar repr', diff: '-1\n+2' }
+    ];
+    const view = verifyView(verifyState({ status: 'done' }), false, notebook({ status: 'mismatch', cells }));
+    expect(view?.kind === 'result' && view.notes).toEqual([
+      'Matched, not exactly: numpy 2 scalar repr (cells 1, 5)',
+      'Matched, not exactly: same chart, rendered at a different size/dpi (cell 4)',
+      'Matched, not exactly: numpy float repr (cell 5)'
+    ]);
   });
 });
 

@@ -204,9 +204,10 @@ def render_junit(report) -> str:
                                            for g in nb.causes)
             out.append(f'      <{tag} type={quoteattr(nb.status)} message={quoteattr(message)}>'
                        f'{escape(chr(10).join(body))}</{tag}>')
-        elif nb.drift:
-            out.append("      <system-out>" + escape("\n".join(f"drift: {d.line()}" for d in nb.drift))
-                       + "</system-out>")
+        # what a passing test case should still tell: drift, and matches that were not exact
+        extra = ([] if nb.status != "reproducible" else [f"drift: {d.line()}" for d in nb.drift]) + note_lines(nb)
+        if extra:
+            out.append("      <system-out>" + escape("\n".join(extra)) + "</system-out>")
         out.append("    </testcase>")
     out += ["  </testsuite>", "</testsuites>", ""]
     return "\n".join(out)
@@ -235,7 +236,7 @@ tr.fold td{color:#888;font-style:italic;background:#fafbfc}
 border:1px solid #dde1e7;background:#fff}.images figcaption{font-size:12px;color:#555}
 .cause{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;
 background:#ddf4ff;color:#0550ae;margin-right:6px}.cause-why{margin:0 0 6px;font-size:13px;color:#333}
-.causes{margin:0 0 8px;padding-left:18px;font-size:13px}
+.causes{margin:0 0 8px;padding-left:18px;font-size:13px}.notes{margin:0 0 8px;padding-left:18px;font-size:12px;color:#555}
 pre{background:#f6f8fa;padding:8px;border-radius:6px;overflow:auto;font-size:12px}
 table.summary td{padding:2px 12px 2px 0}
 """
@@ -303,6 +304,9 @@ def notebook_html(nb, heading: str | None = None) -> str:
         parts.append("<ul class=\"causes\">" + "".join(
             f"<li>{_cause_chip(g)} {html.escape(g['summary'])} ({html.escape(_cells_text(g.get('cells') or []))}); "
             f"fix: {html.escape(g['fix'])}</li>" for g in nb.causes) + "</ul>")
+    notes = note_lines(nb)
+    if notes:  # matches that were not exact (re-rendered charts, a newer library's repr)
+        parts.append("<ul class=\"notes\">" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
     for c in failing_cells(nb.cells):
         title = cell_label(c.index, c.id)
         parts.append(f"<div class=\"cell\"><h3>{html.escape(title)}: {html.escape(c.message or c.status)}</h3>")

@@ -318,6 +318,18 @@ def test_notes_reach_the_json_and_text_reports():
     assert "note: 2 cells show the same chart, rendered at a different size/dpi (cells 5, 7)" in text
     assert "note: 1 cell differs only by numpy float repr (cell 8)" in text
     assert text.count("numpy 2 scalar repr") == 1 and text.count("note: ") == 3
+    # the HTML report and JUnit's system-out carry the same grouped lines
+    from nbkit.report.verify_reports import render_html, render_junit
+
+    page = render_html(rep)
+    assert page.count("<ul class=\"notes\">") == 1
+    assert "note: 4 cells differ only by numpy 2 scalar repr (cells 1, 3, 4, 8)" in page
+    junit = ET.fromstring(render_junit(rep))
+    case = junit.find(".//testcase")
+    assert case.find("failure") is None
+    assert "note: 2 cells show the same chart, rendered at a different size/dpi (cells 5, 7)" in case.find("system-out").text
+    exact = VerifyReport([NotebookResult("b.ipynb", "reproducible", "ok", cells=[CellResult(1, None, "match")])])
+    assert "class=\"notes\"" not in render_html(exact) and "system-out" not in render_junit(exact)
 
 
 # -- controls ---------------------------------------------------------------------------
