@@ -9,6 +9,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { Finding, LayoutItem, NbkitAPI, NotebookCell, PolicyViolation } from './api';
 import { IPanelSettings, NotebookState } from './model';
 import { IPanelActions, NbkitPanel } from './panel';
+import { CauseFixAction } from './viewmodel';
 
 function sourceText(source: string | string[]): string {
   return Array.isArray(source) ? source.join('') : source;
@@ -356,6 +357,29 @@ export class NbkitController implements IPanelActions {
       const first = state.findings.find(f => violation.codes.includes(f.code));
       if (first) {
         this.selectFinding(first);
+      }
+    }
+  }
+
+  /** The one-click fix of a verify cause (see viewmodel.causeFix). */
+  causeFix(action: CauseFixAction, index: number, id?: string | null): void {
+    const nb = this.current;
+    if (!nb) {
+      return;
+    }
+    if (action === 'seed') {
+      void this._insertSeed(nb);
+    } else if (action === 'verify-pinned') {
+      this.verify(nb, 'pinned');
+    } else if (action === 'ignore-output') {
+      const cells = nb.content.model?.sharedModel.cells ?? [];
+      const cell = (id ? cells.find(c => c.id === id) : undefined) ?? cells[index];
+      if (cell) {
+        const tags = (cell.getMetadata('tags') as string[] | undefined) ?? [];
+        if (!tags.includes('nbkit:ignore-output')) {
+          cell.setMetadata('tags', [...tags, 'nbkit:ignore-output']);
+        }
+        this.selectCell(cells.indexOf(cell), cell.id);
       }
     }
   }

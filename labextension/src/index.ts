@@ -77,7 +77,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       verify: () => controller.verify(),
       cancelVerify: () => controller.cancelVerify(),
       pin: () => controller.pin(),
-      policyFix: violation => controller.policyFix(violation)
+      policyFix: violation => controller.policyFix(violation),
+      causeFix: (action, index, id) => controller.causeFix(action, index, id)
     });
     panel.title.icon = nbkitIcon;
     controller = new NbkitController(app, tracker, api, panel);

@@ -17,6 +17,7 @@ import {
   IReproView,
   IStatusRow,
   VerifyView,
+  CauseFixAction,
   checklistView,
   findingsView,
   lintBarView,
@@ -36,6 +37,8 @@ export interface IPanelActions {
   pin(): void;
   /** Apply a team-policy violation's fix (insert a section, pin, insert a seed, show findings). */
   policyFix(violation: PolicyViolation): void;
+  /** Apply the one-click fix of a cell's verify cause. */
+  causeFix(action: CauseFixAction, index: number, id?: string | null): void;
 }
 
 type Child = Node | string | null | undefined | false;
@@ -635,7 +638,19 @@ export class NbkitPanel extends Widget {
             'p',
             { class: 'jp-nbkit-cell-cause' },
             h('span', { class: view.cause.className, title: view.cause.title }, view.cause.label),
-            ' ' + view.cause.summary
+            ' ' + view.cause.summary,
+            view.fix
+              ? button(
+                  view.fix.label,
+                  {
+                    class: 'jp-nbkit-button jp-nbkit-cause-fix',
+                    'aria-label': view.fix.ariaLabel,
+                    'data-key': `fix-${cell.index}`,
+                    'data-action': view.fix.action
+                  },
+                  () => this._actions.causeFix(view.fix!.action, cell.index, cell.id)
+                )
+              : null
           )
         : null,
       view.note ? h('p', { class: 'jp-nbkit-muted jp-nbkit-cell-message' }, view.note) : null,

@@ -375,8 +375,49 @@ export function causeChip(cell: VerifyCell): ICauseChip | null {
   };
 }
 
+/** A one-click fix for a cell's cause, where one exists. */
+export interface ICauseFix {
+  action: CauseFixAction;
+  label: string;
+  ariaLabel: string;
+}
+
+export type CauseFixAction = 'seed' | 'ignore-output' | 'verify-pinned';
+
+/**
+ * The panel's one-click fix for a cause: randomness gets a `%nbkit seed` cell, a clock-dependent
+ * output the `nbkit:ignore-output` tag, library drift a verify in the pinned environment. Other
+ * causes need a person (or `nbkit verify --update`), so they get no button.
+ */
+export function causeFix(cell: VerifyCell): ICauseFix | null {
+  switch (cell.cause?.kind) {
+    case 'randomness':
+      return {
+        action: 'seed',
+        label: 'Insert %nbkit seed',
+        ariaLabel: `Insert a %nbkit seed cell (cell ${cell.index} draws unseeded random numbers)`
+      };
+    case 'clock':
+      return {
+        action: 'ignore-output',
+        label: 'Ignore this output',
+        ariaLabel: `Tag cell ${cell.index} nbkit:ignore-output (its output depends on the clock)`
+      };
+    case 'library-drift':
+      return {
+        action: 'verify-pinned',
+        label: 'Verify in pinned environment',
+        ariaLabel: 'Verify again in an environment built from the notebook\'s pins'
+      };
+    default:
+      return null;
+  }
+}
+
 export interface IDiffView {
   cell: VerifyCell;
+  /** The cause's one-click fix (null: none). */
+  fix: ICauseFix | null;
   head: { key: string; text: string; ariaLabel: string };
   /** Why it does not reproduce (null: no cause in the report). */
   cause: ICauseChip | null;
@@ -512,6 +553,7 @@ export function diffView(cell: VerifyCell): IDiffView {
       ariaLabel: `Go to cell ${cell.index}: ${cell.status}`
     },
     cause: causeChip(cell),
+    fix: causeFix(cell),
     note: cell.message && body.kind !== 'images' ? cell.message : null,
     body
   };

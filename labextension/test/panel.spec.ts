@@ -15,7 +15,8 @@ function actions(): IPanelActions & { calls: any[] } {
     verify: () => calls.push(['verify']),
     cancelVerify: () => calls.push(['cancelVerify']),
     pin: () => calls.push(['pin']),
-    policyFix: v => calls.push(['policyFix', v.fix.action])
+    policyFix: v => calls.push(['policyFix', v.fix.action]),
+    causeFix: (action, i) => calls.push(['causeFix', action, i])
   };
 }
 
@@ -119,7 +120,15 @@ describe('NbkitPanel', () => {
           duration_s: 2.25,
           drift: [],
           cells: [
-            { index: 1, status: 'mismatch', mime: 'text/plain', expected: '1', actual: '2', diff: '--- expected\n+++ actual\n-1\n+2' },
+            {
+              index: 1,
+              status: 'mismatch',
+              mime: 'text/plain',
+              expected: '1',
+              actual: '2',
+              diff: '--- expected\n+++ actual\n-1\n+2',
+              cause: { kind: 'randomness', summary: 'an unseeded generator feeds this cell', evidence: [], fix: 'seed it' }
+            },
             { index: 4, status: 'mismatch', mime: 'image/png', expected: '<image>', actual: '<image>', images: { expected: png, actual: png, diff: png } }
           ]
         }
@@ -157,6 +166,12 @@ describe('NbkitPanel', () => {
     expect(imgs[0].getAttribute('src')).toBe(`data:image/png;base64,${png}`);
     (items[1].querySelector('a') as HTMLAnchorElement).click();
     expect(acts.calls[2]).toEqual(['selectCell', 4, null]);
+    // the randomness cause offers its one-click fix; the image cell (no cause) none
+    const fix = items[0].querySelector('.jp-nbkit-cause-fix') as HTMLButtonElement;
+    expect(fix.textContent).toBe('Insert %nbkit seed');
+    expect(items[1].querySelector('.jp-nbkit-cause-fix')).toBeNull();
+    fix.click();
+    expect(acts.calls[3]).toEqual(['causeFix', 'seed', 1]);
     expect(node.querySelector('.jp-nbkit-last-verify dd')!.textContent).toBe('Outputs differ, just now');
     panel.dispose();
   });

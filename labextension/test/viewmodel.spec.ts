@@ -2,6 +2,7 @@
  * The panel's presentation decisions, tested as plain data: no element is created or queried.
  */
 import { LayoutItem, VerifyCell, VerifyNotebook } from '../src/api';
+import { CauseKind } from '../src/schema-types';
 import { IDLE_VERIFY, IReproStatus, IVerifyState, groupFindings } from '../src/model';
 import {
   causeChip,
@@ -399,6 +400,24 @@ describe('diffView', () => {
     });
     expect(follows?.summary).toBe('follows from the failure of cell 2 (fix cell 2 first)');
     expect(diffView({ index: 1, id: null, status: 'mismatch', diff: '-1\n+2' }).cause).toBeNull();
+  });
+
+  it('offers a one-click fix for the causes that have one', () => {
+    const withCause = (kind: CauseKind): VerifyCell => ({
+      index: 2,
+      id: 'x',
+      status: 'mismatch',
+      diff: '-1\n+2',
+      cause: { kind, summary: 's', evidence: [], fix: 'f' }
+    });
+    expect(diffView(withCause('randomness')).fix?.action).toBe('seed');
+    expect(diffView(withCause('clock')).fix?.action).toBe('ignore-output');
+    expect(diffView(withCause('library-drift')).fix?.action).toBe('verify-pinned');
+    const noFix: CauseKind[] = ['stale-output', 'hidden-state', 'data-changed', 'missing-resource', 'hash-order', 'unknown'];
+    for (const kind of noFix) {
+      expect(diffView(withCause(kind)).fix).toBeNull();
+    }
+    expect(diffView({ index: 1, id: null, status: 'mismatch', diff: '-1\n+2' }).fix).toBeNull();
   });
 });
 

@@ -396,6 +396,28 @@ def test_dark_theme_screenshot(page, lab, screenshots):
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
 
 
+def test_a_cause_with_a_fix_offers_it_in_one_click(page, lab):
+    """Verify names randomness for an unseeded draw; its button inserts a `%nbkit seed` cell."""
+    write(lab.root / "draws.ipynb", nb(md("# Draws\n\nAuthor: me"), md("## Setup"), code("import random", count=1),
+                                       md("## Analysis"),
+                                       code("random.random()", count=2, outputs=[result("0.123", count=2)])))
+    panel = open_notebook(page, lab, "draws.ipynb")
+    # two fresh runs disagree: nondeterministic, and the cause says why
+    assert run_verify(page, panel) == "nondeterministic", panel.inner_text()
+    item = panel.locator('.jp-nbkit-diff-item[data-index="4"]')
+    assert "Randomness" in item.locator(".jp-nbkit-cell-cause").inner_text()
+    fix = item.locator("button.jp-nbkit-cause-fix")
+    assert fix.get_attribute("data-action") == "seed"
+    fix.click()
+    page.wait_for_function(
+        """() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells
+                 .some(c => c.getSource().includes('%nbkit seed 42'))""", timeout=10_000)
+    sources = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells"
+                            ".map(c => c.getSource())")
+    # under the Setup heading, before the draw
+    assert sources.index("%load_ext nbkit\n%nbkit seed 42") == 2, sources
+
+
 def test_example_notebook_shows_what_the_server_reports(page, lab):
     """The panel shows every finding the REST API reports for an example notebook."""
     src = EXAMPLES / "flawed" / "unseeded_randomness.ipynb"
