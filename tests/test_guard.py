@@ -13,20 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import kernelrun
 from nbbuild import code, md, nb, write
 
 NUMPY = version("numpy")
 
 
-class Run:
-    def __init__(self, reply: dict, outputs: list[dict]):
-        self.reply = reply
-        self.outputs = outputs
-        self.stdout = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stdout")
-        self.stderr = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
-        self.displays = [o["data"] for o in outputs if o["type"] in ("display_data", "execute_result")]
-        self.errors = [o for o in outputs if o["type"] == "error"]
-
+class Run(kernelrun.Run):
     @property
     def guard_text(self) -> str:
         """What the guard showed under the cell (its text/plain), one string."""
@@ -50,14 +43,10 @@ def execute(kc, source: str, cell_id: str | None = None, ok: bool = True) -> Run
         m = kc.get_iopub_msg(timeout=120)
         if m["parent_header"].get("msg_id") != msg_id:
             continue
-        t, c = m["header"]["msg_type"], m["content"]
-        if t == "stream":
-            outputs.append({"type": t, "name": c["name"], "text": c["text"]})
-        elif t in ("display_data", "execute_result"):
-            outputs.append({"type": t, "data": c["data"], "metadata": c.get("metadata", {})})
-        elif t == "error":
-            outputs.append({"type": t, "ename": c["ename"], "evalue": c["evalue"]})
-        elif t == "status" and c["execution_state"] == "idle":
+        out = kernelrun.output_of(m)
+        if out is not None:
+            outputs.append(out)
+        elif m["header"]["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
             break
     while True:
         reply = kc.get_shell_msg(timeout=60)

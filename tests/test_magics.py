@@ -16,6 +16,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from clihelp import nbkit_cli
+from kernelrun import Run, output_of
 from test_pin import strip_nbkit
 
 NUMPY = version("numpy")
@@ -39,34 +40,13 @@ def seeded_notebook(path: Path) -> Path:
     return path
 
 
-class Run:
-    def __init__(self, reply: dict, outputs: list[dict]):
-        self.reply = reply
-        self.outputs = outputs
-        self.stdout = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stdout")
-        self.stderr = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
-        self.displays = [o["data"] for o in outputs if o["type"] in ("display_data", "execute_result")]
-        self.errors = [o for o in outputs if o["type"] == "error"]
-
-    def html(self) -> str:
-        return "".join(d.get("text/html", "") for d in self.displays)
-
-    def text(self) -> str:
-        return "".join(d.get("text/plain", "") for d in self.displays)
-
-
 def run(kc, source: str) -> Run:
     outputs: list[dict] = []
 
     def hook(msg):
-        t = msg["header"]["msg_type"]
-        c = msg["content"]
-        if t == "stream":
-            outputs.append({"type": t, "name": c["name"], "text": c["text"]})
-        elif t in ("display_data", "execute_result"):
-            outputs.append({"type": t, "data": c["data"]})
-        elif t == "error":
-            outputs.append({"type": t, "ename": c["ename"], "evalue": c["evalue"]})
+        out = output_of(msg)
+        if out is not None:
+            outputs.append(out)
 
     reply = kc.execute_interactive(source, output_hook=hook, timeout=120)
     r = Run(reply, outputs)
