@@ -8,7 +8,8 @@ The key is the sha256 of a canonical JSON object holding:
   (a moved notebook reads other files);
 - ``environment``: the kernel's interpreter (version, implementation, platform) and ``name==version``
   of every distribution installed where the kernel imports from, asked of the kernel's own
-  interpreter once per run (:func:`kernel_environment`); with ``--env pinned`` the pinned
+  interpreter (:func:`kernel_environment`) once, then kept in the cache folder and reused while a
+  ``stat`` of what it was read from shows no change (:func:`remembered_environment`); with ``--env pinned`` the pinned
   environment's key and what is installed in it;
 - ``data``: the sha256 of the current bytes of every file ``metadata.nbkit.data`` pins, relative to
   the notebook (``"missing"`` when the file is not there; files over 1 GB by size and
@@ -54,7 +55,9 @@ DATA_HASH_LIMIT = 1 << 30  # bytes: larger pinned files count by size and modifi
 # Run by the kernel's interpreter (with the kernel's environment variables): what it is and every
 # distribution it can import, read from the metadata files' headers (no e-mail parsing: fast).
 # Folders given as arguments (the notebooks' folders, on a kernel's sys.path as its working
-# directory) are listed on their own.
+# directory) are listed on their own.  ``watch`` names what the answer was read from (the sys.path
+# folders and each distribution's metadata folder), so a later run can tell with ``stat`` alone
+# that it still holds (:func:`remembered_environment`).
 _PROBE = r"""
 import json, platform, sys, sysconfig
 from importlib.metadata import distributions
@@ -73,10 +76,16 @@ def dists(path):
         out.add(f"{name}=={version}")
     return sorted(out)
 folders = json.loads(sys.argv[1])
+path = [p for p in sys.path if p and p not in folders]
+seen = []
+for d in distributions(path=path + folders):
+    where = getattr(d, "_path", None)
+    seen.append(str(where) if where is not None else None)
 print(json.dumps({"python": platform.python_version(), "implementation": platform.python_implementation(),
                   "platform": sysconfig.get_platform(),
-                  "distributions": dists([p for p in sys.path if p and p not in folders]),
-                  "folders": {f: dists([f]) for f in folders}}))
+                  "distributions": dists(path),
+                  "folders": {f: dists([f]) for f in folders},
+                  "watch": {"path": path, "metadata": seen}}))
 """
 PROBE_TIMEOUT = 60.0
 
@@ -192,6 +201,75 @@ def kernel_environment(python: str, env: dict, folders: list[str]) -> dict | Non
     return found if isinstance(found, dict) and isinstance(found.get("distributions"), list) else None
 
 
+# -- the probe's answer, kept between runs ---------------------------------------------------------
+
+ENV_SCHEMA = "nbkit.verifyenv/1"
+_ENV_VARS = ("VIRTUAL_ENV", "CONDA_PREFIX", "PATH")  # with every PYTHON* variable: what the probe's answer depends on
+_RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its time stamp
+
+
+def _stat_sig(path: str) -> list | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _watch_list(python: str, probe: dict, folders: list[str]) -> list[str] | None:
+    """Every path whose ``stat`` stands for the probe's answer: the interpreter, its sys.path
+    folders, the notebooks' folders, and each distribution's metadata folder and files; None when
+    a distribution's metadata is not in a folder nbkit can watch (then the answer is not kept)."""
+    watch = probe.get("watch")
+    if not isinstance(watch, dict):
+        return None
+    paths = [os.path.realpath(python), *watch.get("path", []), *folders]
+    for where in watch.get("metadata", []):
+        if not isinstance(where, str):
+            return None
+        paths.append(where)
+        if os.path.isdir(where):
+            paths.extend(os.path.join(where, name) for name in ("METADATA", "PKG-INFO"))
+    return [p for p in paths if isinstance(p, str)]
+
+
+def _env_slot(directory: str, digest: str) -> str:
+    return os.path.join(directory, "verify", "env", digest[:2], digest + ".json")
+
+
+def remembered_environment(directory: str, python: str, env: dict, folders: list[str]) -> dict | None:
+    """:func:`kernel_environment`, answered from the cache folder when nothing it was read from
+    changed since it was asked (checked with ``stat`` only: no interpreter starts); else asked,
+    and kept for the next run when every watched path had settled (not changed in the last two
+    seconds)."""
+    relevant = {k: v for k, v in env.items() if k.startswith("PYTHON") or k in _ENV_VARS}
+    digest = hashlib.sha256(json.dumps([ENV_SCHEMA, os.path.realpath(python), python, relevant, sorted(folders)],
+                                       sort_keys=True).encode()).hexdigest()
+    slot = _env_slot(directory, digest)
+    entry = read_entry(slot, ENV_SCHEMA)
+    if entry is not None and entry.get("key") == digest and isinstance(entry.get("probe"), dict):
+        try:
+            if all(_stat_sig(path) == sig for path, sig in entry["watch"]):
+                return entry["probe"]
+        except (TypeError, ValueError, KeyError):
+            pass
+    import time
+
+    asked_at = time.time_ns()
+    found = kernel_environment(python, env, folders)
+    if found is None:
+        return None
+    paths = _watch_list(python, found, folders)
+    if paths is not None:
+        watch = [(p, _stat_sig(p)) for p in dict.fromkeys(paths)]
+        settled = all(sig is None or max(sig[2], sig[3]) < asked_at - _RACY_NS for _, sig in watch)
+        if settled:
+            payload = json.dumps({"schema": ENV_SCHEMA, "key": digest, "watch": watch, "probe": found},
+                                 separators=(",", ":")).encode()
+            write_entry(directory, slot, payload)
+    return found
+
+
 class VerifyCache:
     """The cache of one verify run: entries under ``directory``, the kernels' environments asked
     once per run (they may change between runs of a long-lived server)."""
@@ -240,7 +318,7 @@ class VerifyCache:
         with self._lock:
             if memo_key not in self._envs:
                 folders = self._folders or [item.key.cwd]
-                self._envs[memo_key] = kernel_environment(python, env, folders)
+                self._envs[memo_key] = remembered_environment(self.directory, python, env, folders)
             probe = self._envs[memo_key]
         if probe is None:
             return None

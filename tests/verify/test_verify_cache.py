@@ -301,3 +301,67 @@ def test_cache_setting_is_validated(tmp_path):
     assert VerifyRequest.build([tmp_path], VerifyOptions(config=config, cache=False)).cache is False
     assert VerifyRequest.build([tmp_path], VerifyOptions(config=config, update=True)).cache is False
     assert VerifyRequest.build([tmp_path], VerifyOptions(config=config, stamp=True)).cache is False
+
+
+def test_the_kernels_environment_is_kept_between_runs_until_what_it_was_read_from_changes(tmp_path, monkeypatch):
+    """The probe (an interpreter start, ~0.1-0.3 s) runs once; later runs check its answer with
+    ``stat`` and ask again when a distribution appears, changes or goes, or the folder changes."""
+    monkeypatch.setattr(vcache, "_RACY_NS", 0)  # the test's folders were made a moment ago
+    asked: list[int] = []
+    real = vcache.kernel_environment
+
+    def counting(*args):
+        asked.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(vcache, "kernel_environment", counting)
+    site = tmp_path / "site"
+    site.mkdir()
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    cache_dir = str(tmp_path / "cache")
+
+    def probe():
+        return vcache.remembered_environment(cache_dir, sys.executable, env, [str(folder)])
+
+    first = probe()
+    assert first is not None and len(asked) == 1
+    assert probe() == first and len(asked) == 1  # kept: no interpreter started
+    dist = site / "fakepkg-1.2.3.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fakepkg\nVersion: 1.2.3\n\n")
+    second = probe()
+    assert len(asked) == 2 and "fakepkg==1.2.3" in second["distributions"]
+    assert probe() == second and len(asked) == 2
+    # the version edited in place (the folder's own time stamp does not change)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fakepkg\nVersion: 1.2.40\n\n")
+    third = probe()
+    assert len(asked) == 3 and "fakepkg==1.2.40" in third["distributions"]
+    # a distribution in the notebooks' folder
+    local = folder / "localpkg-0.1.dist-info"
+    local.mkdir()
+    (local / "METADATA").write_text("Metadata-Version: 2.1\nName: localpkg\nVersion: 0.1\n\n")
+    assert probe()["folders"][str(folder)] == ["localpkg==0.1"] and len(asked) == 4
+    # another PYTHONPATH is another interpreter setup: asked again
+    env["PYTHONPATH"] = str(tmp_path)
+    probe()
+    assert len(asked) == 5
+    # a corrupt entry is ignored (and rewritten)
+    for entry in (tmp_path / "cache" / "verify" / "env").glob("*/*.json"):
+        entry.write_text("{not json")
+    probe()
+    assert len(asked) == 6
+    probe()
+    assert len(asked) == 6
+
+
+def test_a_just_changed_environment_is_not_kept(tmp_path, monkeypatch):
+    """A folder changed within the last two seconds could change again within its time stamp:
+    its answer is used for this run only."""
+    site = tmp_path / "site"
+    site.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    cache_dir = tmp_path / "cache"
+    assert vcache.remembered_environment(str(cache_dir), sys.executable, env, [str(tmp_path)]) is not None
+    assert list(cache_dir.glob("verify/env/*/*.json")) == []
