@@ -84,9 +84,9 @@ def test_confirming_run_overlaps_run_1_with_two_jobs(tmp_path):
     assert rnd.status == "nondeterministic" and rnd.code == "NBR022" and rnd.runs == 2
     assert [c["kind"] for c in rnd.causes] == ["randomness"]
     # run 2 started while run 1 still ran cells: the two runs overlapped
-    start2, end2 = spans.span("a_random", 2)
+    start2 = spans.span("a_random", 2)[0]
     start1, end1 = spans.span("a_random", 1)
-    assert start1 < start2 < end1 < end2
+    assert start1 < start2 < end1
     # both runs ran every cell (run 1 did not stop)
     for run in (1, 2):
         assert sorted({i for _t, n, i, s, r in spans.cells if n == "a_random" and r == run and s == "done"}) \
@@ -105,7 +105,7 @@ def test_never_more_kernels_than_jobs(tmp_path, monkeypatch):
     monkeypatch.setenv("NBKIT_VERIFY_PREFETCH", "0")  # every kernel alive is one that runs cells
     write(tmp_path / "a_random.ipynb", random_nb(1))
     write(tmp_path / "b_stable.ipynb", STABLE)
-    write(tmp_path / "c_random.ipynb", random_nb(10))
+    write(tmp_path / "c_random.ipynb", random_nb(16))
     most, stop = [0], threading.Event()
 
     def sample():
