@@ -3,7 +3,9 @@
 All kernels of one call live on one asyncio loop in a worker thread (:func:`drive`); the
 calling thread only waits, so Ctrl-C (KeyboardInterrupt) or a ``cancel`` event stops every
 kernel and leaves no process behind.  Up to ``jobs`` notebooks run at once; kernels are
-started ahead (prefetched) so start-up overlaps useful work.  Per notebook the engine hands
+started ahead (prefetched) so start-up overlaps useful work.  With ``--runs auto`` and ``-j 2``
+or more, a confirming run can start on a free worker while run 1 still runs
+(:mod:`~nbkit.verify.confirm`); at most ``jobs`` kernels run cells at once.  Per notebook the engine hands
 an :class:`~nbkit.verify.verdict.Execution` to :func:`~nbkit.verify.verdict.assess`, and the
 result to :func:`~nbkit.verify.writeback.write_back` when ``--update``/``--stamp`` ask for it.
 """
@@ -17,6 +19,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
+from .confirm import ConfirmingRun, FirstRunWatch
 from .diagnosis import kernel_causes
 from .events import CellState, VerifyEvents
 from .execute import KernelPool, KernelStartError, RunResult, kill_all_kernels, run_cells
@@ -57,6 +60,14 @@ class Engine:
         self.cache: VerifyCache | None = None
         self.hits: dict[int, NotebookResult] = {}   # --cache: verdicts read, not run
         self.cache_keys: dict[int, str] = {}        # --cache: where a fresh reproducible verdict goes
+        # --runs auto with -j 2+: confirming runs may start beside run 1 (NBKIT_VERIFY_OVERLAP=0: after it)
+        self.overlap = (request.auto_runs and request.jobs > 1
+                        and os.environ.get("NBKIT_VERIFY_OVERLAP", "1") != "0")
+        self.confirms: deque[ConfirmingRun] = deque()  # offered, not yet taken by a worker
+        self.watches: set[FirstRunWatch] = set()       # runs 1 that may still offer one
+        self.wake = asyncio.Event()                    # a confirming run was offered, or a watch closed
+        self.started_at: dict[int, float] = {}
+        self.attempts: dict[int, int] = {}             # kernel start attempts per notebook
 
     async def _look_up_cache(self) -> None:
         """--cache: read the stored verdicts before any kernel starts (a hit starts none)."""
@@ -89,7 +100,9 @@ class Engine:
                 # the rule registry, loaded once before any verdict thread reads it (not for a run
                 # whose every notebook is a cache hit), and the executor, while the kernels boot
                 await asyncio.to_thread(_load_for_runs, any(p.key and p.index not in self.hits for p in self.items))
-            await asyncio.gather(*(self._worker() for _ in range(jobs)))
+            # a confirming run may take a worker of its own: up to -j, at most two per notebook
+            workers = min(self.request.jobs, 2 * len(self.items)) if self.overlap else jobs
+            await asyncio.gather(*(self._worker() for _ in range(workers)))
         finally:
             watcher.cancel()
             await self.pool.close()
@@ -107,22 +120,55 @@ class Engine:
         await self.pool.close()
 
     async def _worker(self) -> None:
-        while self.queue:
-            item = self.queue.popleft()
-            t0 = time.monotonic()
-            try:
-                res = await self._verify(item)
-            except asyncio.CancelledError:
-                res = NotebookResult(item.path, "failed", "cancelled", cancelled=True)
-            except Exception as e:  # noqa: BLE001 - one notebook's crash is its result, not the batch's
-                res = NotebookResult(item.path, "failed", f"nbkit could not verify it: {type(e).__name__}: {e}",
-                                     machinery=True)
-            res.duration_s = time.monotonic() - t0
-            key = self.cache_keys.get(item.index)
-            if self.cache is not None and key and res.status == "reproducible" and not self.cancel.is_set():
-                await asyncio.to_thread(self.cache.store, key, res)
-            self.results[item.index] = res
-            self.events.on_notebook_end(res)
+        while (unit := await self._next()) is not None:
+            if isinstance(unit, ConfirmingRun):
+                await self._confirming_run(unit)
+            else:
+                self.started_at[unit.index] = time.monotonic()
+                await self._settle(unit, self._verify(unit))
+
+    async def _next(self) -> WorkItem | ConfirmingRun | None:
+        """A worker's next unit: a confirming run offered, else the next notebook; None when there
+        is neither and no run 1 can still offer one."""
+        while True:
+            if self.confirms:
+                confirm = self.confirms.popleft()
+                confirm.claimed = True
+                return confirm
+            if self.queue:
+                item = self.queue.popleft()
+                if not self.queue:  # no notebook waits any more: runs 1 may now offer confirming runs
+                    for w in list(self.watches):
+                        w.kick()
+                return item
+            if not self.watches:
+                return None
+            self.wake.clear()
+            await self.wake.wait()
+
+    def _offer(self, confirm: ConfirmingRun) -> None:
+        self.confirms.append(confirm)
+        if confirm.item.key:  # its kernel boots while it waits for a worker
+            self.pool.prefetch(confirm.item.key)
+        self.wake.set()
+
+    async def _settle(self, item: WorkItem, work) -> None:
+        """Await one notebook's verdict and record it (None: the worker of its confirming run will)."""
+        try:
+            res = await work
+        except asyncio.CancelledError:
+            res = NotebookResult(item.path, "failed", "cancelled", cancelled=True)
+        except Exception as e:  # noqa: BLE001 - one notebook's crash is its result, not the batch's
+            res = NotebookResult(item.path, "failed", f"nbkit could not verify it: {type(e).__name__}: {e}",
+                                 machinery=True)
+        if res is None:
+            return
+        res.duration_s = time.monotonic() - self.started_at[item.index]
+        key = self.cache_keys.get(item.index)
+        if self.cache is not None and key and res.status == "reproducible" and not self.cancel.is_set():
+            await asyncio.to_thread(self.cache.store, key, res)
+        self.results[item.index] = res
+        self.events.on_notebook_end(res)
 
     def _prefetch_next(self) -> None:
         for q in self.queue:
@@ -131,7 +177,41 @@ class Engine:
                     return
                 q.prefetched = True
 
-    async def _verify(self, item: WorkItem) -> NotebookResult:
+    async def _fresh_run(self, item: WorkItem, number: int, positions: list[int], *, prefetch_same: bool = False,
+                         watch: FirstRunWatch | None = None, until=None) -> RunResult:
+        """Fresh run ``number`` of ``item`` in a kernel of its own (KernelStartError: none started)."""
+        assert item.key is not None
+        kernel = await self.pool.acquire(item.key)
+        self.attempts[item.index] = max(self.attempts.get(item.index, 1), kernel.attempts)
+        if prefetch_same:
+            self.pool.prefetch(item.key)
+        else:
+            self._prefetch_next()
+        nbnode = item.executable_copy()
+
+        def on_cell(pos: int, state: CellState) -> None:
+            index = item.cell_index_at(pos)
+            if index is not None:
+                self.events.on_cell(item.path, index, state, number)
+
+        try:
+            run = await run_cells(kernel, nbnode, positions, self.request.timeout, item.may_raise,
+                                  on_cell, self.cancel.is_set, stop_on_error=self.request.stop_on_error,
+                                  on_result=watch.cell_ended if watch else None, until=until)
+            if watch:
+                watch.run_ended(run)
+        finally:
+            await self.pool.release(kernel)
+        return run
+
+    def _kernel_failed(self, item: WorkItem, ex: Execution, e: KernelStartError) -> NotebookResult:
+        # this notebook's failure, not the run's: exit 3 only when no kernel could start at all
+        assert item.key is not None
+        return NotebookResult(item.path, "failed", e.message, kernel=item.key.name, drift=ex.drift,
+                              kernel_failed=True, kernel_attempts=e.attempts,
+                              causes=kernel_causes(item.key.name, e.message, e.timed_out))
+
+    async def _verify(self, item: WorkItem) -> NotebookResult | None:
         self.events.on_notebook_start(item.path, item.code_cells)
         if item.early:
             return item.early
@@ -140,9 +220,9 @@ class Engine:
         if self.cancel.is_set():
             return NotebookResult(item.path, "failed", "cancelled", cancelled=True)
         ex = Execution(item, drift=drift_of(item))
-        attempts = 1
-        planned, r = self.request.planned_runs, 0
-        while r < planned:
+        planned = self.request.planned_runs
+        while len(ex.runs) < planned:
+            r = len(ex.runs)
             positions = item.run_positions
             stopped = ex.runs[0].stopped_at if ex.runs else None
             if stopped is not None:  # run 1 stopped at a cell: later runs go up to that cell
@@ -151,42 +231,74 @@ class Engine:
                     break
             if not item.key:
                 ex.runs.append(RunResult())
-                r += 1
                 continue
+            watch = None
+            if r == 0 and self.overlap:
+                watch = FirstRunWatch(item, self.request, lambda: not self.queue, self._offer)
+                self.watches.add(watch)
             try:
-                kernel = await self.pool.acquire(item.key)
+                run = await self._fresh_run(item, r + 1, positions, prefetch_same=r + 1 < planned, watch=watch)
             except KernelStartError as e:
-                # this notebook's failure, not the run's: exit 3 only when no kernel could start at all
-                return NotebookResult(item.path, "failed", e.message, kernel=item.key.name, drift=ex.drift,
-                                      kernel_failed=True, kernel_attempts=e.attempts,
-                                      causes=kernel_causes(item.key.name, e.message, e.timed_out))
-            attempts = max(attempts, kernel.attempts)
-            if r + 1 < planned:
-                self.pool.prefetch(item.key)
-            else:
-                self._prefetch_next()
-            nbnode = item.executable_copy()
-
-            def on_cell(pos: int, state: CellState, _run: int = r + 1) -> None:
-                index = item.cell_index_at(pos)
-                if index is not None:
-                    self.events.on_cell(item.path, index, state, _run)
-
-            try:
-                run = await run_cells(kernel, nbnode, positions, self.request.timeout, item.may_raise,
-                                      on_cell, self.cancel.is_set, stop_on_error=self.request.stop_on_error)
+                return self._kernel_failed(item, ex, e)
             finally:
-                await self.pool.release(kernel)
+                if watch:
+                    watch.close()
+                    self.watches.discard(watch)
+                    self.wake.set()
             ex.runs.append(run)
-            r += 1
             if run.status == "cancelled" or self.cancel.is_set():
                 break
-            if r == 1 and planned == 1 and self.request.auto_runs and needs_confirming_run(ex, self.request):
+            if r == 0 and planned == 1 and self.request.auto_runs:
+                confirm = watch.confirm if watch else None
+                if not needs_confirming_run(ex, self.request):
+                    if confirm is not None:  # never expected: the same judgement, cell by cell
+                        confirm.abandoned = True
+                    break
                 planned = 2  # --runs auto: a mismatch gets a confirming run (randomness vs a stable change)
+                if confirm is not None and confirm.claimed:  # it runs (or ran) on another worker
+                    if not confirm.ended:
+                        confirm.ex = ex  # that worker concludes; this one moves on
+                        return None
+                    return await self._join(ex, confirm)
+                if confirm is not None:  # no worker was free: this one runs it, as with -j 1
+                    self.confirms.remove(confirm)
+        return await self._conclude(ex)
+
+    async def _confirming_run(self, confirm: ConfirmingRun) -> None:
+        """A worker runs a confirming run offered while run 1 runs; when run 1's worker has moved
+        on, it also concludes the notebook."""
+        item = confirm.item
+        try:
+            if self.cancel.is_set() or confirm.abandoned:
+                confirm.run = RunResult(status="cancelled")
+            else:
+                confirm.run = await self._fresh_run(item, 2, confirm.positions(), until=confirm.limit)
+        except KernelStartError as e:
+            confirm.start_error = e
+        except asyncio.CancelledError:
+            confirm.run = RunResult(status="cancelled")
+        except Exception as e:  # noqa: BLE001 - reported as the notebook's crash by whoever concludes
+            confirm.crash = e
+        confirm.ended = True
+        if confirm.ex is not None:
+            await self._settle(item, self._join(confirm.ex, confirm))
+
+    async def _join(self, ex: Execution, confirm: ConfirmingRun) -> NotebookResult:
+        """Run 1 and its confirming run (run on another worker), concluded."""
+        if confirm.crash is not None:
+            raise confirm.crash
+        if confirm.start_error is not None:
+            return self._kernel_failed(ex.item, ex, confirm.start_error)
+        ex.runs.append(confirm.result())
+        return await self._conclude(ex)
+
+    async def _conclude(self, ex: Execution) -> NotebookResult:
+        """The verdict of the notebook's runs, written back when --update/--stamp ask for it."""
+        item = ex.item
         if self.cancel.is_set():
             return _cancelled(item)
         res = await asyncio.to_thread(assess, ex, self.request)
-        res.kernel_attempts = attempts
+        res.kernel_attempts = self.attempts.get(item.index, 1)
         if item.pinned_env is not None:
             res.environment = item.pinned_env.report()
             if item.pinned_env.note:

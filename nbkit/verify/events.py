@@ -3,7 +3,8 @@
 The engine calls these methods (from its worker thread) in this order: ``on_plan`` once
 with the number of notebooks, then per notebook ``on_notebook_start``, ``on_cell`` for each
 cell as it starts (``"running"``) and finishes (``"done"``), and ``on_notebook_end`` with
-its result.  Subclass :class:`VerifyEvents` and override what you need; every method is a
+its result.  Notebooks run in parallel with ``-j``, and a confirming run (``run`` 2 of ``--runs
+auto``) may start while run 1 still runs, so the cell events of both runs can interleave.  Subclass :class:`VerifyEvents` and override what you need; every method is a
 no-op by default.
 
     class Dots(VerifyEvents):

@@ -485,6 +485,15 @@ class RunResult:
     stopped_at: int | None = None  # position of the cell that stopped the run
     message: str = ""
 
+    def before(self, position: int | None) -> RunResult:
+        """This run as if it had ended before the cell at ``position`` (None: the whole run).  A
+        confirming run started while run 1 still ran may have gone past the cell where run 1 then
+        stopped; what it did from there on is not used."""
+        if position is None or (self.stopped_at is not None and self.stopped_at < position):
+            return self
+        cells = {p: c for p, c in self.cells.items() if p < position}
+        return RunResult(cells, "error" if any(c.status == "error" for c in cells.values()) else "ok")
+
 
 def _plain(o):
     """NotebookNode -> plain dicts/lists."""
@@ -498,11 +507,14 @@ def _plain(o):
 async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float | None,
                     allow_errors: frozenset[int] = frozenset(), on_cell=None, cancelled=lambda: False,
                     max_cell_bytes: int = MAX_CELL_OUTPUT_BYTES,
-                    max_notebook_bytes: int = MAX_NOTEBOOK_OUTPUT_BYTES, stop_on_error: bool = True) -> RunResult:
+                    max_notebook_bytes: int = MAX_NOTEBOOK_OUTPUT_BYTES, stop_on_error: bool = True,
+                    on_result=None, until=None) -> RunResult:
     """Execute the code cells at ``positions`` of ``nbnode`` in order, stopping at the first
     error, except in cells whose position is in ``allow_errors`` (``raises-exception``).
     ``stop_on_error`` False: an error does not stop the run (a timeout or a dead kernel does); the
-    run's status is that of its first failed cell."""
+    run's status is that of its first failed cell.  ``on_result(pos, cell_run)`` hears each cell
+    that ended; ``until()``, asked before each cell, is a position the run ends before (None: no
+    limit yet)."""
     import math
 
     from nbclient import NotebookClient
@@ -519,6 +531,9 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
     for pos in positions:
         if cancelled():
             res.status, res.stopped_at, res.message = "cancelled", pos, "cancelled"
+            break
+        limit = until() if until else None
+        if limit is not None and pos >= limit:
             break
         cell = nbnode.cells[pos]
         allow_error = pos in allow_errors
@@ -562,6 +577,8 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
             run.status = "error"
         if on_cell:
             on_cell(pos, "done")
+        if on_result:
+            on_result(pos, run)
         if run.status == "error" and not stop_on_error:
             if res.status == "ok":
                 res.status = "error"

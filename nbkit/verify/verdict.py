@@ -92,57 +92,61 @@ class _Judged:
 
 
 def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
-    item, runs, settings = ex.item, ex.runs, request.settings
-    first = runs[0] if runs else RunResult()
     judged = _Judged()
-    for c in item.notebook.cells:
-        if not c.is_code:
-            continue
-        ctl = item.controls[c.index]
-        pos = item.position_of[c.index]
-        if ctl.skip:
-            judged.cells.append(CellResult(c.index, c.id, "skipped", message=f"not run ({ctl.why})"))
-            continue
-        if c.is_empty:
-            continue
-        bad_run = next((r for r in runs if r.cells.get(pos) and r.cells[pos].status != "ok"), None)
-        if bad_run is not None:
-            cr = failure_result(c, bad_run.cells[pos], request.timeout or 0, settings)
-            judged.cells.append(cr)
-            judged.failure = judged.failure or (c, bad_run.cells[pos].status, cr.message, bad_run)
-            judged.to_diagnose.append((cr, error_output(bad_run.cells[pos].outputs), None))
-            continue
-        run1 = first.cells.get(pos)
-        if run1 is None:
-            judged.cells.append(CellResult(c.index, c.id, "not-run",
-                                           message="not run: an earlier cell stopped the run"))
-            continue
-        actual = normalize_outputs(run1.outputs, settings)
-        if ctl.ignore_output:
-            judged.cells.append(CellResult(c.index, c.id, "ignored", message=f"output not compared ({ctl.why})"))
-            continue
-        nd = _between_runs(actual, runs, pos, settings)
-        if nd is not None:
-            judged.cells.append(CellResult(c.index, c.id, "mismatch", nd.mime, nd.expected, nd.actual, nd.diff,
-                                           f"differs between fresh runs: {nd.message}", nd.images or None,
-                                           nondeterministic=True))
-            judged.nondeterministic.append(c)
-            judged.to_diagnose.append((judged.cells[-1], None, False))
-            continue
-        if c.execution_count is None and not c.outputs:
-            judged.cells.append(CellResult(c.index, c.id, "ignored",
-                                           message="no stored output to compare (never executed)"))
-            continue
-        cmp = compare_items(normalize_outputs(c.outputs, settings), actual, settings)
-        if cmp.equal:
-            judged.cells.append(CellResult(c.index, c.id, "match", note=cmp.note))
-        else:
-            judged.cells.append(CellResult(c.index, c.id, "mismatch", cmp.mime, cmp.expected, cmp.actual, cmp.diff,
-                                           cmp.message, cmp.images or None))
-            judged.mismatches.append(judged.cells[-1])
-            agree = True if any(later.cells.get(pos) for later in runs[1:]) else None
-            judged.to_diagnose.append((judged.cells[-1], None, agree))
+    for c in ex.item.notebook.cells:
+        if c.is_code:
+            _judge_cell(ex.item, c, ex.runs, request, judged)
     return judged
+
+
+def _judge_cell(item: WorkItem, c, runs: list[RunResult], request: VerifyRequest, judged: _Judged) -> None:
+    """Judge code cell ``c`` from the fresh ``runs``: its result, and what it decides, go to ``judged``."""
+    settings = request.settings
+    first = runs[0] if runs else RunResult()
+    ctl = item.controls[c.index]
+    pos = item.position_of[c.index]
+    if ctl.skip:
+        judged.cells.append(CellResult(c.index, c.id, "skipped", message=f"not run ({ctl.why})"))
+        return
+    if c.is_empty:
+        return
+    bad_run = next((r for r in runs if r.cells.get(pos) and r.cells[pos].status != "ok"), None)
+    if bad_run is not None:
+        cr = failure_result(c, bad_run.cells[pos], request.timeout or 0, settings)
+        judged.cells.append(cr)
+        judged.failure = judged.failure or (c, bad_run.cells[pos].status, cr.message, bad_run)
+        judged.to_diagnose.append((cr, error_output(bad_run.cells[pos].outputs), None))
+        return
+    run1 = first.cells.get(pos)
+    if run1 is None:
+        judged.cells.append(CellResult(c.index, c.id, "not-run",
+                                       message="not run: an earlier cell stopped the run"))
+        return
+    actual = normalize_outputs(run1.outputs, settings)
+    if ctl.ignore_output:
+        judged.cells.append(CellResult(c.index, c.id, "ignored", message=f"output not compared ({ctl.why})"))
+        return
+    nd = _between_runs(actual, runs, pos, settings)
+    if nd is not None:
+        judged.cells.append(CellResult(c.index, c.id, "mismatch", nd.mime, nd.expected, nd.actual, nd.diff,
+                                       f"differs between fresh runs: {nd.message}", nd.images or None,
+                                       nondeterministic=True))
+        judged.nondeterministic.append(c)
+        judged.to_diagnose.append((judged.cells[-1], None, False))
+        return
+    if c.execution_count is None and not c.outputs:
+        judged.cells.append(CellResult(c.index, c.id, "ignored",
+                                       message="no stored output to compare (never executed)"))
+        return
+    cmp = compare_items(normalize_outputs(c.outputs, settings), actual, settings)
+    if cmp.equal:
+        judged.cells.append(CellResult(c.index, c.id, "match", note=cmp.note))
+    else:
+        judged.cells.append(CellResult(c.index, c.id, "mismatch", cmp.mime, cmp.expected, cmp.actual, cmp.diff,
+                                       cmp.message, cmp.images or None))
+        judged.mismatches.append(judged.cells[-1])
+        agree = True if any(later.cells.get(pos) for later in runs[1:]) else None
+        judged.to_diagnose.append((judged.cells[-1], None, agree))
 
 
 _NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
@@ -162,6 +166,18 @@ def _consequence_of(error: dict, failed: list[int], nbev: NotebookEvidence) -> i
 def needs_confirming_run(ex: Execution, request: VerifyRequest) -> bool:
     """``--runs auto``: does run 1 leave a cell that mismatches its stored output?"""
     return bool(_judge_cells(ex, request).mismatches)
+
+
+def cell_needs_confirming_run(item: WorkItem, position: int, run: CellRun, request: VerifyRequest) -> bool:
+    """``--runs auto``, while run 1 still runs: does its cell at ``position``, just ended, mismatch
+    its stored output?  The judgement :func:`needs_confirming_run` makes of the whole run, one cell
+    at a time (the same code: a cell's judgement depends on its own runs only)."""
+    index = item.cell_index_at(position)
+    if index is None:  # the injected parameters cell is not the notebook's: never compared
+        return False
+    judged = _Judged()
+    _judge_cell(item, item.notebook.cells[index], [RunResult(cells={position: run})], request, judged)
+    return bool(judged.mismatches)
 
 
 def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
