@@ -7,7 +7,9 @@ own code), and at the first mismatch the confirming run is offered to the engine
 free worker takes it at once and runs it beside run 1, on its own kernel; if none is free before
 run 1 ends, run 1's worker runs it afterwards, as with ``-j 1``.  So at most ``-j`` kernels run
 cells at any time, and nothing is offered while notebooks still wait (a free worker takes one of
-them: the same work, in another order).
+them: the same work, in another order).  A notebook whose code looks like it writes, moves or
+removes files (:func:`may_share_files`) keeps its confirming run after run 1: both runs work in
+the notebook's folder, and two at once could read each other's files.
 
 What run 2 contributes is what a run started after run 1 would: when run 1 stopped at a cell
 (timeout, dead kernel), run 2 ends before that cell, and whatever it did past that cell before
@@ -19,6 +21,7 @@ of run 1: the per-cell judgement only starts it early.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -30,6 +33,27 @@ if TYPE_CHECKING:
     from .plan import WorkItem
     from .request import VerifyRequest
     from .verdict import Execution
+
+
+# Signs that a cell changes files (where both runs of a notebook would meet, since they work in the
+# same folder): writes and removals through Python, pandas/numpy/matplotlib savers, databases,
+# shell commands and cell magics.  Deliberately broad: a false sign only costs the overlap (the
+# confirming run then runs after run 1, as with -j 1), a missed one could make the runs disagree.
+_WRITES = re.compile(
+    r"""open\s*\(|\.to_[a-z_]+\s*\(|save|write|dump|mkdir|makedirs|remove|unlink|rmtree|rename|replace\s*\("""
+    r"""|move\s*\(|copy|touch|download|urlretrieve|extract|sqlite|connect\s*\(|to_sql|\.tmp|tempfile"""
+    r"""|^\s*!|^\s*%%|^\s*%(?:sx|system|run|store|cd|bookmark)\b|=\s*!""", re.MULTILINE | re.IGNORECASE)
+
+
+def may_share_files(item: WorkItem) -> bool:
+    """Could two runs of ``item`` at once meet in its folder (a code cell that looks like it
+    writes, moves or removes files, or runs a shell command or a cell magic)?"""
+    for _orig, cell in item.exec_cells:
+        if cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            if _WRITES.search(source if isinstance(source, str) else "".join(source)):
+                return True
+    return False
 
 
 @dataclass(eq=False)

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
-from .confirm import ConfirmingRun, FirstRunWatch
+from .confirm import ConfirmingRun, FirstRunWatch, may_share_files
 from .diagnosis import kernel_causes
 from .events import CellState, VerifyEvents
 from .execute import KernelPool, KernelStartError, RunResult, kill_all_kernels, run_cells
@@ -63,6 +63,7 @@ class Engine:
         # --runs auto with -j 2+: confirming runs may start beside run 1 (NBKIT_VERIFY_OVERLAP=0: after it)
         self.overlap = (request.auto_runs and request.jobs > 1
                         and os.environ.get("NBKIT_VERIFY_OVERLAP", "1") != "0")
+        self.overlap_always = os.environ.get("NBKIT_VERIFY_OVERLAP") == "always"  # even for notebooks that write
         self.confirms: deque[ConfirmingRun] = deque()  # offered, not yet taken by a worker
         self.watches: set[FirstRunWatch] = set()       # runs 1 that may still offer one
         self.wake = asyncio.Event()                    # a confirming run was offered, or a watch closed
@@ -233,7 +234,7 @@ class Engine:
                 ex.runs.append(RunResult())
                 continue
             watch = None
-            if r == 0 and self.overlap:
+            if r == 0 and self.overlap and (self.overlap_always or not may_share_files(item)):
                 watch = FirstRunWatch(item, self.request, lambda: not self.queue, self._offer)
                 self.watches.add(watch)
             try:

@@ -143,7 +143,8 @@ STOPS = nb(
 
 @pytest.mark.kernel
 @pytest.mark.slow
-def test_what_run_2_did_past_where_run_1_stopped_is_not_used(tmp_path):
+def test_what_run_2_did_past_where_run_1_stopped_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("NBKIT_VERIFY_OVERLAP", "always")  # its marker file would keep run 2 after run 1
     p = write(tmp_path / "stops.ipynb", STOPS)
     spans = Spans()
     overlapped = verify_notebook(p, VerifyOptions(jobs=2, timeout=60), events=spans)
@@ -175,7 +176,8 @@ def _gone(procs) -> bool:
 
 
 @pytest.mark.kernel
-def test_cancel_stops_both_runs(tmp_path):
+def test_cancel_stops_both_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("NBKIT_VERIFY_OVERLAP", "always")  # its marker files would keep run 2 after run 1
     p = write(tmp_path / "loops.ipynb", LOOPS)
     cancel = threading.Event()
     pids: list[psutil.Process] = []
@@ -194,7 +196,8 @@ def test_cancel_stops_both_runs(tmp_path):
 
 @pytest.mark.kernel
 @pytest.mark.slow
-def test_ctrl_c_stops_both_runs_and_leaves_no_connection_file(tmp_path):
+def test_ctrl_c_stops_both_runs_and_leaves_no_connection_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("NBKIT_VERIFY_OVERLAP", "always")  # its marker files would keep run 2 after run 1
     p = write(tmp_path / "loops.ipynb", LOOPS)
     tmp = tmp_path / "tmp"  # the kernels' private runtime folders (connection files) go here
     tmp.mkdir()
@@ -266,3 +269,27 @@ def test_run_before_a_position():
     cut = run.before(2)
     assert (sorted(cut.cells), cut.status, cut.stopped_at, cut.message) == ([0, 1], "error", None, "")
     assert run.before(1).status == "ok" and sorted(run.before(1).cells) == [0]
+
+
+@pytest.mark.parametrize("source, shares", [
+    ("import random\nprint(random.random())", False),
+    ("%matplotlib inline\nx = 1", False),
+    ("df.to_csv('out.csv')", True),
+    ("with open('a.txt', 'w') as f:\n    f.write('x')", True),
+    ("plt.savefig('fig.png')", True),
+    ("!ls -l", True),
+    ("files = !ls", True),
+    ("%%writefile mod.py\nx = 1", True),
+    ("con = sqlite3.connect('db.sqlite')", True),
+    ("os.remove('a.txt')", True),
+])
+def test_a_notebook_that_may_write_files_keeps_its_confirming_run_after_run_1(tmp_path, source, shares):
+    """Both runs of a notebook work in its folder: one that looks like it writes there does not
+    run two at once (a false sign only costs the overlap)."""
+    from nbkit.verify.confirm import may_share_files
+    from nbkit.verify.plan import prepare
+    from nbkit.verify.request import VerifyRequest
+
+    path = write(tmp_path / "a.ipynb", nb(code("x = 1", count=1), code(source, count=2)))
+    item = prepare(0, str(path), VerifyRequest.build([path], VerifyOptions()))
+    assert may_share_files(item) is shares
