@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 REFRESH = "python scripts/make_doc_samples.py"
-MARKER = re.compile(r"<!-- sample: (?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /sample -->\n", re.S)
+MARKER = re.compile(r"^<!-- sample: (?P<name>[\w-]+) -->\n(?P<body>.*?)^<!-- /sample -->\n", re.S | re.M)
 
 # what varies from run to run: masked on both sides before a committed sample is compared
 MASKS = [

@@ -43,8 +43,8 @@ def test_sample_markers_are_paired_and_unique():
     assert {"verify-two-notebooks", "pytest-verify-failure"} <= set(found)
     for doc in gen.DOC_FILES:
         text = doc.read_text(encoding="utf-8")
-        opened = re.findall(r"<!-- sample: ([\w-]+) -->", text)
-        assert len(opened) == text.count("<!-- /sample -->"), doc.name
+        opened = re.findall(r"^<!-- sample: ([\w-]+) -->$", text, re.M)
+        assert len(opened) == len(re.findall(r"^<!-- /sample -->$", text, re.M)), doc.name
         assert len(opened) == sum(1 for _doc, _ in found.values() if _doc == doc), doc.name  # each one well-formed
         for name, (where, body) in found.items():
             if where == doc:
