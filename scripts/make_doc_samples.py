@@ -13,16 +13,19 @@ and this script writes it: each scenario below builds small notebooks in a tempo
 runs the real commands there (``nbkit`` and ``pytest`` of this checkout, real kernels) and
 records what they print, stdout and stderr in the order a terminal shows them.
 
-    python scripts/make_doc_samples.py           # rewrite every sample in the docs
+    python scripts/make_doc_samples.py           # run every scenario, rewrite the stale samples
     python scripts/make_doc_samples.py --check   # exit 1 naming each stale sample (tests/test_doc_samples.py)
     python scripts/make_doc_samples.py --print getting_started   # print one scenario's samples, write nothing
 
 What varies from run to run is written as measured and masked only when comparing (``--check``
-and the test): durations (``(0.6 s)``, ``in 1.52s``), the Python version and platform, package
-and nbkit versions, dates. The progress lines ``nbkit verify: [1/2] ...`` (printed instead of
-the progress bar when stderr is not a terminal) are left out, as a terminal does not show them;
-a sample may also keep only some lines of the output (``keep``), marked with ``...``. Commands
-run in the scenario's folder with relative paths, so no temporary path is printed.
+and the test): durations (``(0.6 s)``, ``in 1.52s`` and the ``===`` padding around it), the Python
+version and platform, package and nbkit versions, dates (see ``MASKS``); a refresh rewrites only
+the samples that differ in something else. The progress lines ``nbkit verify: [1/2] ...``
+(printed instead of the progress bar when stderr is not a terminal) are left out, as a terminal
+does not show them; a sample may also keep only some lines of the output (``keep``), the others
+marked with ``...``. Commands run in the scenario's folder with relative paths; where nbkit
+prints an absolute path (an error naming a pyproject.toml), the folder is written as
+``/tmp/<scenario>``.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ MARKER = re.compile(r"^<!-- sample: (?P<name>[\w-]+) -->\n(?P<body>.*?)^<!-- /sa
 MASKS = [
     (re.compile(r"\(\d+(?:\.\d+)? s\)"), "(<duration>)"),  # nbkit's "(0.6 s)"
     (re.compile(r"\bin \d+\.\d+s\b"), "in <duration>"),  # pytest's "1 passed in 1.52s"
+    (re.compile(r"={3,}"), "==="),  # pytest pads its summary line to the width, around the duration
     (re.compile(r"Python \d+\.\d+\.\d+ \([^)]*\)"), "Python <version>"),  # pin's interpreter
     (re.compile(r"(\d+ packages?: )[^;\n]*"), r"\1<versions>"),  # pin's package list
     (re.compile(r"(installed|->) \d+(?:\.\d+)+\w*"), r"\1 <version>"),  # drift: the installed version
@@ -148,7 +152,7 @@ def between(start: str, stop: str | None = None, *, last: int = 0) -> Callable[[
     def keep(lines: list[str]) -> list[str]:
         i = next(k for k, ln in enumerate(lines) if ln.startswith(start))
         j = next((k for k in range(i + 1, len(lines)) if stop and lines[k].startswith(stop)), len(lines))
-        kept = lines[i:j]
+        kept = lines[i:j] if i == 0 else ["...", *lines[i:j]]
         if last:
             kept += ["...", *lines[-last:]]
         return kept

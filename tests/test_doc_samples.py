@@ -65,8 +65,23 @@ def test_what_varies_between_runs_is_masked_and_nothing_else():
          "  \"mtime\": \"2026-12-01T12:06:26.483311Z\"\n=== 1 passed in 1.52s ===\nmean demand: 110.29")
     b = ("notebooks/x.ipynb  reproducible  (0.6 s)\npinned x: Python 3.12.1 (CPython, darwin-arm64), 2 packages: "
          "numpy 2.5.0, pandas 3.2.0; seed 42\n  drift: pandas pinned 2.1.4, installed 3.2.0\n"
-         "  \"mtime\": \"2027-01-02T08:00:00.1Z\"\n=== 1 passed in 9.10s ===\nmean demand: 110.29")
+         "  \"mtime\": \"2027-01-02T08:00:00.1Z\"\n=== 1 passed in 9.10s ====\nmean demand: 110.29")
     assert gen.masked(a) == gen.masked(b)
     assert gen.masked(a) != gen.masked(a.replace("110.29", "106.12"))  # a changed value is not masked
     assert gen.masked(a) != gen.masked(a.replace("seed 42", "seed 7"))
     assert gen.masked(a) != gen.masked(a.replace("pinned 2.1.4", "pinned 2.0.0"))  # the pinned side is data
+
+
+def test_a_stale_sample_is_named_with_its_doc_and_a_missing_one_too():
+    """stale() on the committed samples with one changed, one unmade and one extra (no run needed)."""
+    gen = _generator()
+    fresh = {name: body for name, (_doc, body) in gen.committed().items()}
+    assert gen.stale(fresh) == []
+    fresh["verify-two-notebooks"] = fresh["verify-two-notebooks"].replace("reproducible", "mismatch", 1)
+    fresh["pin-data-json-extra"] = "```json\n{}\n```\n"
+    del fresh["lint-policy"]
+    problems = gen.stale(fresh)
+    assert any(p.startswith("docs/verify.md: sample 'verify-two-notebooks' is stale") for p in problems), problems
+    assert any(p.startswith("docs/policy.md: sample 'lint-policy': no scenario") for p in problems), problems
+    assert any("'pin-data-json-extra' is made but no doc shows it" in p for p in problems), problems
+    assert len(problems) == 3
