@@ -47,8 +47,26 @@ def section_cell_source(kind: str, title: str | None = None, level: int | None =
 def section_level(nb: Notebook, lay: Layout) -> int:
     """The heading level for a new section: 2, or deeper when all the notebook's section
     headings are deeper (so that the new one is their sibling, not their parent)."""
+    if lay.cells is not None:
+        return lay.section_level()
     levels = [h.level for h in nb.headings if not (h.level == 1 and h.cell_index == lay.title)]
     return max(2, min(levels)) if levels else 2
+
+
+def adds_a_level_skip(nb: Notebook, lay: Layout, kind: str) -> bool:
+    """Whether the heading :func:`insert_section` would insert for ``kind`` makes the outline skip a
+    level where it did not (NBL010: a heading more than one level deeper than the one before it),
+    e.g. a ``## Findings`` right above a ``####`` that followed a ``###``.  The fixers are not
+    offered then: a fix must not add a finding."""
+    at = lay.insert_position(kind)
+    level = 1 if kind == "title" else section_level(nb, lay)
+    levels = [h.level for h in nb.headings]
+    split = sum(1 for h in nb.headings if h.cell_index < at)
+    return _level_skips(levels[:split] + [level] + levels[split:]) > _level_skips(levels)
+
+
+def _level_skips(levels: list[int]) -> int:
+    return sum(1 for prev, cur in zip(levels, levels[1:]) if cur != 1 and cur > prev + 1)
 
 
 def insert_section(data: dict, kind: str, nb: Notebook | None = None,

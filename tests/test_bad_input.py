@@ -8,7 +8,7 @@ import json
 import pytest
 
 from clihelp import nbkit_cli
-from nbbuild import code, md, nb, write
+from nbbuild import code, md, nb, stream, write
 
 GOOD = nb(md("# Title"), code("x = 1", count=1))
 
@@ -241,5 +241,38 @@ def test_hostile_notebook_first_on_the_line_is_invalid_and_the_rest_is_verified(
     by_path = {n["path"]: n for n in report["notebooks"]}
     assert by_path[str(bad)]["status"] == "invalid" and words in by_path[str(bad)]["message"]
     assert by_path[str(good)]["status"] == "reproducible"
-    if kind != "symlink_loop":  # a path found unreadable before the run is named in the report only
-        assert f"{bad}: invalid: " in err and words in err  # one stderr line names the file and the problem
+    # one stderr line names the file and the problem: a path found unusable before the run (the
+    # symlink loop) as lint names it, one found unusable as it runs on its progress line
+    lines = [ln for ln in err.splitlines() if str(bad) in ln]
+    assert len(lines) == 1 and words in lines[0], err
+    if kind == "symlink_loop":
+        assert lines[0].startswith(f"nbkit: error: {bad}: "), err
+    else:
+        assert f"{bad}: invalid: " in lines[0], err
+
+
+def test_symlink_loop_given_to_verify_is_named_on_stderr_and_the_others_are_verified(tmp_path):
+    """Issue 11: `nbkit verify LOOP other.ipynb` (the real command, in a subprocess) prints one
+    stderr line naming the loop, exits 2, and still verifies and reports the other notebooks."""
+    import os
+    import subprocess
+    import sys
+
+    loop = tmp_path / "loop.ipynb"
+    loop.symlink_to(loop.name)
+    good = write(tmp_path / "good_notebook_here.ipynb", nb(md("# Title"), code("print(6 * 7)", count=1,
+                                                                               outputs=[stream("42\n")])))
+    other = write(tmp_path / "other_notebook_here.ipynb", nb(md("# Title")))
+    env = {**os.environ, "CI": "1"}
+    p = subprocess.run([sys.executable, "-m", "nbkit", "verify", "loop.ipynb", good.name, other.name],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert p.returncode == 2, p.stdout + p.stderr
+    errors = [ln for ln in p.stderr.splitlines() if ln.startswith("nbkit: error:")]
+    assert errors == ["nbkit: error: loop.ipynb: symbolic link loop (the link leads back to itself), "
+                      "not a notebook"], p.stderr
+    assert "Traceback" not in p.stderr
+    # the others ran (their progress lines) and are in the report, as is the loop
+    assert f"{good.name}: reproducible" in p.stderr and f"{other.name}: reproducible" in p.stderr, p.stderr
+    assert "loop.ipynb  invalid" in p.stdout
+    assert f"{good.name}  reproducible" in p.stdout and "1 cell reproduces" in p.stdout, p.stdout
+    assert "3 notebooks verified: 2 reproducible, 1 invalid" in p.stdout, p.stdout

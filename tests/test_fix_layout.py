@@ -160,3 +160,49 @@ def test_only_hits_the_fixer_handles_are_marked_fixable(tmp_path):
     before = path.read_bytes()
     _run("--fix", "--select", "NBL001,NBL002,NBL003", str(path))
     assert path.read_bytes() == before
+
+
+def _codes(path, *codes):
+    res = _run("--format", "json", "--select", ",".join(codes), str(path))
+    return [(f["code"], f["cell_index"], f["fixable"]) for f in json.loads(res.output)["findings"]]
+
+
+def test_a_section_goes_below_deeper_subheadings_so_the_outline_skips_no_level(tmp_path):
+    """Issue 11 item 20: '## Executive summary' right above a '####' that opens the notebook would make
+    it skip a level (NBL010, a finding the fix added; found by tests/test_fix_property.py once H3 and
+    deeper headings joined its pool); the '####' belongs to what comes before, so the summary and
+    questions go below it."""
+    path = write(tmp_path / "churn_drivers_q3.ipynb", nb(md("#### Cleaning\nDrop test accounts."),
+                                                       md("# Churn drivers")))
+    assert _codes(path, "NBL010") == []
+    _run("--fix", "--select", "NBL002,NBL003", str(path))
+    _, srcs = _sources(path)
+    assert srcs[0].startswith("#### Cleaning") and srcs[1].startswith("## Executive summary")
+    assert srcs[2].startswith("## Questions") and srcs[3] == "# Churn drivers"
+    assert _codes(path, "NBL010") == []
+
+
+def test_a_section_that_would_skip_a_level_is_not_offered(tmp_path):
+    """When the deeper heading cannot be passed (its cell also opens the appendix, which comes after
+    the findings), the fix is not offered: lint says so, and --fix leaves the notebook alone rather
+    than add an NBL010 finding."""
+    path = write(tmp_path / "churn_drivers_q3.ipynb", nb(
+        md("# Churn drivers"), md("## Churn by plan"), md("### Monthly plans"), code("x = 1", count=1),
+        md("#### How monthly is counted\nBy invoice.\n## Appendix\nSources.")))
+    assert _codes(path, "NBL004") == [("NBL004", None, False)]
+    before = path.read_bytes()
+    _run("--fix", "--select", "NBL004", str(path))
+    assert path.read_bytes() == before and _codes(path, "NBL010") == []
+
+
+def test_a_section_goes_after_prose_that_ends_the_section_before(tmp_path):
+    """A markdown cell that starts with prose and then opens a heading: the prose ends the section
+    before it, so an inserted section goes after that cell, not above it (where it would take the
+    prose in: an NBD006 finding on text that is no finding)."""
+    path = write(tmp_path / "churn_drivers_q3.ipynb", nb(
+        md("# Churn drivers"), md("## Churn by plan"), code("x = 1", count=1),
+        md("Some text\n## Notes"), md("More text\n## More notes")))
+    _run("--fix", "--select", "NBL004", str(path))
+    _, srcs = _sources(path)
+    assert srcs[-1].startswith("## Findings"), srcs
+    assert _codes(path, "NBD006") == []

@@ -218,13 +218,49 @@ class Layout:
         cells = self._nb_cells()
         if cells is not None:
             while best < len(cells) and (cells[best].is_empty or (cells[best].cell_type in ("markdown", "raw")
-                                                                 and not cells[best].headings)):
+                                                                 and (not cells[best].headings
+                                                                      or self._leads_with_prose(best, order)
+                                                                      or self._deeper_only(best, order)))):
                 best += 1
             last = cells[-1] if cells else None
             if best == len(cells) and last is not None and last.is_code and last.source == "" \
                     and last.execution_count is None and not last.outputs:
                 best -= 1  # Jupyter's never-run empty cell stays last (NBH006 reports it only elsewhere)
         return best
+
+    def _leads_with_prose(self, index: int, order: int) -> bool:
+        """Whether markdown cell ``index`` starts with prose before its first heading, and none of
+        its headings starts a section that belongs after section number ``order``: its prose ends
+        the section before it, so a heading inserted above it would take that prose in (a finding
+        the insertion added, e.g. NBD006 on text that is no finding); the heading goes after it."""
+        cells = self._nb_cells()
+        if cells is None or not cells[index].headings:
+            return False
+        first = min(h.line for h in cells[index].headings)
+        if not any(line < first for line, _text in self.content_lines(cells[index])):
+            return False
+        return not any(s.cell_index == index and s.kind in SECTIONS and SECTIONS.index(s.kind) > order
+                       for s in self.sections)
+
+    def section_level(self) -> int:
+        """The heading level of a section nbkit inserts: 2, or deeper when all the notebook's section
+        headings (every heading but the title) are deeper, so the new one is their sibling."""
+        cells = self._nb_cells() or []
+        levels = [h.level for c in cells for h in c.headings if not (h.level == 1 and c.index == self.title)]
+        return max(2, min(levels)) if levels else 2
+
+    def _deeper_only(self, index: int, order: int) -> bool:
+        """Whether markdown cell ``index`` holds only headings more than one level deeper than a
+        section nbkit would insert (``####`` under a new ``##``), none of them a section that belongs
+        after section number ``order``: such sub-sub-sections belong to the section before them, and
+        a section inserted above them would make them skip a level (an NBL010 finding)."""
+        cells = self._nb_cells()
+        if cells is None or not cells[index].headings:
+            return False
+        if min(h.level for h in cells[index].headings) <= self.section_level() + 1:
+            return False
+        return not any(s.cell_index == index and s.kind in SECTIONS and SECTIONS.index(s.kind) > order
+                       for s in self.sections)
 
     # -- helpers for rules (need the notebook) ------------------------------------------------
 

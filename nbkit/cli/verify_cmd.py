@@ -50,6 +50,12 @@ class _Progress(VerifyEvents):
         shown = "; ".join(f"{os.path.basename(p)}: {c}" for p, c in list(self.current.items())[:3])
         self.progress.update(self.task, current=shown)
 
+    def on_input_error(self, result) -> None:
+        """One line on stderr as lint prints it, before any kernel starts (on a terminal too)."""
+        from .common import err
+
+        err(f"{result.path}: {result.message}")
+
     def on_plan(self, total: int) -> None:
         self.total = total
         if self.progress:

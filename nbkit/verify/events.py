@@ -1,7 +1,8 @@
 """The verify event protocol: what a face hears while notebooks are verified.
 
-The engine calls these methods (from its worker thread) in this order: ``on_plan`` once
-with the number of notebooks, then per notebook ``on_notebook_start``, ``on_cell`` for each
+The engine calls these methods (from its worker thread) in this order: ``on_input_error``
+for each path found unusable before any run (missing, a symbolic link loop, a folder without
+notebooks), ``on_plan`` once with the number of notebooks to run, then per notebook ``on_notebook_start``, ``on_cell`` for each
 cell as it starts (``"running"``) and finishes (``"done"``), and ``on_notebook_end`` with
 its result.  Notebooks run in parallel with ``-j``, and a confirming run (``run`` 2 of ``--runs
 auto``) may start while run 1 still runs, so the cell events of both runs can interleave.  Subclass :class:`VerifyEvents` and override what you need; every method is a
@@ -26,6 +27,10 @@ CellState = Literal["running", "done"]
 
 class VerifyEvents:
     """No-op receiver of verify progress; faces override the methods they render."""
+
+    def on_input_error(self, result: NotebookResult) -> None:
+        """``result`` (status ``invalid``, its ``message`` the problem) names a path that discovery
+        found unusable: it is in the report but never runs, so no other event names it."""
 
     def on_plan(self, total: int) -> None:
         """``total`` notebooks will be verified (after discovery and sharding)."""

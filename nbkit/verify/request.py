@@ -185,6 +185,8 @@ def run(request: VerifyRequest, events: VerifyEvents | None = None,
     defer_iri_grammar()  # nbformat's jsonschema would build an IRI grammar no verify uses (1-3 s)
     events = events or NO_EVENTS
     p = plan(request)
+    for bad in p.invalid:
+        events.on_input_error(bad)
     events.on_plan(len(p.items))
     results = drive(p.items, request, events, cancel) if p.items else []
     if request.explain_drift and not (cancel and cancel.is_set()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...analysis.layout import bullets, is_placeholder_only, words
 from .. import Hit, rule
-from .helpers import fix_section, layout_for
+from .helpers import fix_section, layout_for, offered
 
 
 @rule("NBL002", "missing-executive-summary", "error",
@@ -47,7 +47,7 @@ def missing_executive_summary(nb, ctx):
     if not found:
         where = f" (before cell {lay.first_code}, the first code cell)" if lay.first_code is not None else ""
         yield Hit(f"no executive summary: add a '## Executive summary' section under the title{where} "
-                  f"stating what the notebook found")
+                  f"stating what the notebook found", fixable=offered(nb, lay, "summary"))
         return
     early = [s for s in found if lay.first_code is None or s.cell_index < lay.first_code]
     if not early:

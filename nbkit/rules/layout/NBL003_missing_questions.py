@@ -6,7 +6,7 @@ import re
 
 from ...analysis.layout import bullets, is_placeholder_only
 from .. import Hit, rule
-from .helpers import fix_section, layout_for, questions_would_hold_code
+from .helpers import fix_section, layout_for, offered, questions_would_hold_code
 
 
 def _analysis_start(lay) -> int:
@@ -54,7 +54,8 @@ def missing_questions(nb, ctx):
     limit = _analysis_start(lay)
     if not found:
         yield Hit("no questions section: add '## Questions' before the analysis, listing what the "
-                  "notebook sets out to answer", fixable=questions_would_hold_code(nb, lay) is not None)
+                  "notebook sets out to answer", fixable=questions_would_hold_code(nb, lay) is not None
+                  and offered(nb, lay, "questions"))
         return
     early = [s for s in found if s.cell_index < limit]
     if not early:

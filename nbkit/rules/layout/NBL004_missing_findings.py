@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...analysis.layout import is_placeholder_only
 from .. import Hit, rule
-from .helpers import fix_section, layout_for
+from .helpers import fix_section, layout_for, offered
 
 
 def _inserted_section_would_be_nested(nb, lay) -> bool:
@@ -52,7 +52,7 @@ def missing_findings(nb, ctx):
     if not found:
         where = f" after the last analysis cell (cell {last})" if last is not None else ""
         yield Hit(f"no findings section: add '## Findings'{where} stating the answer to each question",
-                  fixable=not _inserted_section_would_be_nested(nb, lay))
+                  fixable=not _inserted_section_would_be_nested(nb, lay) and offered(nb, lay, "findings"))
         return
     late = [s for s in found if last is None or s.cell_index > last]
     if not late:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...analysis.layout import SECTION_LABELS
-from ...layout import insert_section
+from ...layout import adds_a_level_skip, insert_section
 
 
 def layout_for(nb, ctx):
@@ -19,7 +19,10 @@ def cell_ref(cell_index: int) -> str:
 def fix_section(kind: str):
     def fix(data: dict, nb, ctx) -> bool:
         aliases = getattr(getattr(ctx, "config", None), "layout_aliases", None) or None
-        if kind == "questions" and questions_would_hold_code(nb, layout_for(nb, ctx)) is None:
+        lay = layout_for(nb, ctx)
+        if kind == "questions" and questions_would_hold_code(nb, lay) is None:
+            return False
+        if adds_a_level_skip(nb, lay, kind):
             return False
         at = insert_section(data, kind, nb, aliases)
         if at is None:
@@ -32,6 +35,12 @@ def fix_section(kind: str):
     fix.__doc__ = f"Insert a '{SECTION_LABELS[kind]}' heading with a one-line hint where it belongs."
     return fix
 
+
+
+def offered(nb, lay, kind: str) -> bool:
+    """Whether the fix for the missing section ``kind`` is offered: not when the heading it inserts
+    would make the outline skip a level (see :func:`nbkit.layout.adds_a_level_skip`)."""
+    return not adds_a_level_skip(nb, lay, kind)
 
 
 def questions_would_hold_code(nb, lay) -> bool | None:
