@@ -92,6 +92,8 @@ class CellEvidence:
     consequence_of: int | None = None            # an earlier failing cell this failure follows from
     environment_changed: str | None = None       # no pins, but the stored run's Python differs: "3.8.5 -> 3.11.9"
     never_executed: bool = False                 # the stored notebook shows no run of this cell (no count, no output)
+    stale: str | None = None                     # why this cell's stored count says its output may be stale
+    notebook_packages: frozenset[str] = frozenset()  # distributions any cell of the notebook imports
 
 
 def numpy_repr_normalised(text: str) -> str:
@@ -146,6 +148,47 @@ def is_permutation(expected: str, actual: str) -> bool:
     return len(a) > 1 and sorted(a) == sorted(b) and a != b
 
 
+# what an output printed by a library looks like (on the stored or the fresh side), to name the
+# library an output comes from when the def-use chain does not reach its import
+_OUTPUT_SIGNS: tuple[tuple[str, re.Pattern], ...] = (
+    ("sympy", re.compile(r"^\[text/latex\]$", re.M)),
+    ("pandas", re.compile(r"\bdtype: \w+|^\[\d+ rows x \d+ columns\]$|\b(?:Int64|Range|Datetime)?Index\(\[|"
+                          r"<pandas\.|\bFreq: \w+", re.M)),
+    ("numpy", re.compile(r"\barray\(\[|\bnp\.\w+\(|<class 'numpy\.")),
+    ("matplotlib", re.compile(r"^\[image/png\]|<matplotlib\.|\bAxes(?:Subplot)?\(|<Figure size", re.M)),
+)
+
+
+def output_libraries(ev: CellEvidence) -> list[str]:
+    """The libraries the notebook imports whose printing the cell's output shows (SymPy's LaTeX, a
+    pandas Series' ``dtype:``, a numpy ``array([``, a matplotlib chart), in that order."""
+    have = {p.lower() for p in ev.notebook_packages}
+    text = ev.expected + "\n" + ev.actual
+    return [lib for lib, sign in _OUTPUT_SIGNS if lib in have and sign.search(text)]
+
+
+def _python_drift(ev: CellEvidence, evidence: list[str]) -> Cause:
+    """The stored run used another Python (major.minor) and nothing pins the packages: the
+    interpreter, IPython and the libraries of that day changed the output; name the library the
+    output comes from (or the cell uses) when there is one."""
+    assert ev.environment_changed is not None
+    libs = output_libraries(ev)
+    used = sorted(ev.packages_used)
+    named = libs or used
+    why = evidence + ["metadata.language_info.version of the stored run differs from the kernel's Python "
+                      "(no pinned versions)"]
+    if libs:
+        why.append(f"the output is printed by {', '.join(libs)}, which the notebook imports")
+    elif used:
+        why.append(f"the cell uses {', '.join(used[:3])}")
+    if named:
+        what = ", ".join(named[:3])
+        return Cause("library-drift", f"Python {ev.environment_changed} and the {what} of that day: {what} "
+                     "prints or computes this differently now", tuple(why))
+    return Cause("library-drift", f"Python {ev.environment_changed} (and its IPython) changed this output",
+                 tuple(why))
+
+
 def _package_in_traceback(traceback: str) -> str | None:
     found = _SITE_PACKAGE.findall(traceback)
     return found[-1] if found else None
@@ -182,16 +225,24 @@ def _data_changed(files: tuple[str, ...]) -> str:
     return f"input files {named} changed since they were pinned"
 
 
-def diagnose(ev: CellEvidence) -> Cause:
-    """The cause of one cell's failure to reproduce."""
+def consequence(index: int, first: Cause | None) -> Cause:
+    """The cause of a failure that only follows from the failure of cell ``index``: the kind of
+    that cell's cause (what has to be fixed is there)."""
+    kind = first.kind if first is not None else "unknown"
+    return Cause(kind, f"follows from the failure of cell {index}",
+                 (f"cell {index} failed first and this cell uses what it defines",)
+                 + ((f"cell {index}: {first.summary}",) if first is not None else ()),
+                 f"fix cell {index} first")
+
+
+def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
+    """The cause of one cell's failure to reproduce (``first``: for a consequence, the cause of
+    the cell it follows from)."""
     evidence: list[str] = []
     drifted = _drifted(ev)
 
     if ev.consequence_of is not None:
-        return Cause("hidden-state" if ev.ename == "NameError" else "unknown",
-                     f"follows from the failure of cell {ev.consequence_of}",
-                     (f"cell {ev.consequence_of} failed first and this cell uses what it defines",),
-                     f"fix cell {ev.consequence_of} first")
+        return consequence(ev.consequence_of, first)
 
     # -- failures: the exception says most ---------------------------------------------------
     if ev.status == "error" and ev.ename:
@@ -233,7 +284,17 @@ def diagnose(ev: CellEvidence) -> Cause:
             return Cause("stale-output", "the stored run never executed this cell; it fails when the notebook runs "
                          "top to bottom", (f"{ev.ename}: {ev.evalue}"[:300], "no execution count and no stored output"),
                          "fix the cell or tag it `raises-exception` (or `nbkit:skip`) if it is meant to fail")
-        if ev.out_of_order or ev.edited_after_run:
+        if ev.stale or ev.edited_after_run:
+            return Cause("stale-output", "the stored run did not fail here: it ran cells out of order or on older source",
+                         (f"{ev.ename}: {ev.evalue}"[:300], ev.stale or "the source was edited after the run"))
+        if ev.environment_changed:
+            old = ev.environment_changed.split(" -> ")[0]
+            syntax = ev.ename in ("SyntaxError", "IndentationError", "TabError")
+            return Cause("library-drift", f"Python {ev.environment_changed}: {ev.ename}: {ev.evalue}"[:300],
+                         (f"the stored run used Python {old} and did not fail here",
+                          "code written for that Python no longer parses" if syntax else
+                          "no rule, data change or missing resource points elsewhere"))
+        if ev.out_of_order:
             return Cause("stale-output", "the stored run did not fail here: it ran cells out of order or on older source",
                          (f"{ev.ename}: {ev.evalue}"[:300],))
         return Cause("unknown", f"{ev.ename}: {ev.evalue}"[:300], ("no rule, drift or data change points at a cause",))
@@ -280,12 +341,13 @@ def diagnose(ev: CellEvidence) -> Cause:
         d = ev.drift[0]
         return Cause("library-drift", f"{_drift_text(d)} may have changed this output",
                      tuple(evidence + ["installed packages differ from the pins"]))
-    if ev.environment_changed and ev.packages_used:
-        used = ", ".join(sorted(ev.packages_used)[:3])
-        return Cause("library-drift", f"the stored output comes from an older environment (Python "
-                     f"{ev.environment_changed}); {used} may print or compute this differently now",
-                     tuple(evidence + [f"the cell uses {used}", "the notebook pins no versions: "
-                                       "metadata.language_info.version differs from the kernel's Python"]))
+    if ev.never_executed or ev.stale or ev.edited_after_run:
+        stale = ("the stored run never executed this cell" if ev.never_executed else
+                 "the source was edited after the run" if ev.edited_after_run else str(ev.stale))
+        return Cause("stale-output", f"the stored output was not produced by today's source ({stale})",
+                     tuple(evidence + [stale]))
+    if ev.environment_changed:
+        return _python_drift(ev, evidence)
     if ev.out_of_order or ev.edited_after_run:
         stale = "cells ran out of order" if ev.out_of_order else "the source was edited after the run"
         return Cause("stale-output", f"the stored output was not produced by today's source ({stale})",

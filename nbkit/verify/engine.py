@@ -173,10 +173,14 @@ class Engine:
                     self.events.on_cell(item.path, index, state, _run)
 
             try:
+                settings = self.request.settings
                 run = await run_cells(kernel, nbnode, positions, self.request.timeout, item.may_raise,
-                                      on_cell, self.cancel.is_set, stop_on_error=self.request.stop_on_error)
+                                      on_cell, self.cancel.is_set, stop_on_error=self.request.stop_on_error,
+                                      reproduces_error=lambda pos, outs: item.reproduces_stored_error(pos, outs,
+                                                                                                      settings))
             finally:
                 await self.pool.release(kernel)
+            run.language_info = kernel.language_info
             ex.runs.append(run)
             r += 1
             if run.status == "cancelled" or self.cancel.is_set():

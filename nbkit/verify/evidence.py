@@ -48,6 +48,8 @@ class NotebookEvidence:
     defined_names: frozenset[str] = frozenset()
     out_of_order: bool = False
     environment_changed: str | None = None  # unpinned notebook whose stored Python (major.minor) differs
+    stale_cells: dict[int, str] = field(default_factory=dict)  # cell -> why its stored output may be stale
+    notebook_packages: frozenset[str] = frozenset()  # distributions any cell of the notebook imports
 
     def closure(self, index: int) -> set[int]:
         """The cell and every cell it depends on, transitively."""
@@ -58,6 +60,10 @@ class NotebookEvidence:
                     seen.add(d)
                     todo.append(d)
         return seen
+
+
+def _star_imports(tree: ast.AST) -> bool:
+    return any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree))
 
 
 def _bound_and_read(tree: ast.AST) -> tuple[set[str], set[str]]:
@@ -80,10 +86,51 @@ def _out_of_order(nb: Notebook) -> bool:
     return any(b <= a for a, b in zip(counts, counts[1:]))
 
 
-def _environment_changed(nb: Notebook) -> str | None:
+def _increasing_run(counts: list[int]) -> set[int]:
+    """Positions of one longest strictly increasing subsequence of ``counts``."""
+    import bisect
+
+    tails: list[int] = []      # tails[k]: the smallest count ending an increasing run of length k+1
+    tail_at: list[int] = []    # ... and its position
+    back: list[int | None] = []
+    for i, n in enumerate(counts):
+        k = bisect.bisect_left(tails, n)
+        back.append(tail_at[k - 1] if k else None)
+        if k == len(tails):
+            tails.append(n)
+            tail_at.append(i)
+        else:
+            tails[k], tail_at[k] = n, i
+    keep: set[int] = set()
+    j: int | None = tail_at[-1] if tail_at else None
+    while j is not None:
+        keep.add(j)
+        j = back[j]
+    return keep
+
+
+def _stale_cells(nb: Notebook) -> dict[int, str]:
+    """The code cells whose stored execution count says their output may not come from a run of
+    today's notebook top to bottom: outputs without a count, or a count off the longest run of
+    increasing counts (the cell was run again later, or before cells above it were re-run)."""
+    out: dict[int, str] = {}
+    runs = [c for c in nb.cells if c.is_code]
+    for c in runs:
+        if c.execution_count is None and c.outputs:
+            out[c.index] = "it has stored output but no execution count"
+    counted = [c for c in runs if c.execution_count is not None]
+    in_order = _increasing_run([c.execution_count or 0 for c in counted])
+    for k, c in enumerate(counted):
+        if k not in in_order:
+            out[c.index] = f"its execution count {c.execution_count} is out of order with the cells around it"
+    return out
+
+
+def _environment_changed(nb: Notebook, kernel_version: str | None = None) -> str | None:
     """For a notebook without pinned versions: "3.8.5 -> 3.11.9" when the Python of the stored run
-    (``metadata.language_info.version``) is another major.minor than this one (the kernel's, as a
-    rule); None when they agree, when the notebook pins its environment, or when it does not say."""
+    (``metadata.language_info.version``) is another major.minor than the kernel's (``kernel_version``,
+    from its kernel_info reply; this interpreter's when not known); None when they agree, when the
+    notebook pins its environment, or when it does not say."""
     import sys
 
     meta = nb.metadata if isinstance(getattr(nb, "metadata", None), dict) else {}
@@ -93,27 +140,33 @@ def _environment_changed(nb: Notebook) -> str | None:
     stored = info.get("version") if isinstance(info, dict) and info.get("name", "python") == "python" else None
     if not isinstance(stored, str) or not re.match(r"\d+\.\d+", stored):
         return None
-    now = "{}.{}.{}".format(*sys.version_info[:3])
+    now = kernel_version if kernel_version and re.match(r"\d+\.\d+", kernel_version) \
+        else "{}.{}.{}".format(*sys.version_info[:3])
     if stored.split(".")[:2] == now.split(".")[:2]:
         return None
     return f"{stored} -> {now}"
 
 
-def gather(nb: Notebook) -> NotebookEvidence:
-    """The static evidence of ``nb`` (never raises: a notebook nbkit cannot analyse has none)."""
+def gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence:
+    """The static evidence of ``nb`` (never raises: a notebook nbkit cannot analyse has none);
+    ``kernel_version``: the Python version the fresh kernel reported."""
     try:
-        return _gather(nb)
+        return _gather(nb, kernel_version)
     except Exception:  # noqa: BLE001 - evidence is best effort; the verdict never depends on it
-        return NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(nb))
+        return NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(
+            nb, kernel_version), stale_cells=_stale_cells(nb))
 
 
-def _gather(nb: Notebook) -> NotebookEvidence:
+def _gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence:
+    import builtins
+
     from ..analysis import Facts
     from ..config import Config
     from ..imports import distributions_for, is_stdlib
     from ..lint import Selection, lint_notebook
 
-    ev = NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(nb))
+    ev = NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(nb, kernel_version),
+                          stale_cells=_stale_cells(nb))
     facts = Facts(nb)
     for f in lint_notebook(nb, Selection(Config(), select=list(DIAGNOSTIC_RULES)), facts=facts):
         if f.cell_index is None:
@@ -126,12 +179,17 @@ def _gather(nb: Notebook) -> NotebookEvidence:
                 ev.missing_data.setdefault(f.cell_index, []).append(m.group(1))
     last_binder: dict[str, int] = {}
     defined: set[str] = set()
+    star: list[int] = []  # cells above with `from x import *`: a name no cell binds may come from them
     for cell, parsed in facts.code:
         if parsed.tree is None:
             continue
         bound, read = _bound_and_read(parsed.tree)
         ev.binds[cell.index] = bound
         ev.depends_on[cell.index] = {last_binder[n] for n in read if n in last_binder}
+        if star and any(n not in last_binder and n not in bound and not hasattr(builtins, n) for n in read):
+            ev.depends_on[cell.index].update(star)
+        if _star_imports(parsed.tree):
+            star.append(cell.index)
         for n in bound:
             last_binder[n] = cell.index
         defined |= bound
@@ -144,6 +202,7 @@ def _gather(nb: Notebook) -> NotebookEvidence:
         if ref.module not in dists:
             dists[ref.module] = distributions_for(ref.module) or [ref.module]
         ev.packages.setdefault(ref.cell_index, set()).update(dists[ref.module])
+    ev.notebook_packages = frozenset(p for ps in ev.packages.values() for p in ps)
     return ev
 
 
@@ -196,4 +255,5 @@ def cell_evidence(index: int, status: str, nbev: NotebookEvidence, drift: list[D
         defined_names=nbev.defined_names, drift=tuple((d.package, d.pinned, d.installed) for d in drift),
         packages_used=frozenset(packages), missing_data=tuple(dict.fromkeys(missing)),
         changed_data=tuple(dict.fromkeys(changed)),
-        consequence_of=consequence_of, environment_changed=nbev.environment_changed, never_executed=never_executed)
+        consequence_of=consequence_of, environment_changed=nbev.environment_changed, never_executed=never_executed,
+        stale=nbev.stale_cells.get(index), notebook_packages=nbev.notebook_packages)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..findings import Severity
 from ..report.common import cell_label
 from .compare import compare_items
-from .diagnosis import diagnose, group_causes
+from .diagnosis import Cause, diagnose, group_causes
 from .evidence import NotebookEvidence, cell_evidence, error_output, gather
 from .execute import CellRun, RunResult
 from .normalize import normalize_outputs
@@ -74,6 +74,10 @@ def failure_result(cell, run: CellRun, timeout: float, settings: VerifySettings)
     if len(lines) > 40:
         actual = "\n".join(["...", *lines[-40:]]) + "\n"
     return CellResult(cell.index, cell.id, "error", message=msg, actual=actual[-20_000:] or None)
+
+
+#: the note of a cell, not tagged ``raises-exception``, that raises the error its stored output shows
+STORED_ERROR_NOTE = "raises the error its stored output shows (tag it raises-exception to make that explicit)"
 
 
 def _cells_differ(n: int, what: str) -> str:
@@ -135,7 +139,10 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
             continue
         cmp = compare_items(normalize_outputs(c.outputs, settings), actual, settings)
         if cmp.equal:
-            judged.cells.append(CellResult(c.index, c.id, "match", note=cmp.note))
+            note = cmp.note
+            if run1.stored_error:
+                note = "; ".join(n for n in (STORED_ERROR_NOTE, note) if n)
+            judged.cells.append(CellResult(c.index, c.id, "match", note=note))
         else:
             judged.cells.append(CellResult(c.index, c.id, "mismatch", cmp.mime, cmp.expected, cmp.actual, cmp.diff,
                                            cmp.message, cmp.images or None))
@@ -168,8 +175,10 @@ def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
     """Each cell that did not reproduce gets its cause; the notebook's causes, grouped."""
     if not judged.to_diagnose:
         return []
-    nbev = gather(ex.item.notebook)
-    causes = {}
+    info = next((r.language_info for r in ex.runs if r.language_info), {})
+    version = info.get("version") if info.get("name", "python") == "python" else None
+    nbev = gather(ex.item.notebook, version if isinstance(version, str) else None)
+    causes: dict[int, Cause] = {}
     failed: list[int] = []  # cells that failed before, in order
     for cr, error, agree in judged.to_diagnose:
         if cr.status == "error":
@@ -180,7 +189,7 @@ def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
         ev = cell_evidence(cr.index, status, nbev, ex.drift, expected=cr.expected or "", actual=cr.actual or "",
                            error=error, runs_agree=agree, consequence_of=cr.consequence_of,
                            never_executed=stored.execution_count is None and not stored.outputs)
-        cause = diagnose(ev)
+        cause = diagnose(ev, causes.get(cr.consequence_of) if cr.consequence_of is not None else None)
         cr.cause = cause.to_dict()
         causes[cr.index] = cause
     return group_causes(causes)
