@@ -163,3 +163,20 @@ def test_a_consequence_carries_the_kind_of_the_failure_it_follows_from():
                                   consequence_of=2), first)
     assert later.kind == "missing-resource" and "cell 2" in later.summary and "fix cell 2" in later.fix
     assert any("data/x.csv" in e for e in later.evidence)
+
+
+def test_a_rendered_output_label_does_not_hide_a_permutation():
+    stored = "[stdout]\n{'three': 3, 'ninety': 90, 'two': 2, 'one': 1}\n"
+    fresh = "[stdout]\n{'one': 1, 'two': 2, 'three': 3, 'ninety': 90}\n"
+    assert is_permutation(stored, fresh)
+    cause = diagnose(CellEvidence(59, "mismatch", stored, fresh, runs_agree=True, environment_changed="3.5.1 -> 3.11.7"))
+    assert cause.kind == "hash-order"
+
+
+def test_a_sorted_stored_dict_that_is_no_longer_sorted_is_the_printer_not_hash_order():
+    stored = "[text/plain]\n{'domain': 'python', 'suffix': 'org', 'user': 'guido'}\n"
+    fresh = "[text/plain]\n{'user': 'guido', 'domain': 'python', 'suffix': 'org'}\n"
+    cause = diagnose(CellEvidence(130, "mismatch", stored, fresh, runs_agree=True, environment_changed="3.5.1 -> 3.11.7"))
+    assert cause.kind == "library-drift" and "no longer sorted" in cause.summary and "3.5.1" in cause.summary
+    # the other way round (sorted now, not before) is hash order of the stored run
+    assert diagnose(CellEvidence(130, "mismatch", fresh, stored, runs_agree=True)).kind == "hash-order"

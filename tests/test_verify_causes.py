@@ -205,17 +205,24 @@ def test_a_cell_the_stored_run_never_executed_is_stale_output():
 
 
 def test_a_star_import_links_the_cells_that_use_it_and_counts_mark_stale_cells():
-    book = _nb(code("from sympy import *", 1), code("x = Symbol('x')", 2), code("Sum(x, (x, 1, 3))", 3),
-               code("print(len('ab'))", 9, [stream("2\n")]), code("1 + 1", 4), code("2 + 2", None, [stream("4\n")]))
+    book = _nb(code("from sympy import *", 1), code("x = Symbol('x')", 5), code("Sum(x, (x, 1, 3))", 3),
+               code("print(len('ab'))", 9, [stream("2\n")]), code("2 + 2", None, [stream("4\n")]))
     ev = gather(book)
     assert 0 in ev.closure(2) and 0 in ev.closure(1)  # Symbol and Sum come from the star import
     assert ev.closure(3) == {3}  # len is a builtin: no link
     assert "sympy" in {p.lower() for p in cell_evidence(2, "mismatch", ev, []).packages_used}
     assert "sympy" in {p.lower() for p in ev.notebook_packages}
-    assert set(ev.stale_cells) == {3, 5}, ev.stale_cells
-    assert "no execution count" in ev.stale_cells[5] and "count 9 is out of order" in ev.stale_cells[3]
-    assert cell_evidence(3, "mismatch", ev, []).stale == ev.stale_cells[3]
-    assert gather(_nb(code("a = 1", 1), code("b = 2", 2))).stale_cells == {}
+    # cell 2 uses x, which cell 1 bound in a later run; cell 3 ran late but depends on nothing
+    assert set(ev.stale_cells) == {2, 4}, ev.stale_cells
+    assert "no execution count" in ev.stale_cells[4] and "cell 1" in ev.stale_cells[2]
+    assert cell_evidence(2, "mismatch", ev, []).stale == ev.stale_cells[2]
+    assert gather(_nb(code("a = 1", 1), code("b = a", 2))).stale_cells == {}
+
+
+def test_a_cell_that_changes_an_object_in_place_is_a_dependency():
+    ev = gather(_nb(code("df = {}", 1), code("df['a'] = 1\ndf.x = 2", 5), code("print(df)", 2, [stream("{}\n")])))
+    assert 1 in ev.closure(2) and ev.binds[1] == set()  # a mutation is not a binding (no consequence)
+    assert "cell 1" in ev.stale_cells[2]
 
 
 def test_the_kernels_python_version_decides_whether_the_environment_changed():

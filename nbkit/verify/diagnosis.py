@@ -117,9 +117,13 @@ def repr_only_difference(expected: str, actual: str) -> str | None:
     return None
 
 
+_LABEL_LINE = re.compile(r"^\[(?:stdout|stderr|text/plain)\]\n", re.M)
+
+
 def _items(text: str) -> list[str]:
-    """The items of a printed collection (top-level commas inside {...}/[...]/(...)) or its lines."""
-    body = text.strip()
+    """The items of a printed collection (top-level commas inside {...}/[...]/(...)) or its lines
+    (the ``[stdout]`` / ``[text/plain]`` line a rendered output starts with left out)."""
+    body = _LABEL_LINE.sub("", text).strip()
     if len(body) >= 2 and body[0] in "{[(" and body[-1] in "}])":
         body = body[1:-1]
         out: list[str] = []
@@ -146,6 +150,16 @@ def is_permutation(expected: str, actual: str) -> bool:
         return False
     a, b = _items(expected), _items(actual)
     return len(a) > 1 and sorted(a) == sorted(b) and a != b
+
+
+def no_longer_sorted(expected: str, actual: str) -> bool:
+    """A permutation whose stored side is sorted and whose fresh side is not: the printer of the
+    stored run sorted the items (IPython's pretty printer sorted dict keys), today's keeps their
+    insertion order. Not hash order: a sorted order is no accident of hashing."""
+    if not is_permutation(expected, actual) or not _LABEL_LINE.sub("", expected).strip().startswith("{"):
+        return False
+    a = _items(expected)
+    return len(a) > 2 and all(":" in i for i in a) and a == sorted(a)  # a dict's keys, sorted
 
 
 # what an output printed by a library looks like (on the stored or the fresh side), to name the
@@ -271,7 +285,10 @@ def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
                     ev_.append(ev.rule_notes.get(code, code))
             return Cause("missing-resource", f"{what} '{name}' is not there", tuple(ev_))
         pkg = _package_in_traceback(ev.traceback)
-        if pkg and (ev.ename == "AttributeError" or ev.drift or ev.environment_changed):
+        # an API that changed (a missing attribute, a refused argument) raised inside a library says
+        # drift even when the cell's counts say stale; other errors inside a library only without them
+        api = ev.ename == "AttributeError" or (ev.ename == "TypeError" and ev.environment_changed)
+        if pkg and (api or ev.drift or (ev.environment_changed and not ev.stale and not ev.never_executed)):
             why = [f"{ev.ename} raised inside {pkg}"]
             if ev.environment_changed:
                 why.append(f"the stored run used Python {ev.environment_changed} (no pinned versions)")
@@ -316,6 +333,11 @@ def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
     # -- stable mismatches --------------------------------------------------------------------------
     if ev.runs_agree is True:
         evidence.append("two fresh runs agree")
+    if no_longer_sorted(ev.expected, ev.actual):
+        env = f"Python {ev.environment_changed}: " if ev.environment_changed else ""
+        return Cause("library-drift", f"{env}the same items, no longer sorted: the stored run's printer sorted them "
+                     "(older IPython sorted dict keys)", tuple(evidence + [
+                         "the outputs are permutations of each other", "the stored items are in sorted order"]))
     if is_permutation(ev.expected, ev.actual):
         return Cause("hash-order", "the same items in another order (set or dict order under another hash seed)",
                      tuple(evidence + ["the outputs are permutations of each other"]))

@@ -66,6 +66,20 @@ def _star_imports(tree: ast.AST) -> bool:
     return any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree))
 
 
+def _mutated(tree: ast.AST) -> set[str]:
+    """Names whose object a cell changes in place: ``x.attr = ...``, ``x[k] = ...``, ``x.a[k] += ...``."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for t in targets:
+            while isinstance(t, (ast.Attribute, ast.Subscript)):
+                t = t.value
+                if isinstance(t, ast.Name):
+                    out.add(t.id)
+    return out
+
+
 def _bound_and_read(tree: ast.AST) -> tuple[set[str], set[str]]:
     bound: set[str] = set()
     read: set[str] = set()
@@ -86,43 +100,25 @@ def _out_of_order(nb: Notebook) -> bool:
     return any(b <= a for a, b in zip(counts, counts[1:]))
 
 
-def _increasing_run(counts: list[int]) -> set[int]:
-    """Positions of one longest strictly increasing subsequence of ``counts``."""
-    import bisect
-
-    tails: list[int] = []      # tails[k]: the smallest count ending an increasing run of length k+1
-    tail_at: list[int] = []    # ... and its position
-    back: list[int | None] = []
-    for i, n in enumerate(counts):
-        k = bisect.bisect_left(tails, n)
-        back.append(tail_at[k - 1] if k else None)
-        if k == len(tails):
-            tails.append(n)
-            tail_at.append(i)
-        else:
-            tails[k], tail_at[k] = n, i
-    keep: set[int] = set()
-    j: int | None = tail_at[-1] if tail_at else None
-    while j is not None:
-        keep.add(j)
-        j = back[j]
-    return keep
-
-
-def _stale_cells(nb: Notebook) -> dict[int, str]:
-    """The code cells whose stored execution count says their output may not come from a run of
-    today's notebook top to bottom: outputs without a count, or a count off the longest run of
-    increasing counts (the cell was run again later, or before cells above it were re-run)."""
+def _stale_cells(nb: Notebook, ev: NotebookEvidence) -> dict[int, str]:
+    """The code cells whose stored execution counts say their output was not made from today's
+    state: outputs without a count, or a cell it depends on (def-use, transitively) ran after it
+    (a higher count: that cell was run again, or edited and run, after this output was made)."""
     out: dict[int, str] = {}
-    runs = [c for c in nb.cells if c.is_code]
-    for c in runs:
-        if c.execution_count is None and c.outputs:
-            out[c.index] = "it has stored output but no execution count"
-    counted = [c for c in runs if c.execution_count is not None]
-    in_order = _increasing_run([c.execution_count or 0 for c in counted])
-    for k, c in enumerate(counted):
-        if k not in in_order:
-            out[c.index] = f"its execution count {c.execution_count} is out of order with the cells around it"
+    count = {c.index: c.execution_count for c in nb.cells if c.is_code}
+    for c in nb.cells:
+        if not c.is_code:
+            continue
+        n = c.execution_count
+        if n is None:
+            if c.outputs:
+                out[c.index] = "it has stored output but no execution count"
+            continue
+        later = sorted(j for j in ev.closure(c.index) if j != c.index and (count.get(j) or 0) > n)
+        if later:
+            j = later[0]
+            out[c.index] = (f"cell {j}, which it depends on, ran after it (execution count {count[j]} > {n}): "
+                            "its stored output saw an older state")
     return out
 
 
@@ -153,8 +149,10 @@ def gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence:
     try:
         return _gather(nb, kernel_version)
     except Exception:  # noqa: BLE001 - evidence is best effort; the verdict never depends on it
-        return NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(
-            nb, kernel_version), stale_cells=_stale_cells(nb))
+        ev = NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(
+            nb, kernel_version))
+        ev.stale_cells = _stale_cells(nb, ev)
+        return ev
 
 
 def _gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence:
@@ -165,8 +163,7 @@ def _gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence
     from ..imports import distributions_for, is_stdlib
     from ..lint import Selection, lint_notebook
 
-    ev = NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(nb, kernel_version),
-                          stale_cells=_stale_cells(nb))
+    ev = NotebookEvidence(out_of_order=_out_of_order(nb), environment_changed=_environment_changed(nb, kernel_version))
     facts = Facts(nb)
     for f in lint_notebook(nb, Selection(Config(), select=list(DIAGNOSTIC_RULES)), facts=facts):
         if f.cell_index is None:
@@ -190,10 +187,11 @@ def _gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence
             ev.depends_on[cell.index].update(star)
         if _star_imports(parsed.tree):
             star.append(cell.index)
-        for n in bound:
+        for n in bound | _mutated(parsed.tree):
             last_binder[n] = cell.index
         defined |= bound
     ev.defined_names = frozenset(defined)
+    ev.stale_cells = _stale_cells(nb, ev)
     _data_pins(nb, facts, ev)
     dists: dict[str, list[str]] = {}
     for ref in facts.imports:
