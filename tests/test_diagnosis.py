@@ -180,3 +180,20 @@ def test_a_sorted_stored_dict_that_is_no_longer_sorted_is_the_printer_not_hash_o
     assert cause.kind == "library-drift" and "no longer sorted" in cause.summary and "3.5.1" in cause.summary
     # the other way round (sorted now, not before) is hash order of the stored run
     assert diagnose(CellEvidence(130, "mismatch", fresh, stored, runs_agree=True)).kind == "hash-order"
+
+
+def test_a_python_2_builtin_is_drift_not_hidden_state():
+    ev = CellEvidence(233, "error", ename="NameError", evalue="name 'reload' is not defined",
+                      environment_changed="2.7.10 -> 3.11.7")
+    cause = diagnose(ev)
+    assert cause.kind == "library-drift" and "'reload'" in cause.summary
+    ev.environment_changed = "3.5.1 -> 3.11.7"  # stored by Python 3: reload was never a builtin there
+    assert diagnose(ev).kind == "hidden-state"
+
+
+def test_a_file_an_earlier_run_left_behind_is_hidden_state():
+    ev = CellEvidence(224, "nondeterministic", "[stdout]\nWriting mymodule.py\n", "[stdout]\nOverwriting mymodule.py\n")
+    cause = diagnose(ev)
+    assert cause.kind == "hidden-state" and "'mymodule.py'" in cause.summary
+    ev = CellEvidence(224, "nondeterministic", "[stdout]\nWriting a.py\n", "[stdout]\nWriting b.py\n")
+    assert diagnose(ev).kind == "randomness"

@@ -50,6 +50,10 @@ _RESOURCE_ERRORS = {
     "NotADirectoryError": "file", "TimeoutError": "service", "SSLError": "service", "MaxRetryError": "URL",
     "NoSuchKernel": "kernel",
 }
+#: builtins of Python 2 that Python 3 removed (a NameError on one of them, in a notebook stored by
+#: Python 2, is the interpreter's drift, not hidden state)
+PYTHON2_BUILTINS = frozenset({"reload", "xrange", "raw_input", "unicode", "unichr", "basestring", "long",
+                              "execfile", "file", "cmp", "reduce", "apply", "buffer", "coerce", "intern"})
 _SITE_PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z0-9_]+)")
 _NP_SCALAR = re.compile(r"\bnp\.(?:float|int|uint|complex|bool|str|bytes)(?:\d+|_)?\(((?:[^()]|\([^()]*\))*)\)")
 _NP_BOOL = re.compile(r"\bnp\.(True|False)_\b")
@@ -249,6 +253,27 @@ def consequence(index: int, first: Cause | None) -> Cause:
                  f"fix cell {index} first")
 
 
+_WRITEFILE = re.compile(r"^(?:\[stdout\]\n)?(Writing|Overwriting) (.+)$", re.M)
+
+
+def file_left_behind(expected: str, actual: str) -> str | None:
+    """The file that ``%%writefile`` found on one side and not on the other ("Writing f" vs
+    "Overwriting f", the rest equal): a file an earlier run left in the notebook's folder."""
+    a, b = _WRITEFILE.findall(expected), _WRITEFILE.findall(actual)
+    if not a or len(a) != len(b) or _WRITEFILE.sub(r"\2", expected) != _WRITEFILE.sub(r"\2", actual):
+        return None
+    return next((x[1] for x, y in zip(a, b) if x[0] != y[0]), None)
+
+
+def _left_behind(ev: CellEvidence, evidence: list[str]) -> Cause | None:
+    name = file_left_behind(ev.expected, ev.actual)
+    if name is None:
+        return None
+    return Cause("hidden-state", f"'{name}' is left on disk by an earlier run: %%writefile says Writing in one run "
+                 "and Overwriting in the other", tuple(evidence + ["only the Writing/Overwriting word differs"]),
+                 "delete the file before writing it, or tag the cell `nbkit:ignore-output`")
+
+
 def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
     """The cause of one cell's failure to reproduce (``first``: for a consequence, the cause of
     the cell it follows from)."""
@@ -262,6 +287,10 @@ def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
     if ev.status == "error" and ev.ename:
         if ev.ename in ("NameError", "UnboundLocalError"):
             name = _resource_name(ev.ename, ev.evalue)
+            if name in PYTHON2_BUILTINS and (ev.environment_changed or "").startswith("2."):
+                return Cause("library-drift", f"Python {ev.environment_changed}: '{name}' was a builtin of Python 2 "
+                             "and is gone in Python 3", (f"{ev.ename}: {ev.evalue}",
+                                                         "the stored run used Python 2 (metadata.language_info)"))
             if name not in ev.defined_names:
                 return Cause("hidden-state", f"'{name}' is defined by no cell: the stored run had it from an "
                              "earlier session", (f"{ev.ename}: {ev.evalue}", "no cell of the notebook defines it"))
@@ -319,6 +348,9 @@ def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
     # -- differences between runs: randomness, clock, hash order -----------------------------------
     if ev.status == "nondeterministic" or ev.runs_agree is False:
         evidence.append("two fresh runs disagree")
+        left = _left_behind(ev, evidence)
+        if left:
+            return left
         if is_permutation(ev.expected, ev.actual):
             return Cause("hash-order", "the same items in another order (set or dict order under another hash seed)",
                          tuple(evidence + ["the outputs are permutations of each other"]))
@@ -333,6 +365,9 @@ def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
     # -- stable mismatches --------------------------------------------------------------------------
     if ev.runs_agree is True:
         evidence.append("two fresh runs agree")
+    left = _left_behind(ev, evidence)
+    if left:
+        return left
     if no_longer_sorted(ev.expected, ev.actual):
         env = f"Python {ev.environment_changed}: " if ev.environment_changed else ""
         return Cause("library-drift", f"{env}the same items, no longer sorted: the stored run's printer sorted them "
