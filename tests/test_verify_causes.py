@@ -285,3 +285,15 @@ def test_a_stable_difference_under_another_stored_python_names_python(tmp_path):
     assert cell.cause["kind"] == "library-drift", cell.cause
     assert cell.cause["summary"].startswith("Python 3.5.1 -> 3.")
     assert "two fresh runs agree" in cell.cause["evidence"]
+
+
+def test_a_name_a_star_import_no_longer_provides_is_library_drift():
+    book = _nb(code("from scipy import *", 1), code("x = linspace(0, 1, 3)", 2))
+    ev = gather(book)
+    assert ev.star_imports == [(0, "scipy")]
+    err = {"ename": "NameError", "evalue": "name 'linspace' is not defined"}
+    cause = diagnose(cell_evidence(1, "error", ev, [], error=err))
+    assert cause.kind == "library-drift" and "`from scipy import *`" in cause.summary
+    # without a star import above, a name no cell defines is hidden state
+    plain = gather(_nb(code("x = linspace(0, 1, 3)", 1), code("from scipy import *", 2)))
+    assert diagnose(cell_evidence(0, "error", plain, [], error=err)).kind == "hidden-state"

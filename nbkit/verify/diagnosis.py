@@ -98,6 +98,7 @@ class CellEvidence:
     never_executed: bool = False                 # the stored notebook shows no run of this cell (no count, no output)
     stale: str | None = None                     # why this cell's stored count says its output may be stale
     notebook_packages: frozenset[str] = frozenset()  # distributions any cell of the notebook imports
+    star_imports: tuple[str, ...] = ()           # modules a cell above star-imports (`from scipy import *`)
 
 
 def numpy_repr_normalised(text: str) -> str:
@@ -291,6 +292,14 @@ def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
                 return Cause("library-drift", f"Python {ev.environment_changed}: '{name}' was a builtin of Python 2 "
                              "and is gone in Python 3", (f"{ev.ename}: {ev.evalue}",
                                                          "the stored run used Python 2 (metadata.language_info)"))
+            if name not in ev.defined_names and ev.star_imports:
+                mods = ", ".join(f"`from {m} import *`" for m in ev.star_imports[:3])
+                return Cause("library-drift", f"'{name}' is defined by no cell: in the stored run it came from "
+                             f"{mods}, which no longer provides it", (
+                                 f"{ev.ename}: {ev.evalue}", "no cell of the notebook defines it",
+                                 f"a cell above runs {mods}")
+                             + ((f"the stored run used Python {ev.environment_changed}",)
+                                if ev.environment_changed else ()))
             if name not in ev.defined_names:
                 return Cause("hidden-state", f"'{name}' is defined by no cell: the stored run had it from an "
                              "earlier session", (f"{ev.ename}: {ev.evalue}", "no cell of the notebook defines it"))

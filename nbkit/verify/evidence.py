@@ -49,6 +49,7 @@ class NotebookEvidence:
     out_of_order: bool = False
     environment_changed: str | None = None  # unpinned notebook whose stored Python (major.minor) differs
     stale_cells: dict[int, str] = field(default_factory=dict)  # cell -> why its stored output may be stale
+    star_imports: list[tuple[int, str]] = field(default_factory=list)  # (cell, module) of `from module import *`
     notebook_packages: frozenset[str] = frozenset()  # distributions any cell of the notebook imports
 
     def closure(self, index: int) -> set[int]:
@@ -62,8 +63,9 @@ class NotebookEvidence:
         return seen
 
 
-def _star_imports(tree: ast.AST) -> bool:
-    return any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree))
+def _star_imports(tree: ast.AST) -> list[str]:
+    return [n.module or "" for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.level == 0 and any(a.name == "*" for a in n.names)]
 
 
 def _mutated(tree: ast.AST) -> set[str]:
@@ -185,8 +187,10 @@ def _gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence
         ev.depends_on[cell.index] = {last_binder[n] for n in read if n in last_binder}
         if star and any(n not in last_binder and n not in bound and not hasattr(builtins, n) for n in read):
             ev.depends_on[cell.index].update(star)
-        if _star_imports(parsed.tree):
+        stars = _star_imports(parsed.tree)
+        if stars:
             star.append(cell.index)
+            ev.star_imports.extend((cell.index, m) for m in stars)
         for n in bound | _mutated(parsed.tree):
             last_binder[n] = cell.index
         defined |= bound
@@ -254,4 +258,5 @@ def cell_evidence(index: int, status: str, nbev: NotebookEvidence, drift: list[D
         packages_used=frozenset(packages), missing_data=tuple(dict.fromkeys(missing)),
         changed_data=tuple(dict.fromkeys(changed)),
         consequence_of=consequence_of, environment_changed=nbev.environment_changed, never_executed=never_executed,
-        stale=nbev.stale_cells.get(index), notebook_packages=nbev.notebook_packages)
+        stale=nbev.stale_cells.get(index), notebook_packages=nbev.notebook_packages,
+        star_imports=tuple(dict.fromkeys(m for i, m in nbev.star_imports if i < index)))
