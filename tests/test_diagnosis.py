@@ -197,3 +197,13 @@ def test_a_file_an_earlier_run_left_behind_is_hidden_state():
     assert cause.kind == "hidden-state" and "'mymodule.py'" in cause.summary
     ev = CellEvidence(224, "nondeterministic", "[stdout]\nWriting a.py\n", "[stdout]\nWriting b.py\n")
     assert diagnose(ev).kind == "randomness"
+
+
+def test_a_program_a_library_cannot_find_is_a_missing_resource():
+    ev = CellEvidence(67, "error", ename="RuntimeError",
+                      evalue="Failed to process string with tex because latex could not be found",
+                      traceback="File /x/site-packages/matplotlib/texmanager.py:274", environment_changed="3.8.10 -> 3.11.7")
+    cause = diagnose(ev)
+    assert cause.kind == "missing-resource" and "'latex'" in cause.summary
+    ev = CellEvidence(19, "error", ename="KeyError", evalue="\"['Year'] not found in axis\"")
+    assert diagnose(ev).kind != "missing-resource"

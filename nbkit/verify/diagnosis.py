@@ -54,6 +54,9 @@ _RESOURCE_ERRORS = {
 #: Python 2, is the interpreter's drift, not hidden state)
 PYTHON2_BUILTINS = frozenset({"reload", "xrange", "raw_input", "unicode", "unichr", "basestring", "long",
                               "execfile", "file", "cmp", "reduce", "apply", "buffer", "coerce", "intern"})
+# a library saying that a program it runs is not installed ("... because latex could not be found")
+_MISSING_PROGRAM = re.compile(r"\b([\w.+-]+) (?:could not be found|is not installed|command not found|"
+                              r"executable (?:was )?not found)")
 _SITE_PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z0-9_]+)")
 _NP_SCALAR = re.compile(r"\bnp\.(?:float|int|uint|complex|bool|str|bytes)(?:\d+|_)?\(((?:[^()]|\([^()]*\))*)\)")
 _NP_BOOL = re.compile(r"\bnp\.(True|False)_\b")
@@ -314,6 +317,10 @@ def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
                 return Cause("library-drift", f"{_drift_text(d)}: {ev.ename}: {ev.evalue}"[:300],
                              (f"{ev.ename} raised inside {d[0]}" if match else f"the cell uses {d[0]}",
                               f"pins say {d[0]} {d[1]}, installed {d[2] or 'not installed'}"))
+        missing_program = _MISSING_PROGRAM.search(ev.evalue)
+        if missing_program and ev.ename not in _RESOURCE_ERRORS:
+            return Cause("missing-resource", f"program '{missing_program.group(1)}' is not there",
+                         (f"{ev.ename}: {ev.evalue}"[:300], "the message says it could not be found"))
         if ev.ename in _RESOURCE_ERRORS or ev.missing_data:
             what = _RESOURCE_ERRORS.get(ev.ename, "file")
             name = ev.missing_data[0] if ev.missing_data and what == "file" else _resource_name(ev.ename, ev.evalue)
