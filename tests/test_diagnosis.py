@@ -207,3 +207,14 @@ def test_a_program_a_library_cannot_find_is_a_missing_resource():
     assert cause.kind == "missing-resource" and "'latex'" in cause.summary
     ev = CellEvidence(19, "error", ename="KeyError", evalue="\"['Year'] not found in axis\"")
     assert diagnose(ev).kind != "missing-resource"
+
+
+def test_a_warning_that_a_program_is_unavailable_explains_the_failure_after_it():
+    ev = CellEvidence(158, "error", ename="ValueError", evalue="unknown file extension: .mp4",
+                      traceback="File /x/site-packages/PIL/Image.py:2670, in Image.save",
+                      environment_changed="3.8.10 -> 3.11.7",
+                      stderr="MovieWriter ffmpeg unavailable; using Pillow instead.\n")
+    cause = diagnose(ev)
+    assert cause.kind == "missing-resource" and "'ffmpeg'" in cause.summary
+    ev.stderr = ""
+    assert diagnose(ev).kind == "library-drift"

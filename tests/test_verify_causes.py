@@ -297,3 +297,22 @@ def test_a_name_a_star_import_no_longer_provides_is_library_drift():
     # without a star import above, a name no cell defines is hidden state
     plain = gather(_nb(code("x = linspace(0, 1, 3)", 1), code("from scipy import *", 2)))
     assert diagnose(cell_evidence(0, "error", plain, [], error=err)).kind == "hidden-state"
+
+
+def test_a_name_the_cell_binds_before_reading_it_is_not_a_dependency():
+    ev = gather(_nb(code("import matplotlib\nx = 1", 3), code("import matplotlib\nmatplotlib.use('agg')\nprint(x)", 1)))
+    assert ev.depends_on[1] == {0}  # x comes from cell 0; matplotlib is the cell's own
+    ev = gather(_nb(code("import matplotlib", 3), code("import matplotlib\nmatplotlib.use('agg')", 1)))
+    assert ev.depends_on[1] == set() and 1 not in ev.stale_cells
+
+
+@pytest.mark.kernel
+def test_a_failing_cells_stderr_reaches_the_diagnosis(tmp_path):
+    from nbbuild import write
+
+    src = "import sys\nprint('tool frobnicate unavailable; using the fallback', file=sys.stderr)\nraise ValueError('bad')"
+    p = write(tmp_path / "w.ipynb", nb(code(src, 1, [stream("done\n")])))
+    res = _verify(p, runs=1)
+    (cell,) = res.cells
+    assert cell.status == "error" and cell.cause["kind"] == "missing-resource", cell.cause
+    assert "'frobnicate'" in cell.cause["summary"]

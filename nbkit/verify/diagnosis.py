@@ -56,7 +56,7 @@ PYTHON2_BUILTINS = frozenset({"reload", "xrange", "raw_input", "unicode", "unich
                               "execfile", "file", "cmp", "reduce", "apply", "buffer", "coerce", "intern"})
 # a library saying that a program it runs is not installed ("... because latex could not be found")
 _MISSING_PROGRAM = re.compile(r"\b([\w.+-]+) (?:could not be found|is not installed|command not found|"
-                              r"executable (?:was )?not found)")
+                              r"executable (?:was )?not found|unavailable\b)")
 _SITE_PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z0-9_]+)")
 _NP_SCALAR = re.compile(r"\bnp\.(?:float|int|uint|complex|bool|str|bytes)(?:\d+|_)?\(((?:[^()]|\([^()]*\))*)\)")
 _NP_BOOL = re.compile(r"\bnp\.(True|False)_\b")
@@ -102,6 +102,7 @@ class CellEvidence:
     stale: str | None = None                     # why this cell's stored count says its output may be stale
     notebook_packages: frozenset[str] = frozenset()  # distributions any cell of the notebook imports
     star_imports: tuple[str, ...] = ()           # modules a cell above star-imports (`from scipy import *`)
+    stderr: str = ""                             # for a failure: what the fresh run printed on stderr
 
 
 def numpy_repr_normalised(text: str) -> str:
@@ -317,10 +318,12 @@ def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
                 return Cause("library-drift", f"{_drift_text(d)}: {ev.ename}: {ev.evalue}"[:300],
                              (f"{ev.ename} raised inside {d[0]}" if match else f"the cell uses {d[0]}",
                               f"pins say {d[0]} {d[1]}, installed {d[2] or 'not installed'}"))
-        missing_program = _MISSING_PROGRAM.search(ev.evalue)
+        missing_program = _MISSING_PROGRAM.search(ev.evalue) or _MISSING_PROGRAM.search(ev.stderr)
         if missing_program and ev.ename not in _RESOURCE_ERRORS:
+            said = "the message" if _MISSING_PROGRAM.search(ev.evalue) else "a warning the cell printed"
             return Cause("missing-resource", f"program '{missing_program.group(1)}' is not there",
-                         (f"{ev.ename}: {ev.evalue}"[:300], "the message says it could not be found"))
+                         (f"{ev.ename}: {ev.evalue}"[:300], f"{said} says it is not there: "
+                          f"{missing_program.group(0)!r}"))
         if ev.ename in _RESOURCE_ERRORS or ev.missing_data:
             what = _RESOURCE_ERRORS.get(ev.ename, "file")
             name = ev.missing_data[0] if ev.missing_data and what == "file" else _resource_name(ev.ename, ev.evalue)

@@ -82,6 +82,20 @@ def _mutated(tree: ast.AST) -> set[str]:
     return out
 
 
+def _read_from_outside(tree: ast.AST) -> set[str]:
+    """The names a cell reads before binding them itself: a top-level statement's reads, less the
+    names that earlier statements of the cell bound (``import matplotlib`` then ``matplotlib.use()``
+    reads nothing from other cells)."""
+    body = tree.body if isinstance(tree, ast.Module) else [tree]
+    local: set[str] = set()
+    outside: set[str] = set()
+    for stmt in body:
+        bound, read = _bound_and_read(stmt)
+        outside |= read - local
+        local |= bound
+    return outside
+
+
 def _bound_and_read(tree: ast.AST) -> tuple[set[str], set[str]]:
     bound: set[str] = set()
     read: set[str] = set()
@@ -184,7 +198,7 @@ def _gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence
             continue
         bound, read = _bound_and_read(parsed.tree)
         ev.binds[cell.index] = bound
-        ev.depends_on[cell.index] = {last_binder[n] for n in read if n in last_binder}
+        ev.depends_on[cell.index] = {last_binder[n] for n in _read_from_outside(parsed.tree) if n in last_binder}
         if star and any(n not in last_binder and n not in bound and not hasattr(builtins, n) for n in read):
             ev.depends_on[cell.index].update(star)
         stars = _star_imports(parsed.tree)
@@ -232,7 +246,7 @@ def error_output(outputs: list) -> dict:
 def cell_evidence(index: int, status: str, nbev: NotebookEvidence, drift: list[Drift], *,
                   expected: str = "", actual: str = "", error: dict | None = None,
                   runs_agree: bool | None = None, consequence_of: int | None = None,
-                  never_executed: bool = False) -> CellEvidence:
+                  never_executed: bool = False, stderr: str = "") -> CellEvidence:
     """One cell's :class:`CellEvidence`: the notebook's evidence on it and its dependencies, and
     what its runs showed."""
     cells = nbev.closure(index)
@@ -259,4 +273,4 @@ def cell_evidence(index: int, status: str, nbev: NotebookEvidence, drift: list[D
         changed_data=tuple(dict.fromkeys(changed)),
         consequence_of=consequence_of, environment_changed=nbev.environment_changed, never_executed=never_executed,
         stale=nbev.stale_cells.get(index), notebook_packages=nbev.notebook_packages,
-        star_imports=tuple(dict.fromkeys(m for i, m in nbev.star_imports if i < index)))
+        star_imports=tuple(dict.fromkeys(m for i, m in nbev.star_imports if i < index)), stderr=stderr[-5000:])

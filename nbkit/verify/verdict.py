@@ -92,7 +92,7 @@ class _Judged:
     failure: tuple | None = None  # (cell, run status, message, run) of the first failed cell
     nondeterministic: list = field(default_factory=list)  # model cells whose fresh runs disagree
     mismatches: list[CellResult] = field(default_factory=list)
-    to_diagnose: list = field(default_factory=list)  # (cell result, error output, do fresh runs agree?)
+    to_diagnose: list = field(default_factory=list)  # (cell result, error output, do fresh runs agree?, stderr)
 
 
 def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
@@ -114,7 +114,8 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
             cr = failure_result(c, bad_run.cells[pos], request.timeout or 0, settings)
             judged.cells.append(cr)
             judged.failure = judged.failure or (c, bad_run.cells[pos].status, cr.message, bad_run)
-            judged.to_diagnose.append((cr, error_output(bad_run.cells[pos].outputs), None))
+            outs = bad_run.cells[pos].outputs
+            judged.to_diagnose.append((cr, error_output(outs), None, _stderr(outs)))
             continue
         run1 = first.cells.get(pos)
         if run1 is None:
@@ -131,7 +132,7 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
                                            f"differs between fresh runs: {nd.message}", nd.images or None,
                                            nondeterministic=True))
             judged.nondeterministic.append(c)
-            judged.to_diagnose.append((judged.cells[-1], None, False))
+            judged.to_diagnose.append((judged.cells[-1], None, False, ""))
             continue
         if c.execution_count is None and not c.outputs:
             judged.cells.append(CellResult(c.index, c.id, "ignored",
@@ -148,8 +149,14 @@ def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
                                            cmp.message, cmp.images or None))
             judged.mismatches.append(judged.cells[-1])
             agree = True if any(later.cells.get(pos) for later in runs[1:]) else None
-            judged.to_diagnose.append((judged.cells[-1], None, agree))
+            judged.to_diagnose.append((judged.cells[-1], None, agree, ""))
     return judged
+
+
+def _stderr(outputs: list) -> str:
+    """What a cell printed on stderr (a warning before its failure may name what is missing)."""
+    return "".join(o["text"] if isinstance(o.get("text"), str) else "".join(map(str, o.get("text") or []))
+                   for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr")
 
 
 _NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
@@ -180,7 +187,7 @@ def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
     nbev = gather(ex.item.notebook, version if isinstance(version, str) else None)
     causes: dict[int, Cause] = {}
     failed: list[int] = []  # cells that failed before, in order
-    for cr, error, agree in judged.to_diagnose:
+    for cr, error, agree, stderr in judged.to_diagnose:
         if cr.status == "error":
             cr.consequence_of = _consequence_of(error or {}, failed, nbev)
             failed.append(cr.index)
@@ -188,7 +195,7 @@ def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
         stored = ex.item.notebook.cells[cr.index]
         ev = cell_evidence(cr.index, status, nbev, ex.drift, expected=cr.expected or "", actual=cr.actual or "",
                            error=error, runs_agree=agree, consequence_of=cr.consequence_of,
-                           never_executed=stored.execution_count is None and not stored.outputs)
+                           never_executed=stored.execution_count is None and not stored.outputs, stderr=stderr)
         cause = diagnose(ev, causes.get(cr.consequence_of) if cr.consequence_of is not None else None)
         cr.cause = cause.to_dict()
         causes[cr.index] = cause
