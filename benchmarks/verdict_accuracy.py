@@ -265,8 +265,8 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
         "## Summary", "",
         f"- Agreement with the hand labels (verdict, and the labelled cause among the causes nbkit names): "
         f"**{agree} of {labelled}** labelled notebooks.",
-        f"- Notebooks nbkit calls not reproducible: {after_fail} of {n} (before the re-rendering and repr-drift "
-        f"matches: {before_fail}); nbval strict fails {nbval_fail['strict']}, nbval lax {nbval_fail['lax']}.",
+        f"- Notebooks nbkit calls not reproducible: {after_fail} of {n} (before the matches with a note: "
+        f"{before_fail}); nbval strict fails {nbval_fail['strict']}, nbval lax {nbval_fail['lax']}.",
         f"- Notebooks labelled reproducible that nbkit fails: {noise_only_after} (before: {noise_only_before})"
         + (f": {', '.join(false_alarms)}" if false_alarms else "") + ".",
         f"- Missed real changes (labelled not reproducible, called reproducible): {len(missed)}"
@@ -282,8 +282,8 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
         f"with a note: " + (", ".join(f"{k} {n_}" for n_, k in sorted((k, v) for k, v in notes_total.items()))
                             or "none") + ".", "",
         "How \"before\" is counted: from the same run, a cell that matched only with a note (a chart "
-        "re-rendered or resized, a value printed differently by a newer library) was a mismatch before "
-        "these matches existed. Formulas compared through their text/latex instead of their PNG carry no note and "
+        "re-rendered or resized, a value printed differently by a newer library, an untagged cell raising the "
+        "error its stored output shows) was a mismatch or failure before these matches existed. Formulas compared through their text/latex instead of their PNG carry no note and "
         "are not counted. nbval columns: cells failed / cells collected; `-` when nbval collected nothing.", "",
         "What is measured: the notebook verdict and whether the hand-labelled main cause is among the causes "
         "nbkit names; per cell, whether each flagged cell's cause kind is the labelled one (a failure that only "
