@@ -316,3 +316,15 @@ def test_a_failing_cells_stderr_reaches_the_diagnosis(tmp_path):
     (cell,) = res.cells
     assert cell.status == "error" and cell.cause["kind"] == "missing-resource", cell.cause
     assert "'frobnicate'" in cell.cause["summary"]
+
+
+def test_the_notebooks_own_modules_are_not_libraries(tmp_path):
+    from nbbuild import write
+
+    from nbkit.model import parse_notebook
+
+    (tmp_path / "helpers.py").write_text("X = 1\n", encoding="utf-8")
+    p = write(tmp_path / "m.ipynb", nb(code("%%writefile mymodule.py\nY = 2", 1), code("import mymodule, helpers, numpy", 2)))
+    ev = gather(parse_notebook(p.read_bytes(), str(p)))
+    used = {x.lower() for x in ev.packages.get(1, set())}
+    assert "numpy" in used and not used & {"mymodule", "helpers"}

@@ -206,8 +206,9 @@ def _python_drift(ev: CellEvidence, evidence: list[str]) -> Cause:
         why.append(f"the cell uses {', '.join(used[:3])}")
     if named:
         what = ", ".join(named[:3])
-        return Cause("library-drift", f"Python {ev.environment_changed} and the {what} of that day: {what} "
-                     "prints or computes this differently now", tuple(why))
+        return Cause("library-drift", f"Python {ev.environment_changed} and the {what} of that day: today's "
+                     f"{what} {'prints' if len(named) == 1 else 'print'} or {'computes' if len(named) == 1 else 'compute'} "
+                     "this differently", tuple(why))
     return Cause("library-drift", f"Python {ev.environment_changed} (and its IPython) changed this output",
                  tuple(why))
 
@@ -298,8 +299,9 @@ def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
                                                          "the stored run used Python 2 (metadata.language_info)"))
             if name not in ev.defined_names and ev.star_imports:
                 mods = ", ".join(f"`from {m} import *`" for m in ev.star_imports[:3])
+                where = mods if len(ev.star_imports) == 1 else f"one of {mods}"
                 return Cause("library-drift", f"'{name}' is defined by no cell: in the stored run it came from "
-                             f"{mods}, which no longer provides it", (
+                             f"{where}, which no longer provide{'s' if len(ev.star_imports) == 1 else ''} it", (
                                  f"{ev.ename}: {ev.evalue}", "no cell of the notebook defines it",
                                  f"a cell above runs {mods}")
                              + ((f"the stored run used Python {ev.environment_changed}",)

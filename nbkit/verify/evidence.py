@@ -212,14 +212,37 @@ def _gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence
     ev.stale_cells = _stale_cells(nb, ev)
     _data_pins(nb, facts, ev)
     dists: dict[str, list[str]] = {}
+    local = _local_modules(nb)
     for ref in facts.imports:
-        if is_stdlib(ref.module):
+        if is_stdlib(ref.module) or ref.module.split(".")[0] in local:
             continue
         if ref.module not in dists:
             dists[ref.module] = distributions_for(ref.module) or [ref.module]
         ev.packages.setdefault(ref.cell_index, set()).update(dists[ref.module])
     ev.notebook_packages = frozenset(p for ps in ev.packages.values() for p in ps)
     return ev
+
+
+_WRITEFILE_MAGIC = re.compile(r"^%%(?:write)?file\s+(?:-a\s+)?['\"]?([\w.-]+)\.py\b", re.M)
+
+
+def _local_modules(nb: Notebook) -> set[str]:
+    """Modules that are the notebook's own, not a library: written by a ``%%writefile x.py`` cell,
+    or a ``x.py`` / ``x/`` package next to the notebook."""
+    import os
+
+    names = {m.group(1) for c in nb.cells if c.is_code for m in _WRITEFILE_MAGIC.finditer(c.source)}
+    folder = os.path.dirname(os.path.abspath(nb.path)) if nb.path and not nb.path.startswith("<") else None
+    if folder and os.path.isdir(folder):
+        try:
+            for entry in os.scandir(folder):
+                if entry.name.endswith(".py"):
+                    names.add(entry.name[:-3])
+                elif entry.is_dir() and os.path.exists(os.path.join(entry.path, "__init__.py")):
+                    names.add(entry.name)
+        except OSError:
+            pass
+    return names
 
 
 def _data_pins(nb: Notebook, facts, ev: NotebookEvidence) -> None:
