@@ -7,7 +7,11 @@ of :data:`KINDS`. The cause is derived from evidence that verify already has, ne
   agree rule those out;
 - the static rules on the cell and on the cells it depends on (NBR004 unseeded random, NBR014
   clock, NBR011 use before definition, NBR009 absolute path, NBR013 missing data);
-- the stored execution counts (out of order: the stored output may be stale);
+- the stored execution counts (per cell: no count next to output, or a cell it depends on ran
+  after it: the stored output may be stale);
+- the Python of the stored run (``metadata.language_info.version``) against the kernel's, for a
+  notebook without pins: another major.minor is drift of the interpreter, IPython and the
+  libraries of that day (naming the library the output is printed by);
 - the shape of the difference (a permutation of the same items: hash order; the same values
   printed differently: repr drift);
 - the drift list (pinned vs installed versions) and the data pins;
@@ -15,7 +19,7 @@ of :data:`KINDS`. The cause is derived from evidence that verify already has, ne
   defines is hidden state; an attribute a library no longer has is library drift).
 
 ``unknown`` only when nothing points anywhere; by elimination a deterministic mismatch with no
-drift and no data change is ``stale-output``. This module is pure: plain data in, causes out.
+drift (pinned or of Python) and no data change is ``stale-output``. This module is pure: plain data in, causes out.
 """
 
 from __future__ import annotations
