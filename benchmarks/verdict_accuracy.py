@@ -202,8 +202,9 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
             failed_before = failed_now or bool(noted)
             after_fail += failed_now
             before_fail += failed_before
+            was_error = any("raises the error" in c["note"] for c in noted)  # a failure before the note existed
             before = ("reproducible" if not failed_before else nb["status"] if failed_now
-                      else f"mismatch ({len(noted)} cells)")
+                      else f"{'failed' if was_error else 'mismatch'} ({len(noted)} cells)")
             strict, lax = (_nbval_cell(run.get(m), path) for m in ("strict", "lax"))
             for m, v in (("strict", strict), ("lax", lax)):
                 nbval_fail[m] += v.startswith("fail")
