@@ -6,7 +6,9 @@ nobody here wrote) and, when the kernel's interpreter can import nbval, ``pytest
 notebook, nbkit's verdict, the causes it names and the matches it made with a note (re-rendered
 charts, repr drift), nbval's verdicts, and the hand label from a CSV
 (``corpus,notebook,label,cause,note``; label ``reproducible`` or ``not``, cause one of the
-diagnosis kinds or ``-``).
+diagnosis kinds or ``-``), and per cell, whether the cause nbkit gives each flagged cell is the one
+hand-labelled in ``verdict_cell_labels.csv`` (``corpus,notebook,cells,cause,note``; cells like
+``5, 7-9``; cause a diagnosis kind, or ``-`` for a cell that reproduces).
 
     python benchmarks/verdict_accuracy.py /work/corpus/jvns+pandas-cookbook \\
         /work/corpus/jrjohansson+scientific-python-lectures /work/corpus/jakevdp+WhirlwindTourOfPython \\
@@ -98,6 +100,53 @@ def read_labels(path: Path | None) -> dict[tuple[str, str], dict]:
         return {(row["corpus"], row["notebook"]): row for row in csv.DictReader(fh)}
 
 
+def parse_cells(spec: str) -> list[int]:
+    """``"5, 7-9"`` -> ``[5, 7, 8, 9]``."""
+    out: list[int] = []
+    for part in spec.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def read_cell_labels(path: Path | None) -> dict[tuple[str, str], dict[int, str]]:
+    """Per notebook, cell index -> the hand-labelled cause kind (``-``: the cell reproduces, so
+    flagging it is a false alarm), from a CSV ``corpus,notebook,cells,cause,note``."""
+    if not path or not path.exists():
+        return {}
+    out: dict[tuple[str, str], dict[int, str]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            cells = out.setdefault((row["corpus"], row["notebook"]), {})
+            for i in parse_cells(row["cells"]):
+                if i in cells:
+                    raise SystemExit(f"{path}: cell {i} of {row['notebook']} is labelled twice")
+                cells[i] = row["cause"].strip()
+    return out
+
+
+def cell_agreement(nb: dict, labels: dict[int, str]) -> dict:
+    """Flagged cells whose cause kind is the labelled one, flagged cells labelled as reproducing
+    (false alarms) or not labelled, and cells labelled as not reproducing that nbkit did not flag."""
+    flagged = {c["index"]: (c.get("cause") or {}).get("kind") for c in _flagged(nb)}
+    out = {"flagged": len(flagged), "agree": 0, "wrong": [], "false_alarm": [], "unlabelled": [], "missed": []}
+    for i, kind in sorted(flagged.items()):
+        lab = labels.get(i)
+        if lab is None:
+            out["unlabelled"].append(i)
+        elif lab == "-":
+            out["false_alarm"].append(i)
+        elif lab == kind:
+            out["agree"] += 1
+        else:
+            out["wrong"].append((i, kind, lab))
+    out["missed"] = sorted(i for i, lab in labels.items() if lab != "-" and i not in flagged)
+    return out
+
+
 def _nbval_cell(res: dict | None, nb: str) -> str:
     if res is None:
         return "n/a"
@@ -115,10 +164,20 @@ def _flagged(nb: dict) -> list[dict]:
     return [c for c in nb["cells"] if c.get("status") in ("mismatch", "error")]
 
 
-def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str = "") -> str:
+def _cells_text(cells: list[int]) -> str:
+    return ", ".join(map(str, cells))
+
+
+def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str = "",
+          cell_labels: dict[tuple[str, str], dict[int, str]] | None = None) -> str:
+    cell_labels = cell_labels or {}
     rows = ["| corpus | notebook | nbkit verdict | causes named by nbkit (cells) | matched with a note | "
-            "before (no note matches) | nbval strict | nbval lax | hand label | labelled cause | agrees |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "before (no note matches) | nbval strict | nbval lax | hand label | labelled cause | agrees | "
+            "cells: cause agrees / flagged |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    cell_total = {"flagged": 0, "agree": 0, "missed": 0}
+    confusion: Counter = Counter()
+    cell_problems: list[str] = []
     agree = labelled = 0
     before_fail = after_fail = noise_only_before = noise_only_after = 0
     cells_before = cells_after = 0
@@ -143,8 +202,9 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
             failed_before = failed_now or bool(noted)
             after_fail += failed_now
             before_fail += failed_before
+            was_error = any("raises the error" in c["note"] for c in noted)  # a failure before the note existed
             before = ("reproducible" if not failed_before else nb["status"] if failed_now
-                      else f"mismatch ({len(noted)} cells)")
+                      else f"{'failed' if was_error else 'mismatch'} ({len(noted)} cells)")
             strict, lax = (_nbval_cell(run.get(m), path) for m in ("strict", "lax"))
             for m, v in (("strict", strict), ("lax", lax)):
                 nbval_fail[m] += v.startswith("fail")
@@ -164,9 +224,31 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
                         false_alarms.append(f"{corpus}/{path}")
                 elif not failed_now:
                     missed.append(f"{corpus}/{path}")
+            ca = cell_agreement(nb, cell_labels.get((corpus, path), {}))
+            cell_total["flagged"] += ca["flagged"]
+            cell_total["agree"] += ca["agree"]
+            cell_total["missed"] += len(ca["missed"])
+            for _i, kind, lab_kind in ca["wrong"]:
+                confusion[(lab_kind, kind)] += 1
+            confusion.update(("-", "flagged") for _ in ca["false_alarm"])
+            confusion.update(("unlabelled", "flagged") for _ in ca["unlabelled"])
+            cell_col = f"{ca['agree']}/{ca['flagged']}" if ca["flagged"] else "-"
+            extra = []
+            if ca["wrong"]:
+                extra.append("other cause: " + ", ".join(f"{i} ({k} vs {lk})" for i, k, lk in ca["wrong"]))
+            if ca["false_alarm"]:
+                extra.append(f"labelled reproducing: {_cells_text(ca['false_alarm'])}")
+            if ca["unlabelled"]:
+                extra.append(f"not labelled: {_cells_text(ca['unlabelled'])}")
+            if ca["missed"]:
+                extra.append(f"missed: {_cells_text(ca['missed'])}")
+                cell_problems.append(f"{corpus}/{path}: missed cells {_cells_text(ca['missed'])}")
+            if extra:
+                cell_col += " (" + "; ".join(extra) + ")"
             rows.append(f"| {corpus} | {path} | {nb['status']} | {causes} | {note_text} | {before} | {strict} | {lax} | "
                         f"{lab['label'] if lab else '?'} | "
-                        f"{(lab['cause'] + (' - ' + lab['note'] if lab.get('note') else '')) if lab else '?'} | {ok} |")
+                        f"{(lab['cause'] + (' - ' + lab['note'] if lab.get('note') else '')) if lab else '?'} | {ok} | "
+                        f"{cell_col} |")
     n = sum(len(r["verify"]["notebooks"]) for r in runs)
     secs = sum(r.get("verify_seconds", r.get("seconds", 0)) for r in runs)
     corpora = ", ".join(f"`{r['corpus']}` ({len(r['verify']['notebooks'])})" for r in runs)
@@ -184,21 +266,31 @@ def table(runs: list[dict], labels: dict[tuple[str, str], dict], findings: str =
         "## Summary", "",
         f"- Agreement with the hand labels (verdict, and the labelled cause among the causes nbkit names): "
         f"**{agree} of {labelled}** labelled notebooks.",
-        f"- Notebooks nbkit calls not reproducible: {after_fail} of {n} (before the re-rendering and repr-drift "
-        f"matches: {before_fail}); nbval strict fails {nbval_fail['strict']}, nbval lax {nbval_fail['lax']}.",
+        f"- Notebooks nbkit calls not reproducible: {after_fail} of {n} (before the matches with a note: "
+        f"{before_fail}); nbval strict fails {nbval_fail['strict']}, nbval lax {nbval_fail['lax']}.",
         f"- Notebooks labelled reproducible that nbkit fails: {noise_only_after} (before: {noise_only_before})"
         + (f": {', '.join(false_alarms)}" if false_alarms else "") + ".",
         f"- Missed real changes (labelled not reproducible, called reproducible): {len(missed)}"
         + (f" ({', '.join(missed)})" if missed else "") + ".",
+        (f"- Per cell (labels in `benchmarks/verdict_cell_labels.csv`): the cause nbkit gives agrees with the "
+         f"hand label on **{cell_total['agree']} of {cell_total['flagged']}** flagged cells "
+         f"({100 * cell_total['agree'] / max(1, cell_total['flagged']):.0f}%); cells labelled as not reproducing "
+         f"that nbkit did not flag: {cell_total['missed']}."
+         + (" Disagreements (label -> nbkit): " + ", ".join(
+             f"{lab} -> {kind} {n}" for (lab, kind), n in confusion.most_common()) + "." if confusion else "")
+         if cell_labels else "- Per cell: no cell labels given."),
         f"- Cells flagged (mismatch or error): {cells_after} (before: {cells_before}); cells that now match "
         f"with a note: " + (", ".join(f"{k} {n_}" for n_, k in sorted((k, v) for k, v in notes_total.items()))
                             or "none") + ".", "",
         "How \"before\" is counted: from the same run, a cell that matched only with a note (a chart "
-        "re-rendered or resized, a value printed differently by a newer library) was a mismatch before "
-        "these matches existed. Formulas compared through their text/latex instead of their PNG carry no note and "
+        "re-rendered or resized, a value printed differently by a newer library, an untagged cell raising the "
+        "error its stored output shows) was a mismatch or failure before these matches existed. Formulas compared through their text/latex instead of their PNG carry no note and "
         "are not counted. nbval columns: cells failed / cells collected; `-` when nbval collected nothing.", "",
         "What is measured: the notebook verdict and whether the hand-labelled main cause is among the causes "
-        "nbkit names. Labels are one reader's judgement from the diffs (see the CSV's notes).", "",
+        "nbkit names; per cell, whether each flagged cell's cause kind is the labelled one (a failure that only "
+        "follows from an earlier failed cell is labelled with that cell's cause, as nbkit reports it; a flagged "
+        "cell labelled `-` reproduces and counts as a disagreement). Labels are one reader's judgement from the "
+        "diffs (see the CSVs' notes).", "",
         findings.strip() + "\n" if findings.strip() else "",
         "## Per notebook", ""]
     return "\n".join(head) + "\n" + "\n".join(rows) + "\n"
@@ -208,6 +300,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("corpora", type=Path, nargs="*")
     ap.add_argument("--labels", type=Path)
+    ap.add_argument("--cell-labels", type=Path, default=Path(__file__).with_name("verdict_cell_labels.csv"),
+                    help="per-cell labels (corpus,notebook,cells,cause,note)")
     ap.add_argument("--findings", type=Path, default=Path(__file__).with_name("verdict_findings.md"),
                     help="hand-written findings (markdown) put between the summary and the table")
     ap.add_argument("--out", type=Path, default=Path("docs/verdict-accuracy.md"))
@@ -252,7 +346,7 @@ def main() -> None:
             if a.save:
                 a.save.write_text(json.dumps(runs, indent=1))
     findings = a.findings.read_text(encoding="utf-8") if a.findings and a.findings.exists() else ""
-    a.out.write_text(table(runs, read_labels(a.labels), findings), encoding="utf-8")
+    a.out.write_text(table(runs, read_labels(a.labels), findings, read_cell_labels(a.cell_labels)), encoding="utf-8")
     print(f"wrote {a.out}")
 
 

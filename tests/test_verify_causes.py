@@ -202,3 +202,129 @@ def test_a_cell_the_stored_run_never_executed_is_stale_output():
     cev = cell_evidence(0, "error", ev, [], error={"ename": "SyntaxError", "evalue": "incomplete input"},
                         never_executed=True)
     assert diagnose(cev).kind == "stale-output"
+
+
+def test_a_star_import_links_the_cells_that_use_it_and_counts_mark_stale_cells():
+    book = _nb(code("from sympy import *", 1), code("x = Symbol('x')", 5), code("Sum(x, (x, 1, 3))", 3),
+               code("print(len('ab'))", 9, [stream("2\n")]), code("2 + 2", None, [stream("4\n")]))
+    ev = gather(book)
+    assert 0 in ev.closure(2) and 0 in ev.closure(1)  # Symbol and Sum come from the star import
+    assert ev.closure(3) == {3}  # len is a builtin: no link
+    assert "sympy" in {p.lower() for p in cell_evidence(2, "mismatch", ev, []).packages_used}
+    assert "sympy" in {p.lower() for p in ev.notebook_packages}
+    # cell 2 uses x, which cell 1 bound in a later run; cell 3 ran late but depends on nothing
+    assert set(ev.stale_cells) == {2, 4}, ev.stale_cells
+    assert "no execution count" in ev.stale_cells[4] and "cell 1" in ev.stale_cells[2]
+    assert cell_evidence(2, "mismatch", ev, []).stale == ev.stale_cells[2]
+    assert gather(_nb(code("a = 1", 1), code("b = a", 2))).stale_cells == {}
+
+
+def test_a_cell_that_changes_an_object_in_place_is_a_dependency():
+    ev = gather(_nb(code("df = {}", 1), code("df['a'] = 1\ndf.x = 2", 5), code("print(df)", 2, [stream("{}\n")])))
+    assert 1 in ev.closure(2) and ev.binds[1] == set()  # a mutation is not a binding (no consequence)
+    assert "cell 1" in ev.stale_cells[2]
+
+
+def test_the_kernels_python_version_decides_whether_the_environment_changed():
+    import platform
+
+    book = notebook_from_dict(nb(code("1", 1), metadata={"language_info": {"name": "python", "version": "3.5.1"}}),
+                              "t.ipynb")
+    assert gather(book, "3.5.4").environment_changed is None
+    assert gather(book, "3.11.7").environment_changed == "3.5.1 -> 3.11.7"
+    assert gather(book).environment_changed == f"3.5.1 -> {platform.python_version()}"
+
+
+def _stored_errors_notebook(metadata=None):
+    return nb(code("print('before')\n1 / 0", 1, [stream("before\n"), error("ZeroDivisionError", "division by zero")]),
+              code("def f(n):\n    if n < 0:\n        raise ValueError('n must be >= 0')\n    return n", 2),
+              code("f(-1)", 3, [error("ValueError", "n must be >= 0")]),
+              code("f(-2)", 4, [error("ValueError", "n must be non-negative")]),
+              code("[][1]", 5, [stream("x\n")]),
+              code("print(f(3))", 6, [stream("3\n")]),
+              code("{}['k']", 7, [error("KeyError", "'k'")], tags=["raises-exception"]),
+              metadata=metadata)
+
+
+@pytest.mark.kernel
+def test_a_cell_that_raises_the_error_its_stored_output_shows_reproduces(tmp_path):
+    from nbbuild import write
+
+    from nbkit.report.verify_reports import render_text
+    from nbkit.verify.results import VerifyReport
+    from nbkit.verify.verdict import STORED_ERROR_NOTE
+
+    p = write(tmp_path / "e.ipynb", _stored_errors_notebook())
+    for stop in (False, True):
+        res = _verify(p, runs=1, stop_on_error=stop)
+        cells = {c.index: c for c in res.cells}
+        assert cells[0].status == "match" and cells[0].note == STORED_ERROR_NOTE
+        assert cells[2].status == "match" and cells[2].note == STORED_ERROR_NOTE
+        assert cells[3].status == "error" and "non-negative" not in (cells[3].actual or "")  # another message
+        assert res.status == "failed" and "cell 3" in res.message
+        if stop:  # the first real failure stops the run; the stored errors before it did not
+            assert [cells[i].status for i in (4, 5, 6)] == ["not-run"] * 3
+            continue
+        assert cells[4].status == "error"  # a fresh error where the stored output shows none
+        assert cells[5].status == "match"  # the run went on past the reproduced errors
+        assert cells[6].status == "match" and cells[6].note is None  # tagged: expected, no note
+    text = render_text(VerifyReport([_verify(p, runs=1)]))
+    assert ("note: 2 cells raise the error their stored output shows; tag them `raises-exception` to make that "
+            "explicit (cells 0, 2)") in text
+
+
+@pytest.mark.kernel
+def test_a_stable_difference_under_another_stored_python_names_python(tmp_path):
+    from nbbuild import write
+
+    p = write(tmp_path / "py.ipynb", nb(code("import sys\nprint(sys.version_info[:2])", 1, [stream("(3, 5)\n")]),
+                                        metadata={"language_info": {"name": "python", "version": "3.5.1"}}))
+    res = _verify(p)
+    (cell,) = res.cells
+    assert res.status == "mismatch" and res.runs == 2
+    assert cell.cause["kind"] == "library-drift", cell.cause
+    assert cell.cause["summary"].startswith("Python 3.5.1 -> 3.")
+    assert "two fresh runs agree" in cell.cause["evidence"]
+
+
+def test_a_name_a_star_import_no_longer_provides_is_library_drift():
+    book = _nb(code("from scipy import *", 1), code("x = linspace(0, 1, 3)", 2))
+    ev = gather(book)
+    assert ev.star_imports == [(0, "scipy")]
+    err = {"ename": "NameError", "evalue": "name 'linspace' is not defined"}
+    cause = diagnose(cell_evidence(1, "error", ev, [], error=err))
+    assert cause.kind == "library-drift" and "`from scipy import *`" in cause.summary
+    # without a star import above, a name no cell defines is hidden state
+    plain = gather(_nb(code("x = linspace(0, 1, 3)", 1), code("from scipy import *", 2)))
+    assert diagnose(cell_evidence(0, "error", plain, [], error=err)).kind == "hidden-state"
+
+
+def test_a_name_the_cell_binds_before_reading_it_is_not_a_dependency():
+    ev = gather(_nb(code("import matplotlib\nx = 1", 3), code("import matplotlib\nmatplotlib.use('agg')\nprint(x)", 1)))
+    assert ev.depends_on[1] == {0}  # x comes from cell 0; matplotlib is the cell's own
+    ev = gather(_nb(code("import matplotlib", 3), code("import matplotlib\nmatplotlib.use('agg')", 1)))
+    assert ev.depends_on[1] == set() and 1 not in ev.stale_cells
+
+
+@pytest.mark.kernel
+def test_a_failing_cells_stderr_reaches_the_diagnosis(tmp_path):
+    from nbbuild import write
+
+    src = "import sys\nprint('tool frobnicate unavailable; using the fallback', file=sys.stderr)\nraise ValueError('bad')"
+    p = write(tmp_path / "w.ipynb", nb(code(src, 1, [stream("done\n")])))
+    res = _verify(p, runs=1)
+    (cell,) = res.cells
+    assert cell.status == "error" and cell.cause["kind"] == "missing-resource", cell.cause
+    assert "'frobnicate'" in cell.cause["summary"]
+
+
+def test_the_notebooks_own_modules_are_not_libraries(tmp_path):
+    from nbbuild import write
+
+    from nbkit.model import parse_notebook
+
+    (tmp_path / "helpers.py").write_text("X = 1\n", encoding="utf-8")
+    p = write(tmp_path / "m.ipynb", nb(code("%%writefile mymodule.py\nY = 2", 1), code("import mymodule, helpers, numpy", 2)))
+    ev = gather(parse_notebook(p.read_bytes(), str(p)))
+    used = {x.lower() for x in ev.packages.get(1, set())}
+    assert "numpy" in used and not used & {"mymodule", "helpers"}

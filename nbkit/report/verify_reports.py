@@ -105,8 +105,14 @@ def note_lines(nb) -> list[str]:
     out = []
     for key, cells in groups.items():
         n = f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
-        what = (f"show{'s' if len(cells) == 1 else ''} the {key}" if key.startswith("same chart")
-                else f"differ{'s' if len(cells) == 1 else ''} only by {key}")
+        if key.startswith("same chart"):
+            what = f"show{'s' if len(cells) == 1 else ''} the {key}"
+        elif key.startswith("raises the error"):  # a deliberate error, stored and raised again
+            what = (f"raise{'s' if len(cells) == 1 else ''} the error {'its' if len(cells) == 1 else 'their'} "
+                    "stored output shows; tag " + ("it" if len(cells) == 1 else "them")
+                    + " `raises-exception` to make that explicit")
+        else:
+            what = f"differ{'s' if len(cells) == 1 else ''} only by {key}"
         out.append(f"note: {n} {what} ({_cells_text(cells)})")
     return out
 

@@ -7,7 +7,11 @@ of :data:`KINDS`. The cause is derived from evidence that verify already has, ne
   agree rule those out;
 - the static rules on the cell and on the cells it depends on (NBR004 unseeded random, NBR014
   clock, NBR011 use before definition, NBR009 absolute path, NBR013 missing data);
-- the stored execution counts (out of order: the stored output may be stale);
+- the stored execution counts (per cell: no count next to output, or a cell it depends on ran
+  after it: the stored output may be stale);
+- the Python of the stored run (``metadata.language_info.version``) against the kernel's, for a
+  notebook without pins: another major.minor is drift of the interpreter, IPython and the
+  libraries of that day (naming the library the output is printed by);
 - the shape of the difference (a permutation of the same items: hash order; the same values
   printed differently: repr drift);
 - the drift list (pinned vs installed versions) and the data pins;
@@ -15,7 +19,7 @@ of :data:`KINDS`. The cause is derived from evidence that verify already has, ne
   defines is hidden state; an attribute a library no longer has is library drift).
 
 ``unknown`` only when nothing points anywhere; by elimination a deterministic mismatch with no
-drift and no data change is ``stale-output``. This module is pure: plain data in, causes out.
+drift (pinned or of Python) and no data change is ``stale-output``. This module is pure: plain data in, causes out.
 """
 
 from __future__ import annotations
@@ -50,6 +54,13 @@ _RESOURCE_ERRORS = {
     "NotADirectoryError": "file", "TimeoutError": "service", "SSLError": "service", "MaxRetryError": "URL",
     "NoSuchKernel": "kernel",
 }
+#: builtins of Python 2 that Python 3 removed (a NameError on one of them, in a notebook stored by
+#: Python 2, is the interpreter's drift, not hidden state)
+PYTHON2_BUILTINS = frozenset({"reload", "xrange", "raw_input", "unicode", "unichr", "basestring", "long",
+                              "execfile", "file", "cmp", "reduce", "apply", "buffer", "coerce", "intern"})
+# a library saying that a program it runs is not installed ("... because latex could not be found")
+_MISSING_PROGRAM = re.compile(r"\b([\w.+-]+) (?:could not be found|is not installed|command not found|"
+                              r"executable (?:was )?not found|unavailable\b)")
 _SITE_PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z0-9_]+)")
 _NP_SCALAR = re.compile(r"\bnp\.(?:float|int|uint|complex|bool|str|bytes)(?:\d+|_)?\(((?:[^()]|\([^()]*\))*)\)")
 _NP_BOOL = re.compile(r"\bnp\.(True|False)_\b")
@@ -92,6 +103,10 @@ class CellEvidence:
     consequence_of: int | None = None            # an earlier failing cell this failure follows from
     environment_changed: str | None = None       # no pins, but the stored run's Python differs: "3.8.5 -> 3.11.9"
     never_executed: bool = False                 # the stored notebook shows no run of this cell (no count, no output)
+    stale: str | None = None                     # why this cell's stored count says its output may be stale
+    notebook_packages: frozenset[str] = frozenset()  # distributions any cell of the notebook imports
+    star_imports: tuple[str, ...] = ()           # modules a cell above star-imports (`from scipy import *`)
+    stderr: str = ""                             # for a failure: what the fresh run printed on stderr
 
 
 def numpy_repr_normalised(text: str) -> str:
@@ -115,9 +130,13 @@ def repr_only_difference(expected: str, actual: str) -> str | None:
     return None
 
 
+_LABEL_LINE = re.compile(r"^\[(?:stdout|stderr|text/plain)\]\n", re.M)
+
+
 def _items(text: str) -> list[str]:
-    """The items of a printed collection (top-level commas inside {...}/[...]/(...)) or its lines."""
-    body = text.strip()
+    """The items of a printed collection (top-level commas inside {...}/[...]/(...)) or its lines
+    (the ``[stdout]`` / ``[text/plain]`` line a rendered output starts with left out)."""
+    body = _LABEL_LINE.sub("", text).strip()
     if len(body) >= 2 and body[0] in "{[(" and body[-1] in "}])":
         body = body[1:-1]
         out: list[str] = []
@@ -144,6 +163,58 @@ def is_permutation(expected: str, actual: str) -> bool:
         return False
     a, b = _items(expected), _items(actual)
     return len(a) > 1 and sorted(a) == sorted(b) and a != b
+
+
+def no_longer_sorted(expected: str, actual: str) -> bool:
+    """A permutation whose stored side is sorted and whose fresh side is not: the printer of the
+    stored run sorted the items (IPython's pretty printer sorted dict keys), today's keeps their
+    insertion order. Not hash order: a sorted order is no accident of hashing."""
+    if not is_permutation(expected, actual) or not _LABEL_LINE.sub("", expected).strip().startswith("{"):
+        return False
+    a = _items(expected)
+    return len(a) > 2 and all(":" in i for i in a) and a == sorted(a)  # a dict's keys, sorted
+
+
+# what an output printed by a library looks like (on the stored or the fresh side), to name the
+# library an output comes from when the def-use chain does not reach its import
+_OUTPUT_SIGNS: tuple[tuple[str, re.Pattern], ...] = (
+    ("sympy", re.compile(r"^\[text/latex\]$", re.M)),
+    ("pandas", re.compile(r"\bdtype: \w+|^\[\d+ rows x \d+ columns\]$|\b(?:Int64|Range|Datetime)?Index\(\[|"
+                          r"<pandas\.|\bFreq: \w+", re.M)),
+    ("numpy", re.compile(r"\barray\(\[|\bnp\.\w+\(|<class 'numpy\.")),
+    ("matplotlib", re.compile(r"^\[image/png\]|<matplotlib\.|\bAxes(?:Subplot)?\(|<Figure size", re.M)),
+)
+
+
+def output_libraries(ev: CellEvidence) -> list[str]:
+    """The libraries the notebook imports whose printing the cell's output shows (SymPy's LaTeX, a
+    pandas Series' ``dtype:``, a numpy ``array([``, a matplotlib chart), in that order."""
+    have = {p.lower() for p in ev.notebook_packages}
+    text = ev.expected + "\n" + ev.actual
+    return [lib for lib, sign in _OUTPUT_SIGNS if lib in have and sign.search(text)]
+
+
+def _python_drift(ev: CellEvidence, evidence: list[str]) -> Cause:
+    """The stored run used another Python (major.minor) and nothing pins the packages: the
+    interpreter, IPython and the libraries of that day changed the output; name the library the
+    output comes from (or the cell uses) when there is one."""
+    assert ev.environment_changed is not None
+    libs = output_libraries(ev)
+    used = sorted(ev.packages_used)
+    named = libs or used
+    why = evidence + ["metadata.language_info.version of the stored run differs from the kernel's Python "
+                      "(no pinned versions)"]
+    if libs:
+        why.append(f"the output is printed by {', '.join(libs)}, which the notebook imports")
+    elif used:
+        why.append(f"the cell uses {', '.join(used[:3])}")
+    if named:
+        what = ", ".join(named[:3])
+        return Cause("library-drift", f"Python {ev.environment_changed} and the {what} of that day: today's "
+                     f"{what} {'prints' if len(named) == 1 else 'print'} or {'computes' if len(named) == 1 else 'compute'} "
+                     "this differently", tuple(why))
+    return Cause("library-drift", f"Python {ev.environment_changed} (and its IPython) changed this output",
+                 tuple(why))
 
 
 def _package_in_traceback(traceback: str) -> str | None:
@@ -182,21 +253,63 @@ def _data_changed(files: tuple[str, ...]) -> str:
     return f"input files {named} changed since they were pinned"
 
 
-def diagnose(ev: CellEvidence) -> Cause:
-    """The cause of one cell's failure to reproduce."""
+def consequence(index: int, first: Cause | None) -> Cause:
+    """The cause of a failure that only follows from the failure of cell ``index``: the kind of
+    that cell's cause (what has to be fixed is there)."""
+    kind = first.kind if first is not None else "unknown"
+    return Cause(kind, f"follows from the failure of cell {index}",
+                 (f"cell {index} failed first and this cell uses what it defines",)
+                 + ((f"cell {index}: {first.summary}",) if first is not None else ()),
+                 f"fix cell {index} first")
+
+
+_WRITEFILE = re.compile(r"^(?:\[stdout\]\n)?(Writing|Overwriting) (.+)$", re.M)
+
+
+def file_left_behind(expected: str, actual: str) -> str | None:
+    """The file that ``%%writefile`` found on one side and not on the other ("Writing f" vs
+    "Overwriting f", the rest equal): a file an earlier run left in the notebook's folder."""
+    a, b = _WRITEFILE.findall(expected), _WRITEFILE.findall(actual)
+    if not a or len(a) != len(b) or _WRITEFILE.sub(r"\2", expected) != _WRITEFILE.sub(r"\2", actual):
+        return None
+    return next((x[1] for x, y in zip(a, b) if x[0] != y[0]), None)
+
+
+def _left_behind(ev: CellEvidence, evidence: list[str]) -> Cause | None:
+    name = file_left_behind(ev.expected, ev.actual)
+    if name is None:
+        return None
+    return Cause("hidden-state", f"'{name}' is left on disk by an earlier run: %%writefile says Writing in one run "
+                 "and Overwriting in the other", tuple(evidence + ["only the Writing/Overwriting word differs"]),
+                 "delete the file before writing it, or tag the cell `nbkit:ignore-output`")
+
+
+def diagnose(ev: CellEvidence, first: Cause | None = None) -> Cause:
+    """The cause of one cell's failure to reproduce (``first``: for a consequence, the cause of
+    the cell it follows from)."""
     evidence: list[str] = []
     drifted = _drifted(ev)
 
     if ev.consequence_of is not None:
-        return Cause("hidden-state" if ev.ename == "NameError" else "unknown",
-                     f"follows from the failure of cell {ev.consequence_of}",
-                     (f"cell {ev.consequence_of} failed first and this cell uses what it defines",),
-                     f"fix cell {ev.consequence_of} first")
+        return consequence(ev.consequence_of, first)
 
     # -- failures: the exception says most ---------------------------------------------------
     if ev.status == "error" and ev.ename:
         if ev.ename in ("NameError", "UnboundLocalError"):
             name = _resource_name(ev.ename, ev.evalue)
+            if name in PYTHON2_BUILTINS and (ev.environment_changed or "").startswith("2."):
+                return Cause("library-drift", f"Python {ev.environment_changed}: '{name}' was a builtin of Python 2 "
+                             "and is gone in Python 3", (f"{ev.ename}: {ev.evalue}",
+                                                         "the stored run used Python 2 (metadata.language_info)"))
+            if name not in ev.defined_names and ev.star_imports:
+                mods = ", ".join(f"`from {m} import *`" for m in ev.star_imports[:3])
+                where = mods if len(ev.star_imports) == 1 else f"one of {mods}"
+                return Cause("library-drift", f"'{name}' is defined by no cell: in the stored run it came from "
+                             f"{where}, which no longer provide{'s' if len(ev.star_imports) == 1 else ''} it", (
+                                 f"{ev.ename}: {ev.evalue}", "no cell of the notebook defines it",
+                                 f"a cell above runs {mods}")
+                             + ((f"the stored run used Python {ev.environment_changed}",)
+                                if ev.environment_changed else ()))
             if name not in ev.defined_names:
                 return Cause("hidden-state", f"'{name}' is defined by no cell: the stored run had it from an "
                              "earlier session", (f"{ev.ename}: {ev.evalue}", "no cell of the notebook defines it"))
@@ -211,6 +324,12 @@ def diagnose(ev: CellEvidence) -> Cause:
                 return Cause("library-drift", f"{_drift_text(d)}: {ev.ename}: {ev.evalue}"[:300],
                              (f"{ev.ename} raised inside {d[0]}" if match else f"the cell uses {d[0]}",
                               f"pins say {d[0]} {d[1]}, installed {d[2] or 'not installed'}"))
+        missing_program = _MISSING_PROGRAM.search(ev.evalue) or _MISSING_PROGRAM.search(ev.stderr)
+        if missing_program and ev.ename not in _RESOURCE_ERRORS:
+            said = "the message" if _MISSING_PROGRAM.search(ev.evalue) else "a warning the cell printed"
+            return Cause("missing-resource", f"program '{missing_program.group(1)}' is not there",
+                         (f"{ev.ename}: {ev.evalue}"[:300], f"{said} says it is not there: "
+                          f"{missing_program.group(0)!r}"))
         if ev.ename in _RESOURCE_ERRORS or ev.missing_data:
             what = _RESOURCE_ERRORS.get(ev.ename, "file")
             name = ev.missing_data[0] if ev.missing_data and what == "file" else _resource_name(ev.ename, ev.evalue)
@@ -220,7 +339,10 @@ def diagnose(ev: CellEvidence) -> Cause:
                     ev_.append(ev.rule_notes.get(code, code))
             return Cause("missing-resource", f"{what} '{name}' is not there", tuple(ev_))
         pkg = _package_in_traceback(ev.traceback)
-        if pkg and (ev.ename == "AttributeError" or ev.drift or ev.environment_changed):
+        # an API that changed (a missing attribute, a refused argument) raised inside a library says
+        # drift even when the cell's counts say stale; other errors inside a library only without them
+        api = ev.ename == "AttributeError" or (ev.ename == "TypeError" and ev.environment_changed)
+        if pkg and (api or ev.drift or (ev.environment_changed and not ev.stale and not ev.never_executed)):
             why = [f"{ev.ename} raised inside {pkg}"]
             if ev.environment_changed:
                 why.append(f"the stored run used Python {ev.environment_changed} (no pinned versions)")
@@ -233,7 +355,17 @@ def diagnose(ev: CellEvidence) -> Cause:
             return Cause("stale-output", "the stored run never executed this cell; it fails when the notebook runs "
                          "top to bottom", (f"{ev.ename}: {ev.evalue}"[:300], "no execution count and no stored output"),
                          "fix the cell or tag it `raises-exception` (or `nbkit:skip`) if it is meant to fail")
-        if ev.out_of_order or ev.edited_after_run:
+        if ev.stale or ev.edited_after_run:
+            return Cause("stale-output", "the stored run did not fail here: it ran cells out of order or on older source",
+                         (f"{ev.ename}: {ev.evalue}"[:300], ev.stale or "the source was edited after the run"))
+        if ev.environment_changed:
+            old = ev.environment_changed.split(" -> ")[0]
+            syntax = ev.ename in ("SyntaxError", "IndentationError", "TabError")
+            return Cause("library-drift", f"Python {ev.environment_changed}: {ev.ename}: {ev.evalue}"[:300],
+                         (f"the stored run used Python {old} and did not fail here",
+                          "code written for that Python no longer parses" if syntax else
+                          "no rule, data change or missing resource points elsewhere"))
+        if ev.out_of_order:
             return Cause("stale-output", "the stored run did not fail here: it ran cells out of order or on older source",
                          (f"{ev.ename}: {ev.evalue}"[:300],))
         return Cause("unknown", f"{ev.ename}: {ev.evalue}"[:300], ("no rule, drift or data change points at a cause",))
@@ -241,6 +373,9 @@ def diagnose(ev: CellEvidence) -> Cause:
     # -- differences between runs: randomness, clock, hash order -----------------------------------
     if ev.status == "nondeterministic" or ev.runs_agree is False:
         evidence.append("two fresh runs disagree")
+        left = _left_behind(ev, evidence)
+        if left:
+            return left
         if is_permutation(ev.expected, ev.actual):
             return Cause("hash-order", "the same items in another order (set or dict order under another hash seed)",
                          tuple(evidence + ["the outputs are permutations of each other"]))
@@ -255,6 +390,14 @@ def diagnose(ev: CellEvidence) -> Cause:
     # -- stable mismatches --------------------------------------------------------------------------
     if ev.runs_agree is True:
         evidence.append("two fresh runs agree")
+    left = _left_behind(ev, evidence)
+    if left:
+        return left
+    if no_longer_sorted(ev.expected, ev.actual):
+        env = f"Python {ev.environment_changed}: " if ev.environment_changed else ""
+        return Cause("library-drift", f"{env}the same items, no longer sorted: the stored run's printer sorted them "
+                     "(older IPython sorted dict keys)", tuple(evidence + [
+                         "the outputs are permutations of each other", "the stored items are in sorted order"]))
     if is_permutation(ev.expected, ev.actual):
         return Cause("hash-order", "the same items in another order (set or dict order under another hash seed)",
                      tuple(evidence + ["the outputs are permutations of each other"]))
@@ -280,12 +423,13 @@ def diagnose(ev: CellEvidence) -> Cause:
         d = ev.drift[0]
         return Cause("library-drift", f"{_drift_text(d)} may have changed this output",
                      tuple(evidence + ["installed packages differ from the pins"]))
-    if ev.environment_changed and ev.packages_used:
-        used = ", ".join(sorted(ev.packages_used)[:3])
-        return Cause("library-drift", f"the stored output comes from an older environment (Python "
-                     f"{ev.environment_changed}); {used} may print or compute this differently now",
-                     tuple(evidence + [f"the cell uses {used}", "the notebook pins no versions: "
-                                       "metadata.language_info.version differs from the kernel's Python"]))
+    if ev.never_executed or ev.stale or ev.edited_after_run:
+        stale = ("the stored run never executed this cell" if ev.never_executed else
+                 "the source was edited after the run" if ev.edited_after_run else str(ev.stale))
+        return Cause("stale-output", f"the stored output was not produced by today's source ({stale})",
+                     tuple(evidence + [stale]))
+    if ev.environment_changed:
+        return _python_drift(ev, evidence)
     if ev.out_of_order or ev.edited_after_run:
         stale = "cells ran out of order" if ev.out_of_order else "the source was edited after the run"
         return Cause("stale-output", f"the stored output was not produced by today's source ({stale})",

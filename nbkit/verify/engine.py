@@ -195,10 +195,13 @@ class Engine:
             if index is not None:
                 self.events.on_cell(item.path, index, state, number)
 
+        settings = self.request.settings
         try:
             run = await run_cells(kernel, nbnode, positions, self.request.timeout, item.may_raise,
                                   on_cell, self.cancel.is_set, stop_on_error=self.request.stop_on_error,
-                                  on_result=watch.cell_ended if watch else None, until=until)
+                                  on_result=watch.cell_ended if watch else None, until=until,
+                                  reproduces_error=lambda pos, outs: item.reproduces_stored_error(pos, outs, settings))
+            run.language_info = kernel.language_info
             if watch:
                 watch.run_ended(run)
         finally:

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import MachineryError
 
@@ -139,6 +139,7 @@ class Kernel:
         self.proc: Any = None  # the Popen, to reap it after the kill
         self.runtime_dir: str | None = None  # private folder of the connection file and sockets
         self.attempts = 1  # how many starts it took
+        self.language_info: dict = {}  # the kernel's kernel_info_reply language_info (its Python version)
 
     async def kill(self) -> None:
         if self._dead:
@@ -278,6 +279,7 @@ async def _start_once(key: KernelKey, startup_timeout: float) -> Kernel:
         kc.allow_stdin = False
         kernel = Kernel(key, km, kc, pid, pgid)
         kernel.log, kernel.proc, kernel.runtime_dir = log, proc, runtime_dir
+        kernel.language_info = await _language_info(kc)
         return kernel
     except BaseException as e:
         failed = Kernel(key, km, kc or _NoClient(), pid, pgid)
@@ -292,6 +294,16 @@ async def _start_once(key: KernelKey, startup_timeout: float) -> Kernel:
         timed_out = isinstance(e, (TimeoutError, asyncio.TimeoutError)) or "didn't respond" in msg
         raise KernelStartError(f"kernel {key.name!r} could not start ({msg})" + (f": {tail}" if tail else ""),
                                timed_out=timed_out) from None
+
+
+async def _language_info(kc) -> dict:
+    """The kernel's ``language_info`` (name, version) from a kernel_info request; {} when it does not say."""
+    try:
+        reply = await asyncio.wait_for(kc.kernel_info(reply=True, timeout=5), 6)
+        info = reply.get("content", {}).get("language_info")
+        return dict(info) if isinstance(info, dict) else {}
+    except Exception:  # noqa: BLE001 - only the diagnosis reads it, as evidence
+        return {}
 
 
 def _last_line(fh) -> str:
@@ -388,6 +400,7 @@ class CellRun:
     duration_s: float = 0.0
     dropped_bytes: int = 0  # output past the caps: counted, not kept
     reason: str = ""  # why a cell could not run at all (status "unsendable")
+    stored_error: bool = False  # it raised the very error its stored output shows (not a failure)
 
 
 def unsendable_reason(source) -> str | None:
@@ -484,6 +497,7 @@ class RunResult:
     status: str = "ok"  # ok | error | timeout | dead | cancelled | unsendable | machinery
     stopped_at: int | None = None  # position of the cell that stopped the run
     message: str = ""
+    language_info: dict = field(default_factory=dict)  # the kernel's (see Kernel.language_info)
 
     def before(self, position: int | None) -> RunResult:
         """This run as if it had ended before the cell at ``position`` (None: the whole run).  A
@@ -492,7 +506,8 @@ class RunResult:
         if position is None or (self.stopped_at is not None and self.stopped_at < position):
             return self
         cells = {p: c for p, c in self.cells.items() if p < position}
-        return RunResult(cells, "error" if any(c.status == "error" for c in cells.values()) else "ok")
+        return RunResult(cells, "error" if any(c.status == "error" for c in cells.values()) else "ok",
+                         language_info=self.language_info)
 
 
 def _plain(o):
@@ -508,13 +523,15 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
                     allow_errors: frozenset[int] = frozenset(), on_cell=None, cancelled=lambda: False,
                     max_cell_bytes: int = MAX_CELL_OUTPUT_BYTES,
                     max_notebook_bytes: int = MAX_NOTEBOOK_OUTPUT_BYTES, stop_on_error: bool = True,
-                    on_result=None, until=None) -> RunResult:
+                    on_result=None, until=None,
+                    reproduces_error: Callable[[int, list], bool] | None = None) -> RunResult:
     """Execute the code cells at ``positions`` of ``nbnode`` in order, stopping at the first
-    error, except in cells whose position is in ``allow_errors`` (``raises-exception``).
-    ``stop_on_error`` False: an error does not stop the run (a timeout or a dead kernel does); the
-    run's status is that of its first failed cell.  ``on_result(pos, cell_run)`` hears each cell
-    that ended; ``until()``, asked before each cell, is a position the run ends before (None: no
-    limit yet)."""
+    error, except in cells whose position is in ``allow_errors`` (``raises-exception``) and in
+    cells for which ``reproduces_error(position, outputs)`` says the error is the one their stored
+    output shows (``CellRun.stored_error``).  ``stop_on_error`` False: an error does not stop the
+    run (a timeout or a dead kernel does); the run's status is that of its first failed cell.
+    ``on_result(pos, cell_run)`` hears each cell that ended; ``until()``, asked before each cell,
+    is a position the run ends before (None: no limit yet)."""
     import math
 
     from nbclient import NotebookClient
@@ -574,7 +591,10 @@ async def run_cells(kernel: Kernel, nbnode, positions: list[int], timeout: float
                 run.status = "error"
         run.execution_count = cell.get("execution_count")
         if run.status == "ok" and any(o.get("output_type") == "error" for o in run.outputs) and not allow_error:
-            run.status = "error"
+            if reproduces_error is not None and reproduces_error(pos, run.outputs):
+                run.stored_error = True
+            else:
+                run.status = "error"
         if on_cell:
             on_cell(pos, "done")
         if on_result:

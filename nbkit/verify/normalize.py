@@ -506,6 +506,13 @@ def normalize_outputs(outputs: list, settings: VerifySettings) -> list[Item]:
     return items
 
 
+def error_signatures(outputs: list, settings: VerifySettings) -> list[tuple[str, str]]:
+    """The errors among ``outputs`` as (exception name, message with the ``text`` masks applied,
+    e.g. IPython's cell file names): what makes a fresh error the same as a stored one."""
+    return [(str(o.get("ename", "")), mask_text(_join(o.get("evalue", "")), settings))
+            for o in outputs or [] if isinstance(o, dict) and o.get("output_type") == "error"]
+
+
 def _image_label(raw: bytes) -> str:
     import hashlib
 

@@ -25,6 +25,7 @@ from .verdict import rule_code
 if TYPE_CHECKING:
     from ..model import Notebook
     from .request import VerifyRequest
+    from .settings import VerifySettings
 
 
 @dataclass
@@ -64,6 +65,18 @@ class WorkItem:
         """Positions of the cells allowed to raise (``raises-exception``)."""
         return frozenset(pos for orig, pos in self.position_of.items()
                          if orig in self.controls and self.controls[orig].raises)
+
+    def reproduces_stored_error(self, position: int, outputs: list, settings: VerifySettings) -> bool:
+        """Is the error in the fresh ``outputs`` of the cell at ``position`` the one its stored
+        output shows (same exception name, same message after normalisation)?  Such a cell
+        reproduces its stored output: it is compared, not failed, and the run goes on."""
+        from .normalize import error_signatures
+
+        index = self.cell_index_at(position) if position < len(self.exec_cells) else None
+        if index is None or self.nb is None:
+            return False
+        stored = error_signatures(self.nb.cells[index].outputs, settings)
+        return bool(stored) and stored == error_signatures(outputs, settings)
 
     @property
     def notebook(self) -> Notebook:

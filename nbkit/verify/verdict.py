@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..findings import Severity
 from ..report.common import cell_label
 from .compare import compare_items
-from .diagnosis import diagnose, group_causes
+from .diagnosis import Cause, diagnose, group_causes
 from .evidence import NotebookEvidence, cell_evidence, error_output, gather
 from .execute import CellRun, RunResult
 from .normalize import normalize_outputs
@@ -76,6 +76,10 @@ def failure_result(cell, run: CellRun, timeout: float, settings: VerifySettings)
     return CellResult(cell.index, cell.id, "error", message=msg, actual=actual[-20_000:] or None)
 
 
+#: the note of a cell, not tagged ``raises-exception``, that raises the error its stored output shows
+STORED_ERROR_NOTE = "raises the error its stored output shows (tag it raises-exception to make that explicit)"
+
+
 def _cells_differ(n: int, what: str) -> str:
     return f"{n} cell{'s differ' if n != 1 else ' differs'} {what}"
 
@@ -88,7 +92,7 @@ class _Judged:
     failure: tuple | None = None  # (cell, run status, message, run) of the first failed cell
     nondeterministic: list = field(default_factory=list)  # model cells whose fresh runs disagree
     mismatches: list[CellResult] = field(default_factory=list)
-    to_diagnose: list = field(default_factory=list)  # (cell result, error output, do fresh runs agree?)
+    to_diagnose: list = field(default_factory=list)  # (cell result, error output, do fresh runs agree?, stderr)
 
 
 def _judge_cells(ex: Execution, request: VerifyRequest) -> _Judged:
@@ -115,7 +119,8 @@ def _judge_cell(item: WorkItem, c, runs: list[RunResult], request: VerifyRequest
         cr = failure_result(c, bad_run.cells[pos], request.timeout or 0, settings)
         judged.cells.append(cr)
         judged.failure = judged.failure or (c, bad_run.cells[pos].status, cr.message, bad_run)
-        judged.to_diagnose.append((cr, error_output(bad_run.cells[pos].outputs), None))
+        outs = bad_run.cells[pos].outputs
+        judged.to_diagnose.append((cr, error_output(outs), None, _stderr(outs)))
         return
     run1 = first.cells.get(pos)
     if run1 is None:
@@ -132,7 +137,7 @@ def _judge_cell(item: WorkItem, c, runs: list[RunResult], request: VerifyRequest
                                        f"differs between fresh runs: {nd.message}", nd.images or None,
                                        nondeterministic=True))
         judged.nondeterministic.append(c)
-        judged.to_diagnose.append((judged.cells[-1], None, False))
+        judged.to_diagnose.append((judged.cells[-1], None, False, ""))
         return
     if c.execution_count is None and not c.outputs:
         judged.cells.append(CellResult(c.index, c.id, "ignored",
@@ -140,13 +145,22 @@ def _judge_cell(item: WorkItem, c, runs: list[RunResult], request: VerifyRequest
         return
     cmp = compare_items(normalize_outputs(c.outputs, settings), actual, settings)
     if cmp.equal:
-        judged.cells.append(CellResult(c.index, c.id, "match", note=cmp.note))
+        note = cmp.note
+        if run1.stored_error:
+            note = "; ".join(n for n in (STORED_ERROR_NOTE, note) if n)
+        judged.cells.append(CellResult(c.index, c.id, "match", note=note))
     else:
         judged.cells.append(CellResult(c.index, c.id, "mismatch", cmp.mime, cmp.expected, cmp.actual, cmp.diff,
                                        cmp.message, cmp.images or None))
         judged.mismatches.append(judged.cells[-1])
         agree = True if any(later.cells.get(pos) for later in runs[1:]) else None
-        judged.to_diagnose.append((judged.cells[-1], None, agree))
+        judged.to_diagnose.append((judged.cells[-1], None, agree, ""))
+
+
+def _stderr(outputs: list) -> str:
+    """What a cell printed on stderr (a warning before its failure may name what is missing)."""
+    return "".join(o["text"] if isinstance(o.get("text"), str) else "".join(map(str, o.get("text") or []))
+                   for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr")
 
 
 _NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
@@ -184,10 +198,12 @@ def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
     """Each cell that did not reproduce gets its cause; the notebook's causes, grouped."""
     if not judged.to_diagnose:
         return []
-    nbev = gather(ex.item.notebook)
-    causes = {}
+    info = next((r.language_info for r in ex.runs if r.language_info), {})
+    version = info.get("version") if info.get("name", "python") == "python" else None
+    nbev = gather(ex.item.notebook, version if isinstance(version, str) else None)
+    causes: dict[int, Cause] = {}
     failed: list[int] = []  # cells that failed before, in order
-    for cr, error, agree in judged.to_diagnose:
+    for cr, error, agree, stderr in judged.to_diagnose:
         if cr.status == "error":
             cr.consequence_of = _consequence_of(error or {}, failed, nbev)
             failed.append(cr.index)
@@ -195,8 +211,8 @@ def _diagnose(ex: Execution, judged: _Judged) -> list[dict]:
         stored = ex.item.notebook.cells[cr.index]
         ev = cell_evidence(cr.index, status, nbev, ex.drift, expected=cr.expected or "", actual=cr.actual or "",
                            error=error, runs_agree=agree, consequence_of=cr.consequence_of,
-                           never_executed=stored.execution_count is None and not stored.outputs)
-        cause = diagnose(ev)
+                           never_executed=stored.execution_count is None and not stored.outputs, stderr=stderr)
+        cause = diagnose(ev, causes.get(cr.consequence_of) if cr.consequence_of is not None else None)
         cr.cause = cause.to_dict()
         causes[cr.index] = cause
     return group_causes(causes)
