@@ -636,7 +636,15 @@ def main() -> int:
             "fair: a notebook of at least `NbkitService.large_notebook_bytes` (256 KiB of JSON) runs on at most "
             "all threads but one, so small notebooks always have a thread and never wait for a large one to "
             "finish; and notebooks take turns (round-robin by API path, each notebook's requests in order), so "
-            "one notebook's requests cannot hold back another's.\n", encoding="utf-8")
+            "one notebook's requests cannot hold back another's.\n\n"
+            "## History\n\n"
+            "Before the lint speed-ups of 2026-11-26 (layout and rule caches no longer keep linted notebooks "
+            "alive for the cycle collector, one parse per magic cell instead of up to three, leaner shared AST "
+            "walks in the NBR rules), the \"every cell new\" row measured 39.9 / 74.5 ms (p50 / p95) and 46.0 ms "
+            "CPU per request (load average 0.94 / 1.65 / 2.78). Before the fair lint queue of 2026-12-01, the "
+            "lint threads were a plain first-come-first-served pool: two large notebooks took both threads and "
+            "every small lint waited for one of them to finish (see the head-of-line figures of that run in the "
+            "commit that added the queue).\n", encoding="utf-8")
     return 0 if ok else 1
 
 
