@@ -104,9 +104,10 @@ class LintHandler(NbkitHandler):
     @web.authenticated
     @authorized("read", resource="contents")
     async def post(self):
+        size = self._received  # the body's bytes: how large an unsaved notebook is, for the lint queue
         data = await self.body()
         self.reply(await self.service.lint(data["path"], data.get("content"), data.get("profile"),
-                                           data.get("ignore")))
+                                           data.get("ignore"), size=size))
 
 
 class VerifyHandler(NbkitHandler):

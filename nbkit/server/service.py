@@ -3,7 +3,9 @@
 Handlers (``handlers.py``) only parse requests and await the service.  The service
 
 - resolves API paths through the contents manager's root and refuses anything outside it;
-- lints in a small thread pool, so the server's event loop never waits for a rule;
+- lints in a small thread pool, so the server's event loop never waits for a rule; the pool is
+  shared fairly (``lintqueue.py``): a large notebook never holds every thread, and notebooks
+  take turns, so a small lint never waits for a big one to finish;
 - runs verify jobs on background threads, at most ``max_verify_jobs`` at once (the rest wait
   in a bounded queue), each cancellable, and drops finished jobs ``job_ttl_seconds`` later;
 - pins notebooks (writes ``metadata.nbkit.environment``) off the event loop.
@@ -25,7 +27,7 @@ import threading
 import time
 import uuid
 import weakref
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import NbkitError
 from ..verify.events import VerifyEvents
+from .lintqueue import FairQueue
 from .parsecache import ParseCache
 from .paths import ResolvedPath, ServiceError, resolve_path
 
@@ -151,7 +154,13 @@ class NbkitService(LoggingConfigurable):
         "The largest request body nbkit's routes accept, in bytes (an unsaved notebook sent for lint). "
         "A larger Content-Length is refused before the body is read; bodies are parsed off the event "
         "loop. The server's own limit (ServerApp.max_body_size, 512 MB) still applies to other routes."))
-    lint_workers = Int(help="Threads that run lint and pin off the event loop.").tag(config=True)
+    lint_workers = Int(help=(
+        "Threads that run lint, pin and policy checks off the event loop (lint is CPU-bound: about "
+        "one per core). Further requests wait in a queue, served fairly: see large_notebook_bytes.")).tag(config=True)
+    large_notebook_bytes = Int(256 * 1024, config=True, help=(
+        "A lint or policy check of a notebook at least this large (its file, or the unsaved JSON sent) "
+        "runs on at most lint_workers - 1 threads at once, so smaller notebooks always have a thread "
+        "and never wait for a large one to finish. Pins count as large."))
     parse_cache_notebooks = Int(8, config=True, help=(
         "For how many notebooks lint keeps the parsed cells of the last request, so the next lint of "
         "the same notebook parses only the cells that changed (0 turns it off)."))
@@ -183,7 +192,7 @@ class NbkitService(LoggingConfigurable):
         self.root_dir = os.path.realpath(root_dir)
         self._root_prefixes = _root_prefixes(root_dir, self.root_dir)
         self.allow_hidden = allow_hidden
-        self._pool = ThreadPoolExecutor(max_workers=self.lint_workers, thread_name_prefix="nbkit-lint")
+        self.lint_queue = FairQueue(self.lint_workers, name="nbkit-lint")
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._queue: collections.deque[Job] = collections.deque()
@@ -223,8 +232,19 @@ class NbkitService(LoggingConfigurable):
     def resolve(self, api_path: Any, **kw) -> ResolvedPath:
         return resolve_path(api_path, self.root_dir, allow_hidden=self.allow_hidden, **kw)
 
-    async def _off_loop(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+    async def _off_loop(self, fn, *args, large: bool = False, client: str = ""):
+        """``fn(*args)`` in the lint queue; ``client`` (a notebook's API path) takes turns with the
+        other clients, ``large`` work never holds every thread."""
+        return await asyncio.wrap_future(self.lint_queue.submit(fn, *args, large=large, client=client))
+
+    def _is_large(self, rp: ResolvedPath, size: int | None = None) -> bool:
+        """Whether lint of this notebook is large work: ``size`` bytes of unsaved JSON, else its file's size."""
+        if size is None:
+            try:
+                size = os.stat(rp.os_path).st_size
+            except OSError:
+                return False
+        return size >= self.large_notebook_bytes
 
     def _config_for(self, os_path: str):
         """The [tool.nbkit] configuration for a notebook's folder (the core's cache)."""
@@ -247,12 +267,15 @@ class NbkitService(LoggingConfigurable):
         return self.scrub(e.message)
 
     # -- lint -----------------------------------------------------------------------------------
-    async def lint(self, api_path: Any, content: Any = None, profile: Any = None, ignore: Any = None) -> dict:
+    async def lint(self, api_path: Any, content: Any = None, profile: Any = None, ignore: Any = None,
+                   size: int | None = None) -> dict:
+        """Lint a saved notebook, or the unsaved JSON ``content`` (``size``: its bytes in the request)."""
         from ..requests import LintRequest
 
         request = _request(LintRequest.from_raw, content=content, profile=profile, ignore=ignore)
         rp = self.resolve(api_path, must_exist=content is None)
-        return await self._off_loop(self._lint_sync, rp, request)
+        large = self._is_large(rp, size if content is not None else None)
+        return await self._off_loop(self._lint_sync, rp, request, large=large, client=rp.api)
 
     def _lint_sync(self, rp: ResolvedPath, request: LintRequest) -> dict:
         from ..requests import lint_one
@@ -354,7 +377,8 @@ class NbkitService(LoggingConfigurable):
             with self._lock:
                 self._save_count += 1
                 number = self._save_count
-                future = self._pool.submit(self._check_after_save, api, number)
+                large = isinstance(os_path, str) and self._is_large(ResolvedPath(api, os_path))
+                future = self.lint_queue.submit(self._check_after_save, api, number, large=large, client=api)
                 self._pending[api] = (number, future)
         except Exception:  # noqa: BLE001 - a save must never fail because of nbkit
             self.log.warning("nbkit: could not queue the policy check of a saved notebook", exc_info=True)
@@ -436,7 +460,7 @@ class NbkitService(LoggingConfigurable):
                 await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(pending[1])), self.policy_wait_seconds)
             except Exception:  # noqa: BLE001 - a slow or failed check: the file is checked below
                 pass
-        return await self._off_loop(self._stored_or_check, rp)
+        return await self._off_loop(self._stored_or_check, rp, large=self._is_large(rp), client=rp.api)
 
     def _policy_sync(self, rp: ResolvedPath, trigger: str = "save") -> dict:
         """The notebook's verdict, as GET policy replies."""
@@ -479,7 +503,7 @@ class NbkitService(LoggingConfigurable):
 
         request = _request(PinRequest.from_raw, (), seed=seed, seed_name="'seed'")
         rp = self.resolve(api_path)
-        return await self._off_loop(self._pin_sync, rp, request)
+        return await self._off_loop(self._pin_sync, rp, request, large=True, client=rp.api)
 
     def _kernel_python(self, metadata: dict) -> str | None:
         """The interpreter of the notebook's kernel when it is not the server's own (else None):
@@ -681,7 +705,7 @@ class NbkitService(LoggingConfigurable):
             job.finished_event.wait(max(0.0, deadline - time.monotonic()))
         if running and "nbkit.verify.execute" in sys.modules:
             sys.modules["nbkit.verify.execute"].kill_all_kernels()  # last resort: no kernel outlives us
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.lint_queue.shutdown(wait=False, cancel_futures=True)
 
 
 def parse_body(raw: bytes, required: tuple[str, ...] = ("path",)) -> dict:

@@ -280,6 +280,8 @@ async def _start_once(key: KernelKey, startup_timeout: float) -> Kernel:
         kernel = Kernel(key, km, kc, pid, pgid)
         kernel.log, kernel.proc, kernel.runtime_dir = log, proc, runtime_dir
         kernel.language_info = await _language_info(kc)
+        if kernel.language_info.get("name") == "python" or key.name.startswith("python"):
+            await _bound_stream_buffers(kc)
         return kernel
     except BaseException as e:
         failed = Kernel(key, km, kc or _NoClient(), pid, pgid)
@@ -304,6 +306,80 @@ async def _language_info(kc) -> dict:
         return dict(info) if isinstance(info, dict) else {}
     except Exception:  # noqa: BLE001 - only the diagnosis reads it, as evidence
         return {}
+
+
+# What a cell prints must cost the kernel and nbkit a bounded amount of memory, however much it
+# prints (``while True: print(...)`` until the timeout).  Two things in the kernel grow with it:
+# IPython (9+) keeps a copy of every write to stdout and stderr in its output history
+# (``InteractiveShell._tee``), and ipykernel gathers 0.2 s of output into one message, which a
+# flood fills with hundreds of MB that the kernel then copies into one JSON message and nbkit
+# copies again to read it.  Run silently in each Python kernel before its cells (in a throw-away
+# namespace: the notebook sees no name, no execution count, no history), this code turns the
+# output-history copy off (verify kernels keep no history: ``hist_file=:memory:``) and makes a
+# write flush the stream once its buffer passes STREAM_FLUSH_BYTES, the writer waiting for the
+# send.  Past MAX_CELL_OUTPUT_BYTES in one cell (output nbkit counts and drops), the kernel sends
+# no faster than PAST_CAP_BYTES_PER_S, so messages do not pile up in the kernel's send queue
+# faster than nbkit reads them.  What the notebook prints is unchanged (the comparison joins
+# consecutive stream outputs); a kernel without these internals is left as it is.
+STREAM_FLUSH_BYTES = 1 << 20
+PAST_CAP_BYTES_PER_S = 20 * 1024 * 1024  # a cell's output past MAX_CELL_OUTPUT_BYTES is paced to this
+_BOUND_STREAMS = """
+def _nbkit_bound_streams(limit, past, rate):
+    import contextlib, sys
+    from IPython.core.getipython import get_ipython
+    shell = get_ipython()
+    if shell is not None and callable(getattr(shell, "_tee", None)):
+        shell._tee = lambda channel: contextlib.nullcontext()
+    from ipykernel.iostream import OutStream
+    if not isinstance(getattr(sys.stdout, "_buffers", None), dict):
+        return
+    write = getattr(OutStream, "_nbkit_write", OutStream.write)
+    OutStream._nbkit_write = write
+    import time
+    def bounded_write(self, string, _write=write, _limit=limit):
+        n = _write(self, string)
+        try:
+            pending = sum(b.tell() for b in list(self._buffers.values()))
+            if pending <= _limit or not self._is_master_process():
+                return n
+            key = self.parent_header.get("msg_id")
+            seen = getattr(self, "_nbkit_sent", (None, 0))
+            sent = (seen[1] if seen[0] == key else 0) + pending
+            self._nbkit_sent = (key, sent)
+        except Exception:
+            return n
+        self.flush()
+        if sent > past:  # nbkit drops this output anyway: send it no faster than nbkit reads it
+            time.sleep(pending / rate)
+        return n
+    OutStream.write = bounded_write
+    for stream in (sys.stdout, sys.stderr):  # the write a _tee put back on the instance, if any
+        if isinstance(stream, OutStream) and "write" in vars(stream):
+            del stream.write
+try:
+    _nbkit_bound_streams(%d, %d, %d)
+except Exception:
+    pass
+"""
+
+
+async def _bound_stream_buffers(kc, timeout: float = 10.0) -> None:
+    """Install the stream bound in a started Python kernel (silent: no execution count, no
+    history, no output); a kernel that does not answer in ``timeout`` is used as it is.  The code
+    runs twice: IPython's ``_tee``, active during the first run, puts the stream's original
+    ``write`` back on exit; the second run, without it, removes that."""
+    code = _BOUND_STREAMS % (STREAM_FLUSH_BYTES, MAX_CELL_OUTPUT_BYTES, PAST_CAP_BYTES_PER_S)
+    code = f"exec({code!r}, {{}})"
+    try:
+        kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = await kc.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return
+    except Exception:  # noqa: BLE001 - an optimisation: a kernel without it still runs the notebook
+        return
 
 
 def _last_line(fh) -> str:

@@ -59,3 +59,43 @@ def test_processes_a_cell_started_in_their_own_session_do_not_outlive_verify(tmp
     while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_flood_keeps_nbkit_and_the_kernel_under_300_mb(tmp_path):
+    """Issue 11 item 5: nbkit and the kernel each stay under 300 MB while a cell floods its output
+    (before the stream bound, IPython's copy of every write and ipykernel's 0.2 s message buffers
+    took the kernel past 900 MB within seconds, and nbkit past 500 MB reading those messages)."""
+    import psutil
+
+    flood = "import sys\nwhile True:\n    sys.stdout.write('x' * 100000 + '\\n')"
+    path = write(tmp_path / "flood.ipynb", nb(code(flood, count=1)))
+    proc = subprocess.Popen([sys.executable, "-m", "nbkit", "verify", "--format", "json", "--timeout", "30",
+                             str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    me = psutil.Process(proc.pid)
+    peak = {"nbkit": 0, "kernel": 0}
+    kernel_seen = False
+    while proc.poll() is None:
+        try:
+            peak["nbkit"] = max(peak["nbkit"], me.memory_info().rss)
+            for child in me.children(recursive=True):
+                if any("ipykernel" in a for a in child.cmdline()):
+                    kernel_seen = True
+                    peak["kernel"] = max(peak["kernel"], child.memory_info().rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    out = json.loads(proc.stdout.read())
+    assert kernel_seen
+    assert out["notebooks"][0]["status"] in ("failed", "timeout"), out["notebooks"][0]
+    assert peak["nbkit"] < 300 * 2**20 and peak["kernel"] < 300 * 2**20, {k: v / 2**20 for k, v in peak.items()}
+
+
+def test_a_cell_printing_megabytes_in_small_writes_reproduces(tmp_path):
+    """The stream bound flushes every MB: what a cell prints is still one output, equal to the
+    stored one (the comparison joins the stream messages)."""
+    src = "import sys\nfor i in range(40):\n    sys.stdout.write(str(i % 10) * 99999 + '\\n')"
+    text = "".join(str(i % 10) * 99999 + "\n" for i in range(40))
+    stored = {"output_type": "stream", "name": "stdout", "text": text}
+    path = write(tmp_path / "mb.ipynb", nb(code(src, count=1, outputs=[stored])))
+    res, report, _ = _verify(path)
+    assert report["notebooks"][0]["status"] == "reproducible", report["notebooks"][0].get("cells")

@@ -1,0 +1,129 @@
+"""The server's work queue for lint, pin and policy checks: a fixed set of threads, fairly shared.
+
+Lint is CPU-bound Python: more threads than cores only make every request slower, so the pool
+is small (``NbkitService.lint_workers``) and further requests wait in a queue, never in new
+threads.  Two rules decide which waiting task a free thread takes:
+
+- **large notebooks never hold every thread**: a task marked ``large`` (a notebook of at least
+  ``NbkitService.large_notebook_bytes``) runs only while fewer than ``large_limit`` large tasks
+  run (default: all threads but one), so small requests always have a thread and never wait for
+  a big notebook to finish (no head-of-line blocking);
+- **clients take turns**: tasks are queued per client (the server uses the notebook's API path:
+  each open notebook is one client of lint) and free threads serve the clients round-robin, each
+  client's tasks in arrival order; a client that sends fifty requests delays another client's
+  one request by at most one task per thread.
+
+Within those rules the oldest eligible task of the next client runs; a large task skipped
+because of the limit keeps its place and runs as soon as a large one finishes.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass
+class _Task:
+    future: Future
+    fn: Callable[..., Any]
+    args: tuple
+    large: bool
+
+
+class FairQueue:
+    """``workers`` threads running submitted tasks, at most ``large_limit`` large ones at once,
+    clients served round-robin.  ``submit`` returns a :class:`concurrent.futures.Future`."""
+
+    def __init__(self, workers: int, large_limit: int | None = None, name: str = "nbkit-lint"):
+        self.workers = max(1, workers)
+        self.large_limit = max(1, self.workers - 1 if large_limit is None else min(large_limit, self.workers))
+        self.name = name
+        self._cond = threading.Condition()
+        self._clients: collections.OrderedDict[str, collections.deque[_Task]] = collections.OrderedDict()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self.running = 0
+        self.running_large = 0
+        self._closed = False
+
+    # -- what the service calls --------------------------------------------------------------------
+    def submit(self, fn: Callable[..., Any], *args: Any, large: bool = False, client: str = "") -> Future:
+        future: Future = Future()
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the lint queue is shut down")
+            self._clients.setdefault(client, collections.deque()).append(_Task(future, fn, args, large))
+            if len(self._threads) < self.workers and sum(len(q) for q in self._clients.values()) > self._idle:
+                t = threading.Thread(target=self._work, name=f"{self.name}-{len(self._threads)}", daemon=True)
+                self._threads.append(t)
+                t.start()
+            self._cond.notify_all()
+        return future
+
+    @property
+    def queued(self) -> int:
+        with self._cond:
+            return sum(len(q) for q in self._clients.values())
+
+    def shutdown(self, wait: bool = False, cancel_futures: bool = True) -> None:
+        with self._cond:
+            self._closed = True
+            if cancel_futures:
+                for q in self._clients.values():
+                    for task in q:
+                        task.future.cancel()
+                self._clients.clear()
+            self._cond.notify_all()
+        if wait:
+            for t in list(self._threads):
+                if t is not threading.current_thread():
+                    t.join()
+
+    # -- the threads -------------------------------------------------------------------------------
+    def _pick(self) -> _Task | None:
+        """The next task to run (called with the lock held): the first client, in turn order, with
+        an eligible task gives its oldest one and goes to the back of the turn order."""
+        for client, q in self._clients.items():
+            for task in q:
+                if not task.large or self.running_large < self.large_limit:
+                    q.remove(task)
+                    if q:
+                        self._clients.move_to_end(client)
+                    else:
+                        del self._clients[client]
+                    return task
+        return None
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                task = self._pick()
+                while task is None:
+                    if self._closed:
+                        return
+                    self._idle += 1
+                    self._cond.wait()
+                    self._idle -= 1
+                    task = self._pick()
+                self.running += 1
+                if task.large:
+                    self.running_large += 1
+            try:
+                if task.future.set_running_or_notify_cancel():
+                    try:
+                        result = task.fn(*task.args)
+                    except BaseException as e:  # noqa: BLE001 - handed to whoever awaits the future
+                        task.future.set_exception(e)
+                    else:
+                        task.future.set_result(result)
+            finally:
+                with self._cond:
+                    self.running -= 1
+                    if task.large:
+                        self.running_large -= 1
+                        self._cond.notify_all()  # a large task that waited for the limit may run now
+            del task
