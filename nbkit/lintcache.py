@@ -32,7 +32,6 @@ import stat
 import sys
 import time
 from contextlib import contextmanager
-from typing import NamedTuple
 
 # where the cache lives and how entries are written: shared with the verify cache (re-exported)
 from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, ensure_root, read_entry, write_entry
@@ -149,19 +148,21 @@ def _folders_up_to_root(nb_path: str, memo: dict) -> tuple[str, list[str]]:
 
 
 def _walk_up(nb_path: str) -> tuple[str, list[str]]:
-    from pathlib import Path
-
+    """The project root of the notebook's folder, and the folders from there up to it
+    (os.path, not pathlib: a cache hit should not have to import it)."""
     from .roots import find_root
 
-    here = Path(nb_path).resolve().parent
-    root = Path(find_root(str(here)))
-    out = [str(here)]
-    if here != root and root in here.parents:
-        for d in here.parents:
-            out.append(str(d))
+    here = os.path.dirname(os.path.realpath(nb_path))
+    root = find_root(here)
+    out = [here]
+    if here != root and here.startswith(root.rstrip(os.sep) + os.sep):
+        d = here
+        while (parent := os.path.dirname(d)) != d:
+            d = parent
+            out.append(d)
             if d == root:
                 break
-    return str(root), out
+    return root, out
 
 
 def outside_fingerprint(nb_path: str, run_paths_by_name: dict[str, list[str]], memo: dict) -> str:
@@ -218,14 +219,18 @@ def _settled(sig: list | None) -> bool:
     return sig is not None and max(sig[3], sig[4]) < time.time_ns() - RACY_NS
 
 
-class Probe(NamedTuple):
+class Probe:
     """What a lookup learnt about the notebook: its bytes (None on a stat hit), the entry key,
-    the bytes' digest and the file's stat signature."""
+    the bytes' digest and the file's stat signature.  (A plain class, not a NamedTuple: a
+    cache hit should not have to import typing.)"""
 
-    data: bytes | None
-    key: str
-    digest: str
-    sig: list | None
+    __slots__ = ("data", "key", "digest", "sig")
+
+    def __init__(self, data: bytes | None, key: str, digest: str, sig: list | None) -> None:
+        self.data = data
+        self.key = key
+        self.digest = digest
+        self.sig = sig
 
 class LintCache:
     """Entries for one run's settings under ``directory`` (picklable: worker processes get it)."""
