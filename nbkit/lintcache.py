@@ -25,13 +25,17 @@ and rewritten.  Nothing here imports the rules: a run where every notebook hits 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 import sys
 import time
 from contextlib import contextmanager
+
+try:  # BLAKE2 without hashlib, whose import loads OpenSSL: a cache hit need not pay for it
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - not CPython
+    from hashlib import blake2b
 
 # where the cache lives and how entries are written: shared with the verify cache (re-exported)
 from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, ensure_root, read_entry, write_entry
@@ -51,7 +55,7 @@ _memo: dict = {}
 
 
 def _digest(*parts: object) -> str:
-    return hashlib.blake2b(json.dumps(parts, default=str, sort_keys=True).encode(), digest_size=20).hexdigest()
+    return blake2b(json.dumps(parts, default=str, sort_keys=True).encode(), digest_size=20).hexdigest()
 
 
 def nbkit_fingerprint() -> str:
@@ -104,7 +108,7 @@ def _file_print(path: str, name: str, st: os.stat_result) -> tuple:
                                       or "manifest" in low):
         try:
             with open(path, "rb") as f:
-                content = hashlib.blake2b(f.read(), digest_size=16).hexdigest()
+                content = blake2b(f.read(), digest_size=16).hexdigest()
         except OSError:
             content = "?"
     return (name, st.st_size, st.st_mtime_ns, content)
@@ -290,6 +294,8 @@ class LintCache:
                 self.hits += 1
                 return entry["findings"], Probe(None, "", "", None)
         data = read(path)
+        import hashlib  # (only when the notebook was read)
+
         digest = hashlib.sha256(data).hexdigest()
         key = self._key(path, digest)
         if entry is not None and self._valid(entry, key):

@@ -16,10 +16,11 @@ at).  A record that does not match is ignored: the normal path runs and writes a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
+
+from .lintcache import blake2b
 
 SCHEMA = "nbkit.lintrun/1"
 __all__ = ["SCHEMA", "CachedRun", "recall", "remember"]
@@ -43,7 +44,7 @@ def _digest_file(path: str) -> str | None:
     as :func:`nbkit.config.find_pyproject` skips it)."""
     try:
         with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
+            return blake2b(f.read(), digest_size=20).hexdigest()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
 
@@ -59,7 +60,7 @@ def _ancestors(nb_path: str) -> list[str]:
 
 
 def _record_path(cache: str, given: str) -> str:
-    h = hashlib.blake2b(json.dumps([os.getcwd(), given, sys.executable]).encode(), digest_size=20).hexdigest()
+    h = blake2b(json.dumps([os.getcwd(), given, sys.executable]).encode(), digest_size=20).hexdigest()
     return os.path.join(cache, "lint", "runs", h + ".json")
 
 
