@@ -271,9 +271,18 @@ def _open_cache(cache: bool | str, nb_paths: list[str], config: Config, select, 
 MIN_NOTEBOOKS_PER_WORKER = 16  # below this, starting workers costs more than it saves
 
 
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and ``taskset``
+    narrow; ``os.cpu_count()`` counts the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _workers(jobs: int | None, n: int) -> int:
     if not jobs:
-        jobs = min(os.cpu_count() or 1, n // MIN_NOTEBOOKS_PER_WORKER)
+        jobs = min(_cores(), n // MIN_NOTEBOOKS_PER_WORKER)
     return max(1, min(jobs, n))
 
 

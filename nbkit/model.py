@@ -272,6 +272,9 @@ MAX_DEPTH = 200  # deeper JSON is refused: copying, comparing and writing it wou
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _depth(data: Any) -> int:
     """How deeply ``data`` (a JSON document: dicts, lists and scalars) nests, one level at a
     time (no recursion limit; stops past :data:`MAX_DEPTH`)."""
@@ -285,7 +288,7 @@ def _depth(data: Any) -> int:
         for value in level:
             for child in (value.values() if isinstance(value, dict) else value):
                 tc = type(child)
-                if tc is dict or tc is list or isinstance(child, (dict, list)):
+                if tc is dict or tc is list or (tc not in _JSON_SCALARS and isinstance(child, (dict, list))):
                     below.append(child)
         level = below
     return d
