@@ -60,7 +60,7 @@ def _ancestors(nb_path: str) -> list[str]:
 
 
 def _record_path(cache: str, given: str) -> str:
-    h = blake2b(json.dumps([os.getcwd(), given, sys.executable]).encode(), digest_size=20).hexdigest()
+    h = blake2b(json.dumps([os.getcwd(), given, os.path.realpath(sys.executable)]).encode(), digest_size=20).hexdigest()
     return os.path.join(cache, "lint", "runs", h + ".json")
 
 

@@ -31,7 +31,7 @@ def answer(argv: list[str]) -> int | None:
     """Print the report of ``nbkit lint PATH.ipynb`` from the lint cache and return the exit
     status; None when the normal command line has to run (nothing was printed then)."""
     given = eligible(argv)
-    if given is None or os.environ.get("NBKIT_DEBUG"):
+    if given is None or os.environ.get("NBKIT_DEBUG") or not _utf8(sys.stdout):
         return None
     try:
         from ..lintrecord import recall
@@ -55,6 +55,12 @@ def answer(argv: list[str]) -> int | None:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     return 1 if failed else 0
+
+
+def _utf8(stream) -> bool:
+    """Does ``stream`` encode UTF-8?  (Otherwise click's output may differ: the normal path prints.)"""
+    encoding = getattr(stream, "encoding", None) or ""
+    return encoding.lower().replace("-", "").replace("_", "") == "utf8"
 
 
 def _color() -> bool:
