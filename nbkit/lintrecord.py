@@ -131,27 +131,25 @@ def remember(given: str, result, config, threshold, selection: tuple) -> None:
     """After ``nbkit lint PATH.ipynb`` ran the normal way (with the lint cache, every option at
     its default): keep what :func:`recall` needs to answer the same command line next time.
     ``selection``: the (select, ignore, profile) the cache key was made with.  Never fails the
-    command (a record that cannot be written is simply not there)."""
+    command (a record that cannot be written is simply not there).
+
+    The configuration search is done again here on bytes read once, each file digested from
+    the very bytes it is judged by, and the record is kept only when it finds the configuration
+    the run used: a ``pyproject.toml`` edited while the notebook was linted leaves no record
+    that could vouch for its new bytes with the old configuration."""
     try:
-        if not os.path.isfile(given) or result.errors or len(result.paths) != 1:
+        if not os.path.isfile(given) or result.errors or len(result.paths) != 1 or threshold != config.fail_on:
             return
         from dataclasses import asdict
 
         from .cachestore import write_entry
-        from .config import find_pyproject
         from .lintcache import _digest, nbkit_fingerprint, settings_fingerprint
 
-        found = find_pyproject(given)
-        pyprojects = []
-        for folder in _ancestors(given):
-            candidate = os.path.join(folder, "pyproject.toml")
-            pyprojects.append([candidate, _digest_file(candidate)])
-            if found is not None and candidate == str(found):
-                break
-        else:
-            if found is not None:  # not where this search looks: no record
-                return
-        if config.path != (str(found) if found is not None else None):
+        searched = _search_config(given)
+        if searched is None:
+            return
+        pyprojects, found = searched
+        if asdict(found) != asdict(config):
             return
         select, ignore, profile = selection
         selection_json = [list(select or []), list(ignore or []), profile]
@@ -165,3 +163,33 @@ def remember(given: str, result, config, threshold, selection: tuple) -> None:
         write_entry(cache, _record_path(cache, given), json.dumps(record, sort_keys=True).encode())
     except Exception:  # noqa: BLE001, S110 - an optimisation only
         pass
+
+
+def _search_config(given: str):
+    """:func:`nbkit.config.load_config` for ``given`` (the nearest pyproject.toml with a
+    ``[tool.nbkit]`` table), with the digest of every file the search read, from the bytes it
+    judged: ``([[path, digest], ...], config)``; None when the configuration is not readable."""
+    import tomllib
+
+    from .config import Config, config_from_table
+
+    pyprojects: list[list] = []
+    for folder in _ancestors(given):
+        candidate = os.path.join(folder, "pyproject.toml")
+        try:
+            with open(candidate, "rb") as f:
+                data = f.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            pyprojects.append([candidate, None])
+            continue
+        pyprojects.append([candidate, blake2b(data, digest_size=20).hexdigest()])
+        # as Path.read_text reads it (UTF-8, universal newlines)
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        try:
+            parsed = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return None
+        tool = parsed.get("tool")
+        if isinstance(tool, dict) and "nbkit" in tool:
+            return pyprojects, config_from_table(tool["nbkit"], candidate)
+    return pyprojects, Config()

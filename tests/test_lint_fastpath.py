@@ -174,3 +174,22 @@ def test_on_a_terminal_the_colours_are_the_normal_reports(tmp_path):
     assert b"\x1b[1;31merror\x1b[0m" in outs[0]
     assert outs[0] == outs[1] == outs[2]
     assert not _lint(root, "nbs/analysis.ipynb")[2]  # (the terminal runs left a record behind)
+
+
+def test_a_record_vouches_only_for_the_configuration_the_run_used(tmp_path):
+    """remember() judges the pyproject.toml files from the bytes it digests: when the file no
+    longer gives the configuration the lint ran with (edited while it ran), no record is kept."""
+    from nbkit.config import load_config
+    from nbkit.lintrecord import recall, remember
+
+    root = _project(tmp_path, "[tool.nbkit]\nignore = ['NBH']\n")
+    nbp = str(root / "nbs" / "analysis.ipynb")
+    used = load_config(nbp)
+    res = LintResult(findings=[], paths=[nbp], notebooks=1)
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n[tool.nbkit]\nignore = ['NBR']\n", encoding="utf-8")
+    remember(nbp, res, used, used.fail_on, (None, [], None))
+    assert not (root / ".nbkit_cache" / "lint" / "runs").exists()
+    fresh = load_config(nbp)
+    remember(nbp, res, fresh, fresh.fail_on, (None, [], None))
+    assert len(list((root / ".nbkit_cache" / "lint" / "runs").iterdir())) == 1
+    assert recall(nbp) is None  # a record, but no cache entry for the notebook: the normal path lints
