@@ -36,24 +36,27 @@ def _quiet_interrupt_while_starting() -> None:
 
 _quiet_interrupt_while_starting()
 
-from typing import TYPE_CHECKING, Any  # noqa: E402
+TYPE_CHECKING = False  # (not typing's: `import nbkit` should not have to import typing)
 
 from ._version import __version__  # noqa: E402
-from .config import Config, load_config  # noqa: E402
-from .errors import ConfigError, NbkitError, NotebookError  # noqa: E402
-from .findings import Finding, Severity  # noqa: E402
-from .lintresult import LintResult  # noqa: E402
 
 if TYPE_CHECKING:
+    from .config import Config, load_config
+    from .errors import ConfigError, NbkitError, NotebookError
+    from .findings import Finding, Severity
     from .lint import lint_notebook, lint_paths, lint_source
+    from .lintresult import LintResult
     from .model import Cell, Notebook, load, parse_notebook
 
-# imported on first use: `nbkit lint` answered from the lint cache never loads the linter
-_LAZY = {"lint_notebook": "lint", "lint_paths": "lint", "lint_source": "lint", "Cell": "model", "Notebook": "model",
+# imported on first use (PEP 562): `nbkit lint` answered from the lint cache loads neither the
+# linter nor the configuration loader
+_LAZY = {"Config": "config", "load_config": "config", "ConfigError": "errors", "NbkitError": "errors",
+         "NotebookError": "errors", "Finding": "findings", "Severity": "findings", "LintResult": "lintresult",
+         "lint_notebook": "lint", "lint_paths": "lint", "lint_source": "lint", "Cell": "model", "Notebook": "model",
          "load": "model", "parse_notebook": "model"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'nbkit' has no attribute {name!r}")

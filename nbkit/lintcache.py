@@ -25,14 +25,17 @@ and rewritten.  Nothing here imports the rules: a run where every notebook hits 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 import sys
 import time
 from contextlib import contextmanager
-from typing import NamedTuple
+
+try:  # BLAKE2 without hashlib, whose import loads OpenSSL: a cache hit need not pay for it
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - not CPython
+    from hashlib import blake2b
 
 # where the cache lives and how entries are written: shared with the verify cache (re-exported)
 from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, ensure_root, read_entry, write_entry
@@ -52,7 +55,7 @@ _memo: dict = {}
 
 
 def _digest(*parts: object) -> str:
-    return hashlib.blake2b(json.dumps(parts, default=str, sort_keys=True).encode(), digest_size=20).hexdigest()
+    return blake2b(json.dumps(parts, default=str, sort_keys=True).encode(), digest_size=20).hexdigest()
 
 
 def nbkit_fingerprint() -> str:
@@ -105,7 +108,7 @@ def _file_print(path: str, name: str, st: os.stat_result) -> tuple:
                                       or "manifest" in low):
         try:
             with open(path, "rb") as f:
-                content = hashlib.blake2b(f.read(), digest_size=16).hexdigest()
+                content = blake2b(f.read(), digest_size=16).hexdigest()
         except OSError:
             content = "?"
     return (name, st.st_size, st.st_mtime_ns, content)
@@ -149,19 +152,21 @@ def _folders_up_to_root(nb_path: str, memo: dict) -> tuple[str, list[str]]:
 
 
 def _walk_up(nb_path: str) -> tuple[str, list[str]]:
-    from pathlib import Path
-
+    """The project root of the notebook's folder, and the folders from there up to it
+    (os.path, not pathlib: a cache hit should not have to import it)."""
     from .roots import find_root
 
-    here = Path(nb_path).resolve().parent
-    root = Path(find_root(str(here)))
-    out = [str(here)]
-    if here != root and root in here.parents:
-        for d in here.parents:
-            out.append(str(d))
+    here = os.path.dirname(os.path.realpath(nb_path))
+    root = find_root(here)
+    out = [here]
+    if here != root and here.startswith(root.rstrip(os.sep) + os.sep):
+        d = here
+        while (parent := os.path.dirname(d)) != d:
+            d = parent
+            out.append(d)
             if d == root:
                 break
-    return str(root), out
+    return root, out
 
 
 def outside_fingerprint(nb_path: str, run_paths_by_name: dict[str, list[str]], memo: dict) -> str:
@@ -218,14 +223,18 @@ def _settled(sig: list | None) -> bool:
     return sig is not None and max(sig[3], sig[4]) < time.time_ns() - RACY_NS
 
 
-class Probe(NamedTuple):
+class Probe:
     """What a lookup learnt about the notebook: its bytes (None on a stat hit), the entry key,
-    the bytes' digest and the file's stat signature."""
+    the bytes' digest and the file's stat signature.  (A plain class, not a NamedTuple: a
+    cache hit should not have to import typing.)"""
 
-    data: bytes | None
-    key: str
-    digest: str
-    sig: list | None
+    __slots__ = ("data", "key", "digest", "sig")
+
+    def __init__(self, data: bytes | None, key: str, digest: str, sig: list | None) -> None:
+        self.data = data
+        self.key = key
+        self.digest = digest
+        self.sig = sig
 
 class LintCache:
     """Entries for one run's settings under ``directory`` (picklable: worker processes get it)."""
@@ -285,6 +294,8 @@ class LintCache:
                 self.hits += 1
                 return entry["findings"], Probe(None, "", "", None)
         data = read(path)
+        import hashlib  # (only when the notebook was read)
+
         digest = hashlib.sha256(data).hexdigest()
         key = self._key(path, digest)
         if entry is not None and self._valid(entry, key):

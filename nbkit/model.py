@@ -272,20 +272,26 @@ MAX_DEPTH = 200  # deeper JSON is refused: copying, comparing and writing it wou
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _depth(data: Any) -> int:
-    """How deeply ``data`` nests (iteratively: no recursion limit)."""
-    deepest = 0
-    stack = [(data, 1)]
-    while stack:
-        value, d = stack.pop()
-        if isinstance(value, dict):
-            value = list(value.values())
-        if isinstance(value, list):
-            deepest = max(deepest, d)
-            if d > MAX_DEPTH:
-                return d
-            stack.extend((v, d + 1) for v in value if isinstance(v, (dict, list)))
-    return deepest
+    """How deeply ``data`` (a JSON document: dicts, lists and scalars) nests, one level at a
+    time (no recursion limit; stops past :data:`MAX_DEPTH`)."""
+    level = [data] if isinstance(data, (dict, list)) else []
+    d = 0
+    while level:
+        d += 1
+        if d > MAX_DEPTH:
+            return d
+        below = []
+        for value in level:
+            for child in (value.values() if isinstance(value, dict) else value):
+                tc = type(child)
+                if tc is dict or tc is list or (tc not in _JSON_SCALARS and isinstance(child, (dict, list))):
+                    below.append(child)
+        level = below
+    return d
 
 
 def _lone_surrogate(value: Any) -> str | None:

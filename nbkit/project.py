@@ -99,7 +99,12 @@ class Project:
         return find_root(os.path.dirname(os.path.abspath(nb_path)))
 
     def folders_up_to_root(self, nb_path: str) -> list[Path]:
-        """The notebook's folder and its parents up to (and including) the project root."""
+        """The notebook's folder and its parents up to (and including) the project root (found
+        once per folder: most notebooks of a run share a few folders)."""
+        return list(self.cached(("up", os.path.dirname(os.path.abspath(nb_path))),
+                                lambda: self._folders_up_to_root(nb_path)))
+
+    def _folders_up_to_root(self, nb_path: str) -> list[Path]:
         here = Path(os.path.abspath(nb_path)).resolve().parent
         root = Path(self.root_for(nb_path))
         out = [here]

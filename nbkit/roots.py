@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
-from pathlib import Path
 
 ROOT_MARKERS = (".git", ".hg", ".svn")
 
@@ -12,11 +12,14 @@ ROOT_MARKERS = (".git", ".hg", ".svn")
 def find_root(folder: str) -> str:
     """The nearest folder at or above ``folder`` holding a VCS directory; else ``folder``'s
     nearest ancestor with a pyproject.toml; else the folder itself."""
-    here = Path(folder).resolve()
-    for d in (here, *here.parents):
-        if any((d / m).exists() for m in ROOT_MARKERS):
-            return str(d)
-    for d in (here, *here.parents):
-        if (d / "pyproject.toml").is_file():
-            return str(d)
-    return str(here)
+    here = os.path.realpath(folder)  # os.path, not pathlib: the lint cache's hit path stays light
+    chain = [here]
+    while (parent := os.path.dirname(chain[-1])) != chain[-1]:
+        chain.append(parent)
+    for d in chain:
+        if any(os.path.exists(os.path.join(d, m)) for m in ROOT_MARKERS):
+            return d
+    for d in chain:
+        if os.path.isfile(os.path.join(d, "pyproject.toml")):
+            return d
+    return here

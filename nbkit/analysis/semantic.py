@@ -70,6 +70,7 @@ class Analysis:
     imported: set[str] = field(default_factory=set)  # top-level modules imported anywhere
     strings: list[tuple] = field(default_factory=list)  # (cell, Constant) string literals, not docstrings
     by_type: dict = field(default_factory=dict)  # ast type -> [(cell, node)] for _INDEXED types
+    star_imports: list[tuple] = field(default_factory=list)  # (cell, ImportFrom) of `from m import *`
 
     def nodes(self, *types):
         for t in types:
@@ -175,8 +176,11 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
             bind_import(node, bindings)
             if t is ast.Import:
                 out.imported.update(a.name.split(".")[0] for a in node.names)
-            elif node.module and node.level == 0:
-                out.imported.add(node.module.split(".")[0])
+            else:
+                if node.module and node.level == 0:
+                    out.imported.add(node.module.split(".")[0])
+                if any(a.name == "*" for a in node.names):
+                    out.star_imports.append((cell, node))
             return
         elif t in _INDEXED:
             by_type.setdefault(t, []).append((cell, node))

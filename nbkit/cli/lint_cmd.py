@@ -46,6 +46,12 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, n
                                    profile=profile, fix=fix, jobs=jobs, fail_on=fail_on,
                                    cache=not (no_cache or fix), policy=policy)
     result = run_lint(request)
+    if len(paths) == 1 and fmt == "text" and output is None and request.cache and not (
+            select or ignore or profile or fail_on or jobs or config_path or policy):
+        from ..lintrecord import remember  # `nbkit lint PATH.ipynb` again: answered by nbkit.cli.fastlint
+
+        remember(paths[0], result, request.resolved_config(), request.threshold(),
+                 (list(request.select) if request.select else None, list(request.ignore), request.profile))
     verdicts = None
     if request.policy:
         from ..requests import check_policy

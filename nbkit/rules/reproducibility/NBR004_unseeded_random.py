@@ -157,14 +157,8 @@ class _Known:
 
 def _star_import_at(facts: Facts) -> tuple | None:
     """(cell index, line) of the first `from numpy.random import *`-like import or `%pylab`."""
-    found = []
-    for cell, parsed in facts.code:
-        if parsed.tree is None or ("*" not in parsed.python_source and "pylab" not in parsed.python_source):
-            continue
-        for node in ast.walk(parsed.tree):
-            if isinstance(node, ast.ImportFrom) and node.module in _STAR_SOURCES \
-                    and any(a.name == "*" for a in node.names):
-                found.append((cell.index, node.lineno))
+    found = [(cell.index, node.lineno) for cell, node in facts.semantic.star_imports
+             if node.module in _STAR_SOURCES]  # the shared walk collects every star import
     for ci in facts.semantic.calls:
         m = ci.magic
         if m is not None and m[0] == "line" and m[1] == "pylab":

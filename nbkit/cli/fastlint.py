@@ -1,0 +1,69 @@
+"""``nbkit lint NOTEBOOK`` answered from the lint cache before the command line is parsed.
+
+For the plainest command line (``nbkit lint PATH.ipynb``: one notebook, no option, the text
+report to standard output) :func:`answer` asks :func:`nbkit.lintrecord.recall` for the cached
+findings and prints the report with :func:`nbkit.report.lint_text.render_cached`, without
+importing click, rich, the configuration loader or the rules.  Anything else - another option,
+a miss, a finding whose text needs the full renderer, any error - returns None before anything
+is printed, and the normal command line runs (and writes the record for next time: see
+``nbkit.cli.lint_cmd``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def eligible(argv: list[str]) -> str | None:
+    """The notebook of ``nbkit lint PATH.ipynb`` (nothing else on the line), else None."""
+    if len(argv) != 2 or argv[0] != "lint":
+        return None
+    path = argv[1]
+    if path.startswith("-") or not path.endswith(".ipynb") or not os.path.isfile(path):
+        return None
+    return path
+
+
+def answer(argv: list[str]) -> int | None:
+    """Print the report of ``nbkit lint PATH.ipynb`` from the lint cache and return the exit
+    status; None when the normal command line has to run (nothing was printed then)."""
+    given = eligible(argv)
+    if given is None or os.environ.get("NBKIT_DEBUG") or not _utf8(sys.stdout):
+        return None
+    try:
+        from ..lintrecord import recall
+        from ..report.lint_text import render_cached
+
+        run = recall(given)
+        if run is None:
+            return None
+        text = render_cached(run.path, run.entries, _color())
+        if text is None:
+            return None
+        threshold = _RANK[run.threshold]
+        failed = any(_RANK[e["severity"]] >= threshold for e in run.entries)
+    except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
+        return None
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # as the normal path: `nbkit lint x.ipynb | head -1` is no error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return 1 if failed else 0
+
+
+def _utf8(stream) -> bool:
+    """Does ``stream`` encode UTF-8?  (Otherwise click's output may differ: the normal path prints.)"""
+    encoding = getattr(stream, "encoding", None) or ""
+    return encoding.lower().replace("-", "").replace("_", "") == "utf8"
+
+
+def _color() -> bool:
+    """``nbkit.cli.common.use_color`` for standard output, as the report is printed there (click
+    strips the colours again when standard output is not a terminal)."""
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()

@@ -1,0 +1,195 @@
+"""`nbkit lint NOTEBOOK` of an unchanged notebook is answered from the lint cache before click,
+rich, the configuration loader or the rules are imported (nbkit/cli/fastlint.py,
+nbkit/lintrecord.py, nbkit/report/lint_text.py); the answer is the normal path's, byte for byte,
+with the same exit status, and anything that could change it sends the run down the normal path."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nbbuild import code, md, nb, result, write
+from nbkit.findings import Finding, Severity
+from nbkit.lintresult import LintResult
+from nbkit.report.lint_reports import render_text
+from nbkit.report.lint_text import render_cached
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _finding(**kw) -> Finding:
+    base = dict(path="nb.ipynb", code="NBR004", name="unseeded-random", severity=Severity.ERROR,
+                message="np.random.rand is used before numpy is seeded")
+    return Finding(**{**base, **kw})
+
+
+CASES = [
+    [],
+    [_finding()],
+    [_finding(cell_index=3, cell_id="a1b2", line=2, fixable=True),
+     _finding(code="NBH001", name="x-y", severity=Severity.WARNING, message="m [bold]x[/] :smile: é 漢字 🙂",
+              cell_index=0),
+     _finding(code="NBD001", name="no-title", severity=Severity.INFO, message="[*] 100% `code`", line=4),
+     _finding(severity=Severity.INFO, cell_index=7, cell_id="", line=0, fixable=True)],
+]
+
+
+@pytest.mark.parametrize("findings", CASES)
+@pytest.mark.parametrize("color", [False, True])
+def test_plain_renderer_is_byte_identical_to_the_rich_report(findings, color):
+    res = LintResult(findings=findings, paths=["dir/my notebook.ipynb"], notebooks=1)
+    for f in findings:
+        f.path = "dir/my notebook.ipynb"
+    entries = [{k: v for k, v in f.to_dict().items() if k != "path"} for f in findings]
+    assert render_cached("dir/my notebook.ipynb", entries, color) == render_text(res, color=color)
+
+
+@pytest.mark.parametrize("message", ["tab\there", "line\nbreak", "bell\a", "cr\rx", "esc\x1b[31m", "nel\x85"])
+def test_text_the_plain_renderer_cannot_copy_goes_to_the_full_renderer(message):
+    entries = [{k: v for k, v in _finding(message=message).to_dict().items() if k != "path"}]
+    assert render_cached("nb.ipynb", entries, False) is None
+
+
+# -- end to end: the real console script in a fresh interpreter ------------------------------------
+
+def _env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("NBKIT_CACHE_DIR", "NO_COLOR", "FORCE_COLOR")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def _lint(cwd: Path, *args: str, env: dict | None = None) -> tuple[int, str, bool]:
+    """(exit status, stdout, whether the normal command line ran: click was imported)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "from nbkit.cli import run; run()", "lint",
+                           *args], cwd=cwd, capture_output=True, text=True, env=env or _env(), timeout=120)
+    normal = any(line.rstrip().endswith(("| click", "| rich.console")) for line in proc.stderr.splitlines())
+    return proc.returncode, proc.stdout, normal
+
+
+def _project(tmp_path: Path, table: str = "") -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(f"[project]\nname = 'x'\n{table}", encoding="utf-8")
+    (tmp_path / "nbs").mkdir()
+    write(tmp_path / "nbs" / "analysis.ipynb",
+          nb(md("# Analysis"), code("import numpy as np\nx = np.random.rand(3)\nprint(x)\t", count=1,
+                                    outputs=[result("1")]),
+             code("import os\nos.chdir('/tmp')", count=3)))
+    return tmp_path
+
+
+def test_second_run_is_answered_without_click_or_rich_and_equals_the_normal_report(tmp_path):
+    root = _project(tmp_path)
+    path = "nbs/analysis.ipynb"
+    first = _lint(root, path)
+    second = _lint(root, path)
+    third = _lint(root, path)
+    assert first[2] and first[0] == 1 and "NBR004" in first[1]
+    assert not third[2], "the unchanged notebook went down the normal path"
+    assert first[:2] == second[:2] == third[:2]
+    assert (root / ".nbkit_cache" / "lint" / "runs").is_dir()
+
+
+@pytest.mark.parametrize("change", ["notebook", "config", "new-pyproject", "threshold", "other-spelling",
+                                    "other-folder", "no-color", "ascii-output"])
+def test_anything_that_could_change_the_answer_takes_the_normal_path(tmp_path, change):
+    root = _project(tmp_path, "[tool.nbkit]\nignore = ['NBH']\n")
+    path = "nbs/analysis.ipynb"
+    cwd = root
+    env = None
+    _lint(root, path)
+    assert not _lint(root, path)[2]
+    if change == "notebook":
+        nbp = root / path
+        data = json.loads(nbp.read_text(encoding="utf-8"))
+        data["cells"][1]["source"] = "import numpy as np\nnp.random.seed(0)\nx = np.random.rand(3)\n"
+        nbp.write_text(json.dumps(data), encoding="utf-8")
+    elif change == "config":
+        (root / "pyproject.toml").write_text("[project]\nname = 'x'\n[tool.nbkit]\nignore = ['NBR004']\n",
+                                             encoding="utf-8")
+    elif change == "new-pyproject":  # a nearer pyproject.toml configures the notebook now
+        (root / "nbs" / "pyproject.toml").write_text("[tool.nbkit]\nignore = ['NBR']\n", encoding="utf-8")
+    elif change == "threshold":
+        (root / "pyproject.toml").write_text("[project]\nname = 'x'\n[tool.nbkit]\nignore = ['NBH']\n"
+                                             "fail-on = 'info'\n", encoding="utf-8")
+    elif change == "other-spelling":
+        path = "./nbs/analysis.ipynb"
+    elif change == "other-folder":
+        cwd, path = root / "nbs", "analysis.ipynb"
+    elif change == "no-color":
+        env = _env(NO_COLOR="1")
+    elif change == "ascii-output":  # click's output for an ASCII stream is the normal path's business
+        env = _env(PYTHONIOENCODING="ascii:backslashreplace")
+    code_, out, normal = _lint(cwd, path, env=env)
+    if change != "no-color":
+        assert normal, "a run whose answer may differ was answered from the record"
+    # whatever path it took, the answer is the one a run without any cache gives
+    expect = subprocess.run([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", "--no-cache", path],
+                            cwd=cwd, capture_output=True, text=True, env=env or _env(), timeout=120)
+    assert (code_, out) == (expect.returncode, expect.stdout)
+    again = _lint(cwd, path, env=env)
+    assert again[:2] == (code_, out)
+    assert again[2] is (change == "ascii-output")  # the next run is fast again (not for an ASCII stdout)
+
+
+def test_fail_on_from_the_configuration_sets_the_fast_exit_status(tmp_path):
+    root = _project(tmp_path, "[tool.nbkit]\nselect = ['NBR009']\nfail-on = 'info'\n")
+    (root / "nbs" / "analysis.ipynb").write_text(json.dumps(nb(md("# T"), code("x = 1", count=1))),
+                                                 encoding="utf-8")
+    runs = [_lint(root, "nbs/analysis.ipynb") for _ in range(3)]
+    assert runs[0][0] == 0 and "0 errors" in runs[0][1]
+    assert not runs[2][2] and {r[:2] for r in runs} == {runs[0][:2]}
+
+
+def _lint_on_a_terminal(cwd: Path, path: str) -> bytes:
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", path], cwd=cwd,
+                                stdout=follower, stderr=subprocess.DEVNULL, env=_env(TERM="xterm"))
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=120)
+    finally:
+        os.close(leader)
+    return b"".join(chunks)
+
+
+def test_on_a_terminal_the_colours_are_the_normal_reports(tmp_path):
+    root = _project(tmp_path)
+    outs = [_lint_on_a_terminal(root, "nbs/analysis.ipynb") for _ in range(3)]
+    assert b"\x1b[1;31merror\x1b[0m" in outs[0]
+    assert outs[0] == outs[1] == outs[2]
+    assert not _lint(root, "nbs/analysis.ipynb")[2]  # (the terminal runs left a record behind)
+
+
+def test_a_record_vouches_only_for_the_configuration_the_run_used(tmp_path):
+    """remember() judges the pyproject.toml files from the bytes it digests: when the file no
+    longer gives the configuration the lint ran with (edited while it ran), no record is kept."""
+    from nbkit.config import load_config
+    from nbkit.lintrecord import recall, remember
+
+    root = _project(tmp_path, "[tool.nbkit]\nignore = ['NBH']\n")
+    nbp = str(root / "nbs" / "analysis.ipynb")
+    used = load_config(nbp)
+    res = LintResult(findings=[], paths=[nbp], notebooks=1)
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n[tool.nbkit]\nignore = ['NBR']\n", encoding="utf-8")
+    remember(nbp, res, used, used.fail_on, (None, [], None))
+    assert not (root / ".nbkit_cache" / "lint" / "runs").exists()
+    fresh = load_config(nbp)
+    remember(nbp, res, fresh, fresh.fail_on, (None, [], None))
+    assert len(list((root / ".nbkit_cache" / "lint" / "runs").iterdir())) == 1
+    assert recall(nbp) is None  # a record, but no cache entry for the notebook: the normal path lints
