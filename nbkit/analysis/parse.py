@@ -19,6 +19,11 @@ class ParseCache:
         self._now: dict[str, ParsedCell] = {}
         self.hits = self.misses = 0
 
+    @property
+    def cells(self) -> int:
+        """How many parsed cells it holds (what a full garbage collection walks)."""
+        return max(len(self._last), len(self._now))
+
     def begin(self) -> None:
         """A new lint of the notebook starts: keep only the cells the last one parsed."""
         if self._now:

@@ -161,9 +161,14 @@ class NbkitService(LoggingConfigurable):
         "A lint or policy check of a notebook at least this large (its file, or the unsaved JSON sent) "
         "runs on at most lint_workers - 1 threads at once, so smaller notebooks always have a thread "
         "and never wait for a large one to finish. Pins count as large."))
-    parse_cache_notebooks = Int(8, config=True, help=(
+    parse_cache_notebooks = Int(64, config=True, help=(
         "For how many notebooks lint keeps the parsed cells of the last request, so the next lint of "
-        "the same notebook parses only the cells that changed (0 turns it off)."))
+        "the same notebook parses only the cells that changed (0 turns it off); fewer when they hold "
+        "more than parse_cache_cells code cells in all."))
+    parse_cache_cells = Int(4000, config=True, help=(
+        "At most this many parsed code cells are kept across notebooks (least recently linted "
+        "notebooks dropped first; 0: no limit but parse_cache_notebooks). The syntax trees are what "
+        "a full garbage collection walks: more of them lengthens the pauses every request can hit."))
     freeze_startup_heap = Bool(True, config=True, help=(
         "Once the server has started, move the objects alive then (modules, classes, configuration: the "
         "server's long-lived heap) out of the cyclic garbage collector's way (gc.freeze). Full "
@@ -201,7 +206,7 @@ class NbkitService(LoggingConfigurable):
         from ..pin.data import HashCache
 
         self._hashes = HashCache()  # the data pins' file hashes, by size and mtime
-        self._parse_cache = ParseCache(self.parse_cache_notebooks)
+        self._parse_cache = ParseCache(self.parse_cache_notebooks, self.parse_cache_cells)
         # team policy: the last verdict per API path (with what it was made from: the file's mtime
         # and the configuration object), and the checks that saves started and that have not finished
         self._verdicts: collections.OrderedDict[str, tuple[tuple, dict]] = collections.OrderedDict()

@@ -52,6 +52,39 @@ def test_a_small_task_runs_while_large_ones_hold_the_large_limit():
     q.shutdown(wait=True)
 
 
+def test_small_tasks_run_one_at_a_time_beside_a_large_one():
+    """Lint holds the GIL: two small lints at once only share a core (and switch), so small tasks
+    run one after another; a large one still runs beside them."""
+    q = FairQueue(4, large_limit=1)
+    lock = threading.Lock()
+    now = {"small": 0, "large": 0}
+    most = {"small": 0, "large": 0, "both": 0}
+    gate = threading.Event()
+
+    def task(kind):
+        with lock:
+            now[kind] += 1
+            most[kind] = max(most[kind], now[kind])
+            most["both"] = max(most["both"], now["small"] + now["large"])
+        if kind == "large":
+            gate.wait(30)
+        else:
+            time.sleep(0.01)
+        with lock:
+            now[kind] -= 1
+
+    big = q.submit(task, "large", large=True, client="big")
+    _wait(lambda: q.running_large == 1)
+    smalls = [q.submit(task, "small", client=f"c{k}") for k in range(12)]
+    for f in smalls:
+        f.result(30)  # every small one ran while the large one was still running
+    assert not big.done()
+    gate.set()
+    big.result(30)
+    assert most == {"small": 1, "large": 1, "both": 2}
+    q.shutdown(wait=True)
+
+
 def test_clients_take_turns():
     q = FairQueue(1)
     gate = threading.Event()
@@ -120,3 +153,27 @@ async def test_a_small_lint_sent_while_large_ones_are_linted_comes_back_first(ap
     assert status == 200 and rep["status"]["path"] == "small.ipynb"
     assert not any(t.done() for t in bigs)  # the small lint came back before either large one
     assert await asyncio.gather(*bigs) == [200, 200]
+
+
+def test_the_parse_cache_is_bounded_by_cells_not_only_notebooks():
+    """Many small notebooks fit; a very large one pushes the least recently linted out."""
+    from nbkit.analysis import ParseCache as CellCache
+    from nbkit.server.parsecache import ParseCache
+
+    cache = ParseCache(64, cells=100)
+
+    def lint(path: str, n: int) -> CellCache:
+        c = cache.for_notebook(path)
+        assert c is not None
+        c.begin()
+        for k in range(n):
+            c.parse(f"x{k} = {k}")
+        return c
+
+    small = [lint(f"s{k}", 10) for k in range(9)]  # 90 cells: all kept
+    assert all(cache.for_notebook(f"s{k}") is small[k] for k in range(9))
+    lint("big", 60)  # 150 cells held: the least recently linted small ones go
+    assert cache.for_notebook("big") is not None
+    held = sum(c.cells for c in cache._by_path.values())
+    assert held <= 100 and "big" in cache._by_path and "s0" not in cache._by_path
+    assert cache.for_notebook("s8") is small[8]  # the most recent small ones stay
