@@ -147,9 +147,12 @@ def cell_in_view(page, index: int) -> bool:
 
 
 def save(page):
-    page.keyboard.press("Control+s")
+    """Save the current notebook through JupyterLab's own save command (a key press can land
+    where focus or a late dialog swallows it on a loaded machine) and wait until it is clean."""
+    page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")
     page.wait_for_function(
-        "() => !document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-mod-dirty, .lm-TabBar-tab.jp-mod-current.jp-mod-dirty')")
+        "() => !document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-mod-dirty, "
+        ".lm-TabBar-tab.jp-mod-current.jp-mod-dirty')", timeout=30_000)
 
 
 def take_screenshots(page, panel, folder, theme: str) -> None:
