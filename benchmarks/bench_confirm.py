@@ -37,6 +37,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from random import Random
 
+from pagesection import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- bench_confirm -->", "<!-- /bench_confirm -->"
 WORK = "n = 0\nfor i in range(1_200_000):\n    n += i % 7\nprint(n)"  # about 0.13 s of CPU
@@ -144,15 +146,7 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     if args.output:
-        page = Path(args.output)
-        old = page.read_text(encoding="utf-8") if page.exists() else ""
-        if BEGIN in old and END in old:
-            head, rest = old.split(BEGIN, 1)
-            tail = rest.split(END, 1)[1].lstrip("\n")
-            new = head + text + tail
-        else:
-            new = old.rstrip("\n") + "\n\n" + text
-        page.write_text(new, encoding="utf-8")
+        write_section(args.output, text, BEGIN, END, "")
     print(text)
 
 

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import psutil
 
+from pagesection import write_section
+
 BEGIN, END = "<!-- bench_flood -->", "<!-- /bench_flood -->"
 TARGET_MB = 300
 FLOOD = "import sys\nwhile True:\n    sys.stdout.write('x' * 100000 + '\\n')"
@@ -183,14 +185,7 @@ def main() -> int:
     ]
     text = "\n".join(lines)
     if args.output:
-        page = Path(args.output)
-        old = page.read_text(encoding="utf-8") if page.exists() else "# Verify benchmark\n\n"
-        if BEGIN in old and END in old:
-            head, rest = old.split(BEGIN, 1)
-            new = head + text + rest.split(END, 1)[1].lstrip("\n")
-        else:
-            new = old.rstrip("\n") + "\n\n" + text
-        page.write_text(new, encoding="utf-8")
+        write_section(args.output, text, BEGIN, END, "# Verify benchmark\n\n")
     print(text)
     return 0 if ok else 1
 

@@ -35,6 +35,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pagesection import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- bench_verify_cache -->", "<!-- /bench_verify_cache -->"
 ONE = "regional_sales_report.ipynb"
@@ -144,15 +146,7 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     if args.output:
-        page = Path(args.output)
-        old = page.read_text(encoding="utf-8") if page.exists() else "# Verify benchmark\n\n"
-        if BEGIN in old and END in old:
-            head, rest = old.split(BEGIN, 1)
-            tail = rest.split(END, 1)[1].lstrip("\n")
-            new = head + text + tail
-        else:
-            new = old.rstrip("\n") + "\n\n" + text
-        page.write_text(new, encoding="utf-8")
+        write_section(args.output, text, BEGIN, END, "# Verify benchmark\n\n")
     print(text)
 
 
