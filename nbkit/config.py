@@ -29,6 +29,7 @@ Command-line flags override the file.  Unknown keys are errors (exit 2) naming t
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,14 +86,34 @@ def find_pyproject(start: str | os.PathLike | None = None) -> Path | None:
         here = here.parent
     for d in (here, *here.parents):
         candidate = d / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
-                return candidate  # report the broken file when it is loaded
-            if isinstance(data.get("tool"), dict) and "nbkit" in data["tool"]:
-                return candidate
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and _has_nbkit_table(candidate, st):
+            return candidate
     return None
+
+
+# pyproject.toml files already read by find_pyproject: (path, inode, size, mtime) -> whether it
+# counts (a [tool.nbkit] table, or a broken file to report).  A folder of 500 notebooks under
+# one project asks the same question 500 times; TOML parsing was most of a warm lint run.
+_HAS_TABLE: dict[tuple[str, int, int, int], bool] = {}
+
+
+def _has_nbkit_table(candidate: Path, st: os.stat_result) -> bool:
+    key = (str(candidate), st.st_ino, st.st_size, st.st_mtime_ns)
+    known = _HAS_TABLE.get(key)
+    if known is None:
+        try:
+            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            known = isinstance(data.get("tool"), dict) and "nbkit" in data["tool"]
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            known = True  # report the broken file when it is loaded
+        if len(_HAS_TABLE) >= 256:
+            _HAS_TABLE.clear()
+        _HAS_TABLE[key] = known
+    return known
 
 
 def load_config(start: str | os.PathLike | None = None, path: str | os.PathLike | None = None) -> Config:
@@ -140,6 +161,7 @@ def load_cached(start: str | os.PathLike) -> Config:
 def clear_cache() -> None:
     """Forget every configuration :func:`load_cached` remembers."""
     _CACHE.clear()
+    _HAS_TABLE.clear()
 
 
 def _strs(value, key: str, where: str) -> list[str]:

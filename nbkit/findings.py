@@ -43,9 +43,10 @@ class Finding:
     fixable: bool = False
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["severity"] = self.severity.value
-        return d
+        # by hand: dataclasses.asdict deep-copies every field and was most of a large JSON report
+        return {"path": self.path, "code": self.code, "name": self.name, "severity": self.severity.value,
+                "message": self.message, "cell_index": self.cell_index, "cell_id": self.cell_id,
+                "line": self.line, "fixable": self.fixable}
 
     @property
     def sort_key(self):
