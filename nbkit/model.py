@@ -286,7 +286,10 @@ def _depth(data: Any) -> int:
             return d
         below = []
         for value in level:
-            for child in (value.values() if isinstance(value, dict) else value):
+            children = value.values() if isinstance(value, dict) else value
+            if _JSON_SCALARS.issuperset(map(type, children)):
+                continue  # only scalars below (most lists: a cell's source lines), checked in C
+            for child in children:
                 tc = type(child)
                 if tc is dict or tc is list or (tc not in _JSON_SCALARS and isinstance(child, (dict, list))):
                     below.append(child)
