@@ -196,7 +196,8 @@ class _NotebookItem(pytest.Item):
             return str(self.path)
 
     def reportinfo(self):
-        return self.path, None, self.name
+        # the failure header: the check and the notebook ("verify examples/a.ipynb"), not just "verify"
+        return self.path, None, f"{self.name} {self.nb_path}"
 
     def repr_failure(self, excinfo, style=None):
         from .errors import NbkitError
