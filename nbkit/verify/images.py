@@ -14,14 +14,24 @@ rescaled to a common size, then
   changed when the differing pixels are concentrated (``LIMIT`` or more in some ``WINDOW`` x
   ``WINDOW`` window: an extra point, a changed word, a moved line) or many (more than
   ``tolerance`` of all pixels, ``image-tolerance``, default 0.0005); re-rendering noise is
-  thin and scattered along glyph and line edges;
+  thin and scattered along glyph and line edges.  A pair that looks changed is then re-aligned
+  locally (:func:`_realigned`): a newer matplotlib may lay text out again a pixel or two away
+  (another baseline, a sibling font), object by object, which no shift of the whole image
+  undoes.  Each ``ALIGN_TILE`` tile holding differing pixels may shift by up to ``ALIGN_SHIFT``
+  pixels either way; the chart is the same when, so re-aligned, no window holds ``LIMIT``
+  differing pixels, at most ``tolerance`` of all pixels differ, and the shifts also explain the
+  sharp images (at most ``ALIGN_LEFT`` of their differing pixels left: a moved glyph lines up
+  sharp, a changed word in small text, a smudge once blurred, does not).  A changed digit or
+  word, an extra or removed mark, a new colour, anything moved further than the shift still
+  differs;
 - *another aspect ratio* (another figure size: titles and tick labels keep their size in points
   while the axes grow, so the layouts do not line up pixel for pixel): the plot area is found
   in both (the frame of long dark lines that matplotlib's axes spines draw), and the insides of
   the two frames, where data coordinates map linearly to pixels whatever the figure size, are
   cut to the box around what they draw (so axis margins, which matplotlib 2 added, do not shift
-  the data) and compared like a same-aspect pair.  Titles and axis labels, outside
-  the frame, are not compared then.  Without a frame in both images, both are shrunk to
+  the data) and compared like a same-aspect pair, without the re-alignment (inside the plot
+  area a displacement is data moving, or another style's thicker lines).  Titles and axis
+  labels, outside the frame, are not compared then.  Without a frame in both images, both are shrunk to
   ``COARSE_SIDE`` pixels on their long side and compared without blur; the chart changed when
   some ``COARSE_WINDOW`` x ``COARSE_WINDOW`` window holds ``COARSE_LIMIT`` or more differing
   pixels (a moved line, a new colour), not for scattered text differences.
@@ -30,7 +40,8 @@ The thresholds were chosen from measurements on real matplotlib charts (benchmar
 the numbers are in docs/verify.md, "Images").  The result says which it was: identical,
 "same chart, re-rendered" (a match, with a note), "same chart, rendered at a different
 size/dpi (WxH -> WxH)" (a match with a note, or a mismatch with ``image-resize = "mismatch"``),
-or "content changed: N% differs" with a difference image.
+either with "text or marks placed up to N px differently" in the parentheses when the
+re-alignment was needed, or "content changed: N% differs" with a difference image.
 """
 
 from __future__ import annotations
@@ -53,9 +64,9 @@ COARSE_SIDE = 96          # long side (pixels) both images are shrunk to across 
 COARSE_LEVEL = 30
 COARSE_WINDOW = 6
 COARSE_LIMIT = 4          # differing pixels in one COARSE_WINDOW^2 window that mean a change
-ALIGN_TILE = 32           # a changed-looking structure is re-aligned in tiles this big (pixels at the common size) ...
+ALIGN_TILE = 32           # a changed-looking structure is re-aligned in tiles this big (at the common size) ...
 ALIGN_SHIFT = 2           # ... each shifted by up to this many pixels either way, vertically and horizontally
-ALIGN_BLUR = 0.5          # the shift is found on images this little blurred, so that it lines up the glyphs themselves ...
+ALIGN_BLUR = 0.5          # the shift is also judged on images this little blurred (the glyphs themselves) ...
 ALIGN_LEFT = 1 / 3        # ... and must leave at most this share of their differing pixels
 ALIGN_BATCH = 16          # tiles re-aligned at once, the most differing first (a real change stops the search early)
 
@@ -161,7 +172,7 @@ class Structure:
     scope: str          # what was compared, when not the whole image (for the note)
     base: object        # the expected image at the common size (for the difference image)
     mask: object        # the differing pixels at the common size
-    aligned: object = None  # the differing pixels once re-aligned tile by tile (:func:`_realigned`), when that made it a match
+    aligned: object = None  # the differing pixels once re-aligned tile by tile (:func:`_realigned`), if a match
     shift: int = 0      # the largest shift (pixels at the common size) the re-alignment used
     left: float = 0.0   # the share of pixels still differing once re-aligned
 
@@ -309,8 +320,8 @@ def _realigned(sharp_x, sharp_y, x, y, mask, tolerance: float):
     counts them (``x``, ``y`` blurred BLUR; the 3x3 neighbourhood, LEVEL); the shift leaving the
     fewest wins; among those, the one leaving the fewest in the sharp grey images (``sharp_x``,
     ``sharp_y``, blurred only ALIGN_BLUR), then the fewest there without the neighbourhood, then
-    the smallest.  Returns the re-aligned mask and the
-    largest shift used, or None when the chart still changed:
+    the smallest.  Returns the re-aligned mask and the largest shift used, or None when the chart
+    still changed:
 
     - some window still holds LIMIT differing pixels, or more than ``tolerance`` of all pixels
       still differ (an extra or changed glyph, a new colour, a point moved further than the shift);
