@@ -1,12 +1,14 @@
-"""Images: a chart re-rendered (other dpi, other font hinting, other figure size) matches with a
-note; a chart whose content changed (a point, a colour, a title, a legend, an extra point) does
-not, across the same re-renderings. Real matplotlib charts (matplotlib is in the test extra);
-the same pairs, and more, are measured by benchmarks/image_thresholds.py (docs/verify.md)."""
+"""Images: a chart re-rendered (other dpi, other font hinting, other figure size, text placed a
+pixel or two differently) matches with a note; a chart whose content changed (a point, a colour,
+a title, a legend, an extra point, a digit) does not, across the same re-renderings. Real
+matplotlib charts (matplotlib is in the test extra); the same pairs, and more, are measured by
+benchmarks/image_thresholds.py (docs/verify.md)."""
 
 from __future__ import annotations
 
 import base64
 import io
+import time
 from functools import lru_cache
 
 import numpy as np
@@ -169,17 +171,13 @@ def test_a_changed_small_label_is_not_explained_by_a_shift():
 
 
 def test_the_realignment_is_fast():
-    import time
-
     base, other = boxes(), boxes(dpi=100, raise_pt=2)
-    best = min(_timed(base, other, time) for _ in range(3))
-    assert best < 0.5, best   # about 0.1 s on a quiet machine (docs/verify.md); generous for a loaded one
-
-
-def _timed(a, b, time) -> float:
-    start = time.perf_counter()
-    assert compare_images(a, b).equal
-    return time.perf_counter() - start
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        assert compare_images(base, other).equal
+        times.append(time.perf_counter() - start)
+    assert min(times) < 1.0, times   # about 0.1 s on a quiet machine (docs/verify.md); generous when loaded
 
 
 def test_plot_frame_is_the_axes_box():
