@@ -1,7 +1,8 @@
-"""Images: a chart re-rendered (other dpi, other font hinting, other figure size) matches with a
-note; a chart whose content changed (a point, a colour, a title, a legend, an extra point) does
-not, across the same re-renderings. Real matplotlib charts (matplotlib is in the test extra);
-the same pairs, and more, are measured by benchmarks/image_thresholds.py (docs/verify.md)."""
+"""Images: a chart re-rendered (other dpi, other font hinting, other figure size, text placed a
+pixel or two differently) matches with a note; a chart whose content changed (a point, a colour,
+a title, a legend, an extra point, a digit) does not, across the same re-renderings. Real
+matplotlib charts (matplotlib is in the test extra); the same pairs, and more, are measured by
+benchmarks/image_thresholds.py (docs/verify.md)."""
 
 from __future__ import annotations
 
@@ -91,6 +92,81 @@ def test_changed_chart_is_content_changed_across_renderings(change, rendering):
 def test_changed_title_is_caught_when_the_figure_keeps_its_shape(rendering):
     d = compare_images(chart(**OLD), chart(**{**OLD, "title": "Weekly sales", **rendering}))
     assert not d.equal and d.message.startswith("content changed")
+
+
+@lru_cache(maxsize=None)
+def boxes(dpi=72, digits=(2, 3, 5, 7, 11), family="DejaVu Sans Mono", raise_pt=0.0, top=(0, 1, 2, 3, 4, 5),
+          hinting=None) -> bytes:
+    """WhirlwindTourOfPython's 17-Figures cell 7: five boxes holding big digits, small labels above
+    and below; ``raise_pt`` moves the big digits up, as a newer matplotlib's text layout did."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.transforms import offset_copy
+
+    rc = {"text.hinting": hinting, "text.hinting_factor": 1} if hinting else {}
+    with plt.rc_context(rc):
+        fig = plt.figure(figsize=(10, 4), dpi=dpi)
+        ax = fig.add_axes((0, 0, 1, 1), xticks=[], yticks=[], frameon=False, aspect="equal")
+        raised = offset_copy(ax.transData, fig=fig, y=raise_pt, units="points")
+        for i, d in enumerate(digits):
+            ax.add_patch(plt.Rectangle((i - 0.5, -0.5), 1, 1, fc="none", ec="black"))
+            ax.text(i, -0.05, str(d), size=100, ha="center", va="center", family=family, transform=raised)
+        for i, t in enumerate(top):
+            ax.text(i - 0.5, 0.55, str(t), size=20, ha="center", va="bottom", family=family)
+        for i in range(5):
+            ax.text(i - 0.5, -0.58, str(-5 + i), size=20, ha="center", va="top", family=family)
+        ax.axis((-0.7, 4.7, -0.7, 0.7))
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        plt.close(fig)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kw", [dict(raise_pt=2), dict(raise_pt=3), dict(dpi=100, raise_pt=2),
+                                dict(dpi=100, raise_pt=-3), dict(dpi=100, raise_pt=2, hinting="force_autohint")],
+                         ids=["2pt-higher", "3pt-higher", "dpi-100-2pt-higher", "dpi-100-3pt-lower",
+                              "dpi-100-autohint-2pt-higher"])
+def test_text_placed_a_few_pixels_differently_matches_with_a_note(kw):
+    """17-Figures: today's matplotlib draws the big digits about 2 px higher (and at 100 dpi): no
+    single shift of the whole image undoes that, the tile-by-tile re-alignment does."""
+    base, other = boxes(), boxes(**kw)
+    from nbkit.verify.images import ALIGN_SHIFT, structure
+
+    s = structure(_composite(_decode(base)), _composite(_decode(other)))
+    assert s.aligned is not None and 1 <= s.shift <= ALIGN_SHIFT   # without the re-alignment this looked changed
+    d = compare_images(base, other)
+    assert d.equal, d.message
+    assert f"text or marks placed up to {s.shift} px differently" in d.note
+    if "dpi" in kw:
+        assert d.note.startswith(f"same chart, rendered at a different size/dpi ({_size(base)} -> {_size(other)}, ")
+    else:
+        assert d.note == f"same chart, re-rendered (text or marks placed up to {s.shift} px differently)"
+
+
+@pytest.mark.parametrize("rendering", [{}, dict(dpi=100), dict(dpi=100, raise_pt=2)],
+                         ids=["same-size", "dpi-100", "dpi-100-2pt-higher"])
+@pytest.mark.parametrize("digits", [(2, 3, 5, 1, 11), (2, 3, 5, 7, 17), (2, 8, 5, 7, 11)],
+                         ids=["7-to-1", "11-to-17", "3-to-8"])
+def test_a_changed_digit_in_the_boxes_figure_is_content_changed(digits, rendering):
+    d = compare_images(boxes(), boxes(digits=digits, **rendering))
+    assert not d.equal and d.message.startswith("content changed: "), d.message
+
+
+@pytest.mark.parametrize("rendering", [{}, dict(dpi=100)], ids=["same-size", "dpi-100"])
+def test_digits_moved_further_than_the_realignment_reaches_are_content_changed(rendering):
+    """4 pt at 72 dpi: 4 px, beyond the shift (2 px) and the 3x3 neighbourhood (1 px)."""
+    d = compare_images(boxes(), boxes(raise_pt=4, **rendering))
+    assert not d.equal and d.message.startswith("content changed: "), d.message
+
+
+def test_a_changed_small_label_is_not_explained_by_a_shift():
+    """A label at 20 pt changed (5 -> 6, 1 -> 7): a smudge once blurred, which a shift can line up;
+    the sharp images cannot be, so the re-alignment refuses it."""
+    for top in ((0, 1, 2, 3, 4, 6), (0, 7, 2, 3, 4, 5)):
+        d = compare_images(boxes(), boxes(top=top))
+        assert not d.equal and d.message.startswith("content changed: "), (top, d.message)
 
 
 def test_plot_frame_is_the_axes_box():
