@@ -177,3 +177,33 @@ def test_the_parse_cache_is_bounded_by_cells_not_only_notebooks():
     held = sum(c.cells for c in cache._by_path.values())
     assert held <= 100 and "big" in cache._by_path and "s0" not in cache._by_path
     assert cache.for_notebook("s8") is small[8]  # the most recent small ones stay
+
+
+def test_the_default_parse_cache_holds_a_burst_of_50_panels():
+    """50 notebooks of 173 code cells (bench_server's 200-cell notebook) re-linted in turn, one cell
+    edited each time, parse one cell per lint with the service's defaults: with fewer cells kept
+    than that, least-recently-used order drops each notebook just before its next lint."""
+    from nbkit.server.parsecache import ParseCache
+    from nbkit.server.service import NbkitService
+
+    svc = NbkitService(root_dir=".")
+    cache = ParseCache(svc.parse_cache_notebooks, svc.parse_cache_cells)
+    sources = [f"y{k} = {k} * 2" for k in range(173)]
+    for rep in range(3):
+        for n in range(50):
+            c = cache.for_notebook(f"nb{n}.ipynb")
+            assert c is not None
+            c.begin()
+            for k, src in enumerate(sources):
+                c.parse(src if k != rep else f"edited_{rep} = {rep}")
+    # the last round: 50 notebooks x (1 edited cell + the cell edited the round before) missed
+    assert cache.misses == 50 * 173 + 50 * 2 + 50 * 2
+    small = ParseCache(svc.parse_cache_notebooks, 4000)  # the old default: every lint parses every cell
+    for rep in range(2):
+        for n in range(50):
+            c = small.for_notebook(f"nb{n}.ipynb")
+            assert c is not None
+            c.begin()
+            for src in sources:
+                c.parse(src)
+    assert small.hits == 0
