@@ -89,7 +89,7 @@ def random_check(hist: History, cell: Cell) -> tuple[list[GuardWarning], set[str
     """(warnings, libraries this cell seeds, uses an unseeded global generator) for the cell about
     to run, given what the session seeded before.  The events are NBR004's, computed on the
     session's preamble followed by this cell."""
-    from ..rules.reproducibility.NBR004_unseeded_random import LIB_FIX, _random_events
+    from ..rules.reproducibility.NBR004_unseeded_random import LIB_FIX, random_events
 
     pre = Cell(index=0, cell_type="code", source=hist.preamble())
     here = Cell(index=1, cell_type="code", source=cell.source)
@@ -99,7 +99,7 @@ def random_check(hist: History, cell: Cell) -> tuple[list[GuardWarning], set[str
     newly: set[str] = set()
     out: list[GuardWarning] = []
     unseeded_use = False
-    for ev in _random_events(facts):
+    for ev in random_events(facts):
         if ev.cell is not here:
             continue
         if ev.kind == "seed":

@@ -77,7 +77,7 @@ _RNG_NAME = lazy_re(r"(^|_)(rng|rs|random_state|generator|gen|prng)(\d*)$", re.I
 
 
 @dataclass
-class _Event:
+class RandomEvent:
     kind: str  # "seed" | "global" | "call" | "always"
     libs: frozenset
     cell: Cell
@@ -86,12 +86,13 @@ class _Event:
     order: tuple = ()
 
 
-def _random_events(facts: Facts) -> list[_Event]:
-    """Seeding and random-use events in execution order (calls of notebook functions inlined)."""
+def random_events(facts: Facts) -> list[RandomEvent]:
+    """Seeding and random-use events in execution order (calls of notebook functions inlined).
+    Shared with the live guard (nbkit/guard/checks.py), which warns about the same events."""
     return facts.memo("random_events", _find_random_events)
 
 
-def _find_random_events(facts: Facts) -> list[_Event]:
+def _find_random_events(facts: Facts) -> list[RandomEvent]:
     an = facts.semantic
     tf_imported = "tensorflow" in an.imported or "keras" in an.imported
     rng_vars: set[str] = set()
@@ -127,14 +128,14 @@ def _find_random_events(facts: Facts) -> list[_Event]:
             by_func.setdefault(ci.in_function, []).append((ci, evs))
         else:
             top.append((ci, evs))
-    events: list[_Event] = []
+    events: list[RandomEvent] = []
 
     def emit(ci: CallInfo, evs, site: CallInfo, depth: int, via: str | None):
         line = site.node.lineno
         for kind, libs, msg in evs:
             if via:
                 msg = f"{msg} (inside {via}())" if kind != "seed" else msg
-            events.append(_Event(kind, libs, site.cell, line, msg, (site.cell.index, line)))
+            events.append(RandomEvent(kind, libs, site.cell, line, msg, (site.cell.index, line)))
         if depth < 4 and isinstance(ci.node.func, ast.Name) and ci.node.func.id in by_func \
                 and ci.node.func.id != ci.in_function:
             for inner, inner_evs in by_func[ci.node.func.id]:
@@ -331,7 +332,7 @@ def unseeded_random(nb, ctx):
     X_train, X_test = train_test_split(X, random_state=SEED)
     ```
     """
-    events = _random_events(ctx.facts)
+    events = random_events(ctx.facts)
     seeded: set[str] = set()
     reported_global: set[str] = set()
     seed_pos: dict[str, tuple] = {}
