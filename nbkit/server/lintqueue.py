@@ -17,6 +17,10 @@ threads.  Two rules decide which waiting task a free thread takes:
   client's tasks in arrival order; a client that sends fifty requests delays another client's
   one request by at most one task per thread.
 
+While a task runs, the garbage collector is held off (``hold``, :mod:`nbkit.server.gchold`): a
+lint's temporary objects then die by reference counting instead of being promoted and walked by
+full collections.
+
 Within those rules the oldest eligible task of the next client runs; a large task skipped
 because of the limit keeps its place and runs as soon as a large one finishes.
 """
@@ -28,6 +32,8 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Callable
+
+from .gchold import CollectorHold
 
 
 @dataclass
@@ -43,11 +49,12 @@ class FairQueue:
     ``small_limit`` small ones at once, clients served round-robin.  ``submit`` returns a :class:`concurrent.futures.Future`."""
 
     def __init__(self, workers: int, large_limit: int | None = None, name: str = "nbkit-lint",
-                 small_limit: int = 1):
+                 small_limit: int = 1, hold: CollectorHold | None = None):
         self.workers = max(1, workers)
         self.large_limit = max(1, self.workers - 1 if large_limit is None else min(large_limit, self.workers))
         self.small_limit = max(1, min(small_limit, self.workers))
         self.name = name
+        self.hold = hold  # the garbage collector held off while a task runs (nbkit/server/gchold.py)
         self._cond = threading.Condition()
         self._clients: collections.OrderedDict[str, collections.deque[_Task]] = collections.OrderedDict()
         self._threads: list[threading.Thread] = []
@@ -121,10 +128,19 @@ class FairQueue:
                     self.running_large += 1
             try:
                 if task.future.set_running_or_notify_cancel():
+                    held = self.hold is not None and self.hold.acquire()
                     try:
                         result = task.fn(*task.args)
                     except BaseException as e:  # noqa: BLE001 - handed to whoever awaits the future
-                        task.future.set_exception(e)
+                        error: BaseException | None = e
+                    else:
+                        error = None
+                    finally:
+                        if held:
+                            self.hold.release()  # type: ignore[union-attr]
+                    if error is not None:
+                        task.future.set_exception(error)
+                        del error
                     else:
                         task.future.set_result(result)
             finally:

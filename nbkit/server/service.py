@@ -177,6 +177,11 @@ class NbkitService(LoggingConfigurable):
         "server's long-lived heap) out of the cyclic garbage collector's way (gc.freeze). Full "
         "collections then stop walking them, which roughly halves lint's p95 latency in a Jupyter "
         "server. Turn it off if something relies on collecting reference cycles created at start-up."))
+    hold_collector_during_lint = Bool(True, config=True, help=(
+        "Hold the cyclic garbage collector off while a lint, pin or policy check runs (process-wide, at "
+        "most about 2 s at a stretch): a lint's temporary objects then die by reference counting instead "
+        "of triggering full collections of the whole server, which otherwise hit the p95 latency of "
+        "lints of new notebooks (measured 335-551 ms instead of 98-111 ms)."))
     drift_cache_seconds = Float(60.0, config=True, help=(
         "How long lint re-uses the installed package versions it compares a pinned environment with."))
     policy = Dict(config=True, help=(
@@ -200,7 +205,10 @@ class NbkitService(LoggingConfigurable):
         self.root_dir = os.path.realpath(root_dir)
         self._root_prefixes = _root_prefixes(root_dir, self.root_dir)
         self.allow_hidden = allow_hidden
-        self.lint_queue = FairQueue(self.lint_workers, name="nbkit-lint")
+        from .gchold import CollectorHold
+
+        self.lint_queue = FairQueue(self.lint_workers, name="nbkit-lint",
+                                    hold=CollectorHold() if self.hold_collector_during_lint else None)
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._queue: collections.deque[Job] = collections.deque()

@@ -207,3 +207,42 @@ def test_the_default_parse_cache_holds_a_burst_of_50_panels():
             for src in sources:
                 c.parse(src)
     assert small.hits == 0
+
+
+def test_the_collector_is_held_off_while_a_task_runs_and_on_again_after():
+    import gc
+
+    from nbkit.server.gchold import CollectorHold
+
+    hold = CollectorHold()
+    q = FairQueue(2, hold=hold)
+    try:
+        assert gc.isenabled()
+        seen = q.submit(gc.isenabled).result(timeout=30)
+        assert seen is False and hold.holds == 1
+        assert gc.isenabled()  # back on once no task runs
+        with pytest.raises(ZeroDivisionError):
+            q.submit(lambda: 1 / 0).result(timeout=30)
+        assert gc.isenabled()  # also after a task that raised
+    finally:
+        q.shutdown()
+
+
+def test_the_hold_is_counted_bounded_and_leaves_a_disabled_collector_alone():
+    import gc
+
+    from nbkit.server.gchold import CollectorHold
+
+    hold = CollectorHold(max_seconds=0.2)
+    assert hold.acquire() and hold.acquire()  # two lint threads
+    hold.release()
+    assert not gc.isenabled()  # the other one still runs
+    time.sleep(0.3)
+    assert not hold.acquire()  # held long enough: a new lint does not extend the hold
+    hold.release()
+    assert gc.isenabled()
+    gc.disable()  # someone else's choice
+    try:
+        assert not hold.acquire() and not gc.isenabled()
+    finally:
+        gc.enable()
