@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from . import rules as registry
 from .analysis import Facts, ParseCache
 from .config import Config
+from .cooperate import checkpoint
 from .errors import NbkitError
 from .lintcache import findings_from, lookup_all, open_cache
 from .findings import Finding, Severity
@@ -101,6 +102,7 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
     if facts.parse_cache is not None:
         facts.parse_cache.begin()
     for rule in selection.rules_for(nb.path):
+        checkpoint()  # a large notebook's lint gives way here (nbkit/cooperate.py)
         ctx = Context(options=selection.config.options_for(rule), defaults=rule.options, project=project,
                       config=selection.config, facts=facts)
         if not rule.applies(nb, ctx):

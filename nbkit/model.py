@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import cached_property
+from .lazy import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 

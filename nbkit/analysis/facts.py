@@ -7,10 +7,11 @@ never computed.
 
 from __future__ import annotations
 
-from functools import cached_property
+from ..lazy import cached_property
 from typing import Callable, TypeVar
 
 from ..imports import ImportRef, iter_imports
+from ..cooperate import checkpoint
 from ..ipysyntax import NOT_CODE, ParsedCell, parse_cell
 from ..model import Cell, Notebook
 from .layout import Layout, analyse
@@ -58,10 +59,9 @@ class Facts:
         if found is None:
             if not cell.is_code:
                 found = NOT_CODE
-            elif self.parse_cache is not None:
-                found = self.parse_cache.parse(cell.source)
             else:
-                found = parse_cell(cell.source)
+                checkpoint()  # a large notebook's lint gives way here (nbkit/cooperate.py)
+                found = self.parse_cache.parse(cell.source) if self.parse_cache is not None else parse_cell(cell.source)
             self._parsed[cell.index] = found
         return found
 

@@ -246,3 +246,43 @@ def test_the_hold_is_counted_bounded_and_leaves_a_disabled_collector_alone():
         assert not hold.acquire() and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_large_task_gives_way_at_its_checkpoints_while_a_small_one_runs():
+    """A large task (a lint calling nbkit.cooperate.checkpoint between rules) makes no progress
+    while a small task runs, so the small one does not share the GIL with it."""
+    from nbkit.cooperate import checkpoint
+
+    q = FairQueue(2)
+    q.give_way_seconds = 30.0
+    steps = [0]
+    small_running = threading.Event()
+    stop = threading.Event()
+
+    def large():
+        while not stop.is_set():
+            checkpoint()
+            steps[0] += 1
+            sum(range(2000))
+
+    def small():
+        small_running.set()
+        start = steps[0]
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:
+            sum(range(2000))
+        return steps[0] - start
+
+    try:
+        big = q.submit(large, large=True)
+        _wait(lambda: steps[0] > 10)
+        progress = q.submit(small).result(timeout=60)
+        assert progress <= 1, progress  # at most the step the large task was in when the small one began
+        _wait(lambda: steps[0] > 20)  # and it goes on once the small one is done
+        assert q.gave_way >= 1
+    finally:
+        stop.set()
+        big.result(timeout=60)
+        q.shutdown()
+    assert steps[0] > 20
+    checkpoint()  # outside a large task: does nothing
