@@ -17,7 +17,7 @@ T = TypeVar("T")
 class cached_property(Generic[T]):  # noqa: N801 - named like the functools decorator it replaces
     def __init__(self, func: Callable[[Any], T]) -> None:
         self.func = func
-        self.attrname: str | None = None
+        self.attrname: str = func.__name__
         self.__doc__ = func.__doc__
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -33,5 +33,5 @@ class cached_property(Generic[T]):  # noqa: N801 - named like the functools deco
         if instance is None:
             return self
         value = self.func(instance)
-        instance.__dict__[self.attrname] = value  # later reads find it there, not here
+        setattr(instance, self.attrname, value)  # an instance attribute: later reads find it, not this
         return value
