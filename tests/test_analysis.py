@@ -53,3 +53,45 @@ def test_nothing_caches_by_writing_into_another_objects_dict():
                  for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
                  if re.search(r"__dict__\s*(\[|\.(setdefault|update|pop|clear)\b)", line)]
     assert not offenders, offenders
+
+
+def test_lint_facts_do_not_use_functools_cached_property():
+    """Python 3.11's functools.cached_property holds one lock per property shared by every
+    instance: a lint in one server thread would wait for another thread's lint (nbkit/lazy.py)."""
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parent.parent / "nbkit"
+    lint_side = [pkg / "model.py", *sorted((pkg / "analysis").glob("*.py")), *sorted((pkg / "rules").rglob("*.py"))]
+    offenders = [str(p.relative_to(pkg)) for p in lint_side
+                 if "functools import cached_property" in p.read_text(encoding="utf-8")
+                 or "functools.cached_property" in p.read_text(encoding="utf-8")]
+    assert not offenders, offenders
+
+
+def test_lazy_cached_property_computes_once_per_instance_and_in_parallel():
+    import threading
+
+    from nbkit.lazy import cached_property
+
+    entered, release = threading.Event(), threading.Event()
+
+    class Slow:
+        calls = 0
+
+        @cached_property
+        def value(self) -> int:
+            Slow.calls += 1
+            n = Slow.calls
+            if self is first:
+                entered.set()
+                release.wait(30)
+            return n
+
+    first, second = Slow(), Slow()
+    t = threading.Thread(target=lambda: first.value)
+    t.start()
+    assert entered.wait(30)
+    assert second.value == 2  # not blocked by the first instance's computation (functools' 3.11 lock)
+    release.set()
+    t.join(30)
+    assert first.value == 1 and first.value == 1 and Slow.calls == 2
