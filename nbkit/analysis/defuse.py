@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..cooperate import checkpoint
 from ..ipysyntax import ParsedCell
 from ..model import Cell
 from .semantic import BUILTINS, LEAVES, lazy_re, magic_call
@@ -230,6 +231,7 @@ class DefUse:
     # -- statements --
     def run(self):
         for cell, parsed in self.cells:
+            checkpoint()  # a large notebook's lint gives way here (nbkit/cooperate.py)
             self.cell = cell
             tree = parsed.tree
             if tree is None:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from ..cooperate import checkpoint
 from ..ipysyntax import ParsedCell
 from ..model import Cell
 
@@ -210,6 +211,7 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
 
     try:
         for cell, parsed in cells:
+            checkpoint()  # a large notebook's lint gives way here (nbkit/cooperate.py)
             tree = parsed.tree
             if tree is None:
                 continue
