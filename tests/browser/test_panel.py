@@ -147,13 +147,27 @@ def cell_in_view(page, index: int) -> bool:
     return page.evaluate(CELL_IN_VIEW_JS, index)
 
 
-def save(page):
+CLEAN_JS = ("() => !document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-mod-dirty, "
+            ".lm-TabBar-tab.jp-mod-current.jp-mod-dirty')")
+
+
+def save(page, timeout: float = 60.0):
     """Save the current notebook through JupyterLab's own save command (a key press can land
-    where focus or a late dialog swallows it on a loaded machine) and wait until it is clean."""
-    page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")
-    page.wait_for_function(
-        "() => !document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-mod-dirty, "
-        ".lm-TabBar-tab.jp-mod-current.jp-mod-dirty')", timeout=30_000)
+    where focus or a late dialog swallows it on a loaded machine) and wait until it is clean.
+    The command is sent again every 5 s while the notebook stays dirty (twice on a loaded CI
+    machine one save left it dirty for 30 s: a command sent before the document was ready does
+    nothing); a dialog (e.g. "File Changed") fails the test with its text instead of being
+    clicked away."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")
+        try:
+            page.wait_for_function(CLEAN_JS, timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            dialog = page.locator(".jp-Dialog")
+            assert dialog.count() == 0, f"a dialog instead of a save: {dialog.first.inner_text()!r}"
+            assert time.monotonic() < deadline, f"the notebook is still unsaved after {timeout:.0f} s"
 
 
 def take_screenshots(page, panel, folder, theme: str) -> None:
