@@ -34,6 +34,7 @@ import collections
 import threading
 import time
 from concurrent.futures import Future
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -150,21 +151,14 @@ class FairQueue:
                 if task.future.set_running_or_notify_cancel():
                     held = self.hold is not None and self.hold.acquire()
                     try:
-                        if task.large:
-                            with giving_way(self._give_way):
+                        try:
+                            with giving_way(self._give_way) if task.large else nullcontext():
                                 result = task.fn(*task.args)
-                        else:
-                            result = task.fn(*task.args)
+                        finally:
+                            if held:  # the collector is back on before the caller sees the result
+                                self.hold.release()  # type: ignore[union-attr]
                     except BaseException as e:  # noqa: BLE001 - handed to whoever awaits the future
-                        error: BaseException | None = e
-                    else:
-                        error = None
-                    finally:
-                        if held:
-                            self.hold.release()  # type: ignore[union-attr]
-                    if error is not None:
-                        task.future.set_exception(error)
-                        del error
+                        task.future.set_exception(e)
                     else:
                         task.future.set_result(result)
             finally:
