@@ -29,15 +29,20 @@ def multiline_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "".join(v for v in value if isinstance(v, str))
+        try:
+            return "".join(value)  # the usual case: every item a string (joined in C)
+        except TypeError:
+            return "".join(v for v in value if isinstance(v, str))
     return ""
 
 
 def _join(source: Any) -> str:
     """A cell's ``source``, which must be a string or a list of strings."""
-    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)):
-        raise TypeError("source must be a string or a list of strings")
-    return multiline_text(source)
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list):
+        return "".join(source)  # TypeError when an item is not a string
+    raise TypeError("source must be a string or a list of strings")
 
 
 @dataclass(frozen=True)
@@ -185,9 +190,9 @@ class Notebook:
         md = self.metadata.get("nbkit")
         return md if isinstance(md, dict) else {}
 
-    @property
+    @cached_property
     def code_cells(self) -> list[Cell]:
-        return [c for c in self.cells if c.is_code]
+        return [c for c in self.cells if c.is_code]  # the model is never changed once loaded
 
     @cached_property
     def headings(self) -> list[Heading]:
