@@ -144,7 +144,7 @@ def _top_level_names(dist: importlib.metadata.Distribution) -> set[str]:
             continue
         top, sep, _ = path.partition("/")
         name = top if sep else (inspect.getmodulename(top) or top)
-        if "." not in name:
+        if "." not in name and name != "__pycache__":
             names.add(name)
     return names
 

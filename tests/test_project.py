@@ -263,3 +263,22 @@ def test_declared_imports_do_not_scan_every_installed_distribution(repo, monkeyp
         "import pandas as pd\nfrom sklearn import tree\nimport yaml\nimport notinstalled_dist\nimport os", count=1)))
     result = lint_paths([str(path)], Config(), select=["NBR003"])
     assert not result.errors and result.findings == []
+
+
+def test_module_to_distribution_scan_agrees_with_importlib():
+    """nbkit's own scan of installed distributions (top_level.txt / RECORD read as text) maps
+    every import name to the same distributions as importlib.metadata.packages_distributions()
+    (leaving out ``__pycache__``, which is no import name)."""
+    from importlib.metadata import packages_distributions
+
+    from nbkit import imports
+
+    imports._packages_distributions.cache_clear()
+    try:
+        ours = {k: sorted(set(v)) for k, v in imports._packages_distributions().items() if k != "__pycache__"}
+    finally:
+        imports._packages_distributions.cache_clear()
+    theirs = {k: sorted(set(v)) for k, v in packages_distributions().items() if k != "__pycache__"}
+    assert ours == theirs
+    assert "matplotlib" in ours.get("pylab", []) or "pylab" not in theirs
+    assert ours["_pytest"] == ["pytest"]  # a name unlike its distribution's
