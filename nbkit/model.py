@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from .lazy import cached_property
 from pathlib import Path
 from typing import Any, Iterator
@@ -71,6 +72,7 @@ _MD_DECOR = re.compile(r"[*_`]+|\[([^\]]*)\]\([^)]*\)")
 _NON_TEXT = re.compile(r"[^\w\s;:&'?/-]", re.UNICODE)
 
 
+@lru_cache(maxsize=4096)  # a pure function of the text; layout rules ask for each heading's key many times
 def normalise_heading(text: str) -> str:
     """Lower-case heading text with numbering, emoji, markup and trailing ``:`` removed."""
     t = _TAGS.sub("", text)

@@ -376,6 +376,12 @@ def is_placeholder_only(lines: list[BodyLine]) -> bool:
 # -- analysis ----------------------------------------------------------------------------------
 
 def _aliases(extra: dict[str, list[str]] | None) -> dict[str, tuple[str, ...]]:
+    if not extra:
+        return _DEFAULT_TABLE
+    return _aliases_with(extra)
+
+
+def _aliases_with(extra: dict[str, list[str]] | None) -> dict[str, tuple[str, ...]]:
     out = {k: tuple(v) for k, v in DEFAULT_ALIASES.items()}
     for k, v in (extra or {}).items():
         if k == "title":
@@ -384,6 +390,9 @@ def _aliases(extra: dict[str, list[str]] | None) -> dict[str, tuple[str, ...]]:
         added = tuple(n for n in (normalise_heading(a) for a in v) if n)
         out[k] = out[k] + tuple(a for a in added if a not in out[k])
     return out
+
+
+_DEFAULT_TABLE = _aliases_with(None)  # the table without [tool.nbkit.layout] aliases (read-only)
 
 
 def _prefix_match(key: str, names: tuple[str, ...]) -> bool:
