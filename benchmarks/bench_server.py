@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import math
 import os
@@ -319,15 +320,41 @@ def run_bursts(port: int, token: str, nb: dict, sizes: list[int], min_samples: i
     return out
 
 
-def head_of_line(port: int, token: str, big: bytes, small: list[bytes], bigs: int, trials: int) -> dict:
+_HOL_TRIALS = itertools.count()
+
+
+def large_bodies(big: dict, bigs: int, trial: int) -> list[bytes]:
+    """``bigs`` large notebooks the server has never seen: each its own path, every code cell
+    changed (no parse cache can answer for it: each costs a large notebook's full lint)."""
+    out = []
+    for k in range(bigs):
+        body = json.loads(edited(big, 100_000 + trial * 10 + k, True))
+        body["path"] = f"hol/large-{trial}-{k}.ipynb"
+        out.append(json.dumps(body).encode())
+    return out
+
+
+def small_bodies(nb: dict, n: int, trial: int) -> list[bytes]:
+    """Small lints as a panel sends them while its user types: each one cell edited."""
+    return [json.dumps(json.loads(edited(nb, 7000 + trial * 100 + i, False)) | {"path": f"burst/small{i}.ipynb"}).encode()
+            for i in range(n)]
+
+
+def head_of_line(port: int, token: str, big: dict, nb: dict, n_small: int, bigs: int, trials: int) -> dict:
     """``bigs`` large notebooks sent first, then (once they are being linted) small lints one after
     another, as a panel sends them while its user edits, until the large ones are back (at most
-    ``len(small)`` per trial): each small lint's latency, and how many returned before the first
-    large one did."""
+    ``n_small`` per trial): each small lint's latency, and how many returned before the first
+    large one did.  Every trial sends large notebooks the server has never seen (see
+    :func:`large_bodies`); until 2026-12-01 21:40 UTC every trial re-sent the same large notebook
+    on one path, so from the second trial on its cells came from the parse cache, its lint took
+    little more than the 0.3 s head start, and two of them queued behind each other on that path."""
     smalls: list[float] = []
     big_ms: list[float] = []
     before = total = first_before = 0
     for _ in range(trials):
+        trial = next(_HOL_TRIALS)
+        big_list = large_bodies(big, bigs, trial)
+        small = small_bodies(nb, n_small, trial)
         ends: dict[str, float] = {}
         lat: dict[str, float] = {}
 
@@ -339,7 +366,7 @@ def head_of_line(port: int, token: str, big: bytes, small: list[bytes], bigs: in
             if status != 200:
                 raise SystemExit(f"lint answered {status}: {data[:200]!r}")
 
-        bt = [threading.Thread(target=one, args=(f"big{k}", big)) for k in range(bigs)]
+        bt = [threading.Thread(target=one, args=(f"big{k}", big_list[k])) for k in range(bigs)]
         for t in bt:
             t.start()
         time.sleep(0.3)  # the large bodies are read and parsed; their lint is under way
@@ -430,11 +457,9 @@ def main() -> int:
                 return out
 
             if args.hol_only:
-                big = json.dumps({"path": "big.ipynb", "content": build_notebook(args.big_cells)}).encode()
-                small = [json.dumps(json.loads(edited(nb, 7000 + i, False)) | {"path": f"burst/small{i}.ipynb"}).encode()
-                         for i in range(args.hol_small)]
+                big = build_notebook(args.big_cells)
                 for bigs in (1, 2):
-                    h = head_of_line(port, token, big, small, bigs, args.hol_trials)
+                    h = head_of_line(port, token, big, nb, args.hol_small, bigs, args.hol_trials)
                     print(f"{bigs} large: small p50 {statistics.median(h['small']):.0f} max {max(h['small']):.0f} ms; "
                           f"large median {statistics.median(h['big']):.0f} ms; first small first "
                           f"{h['first_before']}/{h['trials']}; head-of-line free: {hol_free(h)}; load {load_text(os.getloadavg())}")
@@ -447,13 +472,11 @@ def main() -> int:
             cold, _ = run("cold", lambda k: edited(nb, k, True))
             quiet_load_end = os.getloadavg()
             if not args.no_load:
-                big = json.dumps({"path": "big.ipynb", "content": build_notebook(args.big_cells)}).encode()
-                small = [json.dumps(json.loads(edited(nb, 7000 + i, False)) | {"path": f"burst/small{i}.ipynb"}).encode()
-                         for i in range(args.hol_small)]
+                big = build_notebook(args.big_cells)
                 bursts["quiet"] = run_bursts(port, token, nb, sizes, args.burst_samples)
                 loaded["bursts quiet"] = os.getloadavg()
                 for bigs in (1, 2):
-                    hol[f"quiet {bigs}"] = head_of_line(port, token, big, small, bigs, args.hol_trials)
+                    hol[f"quiet {bigs}"] = head_of_line(port, token, big, nb, args.hol_small, bigs, args.hol_trials)
                 loaded["hol quiet"] = os.getloadavg()
                 with VerifyLoad(port, token, "verify_load.ipynb") as vl:
                     loaded["start"] = os.getloadavg()
@@ -464,7 +487,7 @@ def main() -> int:
                     bursts["verify"] = run_bursts(port, token, nb, sizes, args.burst_samples)
                     loaded["bursts verify"] = os.getloadavg()
                     for bigs in (1, 2):
-                        hol[f"verify {bigs}"] = head_of_line(port, token, big, small, bigs, args.hol_trials)
+                        hol[f"verify {bigs}"] = head_of_line(port, token, big, nb, args.hol_small, bigs, args.hol_trials)
                     loaded["hol verify"] = os.getloadavg()
                 verify_jobs = vl.states
         finally:
@@ -586,7 +609,8 @@ def main() -> int:
             "### Head of line: a very large notebook first",
             "",
             f"{'One or two'} unsaved notebooks of {args.big_cells} cells "
-            f"({len(big) // 1024} KiB of JSON) are sent first; 0.3 s later, while they are being linted, "
+            f"({len(json.dumps(big)) // 1024} KiB of JSON) that the server has never seen (each trial: new paths, "
+            "every code cell changed, so each costs a full lint) are sent first; 0.3 s later, while they are being linted, "
             "small lints (the 200-cell notebook, one cell edited, each for a different path) are sent one after "
             f"another, as a panel sends them while its user types, until the large ones are back (at most "
             f"{args.hol_small} per trial; {args.hol_trials} trials per row). Without head-of-line blocking a small "
