@@ -158,3 +158,64 @@ def test_rules_command_lists_and_explains(capsys):
     assert out.startswith("NBL001 missing-title") and "## Why is this bad?" in out
     rc, _, err = nbkit_cli(capsys, "rules", "--explain", "NBQ123")
     assert rc == 2 and "unknown rule" in err
+
+
+def _rich_rendering(result, fixed_note=True):
+    """The text report as rich writes it (the plain writer turned off)."""
+    from nbkit.report import lint_reports
+
+    plain = lint_reports._plain_text
+    lint_reports._plain_text = lambda *a: None
+    try:
+        return lint_reports.render_text(result, fixed_note=fixed_note)
+    finally:
+        lint_reports._plain_text = plain
+
+
+@pytest.mark.parametrize("fixed_note", [True, False])
+def test_plain_text_report_is_what_rich_writes(fixed_note):
+    """Without colour the text report is written without rich (its import is a tenth of a second
+    of a one-notebook run); the bytes are the same as rich's, also for messages that look like
+    rich markup or emoji codes, wide characters, trailing spaces and line breaks.  A control
+    character (a tab) leaves the rendering to rich."""
+    from nbkit.errors import NbkitError, NoNotebooksError
+    from nbkit.findings import Finding, Severity
+    from nbkit.lintresult import LintResult
+    from nbkit.report import lint_reports
+
+    messages = ["trailing space  ", "emoji \U0001F600 wide \u4e2d\u6587 ", "[bold]markup[/bold] :smile:",
+                "multi\nline", "  lead", "back\\slash [*] [link=x]", "", "ends with a newline\n",
+                "\u200b zero width \u00a0nbsp", "combining e\u0301"]
+    result = LintResult()
+    result.notebooks = 3
+    result.findings = [Finding(path=f"p[{i % 3}] :x:.ipynb", code="NBH001", name="n",
+                               severity=list(Severity)[i % 3], message=m, cell_index=i or None,
+                               cell_id=None if i % 2 else "ab", line=i or None, fixable=bool(i % 2))
+                       for i, m in enumerate(messages)]
+    result.fixed = {"a b.ipynb": 1, "c.ipynb": 3}
+    result.errors = [NoNotebooksError("no notebooks", "empty"), NbkitError("bad", "f.ipynb")]
+    assert lint_reports._plain_text(result, fixed_note) is not None
+    assert lint_reports.render_text(result, fixed_note=fixed_note) == _rich_rendering(result, fixed_note)
+    result.findings[0].message = "a\ttab"
+    assert lint_reports._plain_text(result, fixed_note) is None
+    assert lint_reports.render_text(result, fixed_note=fixed_note) == _rich_rendering(result, fixed_note)
+
+
+def test_plain_text_report_of_real_notebooks_is_what_rich_writes(tmp_path, capsys):
+    """The examples' findings, rendered both ways; and ``nbkit lint`` does not import rich for a
+    text report that is not coloured."""
+    from nbkit.config import load_config
+    from nbkit.lint import lint_paths
+    from nbkit.report.lint_reports import render_text
+
+    examples = str(Path(__file__).resolve().parent.parent / "examples")
+    result = lint_paths([examples], load_config(examples, None))
+    assert result.findings
+    assert render_text(result) == _rich_rendering(result)
+    p, _ = flawed(tmp_path)
+    probe = ("import sys\nfrom nbkit.cli import main\nsys.argv = ['nbkit', 'lint', '--no-cache', sys.argv[1]]\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\nprint('RICH' if 'rich' in sys.modules else 'NO-RICH')\n")
+    out = subprocess.run([__import__("sys").executable, "-c", probe, str(p)], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=120)
+    assert "flawed_notebook.ipynb" in out.stdout
+    assert out.stdout.strip().endswith("NO-RICH"), out.stdout[-300:] + out.stderr[-500:]

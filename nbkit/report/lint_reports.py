@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import defaultdict
 from json.encoder import encode_basestring as _encode_str
 
@@ -61,6 +62,10 @@ def _where(f: Finding) -> str:
 
 def render_text(result, color: bool = False, fixed_note: bool = True) -> str:
     """Findings grouped by notebook, one line each, like ruff; a summary line at the end."""
+    if not color:
+        plain = _plain_text(result, fixed_note)
+        if plain is not None:
+            return plain
     from io import StringIO
 
     from rich.console import Console
@@ -91,6 +96,36 @@ def render_text(result, color: bool = False, fixed_note: bool = True) -> str:
         console.print("")
     for path, n in sorted(result.fixed.items()):
         console.print(Text.assemble(("fixed: ", "green"), f"{path} ({n} fix{'es' if n != 1 else ''} applied)"))
+    console.print(_tail(result, fixed_note))
+    return buf.getvalue()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _plain_text(result, fixed_note: bool) -> str | None:
+    """The text report without colour, as rich writes it, without importing rich (a tenth of a
+    second of a one-notebook run).  None when a line holds a control character (a tab, a
+    carriage return...): rich's own handling of those applies then."""
+    out: list[str] = []
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for f in result.findings:
+        by_path[f.path].append(f)
+    for path in sorted(by_path):
+        out.append(path)
+        for f in by_path[path]:
+            where = _where(f)
+            out.append(f"  {where + ' ' if where else ''}{f.severity.value} {f.code} {f.message} ({f.name})"
+                       + (" [*]" if f.fixable else ""))
+        out.append("")
+    for path, n in sorted(result.fixed.items()):
+        out.append(f"fixed: {path} ({n} fix{'es' if n != 1 else ''} applied)")
+    out.append(_tail(result, fixed_note))
+    text = "\n".join(out) + "\n"
+    return None if _CONTROL.search(text.replace("\n", "")) else text
+
+
+def _tail(result, fixed_note: bool) -> str:
     s = result.summary()
     n = s["notebooks"]
     parts = [f"{s['error']} error{'s' if s['error'] != 1 else ''}",
@@ -106,8 +141,7 @@ def render_text(result, color: bool = False, fixed_note: bool = True) -> str:
     fixable = sum(1 for f in result.findings if f.fixable)
     if fixable and fixed_note:
         tail += f"\n{fixable} fixable with --fix ([*])"
-    console.print(tail)
-    return buf.getvalue()
+    return tail
 
 
 # -- HTML fragment (the %nbkit lint magic) -----------------------------------------------------
