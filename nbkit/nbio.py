@@ -170,7 +170,11 @@ class ReadSnapshot:
     mode: int
     uid: int
     gid: int
-    digest: str
+
+    @property
+    def digest(self) -> str:
+        """The SHA-256 of the bytes read (computed when asked: only a writer compares it)."""
+        return hashlib.sha256(self.data).hexdigest()
 
     def same_file(self, st: os.stat_result) -> bool:
         return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns) == (self.inode, self.device, self.size,
@@ -198,7 +202,7 @@ def read_snapshot(path: str | os.PathLike) -> ReadSnapshot:
     except (RuntimeError, ValueError) as e:  # a symlink loop on some Pythons, NUL in a path
         raise NotebookError(f"cannot read file ({e})", p) from None
     return ReadSnapshot(p, target, data, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev,
-                        stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, hashlib.sha256(data).hexdigest())
+                        stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
 
 
 def jupyter_save_in_progress(path: str | os.PathLike) -> str | None:
