@@ -10,11 +10,12 @@ mismatches (``sklearn`` -> ``scikit-learn``).
 from __future__ import annotations
 
 import ast
+import collections
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
 if TYPE_CHECKING:
     import importlib.metadata
@@ -72,9 +73,13 @@ def iter_imports(nb: Notebook, parse: Callable[[Cell], ParsedCell] | None = None
             continue
         parsed = parse(cell) if parse is not None else parse_cell(cell.source)
         tree = parsed.tree
-        if tree is None or "import" not in parsed.python_source:
+        source = parsed.python_source
+        if tree is None or "import" not in source:
             continue  # every form we look for contains the word: import, __import__, import_module
-        for node in ast.walk(tree):
+        # import statements sit in statement lists only: walk those, unless a dynamic import
+        # (a call, anywhere in an expression) may be there too
+        nodes = ast.walk(tree) if ("__import__" in source or "import_module" in source) else _statements(tree)
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     out.append(ImportRef(alias.name.split(".")[0], alias.name, cell.index, node.lineno, cell))
@@ -90,6 +95,22 @@ def iter_imports(nb: Notebook, parse: Callable[[Cell], ParsedCell] | None = None
                     out.append(ImportRef(mod.split(".")[0], mod, cell.index, node.lineno, cell))
     out.sort(key=lambda r: (r.cell_index, r.line))
     return out
+
+
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """Every statement of ``tree`` (and the except handlers and match cases holding them),
+    breadth first like :func:`ast.walk`, without visiting expressions."""
+    todo = collections.deque(tree.body)
+    while todo:
+        node = todo.popleft()
+        yield node
+        for name in _BODIES:
+            sub = getattr(node, name, None)
+            if sub:
+                todo.extend(sub)
 
 
 def is_stdlib(module: str) -> bool:
