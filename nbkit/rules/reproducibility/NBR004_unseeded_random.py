@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from ...analysis import Facts
 from ...analysis.semantic import CallInfo, dotted, lazy_re
@@ -99,10 +100,11 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
     known = _Known(rng_vars, set(), _star_import_at(facts))
     by_node = {id(ci.node): ci for ci in an.calls}
     for ci in an.calls:
-        q = ci.qual or ""
-        parent = ci.parents[-1] if ci.parents else None
-        if not isinstance(parent, (ast.Assign, ast.AnnAssign)):
+        parents = ci.parents
+        if not parents or type(parents[-1]) not in _ASSIGNS:
             continue
+        parent = parents[-1]
+        q = ci.qual or ""
         names = [t.id if isinstance(t, ast.Name) else t.attr
                  for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target])
                  if isinstance(t, (ast.Name, ast.Attribute))]
@@ -120,8 +122,8 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
             rng_vars.update(names)
         elif _FROZEN_DIST.fullmatch(q):
             known.frozen.update(names)  # `X = stats.poisson(3.5)`: X.rvs() draws from numpy
-    by_func: dict[str, list[tuple[CallInfo, list[tuple[str, frozenset, str]]]]] = {}
-    top: list[tuple[CallInfo, list[tuple[str, frozenset, str]]]] = []
+    by_func: dict[str, list[tuple[CallInfo, _Events]]] = {}
+    top: list[tuple[CallInfo, _Events]] = []
     for ci in an.calls:
         evs = _classify(ci, known, tf_imported)
         if ci.in_function is not None:
@@ -143,7 +145,9 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
 
     try:
         for ci, evs in top:
-            emit(ci, evs, ci, 0, None)
+            # a call with no event of its own matters only when it calls a notebook function
+            if evs or (type(ci.node.func) is ast.Name and ci.node.func.id in by_func):
+                emit(ci, evs, ci, 0, None)
     finally:
         emit = None  # type: ignore[assignment]  # it refers to itself through its closure: break the cycle
     return events
@@ -161,17 +165,39 @@ def _star_import_at(facts: Facts) -> tuple | None:
     found = [(cell.index, node.lineno) for cell, node in facts.semantic.star_imports
              if node.module in _STAR_SOURCES]  # the shared walk collects every star import
     for ci in facts.semantic.calls:
+        if ci.method != "run_line_magic":  # how the IPython-syntax transform writes %pylab
+            continue
         m = ci.magic
         if m is not None and m[0] == "line" and m[1] == "pylab":
             found.append((ci.cell.index, ci.node.lineno))
     return min(found) if found else None
 
 
-def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> list[tuple[str, frozenset, str]]:
+_Events = Sequence[tuple[str, frozenset, str]]
+_NO_EVENTS: _Events = ()  # shared: never mutated
+
+_ASSIGNS = (ast.Assign, ast.AnnAssign)
+
+# the methods by which the IPython-syntax transform writes magics (CallInfo.magic is None for others)
+_MAGIC_METHODS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
+
+# the first part of every qualified name _classify reports or takes as seeding
+_RANDOM_HEADS = frozenset({"numpy", "random", "scipy", "torch", "tensorflow", "keras", "sklearn", "umap",
+                           "imblearn"})
+
+
+def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
     """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)]."""
-    node, q = ci.node, ci.qual
+    # early outs for the commonest calls, which touch no random state (same answers as below)
+    method, q = ci.method, ci.qual
+    if q:
+        if q not in SEEDERS and q.partition(".")[0] not in _RANDOM_HEADS:
+            return _NO_EVENTS
+    elif method not in _MAGIC_METHODS and method not in ("rvs", "sample", "shuffle") and known.star_at is None:
+        return _NO_EVENTS
+    node = ci.node
     rng_vars = known.rng_vars
-    magic = ci.magic
+    magic = ci.magic if method in _MAGIC_METHODS else None
     if magic is not None:
         kind, name, args = magic
         if kind == "line" and name == "nbkit" and args.split()[:1] == ["seed"]:

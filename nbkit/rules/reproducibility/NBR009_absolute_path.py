@@ -62,6 +62,8 @@ def absolute_path(nb, ctx):
     allow = tuple(ctx.option("allow", list))
     for cell, node in ctx.facts.semantic.strings:
         value = node.value
+        if "/" not in value and "\\" not in value:
+            continue  # every path _ABS_PATH finds holds a slash or a backslash
         m = _ABS_PATH.search(value)
         if m is None:
             continue
