@@ -86,8 +86,8 @@ def _find_consts(facts: Facts) -> _PathConstants:
             best = v
         return best
 
-    for cell in facts.nb.cells:
-        tree = facts.tree(cell)
+    for cell, parsed in facts.code:
+        tree = parsed.tree
         if tree is None:
             continue
         index = cell.index
@@ -231,8 +231,9 @@ def path_uses(facts: Facts) -> Iterator[tuple[CallInfo, str, bool]]:
     return iter(facts.memo("path_uses", _find_path_uses))
 
 
-# the methods by which the IPython-syntax transform writes magics (CallInfo.magic is None for others)
-_MAGIC_METHODS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
+# the methods by which the IPython-syntax transform writes magics and shell escapes
+# (``get_ipython().run_line_magic(...)``): CallInfo.magic is None for a call of any other method
+MAGIC_METHODS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
 
 
 def _find_path_uses(facts: Facts) -> list[tuple[CallInfo, str, bool]]:
@@ -240,7 +241,7 @@ def _find_path_uses(facts: Facts) -> list[tuple[CallInfo, str, bool]]:
     out: list[tuple[CallInfo, str, bool]] = []
     for ci in facts.semantic.calls:
         method = ci.method
-        if method is None or (method in _MAGIC_METHODS and ci.magic is not None):
+        if method is None or (method in MAGIC_METHODS and ci.magic is not None):
             continue
         q = ci.qual or ""
         is_read = method in READ_FUNCS and not q.startswith(("torch.hub", "webbrowser.", "spacy.", "os.", "io.")) \

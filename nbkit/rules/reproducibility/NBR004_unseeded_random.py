@@ -11,7 +11,7 @@ from ...analysis import Facts
 from ...analysis.semantic import CallInfo, dotted, lazy_re
 from ...model import Cell
 from .. import Hit, rule
-from .helpers import NP_GENERATORS, SEEDERS, is_none, kw
+from .helpers import MAGIC_METHODS as _MAGIC_METHODS, NP_GENERATORS, SEEDERS, is_none, kw
 
 
 LIB_LABEL = {"random": "random", "numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow"}
@@ -124,8 +124,15 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
             known.frozen.update(names)  # `X = stats.poisson(3.5)`: X.rvs() draws from numpy
     by_func: dict[str, list[tuple[CallInfo, _Events]]] = {}
     top: list[tuple[CallInfo, _Events]] = []
+    star_none = known.star_at is None
     for ci in an.calls:
-        evs = _classify(ci, known, tf_imported)
+        q = ci.qual
+        # early outs for the commonest calls, which touch no random state (_classify would say [])
+        if q:
+            skip = q not in SEEDERS and q.partition(".")[0] not in _RANDOM_HEADS
+        else:
+            skip = star_none and ci.method not in _UNQUALIFIED
+        evs = _NO_EVENTS if skip else _classify(ci, known, tf_imported)
         if ci.in_function is not None:
             by_func.setdefault(ci.in_function, []).append((ci, evs))
         else:
@@ -178,23 +185,17 @@ _NO_EVENTS: _Events = ()  # shared: never mutated
 
 _ASSIGNS = (ast.Assign, ast.AnnAssign)
 
-# the methods by which the IPython-syntax transform writes magics (CallInfo.magic is None for others)
-_MAGIC_METHODS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
 
 # the first part of every qualified name _classify reports or takes as seeding
 _RANDOM_HEADS = frozenset({"numpy", "random", "scipy", "torch", "tensorflow", "keras", "sklearn", "umap",
                            "imblearn"})
+# the only methods _classify looks at in a call with no qualified name (the magics and these)
+_UNQUALIFIED = _MAGIC_METHODS | {"rvs", "sample", "shuffle"}
 
 
 def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
     """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)]."""
-    # early outs for the commonest calls, which touch no random state (same answers as below)
     method, q = ci.method, ci.qual
-    if q:
-        if q not in SEEDERS and q.partition(".")[0] not in _RANDOM_HEADS:
-            return _NO_EVENTS
-    elif method not in _MAGIC_METHODS and method not in ("rvs", "sample", "shuffle") and known.star_at is None:
-        return _NO_EVENTS
     node = ci.node
     rng_vars = known.rng_vars
     magic = ci.magic if method in _MAGIC_METHODS else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from ...analysis.semantic import dotted
+from .helpers import MAGIC_METHODS as _MAGIC_METHODS
 from .. import Hit, rule
 
 
@@ -34,14 +35,17 @@ def cwd_or_syspath_hack(nb, ctx):
     """
     for ci in ctx.facts.semantic.calls:
         node = ci.node
-        magic = ci.magic
+        # magics are written as get_ipython().run_line_magic(...) & co: no other call has one
+        magic = ci.magic if ci.method in _MAGIC_METHODS else None
         if magic is not None:
             kind, name, _ = magic
             if kind == "line" and name in ("cd", "pushd", "popd"):
                 yield Hit(f"%{name} changes the working directory; write paths relative to the notebook's folder "
                           "instead", ci.cell, node.lineno)
             continue
-        q = ci.qual or ""
+        q = ci.qual
+        if q is None:
+            continue
         if q in ("os.chdir", "os.fchdir"):
             yield Hit(f"{ci.text}() changes the working directory; write paths relative to the notebook's folder "
                       "instead", ci.cell, node.lineno)
@@ -51,6 +55,6 @@ def cwd_or_syspath_hack(nb, ctx):
     for cell, node in ctx.facts.semantic.nodes(ast.Assign, ast.AugAssign):
         target = node.target if isinstance(node, ast.AugAssign) else (
             node.targets[0] if len(node.targets) == 1 else None)
-        if target is not None and dotted(target) == ["sys", "path"]:
+        if type(target) is ast.Attribute and target.attr == "path" and dotted(target) == ["sys", "path"]:
             yield Hit("sys.path is modified; install the code as a package (pip install -e .) instead",
                       cell, node.lineno)

@@ -79,7 +79,7 @@ def unpinned_remote_data(nb, ctx):
                                                         and base.rsplit("/", 1)[-1] in manifest))
 
     for ci in an.calls:
-        hub = _unpinned_hub_dataset(nb, ci)
+        hub = _unpinned_hub_dataset(nb, ci) if ci.qual in _HUB_QUALS else None
         if hub:
             yield Hit(hub, ci.cell, ci.node.lineno)
             continue
@@ -191,6 +191,11 @@ def _url_prefix(node, facts: Facts, order: tuple, func: str | None, depth: int =
 
 _HF_BUILDERS = frozenset({"csv", "json", "parquet", "text", "imagefolder", "audiofolder", "videofolder", "arrow",
                           "pandas", "webdataset", "sql", "xml"})
+
+
+# the callees _unpinned_hub_dataset reports (None for any other)
+_HUB_QUALS = frozenset({"datasets.load_dataset", "huggingface_hub.hf_hub_download",
+                        "huggingface_hub.snapshot_download", "sklearn.datasets.fetch_openml"})
 
 
 def _unpinned_hub_dataset(nb, ci: CallInfo) -> str | None:
