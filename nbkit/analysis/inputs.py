@@ -53,6 +53,7 @@ _PATH_KWARGS = ("filepath_or_buffer", "path", "fname", "file", "filename", "io",
 
 _PATH_CTORS = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "pathlib.Path", "pathlib.PurePath",
                          "pathlib.PosixPath", "os.path.join", "posixpath.join", "os.path.expanduser"})
+_CTOR_LASTS = frozenset({q.rsplit(".", 1)[-1] for q in _PATH_CTORS})
 
 
 @dataclass
@@ -141,7 +142,10 @@ def _eval_path(node, lookup, order, bindings) -> str | None:
             return None
         return (left.rstrip("/") + "/" + right) if op is ast.Div else left + right
     if t is ast.Call and not node.keywords:
-        names = dotted(node.func)
+        f = node.func
+        if type(f) is ast.Attribute and f.attr not in _CTOR_LASTS:
+            return None  # (then the last part of q is f.attr)
+        names = dotted(f)
         if not names:
             return None
         q = ".".join([bindings.get(names[0], names[0]), *names[1:]])
@@ -164,6 +168,10 @@ def _arg_paths(consts: _PathConstants, order: tuple[int, int], args, out: list[t
         if t is ast.Name:
             if a.id not in values:
                 continue
+        elif t is ast.Constant:
+            if isinstance(a.value, str):
+                out.append((a.value, a))
+            continue
         elif t not in _FOLDABLE:
             continue
         v = _eval_path(a, consts.lookup, order, consts.bindings)

@@ -83,8 +83,16 @@ class RandomEvent:
     libs: frozenset
     cell: Cell
     line: int
-    message: str = ""
+    template: str = ""  # the message, "{0}" standing for the callee as written (see message)
     order: tuple = ()
+    call: CallInfo | None = None  # the call whose callee "{0}" is
+
+    @property
+    def message(self) -> str:
+        """The event's message: the callee's text (ast.unparse) is made only for the events reported."""
+        if self.call is None or "{0}" not in self.template:
+            return self.template
+        return self.template.format(self.call.text)
 
 
 def random_events(facts: Facts) -> list[RandomEvent]:
@@ -144,7 +152,7 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
         for kind, libs, msg in evs:
             if via:
                 msg = f"{msg} (inside {via}())" if kind != "seed" else msg
-            events.append(RandomEvent(kind, libs, site.cell, line, msg, (site.cell.index, line)))
+            events.append(RandomEvent(kind, libs, site.cell, line, msg, (site.cell.index, line), ci))
         if depth < 4 and isinstance(ci.node.func, ast.Name) and ci.node.func.id in by_func \
                 and ci.node.func.id != ci.in_function:
             for inner, inner_evs in by_func[ci.node.func.id]:
@@ -194,7 +202,8 @@ _UNQUALIFIED = _MAGIC_METHODS | {"rvs", "sample", "shuffle"}
 
 
 def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
-    """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)]."""
+    """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)], the
+    message a RandomEvent template ("{0}": the callee as written)."""
     method, q = ci.method, ci.qual
     node = ci.node
     rng_vars = known.rng_vars
@@ -215,31 +224,31 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
                 seed = node.args[0] if node.args else kw(node, "seed", "bit_generator")
                 if fn != "Generator" and (seed is None or is_none(seed)):
                     return [("always", frozenset({"numpy"}),
-                             f"{ci.text}() without a seed gives different numbers on every run; "
-                             f"pass one: {ci.text}(SEED)")]
+                             "{0}() without a seed gives different numbers on every run; "
+                             "pass one: {0}(SEED)")]
                 return []
             if fn not in NP_NOT_GLOBAL and "." not in fn:
-                return [("global", frozenset({"numpy"}), f"{ci.text} is used before numpy is seeded")]
+                return [("global", frozenset({"numpy"}), "{0} is used before numpy is seeded")]
             return []
         if q.startswith("random."):
             fn = q[len("random."):]
             if fn in PY_RANDOM:
-                return [("global", frozenset({"random"}), f"{ci.text} is used before random is seeded")]
+                return [("global", frozenset({"random"}), "{0} is used before random is seeded")]
             if fn == "Random" and not node.args and kw(node, "x") is None:
                 return [("always", frozenset({"random"}),
-                         f"{ci.text}() without a seed gives different numbers on every run; pass one: {ci.text}(SEED)")]
+                         "{0}() without a seed gives different numbers on every run; pass one: {0}(SEED)")]
             return []
         if q.startswith("scipy.stats.") and ci.method == "rvs":
             rs = kw(node, "random_state")
             if rs is not None and not is_none(rs):
                 return []
             return [("call", frozenset({"numpy"}),
-                     f"{ci.text}(...) draws without random_state before numpy is seeded; pass random_state=SEED")]
+                     "{0}(...) draws without random_state before numpy is seeded; pass random_state=SEED")]
         if q in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
             shuffle = kw(node, "shuffle")
             if isinstance(shuffle, ast.Constant) and shuffle.value is True and kw(node, "generator") is None:
                 return [("call", frozenset({"torch"}),
-                         f"{ci.text}(shuffle=True) shuffles before torch is seeded; call torch.manual_seed(SEED) "
+                         "{0}(shuffle=True) shuffles before torch is seeded; call torch.manual_seed(SEED) "
                          "first or pass generator=torch.Generator().manual_seed(SEED)")]
             return []
         if q.startswith("torch."):
@@ -247,14 +256,14 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
             if kw(node, "generator") is not None:
                 return []
             if fn in TORCH_RANDOM or fn.startswith("nn.init.") or fn == "utils.data.random_split":
-                return [("global", frozenset({"torch"}), f"{ci.text} is used before torch is seeded")]
+                return [("global", frozenset({"torch"}), "{0} is used before torch is seeded")]
             return []
         if q.startswith(("tensorflow.", "keras.")):
             fn = q.split(".", 1)[1]
             if fn.startswith("random.") and fn[7:] in TF_RANDOM or fn in TF_RANDOM and fn.startswith("random_"):
                 if kw(node, "seed") is not None and not is_none(kw(node, "seed")):
                     return []
-                return [("global", frozenset({"tensorflow"}), f"{ci.text} is used before tensorflow is seeded")]
+                return [("global", frozenset({"tensorflow"}), "{0} is used before tensorflow is seeded")]
             return []
         last = q.rsplit(".", 1)[-1]
         if q.startswith(("sklearn.", "umap.", "imblearn.")) and (
@@ -272,7 +281,7 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
             if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
                 return []  # **params may carry random_state
             return [("call", frozenset({"numpy"}),
-                     f"{ci.text}(...) takes random_state but none is given and numpy is not seeded before it; "
+                     "{0}(...) takes random_state but none is given and numpy is not seeded before it; "
                      "pass random_state=SEED")]
         return []
     if isinstance(node.func, ast.Name) and known.star_at is not None \
@@ -289,7 +298,7 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
         if rs is not None and not is_none(rs):
             return []
         return [("call", frozenset({"numpy"}),
-                 f"{ci.text}(...) draws from a frozen scipy distribution without random_state before numpy is "
+                 "{0}(...) draws from a frozen scipy distribution without random_state before numpy is "
                  "seeded; pass random_state=SEED")]
     # a method on some object: DataFrame.sample / .shuffle without random_state
     if ci.method in ("sample", "shuffle") and isinstance(node.func, ast.Attribute):
@@ -311,7 +320,7 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
         lib = "tensorflow" if (ci.method == "shuffle" and tf_imported) else "numpy"
         arg = "seed" if lib == "tensorflow" else "random_state"
         return [("call", frozenset({lib}),
-                 f"{ci.text}(...) is called without {arg} before {lib} is seeded; pass {arg}=SEED")]
+                 f"{{0}}(...) is called without {arg} before {lib} is seeded; pass {arg}=SEED")]
     return []
 
 

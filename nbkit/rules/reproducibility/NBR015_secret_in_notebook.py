@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Callable
 
 from ...analysis.semantic import Analysis, lazy_re, str_const
 from ...model import Cell
@@ -159,7 +160,7 @@ def secret_in_notebook(nb, ctx):
     Rotate any secret that was committed, and clear the outputs that showed it.
     """
     assigned: dict[int, list] = {}
-    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic):
+    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, ctx.facts.python_source):
         assigned.setdefault(cell.index, []).append((name, value, line))
     # The texts (sources, outputs) are first searched as a whole, once each way: most notebooks
     # hold no needle, connection string or key word at all, and then no text is scanned alone.
@@ -204,7 +205,17 @@ def secret_in_notebook(nb, ctx):
                           "secret", cell)
 
 
-def _assigned_secrets(an: Analysis):
+def _names_a_secret_word(source: str) -> bool:
+    """Can an identifier in this code be a name _assigned_secrets looks at?  Each holds one of these
+    words in some case (a non-ASCII source may spell one in other letters that Python normalises)."""
+    if not source.isascii():
+        return True
+    low = source.lower()
+    return "pass" in low or "token" in low or "key" in low or "secret" in low or "credential" in low \
+        or "authorization" in low
+
+
+def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str]):
     """(cell, name, value, line): string literals bound to secret-looking names (assignments,
     keyword arguments, dict entries)."""
     # Only string literals count (str_const): the other values are left out before sorting (the
@@ -219,9 +230,16 @@ def _assigned_secrets(an: Analysis):
                 str_const(t.slice) if isinstance(t, ast.Subscript) else None
             if name and node.value is not None:
                 items.append((cell, name, node.value))
+    maybe: dict[int, bool] = {}  # cell index -> _names_a_secret_word(its code)
     for ci in an.calls:
         keywords = ci.node.keywords
         if keywords:
+            cell = ci.cell
+            m = maybe.get(cell.index)
+            if m is None:
+                m = maybe[cell.index] = _names_a_secret_word(python_source(cell))
+            if not m:
+                continue  # a keyword's name is written as it is: none here can name a secret
             items += [(ci.cell, k.arg, k.value) for k in keywords
                       if k.arg and type(k.value) is ast.Constant and isinstance(k.value.value, str)]
     for cell, node in an.nodes(ast.Dict):
