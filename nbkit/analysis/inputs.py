@@ -93,14 +93,13 @@ def _find_consts(facts: Facts) -> _PathConstants:
             continue
         index = cell.index
         for stmt in tree.body:
-            t = type(stmt)
-            if t is ast.Assign:
+            if isinstance(stmt, ast.Assign):
                 order = (index, stmt.lineno)
                 value = _eval_path(stmt.value, lookup, order, bindings) if type(stmt.value) in _FOLDABLE else None
                 for tgt in stmt.targets:
                     if type(tgt) is ast.Name:
                         out.setdefault(tgt.id, []).append((order, value))
-            elif t is ast.Import or t is ast.ImportFrom:
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 bind_import(stmt, bindings)
     # a name never bound to a path looks up as None anyway: drop it, so that most names of a
     # call's arguments are ruled out by one dict lookup

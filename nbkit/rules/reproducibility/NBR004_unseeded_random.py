@@ -134,10 +134,10 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
     top: list[tuple[CallInfo, _Events]] = []
     star_none = known.star_at is None
     for ci in an.calls:
-        q = ci.qual
+        qual = ci.qual
         # early outs for the commonest calls, which touch no random state (_classify would say [])
-        if q:
-            skip = q not in SEEDERS and q.partition(".")[0] not in _RANDOM_HEADS
+        if qual:
+            skip = qual not in SEEDERS and qual.partition(".")[0] not in _RANDOM_HEADS
         else:
             skip = star_none and ci.method not in _UNQUALIFIED
         evs = _NO_EVENTS if skip else _classify(ci, known, tf_imported)

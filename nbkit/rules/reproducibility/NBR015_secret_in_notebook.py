@@ -89,10 +89,10 @@ def _placeholder(value: str) -> bool:
     return any(w in low for w in _PLACEHOLDER_WORDS) or v.endswith("EXAMPLE")
 
 
-def _scan_text(text: str, needles: bool = True, dsn: bool = True):
+def _scan_text(text: str, any_needle: bool = True, dsn: bool = True):
     """(kind, secret, offset) for secrets in free text (markdown, outputs, code source).
-    ``needles`` / ``dsn`` False: the caller knows the text holds no needle / no connection string."""
-    if needles and _SECRET_NEEDLES.search(text) is not None:  # one scan says whether any prefilter substring is there
+    ``any_needle`` / ``dsn`` False: the caller knows the text holds no needle / no connection string."""
+    if any_needle and _SECRET_NEEDLES.search(text) is not None:  # one scan says whether any prefilter substring is there
         for kind, pat, needles in _SECRET_PATTERNS:
             if not any(n in text for n in needles):
                 continue
