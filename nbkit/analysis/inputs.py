@@ -95,7 +95,15 @@ def _find_consts(facts: Facts) -> _PathConstants:
         for stmt in tree.body:
             if isinstance(stmt, ast.Assign):
                 order = (index, stmt.lineno)
-                value = _eval_path(stmt.value, lookup, order, bindings) if type(stmt.value) in _FOLDABLE else None
+                v = stmt.value
+                tv = type(v)
+                if tv is ast.Constant:  # the commonest cases first, as _eval_path folds them
+                    value = v.value if isinstance(v.value, str) else None
+                elif tv is ast.Call and (v.keywords or (type(v.func) is ast.Attribute
+                                                        and v.func.attr not in _CTOR_LASTS)):
+                    value = None
+                else:
+                    value = _eval_path(v, lookup, order, bindings) if tv in _FOLDABLE else None
                 for tgt in stmt.targets:
                     if type(tgt) is ast.Name:
                         out.setdefault(tgt.id, []).append((order, value))

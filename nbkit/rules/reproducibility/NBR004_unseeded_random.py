@@ -106,18 +106,17 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
     tf_imported = "tensorflow" in an.imported or "keras" in an.imported
     rng_vars: set[str] = set()
     known = _Known(rng_vars, set(), _star_import_at(facts))
-    by_node = {id(ci.node): ci for ci in an.calls}
-    for ci in an.calls:
-        parents = ci.parents
-        if not parents or type(parents[-1]) not in _ASSIGNS:
-            continue
-        parent = parents[-1]
+    by_node: dict[int, CallInfo] | None = None  # made on first use
+    for ci in [ci for ci in an.calls if (ps := ci.parents) and type(ps[-1]) in _ASSIGNS]:
+        parent = ci.parents[-1]
         q = ci.qual or ""
         names = [t.id if isinstance(t, ast.Name) else t.attr
                  for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target])
                  if isinstance(t, (ast.Name, ast.Attribute))]
         rs = kw(ci.node, "random_state")
         while rs is None and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value, ast.Call):
+            if by_node is None:
+                by_node = {id(c.node): c for c in an.calls}
             inner = by_node.get(id(ci.node.func.value))  # `GaussianMixture(4, random_state=0).fit(X)`
             if inner is None:
                 break
@@ -140,7 +139,12 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
             skip = qual not in SEEDERS and qual.partition(".")[0] not in _RANDOM_HEADS
         else:
             skip = star_none and ci.method not in _UNQUALIFIED
-        evs = _NO_EVENTS if skip else _classify(ci, known, tf_imported)
+        if skip:
+            if type(ci.node.func) is not ast.Name:
+                continue  # no event, and not a call of a notebook function: emit would do nothing
+            evs = _NO_EVENTS
+        else:
+            evs = _classify(ci, known, tf_imported)
         if ci.in_function is not None:
             by_func.setdefault(ci.in_function, []).append((ci, evs))
         else:

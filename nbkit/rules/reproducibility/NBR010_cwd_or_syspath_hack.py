@@ -9,6 +9,10 @@ from .helpers import MAGIC_METHODS as _MAGIC_METHODS
 from .. import Hit, rule
 
 
+_REPORTED = frozenset({"os.chdir", "os.fchdir", "sys.path.append", "sys.path.insert", "sys.path.extend",
+                       "site.addsitedir"})
+
+
 @rule("NBR010", "cwd-or-syspath-hack", "warning", "`os.chdir`, `%cd`, `sys.path.append/insert`", requires=("python",))
 def cwd_or_syspath_hack(nb, ctx):
     """
@@ -33,7 +37,8 @@ def cwd_or_syspath_hack(nb, ctx):
     Install the project's code as a package (`pip install -e .`), and write paths relative
     to the notebook's folder (where `nbkit verify` and papermill run it).
     """
-    for ci in ctx.facts.semantic.calls:
+    # the calls that can be reported (one comprehension: most notebooks have none)
+    for ci in [ci for ci in ctx.facts.semantic.calls if ci.qual in _REPORTED or ci.method in _MAGIC_METHODS]:
         node = ci.node
         # magics are written as get_ipython().run_line_magic(...) & co: no other call has one
         magic = ci.magic if ci.method in _MAGIC_METHODS else None
