@@ -243,7 +243,7 @@ def _fills_connection(facts: Facts, ci: CallInfo) -> bool:
 def path_uses(facts: Facts) -> Iterator[tuple[CallInfo, str, bool]]:
     """(call, path, is_read) for calls with constant path arguments: a read's path argument, or
     (is_read False) any constant path argument of another call (a write, a download, a check)."""
-    return iter(facts.memo("path_uses", _find_path_uses))
+    return iter(facts.memo("path_uses", lambda f: _find_path_uses(f, None)))
 
 
 # the methods by which the IPython-syntax transform writes magics and shell escapes
@@ -251,10 +251,14 @@ def path_uses(facts: Facts) -> Iterator[tuple[CallInfo, str, bool]]:
 MAGIC_METHODS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
 
 
-def _find_path_uses(facts: Facts) -> list[tuple[CallInfo, str, bool]]:
+def _find_path_uses(facts: Facts, reads: bool | None) -> list[tuple[CallInfo, str, bool]]:
+    """path_uses: all of them (``reads`` None), or only the reads (True) or only the others (False)."""
     consts = _consts(facts)
     out: list[tuple[CallInfo, str, bool]] = []
-    for ci in facts.semantic.calls:
+    calls = facts.semantic.calls
+    if reads:  # a read calls one of these (one comprehension picks them)
+        calls = [ci for ci in calls if ci.method in READ_FUNCS or ci.method in _OPENERS]
+    for ci in calls:
         method = ci.method
         if method is None or (method in MAGIC_METHODS and ci.magic is not None):
             continue
@@ -266,8 +270,12 @@ def _find_path_uses(facts: Facts) -> list[tuple[CallInfo, str, bool]]:
             # unless the cell fills what it opens (`df.to_sql(..., con)`, CREATE/INSERT)
             is_read = not _fills_connection(facts, ci)
         if is_read:
+            if reads is False:
+                continue
             for value, _ in _call_paths(consts, ci, (0,)):
                 out.append((ci, value, True))
+        elif reads:
+            continue
         else:
             node = ci.node
             if not node.args and not node.keywords and method not in ("read_text", "read_bytes", "open"):
@@ -315,7 +323,7 @@ def local_reads(facts: Facts) -> list[LocalRead]:
 
 def _find_local_reads(facts: Facts) -> list[LocalRead]:
     out: list[LocalRead] = []
-    for ci, value, is_read in path_uses(facts):
+    for ci, value, is_read in facts.memo("path_reads", lambda f: _find_path_uses(f, True)):
         surely = ci.qual == "open" or (ci.method or "").startswith(("read_", "scan_"))
         if is_read and looks_like_local_file(value, surely):
             out.append(LocalRead(ci, value))
@@ -325,4 +333,5 @@ def _find_local_reads(facts: Facts) -> list[LocalRead]:
 def produced_paths(facts: Facts) -> set[str]:
     """Normalised constant paths that calls other than reads mention (writes, downloads, checks):
     a file named here may be made by the notebook itself."""
-    return {os.path.normpath(value) for _ci, value, is_read in path_uses(facts) if not is_read}
+    uses = facts.memo("path_others", lambda f: _find_path_uses(f, False))
+    return {os.path.normpath(value) for _ci, value, is_read in uses if not is_read}

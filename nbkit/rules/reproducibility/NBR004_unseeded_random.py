@@ -132,7 +132,15 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
     by_func: dict[str, list[tuple[CallInfo, _Events]]] = {}
     top: list[tuple[CallInfo, _Events]] = []
     star_none = known.star_at is None
-    for ci in an.calls:
+    # the calls that may have events or call a notebook function, picked in one comprehension
+    # (the loop below says which are which: the test here is only a cheaper superset of its)
+    funcs = {ci.in_function for ci in an.calls}
+    heads = _RANDOM_HEADS
+    cands = [ci for ci in an.calls
+             if ((qual := ci.qual) and (qual in SEEDERS or qual.partition(".")[0] in heads))
+             or (not qual and (not star_none or ci.method in _UNQUALIFIED))
+             or (type(f := ci.node.func) is ast.Name and f.id in funcs)]
+    for ci in cands:
         qual = ci.qual
         # early outs for the commonest calls, which touch no random state (_classify would say [])
         if qual:
