@@ -16,7 +16,7 @@ import ast
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .semantic import CallInfo, bind_import, dotted, lazy_re, str_const
 
@@ -95,7 +95,7 @@ def _find_consts(facts: Facts) -> _PathConstants:
         for stmt in tree.body:
             if isinstance(stmt, ast.Assign):
                 order = (index, stmt.lineno)
-                v = stmt.value
+                v: Any = stmt.value  # (type tests below, cheaper than isinstance)
                 tv = type(v)
                 if tv is ast.Constant:  # the commonest cases first, as _eval_path folds them
                     value = v.value if isinstance(v.value, str) else None
