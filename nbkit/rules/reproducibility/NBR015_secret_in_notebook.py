@@ -231,7 +231,7 @@ def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str]):
             if name and node.value is not None:
                 items.append((cell, name, node.value))
     maybe: dict[int, bool] = {}  # cell index -> _names_a_secret_word(its code)
-    for ci in an.calls:
+    for ci in [ci for ci in an.calls if ci.node.keywords]:  # (a comprehension: most calls have none)
         keywords = ci.node.keywords
         if keywords:
             cell = ci.cell
