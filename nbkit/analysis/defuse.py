@@ -133,6 +133,18 @@ def _function_summary(body: Sequence[ast.AST], params: list[str]) -> _Func:
                 continue
             elif t is Constant:
                 pass
+            elif t is ast.Assign:
+                extend(n.targets)
+                n = n.value
+                continue
+            elif t is ast.Compare:
+                extend(n.comparators)
+                n = n.left
+                continue
+            elif t is ast.Expr or t is ast.Return:
+                if n.value is not None:
+                    n = n.value
+                    continue
             elif t in handled:
                 if t is ast.FunctionDef or t is ast.AsyncFunctionDef or t is ast.Lambda:
                     if t is not ast.Lambda:
@@ -533,9 +545,13 @@ class DefUse:
                     elif fid not in BUILTINS:  # print(...): read() would return at once
                         self.read(fid, f, called=True)
                 else:
-                    # only a method call can write the namespace or be a magic (see call())
-                    if tf is _Attribute and (f.attr in _NAMESPACE_WRITERS or type(f.value) is _Call):
-                        self.call(e)
+                    # only a method of globals(), get_ipython() or .user_ns writes the namespace or is a
+                    # magic (see call())
+                    if tf is _Attribute:
+                        v = f.value
+                        if f.attr in _NAMESPACE_WRITERS or (type(v) is _Call and type(v.func) is _Name
+                                                            and v.func.id == "get_ipython"):
+                            self.call(e)
                     while tf is _Attribute:  # obj.method(...): only `obj` is read
                         f = f.value
                         tf = type(f)
