@@ -9,6 +9,7 @@ import builtins
 import enum
 import operator
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -168,6 +169,11 @@ def _node_classes() -> list[type[ast.AST]]:
 
 
 _SPECS: dict[type, tuple[int, Any, int]] = {cls: _spec(cls) for cls in _node_classes()}
+# the fields that hold statements (or the handlers and cases that hold them), by class
+_BODIES: dict[type, tuple[str, ...]] = {
+    cls: tuple(f for f in cls._fields if f in ("body", "orelse", "finalbody", "handlers", "cases"))
+    for cls in _node_classes()
+    if issubclass(cls, (ast.stmt, ast.Module, ast.Interactive, ast.excepthandler, ast.match_case))}
 _DEEP = 100  # above this depth a walk cannot meet the recursion limit (see build)
 
 
@@ -190,12 +196,20 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
     fallback: dict[str, str | None] = {}  # every import anywhere: resolves calls in out-of-order notebooks too
     for cell, parsed in cells:
         if parsed.tree is not None and "import" in parsed.python_source:
-            for node in ast.walk(parsed.tree):
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
+            # the imports in ast.walk's (breadth-first) order, the first binding of a name
+            # winning; an import is a statement, so only statement lists need reading
+            todo = deque([parsed.tree])
+            while todo:
+                node = todo.popleft()
+                t = type(node)
+                if t is ast.Import or t is ast.ImportFrom:
                     found: dict[str, str | None] = {}
                     bind_import(node, found)
                     for k, v in found.items():
                         fallback.setdefault(k, v)
+                else:
+                    for name in _BODIES.get(t, ()):
+                        todo.extend(getattr(node, name))
     by_type = out.by_type
     calls = out.calls
     strings = out.strings
