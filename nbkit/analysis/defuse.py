@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 from ..cooperate import checkpoint
 from ..ipysyntax import ParsedCell
 from ..model import Cell
-from .semantic import BUILTINS, LEAVES, lazy_re, magic_call
+from .semantic import BUILTINS, lazy_re, magic_call
 
 IPYTHON_NAMES = frozenset({
     "get_ipython", "display", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh",
@@ -50,45 +51,36 @@ def _arg_names(args: ast.arguments) -> list[str]:
     return out
 
 
-_SKIP_FIELDS = frozenset({"annotation", "returns", "type_comment"})
+# fields that hold no node the walks below descend into (names, operators, contexts, import
+# aliases, flags), and the ones _function_summary skips (annotations: forward references)
+_NO_CHILD_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "arg", "asname", "module", "level",
+                              "conversion", "kind", "is_async", "simple", "tag", "rest", "kwd_attrs", "type_ignores",
+                              "annotation", "returns", "type_comment"})
+_child_fields_cache: dict[type[ast.AST], tuple[str, ...]] = {ast.Constant: ()}
 
 
-def _walk_body(node: ast.AST):
-    """Walk what runs when a function body runs: skips annotations (forward references) and
-    the bodies of nested functions and lambdas (they run later, if at all), but yields the
-    nested definitions themselves.  Leaf nodes (contexts, operators, import aliases) are not
-    yielded: _function_summary has nothing to do with them."""
-    stack = [node]
-    leaves = LEAVES
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            stack.extend(n.decorator_list)
-            stack.extend(n.args.defaults)
-            stack.extend(d for d in n.args.kw_defaults if d is not None)
-            continue
-        if isinstance(n, ast.Lambda):
-            stack.extend(n.args.defaults)
-            stack.extend(d for d in n.args.kw_defaults if d is not None)
-            continue
-        for name in n._fields:  # ast.iter_fields, without its generator's overhead
-            if name in _SKIP_FIELDS:
-                continue
-            value = getattr(n, name, None)
-            if type(value) is list:
-                for v in value:
-                    if isinstance(v, ast.AST) and type(v) not in leaves:
-                        stack.append(v)
-            elif isinstance(value, ast.AST) and type(value) not in leaves:
-                stack.append(value)
+def _child_fields(t: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of node type ``t`` that may hold child nodes: a node or None, or a list of them."""
+    fields = _child_fields_cache.get(t)
+    if fields is None:
+        fields = _child_fields_cache[t] = tuple(f for f in t._fields if f not in _NO_CHILD_FIELDS)
+    return fields
 
 
-# node types _function_summary has nothing to do with (none of them is a subclass of the types it handles)
-_SUMMARY_SKIP = frozenset({ast.Constant, ast.Attribute, ast.Subscript, ast.Expr, ast.Assign, ast.BinOp,
-                           ast.Compare, ast.Return, ast.Load, ast.Store, ast.keyword, ast.comprehension,
-                           ast.ListComp, ast.GeneratorExp, ast.Tuple, ast.List, ast.Dict, ast.JoinedStr,
-                           ast.FormattedValue, ast.Slice, ast.BoolOp, ast.UnaryOp, ast.If, ast.For})
+_SUMMARY_HANDLED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Import,
+                               ast.ImportFrom, ast.ExceptHandler, ast.Global, ast.Nonlocal, ast.match_case})
+
+
+def _push_children(n: ast.AST, t: type[ast.AST], push) -> None:
+    """Push the child nodes of ``n`` (of type ``t``) that _function_summary visits."""
+    for f in _child_fields(t):  # ast.iter_child_nodes, without its generator's overhead
+        v = getattr(n, f, None)
+        if type(v) is list:
+            for c in v:
+                if c is not None:
+                    push(c)
+        elif v is not None:
+            push(v)
 
 
 @dataclass
@@ -100,45 +92,112 @@ class _Func:
 
 def _function_summary(body: Sequence[ast.AST], params: list[str]) -> _Func:
     """Global names a function body reads when it runs (lenient: anything bound anywhere in
-    it is local, names it assigns through `global` are not reported)."""
+    it is local, names it assigns through `global` are not reported).  Walks what runs when the
+    body runs: not annotations (forward references) nor the bodies of nested functions and
+    lambdas (they run later, if at all), but the nested definitions themselves.  The result is
+    sets, so the walk's order does not matter."""
     local = set(params)
     declared_global: set[str] = set()
     declared_nonlocal: set[str] = set()
     loads: set[str] = set()
     stores: set[str] = set()
     called: set[str] = set()
-    for stmt in body:
-        for n in _walk_body(stmt):
+    Name, Load, Constant, Attribute, Subscript, BinOp, Call = (ast.Name, ast.Load, ast.Constant, ast.Attribute,
+                                                              ast.Subscript, ast.BinOp, ast.Call)
+    handled = _SUMMARY_HANDLED
+    stack: list[Any] = list(body)
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        n = pop()
+        while True:  # n, then one of its children, and so on: `continue` takes the child without the stack
             t = type(n)
-            if t is ast.Name:  # the commonest node first
-                (loads if isinstance(n.ctx, ast.Load) else stores).add(n.id)
+            if t is Name:
+                (loads if type(n.ctx) is Load else stores).add(n.id)
+            elif t is Attribute:
+                n = n.value
                 continue
-            if t is ast.Call:
-                if isinstance(n.func, ast.Name):
+            elif t is Subscript:
+                push(n.slice)
+                n = n.value
+                continue
+            elif t is BinOp:
+                push(n.right)
+                n = n.left
+                continue
+            elif t is Call:
+                if type(n.func) is Name:
                     called.add(n.func.id)
+                extend(n.args)
+                extend([k.value for k in n.keywords])
+                n = n.func
                 continue
-            if t in _SUMMARY_SKIP:
+            elif t is Constant:
+                pass
+            elif t is ast.Assign:
+                extend(n.targets)
+                n = n.value
                 continue
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                stores.add(n.name)
-            elif isinstance(n, (ast.Import, ast.ImportFrom)):
-                for a in n.names:
-                    stores.add(a.asname or a.name.split(".")[0])
-            elif isinstance(n, ast.ExceptHandler) and n.name:
-                stores.add(n.name)
-            elif isinstance(n, ast.Global):
-                declared_global.update(n.names)
-            elif isinstance(n, ast.Nonlocal):
-                declared_nonlocal.update(n.names)
-            elif isinstance(n, ast.match_case):
-                stores.update(_pattern_names(n.pattern))
+            elif t is ast.Compare:
+                extend(n.comparators)
+                n = n.left
+                continue
+            elif t is ast.Expr or t is ast.Return:
+                if n.value is not None:
+                    n = n.value
+                    continue
+            elif t in handled:
+                if t is ast.FunctionDef or t is ast.AsyncFunctionDef or t is ast.Lambda:
+                    if t is not ast.Lambda:
+                        stores.add(n.name)
+                        extend(n.decorator_list)
+                    extend(n.args.defaults)
+                    extend([d for d in n.args.kw_defaults if d is not None])
+                    break
+                elif t is ast.Import or t is ast.ImportFrom:
+                    for a in n.names:
+                        stores.add(a.asname or a.name.split(".")[0])
+                    break
+                elif t is ast.Global:
+                    declared_global.update(n.names)
+                    break
+                elif t is ast.Nonlocal:
+                    declared_nonlocal.update(n.names)
+                    break
+                elif t is ast.ClassDef:
+                    stores.add(n.name)
+                elif t is ast.ExceptHandler:
+                    if n.name:
+                        stores.add(n.name)
+                elif t is ast.match_case:
+                    stores.update(_pattern_names(n.pattern))
+                _push_children(n, t, push)
+            else:
+                _push_children(n, t, push)
+            break
     assigns_global = stores & declared_global
     local |= (stores - declared_global) | declared_nonlocal | assigns_global
     free = frozenset(loads - local)
     return _Func(free, frozenset(assigns_global), frozenset(called) & free)
 
 
+# node types as module globals: the hot loops below look them up faster than ast.X
+_Attribute = ast.Attribute
+_BinOp = ast.BinOp
+_Call = ast.Call
+_Constant = ast.Constant
+_DictComp = ast.DictComp
+_Lambda = ast.Lambda
+_List = ast.List
+_Load = ast.Load
+_Name = ast.Name
+_NamedExpr = ast.NamedExpr
+_Set = ast.Set
+_Subscript = ast.Subscript
+_Tuple = ast.Tuple
+_keyword = ast.keyword
 _COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
+# methods that write a namespace when called on globals(), get_ipython() or .user_ns
+_NAMESPACE_WRITERS = frozenset({"update", "setdefault", "__setitem__", "push"})
 
 
 class DefUse:
@@ -173,7 +232,7 @@ class DefUse:
         if self.scopes:
             self.scopes[-1].add(name)
             return
-        p = self.pos(node)
+        p = (self.cell.index, getattr(node, "lineno", 1))  # self.pos(node), without the call
         self.defined[name] = p
         self.first_def.setdefault(name, p)
         self.deleted.pop(name, None)
@@ -242,139 +301,170 @@ class DefUse:
                         self.defined.setdefault(w, (cell.index, 1))
                         self.first_def.setdefault(w, (cell.index, 1))
                 continue
+            handlers = _STMT_HANDLERS
             for stmt in tree.body:
-                self.stmt(stmt, top=True)
+                handler = handlers.get(type(stmt))
+                if handler is not None:
+                    handler(self, stmt, True)
         return self.reports
 
     def body(self, stmts):
+        handlers = _STMT_HANDLERS
         for s in stmts:
-            self.stmt(s)
+            handler = handlers.get(type(s))
+            if handler is not None:
+                handler(self, s, False)
 
-    def stmt(self, s, top: bool = False):  # noqa: C901 - one branch per statement type
-        if isinstance(s, ast.Expr):
-            if isinstance(s.value, ast.Name) and s.value.id in _AUTOMAGIC:
-                return  # `ls`, `pwd`, `who` on their own line: IPython's automagic runs %ls
-            self.expr(s.value)
-        elif isinstance(s, ast.Assign):
-            if (isinstance(s.value, ast.Lambda) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-                    and not self.scopes):
-                for d in s.value.args.defaults + [d for d in s.value.args.kw_defaults if d]:
-                    self.expr(d)
-                self.bind(s.targets[0].id, s,
-                          _function_summary([ast.Expr(s.value.body)], _arg_names(s.value.args)))
-                return
-            self.expr(s.value)
-            for t in s.targets:
-                self.target(t)
-        elif isinstance(s, ast.AugAssign):
-            if isinstance(s.target, ast.Name):
-                self.expr(s.value)
-                self.read(s.target.id, s.target)
-                self.bind(s.target.id, s)
+    def stmt(self, s, top: bool = False):
+        """One statement (Global, Nonlocal, Pass, Break, Continue: nothing to resolve)."""
+        handler = _STMT_HANDLERS.get(type(s))  # one handler per statement type: no isinstance chain
+        if handler is not None:
+            handler(self, s, top)
+
+    def _expr_stmt(self, s: ast.Expr, top: bool):
+        v = s.value
+        if type(v) is ast.Name and v.id in _AUTOMAGIC:
+            return  # `ls`, `pwd`, `who` on their own line: IPython's automagic runs %ls
+        self.expr(v)
+
+    def _assign(self, s: ast.Assign, top: bool):
+        v, targets = s.value, s.targets
+        if type(v) is ast.Lambda and len(targets) == 1 and type(targets[0]) is ast.Name and not self.scopes:
+            for d in v.args.defaults + [d for d in v.args.kw_defaults if d]:
+                self.expr(d)
+            # the summary of `f = lambda: body` is that of a function whose body is the expression
+            self.bind(targets[0].id, s, _function_summary([v.body], _arg_names(v.args)))
+            return
+        self.expr(v)
+        for t in targets:
+            if type(t) is ast.Name:
+                self.bind(t.id, t)
             else:
-                self.expr(s.value)
-                self.target(s.target)
-        elif isinstance(s, ast.AnnAssign):
-            if s.value is not None:
-                self.expr(s.value)
-                self.target(s.target)
-            elif not isinstance(s.target, ast.Name):
-                self.target(s.target)
-        elif isinstance(s, (ast.For, ast.AsyncFor)):
-            self.expr(s.iter)
+                self.target(t)
+
+    def _aug_assign(self, s: ast.AugAssign, top: bool):
+        if isinstance(s.target, ast.Name):
+            self.expr(s.value)
+            self.read(s.target.id, s.target)
+            self.bind(s.target.id, s)
+        else:
+            self.expr(s.value)
             self.target(s.target)
-            self.body(s.body)
-            self.body(s.orelse)
-        elif isinstance(s, ast.While):
-            self.expr(s.test)
-            self.body(s.body)
-            self.body(s.orelse)
-        elif isinstance(s, ast.If):
-            guarded = self.guard_test(s.test)
-            self.expr(s.test)
-            self.suppress += guarded
-            self.body(s.body)
-            self.body(s.orelse)
-            self.suppress -= guarded
-        elif isinstance(s, (ast.With, ast.AsyncWith)):
-            for item in s.items:
-                self.expr(item.context_expr)
-                if item.optional_vars is not None:
-                    self.target(item.optional_vars)
-            self.body(s.body)
-        elif isinstance(s, (ast.Try, ast.TryStar)):
-            guarded = any(self.catches_name_error(h) for h in s.handlers)
-            self.suppress += guarded
-            self.body(s.body)
-            self.suppress -= guarded
-            for h in s.handlers:
-                if h.type is not None:
-                    self.expr(h.type)
-                if h.name:
-                    self.bind(h.name, h)
-                self.body(h.body)
-            self.body(s.orelse)
-            self.body(s.finalbody)
-        elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for d in s.decorator_list:
-                self.expr(d)
-            for d in s.args.defaults + [d for d in s.args.kw_defaults if d]:
-                self.expr(d)
-            summary = _function_summary(s.body, _arg_names(s.args)) if not self.scopes else None
-            self.bind(s.name, s, summary)
-        elif isinstance(s, ast.ClassDef):
-            for e in (*s.decorator_list, *s.bases, *(k.value for k in s.keywords)):
-                self.expr(e)
-            self.scopes.append(set())
-            self.body(s.body)
-            self.scopes.pop()
-            self.bind(s.name, s)
-        elif isinstance(s, (ast.Return,)):
-            if s.value is not None:
-                self.expr(s.value)
-        elif isinstance(s, ast.Delete):
-            for t in s.targets:
-                if isinstance(t, ast.Name):
-                    if top and not self.scopes and t.id in self.defined:
-                        self.read(t.id, t)
-                        del self.defined[t.id]
-                        self.functions.pop(t.id, None)
-                        self.deleted[t.id] = self.pos(s)
-                    else:
-                        self.read(t.id, t)
+
+    def _ann_assign(self, s: ast.AnnAssign, top: bool):
+        if s.value is not None:
+            self.expr(s.value)
+            self.target(s.target)
+        elif not isinstance(s.target, ast.Name):
+            self.target(s.target)
+
+    def _for(self, s: ast.For | ast.AsyncFor, top: bool):
+        self.expr(s.iter)
+        self.target(s.target)
+        self.body(s.body)
+        self.body(s.orelse)
+
+    def _while(self, s: ast.While, top: bool):
+        self.expr(s.test)
+        self.body(s.body)
+        self.body(s.orelse)
+
+    def _if(self, s: ast.If, top: bool):
+        guarded = self.guard_test(s.test)
+        self.expr(s.test)
+        self.suppress += guarded
+        self.body(s.body)
+        self.body(s.orelse)
+        self.suppress -= guarded
+
+    def _with(self, s: ast.With | ast.AsyncWith, top: bool):
+        for item in s.items:
+            self.expr(item.context_expr)
+            if item.optional_vars is not None:
+                self.target(item.optional_vars)
+        self.body(s.body)
+
+    def _try(self, s: ast.Try | ast.TryStar, top: bool):
+        guarded = any(self.catches_name_error(h) for h in s.handlers)
+        self.suppress += guarded
+        self.body(s.body)
+        self.suppress -= guarded
+        for h in s.handlers:
+            if h.type is not None:
+                self.expr(h.type)
+            if h.name:
+                self.bind(h.name, h)
+            self.body(h.body)
+        self.body(s.orelse)
+        self.body(s.finalbody)
+
+    def _function_def(self, s: ast.FunctionDef | ast.AsyncFunctionDef, top: bool):
+        for d in s.decorator_list:
+            self.expr(d)
+        for d in s.args.defaults + [d for d in s.args.kw_defaults if d]:
+            self.expr(d)
+        summary = _function_summary(s.body, _arg_names(s.args)) if not self.scopes else None
+        self.bind(s.name, s, summary)
+
+    def _class_def(self, s: ast.ClassDef, top: bool):
+        for e in (*s.decorator_list, *s.bases, *(k.value for k in s.keywords)):
+            self.expr(e)
+        self.scopes.append(set())
+        self.body(s.body)
+        self.scopes.pop()
+        self.bind(s.name, s)
+
+    def _return(self, s: ast.Return, top: bool):
+        if s.value is not None:
+            self.expr(s.value)
+
+    def _delete(self, s: ast.Delete, top: bool):
+        for t in s.targets:
+            if isinstance(t, ast.Name):
+                if top and not self.scopes and t.id in self.defined:
+                    self.read(t.id, t)
+                    del self.defined[t.id]
+                    self.functions.pop(t.id, None)
+                    self.deleted[t.id] = self.pos(s)
                 else:
-                    self.target(t)
-        elif isinstance(s, ast.Import):
-            for a in s.names:
-                self.bind(a.asname or a.name.split(".")[0], s)
-        elif isinstance(s, ast.ImportFrom):
-            for a in s.names:
-                if a.name == "*":
-                    self.go_quiet(s)
-                else:
-                    self.bind(a.asname or a.name, s)
-        elif isinstance(s, ast.Assert):
-            self.expr(s.test)
-            if s.msg is not None:
-                self.expr(s.msg)
-        elif isinstance(s, ast.Raise):
-            for raised in (s.exc, s.cause):
-                if raised is not None:
-                    self.expr(raised)
-        elif isinstance(s, ast.Match):
-            self.expr(s.subject)
-            for case in s.cases:
-                for n in ast.walk(case.pattern):
-                    if isinstance(n, ast.MatchValue):
-                        self.expr(n.value)
-                    elif isinstance(n, ast.MatchClass):
-                        self.expr(n.cls)
-                for name in _pattern_names(case.pattern):
-                    self.bind(name, case.pattern)
-                if case.guard is not None:
-                    self.expr(case.guard)
-                self.body(case.body)
-        # Global, Nonlocal, Pass, Break, Continue: nothing to resolve
+                    self.read(t.id, t)
+            else:
+                self.target(t)
+
+    def _import(self, s: ast.Import, top: bool):
+        for a in s.names:
+            self.bind(a.asname or a.name.split(".")[0], s)
+
+    def _import_from(self, s: ast.ImportFrom, top: bool):
+        for a in s.names:
+            if a.name == "*":
+                self.go_quiet(s)
+            else:
+                self.bind(a.asname or a.name, s)
+
+    def _assert(self, s: ast.Assert, top: bool):
+        self.expr(s.test)
+        if s.msg is not None:
+            self.expr(s.msg)
+
+    def _raise(self, s: ast.Raise, top: bool):
+        for raised in (s.exc, s.cause):
+            if raised is not None:
+                self.expr(raised)
+
+    def _match(self, s: ast.Match, top: bool):
+        self.expr(s.subject)
+        for case in s.cases:
+            for n in ast.walk(case.pattern):
+                if isinstance(n, ast.MatchValue):
+                    self.expr(n.value)
+                elif isinstance(n, ast.MatchClass):
+                    self.expr(n.cls)
+            for name in _pattern_names(case.pattern):
+                self.bind(name, case.pattern)
+            if case.guard is not None:
+                self.expr(case.guard)
+            self.body(case.body)
 
     @staticmethod
     def catches_name_error(h: ast.ExceptHandler) -> bool:
@@ -392,80 +482,163 @@ class DefUse:
 
     # -- targets and expressions --
     def target(self, t):
-        if isinstance(t, ast.Name):
+        tt = type(t)
+        if tt is ast.Name:
             self.bind(t.id, t)
-        elif isinstance(t, (ast.Tuple, ast.List)):
+        elif tt is ast.Tuple or tt is ast.List:
             for e in t.elts:
                 self.target(e)
-        elif isinstance(t, ast.Starred):
+        elif tt is ast.Starred:
             self.target(t.value)
-        elif isinstance(t, ast.Subscript):
-            if isinstance(t.value, ast.Call) and isinstance(t.value.func, ast.Name) \
-                    and t.value.func.id in ("globals", "locals", "vars"):
-                self.go_quiet(t)
-            self.expr(t.value)
-            self.expr(t.slice)
-        elif isinstance(t, ast.Attribute):
+        elif tt is ast.Subscript:
+            v = t.value
+            tv = type(v)
+            if tv is ast.Name:  # x[k] = ...: the commonest target after a name
+                if v.id not in self.defined and type(v.ctx) is ast.Load:
+                    self.read(v.id, v)
+            else:
+                if tv is ast.Call and type(v.func) is ast.Name and v.func.id in ("globals", "locals", "vars"):
+                    self.go_quiet(t)
+                self.expr(v)
+            if type(t.slice) is not ast.Constant:
+                self.expr(t.slice)
+        elif tt is ast.Attribute:
             self.expr(t.value)
 
-    def expr(self, e):  # noqa: C901
-        if e is None:
-            return
-        t = type(e)
-        if t is ast.Name:
-            if isinstance(e.ctx, ast.Load):
-                self.read(e.id, e)
-            return
-        if t is ast.Constant:
-            return  # no sub-expressions
-        if t is ast.NamedExpr:
-            self.expr(e.value)
-            self.bind_walrus(e.target.id, e)
-            return
-        if t is ast.Lambda:  # the body runs later, maybe after more cells: not checked
-            for d in e.args.defaults + [d for d in e.args.kw_defaults if d]:
-                self.expr(d)
-            return
-        if t in _COMPREHENSIONS:
-            gens = e.generators
-            self.expr(gens[0].iter)
-            self.scopes.append(set())
-            for i, g in enumerate(gens):
-                if i:
-                    self.expr(g.iter)
-                self.target(g.target)
-                for cond in g.ifs:
-                    self.expr(cond)
-            if isinstance(e, ast.DictComp):
-                self.expr(e.key)
-                self.expr(e.value)
-            else:
-                self.expr(e.elt)
-            self.scopes.pop()
-            return
-        if t is ast.Call:
-            self.call(e)
-            if type(e.func) is ast.Name:  # f(...): the body of a notebook function runs now
-                self.read(e.func.id, e.func, called=True)
-                for a in e.args:
-                    self.expr(a)
-                for k in e.keywords:
-                    self.expr(k.value)
+    def exprs(self, nodes):
+        """expr() over a list of expressions (None items skipped), with the commonest items
+        (constants, names already bound) done here rather than by a call."""
+        defined = self.defined
+        for e in nodes:
+            t = type(e)
+            if t is ast.Name:
+                if e.id not in defined and type(e.ctx) is ast.Load:
+                    self.read(e.id, e)
+            elif t is not ast.Constant and e is not None:
+                self.expr(e)
+
+    def expr(self, e):
+        """Resolve what an expression reads, in evaluation order.  The last child of the
+        commonest node types is visited by the loop rather than by a recursive call
+        (``a.b.c``, ``x + y``, ``d[k]``), and a name that is already bound (the commonest
+        case) costs no call of read(): read() returns at once for it."""
+        defined = self.defined
+        while True:
+            t = type(e)
+            if t is _Name:
+                if e.id not in defined and type(e.ctx) is _Load:
+                    self.read(e.id, e)
                 return
-        expr = self.expr
-        for name in e._fields:  # ast.iter_child_nodes, without its generators' overhead
-            value = getattr(e, name, None)
-            for child in (value if type(value) is list else (value,)):
-                tc = type(child)
-                if tc is ast.Constant:
-                    continue
-                if type(child) is ast.Name:
-                    if isinstance(child.ctx, ast.Load):
-                        self.read(child.id, child)
-                elif isinstance(child, ast.expr):
-                    expr(child)
-                elif type(child) is ast.keyword:
-                    expr(child.value)
+            if t is _Attribute:
+                e = e.value
+                continue
+            if t is _Call:
+                f = e.func
+                tf = type(f)
+                if tf is _Name:
+                    fid = f.id
+                    if fid == "exec" or fid == "execfile":
+                        self.go_quiet(e)
+                    if fid in defined:
+                        if fid in self.functions:  # f(...): a notebook function's body runs now
+                            self.read(fid, f, called=True)
+                    elif fid not in BUILTINS:  # print(...): read() would return at once
+                        self.read(fid, f, called=True)
+                else:
+                    # only a method of globals(), get_ipython() or .user_ns writes the namespace or is a
+                    # magic (see call())
+                    if tf is _Attribute:
+                        v = f.value
+                        if f.attr in _NAMESPACE_WRITERS or (type(v) is _Call and type(v.func) is _Name
+                                                            and v.func.id == "get_ipython"):
+                            self.call(e)
+                    while tf is _Attribute:  # obj.method(...): only `obj` is read
+                        f = f.value
+                        tf = type(f)
+                    if tf is _Name:
+                        if f.id not in defined and type(f.ctx) is _Load:
+                            self.read(f.id, f)
+                    elif tf is not _Constant:
+                        self.expr(f)
+                for a in e.args:  # exprs(e.args), without the call
+                    ta = type(a)
+                    if ta is _Name:
+                        if a.id not in defined and type(a.ctx) is _Load:
+                            self.read(a.id, a)
+                    elif ta is not _Constant:
+                        self.expr(a)
+                for k in e.keywords:
+                    v = k.value
+                    tv = type(v)
+                    if tv is _Name:
+                        if v.id not in defined and type(v.ctx) is _Load:
+                            self.read(v.id, v)
+                    elif tv is not _Constant:
+                        self.expr(v)
+                return
+            if t is _Constant or e is None:
+                return  # no sub-expressions
+            if t is _BinOp or t is _Subscript:
+                if t is _BinOp:
+                    first, e = e.left, e.right
+                else:
+                    first, e = e.value, e.slice
+                    if type(e) is _Constant:  # d["key"]: only d is read
+                        e = first
+                        continue
+                tf = type(first)
+                # a.b and d["key"] read only a and d: no call of expr() for them
+                while tf is _Attribute or (tf is _Subscript and type(first.slice) is _Constant):
+                    first = first.value
+                    tf = type(first)
+                if tf is _Name:
+                    if first.id not in defined and type(first.ctx) is _Load:
+                        self.read(first.id, first)
+                elif tf is not _Constant:
+                    self.expr(first)
+                continue
+            if t is _List or t is _Tuple or t is _Set:
+                self.exprs(e.elts)
+                return
+            if t is _NamedExpr:
+                self.expr(e.value)
+                self.bind_walrus(e.target.id, e)
+                return
+            if t is _Lambda:  # the body runs later, maybe after more cells: not checked
+                for d in e.args.defaults + [d for d in e.args.kw_defaults if d]:
+                    self.expr(d)
+                return
+            if t in _COMPREHENSIONS:
+                gens = e.generators
+                self.expr(gens[0].iter)
+                self.scopes.append(set())
+                for i, g in enumerate(gens):
+                    if i:
+                        self.expr(g.iter)
+                    self.target(g.target)
+                    for cond in g.ifs:
+                        self.expr(cond)
+                if t is _DictComp:
+                    self.expr(e.key)
+                    self.expr(e.value)
+                else:
+                    self.expr(e.elt)
+                self.scopes.pop()
+                return
+            for name in _child_fields(t):  # ast.iter_child_nodes, without its generators' overhead
+                value: Any = getattr(e, name, None)
+                for child in (value if type(value) is list else (value,)):
+                    tc = type(child)
+                    if tc is _Constant:
+                        continue
+                    if tc is _Name:
+                        if isinstance(child.ctx, _Load):
+                            self.read(child.id, child)
+                    elif isinstance(child, ast.expr):
+                        self.expr(child)
+                    elif tc is _keyword:
+                        self.expr(child.value)
+            return
 
     def bind_walrus(self, name: str, node):
         # a walrus in a comprehension binds in the enclosing (module) scope
@@ -479,7 +652,7 @@ class DefUse:
         if isinstance(f, ast.Name) and f.id in ("exec", "execfile"):
             self.go_quiet(e)
             return
-        if isinstance(f, ast.Attribute) and f.attr in ("update", "setdefault", "__setitem__", "push"):
+        if isinstance(f, ast.Attribute) and f.attr in _NAMESPACE_WRITERS:
             v = f.value
             if (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in ("globals", "locals",
                                                                                             "vars", "get_ipython")) \
@@ -525,3 +698,14 @@ class DefUse:
                 # spells, so take every word as bound rather than report a name it made
                 for w in set(re.findall(r"[A-Za-z_]\w*", args)):
                     self.bind(w, e)
+
+
+_STMT_HANDLERS: dict[type[ast.stmt], Callable[[DefUse, Any, bool], None]] = {
+    ast.Expr: DefUse._expr_stmt, ast.Assign: DefUse._assign, ast.AugAssign: DefUse._aug_assign,
+    ast.AnnAssign: DefUse._ann_assign, ast.For: DefUse._for, ast.AsyncFor: DefUse._for, ast.While: DefUse._while,
+    ast.If: DefUse._if, ast.With: DefUse._with, ast.AsyncWith: DefUse._with, ast.Try: DefUse._try,
+    ast.TryStar: DefUse._try, ast.FunctionDef: DefUse._function_def, ast.AsyncFunctionDef: DefUse._function_def,
+    ast.ClassDef: DefUse._class_def, ast.Return: DefUse._return, ast.Delete: DefUse._delete,
+    ast.Import: DefUse._import, ast.ImportFrom: DefUse._import_from, ast.Assert: DefUse._assert,
+    ast.Raise: DefUse._raise, ast.Match: DefUse._match,
+}

@@ -16,7 +16,7 @@ import ast
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .semantic import CallInfo, bind_import, dotted, lazy_re, str_const
 
@@ -53,6 +53,7 @@ _PATH_KWARGS = ("filepath_or_buffer", "path", "fname", "file", "filename", "io",
 
 _PATH_CTORS = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "pathlib.Path", "pathlib.PurePath",
                          "pathlib.PosixPath", "os.path.join", "posixpath.join", "os.path.expanduser"})
+_CTOR_LASTS = frozenset({q.rsplit(".", 1)[-1] for q in _PATH_CTORS})
 
 
 @dataclass
@@ -67,6 +68,10 @@ def _consts(facts: Facts) -> _PathConstants:
     return facts.memo("path_constants", _find_consts)
 
 
+# the expression types _eval_path can fold (anything else is None at once)
+_FOLDABLE = frozenset({ast.Constant, ast.Name, ast.JoinedStr, ast.BinOp, ast.Call})
+
+
 def _find_consts(facts: Facts) -> _PathConstants:
     out: dict[str, list] = {}
     bindings: dict[str, str] = {}
@@ -76,59 +81,83 @@ def _find_consts(facts: Facts) -> _PathConstants:
         if not vals:
             return None
         best = None
-        for o, v in vals:
-            if o < order:
-                best = v
+        for o, v in vals:  # in document order: the last one before `order` wins
+            if o >= order:
+                break
+            best = v
         return best
 
-    for cell in facts.nb.cells:
-        tree = facts.tree(cell)
+    for cell, parsed in facts.code:
+        tree = parsed.tree
         if tree is None:
             continue
+        index = cell.index
         for stmt in tree.body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                bind_import(stmt, bindings)
             if isinstance(stmt, ast.Assign):
-                order = (cell.index, stmt.lineno)
-                value = _eval_path(stmt.value, lambda n, o=order: lookup(n, o), bindings)
-                for t in stmt.targets:
-                    if isinstance(t, ast.Name):
-                        out.setdefault(t.id, []).append((order, value))
+                order = (index, stmt.lineno)
+                v: Any = stmt.value  # (type tests below, cheaper than isinstance)
+                tv = type(v)
+                if tv is ast.Constant:  # the commonest cases first, as _eval_path folds them
+                    value = v.value if isinstance(v.value, str) else None
+                elif tv is ast.Call and (v.keywords or (type(v.func) is ast.Attribute
+                                                        and v.func.attr not in _CTOR_LASTS)):
+                    value = None
+                else:
+                    value = _eval_path(v, lookup, order, bindings) if tv in _FOLDABLE else None
+                for tgt in stmt.targets:
+                    if type(tgt) is ast.Name:
+                        out.setdefault(tgt.id, []).append((order, value))
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                bind_import(stmt, bindings)
+    # a name never bound to a path looks up as None anyway: drop it, so that most names of a
+    # call's arguments are ruled out by one dict lookup
+    for name in [n for n, vals in out.items() if all(v is None for _, v in vals)]:
+        del out[name]
     return _PathConstants(out, lookup, bindings)
 
 
-def _eval_path(node, lookup, bindings) -> str | None:
-    """Fold a path expression made of literals: "a", PATH, Path("a") / "b", os.path.join("a", "b"), f"a/{X}"."""
-    if isinstance(node, ast.Constant):
+def _eval_path(node, lookup, order, bindings) -> str | None:
+    """Fold a path expression made of literals: "a", PATH, Path("a") / "b", os.path.join("a", "b"), f"a/{X}".
+    ``lookup(NAME, order)``: the path NAME holds before ``order`` (cell, line)."""
+    t = type(node)
+    if t is ast.Constant:
         return node.value if isinstance(node.value, str) else None
-    if isinstance(node, ast.Name):
-        return lookup(node.id)
-    if isinstance(node, ast.JoinedStr):
+    if t is ast.Name:
+        return lookup(node.id, order)
+    if t is ast.JoinedStr:
         parts = []
         for v in node.values:
             if isinstance(v, ast.Constant):
                 parts.append(str(v.value))
             elif isinstance(v, ast.FormattedValue) and v.format_spec is None:
-                inner = _eval_path(v.value, lookup, bindings)
+                inner = _eval_path(v.value, lookup, order, bindings)
                 if inner is None:
                     return None
                 parts.append(inner)
             else:
                 return None
         return "".join(parts)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
-        left = _eval_path(node.left, lookup, bindings)
-        right = _eval_path(node.right, lookup, bindings)
-        if left is None or right is None:
+    if t is ast.BinOp:
+        op = type(node.op)
+        if op is not ast.Div and op is not ast.Add:
             return None
-        return (left.rstrip("/") + "/" + right) if isinstance(node.op, ast.Div) else left + right
-    if isinstance(node, ast.Call) and not node.keywords:
-        names = dotted(node.func)
+        left = _eval_path(node.left, lookup, order, bindings)
+        if left is None:
+            return None
+        right = _eval_path(node.right, lookup, order, bindings)
+        if right is None:
+            return None
+        return (left.rstrip("/") + "/" + right) if op is ast.Div else left + right
+    if t is ast.Call and not node.keywords:
+        f = node.func
+        if type(f) is ast.Attribute and f.attr not in _CTOR_LASTS:
+            return None  # (then the last part of q is f.attr)
+        names = dotted(f)
         if not names:
             return None
         q = ".".join([bindings.get(names[0], names[0]), *names[1:]])
         if q in _PATH_CTORS or names[-1] in ("Path", "PurePath"):
-            folded = [_eval_path(a, lookup, bindings) for a in node.args]
+            folded = [_eval_path(a, lookup, order, bindings) for a in node.args]
             vals = [v for v in folded if v is not None]
             if not folded or len(vals) < len(folded):
                 return None
@@ -137,26 +166,51 @@ def _eval_path(node, lookup, bindings) -> str | None:
     return None
 
 
-def call_paths(facts: Facts, ci: CallInfo, positions: tuple[int, ...] | None = (0,)) -> list[tuple[str, ast.AST]]:
-    """Constant path arguments of a call (first positional and the usual path keywords)."""
-    consts = _consts(facts)
-    order = (ci.cell.index, ci.node.lineno)
-    lookup = lambda n: consts.lookup(n, order)  # noqa: E731
-    args = list(ci.node.args) if positions is None else [ci.node.args[i] for i in positions
-                                                         if i < len(ci.node.args)]
-    args += [k.value for k in ci.node.keywords if k.arg in _PATH_KWARGS or positions is None]
-    out: list[tuple[str, ast.AST]] = []
+def _arg_paths(consts: _PathConstants, order: tuple[int, int], args, out: list[tuple[str, ast.AST]]) -> None:
+    """Append the constant paths among ``args`` to ``out`` (a cheap type test first: most
+    arguments are names that never held a path, numbers, attributes, subscripts)."""
+    values = consts.values
     for a in args:
-        v = _eval_path(a, lookup, consts.bindings)
+        t = type(a)
+        if t is ast.Name:
+            if a.id not in values:
+                continue
+        elif t is ast.Constant:
+            if isinstance(a.value, str):
+                out.append((a.value, a))
+            continue
+        elif t not in _FOLDABLE:
+            continue
+        v = _eval_path(a, consts.lookup, order, consts.bindings)
         if v is not None:
             out.append((v, a))
-    # Path("x").read_text() / .open()
-    if isinstance(ci.node.func, ast.Attribute) and ci.method in ("read_text", "read_bytes", "open"):
-        v = _eval_path(ci.node.func.value, lookup, consts.bindings)
-        if v is not None:
-            out.append((v, ci.node.func.value))
-    return out
 
+
+def call_paths(facts: Facts, ci: CallInfo, positions: tuple[int, ...] | None = (0,)) -> list[tuple[str, ast.AST]]:
+    """Constant path arguments of a call (first positional and the usual path keywords)."""
+    return _call_paths(_consts(facts), ci, positions)
+
+
+def _call_paths(consts: _PathConstants, ci: CallInfo, positions: tuple[int, ...] | None) -> list[tuple[str, ast.AST]]:
+    node = ci.node
+    order = (ci.cell.index, node.lineno)
+    out: list[tuple[str, ast.AST]] = []
+    if positions is None:
+        if node.args:
+            _arg_paths(consts, order, node.args, out)
+        if node.keywords:
+            _arg_paths(consts, order, [k.value for k in node.keywords], out)
+    else:
+        n = len(node.args)
+        _arg_paths(consts, order, [node.args[i] for i in positions if i < n], out)
+        if node.keywords:
+            _arg_paths(consts, order, [k.value for k in node.keywords if k.arg in _PATH_KWARGS], out)
+    # Path("x").read_text() / .open()
+    if ci.method in ("read_text", "read_bytes", "open") and isinstance(node.func, ast.Attribute):
+        v = _eval_path(node.func.value, consts.lookup, order, consts.bindings)
+        if v is not None:
+            out.append((v, node.func.value))
+    return out
 
 
 # connect/open-style callees whose path argument is an input (beyond READ_FUNCS)
@@ -189,22 +243,46 @@ def _fills_connection(facts: Facts, ci: CallInfo) -> bool:
 def path_uses(facts: Facts) -> Iterator[tuple[CallInfo, str, bool]]:
     """(call, path, is_read) for calls with constant path arguments: a read's path argument, or
     (is_read False) any constant path argument of another call (a write, a download, a check)."""
-    for ci in facts.semantic.calls:
-        if ci.method is None or ci.magic is not None:
+    return iter(facts.memo("path_uses", lambda f: _find_path_uses(f, None)))
+
+
+# the methods by which the IPython-syntax transform writes magics and shell escapes
+# (``get_ipython().run_line_magic(...)``): CallInfo.magic is None for a call of any other method
+MAGIC_METHODS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
+
+
+def _find_path_uses(facts: Facts, reads: bool | None) -> list[tuple[CallInfo, str, bool]]:
+    """path_uses: all of them (``reads`` None), or only the reads (True) or only the others (False)."""
+    consts = _consts(facts)
+    out: list[tuple[CallInfo, str, bool]] = []
+    calls = facts.semantic.calls
+    if reads:  # a read calls one of these (one comprehension picks them)
+        calls = [ci for ci in calls if ci.method in READ_FUNCS or ci.method in _OPENERS]
+    for ci in calls:
+        method = ci.method
+        if method is None or (method in MAGIC_METHODS and ci.magic is not None):
             continue
         q = ci.qual or ""
-        is_read = ci.method in READ_FUNCS and not q.startswith(("torch.hub", "webbrowser.", "spacy.", "os.", "io.")) \
-            and not (ci.method == "open" and open_mode_writes(ci.node))
-        if ci.method in _OPENERS and not q.startswith(("os.", "io.")):
+        is_read = method in READ_FUNCS and not q.startswith(("torch.hub", "webbrowser.", "spacy.", "os.", "io.")) \
+            and not (method == "open" and open_mode_writes(ci.node))
+        if method in _OPENERS and not q.startswith(("os.", "io.")):
             # sqlite3.connect("../data/x.sqlite"), h5py.File(...), xr.open_rasterio(...): reads,
             # unless the cell fills what it opens (`df.to_sql(..., con)`, CREATE/INSERT)
             is_read = not _fills_connection(facts, ci)
         if is_read:
-            for value, _ in call_paths(facts, ci):
-                yield ci, value, True
+            if reads is False:
+                continue
+            for value, _ in _call_paths(consts, ci, (0,)):
+                out.append((ci, value, True))
+        elif reads:
+            continue
         else:
-            for value, _ in call_paths(facts, ci, positions=None):
-                yield ci, value, False
+            node = ci.node
+            if not node.args and not node.keywords and method not in ("read_text", "read_bytes", "open"):
+                continue  # `df.head()`: no argument to look at
+            for value, _ in _call_paths(consts, ci, None):
+                out.append((ci, value, False))
+    return out
 
 
 def looks_like_local_file(p: str, surely_a_path: bool = False) -> bool:
@@ -245,7 +323,7 @@ def local_reads(facts: Facts) -> list[LocalRead]:
 
 def _find_local_reads(facts: Facts) -> list[LocalRead]:
     out: list[LocalRead] = []
-    for ci, value, is_read in path_uses(facts):
+    for ci, value, is_read in facts.memo("path_reads", lambda f: _find_path_uses(f, True)):
         surely = ci.qual == "open" or (ci.method or "").startswith(("read_", "scan_"))
         if is_read and looks_like_local_file(value, surely):
             out.append(LocalRead(ci, value))
@@ -255,4 +333,5 @@ def _find_local_reads(facts: Facts) -> list[LocalRead]:
 def produced_paths(facts: Facts) -> set[str]:
     """Normalised constant paths that calls other than reads mention (writes, downloads, checks):
     a file named here may be made by the notebook itself."""
-    return {os.path.normpath(value) for _ci, value, is_read in path_uses(facts) if not is_read}
+    uses = facts.memo("path_others", lambda f: _find_path_uses(f, False))
+    return {os.path.normpath(value) for _ci, value, is_read in uses if not is_read}

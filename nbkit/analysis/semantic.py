@@ -7,7 +7,9 @@ from __future__ import annotations
 import ast
 import builtins
 import enum
+import operator
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -29,18 +31,20 @@ _UNSET = _Unset.UNSET
 class CallInfo:
     """One call in document order, with its callee resolved through the import aliases."""
 
-    __slots__ = ("cell", "node", "qual", "method", "in_function", "parents", "_text", "_magic_v")
+    __slots__ = ("cell", "node", "qual", "method", "in_function", "parents", "magic", "_text")
 
     def __init__(self, cell: Cell, node: ast.Call, qual: str | None, method: str | None, in_function: str | None,
-                 parents: tuple):
+                 parents: tuple, magic: tuple[str, str, str] | None | Literal[_Unset.UNSET] = _UNSET):
         self.cell = cell
         self.node = node
         self.qual = qual  # "numpy.random.normal" (None when the callee is not an imported name)
         self.method = method  # the last attribute / name: "normal", "sample"
         self.in_function = in_function  # name of the enclosing def, if any
         self.parents = parents
+        # ``magic_call(node)``: most NBR rules ask it of every call (the walk passes None for a
+        # call that cannot be a magic, so that most calls need not work it out)
+        self.magic: tuple[str, str, str] | None = magic_call(node) if magic is _UNSET else magic
         self._text: str | None = None
-        self._magic_v: tuple[str, str, str] | None | Literal[_Unset.UNSET] = _UNSET
 
     @property
     def text(self) -> str:
@@ -48,14 +52,6 @@ class CallInfo:
         if self._text is None:
             self._text = source_text(self.node.func)
         return self._text
-
-    @property
-    def magic(self) -> tuple[str, str, str] | None:
-        """``magic_call(self.node)``, computed once: most NBR rules ask it of every call."""
-        m = self._magic_v
-        if m is _UNSET:
-            m = self._magic_v = magic_call(self.node)
-        return m
 
 
 LEAVES = frozenset({ast.Load, ast.Store, ast.Del, ast.alias, *ast.operator.__subclasses__(),
@@ -134,6 +130,63 @@ def bind_import(node: ast.AST, bindings: _Bindings) -> None:
                 bindings[a.asname or a.name] = f"{node.module}.{a.name}"
 
 
+# fields that never hold a node the walk visits (identifiers, ints, operators, contexts)
+_NOT_NODE_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "asname", "arg", "module",
+                              "level", "simple", "conversion", "is_async", "kind", "type_comment", "tag",
+                              "lineno", "rest", "kwd_attrs"})
+
+# what the walk does on entering a node, by its type
+_PLAIN, _CALL, _EXPR, _IMPORT, _INDEX, _DEF = range(6)
+
+
+def _spec(cls: type[ast.AST]) -> tuple[int, Any, int]:
+    """(what to do, a getter of the values of the fields that can hold nodes, how many there
+    are) for an AST class: the walk reads only those fields, with one call."""
+    kind = _PLAIN
+    if cls is ast.Call:
+        kind = _CALL
+    elif cls is ast.Expr:
+        kind = _EXPR
+    elif cls is ast.Import or cls is ast.ImportFrom:
+        return _IMPORT, None, 0
+    elif cls in _INDEXED:
+        kind = _INDEX
+    elif cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
+        kind = _DEF
+    fields = () if cls is ast.MatchSingleton else tuple(f for f in cls._fields if f not in _NOT_NODE_FIELDS)
+    # attrgetter of one name returns the value itself, of several a tuple
+    return kind, (operator.attrgetter(*fields) if fields else None), len(fields)
+
+
+def _node_classes() -> list[type[ast.AST]]:
+    found: list[type[ast.AST]] = []
+    todo: list[type[ast.AST]] = [ast.AST]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+_SPECS: dict[type, tuple[int, Any, int]] = {cls: _spec(cls) for cls in _node_classes()}
+# the fields that hold statements (or the handlers and cases that hold them), by class
+_BODIES: dict[type, tuple[str, ...]] = {
+    cls: tuple(f for f in cls._fields if f in ("body", "orelse", "finalbody", "handlers", "cases"))
+    for cls in _node_classes()
+    if issubclass(cls, (ast.stmt, ast.Module, ast.Interactive, ast.excepthandler, ast.match_case))}
+_DEEP = 100  # above this depth a walk cannot meet the recursion limit (see build)
+
+
+def _enter() -> None:
+    """Does nothing: deep in a tree, build calls it where the recursive walk it replaces used one
+    more level of the recursion limit than it does, so that it stops where that walk stopped."""
+
+
+def _enter_node() -> None:
+    """The same, for a node build does not enter (that walk entered it and compared its type)."""
+    _enter()
+
+
 def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
     """One walk over every code cell's AST, in source order, collecting calls (callee resolved
     through the import aliases), string literals and a few statement types the rules look at.
@@ -143,71 +196,166 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
     fallback: dict[str, str | None] = {}  # every import anywhere: resolves calls in out-of-order notebooks too
     for cell, parsed in cells:
         if parsed.tree is not None and "import" in parsed.python_source:
-            for node in ast.walk(parsed.tree):
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
+            # the imports in ast.walk's (breadth-first) order, the first binding of a name
+            # winning; an import is a statement, so only statement lists need reading
+            todo = deque([parsed.tree])
+            while todo:
+                node = todo.popleft()
+                t = type(node)
+                if t is ast.Import or t is ast.ImportFrom:
                     found: dict[str, str | None] = {}
                     bind_import(node, found)
                     for k, v in found.items():
                         fallback.setdefault(k, v)
+                else:
+                    for name in _BODIES.get(t, ()):
+                        todo.extend(getattr(node, name))
     by_type = out.by_type
+    calls = out.calls
+    strings = out.strings
+    specs = _SPECS
+    Name, Attribute, Subscript, Call, Constant = ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.Constant
+    maybe_magic: list[CallInfo] = []  # calls of a method of a call: get_ipython().system(...)?
     # per-cell state of the walk (rebound for each cell; visit reads it through its closure)
-    stack: list[ast.AST] = []
-    docstrings: set[int] = set()
+    ancestors: list[ast.AST] = []
 
+    # The walk is recursive, one frame per node entered: a tree deeper than the recursion limit
+    # allows raises RecursionError there, and the rules skip the rest of that cell.  For speed it
+    # does not enter a name, nor an `a.b` or `a[b]` of a name and a name or constant (nothing in
+    # them is collected).  The walk it replaces (main before this change) entered them and, for
+    # most node types, also compared the node's type with a tuple's items (a C-level recursion
+    # level); deep in a tree this one calls _enter / _enter_node in their place, so that a deep
+    # cell still loses the same calls and strings.
     def visit(node, func):
-        t = type(node)
-        if t is ast.Call:
-            parts = dotted(node.func)
-            qual = method = None
-            if parts:
-                method = parts[-1]
-                head = parts[0]
-                target = bindings[head] if head in bindings else fallback.get(head)
-                if target:
-                    qual = ".".join([target, *parts[1:]])
-                elif len(parts) == 1 and head in BUILTINS:
-                    qual = head
-            elif type(node.func) is ast.Attribute:
-                method = node.func.attr
-            out.calls.append(CallInfo(cell, node, qual, method, func, tuple(stack)))
-        elif t is ast.Expr:
-            if type(node.value) is ast.Constant and type(node.value.value) is str:
-                docstrings.add(id(node.value))
-        elif t is ast.Import or t is ast.ImportFrom:
-            bind_import(node, bindings)
-            if t is ast.Import:
-                out.imported.update(a.name.split(".")[0] for a in node.names)
-            else:
-                if node.module and node.level == 0:
-                    out.imported.add(node.module.split(".")[0])
-                if any(a.name == "*" for a in node.names):
-                    out.star_imports.append((cell, node))
+        spec = specs.get(type(node))
+        if spec is None:  # a node type this Python's ast module did not list at import
+            spec = specs[type(node)] = _spec(type(node))
+        kind, get, n = spec
+        if not kind:
+            if len(ancestors) > _DEEP:
+                _enter()
+        else:
+            if kind == _CALL:
+                f = node.func
+                tf = type(f)
+                qual = method = None
+                if tf is Name:
+                    method = head = f.id
+                    target = bindings[head] if head in bindings else fallback.get(head)
+                    if target:
+                        qual = target
+                    elif head in BUILTINS:
+                        qual = head
+                    calls.append(CallInfo(cell, node, qual, method, func, tuple(ancestors), None))
+                elif tf is Attribute:  # dotted(f), inline
+                    method = f.attr
+                    attrs = [method]
+                    base = f.value
+                    while type(base) is Attribute:
+                        attrs.append(base.attr)
+                        base = base.value
+                    if type(base) is Name:
+                        head = base.id
+                        target = bindings[head] if head in bindings else fallback.get(head)
+                        if target:
+                            attrs.append(target)
+                            qual = ".".join(reversed(attrs))
+                        calls.append(CallInfo(cell, node, qual, method, func, tuple(ancestors), None))
+                    else:
+                        ci = CallInfo(cell, node, None, method, func, tuple(ancestors), None)
+                        calls.append(ci)
+                        if type(base) is Call and len(attrs) == 1:
+                            maybe_magic.append(ci)
+                else:
+                    calls.append(CallInfo(cell, node, None, None, func, tuple(ancestors), None))
+            elif kind == _EXPR:
+                value = node.value
+                if type(value) is Constant and type(value.value) is str:
+                    return  # a docstring or a bare string: not among the string literals
+            elif kind == _INDEX:
+                t = type(node)
+                if t is not ast.Assign and len(ancestors) > _DEEP:
+                    _enter()
+                by_type.setdefault(t, []).append((cell, node))
+                if t is ast.Assign:  # `random = np.random.default_rng(0)` shadows the module
+                    for tgt in node.targets:
+                        if type(tgt) is Name and (tgt.id in bindings or tgt.id in fallback):
+                            bindings[tgt.id] = None
+            elif kind == _DEF:
+                if len(ancestors) > _DEEP:
+                    _enter()
+                func = node.name
+            else:  # _IMPORT
+                bind_import(node, bindings)
+                if type(node) is ast.Import:
+                    out.imported.update(a.name.split(".")[0] for a in node.names)
+                else:
+                    if node.module and node.level == 0:
+                        out.imported.add(node.module.split(".")[0])
+                    if any(a.name == "*" for a in node.names):
+                        out.star_imports.append((cell, node))
+                return
+        if not n:
             return
-        elif t in _INDEXED:
-            by_type.setdefault(t, []).append((cell, node))
-            if t is ast.Assign:  # `random = np.random.default_rng(0)` shadows the module
-                for tgt in node.targets:
-                    if type(tgt) is ast.Name and (tgt.id in bindings or tgt.id in fallback):
-                        bindings[tgt.id] = None
-        inner = node.name if (t is ast.FunctionDef or t is ast.AsyncFunctionDef) else func
-        stack.append(node)
-        for name in node._fields:
-            value: Any = getattr(node, name, None)  # an AST field: a node, a list, a constant
-            tv = type(value)
-            if tv is list:
+        ancestors.append(node)
+        for value in ((get(node),) if n == 1 else get(node)):
+            if type(value) is list:
                 for child in value:
                     tc = type(child)
-                    if tc is ast.Constant:
-                        if type(child.value) is str and id(child) not in docstrings:
-                            out.strings.append((cell, child))
-                    elif tc not in _NOT_VISITED and isinstance(child, ast.AST):
-                        visit(child, inner)
-            elif tv is ast.Constant:  # the same, for a single child (no tuple to build)
-                if type(value.value) is str and id(value) not in docstrings:
-                    out.strings.append((cell, value))
-            elif tv not in _NOT_VISITED and isinstance(value, ast.AST):
-                visit(value, inner)
-        stack.pop()
+                    if tc is Constant:
+                        if type(child.value) is str:
+                            strings.append((cell, child))
+                    elif tc is Name or child is None:
+                        pass
+                    elif tc is Attribute:
+                        if type(child.value) is not Name:
+                            visit(child, func)
+                        elif len(ancestors) > _DEEP:
+                            _enter_node()
+                    elif tc is Subscript and type(child.value) is Name:
+                        s = child.slice
+                        ts = type(s)
+                        if ts is Constant:
+                            if len(ancestors) > _DEEP:
+                                _enter_node()
+                            if type(s.value) is str:
+                                strings.append((cell, s))
+                        elif ts is Name:
+                            if len(ancestors) > _DEEP:
+                                _enter_node()
+                        else:
+                            visit(child, func)
+                    else:
+                        visit(child, func)
+            else:
+                child = value
+                tc = type(child)
+                if tc is Constant:
+                    if type(child.value) is str:
+                        strings.append((cell, child))
+                elif tc is Name or child is None:
+                    pass
+                elif tc is Attribute:
+                    if type(child.value) is not Name:
+                        visit(child, func)
+                    elif len(ancestors) > _DEEP:
+                        _enter_node()
+                elif tc is Subscript and type(child.value) is Name:
+                    s = child.slice
+                    ts = type(s)
+                    if ts is Constant:
+                        if len(ancestors) > _DEEP:
+                            _enter_node()
+                        if type(s.value) is str:
+                            strings.append((cell, s))
+                    elif ts is Name:
+                        if len(ancestors) > _DEEP:
+                            _enter_node()
+                    else:
+                        visit(child, func)
+                else:
+                    visit(child, func)
+        ancestors.pop()
 
     try:
         for cell, parsed in cells:
@@ -215,8 +363,7 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
             tree = parsed.tree
             if tree is None:
                 continue
-            stack = []
-            docstrings = set()
+            ancestors = []
             try:
                 visit(tree, None)
             except RecursionError:  # absurdly deep expression: the rules skip the rest of this cell
@@ -225,6 +372,9 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
         # visit refers to itself through its closure: without this, every analysis (and the
         # cells and syntax trees it holds) would wait for the cycle collector to be freed
         visit = None  # type: ignore[assignment]
+    # only now, outside the walk (its own calls would stop a deep walk earlier)
+    for ci in maybe_magic:
+        ci.magic = magic_call(ci.node)
     return out
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from ...analysis import Facts
 from ...analysis.semantic import CallInfo, dotted, lazy_re
 from ...model import Cell
 from .. import Hit, rule
-from .helpers import NP_GENERATORS, SEEDERS, is_none, kw
+from .helpers import MAGIC_METHODS as _MAGIC_METHODS, NP_GENERATORS, SEEDERS, is_none, kw
 
 
 LIB_LABEL = {"random": "random", "numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow"}
@@ -82,8 +83,16 @@ class RandomEvent:
     libs: frozenset
     cell: Cell
     line: int
-    message: str = ""
+    template: str = ""  # the message, "{0}" standing for the callee as written (see message)
     order: tuple = ()
+    call: CallInfo | None = None  # the call whose callee "{0}" is
+
+    @property
+    def message(self) -> str:
+        """The event's message: the callee's text (ast.unparse) is made only for the events reported."""
+        if self.call is None or "{0}" not in self.template:
+            return self.template
+        return self.template.format(self.call.text)
 
 
 def random_events(facts: Facts) -> list[RandomEvent]:
@@ -97,17 +106,17 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
     tf_imported = "tensorflow" in an.imported or "keras" in an.imported
     rng_vars: set[str] = set()
     known = _Known(rng_vars, set(), _star_import_at(facts))
-    by_node = {id(ci.node): ci for ci in an.calls}
-    for ci in an.calls:
+    by_node: dict[int, CallInfo] | None = None  # made on first use
+    for ci in [ci for ci in an.calls if (ps := ci.parents) and type(ps[-1]) in _ASSIGNS]:
+        parent = ci.parents[-1]
         q = ci.qual or ""
-        parent = ci.parents[-1] if ci.parents else None
-        if not isinstance(parent, (ast.Assign, ast.AnnAssign)):
-            continue
         names = [t.id if isinstance(t, ast.Name) else t.attr
                  for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target])
                  if isinstance(t, (ast.Name, ast.Attribute))]
         rs = kw(ci.node, "random_state")
         while rs is None and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value, ast.Call):
+            if by_node is None:
+                by_node = {id(c.node): c for c in an.calls}
             inner = by_node.get(id(ci.node.func.value))  # `GaussianMixture(4, random_state=0).fit(X)`
             if inner is None:
                 break
@@ -120,10 +129,30 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
             rng_vars.update(names)
         elif _FROZEN_DIST.fullmatch(q):
             known.frozen.update(names)  # `X = stats.poisson(3.5)`: X.rvs() draws from numpy
-    by_func: dict[str, list[tuple[CallInfo, list[tuple[str, frozenset, str]]]]] = {}
-    top: list[tuple[CallInfo, list[tuple[str, frozenset, str]]]] = []
-    for ci in an.calls:
-        evs = _classify(ci, known, tf_imported)
+    by_func: dict[str, list[tuple[CallInfo, _Events]]] = {}
+    top: list[tuple[CallInfo, _Events]] = []
+    star_none = known.star_at is None
+    # the calls that may have events or call a notebook function, picked in one comprehension
+    # (the loop below says which are which: the test here is only a cheaper superset of its)
+    funcs = {ci.in_function for ci in an.calls}
+    heads = _RANDOM_HEADS
+    cands = [ci for ci in an.calls
+             if ((qual := ci.qual) and (qual in SEEDERS or qual.partition(".")[0] in heads))
+             or (not qual and (not star_none or ci.method in _UNQUALIFIED))
+             or (type(f := ci.node.func) is ast.Name and f.id in funcs)]
+    for ci in cands:
+        qual = ci.qual
+        # early outs for the commonest calls, which touch no random state (_classify would say [])
+        if qual:
+            skip = qual not in SEEDERS and qual.partition(".")[0] not in _RANDOM_HEADS
+        else:
+            skip = star_none and ci.method not in _UNQUALIFIED
+        if skip:
+            if type(ci.node.func) is not ast.Name:
+                continue  # no event, and not a call of a notebook function: emit would do nothing
+            evs = _NO_EVENTS
+        else:
+            evs = _classify(ci, known, tf_imported)
         if ci.in_function is not None:
             by_func.setdefault(ci.in_function, []).append((ci, evs))
         else:
@@ -135,7 +164,7 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
         for kind, libs, msg in evs:
             if via:
                 msg = f"{msg} (inside {via}())" if kind != "seed" else msg
-            events.append(RandomEvent(kind, libs, site.cell, line, msg, (site.cell.index, line)))
+            events.append(RandomEvent(kind, libs, site.cell, line, msg, (site.cell.index, line), ci))
         if depth < 4 and isinstance(ci.node.func, ast.Name) and ci.node.func.id in by_func \
                 and ci.node.func.id != ci.in_function:
             for inner, inner_evs in by_func[ci.node.func.id]:
@@ -143,7 +172,9 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
 
     try:
         for ci, evs in top:
-            emit(ci, evs, ci, 0, None)
+            # a call with no event of its own matters only when it calls a notebook function
+            if evs or (type(ci.node.func) is ast.Name and ci.node.func.id in by_func):
+                emit(ci, evs, ci, 0, None)
     finally:
         emit = None  # type: ignore[assignment]  # it refers to itself through its closure: break the cycle
     return events
@@ -161,17 +192,34 @@ def _star_import_at(facts: Facts) -> tuple | None:
     found = [(cell.index, node.lineno) for cell, node in facts.semantic.star_imports
              if node.module in _STAR_SOURCES]  # the shared walk collects every star import
     for ci in facts.semantic.calls:
+        if ci.method != "run_line_magic":  # how the IPython-syntax transform writes %pylab
+            continue
         m = ci.magic
         if m is not None and m[0] == "line" and m[1] == "pylab":
             found.append((ci.cell.index, ci.node.lineno))
     return min(found) if found else None
 
 
-def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> list[tuple[str, frozenset, str]]:
-    """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)]."""
-    node, q = ci.node, ci.qual
+_Events = Sequence[tuple[str, frozenset, str]]
+_NO_EVENTS: _Events = ()  # shared: never mutated
+
+_ASSIGNS = (ast.Assign, ast.AnnAssign)
+
+
+# the first part of every qualified name _classify reports or takes as seeding
+_RANDOM_HEADS = frozenset({"numpy", "random", "scipy", "torch", "tensorflow", "keras", "sklearn", "umap",
+                           "imblearn"})
+# the only methods _classify looks at in a call with no qualified name (the magics and these)
+_UNQUALIFIED = _MAGIC_METHODS | {"rvs", "sample", "shuffle"}
+
+
+def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
+    """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)], the
+    message a RandomEvent template ("{0}": the callee as written)."""
+    method, q = ci.method, ci.qual
+    node = ci.node
     rng_vars = known.rng_vars
-    magic = ci.magic
+    magic = ci.magic if method in _MAGIC_METHODS else None
     if magic is not None:
         kind, name, args = magic
         if kind == "line" and name == "nbkit" and args.split()[:1] == ["seed"]:
@@ -188,31 +236,31 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> list[tuple[str,
                 seed = node.args[0] if node.args else kw(node, "seed", "bit_generator")
                 if fn != "Generator" and (seed is None or is_none(seed)):
                     return [("always", frozenset({"numpy"}),
-                             f"{ci.text}() without a seed gives different numbers on every run; "
-                             f"pass one: {ci.text}(SEED)")]
+                             "{0}() without a seed gives different numbers on every run; "
+                             "pass one: {0}(SEED)")]
                 return []
             if fn not in NP_NOT_GLOBAL and "." not in fn:
-                return [("global", frozenset({"numpy"}), f"{ci.text} is used before numpy is seeded")]
+                return [("global", frozenset({"numpy"}), "{0} is used before numpy is seeded")]
             return []
         if q.startswith("random."):
             fn = q[len("random."):]
             if fn in PY_RANDOM:
-                return [("global", frozenset({"random"}), f"{ci.text} is used before random is seeded")]
+                return [("global", frozenset({"random"}), "{0} is used before random is seeded")]
             if fn == "Random" and not node.args and kw(node, "x") is None:
                 return [("always", frozenset({"random"}),
-                         f"{ci.text}() without a seed gives different numbers on every run; pass one: {ci.text}(SEED)")]
+                         "{0}() without a seed gives different numbers on every run; pass one: {0}(SEED)")]
             return []
         if q.startswith("scipy.stats.") and ci.method == "rvs":
             rs = kw(node, "random_state")
             if rs is not None and not is_none(rs):
                 return []
             return [("call", frozenset({"numpy"}),
-                     f"{ci.text}(...) draws without random_state before numpy is seeded; pass random_state=SEED")]
+                     "{0}(...) draws without random_state before numpy is seeded; pass random_state=SEED")]
         if q in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
             shuffle = kw(node, "shuffle")
             if isinstance(shuffle, ast.Constant) and shuffle.value is True and kw(node, "generator") is None:
                 return [("call", frozenset({"torch"}),
-                         f"{ci.text}(shuffle=True) shuffles before torch is seeded; call torch.manual_seed(SEED) "
+                         "{0}(shuffle=True) shuffles before torch is seeded; call torch.manual_seed(SEED) "
                          "first or pass generator=torch.Generator().manual_seed(SEED)")]
             return []
         if q.startswith("torch."):
@@ -220,14 +268,14 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> list[tuple[str,
             if kw(node, "generator") is not None:
                 return []
             if fn in TORCH_RANDOM or fn.startswith("nn.init.") or fn == "utils.data.random_split":
-                return [("global", frozenset({"torch"}), f"{ci.text} is used before torch is seeded")]
+                return [("global", frozenset({"torch"}), "{0} is used before torch is seeded")]
             return []
         if q.startswith(("tensorflow.", "keras.")):
             fn = q.split(".", 1)[1]
             if fn.startswith("random.") and fn[7:] in TF_RANDOM or fn in TF_RANDOM and fn.startswith("random_"):
                 if kw(node, "seed") is not None and not is_none(kw(node, "seed")):
                     return []
-                return [("global", frozenset({"tensorflow"}), f"{ci.text} is used before tensorflow is seeded")]
+                return [("global", frozenset({"tensorflow"}), "{0} is used before tensorflow is seeded")]
             return []
         last = q.rsplit(".", 1)[-1]
         if q.startswith(("sklearn.", "umap.", "imblearn.")) and (
@@ -245,7 +293,7 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> list[tuple[str,
             if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
                 return []  # **params may carry random_state
             return [("call", frozenset({"numpy"}),
-                     f"{ci.text}(...) takes random_state but none is given and numpy is not seeded before it; "
+                     "{0}(...) takes random_state but none is given and numpy is not seeded before it; "
                      "pass random_state=SEED")]
         return []
     if isinstance(node.func, ast.Name) and known.star_at is not None \
@@ -262,7 +310,7 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> list[tuple[str,
         if rs is not None and not is_none(rs):
             return []
         return [("call", frozenset({"numpy"}),
-                 f"{ci.text}(...) draws from a frozen scipy distribution without random_state before numpy is "
+                 "{0}(...) draws from a frozen scipy distribution without random_state before numpy is "
                  "seeded; pass random_state=SEED")]
     # a method on some object: DataFrame.sample / .shuffle without random_state
     if ci.method in ("sample", "shuffle") and isinstance(node.func, ast.Attribute):
@@ -284,7 +332,7 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> list[tuple[str,
         lib = "tensorflow" if (ci.method == "shuffle" and tf_imported) else "numpy"
         arg = "seed" if lib == "tensorflow" else "random_state"
         return [("call", frozenset({lib}),
-                 f"{ci.text}(...) is called without {arg} before {lib} is seeded; pass {arg}=SEED")]
+                 f"{{0}}(...) is called without {arg} before {lib} is seeded; pass {arg}=SEED")]
     return []
 
 

@@ -60,7 +60,8 @@ def absolute_path(nb, ctx):
       notebooks, such as a shared mount (`["/mnt/datalake/"]`)
     """
     allow = tuple(ctx.option("allow", list))
-    for cell, node in ctx.facts.semantic.strings:
+    # every path _ABS_PATH finds holds a slash or a backslash (one comprehension picks those strings)
+    for cell, node in [(c, n) for c, n in ctx.facts.semantic.strings if "/" in n.value or "\\" in n.value]:
         value = node.value
         m = _ABS_PATH.search(value)
         if m is None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import ast
 
 from ...analysis.semantic import dotted
+from .helpers import MAGIC_METHODS as _MAGIC_METHODS
 from .. import Hit, rule
+
+
+_REPORTED = frozenset({"os.chdir", "os.fchdir", "sys.path.append", "sys.path.insert", "sys.path.extend",
+                       "site.addsitedir"})
 
 
 @rule("NBR010", "cwd-or-syspath-hack", "warning", "`os.chdir`, `%cd`, `sys.path.append/insert`", requires=("python",))
@@ -32,16 +37,20 @@ def cwd_or_syspath_hack(nb, ctx):
     Install the project's code as a package (`pip install -e .`), and write paths relative
     to the notebook's folder (where `nbkit verify` and papermill run it).
     """
-    for ci in ctx.facts.semantic.calls:
+    # the calls that can be reported (one comprehension: most notebooks have none)
+    for ci in [ci for ci in ctx.facts.semantic.calls if ci.qual in _REPORTED or ci.method in _MAGIC_METHODS]:
         node = ci.node
-        magic = ci.magic
+        # magics are written as get_ipython().run_line_magic(...) & co: no other call has one
+        magic = ci.magic if ci.method in _MAGIC_METHODS else None
         if magic is not None:
             kind, name, _ = magic
             if kind == "line" and name in ("cd", "pushd", "popd"):
                 yield Hit(f"%{name} changes the working directory; write paths relative to the notebook's folder "
                           "instead", ci.cell, node.lineno)
             continue
-        q = ci.qual or ""
+        q = ci.qual
+        if q is None:
+            continue
         if q in ("os.chdir", "os.fchdir"):
             yield Hit(f"{ci.text}() changes the working directory; write paths relative to the notebook's folder "
                       "instead", ci.cell, node.lineno)
@@ -51,6 +60,6 @@ def cwd_or_syspath_hack(nb, ctx):
     for cell, node in ctx.facts.semantic.nodes(ast.Assign, ast.AugAssign):
         target = node.target if isinstance(node, ast.AugAssign) else (
             node.targets[0] if len(node.targets) == 1 else None)
-        if target is not None and dotted(target) == ["sys", "path"]:
+        if type(target) is ast.Attribute and target.attr == "path" and dotted(target) == ["sys", "path"]:
             yield Hit("sys.path is modified; install the code as a package (pip install -e .) instead",
                       cell, node.lineno)

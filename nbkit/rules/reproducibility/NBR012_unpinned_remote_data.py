@@ -8,7 +8,7 @@ import os
 from ...analysis import Facts
 from ...analysis.semantic import CallInfo, str_const
 from .. import Hit, rule
-from .helpers import READ_FUNCS, REMOTE, call_paths, hide_query, is_none, kw, shell_commands, spark_io
+from .helpers import READ_FUNCS, REMOTE, SPARK_IO, call_paths, hide_query, is_none, kw, shell_commands, spark_io
 
 
 REMOTE_READ_FUNCS = READ_FUNCS | frozenset({
@@ -78,8 +78,10 @@ def unpinned_remote_data(nb, ctx):
         return bool(manifest) and (base in manifest or (len(base.rsplit("/", 1)[-1]) > 3
                                                         and base.rsplit("/", 1)[-1] in manifest))
 
-    for ci in an.calls:
-        hub = _unpinned_hub_dataset(nb, ci)
+    # the calls that can be reported (one comprehension; spark_io is False outside SPARK_IO)
+    for ci in [ci for ci in an.calls
+               if ci.qual in _HUB_QUALS or ci.method in REMOTE_READ_FUNCS or ci.method in SPARK_IO]:
+        hub = _unpinned_hub_dataset(nb, ci) if ci.qual in _HUB_QUALS else None
         if hub:
             yield Hit(hub, ci.cell, ci.node.lineno)
             continue
@@ -191,6 +193,11 @@ def _url_prefix(node, facts: Facts, order: tuple, func: str | None, depth: int =
 
 _HF_BUILDERS = frozenset({"csv", "json", "parquet", "text", "imagefolder", "audiofolder", "videofolder", "arrow",
                           "pandas", "webdataset", "sql", "xml"})
+
+
+# the callees _unpinned_hub_dataset reports (None for any other)
+_HUB_QUALS = frozenset({"datasets.load_dataset", "huggingface_hub.hf_hub_download",
+                        "huggingface_hub.snapshot_download", "sklearn.datasets.fetch_openml"})
 
 
 def _unpinned_hub_dataset(nb, ci: CallInfo) -> str | None:

@@ -42,7 +42,7 @@ def missing_local_data(nb, ctx):
     """
     folder = Path(os.path.abspath(nb.path)).parent
     limit = float(ctx.option("large-file-mb", float)) * 1024 * 1024
-    produced = produced_paths(ctx.facts)
+    produced: set[str] | None = None  # made on first need (most reads name files that exist)
     shell_text = "\n".join(cmd for _, _, cmd in shell_commands(ctx.facts))
     project = ctx.project
     seen: set[str] = set()
@@ -54,6 +54,8 @@ def missing_local_data(nb, ctx):
         seen.add(norm)
         target = folder / value
         if not _exists(target):
+            if produced is None:
+                produced = produced_paths(ctx.facts)
             if norm in produced or value in shell_text or norm in shell_text:
                 continue
             root = Path(project.root_for(nb.path)) if project is not None else folder

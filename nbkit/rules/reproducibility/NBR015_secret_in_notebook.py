@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Callable
 
 from ...analysis.semantic import Analysis, lazy_re, str_const
 from ...model import Cell
@@ -30,6 +31,18 @@ _SECRET_PATTERNS = [  # (kind, pattern, substrings one of which must be present:
 ]
 
 _SECRET_NEEDLES = lazy_re("|".join(re.escape(n) for _, _, needles in _SECRET_PATTERNS for n in needles))
+
+# The notebook-wide gate: every needle above is found by one of these (a few literal scans cost less
+# than the one alternation above, which tries every branch at each "s", "h", "g", ... of the text)
+_AWS_OR_GOOGLE = lazy_re(r"A(?:KIA|SIA|GPA|IDA|ROA|NPA|Iza)")
+_GITHUB = lazy_re(r"gh[pousr]_|github_pat_")
+_OTHER_NEEDLES = ("PRIVATE KEY", "xox", "hooks.slack.com", "sk-", "_live_", "hf_")
+
+
+def _any_needle(text: str) -> bool:
+    """Might ``text`` hold a needle of _SECRET_PATTERNS?  (False: surely not.)"""
+    return any(n in text for n in _OTHER_NEEDLES) or _AWS_OR_GOOGLE.search(text) is not None \
+        or _GITHUB.search(text) is not None
 
 _SECRET_NAME = lazy_re(
     r"^(?:.*_)?(?:password|passwd|pass|passphrase|token|api_?key|apikey|secret|secret_?key|access_?key|"
@@ -76,9 +89,10 @@ def _placeholder(value: str) -> bool:
     return any(w in low for w in _PLACEHOLDER_WORDS) or v.endswith("EXAMPLE")
 
 
-def _scan_text(text: str):
-    """(kind, secret, offset) for secrets in free text (markdown, outputs, code source)."""
-    if _SECRET_NEEDLES.search(text) is not None:  # one scan says whether any prefilter substring is there
+def _scan_text(text: str, any_needle: bool = True, dsn: bool = True):
+    """(kind, secret, offset) for secrets in free text (markdown, outputs, code source).
+    ``any_needle`` / ``dsn`` False: the caller knows the text holds no needle / no connection string."""
+    if any_needle and _SECRET_NEEDLES.search(text) is not None:  # one scan says whether any prefilter substring is there
         for kind, pat, needles in _SECRET_PATTERNS:
             if not any(n in text for n in needles):
                 continue
@@ -87,7 +101,7 @@ def _scan_text(text: str):
                 if kind == "AWS access key id" and secret.endswith("EXAMPLE"):
                     continue
                 yield kind + " {}", secret, m.start(1)
-    if "://" not in text or "@" not in text:
+    if not dsn or "://" not in text or "@" not in text:
         return
     for m in _DSN.finditer(text):
         pw = m.group(3)
@@ -146,11 +160,21 @@ def secret_in_notebook(nb, ctx):
     Rotate any secret that was committed, and clear the outputs that showed it.
     """
     assigned: dict[int, list] = {}
-    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic):
+    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, ctx.facts.python_source):
         assigned.setdefault(cell.index, []).append((name, value, line))
-    for cell in nb.cells:
+    # The texts (sources, outputs) are first searched as a whole, once each way: most notebooks
+    # hold no needle, connection string or key word at all, and then no text is scanned alone.
+    outputs = [[text for text in map(_output_text, cell.outputs) if text] for cell in nb.cells]
+    free = [cell.source for cell in nb.cells if cell.is_markdown or cell.cell_type == "raw"]
+    free += [text for texts in outputs for text in texts]
+    everything = "\n".join([*(cell.source for cell in nb.cells), *(text for texts in outputs for text in texts)])
+    needles = _any_needle(everything)
+    dsn = "://" in everything and "@" in everything
+    free_low = "\n".join(free).lower()
+    kv = any(w in free_low for w in _KV_WORDS)
+    for cell, texts in zip(nb.cells, outputs, strict=True):
         seen: set[str] = set()
-        for kind, secret, off in _scan_text(cell.source):
+        for kind, secret, off in _scan_text(cell.source, needles, dsn):
             if secret in seen:
                 continue
             seen.add(secret)
@@ -162,19 +186,17 @@ def secret_in_notebook(nb, ctx):
             seen.add(value)
             yield Hit(f"{name} = {_mask(value)} is a literal secret in the code; read it from an environment "
                       f"variable (os.environ[{name.upper()!r}]) instead", cell, line)
-        if cell.is_markdown or cell.cell_type == "raw":
+        if kv and (cell.is_markdown or cell.cell_type == "raw"):
             for name, value, off in _kv_secrets(cell.source):
                 if value in seen:
                     continue
                 seen.add(value)
                 yield Hit(f"{name} {_mask(value)} written in a {cell.cell_type} cell; remove it and rotate it",
                           cell, cell.source.count("\n", 0, off) + 1)
-        for out in cell.outputs:
-            text = _output_text(out)
-            if not text:
-                continue
-            found = list(_scan_text(text))
-            found += [(f"{name} {{}}", value, off) for name, value, off in _kv_secrets(text)]
+        for text in texts:
+            found = list(_scan_text(text, needles, dsn))
+            if kv:
+                found += [(f"{name} {{}}", value, off) for name, value, off in _kv_secrets(text)]
             for kind, secret, _ in found:
                 if secret in seen:
                     continue
@@ -183,21 +205,46 @@ def secret_in_notebook(nb, ctx):
                           "secret", cell)
 
 
-def _assigned_secrets(an: Analysis):
+def _names_a_secret_word(source: str) -> bool:
+    """Can an identifier in this code be a name _assigned_secrets looks at?  Each holds one of these
+    words in some case (a non-ASCII source may spell one in other letters that Python normalises)."""
+    if not source.isascii():
+        return True
+    low = source.lower()
+    return "pass" in low or "token" in low or "key" in low or "secret" in low or "credential" in low \
+        or "authorization" in low
+
+
+def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str]):
     """(cell, name, value, line): string literals bound to secret-looking names (assignments,
     keyword arguments, dict entries)."""
+    # Only string literals count (str_const): the other values are left out before sorting (the
+    # sort is stable, so the literals keep their order)
     items: list[tuple[Cell, str, ast.expr]] = []
     for cell, node in an.nodes(ast.Assign, ast.AnnAssign):
+        if str_const(node.value) is None:
+            continue
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for t in targets:
             name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else \
                 str_const(t.slice) if isinstance(t, ast.Subscript) else None
             if name and node.value is not None:
                 items.append((cell, name, node.value))
-    for ci in an.calls:
-        items += [(ci.cell, k.arg, k.value) for k in ci.node.keywords if k.arg]
+    maybe: dict[int, bool] = {}  # cell index -> _names_a_secret_word(its code)
+    for ci in [ci for ci in an.calls if ci.node.keywords]:  # (a comprehension: most calls have none)
+        keywords = ci.node.keywords
+        if keywords:
+            cell = ci.cell
+            m = maybe.get(cell.index)
+            if m is None:
+                m = maybe[cell.index] = _names_a_secret_word(python_source(cell))
+            if not m:
+                continue  # a keyword's name is written as it is: none here can name a secret
+            items += [(ci.cell, k.arg, k.value) for k in keywords
+                      if k.arg and type(k.value) is ast.Constant and isinstance(k.value.value, str)]
     for cell, node in an.nodes(ast.Dict):
-        items += [(cell, key, v) for k, v in zip(node.keys, node.values, strict=False) if (key := str_const(k))]
+        items += [(cell, key, v) for k, v in zip(node.keys, node.values, strict=False)
+                  if type(v) is ast.Constant and isinstance(v.value, str) and (key := str_const(k))]
     items.sort(key=lambda it: (it[0].index, getattr(it[2], "lineno", 0)))
     for cell, name, value in items:
         s = str_const(value)

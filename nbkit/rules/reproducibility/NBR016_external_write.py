@@ -7,7 +7,8 @@ import re
 
 from ...analysis.semantic import dotted, lazy_re, str_const
 from .. import Hit, rule
-from .helpers import REMOTE, call_paths, hide_query, open_mode_writes, shell_commands, spark_io
+from .helpers import (MAGIC_METHODS, REMOTE, SPARK_IO, call_paths, hide_query, open_mode_writes, shell_commands,
+                      spark_io)
 
 
 WRITE_METHODS = frozenset({
@@ -29,6 +30,12 @@ STORE_WRITE_METHODS = frozenset({"upload_file", "upload_fileobj", "put_object", 
                                  "delete_objects", "put_item", "batch_write_item", "upload_blob",
                                  "upload_from_filename", "upload_from_string", "upload_from_file",
                                  "upload_folder", "upload_large_folder", "push_to_hub", "create_repo"})
+
+_SQL_METHODS = ("execute", "executemany", "executescript", "sql", "exec_driver_sql")
+
+# every method the loop over calls can report (spark_io is False for a method outside SPARK_IO)
+_LOOKED_AT = (DB_WRITE_METHODS | STORE_WRITE_METHODS | WRITE_METHODS | SPARK_IO
+              | {*_SQL_METHODS, "post", "put", "patch", "delete", "open"})
 
 _SQL_WRITE = lazy_re(r"^\s*(insert|update|delete|create|drop|alter|truncate|merge|replace|grant|upsert)\b",
                         re.IGNORECASE)
@@ -63,8 +70,15 @@ def external_write(nb, ctx):
     def tagged(cell) -> bool:
         return bool({"side-effect", "nbkit:side-effect"} & set(cell.tags))
 
+    tagged_at: dict[int, bool] = {}  # cell index -> tagged(cell)
     for ci in ctx.facts.semantic.calls:
-        if tagged(ci.cell) or ci.method is None or ci.magic is not None:
+        method = ci.method
+        if method not in _LOOKED_AT:  # None, or a method no branch below reports
+            continue
+        t = tagged_at.get(ci.cell.index)
+        if t is None:
+            t = tagged_at[ci.cell.index] = tagged(ci.cell)
+        if t or (method in MAGIC_METHODS and ci.magic is not None):
             continue
         q = ci.qual or ""
         what = None
@@ -72,7 +86,7 @@ def external_write(nb, ctx):
             what = "writes to a database"
         elif ci.method in STORE_WRITE_METHODS:
             what = "writes to a remote store"
-        elif ci.method in ("execute", "executemany", "executescript", "sql", "exec_driver_sql"):
+        elif ci.method in _SQL_METHODS:
             arg = ci.node.args[0] if ci.node.args else None
             if isinstance(arg, ast.Call) and ci.node.args and (names := dotted(arg.func)) and names[-1] == "text":
                 arg = arg.args[0] if arg.args else None

@@ -8,7 +8,7 @@ import re
 
 from ...analysis import Facts
 # the path analysis lives in nbkit.analysis.inputs (pin's data pins share it); re-exported for the rules
-from ...analysis.inputs import READ_FUNCS, REMOTE, call_paths, kw, open_mode_writes  # noqa: F401
+from ...analysis.inputs import MAGIC_METHODS, READ_FUNCS, REMOTE, call_paths, kw, open_mode_writes  # noqa: F401
 from ...analysis.semantic import CallInfo
 
 
@@ -64,13 +64,13 @@ NP_GENERATORS = frozenset({"default_rng", "RandomState", "Generator", "PCG64", "
                            "Philox", "SFC64"})
 
 
-_SPARK_IO = frozenset({"parquet", "csv", "json", "orc", "text", "load", "save", "saveAsTable", "insertInto",
+SPARK_IO = frozenset({"parquet", "csv", "json", "orc", "text", "load", "save", "saveAsTable", "insertInto",
                        "jdbc", "table", "delta"})
 
 
 def spark_io(ci: CallInfo, direction: str) -> bool:
     """``spark.read.parquet(...)`` / ``df.write.mode("overwrite").parquet(...)``."""
-    if ci.method not in _SPARK_IO or not isinstance(ci.node.func, ast.Attribute):
+    if ci.method not in SPARK_IO or not isinstance(ci.node.func, ast.Attribute):
         return False
     node = ci.node.func.value
     for _ in range(4):
@@ -90,6 +90,8 @@ def spark_io(ci: CallInfo, direction: str) -> bool:
 def shell_commands(facts: Facts):
     """(cell, line, command) for every shell escape, shell magic and %%bash line."""
     for ci in facts.semantic.calls:
+        if ci.method not in MAGIC_METHODS:
+            continue
         magic = ci.magic
         if magic is None:
             continue
