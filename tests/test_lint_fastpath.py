@@ -69,7 +69,8 @@ def _lint(cwd: Path, *args: str, env: dict | None = None) -> tuple[int, str, boo
     """(exit status, stdout, whether the normal command line ran: click was imported)."""
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "from nbkit.cli import run; run()", "lint",
                            *args], cwd=cwd, capture_output=True, text=True, env=env or _env(), timeout=120)
-    normal = any(line.rstrip().endswith(("| click", "| rich.console")) for line in proc.stderr.splitlines())
+    normal = any(line.startswith("import time:") and line.rsplit("|", 1)[-1].strip() in ("click", "rich.console")
+                 for line in proc.stderr.splitlines())
     return proc.returncode, proc.stdout, normal
 
 
