@@ -95,3 +95,25 @@ def test_lazy_cached_property_computes_once_per_instance_and_in_parallel():
     release.set()
     t.join(30)
     assert first.value == 1 and first.value == 1 and Slow.calls == 2
+
+
+def test_semantic_walk_resolves_calls_through_the_first_import_breadth_first_and_collects_in_source_order():
+    # imports nested at several depths: the alias a call resolves through (when no import precedes
+    # it) is the first binding in ast.walk's breadth-first order over the notebook's cells
+    model = notebook_from_dict(nb(
+        code("np.x(); pd.y(); tf.z(); q.w(); r.s()"),
+        code("def f():\n    import jax.numpy as np\n    try:\n        import modin as pd\n"
+             "    except ImportError:\n        import polars as pd\n    finally:\n        import q1 as q\n"
+             "import numpy as np\n"),
+        code("if a:\n    import pandas as pd\nelse:\n    import tensorflow as tf\nwith x:\n    import q2 as q\n"
+             "class K:\n    import r1 as r\nimport r2 as r\nmatch v:\n    case 1:\n        import tf2 as tf\n"),
+        code("try:\n    import r3 as r\nexcept* E:\n    import r4 as r\nimport q6 as q\n"
+             "np.x(); pd.y(); tf.z(); q.w(); r.s()\nd['k'] + g(s.t, u[0], 'v')[f'{w}'].h()")))
+    an = Facts(model).semantic
+    assert [c.qual for c in an.calls] == ["numpy.x", "modin.y", "tensorflow.z", "q1.w", "r2.s",
+                                          "numpy.x", "pandas.y", "tf2.z", "q6.w", "r4.s", None, None]
+    assert [c.method for c in an.calls[-2:]] == ["h", "g"]
+    assert [type(p).__name__ for p in an.calls[-1].parents] == ["Module", "Expr", "BinOp", "Call", "Attribute",
+                                                                 "Subscript"]
+    assert [s.value for _, s in an.strings] == ["k", "v"]
+    assert an.imported >= {"numpy", "pandas", "jax", "modin", "polars", "tf2", "q6", "r4"}
