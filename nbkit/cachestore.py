@@ -10,6 +10,7 @@ entry is written (atomically) and read (a corrupt or foreign entry is no entry),
 from __future__ import annotations
 
 import json
+import itertools
 import os
 
 ENV_VAR = "NBKIT_CACHE_DIR"
@@ -67,16 +68,25 @@ def ensure_root(directory: str) -> None:
     os.replace(tmp, ignore)
 
 
-def write_entry(directory: str, target: str, payload: bytes) -> bool:
+_TMP_NAMES = itertools.count()
+
+
+def write_entry(directory: str, target: str, payload: bytes, made: set[str] | None = None) -> bool:
     """Write ``payload`` to ``target`` (a file under the cache ``directory``) atomically: a
     temporary file in the same folder renamed over it, so a concurrent reader sees the old entry
-    or the new one, never half of one.  A cache that cannot be written is no error: False."""
-    import tempfile
-
+    or the new one, never half of one.  A cache that cannot be written is no error: False.
+    ``made``: the folders a caller writing many entries knows exist (filled here)."""
+    folder = os.path.dirname(target)
     try:
-        ensure_root(directory)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
+        if made is None or folder not in made:
+            ensure_root(directory)
+            os.makedirs(folder, exist_ok=True)
+            if made is not None:
+                made.add(folder)
+        # a name no other process or thread can pick (pid, a counter, random bits), created
+        # exclusively: what tempfile.mkstemp does, without its retries and name generator
+        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{next(_TMP_NAMES)}-{os.urandom(4).hex()}.json")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(payload)
@@ -88,6 +98,8 @@ def write_entry(directory: str, target: str, payload: bytes) -> bool:
                 pass
             raise
     except OSError:
+        if made is not None:
+            made.discard(folder)  # removed meanwhile (`nbkit clean`)? made again next time
         return False
     return True
 

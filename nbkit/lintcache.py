@@ -250,6 +250,7 @@ class LintCache:
         self.hits = 0
         self.misses = 0
         self._memo: dict = {}
+        self._made: set[str] = set()  # the entry folders known to exist (written to this run)
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_memo": {}}
@@ -275,19 +276,23 @@ class LintCache:
         except (TypeError, ValueError, KeyError):
             return False
 
-    def lookup(self, path: str, read) -> tuple[list[dict] | None, Probe]:
+    def lookup(self, path: str, read, read_on_miss: bool = True) -> tuple[list[dict] | None, Probe]:
         """The findings stored for ``path`` (as dicts) or None (a miss), and what a miss needs
         to store its entry.  ``read(path)`` gives the notebook's bytes; it is not called when
         the file's ``stat`` (device, inode, size, modification and change times) is the one
         recorded with the entry and the file had not changed in the two seconds before that
         entry was written (git's "racily clean" rule: a write in the same clock tick as the
-        recording could keep the times), so an unchanged notebook is not even read."""
+        recording could keep the times), so an unchanged notebook is not even read.
+        ``read_on_miss=False``: the caller only wants a hit; a notebook without an entry is not read."""
         try:
             st = os.stat(path)
             sig = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
         except OSError:
             sig = None
         entry = self._entry(path)
+        if entry is None and not read_on_miss:
+            self.misses += 1
+            return None, Probe(None, "", "", sig)
         if entry is not None and sig is not None and entry.get("sig") == sig and entry.get("trusted") is True:
             digest = entry.get("digest")
             if isinstance(digest, str) and self._valid(entry, self._key(path, digest)):
@@ -315,7 +320,7 @@ class LintCache:
                               "trusted": trusted, "stats": sorted(deps.items()),
                               "findings": [{k: v for k, v in f.items() if k != "path"} for f in findings]},
                              separators=(",", ":")).encode()
-        write_entry(self.directory, self._slot(path), payload)
+        write_entry(self.directory, self._slot(path), payload, self._made)
 
     def _ensure_root(self) -> None:
         ensure_root(self.directory)
@@ -346,7 +351,7 @@ def lookup_all(store: LintCache, nb_paths: list[str]) -> dict[str, list[dict]]:
     hits = {}
     for path in nb_paths:
         try:
-            entries, _ = store.lookup(path, read)
+            entries, _ = store.lookup(path, read, read_on_miss=False)
         except OSError:
             continue  # the linter reports it
         if entries is not None:

@@ -29,10 +29,12 @@ class LintResult:
         return {"notebooks": len(self.paths), "error": self.count(Severity.ERROR),
                 "warning": self.count(Severity.WARNING), "info": self.count(Severity.INFO)}
 
-    def to_dict(self) -> dict:
+    def to_dict(self, findings: bool = True) -> dict:
+        """The report's JSON document (``findings=False``: with an empty findings list, the
+        summary still counting them)."""
         return {
             "schema": "nbkit.lint/1",
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings] if findings else [],
             "errors": [{"path": e.path, "message": e.message} for e in self.errors],
             "summary": self.summary(),
         }

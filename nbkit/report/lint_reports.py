@@ -24,15 +24,26 @@ def render_json(result) -> str:
     """``json.dumps(result.to_dict(), indent=2, ensure_ascii=False)``, byte for byte, with the
     findings (flat objects of strings, numbers, booleans and nulls) written by hand: the indenting
     encoder is pure Python and took longer than a warm lint run of a large folder."""
-    doc = result.to_dict()
-    findings = doc["findings"]
-    doc["findings"] = []
+    findings = result.findings
+    doc = result.to_dict(findings=False)
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     if findings:
-        blocks = ",\n".join("    {\n" + ",\n".join(f"      {_scalar(k)}: {_scalar(v)}" for k, v in f.items()) + "\n    }"
-                            for f in findings)
+        blocks = ",\n".join(_finding_block(f) for f in findings)
         text = text.replace('\n  "findings": [],', '\n  "findings": [\n' + blocks + '\n  ],', 1)
     return text + "\n"
+
+
+_BLOCK = ('    {{\n      "path": {},\n      "code": {},\n      "name": {},\n      "severity": {},\n'
+          '      "message": {},\n      "cell_index": {},\n      "cell_id": {},\n      "line": {},\n'
+          '      "fixable": {}\n    }}')
+
+
+def _finding_block(f: Finding) -> str:
+    """One finding as ``json.dumps(f.to_dict(), indent=2)`` writes it at the depth of the report's
+    findings list (the keys of :meth:`Finding.to_dict`, in its order)."""
+    enc = _encode_str
+    return _BLOCK.format(enc(f.path), enc(f.code), enc(f.name), enc(f.severity.value), enc(f.message),
+                         _scalar(f.cell_index), _scalar(f.cell_id), _scalar(f.line), _scalar(f.fixable))
 
 
 def _scalar(value) -> str:
