@@ -211,6 +211,7 @@ def notebooks_with_configs(paths: Any) -> tuple[list[tuple[str, Config]], list[N
     errors: list[NbkitError] = []
     bad: dict[str, tuple[ConfigError, int]] = {}
     seen: set[str] = set()
+    by_folder: dict[str, Config | ConfigError] = {}  # the notebooks of one folder share its configuration
     for given in paths:
         try:
             exclude = load_cached(given).exclude
@@ -223,12 +224,19 @@ def notebooks_with_configs(paths: Any) -> tuple[list[tuple[str, Config]], list[N
             if key in seen:
                 continue
             seen.add(key)
-            try:
-                cfg = load_cached(path)
-            except ConfigError as e:
-                was = bad.get(str(e))
-                bad[str(e)] = (e, (was[1] if was else 0) + 1)
+            folder = os.path.dirname(key)
+            got = by_folder.get(folder)
+            if got is None:
+                try:
+                    got = load_cached(key)
+                except ConfigError as e:
+                    got = e
+                by_folder[folder] = got
+            if isinstance(got, ConfigError):
+                was = bad.get(str(got))
+                bad[str(got)] = (got, (was[1] if was else 0) + 1)
                 continue
+            cfg = got
             if path != given and is_excluded(path, cfg.exclude):
                 continue
             found.append((path, cfg))
