@@ -329,7 +329,7 @@ def large_bodies(big: dict, bigs: int, trial: int) -> list[bytes]:
     out = []
     for k in range(bigs):
         body = json.loads(edited(big, 100_000 + trial * 10 + k, True))
-        body["path"] = f"hol/large-{trial}-{k}.ipynb"
+        body["path"] = f"burst/large-{trial}-{k}.ipynb"
         out.append(json.dumps(body).encode())
     return out
 
@@ -358,13 +358,15 @@ def head_of_line(port: int, token: str, big: dict, nb: dict, n_small: int, bigs:
         ends: dict[str, float] = {}
         lat: dict[str, float] = {}
 
+        failed: list[str] = []
+
         def one(name: str, body: bytes) -> None:
             t0 = time.perf_counter()
             status, data = post(port, token, body)
             ends[name] = time.perf_counter()
             lat[name] = (ends[name] - t0) * 1000
             if status != 200:
-                raise SystemExit(f"lint answered {status}: {data[:200]!r}")
+                failed.append(f"{name}: lint answered {status}: {data[:300]!r}")
 
         bt = [threading.Thread(target=one, args=(f"big{k}", big_list[k])) for k in range(bigs)]
         for t in bt:
@@ -378,6 +380,8 @@ def head_of_line(port: int, token: str, big: dict, nb: dict, n_small: int, bigs:
             sent += 1
         for t in bt:
             t.join()
+        if failed:
+            raise SystemExit("; ".join(failed))
         first_big = min(ends[f"big{k}"] for k in range(bigs))
         back = [ends[f"small{k}"] < first_big for k in range(sent)]
         total += sent
