@@ -78,7 +78,7 @@ def iter_imports(nb: Notebook, parse: Callable[[Cell], ParsedCell] | None = None
             continue  # every form we look for contains the word: import, __import__, import_module
         # import statements sit in statement lists only: walk those, unless a dynamic import
         # (a call, anywhere in an expression) may be there too
-        nodes = ast.walk(tree) if ("__import__" in source or "import_module" in source) else _statements(tree)
+        nodes = ast.walk(tree) if ("__import__" in source or "import_module" in source) else statements(tree)
         for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -100,7 +100,7 @@ def iter_imports(nb: Notebook, parse: Callable[[Cell], ParsedCell] | None = None
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+def statements(tree: ast.Module) -> Iterator[ast.AST]:
     """Every statement of ``tree`` (and the except handlers and match cases holding them),
     breadth first like :func:`ast.walk`, without visiting expressions."""
     todo = collections.deque(tree.body)

@@ -560,21 +560,14 @@ class DefUse:
                             self.read(f.id, f)
                     elif tf is not _Constant:
                         self.expr(f)
-                for a in e.args:  # exprs(e.args), without the call
+                # the arguments, then the keywords' values (exprs() of them, without the call)
+                for a in (e.args if not e.keywords else [*e.args, *(k.value for k in e.keywords)]):
                     ta = type(a)
                     if ta is _Name:
                         if a.id not in defined and type(a.ctx) is _Load:
                             self.read(a.id, a)
                     elif ta is not _Constant:
                         self.expr(a)
-                for k in e.keywords:
-                    v = k.value
-                    tv = type(v)
-                    if tv is _Name:
-                        if v.id not in defined and type(v.ctx) is _Load:
-                            self.read(v.id, v)
-                    elif tv is not _Constant:
-                        self.expr(v)
                 return
             if t is _Constant or e is None:
                 return  # no sub-expressions

@@ -9,11 +9,11 @@ import builtins
 import enum
 import operator
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from ..cooperate import checkpoint
+from ..imports import statements
 from ..ipysyntax import ParsedCell
 from ..model import Cell
 
@@ -169,11 +169,6 @@ def _node_classes() -> list[type[ast.AST]]:
 
 
 _SPECS: dict[type, tuple[int, Any, int]] = {cls: _spec(cls) for cls in _node_classes()}
-# the fields that hold statements (or the handlers and cases that hold them), by class
-_BODIES: dict[type, tuple[str, ...]] = {
-    cls: tuple(f for f in cls._fields if f in ("body", "orelse", "finalbody", "handlers", "cases"))
-    for cls in _node_classes()
-    if issubclass(cls, (ast.stmt, ast.Module, ast.Interactive, ast.excepthandler, ast.match_case))}
 _DEEP = 100  # above this depth a walk cannot meet the recursion limit (see build)
 
 
@@ -198,18 +193,13 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
         if parsed.tree is not None and "import" in parsed.python_source:
             # the imports in ast.walk's (breadth-first) order, the first binding of a name
             # winning; an import is a statement, so only statement lists need reading
-            todo = deque([parsed.tree])
-            while todo:
-                node = todo.popleft()
+            for node in statements(parsed.tree):
                 t = type(node)
                 if t is ast.Import or t is ast.ImportFrom:
                     found: dict[str, str | None] = {}
                     bind_import(node, found)
                     for k, v in found.items():
                         fallback.setdefault(k, v)
-                else:
-                    for name in _BODIES.get(t, ()):
-                        todo.extend(getattr(node, name))
     by_type = out.by_type
     calls = out.calls
     strings = out.strings
@@ -299,36 +289,7 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
             return
         ancestors.append(node)
         for value in ((get(node),) if n == 1 else get(node)):
-            if type(value) is list:
-                for child in value:
-                    tc = type(child)
-                    if tc is Constant:
-                        if type(child.value) is str:
-                            strings.append((cell, child))
-                    elif tc is Name or child is None:
-                        pass
-                    elif tc is Attribute:
-                        if type(child.value) is not Name:
-                            visit(child, func)
-                        elif len(ancestors) > _DEEP:
-                            _enter_node()
-                    elif tc is Subscript and type(child.value) is Name:
-                        s = child.slice
-                        ts = type(s)
-                        if ts is Constant:
-                            if len(ancestors) > _DEEP:
-                                _enter_node()
-                            if type(s.value) is str:
-                                strings.append((cell, s))
-                        elif ts is Name:
-                            if len(ancestors) > _DEEP:
-                                _enter_node()
-                        else:
-                            visit(child, func)
-                    else:
-                        visit(child, func)
-            else:
-                child = value
+            for child in (value if type(value) is list else (value,)):
                 tc = type(child)
                 if tc is Constant:
                     if type(child.value) is str:
