@@ -249,7 +249,7 @@ def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = N
     linted = LintResult() if hits else result
     workers = _workers(jobs, len(todo))
     if workers > 1:
-        _lint_parallel(linted, todo, workers, (config, select, ignore, profile, fix, store), everyone)
+        _lint_parallel(linted, todo, workers, (config, select, ignore, profile, fix, store), everyone, selection)
     else:
         _lint_into(linted, todo, selection, Project(everyone, strip_outputs=config.strip_outputs), fix, store)
     if hits:  # the cached and the linted notebooks' findings, in the order of the run
@@ -351,30 +351,117 @@ def _lint_each(result: LintResult, nb_paths: list[str], selection: Selection, pr
         result.findings.extend(findings)
 
 
-def _lint_chunk(chunk: list[str], all_paths: list[str], settings: tuple) -> LintResult:
-    """Worker process: lint ``chunk`` (project-wide rules still see every path of the run)."""
-    config, select, ignore, profile, fix, store = settings
-    sub = LintResult()
-    _lint_into(sub, chunk, Selection(config, select=select, ignore=ignore, profile=profile),
-               Project(all_paths, strip_outputs=config.strip_outputs), fix, store)
-    return sub
+# -- worker processes (``jobs`` > 1) -------------------------------------------------------------
+#
+# The parent lints one notebook itself first (the smallest), then forks the workers: what that
+# lint made once per process - the lazy imports, compiled patterns, the project's folder scans and
+# manifests, the lint cache's folder listings, the installed-distribution lookups - is inherited
+# by every worker instead of being made again in each (and, before, in each chunk).  The workers
+# take small tasks, the largest notebooks first, so both cores finish together; a task's findings
+# come back as plain tuples (cheaper to pickle than dataclasses) and the parent puts every
+# notebook's results back in the order of the run.
+
+_WORKER: dict = {}  # a worker process's selection, project, fix flag and lint cache (see _start_worker)
+
+
+def _start_worker(state: tuple, prepared: bool) -> None:
+    """Worker process start-up.  ``prepared``: ``state`` is the parent's ``(selection, project,
+    fix, store)``, inherited by fork with everything they cached (nothing is pickled); else the
+    settings to build them from (spawn: a fresh interpreter)."""
+    if prepared:
+        selection, project, fix, store = state
+    else:
+        config, select, ignore, profile, fix, store, all_paths = state
+        selection = Selection(config, select=select, ignore=ignore, profile=profile)
+        project = Project(all_paths, strip_outputs=config.strip_outputs)
+    _WORKER.update(selection=selection, project=project, fix=fix, store=store)
+    # a worker only lints: collect as rarely as _fewer_collections does, for its whole life
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_THRESHOLD0), *before[1:])
+
+
+def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
+    """Worker: lint the notebooks of one task (``(index in the run, path)`` pairs); per notebook
+    ``(index, notebooks linted, findings as tuples, errors, fixes applied or None)``."""
+    w = _WORKER
+    out = []
+    for i, path in task:
+        sub = LintResult()
+        _lint_each(sub, [path], w["selection"], w["project"], w["fix"], w["store"])
+        rows = [(f.path, f.code, f.name, f.severity, f.message, f.cell_index, f.cell_id, f.line, f.fixable)
+                for f in sub.findings]
+        out.append((i, sub.notebooks, rows, sub.errors, sub.fixed.get(path)))
+    return out
+
+
+def _tasks(items: list[tuple[int, str]], workers: int, sizes: list[int]) -> list[list[tuple[int, str]]]:
+    """The notebooks in tasks, largest file first (a notebook's lint time grows with its size),
+    each task a quarter of a worker's share of what is left: large tasks first (few round trips),
+    single notebooks at the end, so the workers run out of work within a small notebook's time
+    of each other."""
+    order = sorted(items, key=lambda item: sizes[item[0]], reverse=True)
+    tasks = []
+    i = 0
+    while i < len(order):
+        n = max(1, (len(order) - i) // (workers * 4))
+        tasks.append(order[i:i + n])
+        i += n
+    return tasks
 
 
 def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settings: tuple,
-                   all_paths: list[str] | None = None) -> None:
+                   all_paths: list[str] | None = None, selection: Selection | None = None) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    size = max(1, -(-len(nb_paths) // (workers * 4)))  # ~4 chunks per worker balance the load
-    chunks = [nb_paths[i:i + size] for i in range(0, len(nb_paths), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for sub in pool.map(_lint_chunk, chunks, [all_paths or nb_paths] * len(chunks), [settings] * len(chunks)):
-            result.findings.extend(sub.findings)
-            result.errors.extend(sub.errors)
-            result.fixed.update(sub.fixed)
-            result.notebooks += sub.notebooks
+    config, select, ignore, profile, fix, store = settings
+    everyone = all_paths or nb_paths
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    items = list(enumerate(nb_paths))
+    sizes = [_size(p) for p in nb_paths]
+    done: dict[int, tuple] = {}  # index -> (notebooks, findings, errors, fixes)
+    if fork:
+        selection = selection or Selection(config, select=select, ignore=ignore, profile=profile)
+        project = Project(everyone, strip_outputs=config.strip_outputs)
+        first = min(items, key=lambda item: sizes[item[0]])
+        sub = LintResult()
+        with _fewer_collections():
+            _lint_each(sub, [first[1]], selection, project, fix, store)
+        done[first[0]] = (sub.notebooks, sub.findings, sub.errors, sub.fixed.get(first[1]))
+        items.remove(first)
+        state: tuple = (selection, project, fix, store)
+    else:
+        state = (*settings, everyone)
+    with _fewer_collections():
+        # the parent's objects go to the collector's permanent generation while the workers are
+        # forked: a worker's collections never scan them (nor copy their memory pages to do so)
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
+                    "fork" if fork else "spawn"), initializer=_start_worker, initargs=(state, fork)) as pool:
+                futures = []
+                for task in _tasks(items, workers, sizes):
+                    futures.append(pool.submit(_lint_task, task))
+                    gc.unfreeze()  # forked at the first submit
+                for future in futures:
+                    for i, notebooks, rows, errors, fixed in future.result():
+                        done[i] = (notebooks, [Finding(*row) for row in rows], errors, fixed)
+        finally:
+            gc.unfreeze()
+    for i, path in enumerate(nb_paths):  # the order of a serial run
+        notebooks, findings, errors, fixed = done[i]
+        result.notebooks += notebooks
+        result.findings.extend(findings)
+        result.errors.extend(errors)
+        if fixed is not None:
+            result.fixed[path] = fixed
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return 0
 
 
 def lint_source(content: dict | str | bytes, path: str, config: Config, *,
