@@ -395,18 +395,30 @@ def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
 
 
 def _tasks(items: list[tuple[int, str]], workers: int, sizes: list[int]) -> list[list[tuple[int, str]]]:
-    """The notebooks in tasks, largest file first (a notebook's lint time grows with its size),
-    each task a quarter of a worker's share of what is left: large tasks first (few round trips),
-    single notebooks at the end, so the workers run out of work within a small notebook's time
-    of each other."""
-    order = sorted(items, key=lambda item: sizes[item[0]], reverse=True)
-    tasks = []
-    i = 0
-    while i < len(order):
-        n = max(1, (len(order) - i) // (workers * 4))
-        tasks.append(order[i:i + n])
-        i += n
-    return tasks
+    """The notebooks in tasks so that the workers run out of work together: runs of notebooks
+    in the order of the run (a folder's notebooks mostly in one worker, which then scans that
+    folder's project files alone), each a quarter of a worker's share of the bytes left (a
+    notebook's lint time grows with its size): large tasks first, few round trips; then the
+    smallest notebooks one by one, largest first, so the last task is a short one."""
+    tail = sorted(items, key=lambda item: sizes[item[0]])[:min(len(items) // 20, workers * 16)]
+    tail.reverse()
+    in_tail = {i for i, _ in tail}
+    left = sum(sizes[i] for i, _ in items)
+    tasks: list[list[tuple[int, str]]] = []
+    chunk: list[tuple[int, str]] = []
+    taken = 0
+    for item in items:
+        if item[0] in in_tail:
+            continue
+        chunk.append(item)
+        taken += sizes[item[0]]
+        if taken * workers * 4 >= left:
+            tasks.append(chunk)
+            left -= taken
+            chunk, taken = [], 0
+    if chunk:
+        tasks.append(chunk)
+    return tasks + [[item] for item in tail]
 
 
 def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settings: tuple,
@@ -458,10 +470,11 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
 
 
 def _size(path: str) -> int:
+    """A notebook's file size (at least 1: every notebook costs something)."""
     try:
-        return os.stat(path).st_size
+        return max(1, os.stat(path).st_size)
     except (OSError, ValueError):
-        return 0
+        return 1
 
 
 def lint_source(content: dict | str | bytes, path: str, config: Config, *,
