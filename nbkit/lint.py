@@ -18,7 +18,7 @@ from .analysis import Facts, ParseCache
 from .config import Config
 from .cooperate import checkpoint
 from .errors import NbkitError
-from .lintcache import findings_from, lookup_all, open_cache
+from .lintcache import findings_from, lookup_all, open_cache, rows_of
 from .findings import Finding, Severity
 from .lintresult import LintResult
 from .jsonedit import updated_document
@@ -335,7 +335,7 @@ def _lint_each(result: LintResult, nb_paths: list[str], selection: Selection, pr
 
             with recording_stats() as stats:
                 findings = lint_notebook(nb, selection, project)
-            store.put(path, probe, [f.to_dict() for f in findings], stats)
+            store.put(path, probe, rows_of(findings), stats)
         else:
             findings = lint_notebook(nb, selection, project)
         if fix and snapshot is not None and any(f.fixable for f in findings):

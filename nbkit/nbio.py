@@ -9,10 +9,8 @@ change touches only the bytes it claims to.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +124,7 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
     target = Path(os.path.realpath(p))  # through a symlink: the link stays, its target is replaced
     try:
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode()
+        import tempfile  # (here: `nbkit lint` answered from the cache need not load it)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".nbkit-tmp", dir=target.parent)
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", str(p)) from None
@@ -174,6 +173,7 @@ class ReadSnapshot:
     @property
     def digest(self) -> str:
         """The SHA-256 of the bytes read (computed when asked: only a writer compares it)."""
+        import hashlib  # (here: `nbkit lint` answered from the cache need not load it)
         return hashlib.sha256(self.data).hexdigest()
 
     def same_file(self, st: os.stat_result) -> bool:
@@ -233,6 +233,7 @@ def _fd_holds(fd: int, original: ReadSnapshot) -> bool:
     st = os.fstat(fd)
     if not original.same_file(st):
         return False
+    import hashlib  # (here: `nbkit lint` answered from the cache need not load it)
     digest = hashlib.sha256()
     offset = 0
     while True:
@@ -310,6 +311,7 @@ def replace_if_unchanged(path: str | os.PathLike, original: ReadSnapshot, payloa
                          "exists); nothing was written, try again", p)
     folder, name = os.path.split(target)
     try:
+        import tempfile  # (here: `nbkit lint` answered from the cache need not load it)
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".nbkit-tmp", dir=folder)
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", p) from None

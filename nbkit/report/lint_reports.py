@@ -28,22 +28,36 @@ def render_json(result) -> str:
     doc = result.to_dict(findings=False)
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     if findings:
-        blocks = ",\n".join(_finding_block(f) for f in findings)
+        blocks = ",\n".join(_finding_blocks(findings))
         text = text.replace('\n  "findings": [],', '\n  "findings": [\n' + blocks + '\n  ],', 1)
     return text + "\n"
 
 
-_BLOCK = ('    {{\n      "path": {},\n      "code": {},\n      "name": {},\n      "severity": {},\n'
-          '      "message": {},\n      "cell_index": {},\n      "cell_id": {},\n      "line": {},\n'
-          '      "fixable": {}\n    }}')
-
-
-def _finding_block(f: Finding) -> str:
-    """One finding as ``json.dumps(f.to_dict(), indent=2)`` writes it at the depth of the report's
-    findings list (the keys of :meth:`Finding.to_dict`, in its order)."""
+def _finding_blocks(findings: list[Finding]) -> list[str]:
+    """Each finding as ``json.dumps(f.to_dict(), indent=2)`` writes it at the depth of the
+    report's findings list (the keys of :meth:`Finding.to_dict`, in its order).  An f-string per
+    finding, and the lines a notebook's findings repeat (path; code, name and severity) encoded
+    once: a warm run of a large folder reports tens of thousands."""
     enc = _encode_str
-    return _BLOCK.format(enc(f.path), enc(f.code), enc(f.name), enc(f.severity.value), enc(f.message),
-                         _scalar(f.cell_index), _scalar(f.cell_id), _scalar(f.line), _scalar(f.fixable))
+    paths: dict[str, str] = {}
+    heads: dict[tuple, str] = {}
+    out = []
+    for f in findings:
+        path = paths.get(f.path)
+        if path is None:
+            path = paths[f.path] = enc(f.path)
+        key = (f.code, f.name, f.severity)
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = (f'      "code": {enc(f.code)},\n      "name": {enc(f.name)},\n'
+                                 f'      "severity": {enc(f.severity.value)},\n')
+        ci, cid, line, fixable = f.cell_index, f.cell_id, f.line, f.fixable
+        out.append(f'    {{\n      "path": {path},\n{head}      "message": {enc(f.message)},\n'
+                   f'      "cell_index": {"null" if ci is None else ci if type(ci) is int else _scalar(ci)},\n'
+                   f'      "cell_id": {"null" if cid is None else _scalar(cid)},\n'
+                   f'      "line": {"null" if line is None else line if type(line) is int else _scalar(line)},\n'
+                   f'      "fixable": {"false" if fixable is False else _scalar(fixable)}\n    }}')
+    return out
 
 
 def _scalar(value) -> str:
