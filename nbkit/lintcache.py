@@ -174,12 +174,16 @@ def _walk_up(nb_path: str) -> tuple[str, list[str]]:
 def outside_fingerprint(nb_path: str, run_paths_by_name: dict[str, list[str]], memo: dict) -> str:
     """What the rules that look outside the notebook read, except the paths they ``stat``
     (``memo``: folder listings already taken in this run)."""
-    root, folders = _folders_up_to_root(nb_path, memo)
     me = os.path.abspath(nb_path)
     same = sorted(p for p in run_paths_by_name.get(os.path.basename(me), []) if p != me)
-    if "" not in memo:
-        memo[""] = _environment_fingerprint()
-    return _digest(root, [(f, _folder_print(f, memo)) for f in folders], same, memo[""])
+    key = ("outside", os.path.dirname(me), *same)  # the notebooks of a folder share all but `same`
+    fp = memo.get(key)
+    if fp is None:
+        root, folders = _folders_up_to_root(nb_path, memo)
+        if "" not in memo:
+            memo[""] = _environment_fingerprint()
+        fp = memo[key] = _digest(root, [(f, _folder_print(f, memo)) for f in folders], same, memo[""])
+    return fp
 
 
 # -- stat recording ---------------------------------------------------------------------------
@@ -261,7 +265,7 @@ class LintCache:
         return {**self.__dict__, "_memo": {}, "_stat_memo": None}
 
     def _slot(self, path: str) -> str:
-        h = _digest(os.path.abspath(path), self.settings)
+        h = blake2b(f"{os.path.abspath(path)}\0{self.settings}".encode(), digest_size=20).hexdigest()
         return os.path.join(self.directory, "lint", h[:2], h + ".json")
 
     def _key(self, path: str, digest: str) -> str:

@@ -47,12 +47,14 @@ def is_excluded(path: str, exclude: list[str], roots: list[str] | tuple[str, ...
     return False
 
 
-def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[str], list[NbkitError]]:
+def discover(paths: list[str], exclude: list[str] | None = None,
+             real: dict[str, str] | None = None) -> tuple[list[str], list[NbkitError]]:
     """Expand files and folders into notebook paths (sorted, de-duplicated).
 
     Folders are searched recursively, skipping hidden folders, checkpoints and
     ``exclude`` globs.  Problems (a missing path, a folder without notebooks) come back
-    as errors rather than exceptions so the rest of the run goes on.
+    as errors rather than exceptions so the rest of the run goes on.  ``real``: filled with
+    each notebook's ``os.path.realpath`` (the key it was de-duplicated by).
     """
     found: list[str] = []
     errors: list[NbkitError] = []
@@ -62,11 +64,14 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
     def excluded(p: str) -> bool:
         return is_excluded(p, exclude)
 
-    def add(p: str) -> None:
-        key = os.path.realpath(p)
+    def add(p: str, key: str | None = None) -> None:
+        if key is None:
+            key = os.path.realpath(p)
         if key not in seen:
             seen.add(key)
             found.append(p)
+            if real is not None:
+                real[p] = key
 
     for path in paths:
         if not os.path.exists(path):
@@ -76,10 +81,15 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
             for dirpath, dirnames, filenames in os.walk(path):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS
                                      and not excluded(os.path.join(dirpath, d)))
+                real_dir = None
                 for f in sorted(filenames):
                     full = os.path.join(dirpath, f)
                     if f.endswith(".ipynb") and not f.startswith(".") and not excluded(full):
-                        add(os.path.normpath(full))
+                        # the folder resolved once: a notebook that is no symlink resolves to
+                        # the resolved folder joined with its name (one lstat, not one a level)
+                        if real_dir is None:
+                            real_dir = os.path.realpath(dirpath)
+                        add(os.path.normpath(full), None if os.path.islink(full) else os.path.join(real_dir, f))
             if len(found) == before:
                 errors.append(NoNotebooksError("no notebooks (*.ipynb) found in this directory", path))
         else:

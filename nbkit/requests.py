@@ -223,10 +223,11 @@ def notebooks_with_configs(paths: Any) -> tuple[list[tuple[str, Config]], list[N
             exclude = load_cached(given).exclude
         except ConfigError:
             exclude = []
-        nb_paths, problems = discover([given], exclude)
+        real: dict[str, str] = {}
+        nb_paths, problems = discover([given], exclude, real)
         errors.extend(problems)
         for path in nb_paths:
-            key = os.path.realpath(path)
+            key = real[path]
             if key in seen:
                 continue
             seen.add(key)

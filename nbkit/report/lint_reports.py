@@ -27,9 +27,10 @@ def render_json(result) -> str:
     findings = result.findings
     doc = result.to_dict(findings=False)
     text = json.dumps(doc, indent=2, ensure_ascii=False)
-    if findings:
-        blocks = ",\n".join(_finding_blocks(findings))
-        text = text.replace('\n  "findings": [],', '\n  "findings": [\n' + blocks + '\n  ],', 1)
+    if findings:  # one join: a large folder's report is megabytes, each copy of it counts
+        before, _, after = text.partition('\n  "findings": [],')
+        return "".join((before, '\n  "findings": [\n', ",\n".join(_finding_blocks(findings)), '\n  ],',
+                        after, "\n"))
     return text + "\n"
 
 
@@ -125,7 +126,7 @@ def render_text(result, color: bool = False, fixed_note: bool = True) -> str:
     return buf.getvalue()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 
 def _plain_text(result, fixed_note: bool) -> str | None:
@@ -136,18 +137,21 @@ def _plain_text(result, fixed_note: bool) -> str | None:
     by_path: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         by_path[f.path].append(f)
+    severity = {s: s.value for s in Severity}  # (Enum's .value is a Python-level property)
     for path in sorted(by_path):
         out.append(path)
         for f in by_path[path]:
-            where = _where(f)
-            out.append(f"  {where + ' ' if where else ''}{f.severity.value} {f.code} {f.message} ({f.name})"
-                       + (" [*]" if f.fixable else ""))
+            # _where inlined: a warm run of a large folder prints tens of thousands of lines
+            ci = f.cell_index
+            where = "" if ci is None else \
+                f"cell {ci}{f' [{f.cell_id}]' if f.cell_id else ''}{f':{f.line}' if f.line else ''} "
+            out.append(f"  {where}{severity[f.severity]} {f.code} {f.message} ({f.name}){' [*]' if f.fixable else ''}")
         out.append("")
     for path, n in sorted(result.fixed.items()):
         out.append(f"fixed: {path} ({n} fix{'es' if n != 1 else ''} applied)")
     out.append(_tail(result, fixed_note))
     text = "\n".join(out) + "\n"
-    return None if _CONTROL.search(text.replace("\n", "")) else text
+    return None if _CONTROL_BUT_NEWLINE.search(text) else text
 
 
 def _tail(result, fixed_note: bool) -> str:
