@@ -15,9 +15,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NbkitError, NoNotebooksError, NotebookError
-from .jsonedit import JsonStyle as JsonStyle  # re-exported: the file's JSON style
-from .jsonedit import detect_style as detect_style
-from .jsonedit import dumps, updated_document
+TYPE_CHECKING = False  # (not typing's: importing this module should stay cheap)
+if TYPE_CHECKING:
+    from .jsonedit import JsonStyle as JsonStyle  # re-exported: the file's JSON style
+    from .jsonedit import detect_style as detect_style
+    from .jsonedit import dumps as dumps
+    from .jsonedit import updated_document as updated_document
+
+_FROM_JSONEDIT = ("JsonStyle", "detect_style", "dumps", "updated_document")
+
+
+def __getattr__(name: str) -> object:
+    """The JSON-style names of :mod:`nbkit.jsonedit`, re-exported, loaded on first use (finding
+    notebooks, which a run answered from the lint cache does, needs none of them)."""
+    if name in _FROM_JSONEDIT:
+        from . import jsonedit
+
+        return getattr(jsonedit, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SKIP_DIRS = {".ipynb_checkpoints", "node_modules", "__pycache__", "site-packages"}
 
@@ -395,9 +410,13 @@ def write_notebook(path: str | os.PathLike, data: dict, original: bytes | ReadSn
     snap = original if isinstance(original, ReadSnapshot) else None
     if snap is None:
         if not os.path.lexists(path):
+            from .jsonedit import dumps
+
             atomic_write_bytes(path, dumps(data))
             return
         snap = read_snapshot(path)
         if original is not None and snap.data != original:
             raise ChangedOnDiskError(CHANGED_ON_DISK, os.fspath(path))
+    from .jsonedit import updated_document
+
     replace_if_unchanged(path, snap, updated_document(snap.data, data))
