@@ -18,9 +18,16 @@ unchanged; the key covers:
   site-packages folders of the interpreter, and every path the rules ``stat`` while linting
   the notebook (a referenced data file's existence and size), checked again on every hit.
 
+An entry (schema ``nbkit.lintcache/2``) holds the key, the notebook's digest and stat
+signature (``sig``, trusted only when the file had settled before the entry was written:
+``trusted``), the paths the rules ``stat``-ed with what they saw (``stats``), and the findings
+as ``rows``: one list per finding in the order of :data:`FIELDS` (no path: the entry is the
+notebook's; lists, not objects, parse and turn back into findings several times faster).
+
 Entries are written atomically (a temporary file renamed over the entry), so concurrent runs
 never read half an entry; an entry that cannot be read, parsed or does not match is ignored
-and rewritten.  Nothing here imports the rules: a run where every notebook hits stays cheap.
+and rewritten.  Nothing here imports the rules: a run where every notebook hits
+(:func:`run_from_cache`, :func:`groups_from_cache`) stays cheap.
 """
 
 from __future__ import annotations
