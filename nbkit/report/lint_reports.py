@@ -55,9 +55,10 @@ def _finding_blocks(findings: list[Finding]) -> list[str]:
         ci, cid, line, fixable = f.cell_index, f.cell_id, f.line, f.fixable
         out.append(f'    {{\n      "path": {path},\n{head}      "message": {enc(f.message)},\n'
                    f'      "cell_index": {"null" if ci is None else ci if type(ci) is int else _scalar(ci)},\n'
-                   f'      "cell_id": {"null" if cid is None else _scalar(cid)},\n'
+                   f'      "cell_id": {"null" if cid is None else enc(cid) if type(cid) is str else _scalar(cid)},\n'
                    f'      "line": {"null" if line is None else line if type(line) is int else _scalar(line)},\n'
-                   f'      "fixable": {"false" if fixable is False else _scalar(fixable)}\n    }}')
+                   f'      "fixable": {"false" if fixable is False else "true" if fixable is True else _scalar(fixable)}'
+                   '\n    }')
     return out
 
 
