@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import ast
 import collections
+import os
+import re
 import sys
+from importlib.machinery import PathFinder
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -200,6 +203,96 @@ def _packages_distributions() -> Mapping[str, list[str]]:
 @lru_cache(maxsize=1024)
 def _installed_dist_name(name: str) -> str | None:
     """The installed distribution called ``name`` (any spelling), or None; cheap (no full scan)."""
+    found = _quick_dist_name(name)
+    return _metadata_dist_name(name) if found is _UNSURE else found
+
+
+_UNSURE = object()
+_HEADER_LINE = re.compile(r"[\041-\071\073-\176]*:")  # the e-mail parser's header line (a field name, a colon)
+
+
+def _quick_dist_name(name: str) -> str | None | object:
+    """:func:`_metadata_dist_name`'s answer without importing ``importlib.metadata`` (with the
+    e-mail parser, zipfile, csv and socket it imports, most of the start-up of a one-notebook
+    lint), or ``_UNSURE`` when it takes more than the plain case to know.
+
+    The plain case is the one ``importlib.metadata.distribution(name)`` handles: only the path
+    finder looks for distributions, ``sys.path`` holds folders (or nothing), the first
+    ``*.dist-info``/``*.egg-info`` named like ``name`` is a folder whose ``METADATA`` (or
+    ``PKG-INFO``) starts with plain one-line headers.  The search is its search: ``sys.path`` in
+    order, each folder's entries in ``os.listdir`` order, names compared normalised the same way.
+    """
+    if not name or any(hasattr(finder, "find_distributions") and finder is not PathFinder
+                       for finder in sys.meta_path):
+        return _UNSURE
+    wanted = _normalise_dist_name(name)
+    for entry in sys.path:
+        if not isinstance(entry, str) or os.path.basename(entry).lower().endswith(".egg"):
+            return _UNSURE  # an egg's EGG-INFO: importlib.metadata's business
+        try:
+            children = os.listdir(entry or ".")
+        except OSError:
+            if os.path.exists(entry or "."):
+                return _UNSURE  # a zip file on the path
+            continue
+        for child in children:
+            low = child.lower()
+            if low.endswith((".dist-info", ".egg-info")) and \
+                    _normalise_dist_name(low.rpartition(".")[0].partition("-")[0]) == wanted:
+                header = _name_header(os.path.join(entry, child))
+                return header if header is _UNSURE else header or name  # as metadata["Name"] or name
+    return None
+
+
+def _normalise_dist_name(name: str) -> str:
+    """``importlib.metadata.Prepared.normalize``."""
+    return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
+
+
+def _name_header(info: str) -> str | None | object:
+    """The ``Name`` header of the metadata in the folder ``info``, as ``Distribution.metadata``
+    reads it (None: none), or ``_UNSURE``."""
+    if not os.path.isdir(info):
+        return _UNSURE
+    text = None
+    for filename in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(info, filename), encoding="utf-8") as f:
+                text = f.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            continue  # as importlib.metadata's read_text
+        except (OSError, ValueError):
+            return _UNSURE
+        if text:
+            break
+    if not text or text.startswith("From "):
+        return _UNSURE
+    found: str | None = None
+    at_name = False
+    for line in text.split("\n\n", 1)[0].split("\n"):
+        line = line[:-1] if line.endswith("\r") else line
+        if not line:
+            break  # the blank line after the headers
+        if "\r" in line or any(c in line for c in _OTHER_LINE_BREAKS):
+            return _UNSURE  # lines the e-mail parser splits otherwise than str.split
+        if line[0] in " \t":  # a folded header line
+            if at_name:
+                return _UNSURE
+            continue
+        if not _HEADER_LINE.match(line):
+            return _UNSURE
+        field, _, value = line.partition(":")
+        at_name = found is None and field.lower() == "name"
+        if at_name:
+            found = value.lstrip(" \t")
+    return found
+
+
+_OTHER_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _metadata_dist_name(name: str) -> str | None:
+    """``importlib.metadata.distribution(name).metadata["Name"]`` (None: not installed)."""
     from importlib.metadata import PackageNotFoundError, distribution
 
     try:
