@@ -204,7 +204,7 @@ def _packages_distributions() -> Mapping[str, list[str]]:
 def _installed_dist_name(name: str) -> str | None:
     """The installed distribution called ``name`` (any spelling), or None; cheap (no full scan)."""
     found = _quick_dist_name(name)
-    return _metadata_dist_name(name) if found is _UNSURE else found
+    return _metadata_dist_name(name) if found is _UNSURE else found  # type: ignore[return-value]
 
 
 _UNSURE = object()
