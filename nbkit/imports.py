@@ -13,6 +13,7 @@ import ast
 import collections
 import os
 import re
+import stat
 import sys
 from importlib.machinery import PathFinder
 from dataclasses import dataclass
@@ -122,15 +123,21 @@ def is_stdlib(module: str) -> bool:
 
 @lru_cache(maxsize=512)
 def _local_names(folder: str) -> frozenset[str]:
-    p = Path(folder)
     names: set[str] = set()
     try:
-        for child in p.iterdir():
-            if child.suffix == ".py" or (child.suffix in (".so", ".pyd") and "." in child.name):
-                names.add(child.name.split(".")[0])
-            elif child.is_dir() and not child.name.startswith(".") and (
-                    (child / "__init__.py").exists() or any(child.glob("*.py"))):
-                names.add(child.name)
+        # os.scandir: an entry knows whether it is a folder without a stat call (a folder of
+        # notebooks may hold hundreds of files)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                dot = name.rfind(".")
+                suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # Path.suffix
+                if suffix == ".py" or (suffix in (".so", ".pyd") and "." in name):
+                    names.add(name.split(".")[0])
+                elif not name.startswith(".") and entry.is_dir():
+                    child = Path(entry.path)
+                    if (child / "__init__.py").exists() or any(child.glob("*.py")):
+                        names.add(name)
     except OSError:
         pass
     return frozenset(names)
@@ -229,19 +236,34 @@ def _quick_dist_name(name: str) -> str | None | object:
     for entry in sys.path:
         if not isinstance(entry, str) or os.path.basename(entry).lower().endswith(".egg"):
             return _UNSURE  # an egg's EGG-INFO: importlib.metadata's business
+        folder = os.path.abspath(entry or ".")
         try:
-            children = os.listdir(entry or ".")
+            st = os.stat(folder)
         except OSError:
-            if os.path.exists(entry or "."):
-                return _UNSURE  # a zip file on the path
-            continue
-        for child in children:
-            low = child.lower()
-            if low.endswith((".dist-info", ".egg-info")) and \
-                    _normalise_dist_name(low.rpartition(".")[0].partition("-")[0]) == wanted:
-                header = _name_header(os.path.join(entry, child))
-                return header if header is _UNSURE else header or name  # as metadata["Name"] or name
+            continue  # nothing there: importlib.metadata finds nothing there either
+        if not stat.S_ISDIR(st.st_mode):
+            return _UNSURE  # a zip file on the path
+        try:
+            child = _dist_infos(folder, st.st_mtime_ns).get(wanted)
+        except OSError:
+            return _UNSURE
+        if child is not None:
+            header = _name_header(os.path.join(folder, child))
+            return header if header is _UNSURE else header or name  # as metadata["Name"] or name
     return None
+
+
+@lru_cache(maxsize=64)
+def _dist_infos(folder: str, mtime_ns: int) -> dict[str, str]:
+    """Normalised distribution name -> the first ``*.dist-info``/``*.egg-info`` entry of
+    ``folder`` (in ``os.listdir`` order) named so; read again when the folder changes, like
+    importlib.metadata's own cache of a folder's lookup."""
+    out: dict[str, str] = {}
+    for child in os.listdir(folder):
+        low = child.lower()
+        if low.endswith((".dist-info", ".egg-info")):
+            out.setdefault(_normalise_dist_name(low.rpartition(".")[0].partition("-")[0]), child)
+    return out
 
 
 def _normalise_dist_name(name: str) -> str:

@@ -9,10 +9,8 @@ change touches only the bytes it claims to.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +124,8 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
     target = Path(os.path.realpath(p))  # through a symlink: the link stays, its target is replaced
     try:
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode()
+        import tempfile  # (here: its import, with shutil and random, is a tenth of a lint's start-up)
+
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".nbkit-tmp", dir=target.parent)
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", str(p)) from None
@@ -174,6 +174,8 @@ class ReadSnapshot:
     @property
     def digest(self) -> str:
         """The SHA-256 of the bytes read (computed when asked: only a writer compares it)."""
+        import hashlib  # (here: its import loads OpenSSL)
+
         return hashlib.sha256(self.data).hexdigest()
 
     def same_file(self, st: os.stat_result) -> bool:
@@ -233,6 +235,8 @@ def _fd_holds(fd: int, original: ReadSnapshot) -> bool:
     st = os.fstat(fd)
     if not original.same_file(st):
         return False
+    import hashlib
+
     digest = hashlib.sha256()
     offset = 0
     while True:
@@ -310,6 +314,8 @@ def replace_if_unchanged(path: str | os.PathLike, original: ReadSnapshot, payloa
                          "exists); nothing was written, try again", p)
     folder, name = os.path.split(target)
     try:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".nbkit-tmp", dir=folder)
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", p) from None
