@@ -15,9 +15,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NbkitError, NoNotebooksError, NotebookError
-from .jsonedit import JsonStyle as JsonStyle  # re-exported: the file's JSON style
-from .jsonedit import detect_style as detect_style
-from .jsonedit import dumps, updated_document
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .jsonedit import JsonStyle as JsonStyle  # re-exported: the file's JSON style
+    from .jsonedit import detect_style as detect_style
+    from .jsonedit import dumps as dumps
+
+_FROM_JSONEDIT = ("JsonStyle", "detect_style", "dumps")
+
+
+def __getattr__(name: str) -> object:
+    """The JSON-style names re-exported from :mod:`nbkit.jsonedit`, imported when first asked
+    for: a lint, which only reads notebooks, does not import it (nor difflib)."""
+    if name in _FROM_JSONEDIT:
+        from . import jsonedit
+
+        return getattr(jsonedit, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SKIP_DIRS = {".ipynb_checkpoints", "node_modules", "__pycache__", "site-packages"}
 
@@ -386,6 +401,8 @@ def write_notebook(path: str | os.PathLike, data: dict, original: bytes | ReadSn
     With a :class:`ReadSnapshot` the write is a :func:`replace_if_unchanged` of the changes
     only (see :func:`nbkit.jsonedit.updated_document`); with bytes (or nothing) the file must
     still hold those bytes."""
+    from .jsonedit import dumps, updated_document
+
     snap = original if isinstance(original, ReadSnapshot) else None
     if snap is None:
         if not os.path.lexists(path):
