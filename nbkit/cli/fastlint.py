@@ -65,10 +65,20 @@ def cold(argv: list[str]) -> int | None:
     # FORCE_COLOR: colours that click strips again when standard output is no terminal
     if given is None or os.environ.get("NBKIT_DEBUG") or os.environ.get("FORCE_COLOR") or not _utf8(sys.stdout):
         return None
+    import gc
+
+    # no cycle collection while the linter is imported: the imports allocate some hundred thousand
+    # objects that live as long as the process, and the collector scanned them over and over (and
+    # once all at once: a few percent of the run); frozen once imported, they are out of its way
+    gc.disable()
     try:
+        from .. import lint, rules  # noqa: F401 - (the linter: imported before the freeze)
         from ..report.lint_reports import render_text
         from ..requests import LintRequest, run_lint
 
+        rules.all_rules()  # (imports every rule file)
+        gc.freeze()
+        gc.enable()
         request = LintRequest.from_raw((given,), config=None, select=[], ignore=[], profile=None, fix=False,
                                        jobs=0, fail_on=None, cache=False, policy=False)
         result = run_lint(request)
@@ -83,6 +93,8 @@ def cold(argv: list[str]) -> int | None:
         return 130
     except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
         return None
+    finally:
+        gc.enable()
     return _print(text, code)
 
 
