@@ -38,6 +38,9 @@ def answer(argv: list[str]) -> int | None:
     given = eligible(argv)
     if given is None or os.environ.get("NBKIT_DEBUG") or not _utf8(sys.stdout):
         return None
+    import gc
+
+    gc.disable()  # a few thousand objects, no garbage cycles worth a collection
     try:
         from ..lintrecord import recall
         from ..report.lint_text import render_cached
@@ -52,6 +55,9 @@ def answer(argv: list[str]) -> int | None:
         failed = any(_RANK[e["severity"]] >= threshold for e in run.entries)
     except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
         return None
+    finally:
+        gc.enable()
+    gc.freeze()  # the process ends now: its final collection need not scan what is left
     return _print(text, 1 if failed else 0)
 
 
@@ -88,6 +94,7 @@ def cold(argv: list[str]) -> int | None:
         if "\x1b" in text and not sys.stdout.isatty():
             return None  # click strips escape codes (from a notebook's text) when not on a terminal
         code = result.exit_code(request.threshold())
+        gc.freeze()  # the process ends now: its final collection need not scan what is left
     except KeyboardInterrupt:
         sys.stderr.write("nbkit: interrupted\n")  # as nbkit.cli.common.handle_errors
         return 130
