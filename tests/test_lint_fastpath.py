@@ -148,11 +148,11 @@ def test_fail_on_from_the_configuration_sets_the_fast_exit_status(tmp_path):
     assert not runs[2][2] and {r[:2] for r in runs} == {runs[0][:2]}
 
 
-def _lint_on_a_terminal(cwd: Path, path: str) -> bytes:
+def _lint_on_a_terminal(cwd: Path, path: str, *options: str) -> bytes:
     leader, follower = pty.openpty()
     try:
-        proc = subprocess.Popen([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", path], cwd=cwd,
-                                stdout=follower, stderr=subprocess.DEVNULL, env=_env(TERM="xterm"))
+        proc = subprocess.Popen([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", *options, path],
+                                cwd=cwd, stdout=follower, stderr=subprocess.DEVNULL, env=_env(TERM="xterm"))
         os.close(follower)
         chunks = []
         while True:
@@ -227,3 +227,11 @@ def test_no_cache_run_of_a_bad_input_is_reported_by_the_normal_path(tmp_path, pr
     assert len(messages) == 1 and messages[0].startswith("nbkit: error: ")
     assert ("analysis.ipynb" if problem == "invalid-json" else "pyproject.toml") in messages[0]
     assert any(line.rsplit("|", 1)[-1].strip() == "click" for line in proc.stderr.splitlines())
+
+
+def test_no_cache_run_on_a_terminal_has_the_normal_reports_colours(tmp_path):
+    root = _project(tmp_path)
+    fast = _lint_on_a_terminal(root, "nbs/analysis.ipynb", "--no-cache")
+    normal = _lint_on_a_terminal(root, "nbs/analysis.ipynb", "--no-cache", "--format", "text")
+    assert b"\x1b[1;31merror\x1b[0m" in fast
+    assert fast == normal

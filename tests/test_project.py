@@ -302,7 +302,8 @@ def test_quick_distribution_lookup_agrees_with_importlib():
             children = os.listdir(entry or ".")
         except OSError:
             continue
-        names.update(c.rpartition(".")[0].partition("-")[0] for c in children if c.endswith((".dist-info", ".egg-info")))
+        names.update(c.rpartition(".")[0].partition("-")[0] for c in children
+                     if c.endswith((".dist-info", ".egg-info")))
     answered = 0
     for name in sorted(names):
         quick = imports._quick_dist_name(name)
