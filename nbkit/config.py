@@ -227,9 +227,9 @@ def config_from_table(table: dict, where: str = "pyproject.toml") -> Config:
     layout = table.get("layout", {})
     if not isinstance(layout, dict):
         raise ConfigError("tool.nbkit.layout must be a table", where)
-    from .layout import SECTIONS
-
     for k, v in layout.items():
+        from .layout import SECTIONS  # (only for a layout table: a warm `nbkit lint` need not load it)
+
         if k not in SECTIONS:
             raise ConfigError(f"unknown key tool.nbkit.layout.{k} (sections: {', '.join(SECTIONS)})", where)
         cfg.layout_aliases[k] = [a.lower() for a in _strs(v, f"layout.{k}", where)]
@@ -254,6 +254,9 @@ def config_from_table(table: dict, where: str = "pyproject.toml") -> Config:
 
 
 def _validate_rule_keys(cfg: Config, where: str) -> None:
+    if not (cfg.rule_options or cfg.select or cfg.extend_select or cfg.ignore or cfg.severity
+            or cfg.per_file_ignores):
+        return  # nothing names a rule (and a warm `nbkit lint` need not load the registry)
     from . import rules as registry
     from .errors import UsageError
 

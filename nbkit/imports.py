@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import ast
 import collections
+import os
+import re
+import stat
 import sys
+from importlib.machinery import PathFinder
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -119,15 +123,21 @@ def is_stdlib(module: str) -> bool:
 
 @lru_cache(maxsize=512)
 def _local_names(folder: str) -> frozenset[str]:
-    p = Path(folder)
     names: set[str] = set()
     try:
-        for child in p.iterdir():
-            if child.suffix == ".py" or (child.suffix in (".so", ".pyd") and "." in child.name):
-                names.add(child.name.split(".")[0])
-            elif child.is_dir() and not child.name.startswith(".") and (
-                    (child / "__init__.py").exists() or any(child.glob("*.py"))):
-                names.add(child.name)
+        # os.scandir: an entry knows whether it is a folder without a stat call (a folder of
+        # notebooks may hold hundreds of files)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                dot = name.rfind(".")
+                suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # Path.suffix
+                if suffix == ".py" or (suffix in (".so", ".pyd") and "." in name):
+                    names.add(name.split(".")[0])
+                elif not name.startswith(".") and entry.is_dir():
+                    child = Path(entry.path)
+                    if (child / "__init__.py").exists() or any(child.glob("*.py")):
+                        names.add(name)
     except OSError:
         pass
     return frozenset(names)
@@ -200,6 +210,111 @@ def _packages_distributions() -> Mapping[str, list[str]]:
 @lru_cache(maxsize=1024)
 def _installed_dist_name(name: str) -> str | None:
     """The installed distribution called ``name`` (any spelling), or None; cheap (no full scan)."""
+    found = _quick_dist_name(name)
+    return _metadata_dist_name(name) if found is _UNSURE else found  # type: ignore[return-value]
+
+
+_UNSURE = object()
+_HEADER_LINE = re.compile(r"[\041-\071\073-\176]*:")  # the e-mail parser's header line (a field name, a colon)
+
+
+def _quick_dist_name(name: str) -> str | None | object:
+    """:func:`_metadata_dist_name`'s answer without importing ``importlib.metadata`` (with the
+    e-mail parser, zipfile, csv and socket it imports, most of the start-up of a one-notebook
+    lint), or ``_UNSURE`` when it takes more than the plain case to know.
+
+    The plain case is the one ``importlib.metadata.distribution(name)`` handles: only the path
+    finder looks for distributions, ``sys.path`` holds folders (or nothing), the first
+    ``*.dist-info``/``*.egg-info`` named like ``name`` is a folder whose ``METADATA`` (or
+    ``PKG-INFO``) starts with plain one-line headers.  The search is its search: ``sys.path`` in
+    order, each folder's entries in ``os.listdir`` order, names compared normalised the same way.
+    """
+    if not name or any(hasattr(finder, "find_distributions") and finder is not PathFinder
+                       for finder in sys.meta_path):
+        return _UNSURE
+    wanted = _normalise_dist_name(name)
+    for entry in sys.path:
+        if not isinstance(entry, str) or os.path.basename(entry).lower().endswith(".egg"):
+            return _UNSURE  # an egg's EGG-INFO: importlib.metadata's business
+        folder = os.path.abspath(entry or ".")
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue  # nothing there: importlib.metadata finds nothing there either
+        if not stat.S_ISDIR(st.st_mode):
+            return _UNSURE  # a zip file on the path
+        try:
+            child = _dist_infos(folder, st.st_mtime_ns).get(wanted)
+        except OSError:
+            return _UNSURE
+        if child is not None:
+            header = _name_header(os.path.join(folder, child))
+            return header if header is _UNSURE else header or name  # as metadata["Name"] or name
+    return None
+
+
+@lru_cache(maxsize=64)
+def _dist_infos(folder: str, mtime_ns: int) -> dict[str, str]:
+    """Normalised distribution name -> the first ``*.dist-info``/``*.egg-info`` entry of
+    ``folder`` (in ``os.listdir`` order) named so; read again when the folder changes, like
+    importlib.metadata's own cache of a folder's lookup."""
+    out: dict[str, str] = {}
+    for child in os.listdir(folder):
+        low = child.lower()
+        if low.endswith((".dist-info", ".egg-info")):
+            out.setdefault(_normalise_dist_name(low.rpartition(".")[0].partition("-")[0]), child)
+    return out
+
+
+def _normalise_dist_name(name: str) -> str:
+    """``importlib.metadata.Prepared.normalize``."""
+    return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
+
+
+def _name_header(info: str) -> str | None | object:
+    """The ``Name`` header of the metadata in the folder ``info``, as ``Distribution.metadata``
+    reads it (None: none), or ``_UNSURE``."""
+    if not os.path.isdir(info):
+        return _UNSURE
+    text = None
+    for filename in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(info, filename), encoding="utf-8") as f:
+                text = f.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            continue  # as importlib.metadata's read_text
+        except (OSError, ValueError):
+            return _UNSURE
+        if text:
+            break
+    if not text or text.startswith("From "):
+        return _UNSURE
+    found: str | None = None
+    at_name = False
+    for line in text.split("\n\n", 1)[0].split("\n"):
+        line = line[:-1] if line.endswith("\r") else line
+        if not line:
+            break  # the blank line after the headers
+        if "\r" in line or any(c in line for c in _OTHER_LINE_BREAKS):
+            return _UNSURE  # lines the e-mail parser splits otherwise than str.split
+        if line[0] in " \t":  # a folded header line
+            if at_name:
+                return _UNSURE
+            continue
+        if not _HEADER_LINE.match(line):
+            return _UNSURE
+        field, _, value = line.partition(":")
+        at_name = found is None and field.lower() == "name"
+        if at_name:
+            found = value.lstrip(" \t")
+    return found
+
+
+_OTHER_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _metadata_dist_name(name: str) -> str | None:
+    """``importlib.metadata.distribution(name).metadata["Name"]`` (None: not installed)."""
     from importlib.metadata import PackageNotFoundError, distribution
 
     try:

@@ -1,4 +1,4 @@
-"""``cached_property`` without a lock.
+"""``cached_property`` without a lock; ``lazy_re``, a regular expression compiled on first use.
 
 Python 3.11's :func:`functools.cached_property` computes under one lock per property *shared by
 every instance* (removed in 3.12).  The server lints in several threads, each notebook with its own
@@ -9,6 +9,7 @@ instance used by two threads at once may compute a value twice, and keeps one of
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Generic, TypeVar, overload
 
 T = TypeVar("T")
@@ -35,3 +36,21 @@ class cached_property(Generic[T]):  # noqa: N801 - named like the functools deco
         value = self.func(instance)
         setattr(instance, self.attrname, value)  # an instance attribute: later reads find it, not this
         return value
+
+
+class lazy_re:  # noqa: N801 - used like re.compile
+    """A regular expression compiled on first use: most patterns here never run for a given
+    notebook (secret and path patterns sit behind cheap substring checks), so importing the
+    rules should not pay for compiling them all."""
+
+    __slots__ = ("_args", "_rx")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self._args = (pattern, flags)
+        self._rx: re.Pattern[str] | None = None
+
+    def __getattr__(self, name):
+        rx = self._rx
+        if rx is None:
+            rx = self._rx = re.compile(*self._args)
+        return getattr(rx, name)

@@ -18,10 +18,8 @@ from .analysis import Facts, ParseCache
 from .config import Config
 from .cooperate import checkpoint
 from .errors import NbkitError
-from .lintcache import findings_from, lookup_all, open_cache
 from .findings import Finding, Severity
 from .lintresult import LintResult
-from .jsonedit import updated_document
 from .model import Notebook, notebook_from_dict, parse_notebook, read_bytes
 from .nbio import (CHANGED_ON_DISK, ChangedOnDiskError, ReadSnapshot, discover, is_read_only, read_snapshot,
                    replace_if_unchanged)
@@ -202,7 +200,9 @@ def _fix_and_write(nb: Notebook, selection: Selection, findings: list[Finding],
     snapshot = original if isinstance(original, ReadSnapshot) else read_snapshot(nb.path)
     if not isinstance(original, ReadSnapshot) and snapshot.data != original:
         raise ChangedOnDiskError(CHANGED_ON_DISK, nb.path)
-    payload = updated_document(snapshot.data, data)
+    from . import jsonedit  # (here: a lint that fixes nothing does not import it)
+
+    payload = jsonedit.updated_document(snapshot.data, data)
     if payload == snapshot.data:
         return 0, None
     replace_if_unchanged(nb.path, snapshot, payload, doing="fixing")
@@ -244,7 +244,12 @@ def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = N
     everyone = project_paths if project_paths is not None else nb_paths
     selection = Selection(config, select=select, ignore=ignore, profile=profile)  # bad selectors fail here
     store = _open_cache(cache, everyone, config, select, ignore, profile) if cache and not fix else None
-    hits = lookup_all(store, nb_paths) if store is not None else {}
+    if store is not None:  # (nbkit.lintcache is imported only for a run that uses the cache)
+        from .lintcache import findings_from, lookup_all
+
+        hits = lookup_all(store, nb_paths)
+    else:
+        hits = {}
     todo = [p for p in nb_paths if p not in hits]
     linted = LintResult() if hits else result
     workers = _workers(jobs, len(todo))
@@ -264,6 +269,8 @@ def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = N
 
 
 def _open_cache(cache: bool | str, nb_paths: list[str], config: Config, select, ignore, profile):
+    from .lintcache import open_cache
+
     return open_cache(cache, nb_paths, config, select, ignore, profile)
 
 
@@ -322,6 +329,8 @@ def _lint_each(result: LintResult, nb_paths: list[str], selection: Selection, pr
             else:
                 entries, probe = store.lookup(path, read_bytes)
                 if entries is not None:
+                    from .lintcache import findings_from
+
                     result.notebooks += 1
                     result.findings.extend(findings_from(path, entries))
                     continue
@@ -331,11 +340,11 @@ def _lint_each(result: LintResult, nb_paths: list[str], selection: Selection, pr
             continue
         result.notebooks += 1
         if store is not None:
-            from .lintcache import recording_stats
+            from .lintcache import recording_stats, rows_of
 
             with recording_stats() as stats:
                 findings = lint_notebook(nb, selection, project)
-            store.put(path, probe, [f.to_dict() for f in findings], stats)
+            store.put(path, probe, rows_of(findings), stats)
         else:
             findings = lint_notebook(nb, selection, project)
         if fix and snapshot is not None and any(f.fixable for f in findings):

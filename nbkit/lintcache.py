@@ -18,9 +18,16 @@ unchanged; the key covers:
   site-packages folders of the interpreter, and every path the rules ``stat`` while linting
   the notebook (a referenced data file's existence and size), checked again on every hit.
 
+An entry (schema ``nbkit.lintcache/2``) holds the key, the notebook's digest and stat
+signature (``sig``, trusted only when the file had settled before the entry was written:
+``trusted``), the paths the rules ``stat``-ed with what they saw (``stats``), and the findings
+as ``rows``: one list per finding in the order of :data:`FIELDS` (no path: the entry is the
+notebook's; lists, not objects, parse and turn back into findings several times faster).
+
 Entries are written atomically (a temporary file renamed over the entry), so concurrent runs
 never read half an entry; an entry that cannot be read, parsed or does not match is ignored
-and rewritten.  Nothing here imports the rules: a run where every notebook hits stays cheap.
+and rewritten.  Nothing here imports the rules: a run where every notebook hits
+(:func:`run_from_cache`, :func:`groups_from_cache`) stays cheap.
 """
 
 from __future__ import annotations
@@ -40,8 +47,10 @@ except ImportError:  # pragma: no cover - not CPython
 # where the cache lives and how entries are written: shared with the verify cache (re-exported)
 from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, ensure_root, read_entry, write_entry
 
-SCHEMA = "nbkit.lintcache/1"
-__all__ = ["ENV_VAR", "GITIGNORE", "SCHEMA", "LintCache", "cache_dir", "clean", "open_cache", "run_from_cache"]
+SCHEMA = "nbkit.lintcache/2"
+#: the fields of a stored finding row, in order (a finding without its path: the entry is the notebook's)
+FIELDS = ("code", "name", "severity", "message", "cell_index", "cell_id", "line", "fixable")
+__all__ = ["ENV_VAR", "FIELDS", "GITIGNORE", "SCHEMA", "LintCache", "cache_dir", "clean", "open_cache", "run_from_cache"]
 
 _SKIP_SUBFOLDERS = ("node_modules", "__pycache__")
 _HASHED_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "environment.yml", "environment.yaml", "Pipfile",
@@ -172,12 +181,16 @@ def _walk_up(nb_path: str) -> tuple[str, list[str]]:
 def outside_fingerprint(nb_path: str, run_paths_by_name: dict[str, list[str]], memo: dict) -> str:
     """What the rules that look outside the notebook read, except the paths they ``stat``
     (``memo``: folder listings already taken in this run)."""
-    root, folders = _folders_up_to_root(nb_path, memo)
     me = os.path.abspath(nb_path)
     same = sorted(p for p in run_paths_by_name.get(os.path.basename(me), []) if p != me)
-    if "" not in memo:
-        memo[""] = _environment_fingerprint()
-    return _digest(root, [(f, _folder_print(f, memo)) for f in folders], same, memo[""])
+    key = ("outside", os.path.dirname(me), *same)  # the notebooks of a folder share all but `same`
+    fp = memo.get(key)
+    if fp is None:
+        root, folders = _folders_up_to_root(nb_path, memo)
+        if "" not in memo:
+            memo[""] = _environment_fingerprint()
+        fp = memo[key] = _digest(root, [(f, _folder_print(f, memo)) for f in folders], same, memo[""])
+    return fp
 
 
 # -- stat recording ---------------------------------------------------------------------------
@@ -251,12 +264,15 @@ class LintCache:
         self.misses = 0
         self._memo: dict = {}
         self._made: set[str] = set()  # the entry folders known to exist (written to this run)
+        # while lookup_all checks a run's entries: what each dependency's stat gave (notebooks
+        # of one folder share most of theirs: the import search path of NBR003)
+        self._stat_memo: dict[str, list | None] | None = None
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_memo": {}}
+        return {**self.__dict__, "_memo": {}, "_stat_memo": None}
 
     def _slot(self, path: str) -> str:
-        h = _digest(os.path.abspath(path), self.settings)
+        h = blake2b(f"{os.path.abspath(path)}\0{self.settings}".encode(), digest_size=20).hexdigest()
         return os.path.join(self.directory, "lint", h[:2], h + ".json")
 
     def _key(self, path: str, digest: str) -> str:
@@ -268,17 +284,26 @@ class LintCache:
 
     def _entry(self, path: str) -> dict | None:
         entry = read_entry(self._slot(path), SCHEMA)
-        return entry if entry is not None and isinstance(entry.get("findings"), list) else None
+        return entry if entry is not None and isinstance(entry.get("rows"), list) else None
 
     def _valid(self, entry: dict, key: str) -> bool:
         try:
-            return entry.get("key") == key and all(_stat_print(dep) == was for dep, was in entry["stats"])
+            if entry.get("key") != key:
+                return False
+            memo = self._stat_memo
+            if memo is None:
+                return all(_stat_print(dep) == was for dep, was in entry["stats"])
+            for dep, was in entry["stats"]:
+                now = memo[dep] if dep in memo else memo.setdefault(dep, _stat_print(dep))
+                if now != was:
+                    return False
+            return True
         except (TypeError, ValueError, KeyError):
             return False
 
-    def lookup(self, path: str, read, read_on_miss: bool = True) -> tuple[list[dict] | None, Probe]:
-        """The findings stored for ``path`` (as dicts) or None (a miss), and what a miss needs
-        to store its entry.  ``read(path)`` gives the notebook's bytes; it is not called when
+    def lookup(self, path: str, read, read_on_miss: bool = True) -> tuple[list[list] | None, Probe]:
+        """The findings stored for ``path`` (as rows of :data:`FIELDS`) or None (a miss), and what
+        a miss needs to store its entry.  ``read(path)`` gives the notebook's bytes; it is not called when
         the file's ``stat`` (device, inode, size, modification and change times) is the one
         recorded with the entry and the file had not changed in the two seconds before that
         entry was written (git's "racily clean" rule: a write in the same clock tick as the
@@ -297,7 +322,7 @@ class LintCache:
             digest = entry.get("digest")
             if isinstance(digest, str) and self._valid(entry, self._key(path, digest)):
                 self.hits += 1
-                return entry["findings"], Probe(None, "", "", None)
+                return entry["rows"], Probe(None, "", "", None)
         data = read(path)
         import hashlib  # (only when the notebook was read)
 
@@ -307,18 +332,19 @@ class LintCache:
             self.hits += 1
             probe = Probe(data, key, digest, sig)
             if entry.get("trusted") is not True and _settled(sig):
-                self.put(path, probe, entry["findings"], [dep for dep, _ in entry["stats"]])  # next time: no read
-            return entry["findings"], probe
+                self.put(path, probe, entry["rows"], [dep for dep, _ in entry["stats"]])  # next time: no read
+            return entry["rows"], probe
         self.misses += 1
         return None, Probe(data, key, digest, sig)
 
-    def put(self, path: str, probe: Probe, findings: list[dict], stats: list[str]) -> None:
-        """Store an entry atomically; a cache that cannot be written is no error (lint goes on)."""
+    def put(self, path: str, probe: Probe, rows: list[list], stats: list[str]) -> None:
+        """Store an entry atomically; a cache that cannot be written is no error (lint goes on).
+        ``rows``: the findings as :func:`rows_of` gives them."""
         deps = {p: _stat_print(p) for p in dict.fromkeys(stats)}
         trusted = _settled(probe.sig)
         payload = json.dumps({"schema": SCHEMA, "key": probe.key, "digest": probe.digest, "sig": probe.sig,
                               "trusted": trusted, "stats": sorted(deps.items()),
-                              "findings": [{k: v for k, v in f.items() if k != "path"} for f in findings]},
+                              "rows": rows},
                              separators=(",", ":")).encode()
         write_entry(self.directory, self._slot(path), payload, self._made)
 
@@ -328,12 +354,25 @@ class LintCache:
 
 # -- reading a run from the cache -----------------------------------------------------------------
 
-def findings_from(path: str, entries: list[dict]) -> list:
-    """Findings of ``path`` from an entry's stored dicts."""
+def rows_of(findings: list) -> list[list]:
+    """What an entry stores of a notebook's findings: one list of :data:`FIELDS` each (lists,
+    not objects: a folder's entries parse and turn back into findings several times faster)."""
+    return [[f.code, f.name, f.severity.value, f.message, f.cell_index, f.cell_id, f.line, f.fixable]
+            for f in findings]
+
+
+def findings_from(path: str, rows: list[list]) -> list:
+    """Findings of ``path`` from an entry's stored rows."""
     from .findings import Finding, Severity
 
-    severities = {s.value: s for s in Severity}
-    return [Finding(path=path, **{**e, "severity": severities[e["severity"]]}) for e in entries]
+    sev = {s.value: s for s in Severity}
+    return [Finding(path, code, name, sev[severity], message, cell_index, cell_id, line, fixable)
+            for code, name, severity, message, cell_index, cell_id, line, fixable in rows]
+
+
+def as_dicts(rows: list[list]) -> list[dict]:
+    """An entry's rows as dicts of :data:`FIELDS` (the one-notebook report reads those)."""
+    return [dict(zip(FIELDS, row)) for row in rows]
 
 
 def open_cache(cache: bool | str, nb_paths: list[str], config, select, ignore, profile) -> LintCache:
@@ -342,20 +381,24 @@ def open_cache(cache: bool | str, nb_paths: list[str], config, select, ignore, p
     return LintCache(directory, settings_fingerprint(config, select, ignore, profile), nb_paths)
 
 
-def lookup_all(store: LintCache, nb_paths: list[str]) -> dict[str, list[dict]]:
-    """The stored findings of every notebook of the run that hits (path -> entries)."""
+def lookup_all(store: LintCache, nb_paths: list[str]) -> dict[str, list[list]]:
+    """The stored findings of every notebook of the run that hits (path -> rows)."""
     def read(path: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
 
     hits = {}
-    for path in nb_paths:
-        try:
-            entries, _ = store.lookup(path, read, read_on_miss=False)
-        except OSError:
-            continue  # the linter reports it
-        if entries is not None:
-            hits[path] = entries
+    store._stat_memo = {}  # one stat per dependency for the whole lookup, not one per entry naming it
+    try:
+        for path in nb_paths:
+            try:
+                rows, _ = store.lookup(path, read, read_on_miss=False)
+            except OSError:
+                continue  # the linter reports it
+            if rows is not None:
+                hits[path] = rows
+    finally:
+        store._stat_memo = None
     return hits
 
 
@@ -375,4 +418,31 @@ def run_from_cache(paths: list[str], config, cache: bool | str, select=None, ign
     result = LintResult(errors=errors, notebooks=len(nb_paths), paths=nb_paths)
     for path in nb_paths:
         result.findings.extend(findings_from(path, hits[path]))
+    return result
+
+
+def groups_from_cache(found: list[tuple], errors: list, cache: bool | str, select=None, ignore=None,
+                      profile=None):
+    """The :class:`~nbkit.lintresult.LintResult` of a run of notebooks each with its own
+    configuration (``found``: (path, config) pairs from ``nbkit.requests.notebooks_with_configs``,
+    ``errors``: its problems) when the cache holds every notebook, else None.  The same keys
+    as ``lint_paths`` per configuration with ``project_paths`` the whole run, without the rules."""
+    from .lintresult import LintResult
+
+    everyone = [path for path, _cfg in found]
+    if not everyone:
+        return None
+    groups: dict[int, tuple] = {}
+    for path, cfg in found:
+        groups.setdefault(id(cfg), (cfg, []))[1].append(path)
+    result = LintResult(paths=everyone, errors=list(errors), notebooks=len(everyone))
+    for cfg, paths in groups.values():
+        hits = lookup_all(open_cache(cache, everyone, cfg, select, ignore, profile), paths)
+        if len(hits) < len(paths):
+            return None
+        for path in paths:
+            result.findings.extend(findings_from(path, hits[path]))
+    if len(groups) > 1:  # in the order of the run, as one configuration would give them
+        order = {path: i for i, path in enumerate(everyone)}
+        result.findings.sort(key=lambda f: order.get(f.path, len(order)))
     return result

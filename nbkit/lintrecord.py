@@ -101,7 +101,7 @@ def recall(given: str) -> CachedRun | None:
         return None
     if _cache_dir(record["config"]["root"], given) != cache:
         return None
-    from .lintcache import LintCache, _digest, nbkit_fingerprint
+    from .lintcache import LintCache, _digest, as_dicts, nbkit_fingerprint
 
     path = record["path"]
     store = LintCache(cache, _digest(record["config"], *record["selection"], nbkit_fingerprint()), [path])
@@ -110,10 +110,10 @@ def recall(given: str) -> CachedRun | None:
         with open(p, "rb") as f:
             return f.read()
 
-    entries, _ = store.lookup(path, read)
-    if entries is None:
+    rows, _ = store.lookup(path, read)
+    if rows is None:
         return None
-    return CachedRun(path, entries, record["threshold"])
+    return CachedRun(path, as_dicts(rows), record["threshold"])
 
 
 def _read_record(cache: str, given: str) -> dict | None:

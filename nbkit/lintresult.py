@@ -26,8 +26,9 @@ class LintResult:
         return 1 if any(f.severity.rank >= fail_on.rank for f in self.findings) else 0
 
     def summary(self) -> dict:
-        return {"notebooks": len(self.paths), "error": self.count(Severity.ERROR),
-                "warning": self.count(Severity.WARNING), "info": self.count(Severity.INFO)}
+        severities = [f.severity for f in self.findings]  # one pass; list.count is C (a warm run of a folder: 10,000s)
+        return {"notebooks": len(self.paths), "error": severities.count(Severity.ERROR),
+                "warning": severities.count(Severity.WARNING), "info": severities.count(Severity.INFO)}
 
     def to_dict(self, findings: bool = True) -> dict:
         """The report's JSON document (``findings=False``: with an empty findings list, the

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .lazy import lazy_re
+
 LOCK_FILES = ("uv.lock", "poetry.lock", "Pipfile.lock", "conda-lock.yml", "conda-lock.yaml", "pdm.lock",
               "pixi.lock")
 LOCK_GLOBS = ("*.conda-lock.yml", "*.conda-lock.yaml", "conda-*.lock")
@@ -425,7 +427,7 @@ def parse_setup_cfg(path: Path) -> Manifest:
     return m
 
 
-_SETUP_LIST = re.compile(r"\b(install_requires|extras_require|tests_require)\s*=\s*([\[{])", re.S)
+_SETUP_LIST = lazy_re(r"\b(install_requires|extras_require|tests_require)\s*=\s*([\[{])", re.S)
 _STR = re.compile(r"""(['"])((?:(?!\1).)+)\1""")
 
 

@@ -9,17 +9,31 @@ change touches only the bytes it claims to.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
+import itertools
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NbkitError, NoNotebooksError, NotebookError
-from .jsonedit import JsonStyle as JsonStyle  # re-exported: the file's JSON style
-from .jsonedit import detect_style as detect_style
-from .jsonedit import dumps, updated_document
+TYPE_CHECKING = False  # (not typing's: importing this module should stay cheap)
+if TYPE_CHECKING:
+    from .jsonedit import JsonStyle as JsonStyle  # re-exported: the file's JSON style
+    from .jsonedit import detect_style as detect_style
+    from .jsonedit import dumps as dumps
+    from .jsonedit import updated_document as updated_document
+
+_FROM_JSONEDIT = ("JsonStyle", "detect_style", "dumps", "updated_document")
+
+
+def __getattr__(name: str) -> object:
+    """The JSON-style names of :mod:`nbkit.jsonedit`, re-exported, loaded on first use (finding
+    notebooks, which a run answered from the lint cache does, needs none of them)."""
+    if name in _FROM_JSONEDIT:
+        from . import jsonedit
+
+        return getattr(jsonedit, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SKIP_DIRS = {".ipynb_checkpoints", "node_modules", "__pycache__", "site-packages"}
 
@@ -49,12 +63,14 @@ def is_excluded(path: str, exclude: list[str], roots: list[str] | tuple[str, ...
     return False
 
 
-def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[str], list[NbkitError]]:
+def discover(paths: list[str], exclude: list[str] | None = None,
+             real: dict[str, str] | None = None) -> tuple[list[str], list[NbkitError]]:
     """Expand files and folders into notebook paths (sorted, de-duplicated).
 
     Folders are searched recursively, skipping hidden folders, checkpoints and
     ``exclude`` globs.  Problems (a missing path, a folder without notebooks) come back
-    as errors rather than exceptions so the rest of the run goes on.
+    as errors rather than exceptions so the rest of the run goes on.  ``real``: filled with
+    each notebook's ``os.path.realpath`` (the key it was de-duplicated by).
     """
     found: list[str] = []
     errors: list[NbkitError] = []
@@ -64,11 +80,14 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
     def excluded(p: str) -> bool:
         return is_excluded(p, exclude)
 
-    def add(p: str) -> None:
-        key = os.path.realpath(p)
+    def add(p: str, key: str | None = None) -> None:
+        if key is None:
+            key = os.path.realpath(p)
         if key not in seen:
             seen.add(key)
             found.append(p)
+            if real is not None:
+                real[p] = key
 
     for path in paths:
         if not os.path.exists(path):
@@ -78,10 +97,15 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
             for dirpath, dirnames, filenames in os.walk(path):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS
                                      and not excluded(os.path.join(dirpath, d)))
+                real_dir = None
                 for f in sorted(filenames):
                     full = os.path.join(dirpath, f)
                     if f.endswith(".ipynb") and not f.startswith(".") and not excluded(full):
-                        add(os.path.normpath(full))
+                        # the folder resolved once: a notebook that is no symlink resolves to
+                        # the resolved folder joined with its name (one lstat, not one a level)
+                        if real_dir is None:
+                            real_dir = os.path.realpath(dirpath)
+                        add(os.path.normpath(full), None if os.path.islink(full) else os.path.join(real_dir, f))
             if len(found) == before:
                 errors.append(NoNotebooksError("no notebooks (*.ipynb) found in this directory", path))
         else:
@@ -114,6 +138,23 @@ def _new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+_TEMP_NAMES = itertools.count()
+
+
+def _temp_file(folder: str, name: str) -> tuple[int, str]:
+    """A new file ``.<name>.<unique>.nbkit-tmp`` in ``folder``, created exclusively and readable
+    only by its owner, open for writing: what ``tempfile.mkstemp`` does, without importing
+    tempfile (shutil, random...: a tenth of a warm `nbkit lint --output` run's imports)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_TEMP_NAMES)}-{os.urandom(4).hex()}.nbkit-tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no unused temporary file name in {folder}")
+
+
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
     """Create or replace a file nbkit owns (a report, a new notebook) with ``payload``
     atomically, keeping the permission bits of a file it replaces.
@@ -126,7 +167,7 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
     target = Path(os.path.realpath(p))  # through a symlink: the link stays, its target is replaced
     try:
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".nbkit-tmp", dir=target.parent)
+        fd, tmp = _temp_file(str(target.parent), target.name)
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", str(p)) from None
     try:
@@ -174,6 +215,7 @@ class ReadSnapshot:
     @property
     def digest(self) -> str:
         """The SHA-256 of the bytes read (computed when asked: only a writer compares it)."""
+        import hashlib  # (here: `nbkit lint` answered from the cache need not load it)
         return hashlib.sha256(self.data).hexdigest()
 
     def same_file(self, st: os.stat_result) -> bool:
@@ -233,6 +275,7 @@ def _fd_holds(fd: int, original: ReadSnapshot) -> bool:
     st = os.fstat(fd)
     if not original.same_file(st):
         return False
+    import hashlib  # (here: `nbkit lint` answered from the cache need not load it)
     digest = hashlib.sha256()
     offset = 0
     while True:
@@ -310,7 +353,7 @@ def replace_if_unchanged(path: str | os.PathLike, original: ReadSnapshot, payloa
                          "exists); nothing was written, try again", p)
     folder, name = os.path.split(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".nbkit-tmp", dir=folder)
+        fd, tmp = _temp_file(folder, name)
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", p) from None
     try:
@@ -383,9 +426,13 @@ def write_notebook(path: str | os.PathLike, data: dict, original: bytes | ReadSn
     snap = original if isinstance(original, ReadSnapshot) else None
     if snap is None:
         if not os.path.lexists(path):
+            from .jsonedit import dumps
+
             atomic_write_bytes(path, dumps(data))
             return
         snap = read_snapshot(path)
         if original is not None and snap.data != original:
             raise ChangedOnDiskError(CHANGED_ON_DISK, os.fspath(path))
+    from .jsonedit import updated_document
+
     replace_if_unchanged(path, snap, updated_document(snap.data, data))

@@ -41,11 +41,12 @@ def _scan_folder(folder: Path) -> FolderFiles:
     except OSError:
         return FolderFiles([], [])
     for name in names:
-        p = folder / name
-        if name in LOCK_FILES or any(fnmatch.fnmatch(name, g) for g in LOCK_GLOBS):
-            locks.append(str(p))
+        # (every lock glob holds "lock": most names of a folder of notebooks skip the globs)
+        if name in LOCK_FILES or ("lock" in name.lower() and any(fnmatch.fnmatch(name, g) for g in LOCK_GLOBS)):
+            locks.append(str(folder / name))
             continue
         if name in MANIFEST_NAMES or (name.startswith("requirements") and name.endswith((".txt", ".in"))):
+            p = folder / name
             if not os.path.isfile(p):
                 continue
             m = parse_manifest_cached(str(p))
@@ -196,9 +197,12 @@ class Project:
             chunks = []
             folders = self.folders_up_to_root(nb_path)
             for d in list(folders):  # and their direct sub-folders (data/x.csv.dvc)
-                try:
-                    folders += [d / n for n in sorted(os.listdir(d)) if not n.startswith(".") and (d / n).is_dir()
-                                and not n.endswith((".dvc", "__pycache__")) and n not in ("node_modules",)]
+                try:  # (os.scandir: an entry knows whether it is a folder without a stat call)
+                    with os.scandir(d) as entries:
+                        subs = sorted(e.name for e in entries if not e.name.startswith(".")
+                                      and not e.name.endswith((".dvc", "__pycache__"))
+                                      and e.name not in ("node_modules",) and e.is_dir())
+                    folders += [d / n for n in subs]
                 except OSError:
                     continue
             for d in dict.fromkeys(folders):

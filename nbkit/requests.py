@@ -163,12 +163,17 @@ def run_lint(request: LintRequest) -> LintResult:
     if request.content is not None:
         return lint_one(request).result
     one_config = request.config is not None or (len(request.paths) == 1 and os.path.isfile(request.paths[0]))
-    if request.cache and not request.fix and one_config:
+    found: list[tuple[str, Config]] | None = None
+    if request.cache and not request.fix:
         # every notebook unchanged: answered without loading the rules
-        from .lintcache import run_from_cache
+        from .lintcache import groups_from_cache, run_from_cache
 
-        cached = run_from_cache(list(request.paths), request.resolved_config(), request.cache,
-                                select=_list(request.select), ignore=list(request.ignore), profile=request.profile)
+        selection = dict(select=_list(request.select), ignore=list(request.ignore), profile=request.profile)
+        if one_config:
+            cached = run_from_cache(list(request.paths), request.resolved_config(), request.cache, **selection)
+        else:
+            found, errors = notebooks_with_configs(request.paths)
+            cached = groups_from_cache(found, errors, request.cache, **selection)
         if cached is not None:
             return cached
     from .lint import LintResult, lint_paths
@@ -177,7 +182,8 @@ def run_lint(request: LintRequest) -> LintResult:
                               fix=request.fix, jobs=request.jobs, cache=request.cache)
     if request.config is not None:
         return lint_paths(list(request.paths), request.config, **kw)
-    found, errors = notebooks_with_configs(request.paths)
+    if found is None:
+        found, errors = notebooks_with_configs(request.paths)
     everyone = [path for path, _cfg in found]
     groups: dict[int, tuple[Config, list[str]]] = {}
     for path, cfg in found:
@@ -217,10 +223,11 @@ def notebooks_with_configs(paths: Any) -> tuple[list[tuple[str, Config]], list[N
             exclude = load_cached(given).exclude
         except ConfigError:
             exclude = []
-        nb_paths, problems = discover([given], exclude)
+        real: dict[str, str] = {}
+        nb_paths, problems = discover([given], exclude, real)
         errors.extend(problems)
         for path in nb_paths:
-            key = os.path.realpath(path)
+            key = real[path]
             if key in seen:
                 continue
             seen.add(key)

@@ -11,10 +11,11 @@ import re
 
 from . import rules as registry
 from .errors import NbkitError
+from .lazy import lazy_re
 from .model import Cell
 
-_COMMENT = re.compile(r"#\s*nbkit:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
-_HTML_COMMENT = re.compile(r"<!--\s*nbkit:\s*ignore(?:\[([^\]]*)\])?\s*-->", re.IGNORECASE)
+_COMMENT = lazy_re(r"#\s*nbkit:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
+_HTML_COMMENT = lazy_re(r"<!--\s*nbkit:\s*ignore(?:\[([^\]]*)\])?\s*-->", re.IGNORECASE)
 _TAG = re.compile(r"^nbkit:ignore(?:\[([^\]]*)\])?$")
 ALL = "*"
 

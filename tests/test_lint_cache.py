@@ -51,6 +51,19 @@ def _both(root: Path, cache_dir: Path, **kw) -> tuple[dict, dict]:
     return cached, fresh
 
 
+def _both_requests(root: Path, cache_dir: Path, **kw) -> tuple[dict, dict]:
+    """The command line's route (``run_lint`` without ``--config``): each notebook with its own
+    configuration, a run whose notebooks all hit answered without the rules."""
+    from nbkit.config import clear_cache
+    from nbkit.requests import LintRequest, run_lint
+
+    clear_cache()  # (load_cached trusts a modification time; the edits here come faster than its tick)
+    cached = run_lint(LintRequest.from_raw([str(root)], cache=str(cache_dir), **kw)).to_dict()
+    clear_cache()
+    fresh = run_lint(LintRequest.from_raw([str(root)], **kw)).to_dict()
+    return cached, fresh
+
+
 def _hits(root: Path, cache_dir: Path, **kw) -> int:
     """How many notebooks of a run come from the cache."""
     from nbkit import lint as lint_mod
@@ -291,6 +304,9 @@ EDITS = st.one_of(
     st.tuples(st.just("data"), st.sampled_from(["a.csv", "b.txt"])),
     st.tuples(st.just("no_data"), st.sampled_from(["a.csv", "b.txt"])),
     st.tuples(st.just("second_notebook"), st.booleans()),
+    st.tuples(st.just("sub_config"), st.sampled_from(['', '[tool.nbkit]\nprofile = "exploratory"\n',
+                                                      '[tool.nbkit]\nignore = ["NBR004"]\n'])),
+    st.tuples(st.just("no_sub_config"), st.none()),
 )
 
 
@@ -303,6 +319,7 @@ def test_property_cached_findings_equal_uncached(tmp_path_factory, edits):
     cache = root.parent / "cache"
     cached, fresh = _both(root, cache)
     assert cached == fresh
+    assert _both_requests(root, cache)[0] == _both_requests(root, cache)[1]
     for kind, arg in edits:
         if kind == "cells":
             (root / "analysis.ipynb").write_text(json.dumps(_nb(*arg)))
@@ -322,5 +339,126 @@ def test_property_cached_findings_equal_uncached(tmp_path_factory, edits):
                 (root / "sub" / "analysis.ipynb").write_text(json.dumps(_nb("print(1)\n")))
             else:
                 (root / "sub" / "analysis.ipynb").unlink(missing_ok=True)
+        elif kind == "sub_config":  # a second configuration: the run's notebooks in two groups
+            (root / "sub").mkdir(exist_ok=True)
+            (root / "sub" / "pyproject.toml").write_text(arg)
+        elif kind == "no_sub_config":
+            (root / "sub" / "pyproject.toml").unlink(missing_ok=True)
         cached, fresh = _both(root, cache)
         assert cached == fresh, (kind, arg)
+        cached, fresh = _both_requests(root, cache)
+        assert cached == fresh, ("requests", kind, arg)
+
+
+# -- the command line's folder route: a run whose notebooks all hit skips the rules -----------------
+
+def _two_configs(root: Path) -> tuple[Path, Path]:
+    """A project whose notebooks fall in two configuration groups (the sub-folder's own
+    pyproject.toml), with the same file name in both (NBH014 compares them)."""
+    nb = _project(root, *SOURCES)
+    (root / "sub").mkdir()
+    (root / "sub" / "pyproject.toml").write_text('[tool.nbkit]\nprofile = "exploratory"\n')
+    other = root / "sub" / "analysis.ipynb"
+    other.write_text(json.dumps(_nb("import random\nx = random.random()\n", "print(y)\n")))
+    write(root / "b.ipynb", _nb("import numpy as np\nnp.random.rand(3)\n"))
+    return nb, other
+
+
+def test_folder_run_whose_notebooks_all_hit_does_not_import_the_rules(tmp_path):
+    import subprocess
+
+    root = tmp_path / "p"
+    _two_configs(root)
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env["NBKIT_CACHE_DIR"] = str(tmp_path / "cache")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent) + os.pathsep + env.get("PYTHONPATH", "")
+    probe = ("import sys\nfrom nbkit.cli import run\ntry:\n    run()\nfinally:\n"
+             "    print(sorted(m for m in sys.modules if m == 'nbkit.lint' or m.startswith(('nbkit.rules', "
+             "'nbkit.analysis'))), file=sys.stderr)\n")
+
+    def lint(out: str, *extra: str) -> tuple[dict, str]:
+        proc = subprocess.run([sys.executable, "-c", probe, "lint", str(root), "--format", "json", "--output",
+                               str(tmp_path / out), *extra], capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode in (0, 1), proc.stderr
+        return json.loads((tmp_path / out).read_text()), proc.stderr.strip().splitlines()[-1]
+
+    fresh, loaded = lint("fresh.json", "--no-cache")
+    assert "'nbkit.lint'" in loaded
+    cold, loaded = lint("cold.json")
+    assert cold == fresh and "'nbkit.lint'" in loaded
+    warm, loaded = lint("warm.json")
+    assert warm == fresh
+    assert loaded == "[]"  # answered from the cache: neither the lint runner nor a rule imported
+    assert {f["path"] for f in fresh["findings"]} >= {str(root / "analysis.ipynb"), str(root / "sub" / "analysis.ipynb")}
+
+
+def test_folder_route_sees_every_change_to_a_notebook(tmp_path, monkeypatch):
+    """Each edit below must reach the report, whether or not the entry vouches for the file's
+    stat signature: the same size and modification time (an edit in the clock tick of the
+    entry's recording: git's "racily clean" case), a touch, a rename, a file replaced."""
+    root = tmp_path / "p"
+    nb, other = _two_configs(root)
+    cache = tmp_path / "cache"
+    cached, fresh = _both_requests(root, cache)
+    assert cached == fresh
+    # just written: the entries do not vouch for the stat signatures (the file may change again
+    # within the same tick), so the next run reads and hashes the notebooks
+    entries = [json.loads(p.read_bytes()) for p in (cache / "lint").rglob("*.json")]
+    assert len(entries) == 3 and not any(e["trusted"] for e in entries)
+
+    def same_size_same_mtime(path: Path, old: str, new: str) -> None:
+        st_ = os.stat(path)
+        text = path.read_text()
+        assert old in text and len(old) == len(new)
+        path.write_text(text.replace(old, new))
+        os.utime(path, ns=(st_.st_atime_ns, st_.st_mtime_ns))
+        assert os.stat(path).st_size == st_.st_size
+
+    before = fresh
+    same_size_same_mtime(nb, "import random\\n", "import rand0m\\n")
+    # as if the edit had happened in the clock tick of the recording: the entry's signature is
+    # the file's signature now; it must still not be trusted
+    from nbkit.config import load_cached
+
+    cfg = load_cached(str(root))
+    store = lintcache.open_cache(str(cache), [str(root / "analysis.ipynb"), str(root / "b.ipynb"), str(other)],
+                                 cfg, None, [], None)
+    slot = Path(store._slot(str(root / "analysis.ipynb")))
+    entry = json.loads(slot.read_bytes())
+    st_ = os.stat(nb)
+    entry["sig"] = [st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns, st_.st_ctime_ns]
+    slot.write_text(json.dumps(entry))
+    cached, fresh = _both_requests(root, cache)
+    assert cached == fresh and fresh != before  # the edit shows (NBR003 names rand0m)
+    assert any("rand0m" in f["message"] for f in fresh["findings"])
+
+    # entries that vouch for the signature (as after two seconds): any stat change is a miss
+    monkeypatch.setattr(lintcache, "RACY_NS", -10**12)
+    _both_requests(root, cache)  # rewrite the entries as trusted
+    cached, fresh = _both_requests(root, cache)
+    assert cached == fresh
+    assert all(json.loads(p.read_bytes())["trusted"] for p in (cache / "lint").rglob("*.json"))
+    before = fresh
+    same_size_same_mtime(other, "print(y)", "print(1)")  # the change time moves
+    cached, fresh = _both_requests(root, cache)
+    assert cached == fresh and fresh != before
+
+    before = fresh
+    os.utime(root / "b.ipynb")  # touched: read and hashed again, same findings
+    cached, fresh = _both_requests(root, cache)
+    assert cached == fresh == before
+
+    before = fresh
+    (root / "b.ipynb").rename(root / "c.ipynb")  # renamed: another path, another entry
+    cached, fresh = _both_requests(root, cache)
+    assert cached == fresh and fresh != before
+    assert any(f["path"] == str(root / "c.ipynb") for f in fresh["findings"])
+
+    before = fresh
+    replacement = root / "c.tmp"
+    text = (root / "c.ipynb").read_text()
+    replacement.write_text(text.replace("rand(3)", "rand(4)").replace("import numpy as np", "import numpy as nq"))
+    os.replace(replacement, root / "c.ipynb")  # replaced: a new file (inode) of the same size
+    cached, fresh = _both_requests(root, cache)
+    assert cached == fresh and fresh != before
+

@@ -148,11 +148,11 @@ def test_fail_on_from_the_configuration_sets_the_fast_exit_status(tmp_path):
     assert not runs[2][2] and {r[:2] for r in runs} == {runs[0][:2]}
 
 
-def _lint_on_a_terminal(cwd: Path, path: str) -> bytes:
+def _lint_on_a_terminal(cwd: Path, path: str, *options: str) -> bytes:
     leader, follower = pty.openpty()
     try:
-        proc = subprocess.Popen([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", path], cwd=cwd,
-                                stdout=follower, stderr=subprocess.DEVNULL, env=_env(TERM="xterm"))
+        proc = subprocess.Popen([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", *options, path],
+                                cwd=cwd, stdout=follower, stderr=subprocess.DEVNULL, env=_env(TERM="xterm"))
         os.close(follower)
         chunks = []
         while True:
@@ -194,3 +194,44 @@ def test_a_record_vouches_only_for_the_configuration_the_run_used(tmp_path):
     remember(nbp, res, fresh, fresh.fail_on, (None, [], None))
     assert len(list((root / ".nbkit_cache" / "lint" / "runs").iterdir())) == 1
     assert recall(nbp) is None  # a record, but no cache entry for the notebook: the normal path lints
+
+
+# -- `nbkit lint --no-cache NOTEBOOK`: linted without click -----------------------------------------
+
+@pytest.mark.parametrize("order", ["option-first", "option-last"])
+def test_no_cache_run_skips_click_and_equals_the_normal_report(tmp_path, order):
+    root = _project(tmp_path, "[tool.nbkit]\nignore = ['NBH']\n")
+    path = "nbs/analysis.ipynb"
+    args = ("--no-cache", path) if order == "option-first" else (path, "--no-cache")
+    code_, out, normal = _lint(root, *args)
+    assert not normal, "click was imported"
+    assert code_ == 1 and "NBR004" in out and "NBH" not in out
+    # --format text: the same report through click
+    full = _lint(root, "--no-cache", "--format", "text", path)
+    assert full[2] and full[:2] == (code_, out)
+    assert not (root / ".nbkit_cache").exists()
+
+
+@pytest.mark.parametrize("problem", ["invalid-json", "bad-config"])
+def test_no_cache_run_of_a_bad_input_is_reported_by_the_normal_path(tmp_path, problem):
+    root = _project(tmp_path)
+    path = "nbs/analysis.ipynb"
+    if problem == "invalid-json":
+        (root / path).write_text("{not json", encoding="utf-8")
+    else:
+        (root / "pyproject.toml").write_text("[project]\nname = 'x'\n[tool.nbkit]\nselect = 3\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "from nbkit.cli import run; run()", "lint",
+                           "--no-cache", path], cwd=root, capture_output=True, text=True, env=_env(), timeout=120)
+    messages = [line for line in proc.stderr.splitlines() if not line.startswith("import time:")]
+    assert proc.returncode == 2
+    assert len(messages) == 1 and messages[0].startswith("nbkit: error: ")
+    assert ("analysis.ipynb" if problem == "invalid-json" else "pyproject.toml") in messages[0]
+    assert any(line.rsplit("|", 1)[-1].strip() == "click" for line in proc.stderr.splitlines())
+
+
+def test_no_cache_run_on_a_terminal_has_the_normal_reports_colours(tmp_path):
+    root = _project(tmp_path)
+    fast = _lint_on_a_terminal(root, "nbs/analysis.ipynb", "--no-cache")
+    normal = _lint_on_a_terminal(root, "nbs/analysis.ipynb", "--no-cache", "--format", "text")
+    assert b"\x1b[1;31merror\x1b[0m" in fast
+    assert fast == normal

@@ -219,3 +219,32 @@ def test_plain_text_report_of_real_notebooks_is_what_rich_writes(tmp_path, capsy
                          cwd=tmp_path, timeout=120)
     assert "flawed_notebook.ipynb" in out.stdout
     assert out.stdout.strip().endswith("NO-RICH"), out.stdout[-300:] + out.stderr[-500:]
+
+
+def test_json_report_is_byte_for_byte_json_dumps_of_the_document():
+    """render_json writes the findings by hand (an f-string each, repeated parts encoded once);
+    its bytes are ``json.dumps(result.to_dict(), indent=2, ensure_ascii=False)``'s for any text
+    (quotes, backslashes, control characters, non-ASCII, surrogates) and field values."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from nbkit.errors import NbkitError
+    from nbkit.findings import Finding, Severity
+    from nbkit.lintresult import LintResult
+    from nbkit.report.lint_reports import render_json
+
+    text = st.text(st.characters(), max_size=12)
+    finding = st.builds(Finding, path=st.sampled_from(["a.ipynb", 'q"uote\\.ipynb', "ü/b.ipynb"]),
+                        code=st.sampled_from(["NBR001", "NBD001"]), name=st.sampled_from(["x-y", "n\u00e9"]),
+                        severity=st.sampled_from(list(Severity)), message=text,
+                        cell_index=st.none() | st.integers(0, 10**6), cell_id=st.none() | text,
+                        line=st.none() | st.integers(-1, 10**6), fixable=st.booleans())
+
+    @settings(max_examples=200, deadline=None)
+    @given(findings=st.lists(finding, max_size=8), errors=st.lists(text, max_size=2))
+    def check(findings, errors):
+        result = LintResult(findings=findings, errors=[NbkitError(m, "p.ipynb") for m in errors],
+                            notebooks=2, paths=["a.ipynb", "b.ipynb"])
+        assert render_json(result) == json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    check()

@@ -282,3 +282,53 @@ def test_module_to_distribution_scan_agrees_with_importlib():
     assert ours == theirs
     assert "matplotlib" in ours.get("pylab", []) or "pylab" not in theirs
     assert ours["_pytest"] == ["pytest"]  # a name unlike its distribution's
+
+
+def test_quick_distribution_lookup_agrees_with_importlib():
+    """NBR003's lookup of a distribution by name without importing importlib.metadata gives
+    importlib.metadata.distribution(name).metadata["Name"] for every installed distribution's
+    spellings and for names that are not installed."""
+    import os
+    import sys
+    from importlib.metadata import distributions
+
+    from nbkit import imports
+
+    names = {"not-installed-anywhere", "sklearn", "yaml", "PyYAML", "Scikit.Learn", "jupyter-server"}
+    for dist in distributions():
+        names.add(dist.metadata["Name"])
+    for entry in sys.path:
+        try:
+            children = os.listdir(entry or ".")
+        except OSError:
+            continue
+        names.update(c.rpartition(".")[0].partition("-")[0] for c in children
+                     if c.endswith((".dist-info", ".egg-info")))
+    answered = 0
+    for name in sorted(names):
+        quick = imports._quick_dist_name(name)
+        if quick is not imports._UNSURE:
+            answered += 1
+            assert quick == imports._metadata_dist_name(name), name
+    plain = all(not os.path.exists(e or ".") or os.path.isdir(e or ".") and not e.lower().endswith(".egg")
+                for e in sys.path)
+    assert answered == len(names) or not plain  # folders only on sys.path: no name needs importlib.metadata
+    assert imports._quick_dist_name("pytest") == "pytest" and imports._quick_dist_name("nope-nothing") is None
+
+
+def test_quick_distribution_lookup_reads_the_headers_as_the_email_parser(tmp_path, monkeypatch):
+    from nbkit import imports
+
+    info = tmp_path / "site" / "Odd_Name-1.0.dist-info"
+    info.mkdir(parents=True)
+    monkeypatch.setattr("sys.path", [str(tmp_path / "missing"), str(tmp_path / "site")])
+    cases = [("Metadata-Version: 2.1\nName: Odd.Name  \nVersion: 1.0\n\nName: body\n", "Odd.Name  "),
+             ("Metadata-Version: 2.1\r\nName:\tOdd-Name\r\n\r\nbody", "Odd-Name"),
+             ("Metadata-Version: 2.1\nSummary: a\n  folded\nVersion: 1.0\n\n", "odd_name"),
+             ("Name: first\nName: second\n\n", "first"),
+             ("Name: x\n  folded\n", imports._UNSURE),
+             ("not a header line\nName: x\n", imports._UNSURE),
+             ("", imports._UNSURE)]
+    for text, expected in cases:
+        (info / "METADATA").write_text(text, encoding="utf-8", newline="")
+        assert imports._quick_dist_name("odd_name") == expected, text

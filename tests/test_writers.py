@@ -202,22 +202,22 @@ def test_a_save_written_into_the_file_in_place_during_the_swap_is_kept(tmp_path,
 
 def test_without_renameat2_the_compare_still_refuses_a_save_made_while_nbkit_worked(tmp_path, capsys,
                                                                                     monkeypatch):
-    import nbkit.lint as lint
+    import nbkit.jsonedit as jsonedit
 
     p, before = _fixable(tmp_path)
     newer = before.replace(b"Save 1", b"Save 2")
     monkeypatch.setattr(nbio, "_exchange", lambda a, b: False)  # e.g. a file system without it
-    real = lint.updated_document
+    real = jsonedit.updated_document
 
     def compute_while_someone_saves(raw, data):
         p.write_bytes(newer)
         return real(raw, data)
 
-    monkeypatch.setattr(lint, "updated_document", compute_while_someone_saves)
+    monkeypatch.setattr(jsonedit, "updated_document", compute_while_someone_saves)
     rc, _out, err = nbkit_cli(capsys, "lint", "--fix", "--select", "NBH015", str(p))
     assert rc == 2 and CHANGED in err
     assert p.read_bytes() == newer
-    monkeypatch.setattr(lint, "updated_document", real)
+    monkeypatch.setattr(jsonedit, "updated_document", real)
     rc, _out, err = nbkit_cli(capsys, "lint", "--fix", "--select", "NBH015", str(p))
     assert rc == 0, err
     assert b"Some text\\n" in p.read_bytes() and b"Save 2" in p.read_bytes()

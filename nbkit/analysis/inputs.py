@@ -216,7 +216,7 @@ def _call_paths(consts: _PathConstants, ci: CallInfo, positions: tuple[int, ...]
 # connect/open-style callees whose path argument is an input (beyond READ_FUNCS)
 _OPENERS = frozenset({"connect", "File", "open_rasterio", "open_database", "open_workbook", "open_file",
                       "open_array", "open_store", "Dataset", "open_table"})
-_SQL_WRITE = re.compile(r"^\s*(?:create|insert|drop|replace|alter)\b", re.IGNORECASE)
+_SQL_WRITE = lazy_re(r"^\s*(?:create|insert|drop|replace|alter)\b", re.IGNORECASE)
 
 
 def _fills_connection(facts: Facts, ci: CallInfo) -> bool:

@@ -8,11 +8,11 @@ import ast
 import builtins
 import enum
 import operator
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from ..cooperate import checkpoint
+from ..lazy import lazy_re  # noqa: F401 - re-exported (rules import it from here)
 from ..imports import statements
 from ..ipysyntax import ParsedCell
 from ..model import Cell
@@ -75,24 +75,6 @@ class Analysis:
 
 
 BUILTINS = frozenset(dir(builtins))
-
-
-class lazy_re:  # noqa: N801 - used like re.compile
-    """A regular expression compiled on first use: most patterns here never run for a given
-    notebook (secret and path patterns sit behind cheap substring checks), so importing the
-    rules should not pay for compiling them all."""
-
-    __slots__ = ("_args", "_rx")
-
-    def __init__(self, pattern: str, flags: int = 0):
-        self._args = (pattern, flags)
-        self._rx: re.Pattern[str] | None = None
-
-    def __getattr__(self, name):
-        rx = self._rx
-        if rx is None:
-            rx = self._rx = re.compile(*self._args)
-        return getattr(rx, name)
 
 
 def source_text(node: ast.AST, limit: int = 60) -> str:

@@ -1,7 +1,8 @@
 """The ``nbkit`` command line: a thin face over the core.
 
 :func:`run` is the console script.  ``nbkit lint NOTEBOOK`` of an unchanged notebook is answered
-from the lint cache by :mod:`nbkit.cli.fastlint` before click, rich or the rules are imported;
+from the lint cache by :mod:`nbkit.cli.fastlint` before click, rich or the rules are imported
+(and ``nbkit lint --no-cache NOTEBOOK`` is linted there without click);
 every other command line runs the click application of :mod:`nbkit.cli.app` (``main``), whose
 names this package re-exports on first use.
 """
@@ -23,6 +24,12 @@ def run() -> None:
         from .fastlint import answer
 
         code = answer(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
+    elif len(sys.argv) == 4 and sys.argv[1] == "lint":
+        from .fastlint import cold
+
+        code = cold(sys.argv[1:])
         if code is not None:
             sys.exit(code)
     from .app import run as run_app

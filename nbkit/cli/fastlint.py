@@ -7,6 +7,11 @@ importing click, rich, the configuration loader or the rules.  Anything else - a
 a miss, a finding whose text needs the full renderer, any error - returns None before anything
 is printed, and the normal command line runs (and writes the record for next time: see
 ``nbkit.cli.lint_cmd``).
+
+:func:`cold` answers ``nbkit lint --no-cache PATH.ipynb`` the same way without click: it lints
+the notebook as ``nbkit.cli.lint_cmd`` would and prints the same text report; a notebook that
+cannot be read, a bad configuration, or anything unexpected returns None before anything is
+printed, and the normal command line runs again to report it in its words.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ def answer(argv: list[str]) -> int | None:
     given = eligible(argv)
     if given is None or os.environ.get("NBKIT_DEBUG") or not _utf8(sys.stdout):
         return None
+    import gc
+
+    gc.disable()  # a few thousand objects, no garbage cycles worth a collection
     try:
         from ..lintrecord import recall
         from ..report.lint_text import render_cached
@@ -47,6 +55,57 @@ def answer(argv: list[str]) -> int | None:
         failed = any(_RANK[e["severity"]] >= threshold for e in run.entries)
     except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
         return None
+    finally:
+        gc.enable()
+    gc.freeze()  # the process ends now: its final collection need not scan what is left
+    return _print(text, 1 if failed else 0)
+
+
+def cold(argv: list[str]) -> int | None:
+    """Lint and print the report of ``nbkit lint --no-cache PATH.ipynb`` (the option before or
+    after the notebook) without importing click; return the exit status, or None when the normal
+    command line has to run (nothing was printed then)."""
+    if len(argv) != 3 or "--no-cache" not in argv[1:]:
+        return None
+    given = eligible([argv[0], argv[2] if argv[1] == "--no-cache" else argv[1]])
+    # FORCE_COLOR: colours that click strips again when standard output is no terminal
+    if given is None or os.environ.get("NBKIT_DEBUG") or os.environ.get("FORCE_COLOR") or not _utf8(sys.stdout):
+        return None
+    import gc
+
+    # no cycle collection while the linter is imported: the imports allocate some hundred thousand
+    # objects that live as long as the process, and the collector scanned them over and over (and
+    # once all at once: a few percent of the run); frozen once imported, they are out of its way
+    gc.disable()
+    try:
+        from .. import lint, rules  # noqa: F401 - (the linter: imported before the freeze)
+        from ..report.lint_reports import render_text
+        from ..requests import LintRequest, run_lint
+
+        rules.all_rules()  # (imports every rule file)
+        gc.freeze()
+        gc.enable()
+        request = LintRequest.from_raw((given,), config=None, select=[], ignore=[], profile=None, fix=False,
+                                       jobs=0, fail_on=None, cache=False, policy=False)
+        result = run_lint(request)
+        if result.errors:  # reported by the normal path (its words, its exit status)
+            return None
+        text = render_text(result, color=_color())
+        if "\x1b" in text and not sys.stdout.isatty():
+            return None  # click strips escape codes (from a notebook's text) when not on a terminal
+        code = result.exit_code(request.threshold())
+        gc.freeze()  # the process ends now: its final collection need not scan what is left
+    except KeyboardInterrupt:
+        sys.stderr.write("nbkit: interrupted\n")  # as nbkit.cli.common.handle_errors
+        return 130
+    except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
+        return None
+    finally:
+        gc.enable()
+    return _print(text, code)
+
+
+def _print(text: str, code: int) -> int:
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -54,7 +113,7 @@ def answer(argv: list[str]) -> int | None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    return 1 if failed else 0
+    return code
 
 
 def _utf8(stream) -> bool:

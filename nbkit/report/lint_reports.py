@@ -27,23 +27,39 @@ def render_json(result) -> str:
     findings = result.findings
     doc = result.to_dict(findings=False)
     text = json.dumps(doc, indent=2, ensure_ascii=False)
-    if findings:
-        blocks = ",\n".join(_finding_block(f) for f in findings)
-        text = text.replace('\n  "findings": [],', '\n  "findings": [\n' + blocks + '\n  ],', 1)
+    if findings:  # one join: a large folder's report is megabytes, each copy of it counts
+        before, _, after = text.partition('\n  "findings": [],')
+        return "".join((before, '\n  "findings": [\n', ",\n".join(_finding_blocks(findings)), '\n  ],',
+                        after, "\n"))
     return text + "\n"
 
 
-_BLOCK = ('    {{\n      "path": {},\n      "code": {},\n      "name": {},\n      "severity": {},\n'
-          '      "message": {},\n      "cell_index": {},\n      "cell_id": {},\n      "line": {},\n'
-          '      "fixable": {}\n    }}')
-
-
-def _finding_block(f: Finding) -> str:
-    """One finding as ``json.dumps(f.to_dict(), indent=2)`` writes it at the depth of the report's
-    findings list (the keys of :meth:`Finding.to_dict`, in its order)."""
+def _finding_blocks(findings: list[Finding]) -> list[str]:
+    """Each finding as ``json.dumps(f.to_dict(), indent=2)`` writes it at the depth of the
+    report's findings list (the keys of :meth:`Finding.to_dict`, in its order).  An f-string per
+    finding, and the lines a notebook's findings repeat (path; code, name and severity) encoded
+    once: a warm run of a large folder reports tens of thousands."""
     enc = _encode_str
-    return _BLOCK.format(enc(f.path), enc(f.code), enc(f.name), enc(f.severity.value), enc(f.message),
-                         _scalar(f.cell_index), _scalar(f.cell_id), _scalar(f.line), _scalar(f.fixable))
+    paths: dict[str, str] = {}
+    heads: dict[tuple, str] = {}
+    out = []
+    for f in findings:
+        path = paths.get(f.path)
+        if path is None:
+            path = paths[f.path] = enc(f.path)
+        key = (f.code, f.name, f.severity)
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = (f'      "code": {enc(f.code)},\n      "name": {enc(f.name)},\n'
+                                 f'      "severity": {enc(f.severity.value)},\n')
+        ci, cid, line, fixable = f.cell_index, f.cell_id, f.line, f.fixable
+        out.append(f'    {{\n      "path": {path},\n{head}      "message": {enc(f.message)},\n'
+                   f'      "cell_index": {"null" if ci is None else ci if type(ci) is int else _scalar(ci)},\n'
+                   f'      "cell_id": {"null" if cid is None else enc(cid) if type(cid) is str else _scalar(cid)},\n'
+                   f'      "line": {"null" if line is None else line if type(line) is int else _scalar(line)},\n'
+                   f'      "fixable": {"false" if fixable is False else "true" if fixable is True else _scalar(fixable)}'
+                   '\n    }')
+    return out
 
 
 def _scalar(value) -> str:
@@ -111,7 +127,7 @@ def render_text(result, color: bool = False, fixed_note: bool = True) -> str:
     return buf.getvalue()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 
 def _plain_text(result, fixed_note: bool) -> str | None:
@@ -122,18 +138,21 @@ def _plain_text(result, fixed_note: bool) -> str | None:
     by_path: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         by_path[f.path].append(f)
+    severity = {s: s.value for s in Severity}  # (Enum's .value is a Python-level property)
     for path in sorted(by_path):
         out.append(path)
         for f in by_path[path]:
-            where = _where(f)
-            out.append(f"  {where + ' ' if where else ''}{f.severity.value} {f.code} {f.message} ({f.name})"
-                       + (" [*]" if f.fixable else ""))
+            # _where inlined: a warm run of a large folder prints tens of thousands of lines
+            ci = f.cell_index
+            where = "" if ci is None else \
+                f"cell {ci}{f' [{f.cell_id}]' if f.cell_id else ''}{f':{f.line}' if f.line else ''} "
+            out.append(f"  {where}{severity[f.severity]} {f.code} {f.message} ({f.name}){' [*]' if f.fixable else ''}")
         out.append("")
     for path, n in sorted(result.fixed.items()):
         out.append(f"fixed: {path} ({n} fix{'es' if n != 1 else ''} applied)")
     out.append(_tail(result, fixed_note))
     text = "\n".join(out) + "\n"
-    return None if _CONTROL.search(text.replace("\n", "")) else text
+    return None if _CONTROL_BUT_NEWLINE.search(text) else text
 
 
 def _tail(result, fixed_note: bool) -> str:

@@ -7,6 +7,7 @@ import os
 import re
 
 from ...analysis import Facts
+from ...lazy import lazy_re
 from ...analysis.walk import calls_breadth_first
 from .. import Hit, rule
 from ..layout.helpers import layout_for
@@ -128,7 +129,7 @@ def _data_reads(facts: Facts):
                     yield cell, node.lineno, src, name
 
 
-_SQL_TABLE = re.compile(r"\b(?:from|join)\s+([\w.\"`\[\]]+)", re.IGNORECASE)
+_SQL_TABLE = lazy_re(r"\b(?:from|join)\s+([\w.\"`\[\]]+)", re.IGNORECASE)
 
 _SPARK_FORMATS = frozenset({"csv", "parquet", "json", "orc", "text", "table", "load", "jdbc", "avro", "delta"})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ...lazy import lazy_re
 from .. import Hit, rule
 from ..layout.helpers import layout_for
 
@@ -19,8 +20,8 @@ _ISO_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d-[01]\d-[0-3]\d(?!\d)")
 # forms of "who and when" near the top (the title cell and the cells around it)
 _NAME = r"[A-Z][\w'’-]*\.?(?:[A-Z]\.)*"  # Ana, VanderPlas, J.R., O'Neil
 _EMAIL = re.compile(r"[\w.+-]+(?:@|\s+at\s+)[\w-]+(?:\.[\w-]+)+")
-_NAME_LINE = re.compile(rf"^[>\s]*[*_]+{_NAME}(?:[ \t]+{_NAME}){{1,3}}[*_]+[\s]*(?:[,(–—-].*)?$")
-_NOT_NAMES = re.compile(r"\b(?:summary|questions?|setup|data|analysis|findings|introduction|overview|contents|"
+_NAME_LINE = lazy_re(rf"^[>\s]*[*_]+{_NAME}(?:[ \t]+{_NAME}){{1,3}}[*_]+[\s]*(?:[,(–—-].*)?$")
+_NOT_NAMES = lazy_re(r"\b(?:summary|questions?|setup|data|analysis|findings|introduction|overview|contents|"
                         r"table|appendix|references|next|steps|abstract|background|results|conclusions?|"
                         r"notes?|exercises?|warning|note|draft|todo)\b", re.IGNORECASE)
 _INLINE_BY = re.compile(rf"\bby\s+\W{{0,2}}{_NAME}(?:[ \t]+{_NAME}){{1,3}}")
@@ -44,7 +45,7 @@ def _says_who_or_when(text: str) -> bool:
     return False
 
 
-_FRONT_KEYS = re.compile(r"^\s*(?:authors?|date|created|updated)\s*:", re.IGNORECASE | re.MULTILINE)
+_FRONT_KEYS = lazy_re(r"^\s*(?:authors?|date|created|updated)\s*:", re.IGNORECASE | re.MULTILINE)
 
 
 @rule("NBD004", "no-author-or-date", "warning",

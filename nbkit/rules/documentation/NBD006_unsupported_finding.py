@@ -5,19 +5,20 @@ from __future__ import annotations
 import re
 
 from ...analysis.layout import bullets, words
+from ...lazy import lazy_re
 from .. import Hit, rule
 from ..layout.helpers import layout_for
 from .helpers import quote_short
 
 
-_EVIDENCE = re.compile(
+_EVIDENCE = lazy_re(
     r"\d|\b(?:fig(?:ure)?s?|charts?|plots?|graphs?|tables?|tab\.|histograms?|heatmaps?|maps?|diagrams?|"
     r"twice|half|double[ds]?|triple[ds]?|percent|see (?:above|below|cell|section))\b|\]\(#|!\[",
     re.IGNORECASE)
 
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 
-_QUESTION_REF = re.compile(r"\b(?:Q|question\s*)\d+\b|\(\d\)", re.IGNORECASE)  # "Q1:" is not evidence
+_QUESTION_REF = lazy_re(r"\b(?:Q|question\s*)\d+\b|\(\d\)", re.IGNORECASE)  # "Q1:" is not evidence
 
 
 @rule("NBD006", "unsupported-finding", "info",

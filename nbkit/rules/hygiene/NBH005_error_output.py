@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ...lazy import lazy_re
 from ...model import multiline_text
 from .. import Hit, rule
 from .helpers import ANSI, short
@@ -13,7 +14,7 @@ _RAISES_TAGS = frozenset({"raises-exception", "nbval-raises-exception"})
 
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 
-_PAPERMILL_MARKER = re.compile(r"An Exception was encountered at\s*'?(?:<a[^>]*>)?\s*In \[(\w*)\]")
+_PAPERMILL_MARKER = lazy_re(r"An Exception was encountered at\s*'?(?:<a[^>]*>)?\s*In \[(\w*)\]")
 
 _PAPERMILL_ANCHOR = "Execution using papermill encountered an exception"
 
