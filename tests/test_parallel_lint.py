@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from clihelp import nbkit_cli
 from nbbuild import code, md, nb, write
@@ -11,6 +12,7 @@ from nbkit.lint import lint_paths
 
 
 def _corpus(tmp_path, n=40):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / ".git").mkdir()
     for i in range(n):
         cells = [md(f"# Notebook {i}")] if i % 3 else [code("import numpy as np", count=1)]
@@ -40,3 +42,39 @@ def test_cli_jobs_option(tmp_path, capsys):
     assert (rc1, err1) == (rc2, err2) == (2, err1)
     assert json.loads(out1) == json.loads(out2)
     assert "broken_notebook.ipynb: not valid JSON" in err2
+
+
+def test_tasks_cover_every_notebook_once_and_end_small():
+    from nbkit.lint import _tasks
+
+    sizes = [(i * 7919) % 1000 + 1 for i in range(300)]
+    items = [(i, f"nb{i}.ipynb") for i in range(1, 300)]  # (the parent lints index 0 itself)
+    tasks = _tasks(items, 2, sizes)
+    flat = [i for task in tasks for i, _ in task]
+    assert sorted(flat) == list(range(1, 300))
+    tail = [task[0][0] for task in tasks[-15:]]
+    assert all(len(task) == 1 for task in tasks[-15:])
+    assert [sizes[i] for i in tail] == sorted((sizes[i] for i in tail), reverse=True)
+    assert sizes[tail[-1]] == min(sizes[1:])  # the last task is the smallest notebook
+    bulk = [i for task in tasks[:-15] for i, _ in task]
+    assert bulk == sorted(bulk)  # runs in the order of the run
+    assert len(tasks[0]) > len(tasks[len(tasks) // 2]) >= 1  # large tasks first
+
+
+def test_parallel_fix_equals_serial(tmp_path):
+    import shutil
+
+    one = _corpus(tmp_path / "one")
+    two = tmp_path / "two"
+    shutil.copytree(one, two)
+    serial = lint_paths([str(one)], Config(), jobs=1, fix=True)
+    parallel = lint_paths([str(two)], Config(), jobs=2, fix=True)
+    assert serial.fixed
+    assert {p.replace(str(two), str(one)): n for p, n in parallel.fixed.items()} == serial.fixed
+    def rows(result, root):  # (a cell --fix inserts gets a new random id)
+        return [json.dumps({**f.to_dict(), "cell_id": None}).replace(str(root), "ROOT") for f in result.findings]
+
+    assert rows(parallel, two) == rows(serial, one)
+    ids = re.compile(r'"id": "[0-9a-f-]+"')
+    for path in sorted(one.rglob("*.ipynb")):
+        assert ids.sub("", (two / path.relative_to(one)).read_text()) == ids.sub("", path.read_text())
