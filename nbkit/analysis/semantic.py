@@ -341,6 +341,7 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
         ancestors.pop()
 
     walked: list[tuple] = []  # the cells walked, for the cache: their input and where their finds are
+    snapshot: dict[str, str | None] = {}  # the last copy of the aliases kept in a record (never changed)
     try:
         for cell, parsed in cells:
             checkpoint()  # a large notebook's lint gives way here (nbkit/cooperate.py)
@@ -354,7 +355,9 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
                     bindings.clear()
                     bindings.update(rec.bindings_out)
                     continue
-                before = dict(bindings)
+                if snapshot != bindings:  # most cells bind no alias: they share one snapshot
+                    snapshot = dict(bindings)
+                before = snapshot
             ancestors, indexed, imported = [], [], []
             n_calls, n_strings, n_stars = len(calls), len(strings), len(out.star_imports)
             try:
@@ -365,7 +368,9 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
                 by_type.setdefault(t, []).append((cell, node))
             out.imported.update(imported)
             if cache is not None and n_calls >= 0:
-                walked.append((cell.source, parsed, before, dict(bindings), (n_calls, len(calls)),
+                if snapshot != bindings:
+                    snapshot = dict(bindings)
+                walked.append((cell.source, parsed, before, snapshot, (n_calls, len(calls)),
                                (n_strings, len(strings)), (n_stars, len(out.star_imports)), indexed, imported))
     finally:
         # visit refers to itself through its closure: without this, every analysis (and the
