@@ -130,8 +130,9 @@ def _edited_lints():
     base = nb(md("# T"), code("import numpy as np\nimport random"), code("x = np.random.rand(3)\nrandom.random()"),
               code("def f():\n    return later + x"), code("f()"), code("later = 1\nprint(later)"),
               code("y = x.sum()"), code("%pip install foo\n!ls"), code("del y"), code("print(y)"))
-    edits = [(6, "\nz = 1"), (6, "\nz = 2"), (1, "\nimport pandas as pd"), (2, "\nnp = 3"), (6, "\nnp.random.seed(0)"),
-             (3, "\nfrom os import *"), (3, ""), (4, "\n((("), (4, ""), (9, "\nundefined_thing"), (2, "\nrandom = None")]
+    edits = [(6, "\nz = 1"), (6, "\nz = 2"), (1, "\nimport pandas as pd"), (2, "\nnp = 3"),
+             (6, "\nnp.random.seed(0)"), (3, "\nfrom os import *"), (3, ""), (4, "\n((("), (4, ""),
+             (9, "\nundefined_thing"), (2, "\nrandom = None")]
     cache = ParseCache()
     data = copy.deepcopy(base)
     for step, (index, extra) in enumerate(edits + [("move", "")]):

@@ -336,7 +336,8 @@ class DefUse:
         self.cache.notebook_records["defuse"] = _State(
             k, tuple(p for _, p in self.cells), tuple((c.index, c.source) for c, _ in self.cells[:k]),
             self.known_names, dict(self.defined), dict(self.first_def), dict(self.deleted), dict(self.functions),
-            self.quiet, self.quiet_at, [(kind, name, pos[id(c)], line, extra) for kind, name, c, line, extra in self.reports],
+            self.quiet, self.quiet_at,
+            [(kind, name, pos[id(c)], line, extra) for kind, name, c, line, extra in self.reports],
             set(self.reported), set(self.checked))
 
     def _resume(self, st: _State) -> int:
