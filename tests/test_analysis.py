@@ -117,3 +117,68 @@ def test_semantic_walk_resolves_calls_through_the_first_import_breadth_first_and
                                                                  "Subscript"]
     assert [s.value for _, s in an.strings] == ["k", "v"]
     assert an.imported >= {"numpy", "pandas", "jax", "modin", "polars", "tf2", "q6", "r4"}
+
+
+def _edited_lints():
+    """A notebook linted again and again as the panel does (one cell edited each time; imports,
+    rebinding of an alias, a deleted name, a function called before what it reads, a star import,
+    a cell that does not parse, a moved cell), each lint with and without the kept parse cache."""
+    import copy
+
+    from nbkit.requests import LintRequest, lint_one
+
+    base = nb(md("# T"), code("import numpy as np\nimport random"), code("x = np.random.rand(3)\nrandom.random()"),
+              code("def f():\n    return later + x"), code("f()"), code("later = 1\nprint(later)"),
+              code("y = x.sum()"), code("%pip install foo\n!ls"), code("del y"), code("print(y)"))
+    edits = [(6, "\nz = 1"), (6, "\nz = 2"), (1, "\nimport pandas as pd"), (2, "\nnp = 3"),
+             (6, "\nnp.random.seed(0)"), (3, "\nfrom os import *"), (3, ""), (4, "\n((("), (4, ""),
+             (9, "\nundefined_thing"), (2, "\nrandom = None")]
+    cache = ParseCache()
+    data = copy.deepcopy(base)
+    for step, (index, extra) in enumerate(edits + [("move", "")]):
+        if index == "move":
+            data["cells"].append(data["cells"].pop(2))
+        else:
+            data["cells"][index]["source"] = base["cells"][index]["source"] + extra
+        kept = lint_one(LintRequest.from_raw(content=copy.deepcopy(data)).at("a.ipynb", Config()), parse_cache=cache)
+        fresh = lint_one(LintRequest.from_raw(content=copy.deepcopy(data)).at("a.ipynb", Config()))
+        yield step, kept, fresh, cache
+
+
+def test_lints_that_reuse_the_last_lints_analyses_find_what_fresh_lints_find():
+    """The server's lints re-use, from the notebook's parse cache, the semantic walk of unchanged
+    cells (same parse, same import aliases above) and the def-use state up to the first changed
+    cell: the findings must be exactly those of a lint without any cache."""
+    for step, kept, fresh, cache in _edited_lints():
+        assert [f.to_dict() for f in kept.result.findings] == [f.to_dict() for f in fresh.result.findings], step
+        a, b = kept.facts.semantic, fresh.facts.semantic
+        assert [(c.cell.index, c.qual, c.method, c.in_function, c.magic) for c in a.calls] == \
+            [(c.cell.index, c.qual, c.method, c.in_function, c.magic) for c in b.calls], step
+        assert [(c.index, n.value) for c, n in a.strings] == [(c.index, n.value) for c, n in b.strings], step
+        assert a.imported == b.imported and [(c.index, n.lineno) for c, n in a.star_imports] == \
+            [(c.index, n.lineno) for c, n in b.star_imports], step
+        assert {t: [(c.index, n.lineno) for c, n in v] for t, v in a.by_type.items()} == \
+            {t: [(c.index, n.lineno) for c, n in v] for t, v in b.by_type.items()}, step
+        assert all(c.cell is kept.notebook.cells[c.cell.index] for c in a.calls)  # this lint's cells
+
+
+def test_the_reused_records_are_those_of_unchanged_cells():
+    from nbkit.analysis import semantic
+
+    walked = []
+    real = semantic._replay
+
+    def replay(rec, cell, out):
+        walked.append(cell.index)
+        return real(rec, cell, out)
+
+    semantic._replay = replay
+    try:
+        steps = list(_edited_lints())
+    finally:
+        semantic._replay = real
+    # after the first lint, most of the 9 code cells' walks are re-used (fewer after an edit of
+    # the imports: the aliases above the cells below changed)
+    assert len(walked) >= 5 * (len(steps) - 1)
+    record = steps[-1][3].notebook_records["defuse"]
+    assert 0 < record.k <= len(steps[-1][1].facts.code)  # the def-use state kept before the edited cell

@@ -203,8 +203,9 @@ _NAMESPACE_WRITERS = frozenset({"update", "setdefault", "__setitem__", "push"})
 class DefUse:
     """Top-down name resolution over the cells (what a fresh Restart & Run All would do)."""
 
-    def __init__(self, cells: list[tuple[Cell, ParsedCell]], known: frozenset = frozenset()):
+    def __init__(self, cells: list[tuple[Cell, ParsedCell]], known: frozenset = frozenset(), cache: Any = None):
         self.cells = cells
+        self.cache = cache  # the notebook's nbkit.analysis.ParseCache (the server's): see run()
         self.known_names = known
         self.defined: dict[str, tuple[int, int]] = {}  # module-level names bound so far
         self.first_def: dict[str, tuple[int, int]] = {}
@@ -289,7 +290,26 @@ class DefUse:
 
     # -- statements --
     def run(self):
-        for cell, parsed in self.cells:
+        """Resolve every cell's names, top-down; the reports (also in ``self.reports``).
+
+        With a ``cache``, the walk starts where the last lint of the notebook stopped agreeing with
+        this one, from the state kept there: the state after the first k cells depends only on those
+        cells (their parses and positions) and ``known_names``, so when they are the same objects at
+        the same positions as at the last lint, the walk of them would end in the same state.  The
+        panel re-lints after each edit of one cell: the state is kept just before the first cell
+        that differed from the lint before (the one being edited), where the next lint resumes."""
+        start, previous = 0, None
+        if self.cache is not None:
+            previous = self.cache.notebook_records.get("defuse")
+            if previous is not None and previous.known == self.known_names:
+                start = self._resume(previous)
+        keep_at = None
+        if self.cache is not None:
+            keep_at = _first_difference(previous.parses if previous is not None else (), self.cells)
+        for k in range(start, len(self.cells)):
+            if k == keep_at:
+                self._keep(k)
+            cell, parsed = self.cells[k]
             checkpoint()  # a large notebook's lint gives way here (nbkit/cooperate.py)
             self.cell = cell
             tree = parsed.tree
@@ -306,7 +326,35 @@ class DefUse:
                 handler = handlers.get(type(stmt))
                 if handler is not None:
                     handler(self, stmt, True)
+        if keep_at is not None and keep_at >= len(self.cells):
+            self._keep(len(self.cells))
         return self.reports
+
+    def _keep(self, k: int) -> None:
+        """Keep the state after the first ``k`` cells for the next lint of the notebook."""
+        pos = {id(c): i for i, (c, _) in enumerate(self.cells[:k])}
+        self.cache.notebook_records["defuse"] = _State(
+            k, tuple(p for _, p in self.cells), tuple((c.index, c.source) for c, _ in self.cells[:k]),
+            self.known_names, dict(self.defined), dict(self.first_def), dict(self.deleted), dict(self.functions),
+            self.quiet, self.quiet_at,
+            [(kind, name, pos[id(c)], line, extra) for kind, name, c, line, extra in self.reports],
+            set(self.reported), set(self.checked))
+
+    def _resume(self, st: _State) -> int:
+        """Take the kept state when this lint's first cells are those it was kept after (else 0)."""
+        k = st.k
+        if k > len(self.cells) or k == 0:
+            return 0
+        for i in range(k):
+            cell, parsed = self.cells[i]
+            if parsed is not st.parses[i] or (cell.index, cell.source) != st.where[i]:
+                return 0
+        self.defined, self.first_def, self.deleted = dict(st.defined), dict(st.first_def), dict(st.deleted)
+        self.functions = dict(st.functions)
+        self.quiet, self.quiet_at = st.quiet, st.quiet_at
+        self.reports = [(kind, name, self.cells[i][0], line, extra) for kind, name, i, line, extra in st.reports]
+        self.reported, self.checked = set(st.reported), set(st.checked)
+        return k
 
     def body(self, stmts):
         handlers = _STMT_HANDLERS
@@ -691,6 +739,34 @@ class DefUse:
                 # spells, so take every word as bound rather than report a name it made
                 for w in set(re.findall(r"[A-Za-z_]\w*", args)):
                     self.bind(w, e)
+
+
+@dataclass
+class _State:
+    """The walk's state after the first ``k`` cells of a lint (reports name cells by position)."""
+
+    k: int
+    parses: tuple  # every cell's parse at that lint (the next lint keeps its state where they differ)
+    where: tuple  # (index, source) of each of the first k cells
+    known: frozenset
+    defined: dict
+    first_def: dict
+    deleted: dict
+    functions: dict
+    quiet: bool
+    quiet_at: tuple[int, int] | None
+    reports: list
+    reported: set
+    checked: set
+
+
+def _first_difference(parses: tuple, cells: list) -> int:
+    """The position of the first cell whose parse differs from the last lint's (its length when
+    none does and it had no fewer cells)."""
+    for i, (_, parsed) in enumerate(cells):
+        if i >= len(parses) or parses[i] is not parsed:
+            return i
+    return len(cells)
 
 
 _STMT_HANDLERS: dict[type[ast.stmt], Callable[[DefUse, Any, bool], None]] = {

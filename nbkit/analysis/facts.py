@@ -95,7 +95,7 @@ class Facts:
     def semantic(self) -> Analysis:
         """Calls (callees resolved through the import aliases), imported modules, string literals
         and a few statement types, from one walk over the code."""
-        return build(self.code)
+        return build(self.code, self.parse_cache)
 
     @property
     def calls(self) -> list[CallInfo]:

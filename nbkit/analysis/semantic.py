@@ -164,10 +164,29 @@ def _enter_node() -> None:
     _enter()
 
 
-def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
+class _CellWalk:
+    """What the walk of one cell found, without the cell, and what it depended on: the cell's
+    parse (its tree's nodes are in the record), the import aliases bound above it (``bindings``,
+    which the cell's imports and assignments then change to ``bindings_out``) and every import of
+    the notebook (``fallback``).  Nothing else outside the cell is read by the walk, so a cell with
+    the same parse and the same two dicts is walked to the same record (kept by the server's
+    parse cache, :meth:`nbkit.analysis.ParseCache.derived`)."""
+
+    __slots__ = ("parsed", "bindings", "fallback", "bindings_out", "calls", "strings", "indexed", "imported",
+                 "stars")
+
+    def __init__(self, parsed, bindings, fallback, bindings_out, calls, strings, indexed, imported, stars):
+        self.parsed, self.bindings, self.fallback, self.bindings_out = parsed, bindings, fallback, bindings_out
+        self.calls = calls  # (node, qual, method, in_function, parents, magic) per call
+        self.strings, self.indexed, self.imported, self.stars = strings, indexed, imported, stars
+
+
+def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
     """One walk over every code cell's AST, in source order, collecting calls (callee resolved
     through the import aliases), string literals and a few statement types the rules look at.
-    ``cells``: each code cell with its parse, in document order."""
+    ``cells``: each code cell with its parse, in document order.  ``cache``: the notebook's
+    :class:`nbkit.analysis.ParseCache` (the server's): a cell whose parse and whose input from the
+    cells above are those of the last lint is not walked again, its record is re-used."""
     out = Analysis()
     bindings: dict[str, str | None] = {}
     fallback: dict[str, str | None] = {}  # every import anywhere: resolves calls in out-of-order notebooks too
@@ -188,8 +207,11 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
     specs = _SPECS
     Name, Attribute, Subscript, Call, Constant = ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.Constant
     maybe_magic: list[CallInfo] = []  # calls of a method of a call: get_ipython().system(...)?
-    # per-cell state of the walk (rebound for each cell; visit reads it through its closure)
+    # per-cell state of the walk (rebound for each cell; visit reads it through its closure):
+    # the statements of the indexed types as (type, node) and the modules imported, in walk order
     ancestors: list[ast.AST] = []
+    indexed: list[tuple[type, ast.AST]] = []
+    imported: list[str] = []
 
     # The walk is recursive, one frame per node entered: a tree deeper than the recursion limit
     # allows raises RecursionError there, and the rules skip the rest of that cell.  For speed it
@@ -248,7 +270,7 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
                 t = type(node)
                 if t is not ast.Assign and len(ancestors) > _DEEP:
                     _enter()
-                by_type.setdefault(t, []).append((cell, node))
+                indexed.append((t, node))
                 if t is ast.Assign:  # `random = np.random.default_rng(0)` shadows the module
                     for tgt in node.targets:
                         if type(tgt) is Name and (tgt.id in bindings or tgt.id in fallback):
@@ -260,10 +282,10 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
             else:  # _IMPORT
                 bind_import(node, bindings)
                 if type(node) is ast.Import:
-                    out.imported.update(a.name.split(".")[0] for a in node.names)
+                    imported.extend(a.name.split(".")[0] for a in node.names)
                 else:
                     if node.module and node.level == 0:
-                        out.imported.add(node.module.split(".")[0])
+                        imported.append(node.module.split(".")[0])
                     if any(a.name == "*" for a in node.names):
                         out.star_imports.append((cell, node))
                 return
@@ -300,17 +322,38 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
                     visit(child, func)
         ancestors.pop()
 
+    walked: list[tuple] = []  # the cells walked, for the cache: their input and where their finds are
+    snapshot: dict[str, str | None] = {}  # the last copy of the aliases kept in a record (never changed)
     try:
         for cell, parsed in cells:
             checkpoint()  # a large notebook's lint gives way here (nbkit/cooperate.py)
             tree = parsed.tree
             if tree is None:
                 continue
-            ancestors = []
+            if cache is not None:
+                rec = cache.derived("semantic", cell.source)
+                if rec is not None and rec.parsed is parsed and rec.bindings == bindings and rec.fallback == fallback:
+                    _replay(rec, cell, out)
+                    bindings.clear()
+                    bindings.update(rec.bindings_out)
+                    continue
+                if snapshot != bindings:  # most cells bind no alias: they share one snapshot
+                    snapshot = dict(bindings)
+                before = snapshot
+            ancestors, indexed, imported = [], [], []
+            n_calls, n_strings, n_stars = len(calls), len(strings), len(out.star_imports)
             try:
                 visit(tree, None)
             except RecursionError:  # absurdly deep expression: the rules skip the rest of this cell
-                pass
+                n_calls = -1  # how much was walked depends on the stack: not kept
+            for t, node in indexed:
+                by_type.setdefault(t, []).append((cell, node))
+            out.imported.update(imported)
+            if cache is not None and n_calls >= 0:
+                if snapshot != bindings:
+                    snapshot = dict(bindings)
+                walked.append((cell.source, parsed, before, snapshot, (n_calls, len(calls)),
+                               (n_strings, len(strings)), (n_stars, len(out.star_imports)), indexed, imported))
     finally:
         # visit refers to itself through its closure: without this, every analysis (and the
         # cells and syntax trees it holds) would wait for the cycle collector to be freed
@@ -318,7 +361,25 @@ def build(cells: list[tuple[Cell, ParsedCell]]) -> Analysis:
     # only now, outside the walk (its own calls would stop a deep walk earlier)
     for ci in maybe_magic:
         ci.magic = magic_call(ci.node)
+    for source, parsed, before, after, (c0, c1), (s0, s1), (t0, t1), indexed, imported in walked:
+        cache.keep("semantic", source, _CellWalk(
+            parsed, before, fallback, after,
+            tuple((ci.node, ci.qual, ci.method, ci.in_function, ci.parents, ci.magic) for ci in calls[c0:c1]),
+            tuple(node for _, node in strings[s0:s1]), tuple(indexed), tuple(imported),
+            tuple(node for _, node in out.star_imports[t0:t1])))
     return out
+
+
+def _replay(rec: _CellWalk, cell: Cell, out: Analysis) -> None:
+    """Add what the walk of ``cell`` found, from the record of an earlier walk of it."""
+    out.calls.extend([CallInfo(cell, node, qual, method, func, parents, magic)
+                      for node, qual, method, func, parents, magic in rec.calls])
+    out.strings.extend([(cell, node) for node in rec.strings])
+    by_type = out.by_type
+    for t, node in rec.indexed:
+        by_type.setdefault(t, []).append((cell, node))
+    out.imported.update(rec.imported)
+    out.star_imports.extend([(cell, node) for node in rec.stars])
 
 
 def ipython_method(call: ast.Call) -> str | None:

@@ -14,6 +14,18 @@ The hold is process-wide (the collector is), counted across the lint threads, an
 that starts when the collector has been held off for ``max_seconds`` already runs without extending
 the hold, so a server that is never without a lint still collects.  A collector that something else
 disabled stays disabled.
+
+**Freezing what lint keeps** (``freeze``): the objects lint keeps, the parse cache's syntax trees
+(up to ``NbkitService.parse_cache_cells`` cells, about 790,000 objects), are what makes a full
+collection long: measured in the server with a verify job running, full collections of 0.6-1.4 s
+about every 10 s, and collections of the middle generation of 40-230 ms several times a second
+(docs/benchmarks-server.md, History, 2026-12-02).  So after a task, when no other task runs
+(:meth:`settle`), the collector collects what is not frozen yet (what was made since the last
+task: cheap) and freezes what survived (``gc.freeze``): full collections then walk only what was
+made since.  A syntax tree holds no reference cycle, so a frozen one that the parse cache drops is
+freed by reference counting as usual; only a reference cycle that was alive when frozen and dies
+later stays until the next full collection, which :meth:`settle` runs (unfreeze, collect
+everything, freeze again) at most every ``full_every`` seconds and only when no task is waiting.
 """
 
 from __future__ import annotations
@@ -24,12 +36,17 @@ import time
 
 
 class CollectorHold:
-    def __init__(self, max_seconds: float = 2.0):
+    def __init__(self, max_seconds: float = 2.0, freeze: bool = False, full_every: float = 900.0):
         self.max_seconds = max_seconds
+        self.freeze = freeze
+        self.full_every = full_every
         self._lock = threading.Lock()
         self._holders = 0
         self._since = 0.0
+        self._last_full = time.monotonic()
         self.holds = 0  # how many times the collector was held off (for tests and diagnostics)
+        self.freezes = 0  # how many times settle() froze what survived
+        self.full_collections = 0  # how many times settle() unfroze and collected everything
 
     def acquire(self) -> bool:
         """Hold the collector off for the caller (True: it must call :meth:`release`)."""
@@ -55,3 +72,28 @@ class CollectorHold:
     def holding(self) -> bool:
         with self._lock:
             return self._holders > 0
+
+    def settle(self, idle: bool = True) -> None:
+        """After a task, with ``freeze`` on and no task holding the collector: collect the objects
+        made since the last freeze and freeze the survivors (the parse cache's new syntax trees
+        among them).  At most every ``full_every`` seconds, and only when ``idle`` (no task
+        waiting), unfreeze and collect everything first, so that reference cycles that died after
+        being frozen are freed: the server's memory stays bounded."""
+        if not self.freeze:
+            return
+        with self._lock:
+            if self._holders or not gc.isenabled():
+                return  # a task runs (it will settle), or the collector is not ours to run
+            gc.disable()  # no automatic collection in another thread meanwhile
+            try:
+                if idle and time.monotonic() - self._last_full > self.full_every:
+                    gc.unfreeze()
+                    gc.collect()
+                    self._last_full = time.monotonic()
+                    self.full_collections += 1
+                else:
+                    gc.collect()  # walks only what is not frozen: what was made since the last freeze
+                gc.freeze()
+                self.freezes += 1
+            finally:
+                gc.enable()

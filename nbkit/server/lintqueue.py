@@ -22,7 +22,8 @@ threads.  Two rules decide which waiting task a free thread takes:
 
 While a task runs, the garbage collector is held off (``hold``, :mod:`nbkit.server.gchold`): a
 lint's temporary objects then die by reference counting instead of being promoted and walked by
-full collections.
+full collections; after a task (its reply sent), what it kept (the parse cache's new syntax trees)
+is frozen out of the collector's way.
 
 Within those rules the oldest eligible task of the next client runs; a large task skipped
 because of the limit keeps its place and runs as soon as a large one finishes.
@@ -167,4 +168,7 @@ class FairQueue:
                     if task.large:
                         self.running_large -= 1
                     self._cond.notify_all()  # a task that waited for its limit may run now
+                    idle = not self._clients and self.running == 0
             del task
+            if self.hold is not None:  # after the reply: freeze what the task kept (gchold.py)
+                self.hold.settle(idle=idle)

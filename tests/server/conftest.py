@@ -18,6 +18,7 @@ def jp_server_config(jp_server_config):
     jp_server_config["ServerApp"]["jpserver_extensions"]["nbkit"] = True
     # gc.freeze() is for a real server process, not for pytest's (tested once, below)
     jp_server_config.NbkitService.freeze_startup_heap = False
+    jp_server_config.NbkitService.freeze_after_lint = False
     return jp_server_config
 
 

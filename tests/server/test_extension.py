@@ -61,3 +61,36 @@ class TestFreezeStartupHeap:
             assert gc.get_freeze_count() > 10000
         finally:
             gc.unfreeze()
+
+
+class TestFreezeAfterLint:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config):
+        jp_server_config.NbkitService.freeze_after_lint = True
+        return jp_server_config
+
+    async def test_what_a_lint_kept_is_frozen_after_its_reply_and_later_lints_agree(self, api, service):
+        import gc
+        import time
+
+        from nbbuild import code, md, nb
+
+        hold = service.lint_queue.hold
+        try:
+            cells = [md("# T")] + [code(f"import math\nv{k} = math.sqrt({k})\nprint(v{k})", count=k + 1)
+                                   for k in range(30)]
+            replies = []
+            for edit in range(4):
+                data = nb(*cells)
+                data["cells"][1 + edit]["source"] += f"\nundefined_{edit} + 1"
+                status, rep = await api("lint", {"path": "frozen.ipynb", "content": data})
+                assert status == 200
+                replies.append(rep["findings"])
+            deadline = time.monotonic() + 30
+            while hold.freezes < 4 and time.monotonic() < deadline:  # settle() runs after each reply
+                time.sleep(0.01)
+            assert hold.freezes >= 4 and gc.get_freeze_count() > 1000 and gc.isenabled()
+            for edit, findings in enumerate(replies):  # each edited cell's undefined name, and only it
+                assert [f["cell_index"] for f in findings if f["code"] == "NBR011"] == [1 + edit]
+        finally:
+            gc.unfreeze()

@@ -286,3 +286,85 @@ def test_a_large_task_gives_way_at_its_checkpoints_while_a_small_one_runs():
         q.shutdown()
     assert steps[0] > 20
     checkpoint()  # outside a large task: does nothing
+
+
+def _settled(hold, freezes: int) -> None:
+    deadline = time.monotonic() + 30
+    while hold.freezes < freezes and time.monotonic() < deadline:  # settle() runs after the reply
+        time.sleep(0.01)
+    assert hold.freezes >= freezes
+
+
+def test_after_a_task_what_it_kept_is_frozen_and_a_full_collection_frees_dead_cycles():
+    import gc
+    import weakref
+
+    from nbkit.server.gchold import CollectorHold
+
+    class Node:
+        pass
+
+    hold = CollectorHold(freeze=True, full_every=3600.0)
+    q = FairQueue(2, hold=hold)
+    kept: list = []
+
+    def task():
+        a = Node()
+        a.me = a  # a reference cycle, alive when the task's leftovers are frozen
+        kept.append(a)
+        return weakref.ref(a)
+
+    try:
+        ref = q.submit(task).result(timeout=30)
+        _settled(hold, 1)
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+        kept.clear()  # the cycle dies while frozen: collections do not see it ...
+        gc.collect()
+        assert ref() is not None
+        hold.full_every = 0.0  # ... until settle's (rare) full collection, when nothing waits
+        q.submit(lambda: None).result(timeout=30)
+        _settled(hold, 2)
+        assert ref() is None and hold.full_collections == 1 and gc.isenabled()
+    finally:
+        q.shutdown()
+        gc.unfreeze()
+
+
+def test_frozen_syntax_trees_are_freed_when_the_parse_cache_drops_them():
+    """Lints of ever new notebooks through a queue that freezes what each lint kept, with a parse
+    cache of 4 notebooks: the frozen objects (the kept syntax trees) stop growing once the cache
+    is full, i.e. dropped trees are freed though frozen, without any full collection."""
+    import gc
+
+    from nbkit.config import Config
+    from nbkit.requests import LintRequest, lint_one
+    from nbkit.server.gchold import CollectorHold
+    from nbkit.server.parsecache import ParseCache
+
+    cache = ParseCache(4, 0)
+    hold = CollectorHold(freeze=True, full_every=3600.0)
+    q = FairQueue(2, hold=hold)
+
+    def lint(n: int) -> None:
+        cells = [{"cell_type": "code", "id": f"c{k}", "metadata": {}, "execution_count": None, "outputs": [],
+                  "source": f"import math\nvalue_{n}_{k} = [math.sqrt(i) for i in range({k})]\nprint(value_{n}_{k})"}
+                 for k in range(40)]
+        content = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        lint_one(LintRequest.from_raw(content=content).at(f"nb{n}.ipynb", Config()),
+                 parse_cache=cache.for_notebook(f"nb{n}.ipynb"))
+
+    try:
+        gc.collect()
+        gc.freeze()
+        base = gc.get_freeze_count()
+        counts = []
+        for n in range(60):
+            q.submit(lint, n).result(timeout=60)
+            _settled(hold, n + 1)
+            counts.append(gc.get_freeze_count() - base)
+        assert hold.full_collections == 0
+        assert counts[9] > 4 * 40 * 10  # 4 notebooks' trees (and their records) are frozen ...
+        assert max(counts[10:]) < 1.1 * counts[9]  # ... and no more: 50 notebooks dropped since
+    finally:
+        q.shutdown()
+        gc.unfreeze()

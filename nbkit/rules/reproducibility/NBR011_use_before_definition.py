@@ -58,7 +58,7 @@ def use_before_definition(nb, ctx):
     - `known-names` (default `[]`): names your kernel defines before the first cell (an
       IPython startup file, a platform's injected objects)
     """
-    du = DefUse(ctx.facts.code, frozenset(ctx.option("known-names", list)))
+    du = DefUse(ctx.facts.code, frozenset(ctx.option("known-names", list)), cache=ctx.facts.parse_cache)
     for kind, name, cell, line, extra in du.run():
         if _shows_name_error(cell, name):
             continue  # the cell demonstrates the NameError on purpose, and its output says so
