@@ -455,20 +455,26 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
         state = (*settings, everyone)
     with _fewer_collections():
         # the parent's objects go to the collector's permanent generation while the workers are
-        # forked: a worker's collections never scan them (nor copy their memory pages to do so)
-        gc.freeze()
+        # forked: a worker's collections never scan them (nor copy their memory pages to do so).
+        # gc.unfreeze() is process-wide: a caller that froze objects itself (the server) keeps them
+        # frozen, and then this run does not freeze or unfreeze at all
+        ours = gc.get_freeze_count() == 0
+        if ours:
+            gc.freeze()
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
                     "fork" if fork else "spawn"), initializer=_start_worker, initargs=(state, fork)) as pool:
                 futures = []
                 for task in _tasks(items, workers, sizes):
                     futures.append(pool.submit(_lint_task, task))
-                    gc.unfreeze()  # forked at the first submit
+                    if ours:
+                        gc.unfreeze()  # forked at the first submit
                 for future in futures:
                     for i, notebooks, rows, errors, fixed in future.result():
                         done[i] = (notebooks, [Finding(*row) for row in rows], errors, fixed)
         finally:
-            gc.unfreeze()
+            if ours:
+                gc.unfreeze()
     for i, path in enumerate(nb_paths):  # the order of a serial run
         notebooks, findings, errors, fixed = done[i]
         result.notebooks += notebooks

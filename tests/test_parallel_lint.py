@@ -78,3 +78,20 @@ def test_parallel_fix_equals_serial(tmp_path):
     ids = re.compile(r'"id": "[0-9a-f-]+"')
     for path in sorted(one.rglob("*.ipynb")):
         assert ids.sub("", (two / path.relative_to(one)).read_text()) == ids.sub("", path.read_text())
+
+
+def test_parallel_lint_keeps_a_callers_frozen_objects(tmp_path):
+    """gc.unfreeze() is process-wide: a caller that froze its objects (the server does, at start-up
+    and after each lint) must find them still frozen after a parallel lint."""
+    import gc
+
+    root = _corpus(tmp_path, n=12)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        result = lint_paths([str(root)], Config(), jobs=2)
+        assert result.notebooks == 12
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
