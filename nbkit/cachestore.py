@@ -10,8 +10,9 @@ entry is written (atomically) and read (a corrupt or foreign entry is no entry),
 from __future__ import annotations
 
 import json
-import itertools
 import os
+
+from . import tmpfile
 
 ENV_VAR = "NBKIT_CACHE_DIR"
 DIR_NAME = ".nbkit_cache"
@@ -59,16 +60,11 @@ def ensure_root(directory: str) -> None:
     ignore = os.path.join(directory, ".gitignore")
     if os.path.exists(ignore):
         return
-    import tempfile
-
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    fd, tmp = tmpfile.create(directory, ".tmp-", "")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(GITIGNORE)
     os.replace(tmp, ignore)
-
-
-_TMP_NAMES = itertools.count()
 
 
 def write_entry(directory: str, target: str, payload: bytes, made: set[str] | None = None) -> bool:
@@ -83,10 +79,7 @@ def write_entry(directory: str, target: str, payload: bytes, made: set[str] | No
             os.makedirs(folder, exist_ok=True)
             if made is not None:
                 made.add(folder)
-        # a name no other process or thread can pick (pid, a counter, random bits), created
-        # exclusively: what tempfile.mkstemp does, without its retries and name generator
-        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{next(_TMP_NAMES)}-{os.urandom(4).hex()}.json")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd, tmp = tmpfile.create(folder, ".tmp-", ".json")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(payload)

@@ -9,12 +9,12 @@ change touches only the bytes it claims to.
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import tmpfile
 from .errors import NbkitError, NoNotebooksError, NotebookError
 TYPE_CHECKING = False  # (not typing's: importing this module should stay cheap)
 if TYPE_CHECKING:
@@ -138,23 +138,6 @@ def _new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-_TEMP_NAMES = itertools.count()
-
-
-def _temp_file(folder: str, name: str) -> tuple[int, str]:
-    """A new file ``.<name>.<unique>.nbkit-tmp`` in ``folder``, created exclusively and readable
-    only by its owner, open for writing: what ``tempfile.mkstemp`` does, without importing
-    tempfile (shutil, random...: a tenth of a warm `nbkit lint --output` run's imports)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_TEMP_NAMES)}-{os.urandom(4).hex()}.nbkit-tmp")
-        try:
-            return os.open(tmp, flags, 0o600), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no unused temporary file name in {folder}")
-
-
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
     """Create or replace a file nbkit owns (a report, a new notebook) with ``payload``
     atomically, keeping the permission bits of a file it replaces.
@@ -167,7 +150,7 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
     target = Path(os.path.realpath(p))  # through a symlink: the link stays, its target is replaced
     try:
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode()
-        fd, tmp = _temp_file(str(target.parent), target.name)
+        fd, tmp = tmpfile.create(str(target.parent), f".{target.name}.", ".nbkit-tmp")
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", str(p)) from None
     try:
@@ -353,7 +336,7 @@ def replace_if_unchanged(path: str | os.PathLike, original: ReadSnapshot, payloa
                          "exists); nothing was written, try again", p)
     folder, name = os.path.split(target)
     try:
-        fd, tmp = _temp_file(folder, name)
+        fd, tmp = tmpfile.create(folder, f".{name}.", ".nbkit-tmp")
     except OSError as e:
         raise NbkitError(f"cannot write ({e.strerror or e}); nothing was written", p) from None
     try:

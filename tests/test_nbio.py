@@ -40,3 +40,30 @@ def test_atomic_writer_keeps_style_and_mode(tmp_path):
         assert detect_style(raw).indent == indent
     assert dumps({"b": 1, "a": 2}).startswith(b'{\n "a"')
     assert not list(tmp_path.glob("*.nbkit-tmp"))
+
+
+def test_writers_take_the_longest_names_mkstemp_took(tmp_path):
+    """A notebook whose name leaves room for mkstemp's temporary name (dot, name, dot, 8
+    characters, ".nbkit-tmp": 255 bytes) is still written, by every writer."""
+    from nbkit.nbio import atomic_write_bytes, read_snapshot, replace_if_unchanged
+
+    name = "n" * (255 - len("..12345678.nbkit-tmp") - len(".ipynb")) + ".ipynb"
+    p = tmp_path / name
+    atomic_write_bytes(p, b"{}\n")  # creates
+    assert p.read_bytes() == b"{}\n"
+    atomic_write_bytes(p, b"{\n}\n")  # replaces
+    snap = read_snapshot(p)
+    replace_if_unchanged(p, snap, b'{"a": 1}\n')
+    assert p.read_bytes() == b'{"a": 1}\n'
+    assert [q.name for q in tmp_path.iterdir()] == [name]  # no temporary file left behind
+
+
+def test_temporary_files_are_exclusive_and_private(tmp_path):
+    from nbkit import tmpfile
+
+    made = {tmpfile.create(str(tmp_path), ".x.", ".nbkit-tmp") for _ in range(50)}
+    for fd, path in made:
+        os.close(fd)
+        assert os.stat(path).st_mode & 0o777 == 0o600
+        assert os.path.basename(path).startswith(".x.") and path.endswith(".nbkit-tmp")
+    assert len({path for _fd, path in made}) == 50
