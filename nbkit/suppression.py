@@ -17,6 +17,8 @@ from .model import Cell
 _COMMENT = lazy_re(r"#\s*nbkit:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 _HTML_COMMENT = lazy_re(r"<!--\s*nbkit:\s*ignore(?:\[([^\]]*)\])?\s*-->", re.IGNORECASE)
 _TAG = re.compile(r"^nbkit:ignore(?:\[([^\]]*)\])?$")
+# a cell that never names nbkit (in any case, as the comments above match) holds no suppression
+_MENTION = re.compile("nbkit", re.IGNORECASE)
 ALL = "*"
 
 
@@ -41,7 +43,7 @@ def cell_suppressions(cell: Cell) -> tuple[set[str], dict[int, set[str]]]:
         if m:
             whole |= _codes(m.group(1))
     per_line: dict[int, set[str]] = {}
-    if "nbkit" not in cell.source:
+    if _MENTION.search(cell.source) is None:
         return whole, per_line
     if cell.is_markdown:
         for m in _HTML_COMMENT.finditer(cell.source):
