@@ -25,7 +25,8 @@ task: cheap) and freezes what survived (``gc.freeze``): full collections then wa
 made since.  A syntax tree holds no reference cycle, so a frozen one that the parse cache drops is
 freed by reference counting as usual; only a reference cycle that was alive when frozen and dies
 later stays until the next full collection, which :meth:`settle` runs (unfreeze, collect
-everything, freeze again) at most every ``full_every`` seconds and only when no task is waiting.
+everything, freeze again) at most every ``full_every`` seconds, when no task is waiting (at twice
+that interval even when tasks keep waiting).
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class CollectorHold:
         made since the last freeze and freeze the survivors (the parse cache's new syntax trees
         among them).  At most every ``full_every`` seconds, and only when ``idle`` (no task
         waiting), unfreeze and collect everything first, so that reference cycles that died after
-        being frozen are freed: the server's memory stays bounded."""
+        being frozen are freed: the server's memory stays bounded.  A server that is never idle
+        after a task gets that full collection at twice ``full_every`` (0: after every task)."""
         if not self.freeze:
             return
         with self._lock:
@@ -86,7 +88,10 @@ class CollectorHold:
                 return  # a task runs (it will settle), or the collector is not ours to run
             gc.disable()  # no automatic collection in another thread meanwhile
             try:
-                if idle and time.monotonic() - self._last_full > self.full_every:
+                since = time.monotonic() - self._last_full
+                # when idle once the interval is up; on a server never idle after a lint, at twice
+                # the interval anyway: cycles that died frozen are freed whatever the traffic
+                if since > self.full_every and (idle or since > 2 * self.full_every):
                     gc.unfreeze()
                     gc.collect()
                     self._last_full = time.monotonic()

@@ -191,7 +191,8 @@ class NbkitService(LoggingConfigurable):
     full_collection_seconds = Float(900.0, config=True, help=(
         "With freeze_after_lint: at most this often, after a lint when no other lint is waiting, unfreeze "
         "and collect everything (a pause of about a second with a full parse cache), so that reference "
-        "cycles that died after being frozen are freed and memory stays bounded."))
+        "cycles that died after being frozen are freed and memory stays bounded; when lints keep "
+        "waiting, at twice this interval anyway. 0: after every lint."))
     drift_cache_seconds = Float(60.0, config=True, help=(
         "How long lint re-uses the installed package versions it compares a pinned environment with."))
     policy = Dict(config=True, help=(

@@ -330,6 +330,30 @@ def test_after_a_task_what_it_kept_is_frozen_and_a_full_collection_frees_dead_cy
         gc.unfreeze()
 
 
+def test_a_server_never_idle_still_gets_its_full_collection():
+    """settle() runs the full collection when idle once the interval is up, and at twice the
+    interval even when tasks keep waiting: memory stays bounded whatever the traffic."""
+    import gc
+    import time
+
+    from nbkit.server.gchold import CollectorHold
+
+    hold = CollectorHold(freeze=True, full_every=3600.0)
+    try:
+        hold.settle(idle=False)
+        assert hold.freezes == 1 and hold.full_collections == 0
+        hold._last_full = time.monotonic() - 5000  # past the interval, not past twice it
+        hold.settle(idle=False)
+        assert hold.full_collections == 0  # tasks wait: not yet
+        hold.settle(idle=True)
+        assert hold.full_collections == 1  # idle: now
+        hold._last_full = time.monotonic() - 7300  # past twice the interval
+        hold.settle(idle=False)
+        assert hold.full_collections == 2 and gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
 def test_frozen_syntax_trees_are_freed_when_the_parse_cache_drops_them():
     """Lints of ever new notebooks through a queue that freezes what each lint kept, with a parse
     cache of 4 notebooks: the frozen objects (the kept syntax trees) stop growing once the cache
