@@ -178,9 +178,9 @@ def load_cached(start: str | os.PathLike) -> Config:
     clock tick or a restored file keeps).  The same bytes give the same object.
     """
     found = _find_pyproject(start)
-    if found is None:
-        pp, data = None, b""
-    else:
+    pp: Path | None = None
+    data: bytes | None = b""
+    if found is not None:
         pp, data = found
     if data is None:
         return load_config(path=pp)  # raises the ConfigError naming the file
