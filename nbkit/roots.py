@@ -23,3 +23,21 @@ def find_root(folder: str) -> str:
         if os.path.isfile(os.path.join(d, "pyproject.toml")):
             return d
     return here
+
+
+def notebook_folder(nb_path: str, memo: dict) -> str:
+    """The resolved folder of the file ``nb_path`` names: where the files the rules look at
+    around a notebook (manifests, lock files, data) are, for a symlinked notebook too (its
+    target's folder, maybe in another project).  ``memo``: a run's dict; the folder of a
+    notebook that is no symlink is resolved once per folder as given (one ``lstat`` a notebook).
+    Memos keyed by this folder, not the folder as given, cannot mix a symlinked notebook up
+    with its neighbours."""
+    path = os.path.abspath(nb_path)
+    if os.path.islink(path):
+        return os.path.dirname(os.path.realpath(path))
+    given = os.path.dirname(path)
+    key = ("realdir", given)
+    real = memo.get(key)
+    if real is None:
+        real = memo[key] = os.path.realpath(given)
+    return real
