@@ -103,7 +103,11 @@ class Project:
         return notebook_folder(nb_path, self._cache)
 
     def root_for(self, nb_path: str) -> str:
-        return find_root(self.folder_of(nb_path))
+        return self.root_of(self.folder_of(nb_path))
+
+    def root_of(self, folder: str) -> str:
+        """:func:`find_root`, once per folder for the life of this project."""
+        return self.cached(("root", folder), lambda: find_root(folder))
 
     def folders_up_to_root(self, nb_path: str) -> list[Path]:
         """The notebook's folder and its parents up to (and including) the project root (found
@@ -113,7 +117,7 @@ class Project:
 
     def _folders_up_to_root(self, folder: str) -> list[Path]:
         here = Path(folder)
-        root = Path(find_root(folder))
+        root = Path(self.root_of(folder))
         out = [here]
         if here == root or root not in here.parents:
             return out
@@ -168,7 +172,7 @@ class Project:
     def lfs_tracked(self, path: str) -> bool:
         """Is ``path`` matched by a ``filter=lfs`` pattern of a .gitattributes up to the root?"""
         p = Path(os.path.abspath(path))
-        root = Path(find_root(str(p.parent)))
+        root = Path(self.root_of(str(p.parent)))
         folders = [d for d in p.parents if d == root or root in d.parents]
         for d in folders:
             patterns = self.cached(("lfs", str(d)), lambda d=d: _lfs_patterns(d))
@@ -183,7 +187,7 @@ class Project:
         """Is ``path`` (or a folder holding it) tracked by DVC (a ``.dvc`` file beside it, or
         listed in a ``dvc.lock`` outs)?"""
         p = Path(os.path.abspath(path))
-        root = Path(find_root(str(p.parent)))
+        root = Path(self.root_of(str(p.parent)))
         cur = p
         while True:
             if cur.with_name(cur.name + ".dvc").is_file():

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
-
 ROOT_MARKERS = (".git", ".hg", ".svn")
 
 
-@lru_cache(maxsize=256)
 def find_root(folder: str) -> str:
     """The nearest folder at or above ``folder`` holding a VCS directory; else ``folder``'s
-    nearest ancestor with a pyproject.toml; else the folder itself."""
+    nearest ancestor with a pyproject.toml; else the folder itself.
+
+    Not remembered here: a long-lived process (the server, a pytest session) would keep an old
+    root after a ``.git`` or a pyproject.toml appears or goes; callers memoise it for one run
+    (the rules' ``Project``, the lint cache's memo)."""
     here = os.path.realpath(folder)  # os.path, not pathlib: the lint cache's hit path stays light
     chain = [here]
     while (parent := os.path.dirname(chain[-1])) != chain[-1]:
