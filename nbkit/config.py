@@ -81,6 +81,20 @@ class Config:
 
 def find_pyproject(start: str | os.PathLike | None = None) -> Path | None:
     """The nearest pyproject.toml at or above ``start`` that has a ``[tool.nbkit]`` table."""
+    found = _find_pyproject(start)
+    return found[0] if found is not None else None
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _find_pyproject(start: str | os.PathLike | None) -> tuple[Path, bytes | None] | None:
+    """The nearest pyproject.toml that counts, with the bytes it was judged by (None: unreadable)."""
     here = Path(os.path.realpath(start or os.getcwd()))  # never raises, even on a symlink loop
     if here.is_file():
         here = here.parent
@@ -90,29 +104,39 @@ def find_pyproject(start: str | os.PathLike | None = None) -> Path | None:
             st = os.stat(candidate)
         except OSError:
             continue
-        if stat.S_ISREG(st.st_mode) and _has_nbkit_table(candidate, st):
-            return candidate
+        if stat.S_ISREG(st.st_mode):
+            data = _read_bytes(candidate)
+            if data is None or _has_nbkit_table(candidate, data):
+                return candidate, data  # (an unreadable file is reported when it is loaded)
     return None
 
 
-# pyproject.toml files already read by find_pyproject: (path, inode, size, mtime) -> whether it
-# counts (a [tool.nbkit] table, or a broken file to report).  A folder of 500 notebooks under
-# one project asks the same question 500 times; TOML parsing was most of a warm lint run.
-_HAS_TABLE: dict[tuple[str, int, int, int], bool] = {}
+# The caches below are keyed by the file's bytes, not its stat: a pyproject.toml rewritten within
+# the file system's timestamp granularity, or restored with its old modification time (``touch
+# -r``, a checkout or copy keeping times), has the stat of the old one, and a long-lived process
+# (the server, a pytest session) would go on with the old configuration.  Reading a
+# pyproject.toml is one small read (~20 us); parsing the TOML is what is saved.
+_BYTES_LIMIT = 256 * 1024  # larger files are parsed again on every call rather than kept
+
+# pyproject.toml files already read by find_pyproject: (path, bytes) -> whether it counts (a
+# [tool.nbkit] table, or a broken file to report).  A folder of 500 notebooks under one project
+# asks the same question 500 times; TOML parsing was most of a warm lint run.
+_HAS_TABLE: dict[tuple[str, bytes], bool] = {}
 
 
-def _has_nbkit_table(candidate: Path, st: os.stat_result) -> bool:
-    key = (str(candidate), st.st_ino, st.st_size, st.st_mtime_ns)
+def _has_nbkit_table(candidate: Path, data: bytes) -> bool:
+    key = (str(candidate), data)
     known = _HAS_TABLE.get(key)
     if known is None:
         try:
-            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            known = isinstance(data.get("tool"), dict) and "nbkit" in data["tool"]
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            parsed = tomllib.loads(data.decode("utf-8"))
+            known = isinstance(parsed.get("tool"), dict) and "nbkit" in parsed["tool"]
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
             known = True  # report the broken file when it is loaded
-        if len(_HAS_TABLE) >= 256:
-            _HAS_TABLE.clear()
-        _HAS_TABLE[key] = known
+        if len(data) <= _BYTES_LIMIT:
+            if len(_HAS_TABLE) >= 256:
+                _HAS_TABLE.clear()
+            _HAS_TABLE[key] = known
     return known
 
 
@@ -121,20 +145,27 @@ def load_config(start: str | os.PathLike | None = None, path: str | os.PathLike 
     pp = Path(path) if path else find_pyproject(start)
     if pp is None:
         return Config()
-    where = str(pp)
     try:
-        data = tomllib.loads(pp.read_text(encoding="utf-8"))
+        data = pp.read_bytes()
     except FileNotFoundError:
-        raise ConfigError("no such file", where) from None
+        raise ConfigError("no such file", str(pp)) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read ({e})", str(pp)) from None
+    return _config_from_bytes(data, str(pp))
+
+
+def _config_from_bytes(data: bytes, where: str) -> Config:
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"invalid TOML ({e})", where) from None
-    except (UnicodeDecodeError, OSError) as e:
+    except UnicodeDecodeError as e:
         raise ConfigError(f"cannot read ({e})", where) from None
-    table = data.get("tool", {}).get("nbkit", {}) if isinstance(data.get("tool"), dict) else {}
+    table = parsed.get("tool", {}).get("nbkit", {}) if isinstance(parsed.get("tool"), dict) else {}
     return config_from_table(table, where)
 
 
-_CACHE: dict[tuple[str | None, int | None], Config] = {}
+_CACHE: dict[tuple[str, bytes], Config] = {}
 _CACHE_SIZE = 64
 
 
@@ -142,19 +173,25 @@ def load_cached(start: str | os.PathLike) -> Config:
     """:func:`load_config` for ``start``, re-used while its pyproject.toml is unchanged.
 
     Long-lived faces (the server, a pytest session) ask for the configuration of every
-    notebook; the file is parsed again only when its path or modification time changes.
+    notebook; the file is read every time (one small read) and parsed again only when its
+    path or its bytes change (never by its modification time, which a rewrite in the same
+    clock tick or a restored file keeps).  The same bytes give the same object.
     """
-    pp = find_pyproject(start)
-    try:
-        key = (str(pp) if pp is not None else None, pp.stat().st_mtime_ns if pp is not None else None)
-    except OSError:
-        key = (str(pp), None)
+    found = _find_pyproject(start)
+    pp: Path | None = None
+    data: bytes | None = b""
+    if found is not None:
+        pp, data = found
+    if data is None:
+        return load_config(path=pp)  # raises the ConfigError naming the file
+    key = (str(pp) if pp is not None else "", data)
     cfg = _CACHE.get(key)
     if cfg is None:
-        cfg = load_config(path=pp) if pp is not None else Config()
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.clear()
-        _CACHE[key] = cfg
+        cfg = _config_from_bytes(data, str(pp)) if pp is not None else Config()
+        if len(data) <= _BYTES_LIMIT:
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.clear()
+            _CACHE[key] = cfg
     return cfg
 
 

@@ -153,19 +153,18 @@ def _folder_print(folder: str, memo: dict) -> str:
     return fp
 
 
-def _folders_up_to_root(nb_path: str, memo: dict) -> tuple[str, list[str]]:
-    key = ("up", os.path.dirname(os.path.abspath(nb_path)))
+def _folders_up_to_root(folder: str, memo: dict) -> tuple[str, list[str]]:
+    key = ("up", folder)
     if key not in memo:
-        memo[key] = _walk_up(nb_path)
+        memo[key] = _walk_up(folder)
     return memo[key]
 
 
-def _walk_up(nb_path: str) -> tuple[str, list[str]]:
-    """The project root of the notebook's folder, and the folders from there up to it
+def _walk_up(here: str) -> tuple[str, list[str]]:
+    """The project root of a notebook's resolved folder, and the folders from there up to it
     (os.path, not pathlib: a cache hit should not have to import it)."""
     from .roots import find_root
 
-    here = os.path.dirname(os.path.realpath(nb_path))
     root = find_root(here)
     out = [here]
     if here != root and here.startswith(root.rstrip(os.sep) + os.sep):
@@ -181,12 +180,17 @@ def _walk_up(nb_path: str) -> tuple[str, list[str]]:
 def outside_fingerprint(nb_path: str, run_paths_by_name: dict[str, list[str]], memo: dict) -> str:
     """What the rules that look outside the notebook read, except the paths they ``stat``
     (``memo``: folder listings already taken in this run)."""
+    from .roots import notebook_folder
+
     me = os.path.abspath(nb_path)
     same = sorted(p for p in run_paths_by_name.get(os.path.basename(me), []) if p != me)
-    key = ("outside", os.path.dirname(me), *same)  # the notebooks of a folder share all but `same`
+    # the notebooks of a folder share all but `same`: the folder the rules look around, resolved
+    # (a symlinked notebook's is its target's, not the folder it is listed in)
+    folder = notebook_folder(me, memo)
+    key = ("outside", folder, *same)
     fp = memo.get(key)
     if fp is None:
-        root, folders = _folders_up_to_root(nb_path, memo)
+        root, folders = _folders_up_to_root(folder, memo)
         if "" not in memo:
             memo[""] = _environment_fingerprint()
         fp = memo[key] = _digest(root, [(f, _folder_print(f, memo)) for f in folders], same, memo[""])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -486,22 +487,32 @@ def parse_manifest(path: Path) -> Manifest | None:
 
 
 _MANIFEST_CACHE: dict[str, tuple[tuple, Manifest | None]] = {}
+_RACY_NS = 2_000_000_000  # a file changed this recently may change again without its stat showing it
 
 
 def _stamp(paths: list[str]) -> tuple:
-    out: list[tuple[str, int | None, int | None]] = []
+    out: list[tuple] = []
     for p in paths:
         try:
             st = os.stat(p)
-            out.append((p, st.st_mtime_ns, st.st_size))
+            out.append((p, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
         except OSError:
-            out.append((p, None, None))
+            out.append((p, None, None, None, None))
     return tuple(out)
+
+
+def _settled(stamp: tuple) -> bool:
+    """Had every file stopped changing long enough ago for its stat to stand for its bytes (git's
+    "racily clean" rule: a rewrite in the clock tick of the parse keeps size and times)?"""
+    limit = time.time_ns() - _RACY_NS
+    return all(s[3] is None or max(s[3], s[4]) < limit for s in stamp)
 
 
 def parse_manifest_cached(path: str) -> Manifest | None:
     """parse_manifest, remembered across runs in one process (the server lints on every
-    save) until the file, or a file it includes, changes."""
+    save) until the file, or a file it includes, changes: its inode, size, modification or
+    change time (``touch -r`` restores a modification time, never a change time).  A file
+    that had changed in the two seconds before it was parsed is not remembered."""
     hit = _MANIFEST_CACHE.get(path)
     if hit is not None:
         stamp, m = hit
@@ -510,5 +521,9 @@ def parse_manifest_cached(path: str) -> Manifest | None:
     m = parse_manifest(Path(path))
     if len(_MANIFEST_CACHE) > 512:
         _MANIFEST_CACHE.clear()
-    _MANIFEST_CACHE[path] = (_stamp([path, *(m.includes if m is not None else [])]), m)
+    stamp = _stamp([path, *(m.includes if m is not None else [])])  # after the parse: a change during it is recent
+    if _settled(stamp):
+        _MANIFEST_CACHE[path] = (stamp, m)
+    else:
+        _MANIFEST_CACHE.pop(path, None)
     return m

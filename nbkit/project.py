@@ -22,7 +22,7 @@ from .manifests import (
     parse_requirements_txt,
     read_text,
 )
-from .roots import ROOT_MARKERS, find_root  # noqa: F401 - re-exported (the root is part of the project)
+from .roots import ROOT_MARKERS, find_root, notebook_folder  # noqa: F401 - re-exported (the root is part of the project)
 
 
 @dataclass
@@ -96,18 +96,28 @@ class Project:
         self.strip_outputs = strip_outputs
         self._cache: dict = {}
 
+    def folder_of(self, nb_path: str) -> str:
+        """The resolved folder of the notebook's file (a symlinked notebook's: its target's,
+        maybe in another project).  Every memo below that depends on a notebook's surroundings
+        is keyed by it, not by the folder as given, where a symlink and its neighbours meet."""
+        return notebook_folder(nb_path, self._cache)
+
     def root_for(self, nb_path: str) -> str:
-        return find_root(os.path.dirname(os.path.abspath(nb_path)))
+        return self.root_of(self.folder_of(nb_path))
+
+    def root_of(self, folder: str) -> str:
+        """:func:`find_root`, once per folder for the life of this project."""
+        return self.cached(("root", folder), lambda: find_root(folder))
 
     def folders_up_to_root(self, nb_path: str) -> list[Path]:
         """The notebook's folder and its parents up to (and including) the project root (found
         once per folder: most notebooks of a run share a few folders)."""
-        return list(self.cached(("up", os.path.dirname(os.path.abspath(nb_path))),
-                                lambda: self._folders_up_to_root(nb_path)))
+        folder = self.folder_of(nb_path)
+        return list(self.cached(("up", folder), lambda: self._folders_up_to_root(folder)))
 
-    def _folders_up_to_root(self, nb_path: str) -> list[Path]:
-        here = Path(os.path.abspath(nb_path)).resolve().parent
-        root = Path(self.root_for(nb_path))
+    def _folders_up_to_root(self, folder: str) -> list[Path]:
+        here = Path(folder)
+        root = Path(self.root_of(folder))
         out = [here]
         if here == root or root not in here.parents:
             return out
@@ -151,7 +161,7 @@ class Project:
                 out |= set(m.provides)
             return out
 
-        return self.cached(("declared", str(Path(os.path.abspath(nb_path)).parent)), compute)
+        return self.cached(("declared", self.folder_of(nb_path)), compute)
 
     def manifests_complete(self, nb_path: str) -> bool:
         """False when some manifest could not be fully read (dynamic deps, non-literal setup.py)."""
@@ -162,7 +172,7 @@ class Project:
     def lfs_tracked(self, path: str) -> bool:
         """Is ``path`` matched by a ``filter=lfs`` pattern of a .gitattributes up to the root?"""
         p = Path(os.path.abspath(path))
-        root = Path(find_root(str(p.parent)))
+        root = Path(self.root_of(str(p.parent)))
         folders = [d for d in p.parents if d == root or root in d.parents]
         for d in folders:
             patterns = self.cached(("lfs", str(d)), lambda d=d: _lfs_patterns(d))
@@ -177,7 +187,7 @@ class Project:
         """Is ``path`` (or a folder holding it) tracked by DVC (a ``.dvc`` file beside it, or
         listed in a ``dvc.lock`` outs)?"""
         p = Path(os.path.abspath(path))
-        root = Path(find_root(str(p.parent)))
+        root = Path(self.root_of(str(p.parent)))
         cur = p
         while True:
             if cur.with_name(cur.name + ".dvc").is_file():
@@ -220,7 +230,7 @@ class Project:
                             chunks.append(read_text(p) or "")
             return "\n".join(chunks)
 
-        return self.cached(("datamanifest", str(Path(os.path.abspath(nb_path)).parent)), compute)
+        return self.cached(("datamanifest", self.folder_of(nb_path)), compute)
 
 
 def _group_by_name(paths: list[str]) -> dict[str, list[str]]:

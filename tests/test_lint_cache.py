@@ -57,7 +57,7 @@ def _both_requests(root: Path, cache_dir: Path, **kw) -> tuple[dict, dict]:
     from nbkit.config import clear_cache
     from nbkit.requests import LintRequest, run_lint
 
-    clear_cache()  # (load_cached trusts a modification time; the edits here come faster than its tick)
+    clear_cache()  # (not needed since load_cached keys by the bytes: kept as a clean start)
     cached = run_lint(LintRequest.from_raw([str(root)], cache=str(cache_dir), **kw)).to_dict()
     clear_cache()
     fresh = run_lint(LintRequest.from_raw([str(root)], **kw)).to_dict()

@@ -40,7 +40,7 @@ def cell_names(tree) -> CellNames:
 @dataclass
 class SavedNotebook:
     path: str
-    stamp: tuple[int, int]
+    stamp: tuple[int, int, int, int]  # inode, size, modification and change times
     nb: Notebook
     positions: dict[str, int]  # cell id -> index among all cells
     binds_cache: dict[str, frozenset[str]] = field(default_factory=dict)  # source -> names it binds
@@ -77,7 +77,7 @@ class SavedNotebookCache:
             st = os.stat(path)
         except OSError:
             return None
-        stamp = (st.st_mtime_ns, st.st_size)
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)  # touch -r restores no ctime
         saved = self._saved
         if saved is not None and saved.path == path and saved.stamp == stamp:
             return saved

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -65,10 +66,14 @@ def sha256_of(path: str) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+_RACY_NS = 2_000_000_000  # a file changed this recently is hashed again next time
+
+
 class HashCache:
     """sha256 of files, remembered by (real path, size, mtime and ctime in ns, inode): a long-lived caller
     (the server, which re-checks the pins on every lint) hashes a file again only after it
-    changed.  Bounded; safe to share between threads."""
+    changed.  A file that had changed in the two seconds before it was hashed is not remembered
+    (git's "racily clean" rule).  Bounded; safe to share between threads."""
 
     def __init__(self, limit: int = 256) -> None:
         self._limit = limit
@@ -84,6 +89,8 @@ class HashCache:
                 self._known.move_to_end(key)
                 return hit
         found = sha256_of(path)
+        if max(st.st_mtime_ns, st.st_ctime_ns) >= time.time_ns() - _RACY_NS:
+            return found  # racily clean: a rewrite in the same clock tick would keep this stat
         with self._lock:
             self._known[key] = found
             while len(self._known) > self._limit:

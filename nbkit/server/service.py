@@ -428,13 +428,13 @@ class NbkitService(LoggingConfigurable):
                     del self._pending[api]
 
     def _made_from(self, rp: ResolvedPath) -> tuple:
-        """What a verdict depends on: the notebook's modification time and its configuration (the
-        core's cache gives the same object while its pyproject.toml is unchanged)."""
+        """What a verdict depends on: the notebook's stat signature and its configuration (the
+        core's cache gives the same object while its pyproject.toml's bytes are unchanged)."""
         try:
             cfg: Any = self._config_for(rp.os_path)
         except NbkitError as e:
             cfg = str(e)
-        return (self._mtime(rp.os_path), cfg)
+        return (self._file_sig(rp.os_path), cfg)
 
     def _policy_safe(self, rp: ResolvedPath, trigger: str) -> dict:
         """Check the notebook now and keep the verdict (a failure of nbkit's is its ``error``)."""
@@ -471,11 +471,14 @@ class NbkitService(LoggingConfigurable):
                 self._verdicts.popitem(last=False)
 
     @staticmethod
-    def _mtime(os_path: str) -> int | None:
+    def _file_sig(os_path: str) -> tuple | None:
+        """The notebook's inode, size, modification and change times (a modification time alone
+        comes back with ``touch -r`` or a copy keeping times; the change time never does)."""
         try:
-            return os.stat(os_path).st_mtime_ns
+            st = os.stat(os_path)
         except OSError:
             return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     async def policy_verdict(self, api_path: Any) -> dict:
         """GET policy: the verdict of the notebook's last save, when the file on disk and its

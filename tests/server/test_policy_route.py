@@ -239,6 +239,24 @@ async def test_a_notebook_changed_outside_the_contents_api_is_checked_again(jp_f
         "seed-not-recorded"]
 
 
+async def test_a_notebook_restored_with_its_old_mtime_is_checked_again(jp_fetch, jp_root_dir, service):
+    """The kept verdict stands for the file by its inode, size, modification and change times, not
+    its modification time alone (``touch -r``, ``cp -p`` or a tool keeping times restore that)."""
+    import os
+
+    (jp_root_dir / "pyproject.toml").write_text(POLICY, encoding="utf-8")
+    await _save(jp_fetch, "d.ipynb", _met())
+    status, rep = await _policy(jp_fetch, "d.ipynb")
+    assert rep["ok"] is True
+    path = jp_root_dir / "d.ipynb"
+    before = os.stat(path)
+    path.write_text(json.dumps(NO_FINDINGS), encoding="utf-8")  # not through the server
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(path).st_mtime_ns == before.st_mtime_ns
+    status, rep = await _policy(jp_fetch, "d.ipynb")
+    assert status == 200 and rep["trigger"] == "request" and rep["ok"] is False
+
+
 async def test_get_policy_needs_a_token(jp_fetch, jp_root_dir, service):
     await _save(jp_fetch, "a.ipynb", GOOD)
     for token in ("", "token wrong-token"):
