@@ -184,21 +184,36 @@ def run_lint(request: LintRequest) -> LintResult:
         return lint_paths(list(request.paths), request.config, **kw)
     if found is None:
         found, errors = notebooks_with_configs(request.paths)
-    everyone = [path for path, _cfg in found]
-    groups: dict[int, tuple[Config, list[str]]] = {}
-    for path, cfg in found:
-        groups.setdefault(id(cfg), (cfg, []))[1].append(path)
+    everyone, groups = config_groups(found)
     result = LintResult(paths=everyone, errors=errors)
-    for cfg, paths in groups.values():
+    for cfg, paths in groups:
         sub = lint_paths(paths, cfg, project_paths=everyone, **kw)
         result.findings.extend(sub.findings)
         result.errors.extend(sub.errors)
         result.fixed.update(sub.fixed)
         result.notebooks += sub.notebooks
-    if len(groups) > 1:  # in the order of the run, as one configuration would give them
-        order = {path: i for i, path in enumerate(everyone)}
-        result.findings.sort(key=lambda f: order.get(f.path, len(order)))
+    in_run_order(result.findings, everyone, groups)
     return result
+
+
+def config_groups(found: list[tuple[str, Config]]) -> tuple[list[str], list[tuple[Config, list[str]]]]:
+    """The notebooks of a run (``found``: (path, configuration) pairs, as
+    :func:`notebooks_with_configs` gives them) and the same notebooks in groups sharing one
+    configuration (the same object), each ``(configuration, paths)`` in the order of the run;
+    a run lints (or reads from the cache) one group after the other."""
+    everyone = [path for path, _cfg in found]
+    groups: dict[int, tuple[Config, list[str]]] = {}
+    for path, cfg in found:
+        groups.setdefault(id(cfg), (cfg, []))[1].append(path)
+    return everyone, list(groups.values())
+
+
+def in_run_order(findings: list, everyone: list[str], groups: list) -> None:
+    """Sort the findings of a run done group by group (:func:`config_groups`) back into the
+    order of the run (``everyone``), as one configuration would give them; one group: as they are."""
+    if len(groups) > 1:
+        order = {path: i for i, path in enumerate(everyone)}
+        findings.sort(key=lambda f: order.get(f.path, len(order)))
 
 
 def notebooks_with_configs(paths: Any) -> tuple[list[tuple[str, Config]], list[NbkitError]]:
