@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .findingrow import ROW_FIELDS
+from .findingrow import ROW_FIELDS, SEVERITY_RANK
 
 TYPE_CHECKING = False  # (not typing's: nbkit.lintcache reads findings without importing typing)
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ class Severity(str, Enum):
 
     @property
     def rank(self) -> int:
-        return {"info": 1, "warning": 2, "error": 3}[self.value]
+        return SEVERITY_RANK[self.value]
 
     @classmethod
     def parse(cls, value: "str | Severity") -> "Severity":
