@@ -414,7 +414,7 @@ def groups_from_cache(found: list[tuple], errors: list, cache: bool | str, selec
     as ``lint_paths`` per configuration with ``project_paths`` the whole run, without the rules."""
     from .findings import from_rows
     from .lintresult import LintResult
-    from .requests import config_groups, in_run_order
+    from .lintgroups import config_groups, in_run_order
 
     everyone, groups = config_groups(found)
     if not everyone:

@@ -184,6 +184,8 @@ def run_lint(request: LintRequest) -> LintResult:
         return lint_paths(list(request.paths), request.config, **kw)
     if found is None:
         found, errors = notebooks_with_configs(request.paths)
+    from .lintgroups import config_groups, in_run_order
+
     everyone, groups = config_groups(found)
     result = LintResult(paths=everyone, errors=errors)
     for cfg, paths in groups:
@@ -194,26 +196,6 @@ def run_lint(request: LintRequest) -> LintResult:
         result.notebooks += sub.notebooks
     in_run_order(result.findings, everyone, groups)
     return result
-
-
-def config_groups(found: list[tuple[str, Config]]) -> tuple[list[str], list[tuple[Config, list[str]]]]:
-    """The notebooks of a run (``found``: (path, configuration) pairs, as
-    :func:`notebooks_with_configs` gives them) and the same notebooks in groups sharing one
-    configuration (the same object), each ``(configuration, paths)`` in the order of the run;
-    a run lints (or reads from the cache) one group after the other."""
-    everyone = [path for path, _cfg in found]
-    groups: dict[int, tuple[Config, list[str]]] = {}
-    for path, cfg in found:
-        groups.setdefault(id(cfg), (cfg, []))[1].append(path)
-    return everyone, list(groups.values())
-
-
-def in_run_order(findings: list, everyone: list[str], groups: list) -> None:
-    """Sort the findings of a run done group by group (:func:`config_groups`) back into the
-    order of the run (``everyone``), as one configuration would give them; one group: as they are."""
-    if len(groups) > 1:
-        order = {path: i for i, path in enumerate(everyone)}
-        findings.sort(key=lambda f: order.get(f.path, len(order)))
 
 
 def notebooks_with_configs(paths: Any) -> tuple[list[tuple[str, Config]], list[NbkitError]]:

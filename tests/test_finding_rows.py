@@ -1,7 +1,7 @@
 """The row form of a finding (nbkit/findingrow.py, Finding.to_row/from_row, to_rows/from_rows):
 one field order for the lint cache's entries and the parallel workers' replies; the shared
 exit-status test (findingrow.fails); the shared grouping of a run by configuration
-(requests.config_groups/in_run_order); the one colour decision (cli/lintflow.use_color)."""
+(lintgroups.config_groups/in_run_order); the one colour decision (cli/lintflow.use_color)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from nbkit.findingrow import ROW_FIELDS, fails
 from nbkit.findings import Finding, Severity, from_rows, to_rows
 from nbkit.lintcache import FIELDS, as_dicts
 from nbkit.lintresult import LintResult
-from nbkit.requests import config_groups, in_run_order
+from nbkit.lintgroups import config_groups, in_run_order
 
 FINDINGS = [
     Finding("a.ipynb", "NBR004", "unseeded-random", Severity.ERROR, "np.random.rand before a seed"),
