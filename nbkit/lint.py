@@ -18,7 +18,7 @@ from .analysis import Facts, ParseCache
 from .config import Config
 from .cooperate import checkpoint
 from .errors import NbkitError
-from .findings import Finding, Severity
+from .findings import Finding, Severity, from_rows, to_rows
 from .lintresult import LintResult
 from .model import Notebook, notebook_from_dict, parse_notebook, read_bytes
 from .nbio import (CHANGED_ON_DISK, ChangedOnDiskError, ReadSnapshot, discover, is_read_only, read_snapshot,
@@ -245,7 +245,7 @@ def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = N
     selection = Selection(config, select=select, ignore=ignore, profile=profile)  # bad selectors fail here
     store = _open_cache(cache, everyone, config, select, ignore, profile) if cache and not fix else None
     if store is not None:  # (nbkit.lintcache is imported only for a run that uses the cache)
-        from .lintcache import findings_from, lookup_all
+        from .lintcache import lookup_all
 
         hits = lookup_all(store, nb_paths)
     else:
@@ -262,7 +262,7 @@ def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = N
         for f in linted.findings:
             by_path.setdefault(f.path, []).append(f)
         for path in nb_paths:
-            result.findings.extend(findings_from(path, hits[path]) if path in hits else by_path.get(path, []))
+            result.findings.extend(from_rows(path, hits[path]) if path in hits else by_path.get(path, []))
         result.errors.extend(linted.errors)
         result.notebooks = len(hits) + linted.notebooks
     return result
@@ -329,10 +329,8 @@ def _lint_each(result: LintResult, nb_paths: list[str], selection: Selection, pr
             else:
                 entries, probe = store.lookup(path, read_bytes)
                 if entries is not None:
-                    from .lintcache import findings_from
-
                     result.notebooks += 1
-                    result.findings.extend(findings_from(path, entries))
+                    result.findings.extend(from_rows(path, entries))
                     continue
                 nb = parse_notebook(probe.data, path)
         except NbkitError as e:
@@ -340,11 +338,11 @@ def _lint_each(result: LintResult, nb_paths: list[str], selection: Selection, pr
             continue
         result.notebooks += 1
         if store is not None:
-            from .lintcache import recording_stats, rows_of
+            from .lintcache import recording_stats
 
             with recording_stats() as stats:
                 findings = lint_notebook(nb, selection, project)
-            store.put(path, probe, rows_of(findings), stats)
+            store.put(path, probe, to_rows(findings), stats)
         else:
             findings = lint_notebook(nb, selection, project)
         if fix and snapshot is not None and any(f.fixable for f in findings):
@@ -391,15 +389,14 @@ def _start_worker(state: tuple, prepared: bool) -> None:
 
 def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
     """Worker: lint the notebooks of one task (``(index in the run, path)`` pairs); per notebook
-    ``(index, notebooks linted, findings as tuples, errors, fixes applied or None)``."""
+    ``(index, notebooks linted, findings as rows (:meth:`~nbkit.findings.Finding.to_row`: the
+    notebook's path is the task's), errors, fixes applied or None)``."""
     w = _WORKER
     out = []
     for i, path in task:
         sub = LintResult()
         _lint_each(sub, [path], w["selection"], w["project"], w["fix"], w["store"])
-        rows = [(f.path, f.code, f.name, f.severity, f.message, f.cell_index, f.cell_id, f.line, f.fixable)
-                for f in sub.findings]
-        out.append((i, sub.notebooks, rows, sub.errors, sub.fixed.get(path)))
+        out.append((i, sub.notebooks, to_rows(sub.findings), sub.errors, sub.fixed.get(path)))
     return out
 
 
@@ -471,7 +468,7 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
                         gc.unfreeze()  # forked at the first submit
                 for future in futures:
                     for i, notebooks, rows, errors, fixed in future.result():
-                        done[i] = (notebooks, [Finding(*row) for row in rows], errors, fixed)
+                        done[i] = (notebooks, from_rows(nb_paths[i], rows), errors, fixed)
         finally:
             if ours:
                 gc.unfreeze()

@@ -47,9 +47,9 @@ except ImportError:  # pragma: no cover - not CPython
 # where the cache lives and how entries are written: shared with the verify cache (re-exported)
 from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, ensure_root, read_entry, write_entry
 
+from .findingrow import ROW_FIELDS as FIELDS  # a stored finding's row (without its path: the entry is the notebook's)
+
 SCHEMA = "nbkit.lintcache/2"
-#: the fields of a stored finding row, in order (a finding without its path: the entry is the notebook's)
-FIELDS = ("code", "name", "severity", "message", "cell_index", "cell_id", "line", "fixable")
 __all__ = ["ENV_VAR", "FIELDS", "GITIGNORE", "SCHEMA", "LintCache", "cache_dir", "clean", "open_cache", "run_from_cache"]
 
 _SKIP_SUBFOLDERS = ("node_modules", "__pycache__")
@@ -343,7 +343,7 @@ class LintCache:
 
     def put(self, path: str, probe: Probe, rows: list[list], stats: list[str]) -> None:
         """Store an entry atomically; a cache that cannot be written is no error (lint goes on).
-        ``rows``: the findings as :func:`rows_of` gives them."""
+        ``rows``: the findings as :func:`nbkit.findings.to_rows` gives them."""
         deps = {p: _stat_print(p) for p in dict.fromkeys(stats)}
         trusted = _settled(probe.sig)
         payload = json.dumps({"schema": SCHEMA, "key": probe.key, "digest": probe.digest, "sig": probe.sig,
@@ -357,22 +357,6 @@ class LintCache:
 
 
 # -- reading a run from the cache -----------------------------------------------------------------
-
-def rows_of(findings: list) -> list[list]:
-    """What an entry stores of a notebook's findings: one list of :data:`FIELDS` each (lists,
-    not objects: a folder's entries parse and turn back into findings several times faster)."""
-    return [[f.code, f.name, f.severity.value, f.message, f.cell_index, f.cell_id, f.line, f.fixable]
-            for f in findings]
-
-
-def findings_from(path: str, rows: list[list]) -> list:
-    """Findings of ``path`` from an entry's stored rows."""
-    from .findings import Finding, Severity
-
-    sev = {s.value: s for s in Severity}
-    return [Finding(path, code, name, sev[severity], message, cell_index, cell_id, line, fixable)
-            for code, name, severity, message, cell_index, cell_id, line, fixable in rows]
-
 
 def as_dicts(rows: list[list]) -> list[dict]:
     """An entry's rows as dicts of :data:`FIELDS` (the one-notebook report reads those)."""
@@ -409,6 +393,7 @@ def lookup_all(store: LintCache, nb_paths: list[str]) -> dict[str, list[list]]:
 def run_from_cache(paths: list[str], config, cache: bool | str, select=None, ignore=None, profile=None):
     """The :class:`~nbkit.lintresult.LintResult` of a run when the cache holds every notebook of
     it, else None (then the caller lints; the rules are not imported here)."""
+    from .findings import from_rows
     from .lintresult import LintResult
     from .nbio import discover
 
@@ -421,7 +406,7 @@ def run_from_cache(paths: list[str], config, cache: bool | str, select=None, ign
         return None
     result = LintResult(errors=errors, notebooks=len(nb_paths), paths=nb_paths)
     for path in nb_paths:
-        result.findings.extend(findings_from(path, hits[path]))
+        result.findings.extend(from_rows(path, hits[path]))
     return result
 
 
@@ -431,22 +416,19 @@ def groups_from_cache(found: list[tuple], errors: list, cache: bool | str, selec
     configuration (``found``: (path, config) pairs from ``nbkit.requests.notebooks_with_configs``,
     ``errors``: its problems) when the cache holds every notebook, else None.  The same keys
     as ``lint_paths`` per configuration with ``project_paths`` the whole run, without the rules."""
+    from .findings import from_rows
     from .lintresult import LintResult
+    from .lintgroups import config_groups, in_run_order
 
-    everyone = [path for path, _cfg in found]
+    everyone, groups = config_groups(found)
     if not everyone:
         return None
-    groups: dict[int, tuple] = {}
-    for path, cfg in found:
-        groups.setdefault(id(cfg), (cfg, []))[1].append(path)
     result = LintResult(paths=everyone, errors=list(errors), notebooks=len(everyone))
-    for cfg, paths in groups.values():
+    for cfg, paths in groups:
         hits = lookup_all(open_cache(cache, everyone, cfg, select, ignore, profile), paths)
         if len(hits) < len(paths):
             return None
         for path in paths:
-            result.findings.extend(findings_from(path, hits[path]))
-    if len(groups) > 1:  # in the order of the run, as one configuration would give them
-        order = {path: i for i, path in enumerate(everyone)}
-        result.findings.sort(key=lambda f: order.get(f.path, len(order)))
+            result.findings.extend(from_rows(path, hits[path]))
+    in_run_order(result.findings, everyone, groups)
     return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import NbkitError
+from .findingrow import fails
 from .findings import Finding, Severity
 
 
@@ -23,7 +24,7 @@ class LintResult:
     def exit_code(self, fail_on: Severity) -> int:
         if self.errors:
             return 2
-        return 1 if any(f.severity.rank >= fail_on.rank for f in self.findings) else 0
+        return 1 if fails((f.severity.value for f in self.findings), fail_on.value) else 0
 
     def summary(self) -> dict:
         severities = [f.severity for f in self.findings]  # one pass; list.count is C (a warm run of a folder: 10,000s)

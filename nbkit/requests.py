@@ -184,20 +184,17 @@ def run_lint(request: LintRequest) -> LintResult:
         return lint_paths(list(request.paths), request.config, **kw)
     if found is None:
         found, errors = notebooks_with_configs(request.paths)
-    everyone = [path for path, _cfg in found]
-    groups: dict[int, tuple[Config, list[str]]] = {}
-    for path, cfg in found:
-        groups.setdefault(id(cfg), (cfg, []))[1].append(path)
+    from .lintgroups import config_groups, in_run_order
+
+    everyone, groups = config_groups(found)
     result = LintResult(paths=everyone, errors=errors)
-    for cfg, paths in groups.values():
+    for cfg, paths in groups:
         sub = lint_paths(paths, cfg, project_paths=everyone, **kw)
         result.findings.extend(sub.findings)
         result.errors.extend(sub.errors)
         result.fixed.update(sub.fixed)
         result.notebooks += sub.notebooks
-    if len(groups) > 1:  # in the order of the run, as one configuration would give them
-        order = {path: i for i, path in enumerate(everyone)}
-        result.findings.sort(key=lambda f: order.get(f.path, len(order)))
+    in_run_order(result.findings, everyone, groups)
     return result
 
 

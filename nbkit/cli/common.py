@@ -9,6 +9,7 @@ import sys
 import click
 
 from ..errors import EXIT_INPUT, EXIT_MACHINERY, NbkitError
+from .lintflow import use_color as use_color  # (the one colour decision; the click-free fast paths use it too)
 
 
 def debugging() -> bool:
@@ -145,13 +146,3 @@ def write_output(text: str, output: str | None) -> None:
         atomic_write_bytes(output, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
-
-
-def use_color(output: str | None) -> bool:
-    if output and output != "-":
-        return False
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return sys.stdout.isatty()

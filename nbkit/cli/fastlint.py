@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-_RANK = {"info": 0, "warning": 1, "error": 2}
+from .lintflow import use_color
 
 
 def eligible(argv: list[str]) -> str | None:
@@ -42,6 +42,7 @@ def answer(argv: list[str]) -> int | None:
 
     gc.disable()  # a few thousand objects, no garbage cycles worth a collection
     try:
+        from ..findingrow import fails
         from ..lintrecord import recall
         from ..report.lint_text import render_cached
 
@@ -51,8 +52,7 @@ def answer(argv: list[str]) -> int | None:
         text = render_cached(run.path, run.entries, _color())
         if text is None:
             return None
-        threshold = _RANK[run.threshold]
-        failed = any(_RANK[e["severity"]] >= threshold for e in run.entries)
+        failed = fails((e["severity"] for e in run.entries), run.threshold)
     except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
         return None
     finally:
@@ -79,21 +79,19 @@ def cold(argv: list[str]) -> int | None:
     gc.disable()
     try:
         from .. import lint, rules  # noqa: F401 - (the linter: imported before the freeze)
-        from ..report.lint_reports import render_text
-        from ..requests import LintRequest, run_lint
+        from ..requests import run_lint
+        from .lintflow import lint_report, lint_request
 
         rules.all_rules()  # (imports every rule file)
         gc.freeze()
         gc.enable()
-        request = LintRequest.from_raw((given,), config=None, select=[], ignore=[], profile=None, fix=False,
-                                       jobs=0, fail_on=None, cache=False, policy=False)
+        request = lint_request((given,), no_cache=True)
         result = run_lint(request)
         if result.errors:  # reported by the normal path (its words, its exit status)
             return None
-        text = render_text(result, color=_color())
+        text, code = lint_report(request, result, "text", _color(), _unexpected)
         if "\x1b" in text and not sys.stdout.isatty():
             return None  # click strips escape codes (from a notebook's text) when not on a terminal
-        code = result.exit_code(request.threshold())
         gc.freeze()  # the process ends now: its final collection need not scan what is left
     except KeyboardInterrupt:
         sys.stderr.write("nbkit: interrupted\n")  # as nbkit.cli.common.handle_errors
@@ -123,6 +121,12 @@ def _utf8(stream) -> bool:
 
 
 def _color() -> bool:
-    """``nbkit.cli.common.use_color`` for standard output, as the report is printed there (click
-    strips the colours again when standard output is not a terminal)."""
-    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+    """:func:`~nbkit.cli.lintflow.use_color` for standard output as it shows there: click strips
+    the colours (FORCE_COLOR's too) again when standard output is not a terminal."""
+    return use_color(None) and sys.stdout.isatty()
+
+
+def _unexpected(line: str) -> None:
+    """A line for standard error in :func:`cold` (none comes: a run with errors is left to the
+    normal path before the report, and there is no policy): let the normal path say it."""
+    raise RuntimeError(line)

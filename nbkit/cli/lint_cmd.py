@@ -35,16 +35,15 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, n
     notebooks are still checked and reported); 3 nbkit's machinery failed.
     """
     from ..config import load_config
-    from ..report.lint_reports import RENDERERS, render_text
-    from ..requests import LintRequest, run_lint
+    from ..requests import run_lint
     from .common import err
+    from .lintflow import lint_report, lint_request
 
     # --config: one configuration for every notebook; else each notebook's nearest [tool.nbkit]
     config = load_config(None, config_path) if config_path else None
     check_output(output, [*paths, *([config_path] if config_path else [])], config.exclude if config else None)
-    request = LintRequest.from_raw(paths, config=config, select=split_codes(select), ignore=split_codes(ignore),
-                                   profile=profile, fix=fix, jobs=jobs, fail_on=fail_on,
-                                   cache=not (no_cache or fix), policy=policy)
+    request = lint_request(paths, config=config, select=split_codes(select), ignore=split_codes(ignore),
+                           profile=profile, fix=fix, jobs=jobs, fail_on=fail_on, no_cache=no_cache, policy=policy)
     result = run_lint(request)
     if len(paths) == 1 and fmt == "text" and output is None and request.cache and not (
             select or ignore or profile or fail_on or jobs or config_path or policy):
@@ -52,38 +51,9 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, n
 
         remember(paths[0], result, request.resolved_config(), request.threshold(),
                  (list(request.select) if request.select else None, list(request.ignore), request.profile))
-    verdicts = None
-    if request.policy:
-        from ..requests import check_policy
-
-        verdicts = check_policy(request, result)
-    if fmt == "json" and verdicts is not None:
-        import json
-
-        text = json.dumps({**result.to_dict(), "policy": verdicts.to_dict()}, indent=2, ensure_ascii=False) + "\n"
-    elif fmt == "text":
-        text = render_text(result, color=use_color(output))
-    else:
-        text = RENDERERS[fmt](result)
-    for e in result.errors:
-        err(str(e))
-    if verdicts is not None:
-        from ..report.policy_reports import render_policy_github, render_policy_text
-
-        if fmt == "text":
-            text += render_policy_text(verdicts)
-        elif fmt == "github":
-            text += render_policy_github(verdicts)
-        elif fmt != "json":  # sarif, junit: the report stays as it is; the verdicts go to stderr
-            for line in render_policy_text(verdicts).splitlines():
-                if line.strip():
-                    err(line)
-        for r in verdicts.results:
-            if r.error is not None:
-                err(r.error)
+    text, code = lint_report(request, result, fmt, use_color(output), err)
     write_output(text, output)
-    code = result.exit_code(request.threshold())
-    ctx.exit(max(code, verdicts.exit_code()) if verdicts is not None and code != 3 else code)
+    ctx.exit(code)
 
 
 @click.command("clean")

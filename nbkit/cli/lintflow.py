@@ -1,0 +1,87 @@
+"""The steps of ``nbkit lint`` that need no click: the request from the command line's options,
+the report and the exit status, the colour decision.
+
+Used by the click command (:mod:`nbkit.cli.lint_cmd`) and by the fast paths that answer the
+plainest command lines before click is imported (:mod:`nbkit.cli.fastlint`), so both build the
+same request and print the same report.  Imports nothing but ``os`` and ``sys`` up front.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # (not typing's: the fast path should not have to import typing)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from ..config import Config
+    from ..lintresult import LintResult
+    from ..requests import LintRequest
+
+
+def use_color(output: str | None) -> bool:
+    """Colour the text report?  Not into a file, not with NO_COLOR; with FORCE_COLOR; else
+    when standard output is a terminal (click strips colours again when it is not)."""
+    if output and output != "-":
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def lint_request(paths: Sequence[str], *, config: Config | None = None, select: Sequence[str] = (),
+                 ignore: Sequence[str] = (), profile: str | None = None, fix: bool = False, jobs: int = 0,
+                 fail_on: str | None = None, no_cache: bool = False, policy: bool = False) -> LintRequest:
+    """The core request of ``nbkit lint`` from its options (the defaults: none given; ``select``
+    and ``ignore`` split into codes).  ``--fix`` writes notebooks, so it never uses the cache."""
+    from ..requests import LintRequest
+
+    return LintRequest.from_raw(paths, config=config, select=list(select), ignore=list(ignore),
+                                profile=profile, fix=fix, jobs=jobs, fail_on=fail_on,
+                                cache=not (no_cache or fix), policy=policy)
+
+
+def lint_report(request: LintRequest, result: LintResult, fmt: str, color: bool,
+                say: Callable[[str], None]) -> tuple[str, int]:
+    """The report of ``nbkit lint`` in format ``fmt`` and its exit status; ``say`` gets each
+    line for standard error (the run's errors, policy problems), in order, as they come up.
+
+    Exit status: 2 when a notebook could not be read, else 1 on a finding at or above the
+    request's threshold, else 0; with ``--policy`` also 1 on a violation (3, nbkit's machinery
+    failing, stays 3)."""
+    from ..report.lint_reports import RENDERERS, render_text
+
+    verdicts = None
+    if request.policy:
+        from ..requests import check_policy
+
+        verdicts = check_policy(request, result)
+    if fmt == "json" and verdicts is not None:
+        import json
+
+        text = json.dumps({**result.to_dict(), "policy": verdicts.to_dict()}, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "text":
+        text = render_text(result, color=color)
+    else:
+        text = RENDERERS[fmt](result)
+    for e in result.errors:
+        say(str(e))
+    if verdicts is not None:
+        from ..report.policy_reports import render_policy_github, render_policy_text
+
+        if fmt == "text":
+            text += render_policy_text(verdicts)
+        elif fmt == "github":
+            text += render_policy_github(verdicts)
+        elif fmt != "json":  # sarif, junit: the report stays as it is; the verdicts go to stderr
+            for line in render_policy_text(verdicts).splitlines():
+                if line.strip():
+                    say(line)
+        for r in verdicts.results:
+            if r.error is not None:
+                say(r.error)
+    code = result.exit_code(request.threshold())
+    return text, (max(code, verdicts.exit_code()) if verdicts is not None and code != 3 else code)
