@@ -17,21 +17,23 @@ def _quiet_interrupt_while_starting() -> None:
     """Run as the ``nbkit`` command: a Ctrl-C before the command line is ready (while Python
     imports nbkit) exits 130 with one line, not an import traceback.  The CLI restores Python's
     own handler as soon as it can turn KeyboardInterrupt into a message (:func:`nbkit.cli.run`)."""
+    # os and sys are loaded with the interpreter, and _signal is built in: signal.py (with enum)
+    # would take milliseconds to import, a window in which a Ctrl-C still printed a traceback
+    import _signal  # type: ignore[import-not-found]  # (no stub: the C half of signal)
     import os
-    import signal
     import sys
 
     argv0 = sys.argv[0] if sys.argv else ""
     if argv0 != "-m" and os.path.basename(argv0) != "nbkit":  # python -m nbkit, or the console script
         return
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    if _signal.getsignal(_signal.SIGINT) is not _signal.default_int_handler:
         return
 
     def interrupted(signum, frame):  # pragma: no cover - exercised through a subprocess
         os.write(2, b"nbkit: interrupted\n")
         os._exit(130)
 
-    signal.signal(signal.SIGINT, interrupted)
+    _signal.signal(_signal.SIGINT, interrupted)
 
 
 _quiet_interrupt_while_starting()

@@ -288,16 +288,34 @@ def _nbkit_process(*args: str, cwd: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-@pytest.mark.parametrize("delay", [0.15, 0.3, 0.6])
-def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path, delay):
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.15])
+@pytest.mark.parametrize("cache", ["", "--no-cache"])
+def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path, delay, cache):
+    """A Ctrl-C from the moment nbkit's first lines have run (before them, Python itself is
+    starting: a traceback from `site` or `io` is the interpreter's, whatever the program), through
+    its imports and the lint: one line or a normal exit, never a traceback.  The child runs with
+    `-X importtime`, whose line for `nbkit._version` says that nbkit/__init__.py has got that far;
+    both fast paths of `nbkit lint NOTEBOOK` (warm, and `--no-cache`) start differently from the
+    click command."""
     import signal
     import time
 
     write(tmp_path / "good.ipynb", GOOD)
-    proc = _nbkit_process("lint", "good.ipynb", cwd=tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "nbkit", "lint", *([cache] if cache else []),
+                             "good.ipynb"], cwd=tmp_path, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    before = []
+    for line in proc.stderr:  # (blocks until the child writes, or exits)
+        before.append(line)
+        if line.rstrip().endswith("nbkit._version"):
+            break
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
+    err = "".join(before) + err
+    assert any(ln.rstrip().endswith("nbkit._version") for ln in before), err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert proc.returncode in (130, -2, 0, 1), (proc.returncode, err)  # 0/1: it had finished already
 
