@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover - not CPython
     from hashlib import blake2b
 
 # where the cache lives and how entries are written: shared with the verify cache (re-exported)
-from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, ensure_root, read_entry, write_entry
+from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, read_entry, write_entry
 
 from .findingrow import ROW_FIELDS as FIELDS  # a stored finding's row (without its path: the entry is the notebook's)
 
@@ -351,9 +351,6 @@ class LintCache:
                               "rows": rows},
                              separators=(",", ":")).encode()
         write_entry(self.directory, self._slot(path), payload, self._made)
-
-    def _ensure_root(self) -> None:
-        ensure_root(self.directory)
 
 
 # -- reading a run from the cache -----------------------------------------------------------------
