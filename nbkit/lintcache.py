@@ -36,7 +36,6 @@ import json
 import os
 import stat
 import sys
-import time
 from contextlib import contextmanager
 
 try:  # BLAKE2 without hashlib, whose import loads OpenSSL: a cache hit need not pay for it
@@ -45,6 +44,7 @@ except ImportError:  # pragma: no cover - not CPython
     from hashlib import blake2b
 
 # where the cache lives and how entries are written: shared with the verify cache (re-exported)
+from . import statsig
 from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, read_entry, write_entry
 
 from .findingrow import ROW_FIELDS as FIELDS  # a stored finding's row (without its path: the entry is the notebook's)
@@ -232,12 +232,9 @@ def recording_stats():
 
 # -- entries --------------------------------------------------------------------------------------
 
-RACY_NS = 2_000_000_000  # a file changed this recently is re-read and hashed on the next run
-
-
 def _settled(sig: list | None) -> bool:
     """Did the file stop changing long enough ago for its stat signature to stand for its bytes?"""
-    return sig is not None and max(sig[3], sig[4]) < time.time_ns() - RACY_NS
+    return sig is not None and statsig.settled(sig[3], sig[4])  # (sig: device first, then statsig's four)
 
 
 class Probe:

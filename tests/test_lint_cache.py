@@ -18,6 +18,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nbkit import statsig
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 import test_golden_reports as golden  # noqa: E402
@@ -147,7 +149,7 @@ def test_unchanged_stat_skips_reading_and_any_change_is_seen(tmp_path, monkeypat
     root = tmp_path / "p"
     nb = _project(root, *SOURCES)
     cache = tmp_path / "cache"
-    monkeypatch.setattr(lintcache, "RACY_NS", -10**12)  # trust a signature at once (normally: 2 s old)
+    monkeypatch.setattr(statsig, "RACY_NS", -10**12)  # trust a signature at once (normally: 2 s old)
     _, fresh = _both(root, cache)
     from nbkit import lint as lint_mod
 
@@ -158,7 +160,7 @@ def test_unchanged_stat_skips_reading_and_any_change_is_seen(tmp_path, monkeypat
     cached = lint_paths([str(root)], load_config(root), cache=str(cache)).to_dict()
     assert cached == fresh
     monkeypatch.undo()
-    monkeypatch.setattr(lintcache, "RACY_NS", -10**12)
+    monkeypatch.setattr(statsig, "RACY_NS", -10**12)
     st_ = os.stat(nb)
     text = nb.read_text().replace("random.random()", "random.randomx()"[:len("random.random()")])
     nb.write_text(text.replace("import random\n", "import rand0m\n"))
@@ -433,7 +435,7 @@ def test_folder_route_sees_every_change_to_a_notebook(tmp_path, monkeypatch):
     assert any("rand0m" in f["message"] for f in fresh["findings"])
 
     # entries that vouch for the signature (as after two seconds): any stat change is a miss
-    monkeypatch.setattr(lintcache, "RACY_NS", -10**12)
+    monkeypatch.setattr(statsig, "RACY_NS", -10**12)
     _both_requests(root, cache)  # rewrite the entries as trusted
     cached, fresh = _both_requests(root, cache)
     assert cached == fresh

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 
-from nbkit import manifests
+from nbkit import manifests, statsig
 from nbkit.manifests import parse_manifest_cached
 
 
 def test_rewritten_manifest_with_the_old_stat_is_parsed_again(tmp_path, monkeypatch):
-    monkeypatch.setattr(manifests, "_RACY_NS", 0, raising=False)  # every stat trusted at once: only the key is tested
+    monkeypatch.setattr(statsig, "RACY_NS", 0)  # every stat trusted at once: only the key is tested
     req = tmp_path / "requirements.txt"
     req.write_text("pandas==2.2.0\n")
     old = os.stat(req)
@@ -34,7 +34,7 @@ def test_a_recently_changed_manifest_is_not_trusted_by_its_stat(tmp_path, monkey
     parse_manifest_cached(str(req))
     parse_manifest_cached(str(req))
     assert len(calls) == 2  # fresh: the stat does not stand for the bytes yet
-    monkeypatch.setattr(manifests, "_RACY_NS", 0)  # as if two seconds had gone by
+    monkeypatch.setattr(statsig, "RACY_NS", 0)  # as if two seconds had gone by
     parse_manifest_cached(str(req))
     parse_manifest_cached(str(req))
     parse_manifest_cached(str(req))

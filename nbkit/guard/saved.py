@@ -4,9 +4,9 @@ when a check asks, once per cell source)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from .. import statsig
 from ..analysis.defuse import DefUse
 from ..ipysyntax import parse_cell
 from ..model import Cell, Notebook, load
@@ -73,11 +73,9 @@ class SavedNotebookCache:
     def get(self, path: str | None) -> SavedNotebook | None:
         if path is None:
             return None
-        try:
-            st = os.stat(path)
-        except OSError:
+        stamp = statsig.of(path)  # (touch -r restores a modification time, never a change time)
+        if stamp is None:
             return None
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)  # touch -r restores no ctime
         saved = self._saved
         if saved is not None and saved.path == path and saved.stamp == stamp:
             return saved

@@ -25,12 +25,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from .. import statsig
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -66,7 +66,6 @@ def sha256_of(path: str) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-_RACY_NS = 2_000_000_000  # a file changed this recently is hashed again next time
 
 
 class HashCache:
@@ -82,14 +81,14 @@ class HashCache:
 
     def sha256(self, path: str) -> tuple[str, int]:
         st = os.stat(path)
-        key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        key = (os.path.realpath(path), *statsig.signature(st))
         with self._lock:
             hit = self._known.get(key)
             if hit is not None:
                 self._known.move_to_end(key)
                 return hit
         found = sha256_of(path)
-        if max(st.st_mtime_ns, st.st_ctime_ns) >= time.time_ns() - _RACY_NS:
+        if not statsig.settled(st.st_mtime_ns, st.st_ctime_ns):
             return found  # racily clean: a rewrite in the same clock tick would keep this stat
         with self._lock:
             self._known[key] = found

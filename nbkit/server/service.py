@@ -36,6 +36,7 @@ from traitlets import Bool, Dict, Float, Int, default
 from traitlets.config import LoggingConfigurable
 
 from ..errors import NbkitError
+from .. import statsig
 from ..verify.events import VerifyEvents
 from .lintqueue import FairQueue
 from .parsecache import ParseCache
@@ -434,7 +435,7 @@ class NbkitService(LoggingConfigurable):
             cfg: Any = self._config_for(rp.os_path)
         except NbkitError as e:
             cfg = str(e)
-        return (self._file_sig(rp.os_path), cfg)
+        return (statsig.of(rp.os_path), cfg)
 
     def _policy_safe(self, rp: ResolvedPath, trigger: str) -> dict:
         """Check the notebook now and keep the verdict (a failure of nbkit's is its ``error``)."""
@@ -469,16 +470,6 @@ class NbkitService(LoggingConfigurable):
             self._verdicts.move_to_end(api)
             while len(self._verdicts) > 256:
                 self._verdicts.popitem(last=False)
-
-    @staticmethod
-    def _file_sig(os_path: str) -> tuple | None:
-        """The notebook's inode, size, modification and change times (a modification time alone
-        comes back with ``touch -r`` or a copy keeping times; the change time never does)."""
-        try:
-            st = os.stat(os_path)
-        except OSError:
-            return None
-        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     async def policy_verdict(self, api_path: Any) -> dict:
         """GET policy: the verdict of the notebook's last save, when the file on disk and its

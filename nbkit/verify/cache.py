@@ -39,6 +39,7 @@ import threading
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from .. import statsig
 from ..cachestore import cache_dir, read_entry, write_entry
 
 if TYPE_CHECKING:
@@ -205,15 +206,11 @@ def kernel_environment(python: str, env: dict, folders: list[str]) -> dict | Non
 
 ENV_SCHEMA = "nbkit.verifyenv/1"
 _ENV_VARS = ("VIRTUAL_ENV", "CONDA_PREFIX", "PATH")  # with every PYTHON* variable: what the probe's answer depends on
-_RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its time stamp
 
 
 def _stat_sig(path: str) -> list | None:
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    sig = statsig.of(path)
+    return list(sig) if sig is not None else None  # (a list: what the stored entry's JSON reads back as)
 
 
 def _watch_list(python: str, probe: dict, folders: list[str]) -> list[str] | None:
@@ -262,7 +259,7 @@ def remembered_environment(directory: str, python: str, env: dict, folders: list
     paths = _watch_list(python, found, folders)
     if paths is not None:
         watch = [(p, _stat_sig(p)) for p in dict.fromkeys(paths)]
-        settled = all(sig is None or max(sig[2], sig[3]) < asked_at - _RACY_NS for _, sig in watch)
+        settled = all(sig is None or statsig.settled(sig[2], sig[3], asked_at) for _, sig in watch)
         if settled:
             payload = json.dumps({"schema": ENV_SCHEMA, "key": digest, "watch": watch, "probe": found},
                                  separators=(",", ":")).encode()

@@ -19,7 +19,7 @@ import pytest
 from clihelp import nbkit_cli
 from nbbuild import code, nb, result, stream, write
 
-from nbkit import schemas
+from nbkit import schemas, statsig
 from nbkit.errors import ConfigError
 from nbkit.verify import VerifyOptions, VerifyRequest, verify_paths
 from nbkit.verify import cache as vcache
@@ -306,7 +306,7 @@ def test_cache_setting_is_validated(tmp_path):
 def test_the_kernels_environment_is_kept_between_runs_until_what_it_was_read_from_changes(tmp_path, monkeypatch):
     """The probe (an interpreter start, ~0.1-0.3 s) runs once; later runs check its answer with
     ``stat`` and ask again when a distribution appears, changes or goes, or the folder changes."""
-    monkeypatch.setattr(vcache, "_RACY_NS", 0)  # the test's folders were made a moment ago
+    monkeypatch.setattr(statsig, "RACY_NS", 0)  # the test's folders were made a moment ago
     asked: list[int] = []
     real = vcache.kernel_environment
 
