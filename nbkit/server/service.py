@@ -429,13 +429,23 @@ class NbkitService(LoggingConfigurable):
                     del self._pending[api]
 
     def _made_from(self, rp: ResolvedPath) -> tuple:
-        """What a verdict depends on: the notebook's stat signature and its configuration (the
-        core's cache gives the same object while its pyproject.toml's bytes are unchanged)."""
+        """What a verdict depends on: the notebook's stat signature, its configuration (the
+        core's cache gives the same object while its pyproject.toml's bytes are unchanged) and
+        what the rules that look outside the notebook read (manifests by their bytes, the files
+        and folders around it, the installed distributions: the lint cache's outside
+        fingerprint), so that a changed requirements file or a data file put in place gives a
+        new verdict even though the notebook did not change."""
+        from ..lintcache import outside_fingerprint
+
         try:
             cfg: Any = self._config_for(rp.os_path)
         except NbkitError as e:
             cfg = str(e)
-        return (statsig.of(rp.os_path), cfg)
+        try:
+            outside: str | None = outside_fingerprint(rp.os_path, {}, {})
+        except OSError:
+            outside = None  # (compared as never equal below: the notebook is checked again)
+        return (statsig.of(rp.os_path), cfg, outside)
 
     def _policy_safe(self, rp: ResolvedPath, trigger: str) -> dict:
         """Check the notebook now and keep the verdict (a failure of nbkit's is its ``error``)."""
@@ -453,7 +463,7 @@ class NbkitService(LoggingConfigurable):
         with self._lock:
             stored = self._verdicts.get(rp.api)
         if stored is not None and stored[0][0] is not None and stored[0][0] == made_from[0] \
-                and stored[0][1] is made_from[1]:
+                and stored[0][1] is made_from[1] and stored[0][2] is not None and stored[0][2] == made_from[2]:
             return stored[1]
         return self._policy_safe(rp, "request")
 

@@ -239,6 +239,38 @@ async def test_a_notebook_changed_outside_the_contents_api_is_checked_again(jp_f
         "seed-not-recorded"]
 
 
+async def test_a_verdict_is_checked_again_when_what_the_rules_read_around_the_notebook_changes(
+        jp_fetch, jp_root_dir, service):
+    """The kept verdict of an unchanged notebook still goes stale when a file the rules read
+    outside it changes: a manifest (NBR001) or a data file the notebook reads (NBR013)."""
+    from nbbuild import code
+
+    (jp_root_dir / "pyproject.toml").write_text('[tool.nbkit.policy]\nmax-severity-on-save = "warning"\n',
+                                                encoding="utf-8")
+    reads = _met()
+    reads["cells"].insert(5, dict(code("import csv\nrows = list(csv.reader(open('data/sales.csv')))", count=2),
+                                  id="reads-sales"))
+    await _save(jp_fetch, "reads_sales.ipynb", reads)
+
+    async def codes() -> tuple[str, set[str]]:
+        status, rep = await _policy(jp_fetch, "reads_sales.ipynb")
+        assert status == 200, rep
+        return rep["trigger"], {c for v in rep["violations"] for c in v["codes"]}
+
+    trigger, found = await codes()
+    assert trigger == "save" and {"NBR001", "NBR013"} <= found
+    (jp_root_dir / "data").mkdir()
+    (jp_root_dir / "data" / "sales.csv").write_text("a\n1\n", encoding="utf-8")
+    trigger, found = await codes()
+    assert trigger == "request" and "NBR013" not in found and "NBR001" in found
+    (jp_root_dir / "requirements.txt").write_text("pandas==2.2.2\n", encoding="utf-8")
+    trigger, found = await codes()
+    assert trigger == "request" and "NBR001" not in found
+    status, again = await _policy(jp_fetch, "reads_sales.ipynb")
+    assert again["trigger"] == "request" and again["checked_at"] == (await _policy(jp_fetch, "reads_sales.ipynb"))[1][
+        "checked_at"]  # kept again while nothing changes
+
+
 async def test_a_notebook_restored_with_its_old_mtime_is_checked_again(jp_fetch, jp_root_dir, service):
     """The kept verdict stands for the file by its inode, size, modification and change times, not
     its modification time alone (``touch -r``, ``cp -p`` or a tool keeping times restore that)."""
