@@ -172,8 +172,12 @@ def test_a_kernel_runs_in_the_pinned_environment_with_nbkit_magics(tmp_path):
     from nbkit.verify.execute import KernelKey, start_kernel
 
     env = ensure_env(spec_from_notebook(_meta({"six": "1.16.0"})))
-    key = KernelKey(KERNEL_NAME, str(tmp_path), spec_dir=str(env.kernel_dir), pythonpath=str(nbkit_path_dir()))
+    key = KernelKey(KERNEL_NAME, str(tmp_path), spec_dir=str(env.kernel_dir), pythonpath=str(nbkit_path_dir()),
+                    venv=str(env.path))
     code_ = ("import sys, six\nprint(sys.prefix, six.__version__)\n"
+             # activated: a shell command in a cell finds the environment's interpreter first
+             "get_ipython().system('python -c \"import sys; print(\\'shell:\\', sys.prefix)\"')\n"
+             "import os\nprint('VIRTUAL_ENV:', os.environ.get('VIRTUAL_ENV'))\n"
              "try:\n    import pytest\nexcept ImportError:\n    print('no pytest')\n"
              "get_ipython().run_line_magic('load_ext', 'nbkit')\n"
              "get_ipython().run_line_magic('nbkit', 'seed 3')\n"
@@ -192,6 +196,8 @@ def test_a_kernel_runs_in_the_pinned_environment_with_nbkit_magics(tmp_path):
     import random
     random.seed(3)
     assert f"{env.path} 1.16.0" in text and "no pytest" in text, text
+    lines = text.replace("\r\n", "\n").split("\n")  # (a shell command's output ends its lines with \r\n)
+    assert f"shell: {env.path}" in lines and f"VIRTUAL_ENV: {env.path}" in lines, text
     assert "seeded random with 3" in text and repr(random.random()) in text, text
 
 

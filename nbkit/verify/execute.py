@@ -129,6 +129,7 @@ class KernelKey:
     pinned_seed: str = ""  # NBKIT_SEED for `%nbkit seed` without N ("" when nothing is pinned)
     spec_dir: str = ""     # a kernelspec folder of a pinned environment ("" = the installed kernelspecs)
     pythonpath: str = ""   # with spec_dir: the kernel's whole PYTHONPATH (nothing of ours leaks in)
+    venv: str = ""         # with spec_dir: the pinned environment's folder, activated for the kernel
 
 
 class Kernel:
@@ -198,6 +199,10 @@ def kernel_env(key: KernelKey) -> dict:
         env["PYTHONNOUSERSITE"] = "1"
         if key.pythonpath:
             env["PYTHONPATH"] = key.pythonpath
+        if key.venv:  # activated, as `source bin/activate` would: `!pip`, `!python` in a cell are the environment's
+            env["VIRTUAL_ENV"] = key.venv
+            scripts = os.path.join(key.venv, "Scripts" if os.name == "nt" else "bin")
+            env["PATH"] = os.pathsep.join(p for p in (scripts, env.get("PATH", "")) if p)
     return env
 
 

@@ -213,7 +213,7 @@ def _use_pinned_environment(p: WorkItem, request: VerifyRequest) -> None:
     assert p.key is not None
     p.pinned_env = env
     p.key = KernelKey(KERNEL_NAME, p.key.cwd, p.key.seed, p.key.pinned_seed, spec_dir=str(env.kernel_dir),
-                      pythonpath=str(nbkit_path_dir()))
+                      pythonpath=str(nbkit_path_dir()), venv=str(env.path))
 
 
 def _cell_dict(c) -> dict:
