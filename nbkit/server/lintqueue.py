@@ -15,6 +15,8 @@ threads.  Two rules decide which waiting task a free thread takes:
 - **small tasks go first**: a large task pauses at its checkpoints (between lint rules, before
   each cell it parses: :mod:`nbkit.cooperate`) while a small task runs, for at most
   ``give_way_seconds`` at a time, so a small lint beside a large one runs about as fast as alone;
+  in all it pauses at most ``give_way_seconds`` more than it has worked, so a steady stream of
+  small lints slows a large one down but never holds it for good;
 - **clients take turns**: tasks are queued per client (the server uses the notebook's API path:
   each open notebook is one client of lint) and free threads serve the clients round-robin, each
   client's tasks in arrival order; a client that sends fifty requests delays another client's
@@ -106,11 +108,31 @@ class FairQueue:
                     t.join()
 
     # -- the threads -------------------------------------------------------------------------------
-    def _give_way(self) -> None:
+    def _gate(self) -> Callable[[], None]:
+        """A large task's checkpoint function: :meth:`_give_way`, for at most ``give_way_seconds``
+        at one checkpoint and, over the task, at most ``give_way_seconds`` more than the task has
+        worked (without that bound, small lints arriving one after another would hold a large
+        lint at every checkpoint for good)."""
+        started = time.monotonic()
+        waited = 0.0
+
+        def give_way() -> None:
+            nonlocal waited
+            now = time.monotonic()
+            worked = now - started - waited
+            allowance = min(self.give_way_seconds, self.give_way_seconds + worked - waited)
+            if allowance > 0:
+                try:
+                    self._give_way(allowance)
+                finally:
+                    waited += time.monotonic() - now
+        return give_way
+
+    def _give_way(self, longest: float) -> None:
         """At a large task's checkpoint (between lint rules, before each cell it parses): wait while
-        a small task runs, at most ``give_way_seconds`` at a time.  Both hold the GIL in turns, so
+        a small task runs, at most ``longest`` seconds.  Both hold the GIL in turns, so
         without this a small lint beside a large one takes about three times as long as alone."""
-        deadline = time.monotonic() + self.give_way_seconds
+        deadline = time.monotonic() + longest
         with self._cond:
             while self.running > self.running_large and not self._closed:
                 left = deadline - time.monotonic()
@@ -153,7 +175,7 @@ class FairQueue:
                     held = self.hold is not None and self.hold.acquire()
                     try:
                         try:
-                            with giving_way(self._give_way) if task.large else nullcontext():
+                            with giving_way(self._gate()) if task.large else nullcontext():
                                 result = task.fn(*task.args)
                         finally:
                             if held:  # the collector is back on before the caller sees the result
