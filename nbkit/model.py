@@ -92,7 +92,11 @@ def markdown_headings(source: str, cell_index: int) -> list[Heading]:
     fence: str | None = None
     prev_text: str | None = None  # previous paragraph line (for setext)
     for i, line in enumerate(lines):
-        m = FENCE.match(line)
+        # the first character after at most 3 spaces tells which of the patterns below can match
+        # (a fence, an ATX heading, a setext underline): most lines are none, and skip them all
+        s = line.lstrip(" ")
+        lead = s[:1] if len(line) - len(s) <= 3 else ""
+        m = FENCE.match(line) if lead == "`" or lead == "~" else None
         if fence is not None:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
                 fence = None
@@ -102,22 +106,23 @@ def markdown_headings(source: str, cell_index: int) -> list[Heading]:
             fence = m.group(1)
             prev_text = None
             continue
-        m = _ATX.match(line)
+        m = _ATX.match(line) if lead == "#" else None
         if m:
             out.append(Heading(cell_index, len(m.group(1)), (m.group(2) or "").strip(), i + 1))
             prev_text = None
             continue
-        m = _SETEXT.match(line)
-        if m and prev_text is not None:
-            level = 1 if m.group(1)[0] == "=" else 2
-            out.append(Heading(cell_index, level, prev_text.strip(), i))
-            prev_text = None
-            continue
+        if (lead == "=" or lead == "-") and prev_text is not None:
+            m = _SETEXT.match(line)
+            if m:
+                level = 1 if m.group(1)[0] == "=" else 2
+                out.append(Heading(cell_index, level, prev_text.strip(), i))
+                prev_text = None
+                continue
         if line.strip() and not line.startswith("    ") and not line.lstrip().startswith(("-", "*", "+", ">", "|")):
             prev_text = line
         else:
             prev_text = None
-        for hm in _HTML_H.finditer(line):
+        for hm in (_HTML_H.finditer(line) if "<" in line else ()):
             out.append(Heading(cell_index, int(hm.group(1)), _TAGS.sub("", hm.group(2)).strip(), i + 1))
     return out
 
@@ -248,7 +253,8 @@ def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
     """Parse notebook JSON (text or bytes) into a :class:`Notebook`, or raise NotebookError."""
     if isinstance(text, bytes):
         size = len(text)
-        if not text.strip():
+        # (isspace, not strip: strip copies the whole file to find out; the same whitespace)
+        if not text or text.isspace():
             raise NotebookError("empty file, not a notebook", path)
         try:
             text = text.decode("utf-8-sig")
@@ -258,7 +264,7 @@ def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
             ) from None
     else:
         size = len(text.encode("utf-8", "surrogatepass"))
-    if not text.strip():
+    if not text or text.isspace():
         raise NotebookError("empty file, not a notebook", path)
     try:
         data = json.loads(text)
