@@ -9,12 +9,20 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-_local = threading.local()
+
+class _Local(threading.local):
+    # the class default: a thread that never set ``fn`` reads None without the AttributeError
+    # that getattr(local, "fn", None) raised and caught inside (~1.5 us; a lint of one
+    # notebook reaches checkpoint about 200 times)
+    fn: Callable[[], None] | None = None
+
+
+_local = _Local()
 
 
 def checkpoint() -> None:
     """Give way, if this thread's host asked for it (see :func:`giving_way`)."""
-    fn = getattr(_local, "fn", None)
+    fn = _local.fn
     if fn is not None:
         fn()
 

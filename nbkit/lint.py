@@ -53,6 +53,17 @@ class Selection:
                 self.severity_override[code] = sev
         self._pfi = [(glob, set().union(*(registry.expand(c) for c in codes_)))
                      for glob, codes_ in config.per_file_ignores.items()]
+        self._prepared: dict[str, tuple[Rule, dict, Severity | None, bool]] = {}
+
+    def prepared(self, rule: Rule) -> tuple[dict, Severity | None, bool]:
+        """What the runner needs of ``rule`` for every notebook, worked out once per selection:
+        its options (the defaults overlaid with the config's; rules read them, never change
+        them), the severity of a hit that names none, and whether it is fixable."""
+        found = self._prepared.get(rule.code)
+        if found is None or found[0] is not rule:
+            found = self._prepared[rule.code] = (rule, self.config.options_for(rule), self.severity(rule, None),
+                                                 rule.fixable)
+        return found[1], found[2], found[3]
 
     def severity(self, rule: Rule, hit_severity: Severity | None) -> Severity | None:
         """The effective severity of a hit, or None when the profile turns it off."""
@@ -99,11 +110,19 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
         facts = Facts(nb, parse_cache)
     if facts.parse_cache is not None:
         facts.parse_cache.begin()
-    for rule in selection.rules_for(nb.path):
+    config = selection.config
+    path = nb.path
+    # whether the notebook has what rules require, by requirement tuple: Rule.applies reads only
+    # the notebook, ctx.facts and ctx.project, which are the same for every rule of this notebook
+    applies: dict[tuple[str, ...], bool] = {(): True}
+    for rule in selection.rules_for(path):
         checkpoint()  # a large notebook's lint gives way here (nbkit/cooperate.py)
-        ctx = Context(options=selection.config.options_for(rule), defaults=rule.options, project=project,
-                      config=selection.config, facts=facts)
-        if not rule.applies(nb, ctx):
+        options, base_severity, fixable = selection.prepared(rule)
+        ctx = Context(options, project, config, facts, rule.options)
+        ok = applies.get(rule.requires)
+        if ok is None:
+            ok = applies[rule.requires] = rule.applies(nb, ctx)
+        if not ok:
             continue
         try:
             assert rule.check is not None  # the selection holds static rules: each has a check
@@ -113,18 +132,19 @@ def lint_notebook(nb: Notebook, selection: Selection, project: Project | None = 
                                     message=f"internal error: rule {rule.code} ({rule.name}) crashed on this "
                                             f"notebook ({type(e).__name__}: {e}); please report it"))
             continue
+        code = rule.code
         for hit in hits:
-            sev = selection.severity(rule, Severity.parse(hit.severity) if hit.severity else None)
+            sev = selection.severity(rule, Severity.parse(hit.severity)) if hit.severity else base_severity
             if sev is None:
                 continue
             cell = hit.cell
-            if suppressions.suppressed(rule.code, cell, hit.line):
+            if suppressions.suppressed(code, cell, hit.line):
                 continue
             findings.append(Finding(
-                path=nb.path, code=rule.code, name=rule.name, severity=sev, message=hit.message,
-                cell_index=cell.index if cell is not None else None,
-                cell_id=cell.id if cell is not None else None,
-                line=hit.line, fixable=rule.fixable and hit.fixable is not False,
+                path, code, rule.name, sev, hit.message,
+                cell.index if cell is not None else None,
+                cell.id if cell is not None else None,
+                hit.line, fixable and hit.fixable is not False,
             ))
     findings.sort(key=lambda f: f.sort_key)
     return findings

@@ -92,7 +92,11 @@ def markdown_headings(source: str, cell_index: int) -> list[Heading]:
     fence: str | None = None
     prev_text: str | None = None  # previous paragraph line (for setext)
     for i, line in enumerate(lines):
-        m = FENCE.match(line)
+        # the first character after at most 3 spaces tells which of the patterns below can match
+        # (a fence, an ATX heading, a setext underline): most lines are none, and skip them all
+        s = line.lstrip(" ")
+        lead = s[:1] if len(line) - len(s) <= 3 else ""
+        m = FENCE.match(line) if lead == "`" or lead == "~" else None
         if fence is not None:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
                 fence = None
@@ -102,22 +106,23 @@ def markdown_headings(source: str, cell_index: int) -> list[Heading]:
             fence = m.group(1)
             prev_text = None
             continue
-        m = _ATX.match(line)
+        m = _ATX.match(line) if lead == "#" else None
         if m:
             out.append(Heading(cell_index, len(m.group(1)), (m.group(2) or "").strip(), i + 1))
             prev_text = None
             continue
-        m = _SETEXT.match(line)
-        if m and prev_text is not None:
-            level = 1 if m.group(1)[0] == "=" else 2
-            out.append(Heading(cell_index, level, prev_text.strip(), i))
-            prev_text = None
-            continue
+        if (lead == "=" or lead == "-") and prev_text is not None:
+            m = _SETEXT.match(line)
+            if m:
+                level = 1 if m.group(1)[0] == "=" else 2
+                out.append(Heading(cell_index, level, prev_text.strip(), i))
+                prev_text = None
+                continue
         if line.strip() and not line.startswith("    ") and not line.lstrip().startswith(("-", "*", "+", ">", "|")):
             prev_text = line
         else:
             prev_text = None
-        for hm in _HTML_H.finditer(line):
+        for hm in (_HTML_H.finditer(line) if "<" in line else ()):
             out.append(Heading(cell_index, int(hm.group(1)), _TAGS.sub("", hm.group(2)).strip(), i + 1))
     return out
 
@@ -134,14 +139,14 @@ class Cell:
     outputs: list = field(default_factory=list)
     execution_count: int | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    # plain attributes, set once (the model is never changed): rules ask them ~1,000 times per
+    # notebook, and a property is a Python call each time
+    is_code: bool = field(init=False, repr=False, compare=False)
+    is_markdown: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def is_code(self) -> bool:
-        return self.cell_type == "code"
-
-    @property
-    def is_markdown(self) -> bool:
-        return self.cell_type == "markdown"
+    def __post_init__(self) -> None:
+        self.is_code = self.cell_type == "code"
+        self.is_markdown = self.cell_type == "markdown"
 
     @cached_property
     def tags(self) -> frozenset[str]:
@@ -208,6 +213,9 @@ class Notebook:
         return os.path.basename(self.path)
 
 
+_EMPTY: dict = {}  # "no such key" for raw.get (one lookup instead of `in` and a get); never changed
+
+
 def _cell_from_json(i: int, raw: Any, path: str) -> Cell:
     if not isinstance(raw, dict):
         raise NotebookError(f"cell {i} is not a JSON object", path)
@@ -216,39 +224,43 @@ def _cell_from_json(i: int, raw: Any, path: str) -> Cell:
         raise NotebookError(f"cell {i} has no 'cell_type'", path)
     if ctype not in CELL_TYPES:
         raise NotebookError(f"cell {i} has unknown cell_type {ctype!r}", path)
-    if "source" not in raw:
+    source = raw.get("source", _EMPTY)
+    if source is _EMPTY:
         raise NotebookError(f"cell {i} has no 'source'", path)
-    try:
-        source = _join(raw["source"])
-    except TypeError:
-        raise NotebookError(f"cell {i}: 'source' must be a string or a list of strings", path) from None
-    metadata = raw.get("metadata", {})
-    if not isinstance(metadata, dict):
+    if type(source) is not str:
+        try:
+            source = _join(source)
+        except TypeError:
+            raise NotebookError(f"cell {i}: 'source' must be a string or a list of strings", path) from None
+    metadata = raw.get("metadata", _EMPTY)
+    if metadata is _EMPTY:
+        metadata = {}
+    elif not isinstance(metadata, dict):
         raise NotebookError(f"cell {i}: 'metadata' must be an object", path)
-    outputs = raw.get("outputs", []) if ctype == "code" else []
-    if not isinstance(outputs, list):
-        raise NotebookError(f"cell {i}: 'outputs' must be a list", path)
-    count = raw.get("execution_count") if ctype == "code" else None
-    if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
-        raise NotebookError(f"cell {i}: 'execution_count' must be an integer or null", path)
+    if ctype == "code":
+        outputs = raw.get("outputs", _EMPTY)
+        if outputs is _EMPTY:
+            outputs = []
+        elif not isinstance(outputs, list):
+            raise NotebookError(f"cell {i}: 'outputs' must be a list", path)
+        else:
+            outputs = [o for o in outputs if isinstance(o, dict)]
+        count = raw.get("execution_count")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+            raise NotebookError(f"cell {i}: 'execution_count' must be an integer or null", path)
+    else:
+        outputs = []
+        count = None
     cid = raw.get("id")
-    return Cell(
-        index=i,
-        cell_type=ctype,
-        source=source,
-        id=cid if isinstance(cid, str) else None,
-        metadata=metadata,
-        outputs=[o for o in outputs if isinstance(o, dict)],
-        execution_count=count,
-        raw=raw,
-    )
+    return Cell(i, ctype, source, cid if isinstance(cid, str) else None, metadata, outputs, count, raw)
 
 
 def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
     """Parse notebook JSON (text or bytes) into a :class:`Notebook`, or raise NotebookError."""
     if isinstance(text, bytes):
         size = len(text)
-        if not text.strip():
+        # (isspace, not strip: strip copies the whole file to find out; the same whitespace)
+        if not text or text.isspace():
             raise NotebookError("empty file, not a notebook", path)
         try:
             text = text.decode("utf-8-sig")
@@ -258,7 +270,7 @@ def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
             ) from None
     else:
         size = len(text.encode("utf-8", "surrogatepass"))
-    if not text.strip():
+    if not text or text.isspace():
         raise NotebookError("empty file, not a notebook", path)
     try:
         data = json.loads(text)

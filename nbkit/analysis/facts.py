@@ -65,16 +65,17 @@ class Facts:
             self._parsed[cell.index] = found
         return found
 
+    # (the three below look the parse up themselves: rules ask them ~200 times per notebook)
     def tree(self, cell: Cell):
         """The cell's AST: None for non-code cells and cells that do not parse."""
-        return self.parsed(cell).tree
+        return (self._parsed.get(cell.index) or self.parsed(cell)).tree
 
     def python_source(self, cell: Cell) -> str:
         """The code cell's source with IPython syntax turned into plain Python ("" for others)."""
-        return self.parsed(cell).python_source
+        return (self._parsed.get(cell.index) or self.parsed(cell)).python_source
 
     def syntax_error(self, cell: Cell) -> SyntaxError | None:
-        return self.parsed(cell).syntax_error
+        return (self._parsed.get(cell.index) or self.parsed(cell)).syntax_error
 
     @cached_property
     def code(self) -> list[tuple[Cell, ParsedCell]]:
