@@ -180,8 +180,28 @@ def _function_summary(body: Sequence[ast.AST], params: list[str]) -> _Func:
     return _Func(free, frozenset(assigns_global), frozenset(called) & free)
 
 
+class _LazyFunc:
+    """A notebook function's _Func, worked out the first time a cell calls the function: most
+    functions a notebook defines are never called at its top level (they are called by other
+    functions, or not at all), and the summary depends only on the body and the parameters."""
+
+    __slots__ = ("body", "args", "_func")
+
+    def __init__(self, body: Sequence[ast.AST], args: ast.arguments) -> None:
+        self.body = body
+        self.args = args
+        self._func: _Func | None = None
+
+    def get(self) -> _Func:
+        if self._func is None:
+            self._func = _function_summary(self.body, _arg_names(self.args))
+        return self._func
+
+
 # node types as module globals: the hot loops below look them up faster than ast.X
+_Assign = ast.Assign
 _Attribute = ast.Attribute
+_Expr = ast.Expr
 _BinOp = ast.BinOp
 _Call = ast.Call
 _Constant = ast.Constant
@@ -210,7 +230,7 @@ class DefUse:
         self.defined: dict[str, tuple[int, int]] = {}  # module-level names bound so far
         self.first_def: dict[str, tuple[int, int]] = {}
         self.deleted: dict[str, tuple[int, int]] = {}
-        self.functions: dict[str, _Func] = {}
+        self.functions: dict[str, _LazyFunc] = {}
         self.scopes: list[set[str]] = []  # class bodies, comprehensions, lambdas
         self.quiet = False  # after a star import, %run, exec(...): names may come from anywhere
         self.quiet_at: tuple[int, int] | None = None
@@ -229,7 +249,7 @@ class DefUse:
             self.quiet = True
             self.quiet_at = self.pos(node)
 
-    def bind(self, name: str, node, is_function: _Func | None = None):
+    def bind(self, name: str, node, is_function: _LazyFunc | None = None):
         if self.scopes:
             self.scopes[-1].add(name)
             return
@@ -269,7 +289,7 @@ class DefUse:
 
     def check_function(self, fname: str, node, chain: tuple):
         """A function is used: the names its body reads must exist now."""
-        func = self.functions[fname]
+        func = self.functions[fname].get()
         for name in sorted(func.free):
             if name in self.defined:
                 if name in func.called and name in self.functions and name not in chain and len(chain) < 6:
@@ -322,8 +342,25 @@ class DefUse:
                         self.first_def.setdefault(w, (cell.index, 1))
                 continue
             handlers = _STMT_HANDLERS
+            stmt: Any  # (the handlers take their statement types)
             for stmt in tree.body:
-                handler = handlers.get(type(stmt))
+                ts = type(stmt)
+                # the two commonest statements (half the top-level ones each) without a handler's call:
+                # what _expr_stmt and _assign (but for `f = lambda ...`) do
+                if ts is _Expr:
+                    v = stmt.value
+                    if type(v) is not _Name or v.id not in _AUTOMAGIC:
+                        self.expr(v)
+                    continue
+                if ts is _Assign and type(stmt.value) is not _Lambda:
+                    self.expr(stmt.value)
+                    for t in stmt.targets:
+                        if type(t) is _Name:
+                            self.bind(t.id, t)
+                        else:
+                            self.target(t)
+                    continue
+                handler = handlers.get(ts)
                 if handler is not None:
                     handler(self, stmt, True)
         if keep_at is not None and keep_at >= len(self.cells):
@@ -381,7 +418,7 @@ class DefUse:
             for d in v.args.defaults + [d for d in v.args.kw_defaults if d]:
                 self.expr(d)
             # the summary of `f = lambda: body` is that of a function whose body is the expression
-            self.bind(targets[0].id, s, _function_summary([v.body], _arg_names(v.args)))
+            self.bind(targets[0].id, s, _LazyFunc([v.body], v.args))
             return
         self.expr(v)
         for t in targets:
@@ -451,7 +488,7 @@ class DefUse:
             self.expr(d)
         for d in s.args.defaults + [d for d in s.args.kw_defaults if d]:
             self.expr(d)
-        summary = _function_summary(s.body, _arg_names(s.args)) if not self.scopes else None
+        summary = _LazyFunc(s.body, s.args) if not self.scopes else None
         self.bind(s.name, s, summary)
 
     def _class_def(self, s: ast.ClassDef, top: bool):
@@ -608,9 +645,13 @@ class DefUse:
                             self.read(f.id, f)
                     elif tf is not _Constant:
                         self.expr(f)
-                # the arguments, then the keywords' values (exprs() of them, without the call)
-                for a in (e.args if not e.keywords else [*e.args, *(k.value for k in e.keywords)]):
+                # the arguments, then the keywords' values (exprs() of them, without the call; as
+                # in expr(), `a.b` and `d["key"]` read only a and d)
+                for a in (e.args + [k.value for k in e.keywords] if e.keywords else e.args):
                     ta = type(a)
+                    while ta is _Attribute or (ta is _Subscript and type(a.slice) is _Constant):
+                        a = a.value
+                        ta = type(a)
                     if ta is _Name:
                         if a.id not in defined and type(a.ctx) is _Load:
                             self.read(a.id, a)
