@@ -180,24 +180,6 @@ def _function_summary(body: Sequence[ast.AST], params: list[str]) -> _Func:
     return _Func(free, frozenset(assigns_global), frozenset(called) & free)
 
 
-class _LazyFunc:
-    """A notebook function's _Func, worked out the first time a cell calls the function: most
-    functions a notebook defines are never called at its top level (they are called by other
-    functions, or not at all), and the summary depends only on the body and the parameters."""
-
-    __slots__ = ("body", "args", "_func")
-
-    def __init__(self, body: Sequence[ast.AST], args: ast.arguments) -> None:
-        self.body = body
-        self.args = args
-        self._func: _Func | None = None
-
-    def get(self) -> _Func:
-        if self._func is None:
-            self._func = _function_summary(self.body, _arg_names(self.args))
-        return self._func
-
-
 # node types as module globals: the hot loops below look them up faster than ast.X
 _Assign = ast.Assign
 _Attribute = ast.Attribute
@@ -230,7 +212,7 @@ class DefUse:
         self.defined: dict[str, tuple[int, int]] = {}  # module-level names bound so far
         self.first_def: dict[str, tuple[int, int]] = {}
         self.deleted: dict[str, tuple[int, int]] = {}
-        self.functions: dict[str, _LazyFunc] = {}
+        self.functions: dict[str, _Func] = {}
         self.scopes: list[set[str]] = []  # class bodies, comprehensions, lambdas
         self.quiet = False  # after a star import, %run, exec(...): names may come from anywhere
         self.quiet_at: tuple[int, int] | None = None
@@ -249,7 +231,7 @@ class DefUse:
             self.quiet = True
             self.quiet_at = self.pos(node)
 
-    def bind(self, name: str, node, is_function: _LazyFunc | None = None):
+    def bind(self, name: str, node, is_function: _Func | None = None):
         if self.scopes:
             self.scopes[-1].add(name)
             return
@@ -289,7 +271,7 @@ class DefUse:
 
     def check_function(self, fname: str, node, chain: tuple):
         """A function is used: the names its body reads must exist now."""
-        func = self.functions[fname].get()
+        func = self.functions[fname]
         for name in sorted(func.free):
             if name in self.defined:
                 if name in func.called and name in self.functions and name not in chain and len(chain) < 6:
@@ -418,7 +400,7 @@ class DefUse:
             for d in v.args.defaults + [d for d in v.args.kw_defaults if d]:
                 self.expr(d)
             # the summary of `f = lambda: body` is that of a function whose body is the expression
-            self.bind(targets[0].id, s, _LazyFunc([v.body], v.args))
+            self.bind(targets[0].id, s, _function_summary([v.body], _arg_names(v.args)))
             return
         self.expr(v)
         for t in targets:
@@ -488,7 +470,7 @@ class DefUse:
             self.expr(d)
         for d in s.args.defaults + [d for d in s.args.kw_defaults if d]:
             self.expr(d)
-        summary = _LazyFunc(s.body, s.args) if not self.scopes else None
+        summary = _function_summary(s.body, _arg_names(s.args)) if not self.scopes else None
         self.bind(s.name, s, summary)
 
     def _class_def(self, s: ast.ClassDef, top: bool):
