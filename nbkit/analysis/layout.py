@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -468,7 +469,7 @@ def analyse(nb: Notebook, aliases: dict[str, list[str]] | None = None,
     table = _aliases(aliases)
     cells = nb.cells
     n = len(cells)
-    code_idx = [c.index for c in cells if c.is_code and not c.is_empty]
+    code_idx = [c.index for c in cells if c.cell_type == "code" and c.source.strip()]  # (is_code, not is_empty)
     first_code = code_idx[0] if code_idx else None
     last_code = code_idx[-1] if code_idx else None
     front = 0
@@ -491,8 +492,8 @@ def analyse(nb: Notebook, aliases: dict[str, list[str]] | None = None,
         if outer is None or outer.level == 1:
             appendix_at = h.cell_index
             break
-    before_app = [ci for ci in code_idx if ci < appendix_at]
-    last_analysis = before_app[-1] if before_app else last_code
+    k = bisect_left(code_idx, appendix_at)  # the code cells before the appendix: code_idx[:k]
+    last_analysis = code_idx[k - 1] if k else last_code
 
     lookup = _lookup(table)
     sections: list[Section] = []
