@@ -181,7 +181,9 @@ def _function_summary(body: Sequence[ast.AST], params: list[str]) -> _Func:
 
 
 # node types as module globals: the hot loops below look them up faster than ast.X
+_Assign = ast.Assign
 _Attribute = ast.Attribute
+_Expr = ast.Expr
 _BinOp = ast.BinOp
 _Call = ast.Call
 _Constant = ast.Constant
@@ -322,8 +324,25 @@ class DefUse:
                         self.first_def.setdefault(w, (cell.index, 1))
                 continue
             handlers = _STMT_HANDLERS
+            stmt: Any  # (the handlers take their statement types)
             for stmt in tree.body:
-                handler = handlers.get(type(stmt))
+                ts = type(stmt)
+                # the two commonest statements (half the top-level ones each) without a handler's call:
+                # what _expr_stmt and _assign (but for `f = lambda ...`) do
+                if ts is _Expr:
+                    v = stmt.value
+                    if type(v) is not _Name or v.id not in _AUTOMAGIC:
+                        self.expr(v)
+                    continue
+                if ts is _Assign and type(stmt.value) is not _Lambda:
+                    self.expr(stmt.value)
+                    for t in stmt.targets:
+                        if type(t) is _Name:
+                            self.bind(t.id, t)
+                        else:
+                            self.target(t)
+                    continue
+                handler = handlers.get(ts)
                 if handler is not None:
                     handler(self, stmt, True)
         if keep_at is not None and keep_at >= len(self.cells):
@@ -608,9 +627,13 @@ class DefUse:
                             self.read(f.id, f)
                     elif tf is not _Constant:
                         self.expr(f)
-                # the arguments, then the keywords' values (exprs() of them, without the call)
-                for a in (e.args if not e.keywords else [*e.args, *(k.value for k in e.keywords)]):
+                # the arguments, then the keywords' values (exprs() of them, without the call; as
+                # in expr(), `a.b` and `d["key"]` read only a and d)
+                for a in (e.args + [k.value for k in e.keywords] if e.keywords else e.args):
                     ta = type(a)
+                    while ta is _Attribute or (ta is _Subscript and type(a.slice) is _Constant):
+                        a = a.value
+                        ta = type(a)
                     if ta is _Name:
                         if a.id not in defined and type(a.ctx) is _Load:
                             self.read(a.id, a)

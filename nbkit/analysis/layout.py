@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -410,11 +411,40 @@ def _prefix_match(key: str, names: tuple[str, ...]) -> bool:
     return False
 
 
+class _Lookup:
+    """An alias table's lookups, worked out once per table: the sections each alias names exactly
+    (in the table's order) and every "alias + space" prefix a prefix match needs (the aliases of at
+    least 4 characters, see _prefix_match)."""
+
+    __slots__ = ("exact", "prefixes")
+
+    def __init__(self, table: dict[str, tuple[str, ...]]) -> None:
+        self.exact: dict[str, list[str]] = {}
+        for k, names in table.items():
+            for n in names:
+                kinds = self.exact.setdefault(n, [])
+                if k not in kinds:
+                    kinds.append(k)
+        self.prefixes = tuple(n + " " for names in table.values() for n in names if len(n) >= 4)
+
+
+_DEFAULT_LOOKUP = _Lookup(_DEFAULT_TABLE)
+
+
+def _lookup(table: dict[str, tuple[str, ...]]) -> _Lookup:
+    return _DEFAULT_LOOKUP if table is _DEFAULT_TABLE else _Lookup(table)
+
+
 def classify(key: str, before_first_code: bool, aliases: dict[str, tuple[str, ...]],
-             after_last_code: bool = False, exact_only: bool = False) -> str | None:
-    """Which standard section a normalised heading names (None: an ordinary heading)."""
-    matches = [k for k, names in aliases.items() if key in names]
-    if not matches and not exact_only:
+             after_last_code: bool = False, exact_only: bool = False, lookup: _Lookup | None = None) -> str | None:
+    """Which standard section a normalised heading names (None: an ordinary heading).  ``lookup``:
+    ``_lookup(aliases)``, when the caller classifies several headings."""
+    if lookup is None:
+        lookup = _lookup(aliases)
+    matches = lookup.exact.get(key) or []  # (read-only: a new list is made for prefix matches)
+    # no alias followed by a space starts the key (one C-level test): no prefix match either
+    if not matches and not exact_only and key.startswith(lookup.prefixes):
+        matches = []
         for k, names in aliases.items():
             if k in _PREFIX_BEFORE_CODE and not before_first_code:
                 continue
@@ -439,7 +469,7 @@ def analyse(nb: Notebook, aliases: dict[str, list[str]] | None = None,
     table = _aliases(aliases)
     cells = nb.cells
     n = len(cells)
-    code_idx = [c.index for c in cells if c.is_code and not c.is_empty]
+    code_idx = [c.index for c in cells if c.cell_type == "code" and c.source.strip()]  # (is_code, not is_empty)
     first_code = code_idx[0] if code_idx else None
     last_code = code_idx[-1] if code_idx else None
     front = 0
@@ -454,21 +484,28 @@ def analyse(nb: Notebook, aliases: dict[str, list[str]] | None = None,
 
     # the appendix is needed first: code in it does not make a closing "Summary" the summary
     appendix_at = n
+    appendix_names = table.get("appendix", ())
     for j, h in enumerate(heads):
+        if h.key not in appendix_names:
+            continue
         outer = next((o for o in reversed(heads[:j]) if o.level < h.level), None)
-        if h.key in table.get("appendix", ()) and (outer is None or outer.level == 1):
+        if outer is None or outer.level == 1:
             appendix_at = h.cell_index
             break
-    before_app = [ci for ci in code_idx if ci < appendix_at]
-    last_analysis = before_app[-1] if before_app else last_code
+    k = bisect_left(code_idx, appendix_at)  # the code cells before the appendix: code_idx[:k]
+    last_analysis = code_idx[k - 1] if k else last_code
 
+    lookup = _lookup(table)
     sections: list[Section] = []
     stack: list[int] = []  # indices into sections of the open headings
+    n_heads = len(heads)
     for i, h in enumerate(heads):
         # where the section ends: the next heading at the same or a higher level
         stop = None
-        for h2 in heads[i + 1:]:
-            if h2.level <= h.level:
+        level = h.level
+        for j in range(i + 1, n_heads):
+            h2 = heads[j]
+            if h2.level <= level:
                 stop = (h2.cell_index, h2.line)
                 break
         if stop is None:
@@ -484,12 +521,12 @@ def analyse(nb: Notebook, aliases: dict[str, list[str]] | None = None,
         after = last_analysis is not None and h.cell_index > last_analysis
         nested = False
         if parent is None:
-            kind = classify(h.key, before, table, after_last_code=after) or "other"
+            kind = classify(h.key, before, table, after_last_code=after, lookup=lookup) or "other"
         elif sections[parent].kind != "other" or sections[parent].nested:
             kind, nested = "other", True
         elif sections[parent].level == 1 or first_code is None or sections[parent].cell_index < first_code:
             # a wrapper ("# Part 1", "## Introduction"): exact aliases under it are sections
-            kind = classify(h.key, before, table, after_last_code=after, exact_only=True) or "other"
+            kind = classify(h.key, before, table, after_last_code=after, exact_only=True, lookup=lookup) or "other"
             if kind == "appendix" and sections[parent].level != 1:
                 kind = "other"  # "### References" inside "## The role of computing": that section's own
         else:
@@ -507,13 +544,17 @@ def analyse(nb: Notebook, aliases: dict[str, list[str]] | None = None,
                       default=firsts.get("questions", -1))
     findings_at = min([s.cell_index for s in top if s.kind in ("findings", "next_steps", "appendix")],
                       default=n)
-    for s in top:
+    # the sections holding a recognised section (a child comes after its parent, so the loop below
+    # has not changed any child's kind when it looks at the parent)
+    holds_recognised = {x.parent for x in sections if x.kind != "other"}
+    for me, s in enumerate(sections):
+        if s.nested:
+            continue  # not in top
         if s.kind != "other" or s.level > 2 or not (start_after < s.cell_index < findings_at):
             continue
         if s.parent is not None and sections[s.parent].kind != "other":
             continue
-        me = sections.index(s)
-        if any(x.parent == me and x.kind != "other" for x in sections):
+        if me in holds_recognised:
             continue  # it holds recognised sections: a part of the notebook, not an analysis step
         if any(cells[ci].is_code and not cells[ci].is_empty and not is_setup_only(parse(cells[ci]).tree)
                for ci in range(s.cell_index, min(s.end, findings_at))):

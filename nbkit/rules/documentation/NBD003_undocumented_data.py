@@ -82,10 +82,11 @@ def _literal_path(node, strings) -> str | None:
 
 def _data_reads(facts: Facts):
     """(cell, line, source-or-None, call text) for every data read found in code cells."""
-    trees = [(c, p.tree, p.python_source) for c, p in facts.code if p.tree is not None]
-    strings = _LazyStrings(t for _, t, _ in trees)
-    for cell, tree, src_text in trees:
-        if not _maybe_read(src_text):
+    code = facts.code
+    strings = _LazyStrings(p.tree for _, p in code if p.tree is not None)
+    for cell, parsed in code:
+        tree = parsed.tree
+        if tree is None or not _maybe_read(parsed.python_source):
             continue
         for node in calls_breadth_first(tree):
             f = node.func

@@ -35,6 +35,9 @@ def _may_plot(src: str) -> bool:
             or "pcolormesh" in src or ".kde(" in src or ".density(" in src or ".area(" in src or "loglog" in src
             or "semilog" in src or ".step(" in src or ".stem(" in src or "matshow" in src)
 
+# every method name _is_plot_call may accept (besides a name ending in "plot" and a `.plot.x()`)
+_PLOT_METHODS = _MPL_PLOTS | _PX_PLOTS | _SNS_EXTRA | {"plot", "hist", "boxplot", "Chart"}
+
 _LABEL_CALLS = frozenset({
     "title", "set_title", "suptitle", "xlabel", "ylabel", "set_xlabel", "set_ylabel", "set_axis_labels",
     "set_titles", "set_xlabels", "set_ylabels", "zlabel", "set_zlabel", "supxlabel", "supylabel",
@@ -148,25 +151,23 @@ def unlabelled_figure(nb, ctx):
     ax.set_ylabel("churn rate")
     ```
     """
-    for cell in nb.cells:
-        tree = ctx.facts.tree(cell)
-        if tree is None:
-            continue
-        src = ctx.facts.python_source(cell)
-        if not _may_plot(src):
+    for cell, parsed in ctx.facts.code:
+        tree = parsed.tree
+        if tree is None or not _may_plot(parsed.python_source):
             continue
         first_plot = None
         labelled = False
         for node in calls_breadth_first(tree):
             f = node.func
             fname = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+            # (`.set(title=...)` is among these: title, xlabel and ylabel are label keywords)
             if fname in _LABEL_CALLS or (node.keywords and any(k.arg in _LABEL_KWS for k in node.keywords)):
                 labelled = True
                 break
-            if fname == "set" and any(k.arg in ("title", "xlabel", "ylabel") for k in node.keywords):
-                labelled = True
-                break
-            if _is_plot_call(node) and (first_plot is None or node.lineno < first_plot.lineno):
+            # only a method call with one of these names can be a plot call (see _is_plot_call)
+            if isinstance(f, ast.Attribute) and (f.attr in _PLOT_METHODS or f.attr.endswith("plot") or (
+                    isinstance(f.value, ast.Attribute) and f.value.attr == "plot")) \
+                    and _is_plot_call(node) and (first_plot is None or node.lineno < first_plot.lineno):
                 first_plot = node
         if first_plot is not None and not labelled and _labelled_elsewhere(ctx.facts, cell, first_plot):
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Hit, rule
-from .helpers import PLACEHOLDER, quote_short
+from .helpers import PLACEHOLDER, may_hold_placeholder, quote_short
 
 
 @rule("NBD008", "placeholder-text", "warning", "TODO/FIXME/TBD in markdown (report profile)")
@@ -23,7 +23,7 @@ def placeholder_text(nb, ctx):
     Do it, or turn it into a tracked issue and remove the note.
     """
     for cell in nb.cells:
-        if not cell.is_markdown or not PLACEHOLDER.search(cell.source):
+        if not cell.is_markdown or not may_hold_placeholder(cell.source) or not PLACEHOLDER.search(cell.source):
             continue
         for i, line in enumerate(cell.lines, start=1):
             m = PLACEHOLDER.search(line)

@@ -21,8 +21,10 @@ _TEXT_ADVICE = "show a summary (df.head(), a sample) instead of the whole object
 _IMAGE_ADVICE = "lower the figure's size or dpi, or save it to a file and link it"
 
 
-def _mime_sizes(out: dict):
-    """(mime, bytes) for each representation of an output (streams count as text/plain)."""
+def _mime_sizes(out: dict, image_limit: float = -1.0):
+    """(mime, bytes) for each representation of an output (streams count as text/plain).  A
+    base64 image too short to decode to more than ``image_limit`` bytes is left out: its exact
+    size (which strips and counts the newlines of the whole text) cannot exceed the limit."""
     if out.get("output_type") == "stream":
         text = multiline_text(out.get("text"))
         yield "text/plain", len(text)
@@ -34,6 +36,8 @@ def _mime_sizes(out: dict):
         if isinstance(value, (str, list)):
             text = multiline_text(value)
             if mime.startswith("image/") and mime != "image/svg+xml":
+                if len(text) * 3 // 4 <= image_limit:
+                    continue  # its decoded size is at most this
                 b64 = text.strip().rstrip("=")
                 yield mime, (len(b64) - b64.count("\n")) * 3 // 4  # decoded size of base64
             else:
@@ -80,7 +84,7 @@ def huge_output(nb, ctx):
             continue
         for i, out in enumerate(cell.outputs, start=1):
             worst = None  # (excess ratio, mime, size, limit, is_image)
-            for mime, size in _mime_sizes(out):
+            for mime, size in _mime_sizes(out, image_limit):
                 is_image = mime.startswith("image/")
                 limit = image_limit if is_image else text_limit
                 if size > limit and (worst is None or size / max(limit, 1) > worst[0]):

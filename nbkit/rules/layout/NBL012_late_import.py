@@ -8,17 +8,29 @@ from ...analysis.layout import is_setup_only
 from .. import Hit, rule
 
 
+# the fields that hold statements (or except handlers and match cases, which hold statements)
+_STMT_LISTS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+_stmt_fields: dict[type, tuple[str, ...]] = {}
+
+
 def _top_level_imports(tree: ast.Module):
-    """Import statements not inside a function (or lambda)."""
+    """Import statements not inside a function (or lambda).  The walk goes through the statement
+    lists only (an expression holds no statement), in the order the walk over every child node did
+    (depth first, last child first): the rule sorts by line, and keeps that order within a line."""
     stack: list[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
+        t = type(node)
+        if t is ast.Import or t is ast.ImportFrom:
             yield node
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
             continue
         else:
-            stack.extend(ast.iter_child_nodes(node))
+            fields = _stmt_fields.get(t)
+            if fields is None:
+                fields = _stmt_fields[t] = tuple(f for f in t._fields if f in _STMT_LISTS)
+            for f in fields:
+                stack.extend(getattr(node, f))
 
 
 def _import_names(node) -> str:

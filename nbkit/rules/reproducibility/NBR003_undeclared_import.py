@@ -17,9 +17,11 @@ _IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 def _optional_import_lines(facts: Facts) -> set[tuple[int, int]]:
     """(cell, line) of imports guarded by ``try: ... except ImportError`` (optional dependencies)."""
     out: set[tuple[int, int]] = set()
-    for cell in facts.nb.cells:
-        tree = facts.tree(cell)
-        if tree is None or "ImportError" not in cell.source and "ModuleNotFoundError" not in cell.source:
+    for cell, parsed in facts.code:
+        if "ImportError" not in cell.source and "ModuleNotFoundError" not in cell.source:
+            continue
+        tree = parsed.tree
+        if tree is None:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Try) and any(

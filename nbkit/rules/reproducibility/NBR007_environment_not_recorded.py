@@ -36,7 +36,8 @@ def environment_not_recorded(nb, ctx):
     env = nb.nbkit_metadata.get("environment")
     if isinstance(env, dict) and isinstance(env.get("packages"), dict) and env.get("python"):
         return
-    if any(c.is_code and _RECORDING_MAGIC.search(c.source) for c in nb.cells):
+    if any(c.is_code and ("%watermark" in c.source or "%version_information" in c.source)
+           and _RECORDING_MAGIC.search(c.source) for c in nb.cells):
         return  # recorded in the notebook's outputs by %watermark / %version_information
     detail = "is incomplete" if isinstance(env, dict) else "is not recorded"
     yield Hit(f"the environment (Python and package versions) {detail} in metadata.nbkit.environment; "

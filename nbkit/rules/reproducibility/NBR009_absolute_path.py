@@ -61,8 +61,10 @@ def absolute_path(nb, ctx):
     """
     allow = tuple(ctx.option("allow", list))
     # every path _ABS_PATH finds holds a slash or a backslash (one comprehension picks those strings)
-    for cell, node in [(c, n) for c, n in ctx.facts.semantic.strings if "/" in n.value or "\\" in n.value]:
+    for cell, node in ctx.facts.semantic.strings:
         value = node.value
+        if "/" not in value and "\\" not in value:
+            continue
         m = _ABS_PATH.search(value)
         if m is None:
             continue

@@ -133,23 +133,39 @@ def _assignments(facts: Facts) -> dict[str, list]:
     return facts.memo("nbr012_assignments", _find_assignments)
 
 
+# the fields that hold statements (or except handlers and match cases, which hold statements)
+_STMT_LISTS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+_stmt_fields: dict[type, tuple[str, ...]] = {}
+
+
 def _find_assignments(facts: Facts) -> dict[str, list]:
+    """(Each name's list in the order of a depth-first walk over every child node, last pushed first
+    out: this walk reads only the statement lists, as an expression holds no statement, and does not
+    push an assignment, which holds none either; the statements come in that walk's order.)"""
     out: dict[str, list] = {}
+    Assign, FunctionDef, AsyncFunctionDef, Name = ast.Assign, ast.FunctionDef, ast.AsyncFunctionDef, ast.Name
     for cell, parsed in facts.code:
         if parsed.tree is None:
             continue
         todo: list[tuple[ast.AST, str | None]] = [(parsed.tree, None)]
         while todo:
             node, func = todo.pop()
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    todo.append((child, child.name))
-                    continue
-                if isinstance(child, ast.Assign):
-                    for t in child.targets:
-                        if isinstance(t, ast.Name):
-                            out.setdefault(t.id, []).append(((cell.index, child.lineno), func, child.value))
-                todo.append((child, func))
+            t = type(node)
+            fields = _stmt_fields.get(t)
+            if fields is None:
+                fields = _stmt_fields[t] = tuple(f for f in t._fields if f in _STMT_LISTS)
+            for f in fields:
+                for child in getattr(node, f):
+                    tc = type(child)
+                    if tc is FunctionDef or tc is AsyncFunctionDef:
+                        todo.append((child, child.name))
+                    elif tc is Assign:
+                        for target in child.targets:
+                            if type(target) is Name:
+                                out.setdefault(target.id, []).append(((cell.index, child.lineno), func,
+                                                                      child.value))
+                    else:
+                        todo.append((child, func))
     return out
 
 

@@ -79,36 +79,60 @@ def unparameterised_clock(nb, ctx):
     ```
     """
     an = ctx.facts.semantic
-    timing = False
-    sorted_names: set[str] = set()
-    for _, node in an.nodes(ast.BinOp):
-        if isinstance(node.op, ast.Sub):
-            for side in (node.left, node.right):
-                if isinstance(side, ast.Call) and (dotted(side.func) or [""])[-1] in ("time", "time_ns", "now"):
-                    timing = True
-    for ci in an.calls:
-        if ci.method == "sort" and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value,
-                                                                                           ast.Name):
-            sorted_names.add(ci.node.func.value.id)
-        elif ci.method in ("sorted", "natsorted"):
-            sorted_names.update(a.id for a in ci.node.args if isinstance(a, ast.Name))
+    timing: bool | None = None  # worked out when a time.* clock is found (most notebooks have none)
+    sorted_names: set[str] | None = None  # worked out when a listing is found
     for ci in an.calls:
         q = ci.qual or ""
+        if q not in _REPORTED and (q or ci.method not in _LISTING_METHODS):
+            continue  # none of the branches below reports it
         if q in CLOCKS:
-            if q.startswith("time.") and (timing or (ci.parents and isinstance(ci.parents[-1], (ast.BinOp,
-                                                                                                 ast.Compare)))):
-                continue  # timing and timeouts, not results
+            if q.startswith("time."):
+                if timing is None:
+                    timing = _timing(an)
+                if timing or (ci.parents and isinstance(ci.parents[-1], (ast.BinOp, ast.Compare))):
+                    continue  # timing and timeouts, not results
             yield Hit(f"{ci.text}() makes results depend on when the notebook runs ({CLOCKS[q]}); pass the date in "
                       "as a parameter (parameters cell)", ci.cell, ci.node.lineno)
-        elif q in ("pandas.to_datetime", "pandas.Timestamp", "numpy.datetime64") and ci.node.args and \
+        elif q in _DATE_PARSERS and ci.node.args and \
                 (str_const(ci.node.args[0]) or "").lower() in ("now", "today"):
             yield Hit(f"{ci.text}({str_const(ci.node.args[0])!r}) makes results depend on when the notebook runs; "
                       "pass the date in as a parameter (parameters cell)", ci.cell, ci.node.lineno)
         elif q in UUIDS:
             yield Hit(f"{ci.text}() gives a new value on every run; derive ids from the data (or uuid5 of a key)",
                       ci.cell, ci.node.lineno)
-        elif q in LISTINGS or (not q and ci.method in ("glob", "rglob", "iterdir")):
+        elif q in LISTINGS or (not q and ci.method in _LISTING_METHODS):
+            if sorted_names is None:
+                sorted_names = _sorted_names(an)
             if _listing_sorted(ci, sorted_names):
                 continue
             yield Hit(f"{ci.text}() returns entries in file-system order, which differs between machines; wrap it "
                       "in sorted()", ci.cell, ci.node.lineno)
+
+
+_DATE_PARSERS = ("pandas.to_datetime", "pandas.Timestamp", "numpy.datetime64")
+_LISTING_METHODS = ("glob", "rglob", "iterdir")
+# every qualified name a branch of the rule's loop reports (besides a listing method with none)
+_REPORTED = frozenset({*CLOCKS, *_DATE_PARSERS, *UUIDS, *LISTINGS})
+
+
+def _timing(an) -> bool:
+    """Does the notebook subtract clock readings (`time.time() - t0`: it times something)?"""
+    timing = False
+    for _, node in an.nodes(ast.BinOp):
+        if isinstance(node.op, ast.Sub):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Call) and (dotted(side.func) or [""])[-1] in ("time", "time_ns", "now"):
+                    timing = True
+    return timing
+
+
+def _sorted_names(an) -> set[str]:
+    """Names the notebook sorts (`x.sort()`, `sorted(x)`)."""
+    sorted_names: set[str] = set()
+    for ci in an.calls:
+        if ci.method == "sort" and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value,
+                                                                                           ast.Name):
+            sorted_names.add(ci.node.func.value.id)
+        elif ci.method in ("sorted", "natsorted"):
+            sorted_names.update(a.id for a in ci.node.args if isinstance(a, ast.Name))
+    return sorted_names
