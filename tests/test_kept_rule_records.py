@@ -41,12 +41,12 @@ def _lint(data: dict, cache: ParseCache | None, folder) -> list:
 
 BASE = _nb(
     "# Random state",
-    "import numpy as np\nimport random\nfrom pathlib import Path\nimport pandas as pd",
-    "DATA = 'data'\nTRAIN = DATA + '/train.csv'",
-    "def draw():\n    return random.random()",
+    "import numpy as np\nimport random\nfrom pathlib import Path\nimport pandas as pd\nimport os.path as osp",
+    "DATA = 'data'",
+    "def draw():\n    return random.random()\n\nTRAIN = DATA + '/train.csv'\nVALID = osp.join(DATA, 'valid.csv')",
     "x = draw()\nshuffler.shuffle(x)\nframe.sample(frac=0.5)",
     "%pip install pandas\n!pip install numpy==1.26.4",
-    "df = pd.read_csv(TRAIN)\nother = pd.read_csv(Path(DATA) / 'test.csv')",
+    "df = pd.read_csv(TRAIN)\nother = pd.read_csv(Path(DATA) / 'test.csv')\nv = pd.read_csv(VALID)",
     "y = rand(3)\nX.rvs(4)",
 )
 
@@ -61,9 +61,10 @@ EDITS = [
     (1, BASE["cells"][1]["source"] + "\nfrom scipy import stats"),
     (3, BASE["cells"][3]["source"] + "\nX = stats.poisson(3.5)"),  # a frozen distribution
     (1, BASE["cells"][1]["source"] + "\nimport tensorflow as tf"),  # shuffle() is tensorflow's
-    (2, "DATA = 'elsewhere'\nTRAIN = DATA + '/train.csv'"),         # a path constant used below changes
-    (2, "TRAIN = 'train.csv'"),                                    # and DATA disappears
-    (1, "import numpy as np\nimport pathlib as Path\nimport pandas as pd"),  # Path is no constructor now
+    (2, "DATA = 'elsewhere'"),                                     # a path constant used below changes
+    (2, "TRAIN = 'train.csv'"),                                    # and disappears
+    (2, "DATA = 'data'"),
+    (1, "import numpy as np\nimport pathlib as Path\nimport pandas as pd"),  # osp.join is no constructor now
     (5, "%pip install pandas scikit-learn\n!conda install -y scipy=1.11"),  # pip magics change
     (5, "!echo done"),
     ("dup", 3),                                                   # a second cell with cell 3's source

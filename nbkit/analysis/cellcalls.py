@@ -48,12 +48,33 @@ def _cell_calls(facts: Facts) -> list[CellCalls]:
     # bisection in the (non-decreasing) cell indices of the calls
     indices = [ci.cell.index for ci in calls]
     cache: Any = facts.parse_cache
-    if cache is not None:
-        all_nodes = [ci.node for ci in calls]
-        all_quals = [ci.qual for ci in calls]
     out: list[CellCalls] = []
     n = len(calls)
     i = 0
+    if cache is None:
+        for cell, parsed in facts.code:
+            if i >= n:
+                break
+            if indices[i] != cell.index:
+                continue  # no call in this cell
+            j = bisect_right(indices, cell.index, i)
+            out.append((cell, parsed, calls[i:j], None))
+            i = j
+        return out
+    nodes = [ci.node for ci in calls]
+    quals = [ci.qual for ci in calls]
+    # The calls of the last lint (all of them) and its tokens by the range of calls they had: after
+    # an edit of one cell, the calls before it and after it are the same, and the cells there get
+    # their tokens back without a comparison of their own (comparing two lists is done in C).
+    last = cache.notebook_records.get("calls")
+    head = tail = shift = 0
+    ranges: dict[int, tuple[int, CallsToken]] = {}
+    last_ranges: dict[int, tuple[int, CallsToken]] = {}
+    if last is not None:
+        last_nodes, last_quals, last_ranges = last
+        head = _same_head(nodes, quals, last_nodes, last_quals)
+        tail = _same_tail(nodes, quals, last_nodes, last_quals)
+        shift = len(last_nodes) - n
     for cell, parsed in facts.code:
         if i >= n:
             break
@@ -61,16 +82,58 @@ def _cell_calls(facts: Facts) -> list[CellCalls]:
             continue  # no call in this cell
         j = bisect_right(indices, cell.index, i)
         token = None
-        if cache is not None:
-            nodes, quals = all_nodes[i:j], all_quals[i:j]
+        # (calls with the same nodes are of the same parse: a tree belongs to one ParsedCell)
+        if j <= head:
+            kept = last_ranges.get(i)
+            if kept is not None and kept[0] == j:
+                token = kept[1]
+        elif i >= n - tail:
+            kept = last_ranges.get(i + shift)
+            if kept is not None and kept[0] == j + shift:
+                token = kept[1]
+        if token is None:
+            cell_nodes, cell_quals = nodes[i:j], quals[i:j]
             token = cache.derived("calls", cell.source)
             # (lists compare their items by identity first: AST nodes by identity alone)
-            if token is None or token.parsed is not parsed or token.nodes != nodes or token.quals != quals:
-                token = CallsToken(parsed, nodes, quals)
-                cache.keep("calls", cell.source, token)
+            if token is None or token.parsed is not parsed or token.nodes != cell_nodes or token.quals != cell_quals:
+                token = CallsToken(parsed, cell_nodes, cell_quals)
+        cache.keep("calls", cell.source, token)
+        ranges[i] = (j, token)
         out.append((cell, parsed, calls[i:j], token))
         i = j
+    cache.notebook_records["calls"] = (nodes, quals, ranges)
     return out
+
+
+def _same_head(a: list, b: list, last_a: list, last_b: list) -> int:
+    """How many first items ``a`` and ``last_a``, and ``b`` and ``last_b``, have in common."""
+    lo, hi = 0, min(len(a), len(last_a))
+    if a[:hi] == last_a[:hi] and b[:hi] == last_b[:hi]:
+        return hi
+    hi -= 1
+    while lo < hi:  # the longest common head, by bisection (each comparison is one in C)
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == last_a[:mid] and b[:mid] == last_b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _same_tail(a: list, b: list, last_a: list, last_b: list) -> int:
+    """How many last items ``a`` and ``last_a``, and ``b`` and ``last_b``, have in common."""
+    n, m = len(a), len(last_a)
+    lo, hi = 0, min(n, m)
+    if a[n - hi:] == last_a[m - hi:] and b[n - hi:] == last_b[m - hi:]:
+        return hi
+    hi -= 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[n - mid:] == last_a[m - mid:] and b[n - mid:] == last_b[m - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def shares_parses(facts: Facts) -> bool:

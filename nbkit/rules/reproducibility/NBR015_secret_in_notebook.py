@@ -166,9 +166,6 @@ def secret_in_notebook(nb, ctx):
     ```
     Rotate any secret that was committed, and clear the outputs that showed it.
     """
-    assigned: dict[int, list] = {}
-    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, ctx.facts.python_source):
-        assigned.setdefault(cell.index, []).append((name, value, line))
     # The texts (sources, outputs) are first searched as a whole, once each way: most notebooks
     # hold no needle, connection string or key word at all, and then no text is scanned alone.
     outputs = [[text for text in map(_output_text, cell.outputs) if text] if cell.outputs else _NO_TEXTS
@@ -176,6 +173,10 @@ def secret_in_notebook(nb, ctx):
     out_texts = [text for texts in outputs for text in texts]
     free = [cell.source for cell in nb.cells if cell.cell_type == "markdown" or cell.cell_type == "raw"]
     everything = "\n".join([*(cell.source for cell in nb.cells), *out_texts])
+    assigned: dict[int, list] = {}
+    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, ctx.facts.python_source,
+                                                     _names_a_secret_word(everything)):
+        assigned.setdefault(cell.index, []).append((name, value, line))
     needles = _any_needle(everything)
     dsn = "://" in everything and "@" in everything
     free_low = "\n".join(free + out_texts).lower()
@@ -226,9 +227,11 @@ def _names_a_secret_word(source: str) -> bool:
         or "authorization" in low
 
 
-def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str]):
+def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str], by_keyword: bool = True):
     """(cell, name, value, line): string literals bound to secret-looking names (assignments,
-    keyword arguments, dict entries)."""
+    keyword arguments, dict entries).  ``by_keyword`` False: the caller knows that no source names a
+    secret word (_names_a_secret_word of all of them), so no keyword argument's name can be one
+    (a keyword is written as it is, in the cell's source: the IPython-syntax transform makes none)."""
     # Only string literals count (str_const): the other values are left out before sorting (the
     # sort is stable, so the literals keep their order)
     items: list[tuple[Cell, str, ast.expr]] = []
@@ -242,7 +245,7 @@ def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str]):
             if name and node.value is not None:
                 items.append((cell, name, node.value))
     maybe: dict[int, bool] = {}  # cell index -> _names_a_secret_word(its code)
-    for ci in [ci for ci in an.calls if ci.node.keywords]:  # (a comprehension: most calls have none)
+    for ci in [ci for ci in an.calls if ci.node.keywords] if by_keyword else ():  # (most calls have none)
         keywords = ci.node.keywords
         if keywords:
             cell = ci.cell
