@@ -108,13 +108,16 @@ def _find_consts(facts: Facts) -> _PathConstants:
                 continue
         bindings_in = bindings
         reads: dict[str, str | None] = {}  # the names looked up, with what they held before the cell
+        entries: list[tuple[str, tuple[int, int], str | None]] | None = None
+        cell_lookup: Callable[[str, tuple[int, int]], str | None] = lookup
+        if cache is not None:
+            entries = []
 
-        def cell_lookup(name, order, index=index, reads=reads):
-            if name not in reads:
-                reads[name] = lookup(name, (index, 0))
-            return lookup(name, order)
+            def cell_lookup(name, order, index=index, reads=reads):
+                if name not in reads:
+                    reads[name] = lookup(name, (index, 0))
+                return lookup(name, order)
 
-        entries: list[tuple[str, tuple[int, int], str | None]] = []
         for stmt in tree.body:
             if isinstance(stmt, ast.Assign):
                 order = (index, stmt.lineno)
@@ -130,14 +133,15 @@ def _find_consts(facts: Facts) -> _PathConstants:
                 for tgt in stmt.targets:
                     if type(tgt) is ast.Name:
                         out.setdefault(tgt.id, []).append((order, value))
-                        entries.append((tgt.id, order, value))
+                        if entries is not None:
+                            entries.append((tgt.id, order, value))
                         if value is not None:
                             valued.add(tgt.id)
             elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 if bindings is bindings_in:
                     bindings = dict(bindings)
                 bind_import(stmt, bindings)
-        if cache is not None:
+        if entries is not None:
             cache.keep("path_constants", cell.source, _CellConsts(
                 parsed, index, bindings_in, tuple(reads.items()), tuple(entries),
                 frozenset(name for name, _, value in entries if value is not None), bindings))

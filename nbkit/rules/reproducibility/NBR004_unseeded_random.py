@@ -107,65 +107,27 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
     # one cell) re-uses what it found in the unchanged cells: see _CellRandom.
     an = facts.semantic
     cache: Any = facts.parse_cache
-    cells = cell_calls(facts)
-    # Without a parse cache every cell has a parse of its own; with one, two cells with the same
-    # source share it (and its nodes): then _assigned_names looks nodes up among all the calls, as
-    # a cell's record would not do, and no record is kept or re-used.
-    shared = cache is not None and shares_parses(facts)
-    if shared:
-        cache = None
-    by_node: list[dict[int, CallInfo]] = []  # all the calls by node, when shared (made on first use)
-    rng_vars: set[str] = set()
-    frozen: set[str] = set()
-    funcs: set[str | None] = set()
-    records: list[_CellRandom] = []
-    for cell, _, calls, token in cells:
-        rec = None
-        if cache is not None:
-            rec = cache.derived("NBR004", cell.source)
-            if rec is not None and rec.token is not token:
-                rec = None
-        if rec is None:
-            rng, frz = _assigned_names(calls, an.calls if shared else calls, by_node if shared else [])
-            rec = _CellRandom(token, rng, frz, frozenset({ci.in_function for ci in calls}))
-            if cache is not None:
-                cache.keep("NBR004", cell.source, rec)
-        if rec.rng:
-            rng_vars.update(rec.rng)
-        if rec.frozen:
-            frozen.update(rec.frozen)
-        funcs |= rec.funcs
-        records.append(rec)
-    tf_imported = "tensorflow" in an.imported or "keras" in an.imported
-    known = _Known(rng_vars, frozen, _star_import_at(facts))
-    star_at = known.star_at
-    # what a cell's classification depends on beyond its calls (the last lint's object when equal,
-    # so that most cells compare it by identity)
-    common = (frozenset(rng_vars), frozenset(frozen), tf_imported)
-    if cache is not None:
-        last = cache.notebook_records.get("NBR004")
-        if last == common:
-            common = last
-        else:
-            cache.notebook_records["NBR004"] = common
+    # With a parse cache, two cells with the same source share one parse (and its nodes): then
+    # _assigned_names must look nodes up among all the calls, as a cell's record would not, and
+    # the notebook is done as one piece, as without a cache.
+    if cache is not None and not shares_parses(facts):
+        known, tf_imported, picked = _events_by_cell(facts, cache)
+    else:
+        rng, frz = _assigned_names(an.calls, an.calls, [])
+        known = _Known(set(rng), set(frz), _star_import_at(facts))
+        tf_imported = "tensorflow" in an.imported or "keras" in an.imported
+        funcs = {ci.in_function for ci in an.calls}
+        calls = an.calls
+        # a call with no event of its own matters only when it may call a notebook function
+        picked = [(calls[k], evs) for k, evs, name in _classify_cell(calls, known, tf_imported, funcs)
+                  if evs or (name is not None and name in funcs)]
     by_func: dict[str, list[tuple[CallInfo, _Events]]] = {}
     top: list[tuple[CallInfo, _Events]] = []
-    for (cell, _, calls, _), rec in zip(cells, records, strict=True):
-        # _classify compares (cell, line) with star_at: what of star_at matters in this cell
-        index = cell.index
-        star = None if star_at is None or star_at[0] > index else 0 if star_at[0] < index else star_at[1]
-        entries = rec.entries
-        if entries is None or not (rec.common is common or rec.common == common) or rec.star != star:
-            entries = rec.entries = _classify_cell(calls, known, tf_imported)
-            rec.common, rec.star = common, star
-        for k, evs, name in entries:
-            # a call with no event of its own matters only when it may call a notebook function
-            if evs or (name is not None and name in funcs):
-                ci = calls[k]
-                if ci.in_function is not None:
-                    by_func.setdefault(ci.in_function, []).append((ci, evs))
-                else:
-                    top.append((ci, evs))
+    for ci, evs in picked:
+        if ci.in_function is not None:
+            by_func.setdefault(ci.in_function, []).append((ci, evs))
+        else:
+            top.append((ci, evs))
     events: list[RandomEvent] = []
 
     def emit(ci: CallInfo, evs, site: CallInfo, depth: int, via: str | None):
@@ -187,6 +149,55 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
     finally:
         emit = None  # type: ignore[assignment]  # it refers to itself through its closure: break the cycle
     return events
+
+
+def _events_by_cell(facts: Facts, cache: Any) -> tuple[_Known, bool, list[tuple[CallInfo, _Events]]]:
+    """_find_random_events's known names and classified calls, cell by cell, so that a lint with
+    the server's parse cache (the panel's, after an edit of one cell) re-uses what it found in the
+    unchanged cells (see _CellRandom)."""
+    an = facts.semantic
+    cells = cell_calls(facts)
+    rng_vars: set[str] = set()
+    frozen: set[str] = set()
+    funcs: set[str | None] = set()
+    records: list[_CellRandom] = []
+    for cell, _, calls, token in cells:
+        rec = cache.derived("NBR004", cell.source)
+        if rec is None or rec.token is not token:
+            rng, frz = _assigned_names(calls, calls, [])  # (the cell's nodes are its own)
+            rec = _CellRandom(token, rng, frz, frozenset({ci.in_function for ci in calls}))
+            cache.keep("NBR004", cell.source, rec)
+        if rec.rng:
+            rng_vars.update(rec.rng)
+        if rec.frozen:
+            frozen.update(rec.frozen)
+        funcs |= rec.funcs
+        records.append(rec)
+    tf_imported = "tensorflow" in an.imported or "keras" in an.imported
+    known = _Known(rng_vars, frozen, _star_import_at(facts))
+    star_at = known.star_at
+    # what a cell's classification depends on beyond its calls (the last lint's object when equal,
+    # so that most cells compare it by identity)
+    common = (frozenset(rng_vars), frozenset(frozen), tf_imported)
+    last = cache.notebook_records.get("NBR004")
+    if last == common:
+        common = last
+    else:
+        cache.notebook_records["NBR004"] = common
+    picked: list[tuple[CallInfo, _Events]] = []
+    for (cell, _, calls, _), rec in zip(cells, records, strict=True):
+        # _classify compares (cell, line) with star_at: what of star_at matters in this cell
+        index = cell.index
+        star = None if star_at is None or star_at[0] > index else 0 if star_at[0] < index else star_at[1]
+        entries = rec.entries
+        if entries is None or not (rec.common is common or rec.common == common) or rec.star != star:
+            entries = rec.entries = _classify_cell(calls, known, tf_imported)
+            rec.common, rec.star = common, star
+        for k, evs, name in entries:
+            # a call with no event of its own matters only when it may call a notebook function
+            if evs or (name is not None and name in funcs):
+                picked.append((calls[k], evs))
+    return known, tf_imported, picked
 
 
 class _CellRandom:
@@ -238,9 +249,11 @@ def _assigned_names(calls: list[CallInfo], lookup: list[CallInfo],
     return tuple(rng_vars), tuple(frozen)
 
 
-def _classify_cell(calls: list[CallInfo], known: _Known, tf_imported: bool) -> list[tuple[int, _Events, str | None]]:
+def _classify_cell(calls: list[CallInfo], known: _Known, tf_imported: bool,
+                   funcs: set[str | None] | None = None) -> list[tuple[int, _Events, str | None]]:
     """(index in ``calls``, events, name of the function called when a bare name) of the calls that
-    have events or may call a notebook function; the others cannot make an event."""
+    have events or may call a notebook function (one of ``funcs`` when given); the others cannot
+    make an event."""
     out: list[tuple[int, _Events, str | None]] = []
     star_none = known.star_at is None
     heads = _RANDOM_HEADS
@@ -254,7 +267,7 @@ def _classify_cell(calls: list[CallInfo], known: _Known, tf_imported: bool) -> l
         f = ci.node.func
         name = f.id if type(f) is ast.Name else None
         if skip:
-            if name is not None:  # may call a notebook function
+            if name is not None and (funcs is None or name in funcs):  # may call a notebook function
                 out.append((k, _NO_EVENTS, name))
         else:
             evs = _classify(ci, known, tf_imported)
