@@ -73,8 +73,11 @@ _FOLDABLE = frozenset({ast.Constant, ast.Name, ast.JoinedStr, ast.BinOp, ast.Cal
 
 
 def _find_consts(facts: Facts) -> _PathConstants:
+    # Done cell by cell: a lint with the server's parse cache (the panel's, after an edit of one
+    # cell) re-uses what a cell gave at the last lint when its inputs are the same (_CellConsts).
     out: dict[str, list] = {}
-    bindings: dict[str, str] = {}
+    bindings: dict[str, str] = {}  # never changed once made: a cell with imports makes a new one
+    cache: Any = facts.parse_cache
 
     def lookup(name, order):
         vals = out.get(name)
@@ -87,11 +90,34 @@ def _find_consts(facts: Facts) -> _PathConstants:
             best = v
         return best
 
+    valued: set[str] = set()  # the names bound to a path somewhere
     for cell, parsed in facts.code:
         tree = parsed.tree
         if tree is None:
             continue
         index = cell.index
+        if cache is not None:
+            rec = cache.derived("path_constants", cell.source)
+            if rec is not None and rec.parsed is parsed and rec.index == index \
+                    and (rec.bindings is bindings or rec.bindings == bindings) \
+                    and all(lookup(name, (index, 0)) == prior for name, prior in rec.reads):
+                for name, order, value in rec.entries:
+                    out.setdefault(name, []).append((order, value))
+                valued.update(rec.valued)
+                bindings = rec.bindings_out
+                continue
+        bindings_in = bindings
+        reads: dict[str, str | None] = {}  # the names looked up, with what they held before the cell
+        entries: list[tuple[str, tuple[int, int], str | None]] | None = None
+        cell_lookup: Callable[[str, tuple[int, int]], str | None] = lookup
+        if cache is not None:
+            entries = []
+
+            def cell_lookup(name, order, index=index, reads=reads):
+                if name not in reads:
+                    reads[name] = lookup(name, (index, 0))
+                return lookup(name, order)
+
         for stmt in tree.body:
             if isinstance(stmt, ast.Assign):
                 order = (index, stmt.lineno)
@@ -103,17 +129,39 @@ def _find_consts(facts: Facts) -> _PathConstants:
                                                         and v.func.attr not in _CTOR_LASTS)):
                     value = None
                 else:
-                    value = _eval_path(v, lookup, order, bindings) if tv in _FOLDABLE else None
+                    value = _eval_path(v, cell_lookup, order, bindings) if tv in _FOLDABLE else None
                 for tgt in stmt.targets:
                     if type(tgt) is ast.Name:
                         out.setdefault(tgt.id, []).append((order, value))
+                        if entries is not None:
+                            entries.append((tgt.id, order, value))
+                        if value is not None:
+                            valued.add(tgt.id)
             elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                if bindings is bindings_in:
+                    bindings = dict(bindings)
                 bind_import(stmt, bindings)
+        if entries is not None:
+            cache.keep("path_constants", cell.source, _CellConsts(
+                parsed, index, bindings_in, tuple(reads.items()), tuple(entries),
+                frozenset(name for name, _, value in entries if value is not None), bindings))
     # a name never bound to a path looks up as None anyway: drop it, so that most names of a
-    # call's arguments are ruled out by one dict lookup
-    for name in [n for n, vals in out.items() if all(v is None for _, v in vals)]:
-        del out[name]
+    # call's arguments are ruled out by one dict lookup (lookup reads the new dict)
+    out = {name: vals for name, vals in out.items() if name in valued}
     return _PathConstants(out, lookup, bindings)
+
+
+class _CellConsts:
+    """What one cell gave _find_consts at a lint: its ``entries`` (NAME, (cell, line), path or
+    None) and the import aliases after it (``bindings_out``).  They are a function of the cell's
+    tree, its index, the aliases above it (``bindings``) and what the names the cell looked up
+    held before it (``reads``): a later lint re-uses them when all of those are the same."""
+
+    __slots__ = ("parsed", "index", "bindings", "reads", "entries", "valued", "bindings_out")
+
+    def __init__(self, parsed, index, bindings, reads, entries, valued, bindings_out) -> None:
+        self.parsed, self.index, self.bindings, self.reads = parsed, index, bindings, reads
+        self.entries, self.valued, self.bindings_out = entries, valued, bindings_out
 
 
 def _eval_path(node, lookup, order, bindings) -> str | None:

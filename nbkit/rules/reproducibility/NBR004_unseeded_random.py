@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 from ...analysis import Facts
+from ...analysis.cellcalls import cell_calls, shares_parses
 from ...analysis.semantic import CallInfo, dotted, lazy_re
 from ...model import Cell
 from .. import Hit, rule
@@ -102,57 +103,27 @@ def random_events(facts: Facts) -> list[RandomEvent]:
 
 
 def _find_random_events(facts: Facts) -> list[RandomEvent]:
+    # Done cell by cell, so that a lint with the server's parse cache (the panel's, after an edit of
+    # one cell) re-uses what it found in the unchanged cells: see _CellRandom.
     an = facts.semantic
-    tf_imported = "tensorflow" in an.imported or "keras" in an.imported
-    rng_vars: set[str] = set()
-    known = _Known(rng_vars, set(), _star_import_at(facts))
-    by_node: dict[int, CallInfo] | None = None  # made on first use
-    for ci in [ci for ci in an.calls if (ps := ci.parents) and type(ps[-1]) in _ASSIGNS]:
-        parent = ci.parents[-1]
-        q = ci.qual or ""
-        names = [t.id if isinstance(t, ast.Name) else t.attr
-                 for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target])
-                 if isinstance(t, (ast.Name, ast.Attribute))]
-        rs = kw(ci.node, "random_state")
-        while rs is None and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value, ast.Call):
-            if by_node is None:
-                by_node = {id(c.node): c for c in an.calls}
-            inner = by_node.get(id(ci.node.func.value))  # `GaussianMixture(4, random_state=0).fit(X)`
-            if inner is None:
-                break
-            ci, q = inner, inner.qual or ""
-            rs = kw(ci.node, "random_state")
-        if q in _RNG_CTORS or q.startswith("numpy.random.") and ci.method in NP_GENERATORS \
-                or (rs is not None and not is_none(rs)) or q.startswith(("sklearn.", "imblearn.", "umap.")):
-            # a generator, or an object whose randomness was fixed (or judged) where it was built:
-            # `gmm = GaussianMixture(random_state=0)` then `gmm.sample(400)`
-            rng_vars.update(names)
-        elif _FROZEN_DIST.fullmatch(q):
-            known.frozen.update(names)  # `X = stats.poisson(3.5)`: X.rvs() draws from numpy
+    cache: Any = facts.parse_cache
+    # With a parse cache, two cells with the same source share one parse (and its nodes): then
+    # _assigned_names must look nodes up among all the calls, as a cell's record would not, and
+    # the notebook is done as one piece, as without a cache.
+    if cache is not None and not shares_parses(facts):
+        known, tf_imported, picked = _events_by_cell(facts, cache)
+    else:
+        rng, frz = _assigned_names(an.calls, an.calls, [])
+        known = _Known(set(rng), set(frz), _star_import_at(facts))
+        tf_imported = "tensorflow" in an.imported or "keras" in an.imported
+        funcs = {ci.in_function for ci in an.calls}
+        calls = an.calls
+        # a call with no event of its own matters only when it may call a notebook function
+        picked = [(calls[k], evs) for k, evs, name in _classify_cell(calls, known, tf_imported, funcs)
+                  if evs or (name is not None and name in funcs)]
     by_func: dict[str, list[tuple[CallInfo, _Events]]] = {}
     top: list[tuple[CallInfo, _Events]] = []
-    star_none = known.star_at is None
-    # the calls that may have events or call a notebook function, picked in one comprehension
-    # (the loop below says which are which: the test here is only a cheaper superset of its)
-    funcs = {ci.in_function for ci in an.calls}
-    heads = _RANDOM_HEADS
-    cands = [ci for ci in an.calls
-             if ((qual := ci.qual) and (qual in SEEDERS or qual.partition(".")[0] in heads))
-             or (not qual and (not star_none or ci.method in _UNQUALIFIED))
-             or (type(f := ci.node.func) is ast.Name and f.id in funcs)]
-    for ci in cands:
-        qual = ci.qual
-        # early outs for the commonest calls, which touch no random state (_classify would say [])
-        if qual:
-            skip = qual not in SEEDERS and qual.partition(".")[0] not in _RANDOM_HEADS
-        else:
-            skip = star_none and ci.method not in _UNQUALIFIED
-        if skip:
-            if type(ci.node.func) is not ast.Name:
-                continue  # no event, and not a call of a notebook function: emit would do nothing
-            evs = _NO_EVENTS
-        else:
-            evs = _classify(ci, known, tf_imported)
+    for ci, evs in picked:
         if ci.in_function is not None:
             by_func.setdefault(ci.in_function, []).append((ci, evs))
         else:
@@ -178,6 +149,131 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
     finally:
         emit = None  # type: ignore[assignment]  # it refers to itself through its closure: break the cycle
     return events
+
+
+def _events_by_cell(facts: Facts, cache: Any) -> tuple[_Known, bool, list[tuple[CallInfo, _Events]]]:
+    """_find_random_events's known names and classified calls, cell by cell, so that a lint with
+    the server's parse cache (the panel's, after an edit of one cell) re-uses what it found in the
+    unchanged cells (see _CellRandom)."""
+    an = facts.semantic
+    cells = cell_calls(facts)
+    rng_vars: set[str] = set()
+    frozen: set[str] = set()
+    funcs: set[str | None] = set()
+    records: list[_CellRandom] = []
+    for cell, _, calls, token in cells:
+        rec = cache.derived("NBR004", cell.source)
+        if rec is None or rec.token is not token:
+            rng, frz = _assigned_names(calls, calls, [])  # (the cell's nodes are its own)
+            rec = _CellRandom(token, rng, frz, frozenset({ci.in_function for ci in calls}))
+            cache.keep("NBR004", cell.source, rec)
+        if rec.rng:
+            rng_vars.update(rec.rng)
+        if rec.frozen:
+            frozen.update(rec.frozen)
+        funcs |= rec.funcs
+        records.append(rec)
+    tf_imported = "tensorflow" in an.imported or "keras" in an.imported
+    known = _Known(rng_vars, frozen, _star_import_at(facts))
+    star_at = known.star_at
+    # what a cell's classification depends on beyond its calls (the last lint's object when equal,
+    # so that most cells compare it by identity)
+    common = (frozenset(rng_vars), frozenset(frozen), tf_imported)
+    last = cache.notebook_records.get("NBR004")
+    if last == common:
+        common = last
+    else:
+        cache.notebook_records["NBR004"] = common
+    picked: list[tuple[CallInfo, _Events]] = []
+    for (cell, _, calls, _), rec in zip(cells, records, strict=True):
+        # _classify compares (cell, line) with star_at: what of star_at matters in this cell
+        index = cell.index
+        star = None if star_at is None or star_at[0] > index else 0 if star_at[0] < index else star_at[1]
+        entries = rec.entries
+        if entries is None or not (rec.common is common or rec.common == common) or rec.star != star:
+            entries = rec.entries = _classify_cell(calls, known, tf_imported)
+            rec.common, rec.star = common, star
+        for k, evs, name in entries:
+            # a call with no event of its own matters only when it may call a notebook function
+            if evs or (name is not None and name in funcs):
+                picked.append((calls[k], evs))
+    return known, tf_imported, picked
+
+
+class _CellRandom:
+    """What _find_random_events found in one cell's calls, kept in the parse cache with the cell's
+    :class:`nbkit.analysis.cellcalls.CallsToken`: re-used when the token is the same (the same
+    calls).  ``rng`` / ``frozen`` / ``funcs`` depend on the calls alone; ``entries`` (the cell's
+    classified calls) also on ``common`` (the notebook's rng_vars, frozen names and whether
+    tensorflow is imported) and ``star`` (where a star import of numpy.random is, as seen from the
+    cell), with which they are kept and re-used only when those are the same too."""
+
+    __slots__ = ("token", "rng", "frozen", "funcs", "entries", "common", "star")
+
+    def __init__(self, token, rng: tuple[str, ...], frozen: tuple[str, ...], funcs: frozenset) -> None:
+        self.token, self.rng, self.frozen, self.funcs = token, rng, frozen, funcs
+        self.entries: list[tuple[int, _Events, str | None]] | None = None
+        self.common: tuple | None = None
+        self.star: int | None = None
+
+
+def _assigned_names(calls: list[CallInfo], lookup: list[CallInfo],
+                    by_node: list[dict[int, CallInfo]]) -> tuple[tuple, tuple]:
+    """The names a cell binds to generators or to objects seeded (or reported) where built, and to
+    frozen scipy distributions.  ``lookup``: the calls among which an inner call is looked up by
+    its node (the last one with the node wins), made into ``by_node[0]`` on first use."""
+    rng_vars: list[str] = []
+    frozen: list[str] = []
+    for ci in [ci for ci in calls if (ps := ci.parents) and type(ps[-1]) in _ASSIGNS]:
+        parent = ci.parents[-1]
+        q = ci.qual or ""
+        names = [t.id if isinstance(t, ast.Name) else t.attr
+                 for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target])
+                 if isinstance(t, (ast.Name, ast.Attribute))]
+        rs = kw(ci.node, "random_state")
+        while rs is None and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value, ast.Call):
+            if not by_node:
+                by_node.append({id(c.node): c for c in lookup})
+            inner = by_node[0].get(id(ci.node.func.value))  # `GaussianMixture(4, random_state=0).fit(X)`
+            if inner is None:
+                break
+            ci, q = inner, inner.qual or ""
+            rs = kw(ci.node, "random_state")
+        if q in _RNG_CTORS or q.startswith("numpy.random.") and ci.method in NP_GENERATORS \
+                or (rs is not None and not is_none(rs)) or q.startswith(("sklearn.", "imblearn.", "umap.")):
+            # a generator, or an object whose randomness was fixed (or judged) where it was built:
+            # `gmm = GaussianMixture(random_state=0)` then `gmm.sample(400)`
+            rng_vars += names
+        elif _FROZEN_DIST.fullmatch(q):
+            frozen += names  # `X = stats.poisson(3.5)`: X.rvs() draws from numpy
+    return tuple(rng_vars), tuple(frozen)
+
+
+def _classify_cell(calls: list[CallInfo], known: _Known, tf_imported: bool,
+                   funcs: set[str | None] | None = None) -> list[tuple[int, _Events, str | None]]:
+    """(index in ``calls``, events, name of the function called when a bare name) of the calls that
+    have events or may call a notebook function (one of ``funcs`` when given); the others cannot
+    make an event."""
+    out: list[tuple[int, _Events, str | None]] = []
+    star_none = known.star_at is None
+    heads = _RANDOM_HEADS
+    for k, ci in enumerate(calls):
+        qual = ci.qual
+        # early outs for the commonest calls, which touch no random state (_classify would say [])
+        if qual:
+            skip = qual not in SEEDERS and qual.partition(".")[0] not in heads
+        else:
+            skip = star_none and ci.method not in _UNQUALIFIED
+        f = ci.node.func
+        name = f.id if type(f) is ast.Name else None
+        if skip:
+            if name is not None and (funcs is None or name in funcs):  # may call a notebook function
+                out.append((k, _NO_EVENTS, name))
+        else:
+            evs = _classify(ci, known, tf_imported)
+            if evs or name is not None:
+                out.append((k, evs, name))
+    return out
 
 
 @dataclass

@@ -19,10 +19,31 @@ _PIP_ARG_OPTS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url
                  "--retries", "--exists-action", "--config-settings", "--only-binary", "--no-binary"}
 
 
-def _install_packages(cmd: str) -> tuple[str, list[str], bool] | None:
+# _install_packages of the commands seen lately: a pure function of the string, and the panel's
+# lints of one notebook parse the same `!pip install ...` / `!echo` lines again and again (shlex is
+# slow).  Bounded: emptied when full; long commands are not kept.
+_PARSED: dict[str, tuple[str, tuple[str, ...], bool] | None] = {}
+_PARSED_MAX = 4096
+_PARSED_LONGEST = 1000
+
+
+def _install_packages(cmd: str) -> tuple[str, tuple[str, ...], bool] | None:
     """Parse an install command: (tool, package specs, installs from a file) or None."""
     try:
-        import shlex
+        return _PARSED[cmd]
+    except KeyError:
+        pass
+    found = _parse_install(cmd)
+    if len(cmd) <= _PARSED_LONGEST:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[cmd] = found
+    return found
+
+
+def _parse_install(cmd: str) -> tuple[str, tuple[str, ...], bool] | None:
+    try:
+        import shlex  # (not at start-up: most lints never get here)
 
         words = shlex.split(cmd, comments=True)
     except ValueError:
@@ -45,7 +66,7 @@ def _install_packages(cmd: str) -> tuple[str, list[str], bool] | None:
     if tool in ("conda", "mamba", "micromamba") and rest[:1] in (["env"],):
         rest = rest[1:]
         if rest[:1] == ["update"]:
-            return tool, [], True
+            return tool, (), True
     if rest[:1] != ["install"]:
         return None
     pkgs: list[str] = []
@@ -68,7 +89,11 @@ def _install_packages(cmd: str) -> tuple[str, list[str], bool] | None:
         if w.startswith("-"):
             continue
         pkgs.append(w)
-    return tool, pkgs, from_file
+    return tool, tuple(pkgs), from_file
+
+# callees whose first argument is a command
+_RUNNERS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+                      "subprocess.Popen", "os.system"})
 
 
 def _spec_pinned(tool: str, spec: str) -> bool:
@@ -108,7 +133,8 @@ def in_notebook_install(nb, ctx):
     Declare the packages in the project's manifest (`requirements.txt`:
     `pandas==2.2.3`) and install the environment before starting Jupyter.
     """
-    for ci in ctx.facts.semantic.calls:
+    # the calls that can run a command, picked in one comprehension (most calls are neither)
+    for ci in [ci for ci in ctx.facts.semantic.calls if ci.magic is not None or ci.qual in _RUNNERS]:
         node = ci.node
         commands: list[tuple[str, int]] = []
         magic = ci.magic
@@ -122,8 +148,7 @@ def in_notebook_install(nb, ctx):
                 body = args.split("\n", 1)[1] if "\n" in args else ""
                 for i, ln in enumerate(body.splitlines(), start=node.lineno + 1):
                     commands.append((ln, i))
-        elif ci.qual in ("subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
-                         "subprocess.Popen", "os.system"):
+        else:  # ci.qual in _RUNNERS
             arg = node.args[0] if node.args else None
             if isinstance(arg, (ast.List, ast.Tuple)):
                 words = []

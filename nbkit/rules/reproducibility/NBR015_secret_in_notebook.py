@@ -110,6 +110,11 @@ def _scan_text(text: str, any_needle: bool = True, dsn: bool = True):
         yield f"password {{}} in a {m.group(1)}:// connection string", pw, m.start(3)
 
 
+_NO_TEXTS: list[str] = []  # (shared: never changed)
+_TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "application/json", "text/latex")  # in this order
+_TEXT_MIME_SET = frozenset(_TEXT_MIMES)
+
+
 def _output_text(out: dict) -> str:
     chunks = []
     t = out.get("text")
@@ -117,10 +122,12 @@ def _output_text(out: dict) -> str:
         chunks.append("".join(t) if isinstance(t, list) else str(t))
     data = out.get("data")
     if isinstance(data, dict):
-        for mime in ("text/plain", "text/html", "text/markdown", "application/json", "text/latex"):
-            v = data.get(mime)
-            if v is not None:
-                chunks.append("".join(v) if isinstance(v, list) else str(v))
+        # most outputs hold one type (text/plain): then the order of _TEXT_MIMES does not matter
+        for mime in (data if len(data) == 1 else _TEXT_MIMES):
+            if mime in _TEXT_MIME_SET:
+                v = data.get(mime)
+                if v is not None:
+                    chunks.append("".join(v) if isinstance(v, list) else str(v))
     tb = out.get("traceback")
     if isinstance(tb, list):
         chunks.append("\n".join(str(x) for x in tb))
@@ -159,22 +166,27 @@ def secret_in_notebook(nb, ctx):
     ```
     Rotate any secret that was committed, and clear the outputs that showed it.
     """
-    assigned: dict[int, list] = {}
-    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, ctx.facts.python_source):
-        assigned.setdefault(cell.index, []).append((name, value, line))
     # The texts (sources, outputs) are first searched as a whole, once each way: most notebooks
     # hold no needle, connection string or key word at all, and then no text is scanned alone.
-    outputs = [[text for text in map(_output_text, cell.outputs) if text] for cell in nb.cells]
-    free = [cell.source for cell in nb.cells if cell.is_markdown or cell.cell_type == "raw"]
-    free += [text for texts in outputs for text in texts]
-    everything = "\n".join([*(cell.source for cell in nb.cells), *(text for texts in outputs for text in texts)])
+    outputs = [[text for text in map(_output_text, cell.outputs) if text] if cell.outputs else _NO_TEXTS
+               for cell in nb.cells]
+    out_texts = [text for texts in outputs for text in texts]
+    free = [cell.source for cell in nb.cells if cell.cell_type == "markdown" or cell.cell_type == "raw"]
+    everything = "\n".join([*(cell.source for cell in nb.cells), *out_texts])
+    assigned: dict[int, list] = {}
+    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, ctx.facts.python_source,
+                                                     _names_a_secret_word(everything)):
+        assigned.setdefault(cell.index, []).append((name, value, line))
     needles = _any_needle(everything)
     dsn = "://" in everything and "@" in everything
-    free_low = "\n".join(free).lower()
+    free_low = "\n".join(free + out_texts).lower()
     kv = any(w in free_low for w in _KV_WORDS)
+    if not (needles or dsn or kv or assigned):
+        return  # nothing below can find anything (most notebooks)
+    scan_sources = needles or dsn
     for cell, texts in zip(nb.cells, outputs, strict=True):
         seen: set[str] = set()
-        for kind, secret, off in _scan_text(cell.source, needles, dsn):
+        for kind, secret, off in (_scan_text(cell.source, needles, dsn) if scan_sources else ()):
             if secret in seen:
                 continue
             seen.add(secret)
@@ -215,9 +227,11 @@ def _names_a_secret_word(source: str) -> bool:
         or "authorization" in low
 
 
-def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str]):
+def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str], by_keyword: bool = True):
     """(cell, name, value, line): string literals bound to secret-looking names (assignments,
-    keyword arguments, dict entries)."""
+    keyword arguments, dict entries).  ``by_keyword`` False: the caller knows that no source names a
+    secret word (_names_a_secret_word of all of them), so no keyword argument's name can be one
+    (a keyword is written as it is, in the cell's source: the IPython-syntax transform makes none)."""
     # Only string literals count (str_const): the other values are left out before sorting (the
     # sort is stable, so the literals keep their order)
     items: list[tuple[Cell, str, ast.expr]] = []
@@ -231,7 +245,7 @@ def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str]):
             if name and node.value is not None:
                 items.append((cell, name, node.value))
     maybe: dict[int, bool] = {}  # cell index -> _names_a_secret_word(its code)
-    for ci in [ci for ci in an.calls if ci.node.keywords]:  # (a comprehension: most calls have none)
+    for ci in [ci for ci in an.calls if ci.node.keywords] if by_keyword else ():  # (most calls have none)
         keywords = ci.node.keywords
         if keywords:
             cell = ci.cell
