@@ -32,6 +32,7 @@ and rewritten.  Nothing here imports the rules: a run where every notebook hits
 
 from __future__ import annotations
 
+import _thread  # (not threading: a cache hit should not have to import it)
 import json
 import os
 import stat
@@ -211,23 +212,52 @@ def _stat_print(path: str) -> list | None:
     return [stat.S_IFMT(st.st_mode), st.st_size if sized else 0]
 
 
+def stat_print(path: str) -> list | None:
+    """What a rule can learn from ``stat`` of ``path`` (public: the server keys its kept policy
+    verdict by the same prints)."""
+    return _stat_print(path)
+
+
+# One wrapper stands in for ``os.stat`` while any thread records (a count of recorders, under a
+# lock); it records into the calling thread's list only, so recordings in several threads at once
+# (the server's lint threads) neither mix nor leave the wrapper installed.
+_recording = _thread._local()
+_recorders_lock = _thread.allocate_lock()
+_recorders = 0
+_real_stat = os.stat
+
+
+def _recording_stat(path, *args, **kwargs):
+    seen = getattr(_recording, "seen", None)
+    if seen is not None and isinstance(path, (str, os.PathLike)) and not args and not kwargs.get("dir_fd"):
+        seen.append(os.fspath(path))
+    return _real_stat(path, *args, **kwargs)
+
+
 @contextmanager
 def recording_stats():
-    """Record every path ``os.stat`` is asked about (``Path.exists``, ``os.path.isfile``, ... go
-    through it) while the rules of one notebook run; yields the list of paths."""
+    """Record every path ``os.stat`` is asked about in this thread (``Path.exists``,
+    ``os.path.isfile``, ... go through it) while the rules of one notebook run; yields the list
+    of paths."""
+    global _recorders, _real_stat
     seen: list[str] = []
-    real = os.stat
-
-    def recorder(path, *args, **kwargs):
-        if isinstance(path, (str, os.PathLike)) and not args and not kwargs.get("dir_fd"):
-            seen.append(os.fspath(path))
-        return real(path, *args, **kwargs)
-
-    os.stat = recorder
+    outer = getattr(_recording, "seen", None)
+    _recording.seen = seen
+    with _recorders_lock:
+        if _recorders == 0:
+            _real_stat = os.stat
+            os.stat = _recording_stat
+        _recorders += 1
     try:
         yield seen
     finally:
-        os.stat = real
+        with _recorders_lock:
+            _recorders -= 1
+            if _recorders == 0:
+                os.stat = _real_stat
+        _recording.seen = outer
+        if outer is not None:
+            outer.extend(seen)  # a recording inside another one: the outer one saw these too
 
 
 # -- entries --------------------------------------------------------------------------------------

@@ -464,3 +464,37 @@ def test_folder_route_sees_every_change_to_a_notebook(tmp_path, monkeypatch):
     cached, fresh = _both_requests(root, cache)
     assert cached == fresh and fresh != before
 
+
+
+def test_stat_recordings_in_several_threads_at_once_neither_mix_nor_leave_os_stat_patched(tmp_path):
+    """The server records, per policy check, the paths its rules stat, in several lint threads at
+    once: each recording holds its own thread's paths only, and os.stat is itself again after."""
+    import os
+    import threading
+
+    from nbkit.lintcache import recording_stats
+
+    real = os.stat
+    start = threading.Barrier(4)
+    seen: dict[int, list[str]] = {}
+
+    def record(k: int) -> None:
+        start.wait()
+        with recording_stats() as paths:
+            for i in range(300):
+                os.path.exists(str(tmp_path / f"t{k}-{i}"))
+                if i == 150:
+                    with recording_stats() as inner:  # nested: the outer recording sees it too
+                        os.path.isfile(str(tmp_path / f"t{k}-inner"))
+                    assert inner == [str(tmp_path / f"t{k}-inner")]
+        seen[k] = paths
+
+    threads = [threading.Thread(target=record, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert os.stat is real
+    for k in range(4):
+        assert sorted(seen[k]) == sorted([str(tmp_path / f"t{k}-{i}") for i in range(300)]
+                                         + [str(tmp_path / f"t{k}-inner")]), k

@@ -449,22 +449,33 @@ class NbkitService(LoggingConfigurable):
 
     def _policy_safe(self, rp: ResolvedPath, trigger: str) -> dict:
         """Check the notebook now and keep the verdict (a failure of nbkit's is its ``error``)."""
+        from ..lintcache import recording_stats, stat_print
+
         made_from = self._made_from(rp)  # before reading: a change during the check is seen next time
         try:
-            verdict = self._policy_sync(rp, trigger)
+            # the paths the rules stat (NBR013's inputs anywhere, ...) are part of what it depends on
+            with recording_stats() as seen:
+                verdict = self._policy_sync(rp, trigger)
         except Exception as e:  # noqa: BLE001 - the failure is the verdict, never the save's
             self.log.exception("nbkit: the policy check of %s failed", rp.api)
             verdict = self._failed_verdict(rp.api, e, trigger)
-        self._remember(rp.api, made_from, verdict)
+            seen = []
+        stats = tuple((p, stat_print(p)) for p in dict.fromkeys(seen))
+        self._remember(rp.api, (*made_from, stats), verdict)
         return verdict
 
     def _stored_or_check(self, rp: ResolvedPath) -> dict:
+        from ..lintcache import stat_print
+
         made_from = self._made_from(rp)
         with self._lock:
             stored = self._verdicts.get(rp.api)
-        if stored is not None and stored[0][0] is not None and stored[0][0] == made_from[0] \
-                and stored[0][1] is made_from[1] and stored[0][2] is not None and stored[0][2] == made_from[2]:
-            return stored[1]
+        if stored is not None:
+            was = stored[0]
+            if was[0] is not None and was[0] == made_from[0] and was[1] is made_from[1] \
+                    and was[2] is not None and was[2] == made_from[2] \
+                    and all(stat_print(p) == print_ for p, print_ in was[3]):
+                return stored[1]
         return self._policy_safe(rp, "request")
 
     def _failed_verdict(self, api: str, e: BaseException, trigger: str) -> dict:

@@ -202,7 +202,7 @@ def kernel_env(key: KernelKey) -> dict:
         if key.venv:  # activated, as `source bin/activate` would: `!pip`, `!python` in a cell are the environment's
             env["VIRTUAL_ENV"] = key.venv
             scripts = os.path.join(key.venv, "Scripts" if os.name == "nt" else "bin")
-            env["PATH"] = os.pathsep.join(p for p in (scripts, env.get("PATH", "")) if p)
+            env["PATH"] = os.pathsep.join((scripts, env.get("PATH") or os.defpath))
     return env
 
 

@@ -248,7 +248,8 @@ async def test_a_verdict_is_checked_again_when_what_the_rules_read_around_the_no
     (jp_root_dir / "pyproject.toml").write_text('[tool.nbkit.policy]\nmax-severity-on-save = "warning"\n',
                                                 encoding="utf-8")
     reads = _met()
-    reads["cells"].insert(5, dict(code("import csv\nrows = list(csv.reader(open('data/sales.csv')))", count=2),
+    reads["cells"].insert(5, dict(code("import csv\nrows = list(csv.reader(open('data/sales.csv')))\n"
+                                       "more = list(csv.reader(open('data/raw/2026/q3.csv')))", count=2),
                                   id="reads-sales"))
     await _save(jp_fetch, "reads_sales.ipynb", reads)
 
@@ -259,9 +260,12 @@ async def test_a_verdict_is_checked_again_when_what_the_rules_read_around_the_no
 
     trigger, found = await codes()
     assert trigger == "save" and {"NBR001", "NBR013"} <= found
-    (jp_root_dir / "data").mkdir()
+    (jp_root_dir / "data" / "raw" / "2026").mkdir(parents=True)
     (jp_root_dir / "data" / "sales.csv").write_text("a\n1\n", encoding="utf-8")
     trigger, found = await codes()
+    assert trigger == "request" and "NBR013" in found and "NBR001" in found  # q3.csv is still missing
+    (jp_root_dir / "data" / "raw" / "2026" / "q3.csv").write_text("a\n1\n", encoding="utf-8")
+    trigger, found = await codes()  # three levels down: seen by the stat the rule made, not a listing
     assert trigger == "request" and "NBR013" not in found and "NBR001" in found
     (jp_root_dir / "requirements.txt").write_text("pandas==2.2.2\n", encoding="utf-8")
     trigger, found = await codes()
