@@ -27,6 +27,12 @@ freed by reference counting as usual; only a reference cycle that was alive when
 later stays until the next full collection, which :meth:`settle` runs (unfreeze, collect
 everything, freeze again) at most every ``full_every`` seconds, when no task is waiting (at twice
 that interval even when tasks keep waiting).
+
+With ``freeze`` on, the last :meth:`release` leaves the collector off and :meth:`settle` turns it
+back on after its collection: turned on at once, the collector would run at the first allocation
+after the task (gen 0 is full of what the lint made), before the reply is even sent, over
+everything a never-seen notebook's lint kept (about 9% of the server's CPU in a py-spy profile of
+the benchmark's every-cell-new requests), and settle would then collect the same objects again.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class CollectorHold:
         self.full_every = full_every
         self._lock = threading.Lock()
         self._holders = 0
+        self._pending = False  # released with freeze on: off until settle() collects and freezes
         self._since = 0.0
         self._last_full = time.monotonic()
         self.holds = 0  # how many times the collector was held off (for tests and diagnostics)
@@ -52,7 +59,12 @@ class CollectorHold:
     def acquire(self) -> bool:
         """Hold the collector off for the caller (True: it must call :meth:`release`)."""
         with self._lock:
-            if self._holders == 0:
+            if self._holders == 0 and self._pending:
+                # still off since the last task (its settle has not run yet): this task holds it on
+                if time.monotonic() - self._since > self.max_seconds:
+                    return False  # (settle turns it back on; this task runs without extending the hold)
+                self.holds += 1
+            elif self._holders == 0:
                 if not gc.isenabled():
                     return False  # disabled by someone else: not ours to turn back on
                 gc.disable()
@@ -67,7 +79,10 @@ class CollectorHold:
         with self._lock:
             self._holders -= 1
             if self._holders == 0:
-                gc.enable()
+                if self.freeze:
+                    self._pending = True  # settle() collects, freezes and turns it back on
+                else:
+                    gc.enable()
 
     @property
     def holding(self) -> bool:
@@ -81,12 +96,15 @@ class CollectorHold:
         waiting), unfreeze and collect everything first, so that reference cycles that died after
         being frozen are freed: the server's memory stays bounded.  A server that is never idle
         after a task gets that full collection at twice ``full_every`` (0: after every task)."""
-        if not self.freeze:
-            return
         with self._lock:
-            if self._holders or not gc.isenabled():
+            if not self.freeze:
+                if self._pending and not self._holders:  # (freeze turned off since the release)
+                    self._pending = False
+                    gc.enable()
+                return
+            if self._holders or not (self._pending or gc.isenabled()):
                 return  # a task runs (it will settle), or the collector is not ours to run
-            gc.disable()  # no automatic collection in another thread meanwhile
+            gc.disable()  # (off already when pending) no automatic collection in another thread meanwhile
             try:
                 since = time.monotonic() - self._last_full
                 # when idle once the interval is up; on a server never idle after a lint, at twice
@@ -101,4 +119,5 @@ class CollectorHold:
                 gc.freeze()
                 self.freezes += 1
             finally:
+                self._pending = False
                 gc.enable()

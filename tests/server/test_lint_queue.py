@@ -380,6 +380,43 @@ def test_after_a_task_what_it_kept_is_frozen_and_a_full_collection_frees_dead_cy
         gc.unfreeze()
 
 
+def test_with_freeze_on_the_collector_stays_off_from_the_last_release_until_settle():
+    """A task's reply is sent between release() and settle(): the collector must not run there
+    (gen 0 is full of what the lint made: turned on at release, it would collect all of it before
+    the reply, and settle would collect it again)."""
+    import gc
+
+    from nbkit.server.gchold import CollectorHold
+
+    hold = CollectorHold(freeze=True, full_every=3600.0)
+    try:
+        assert hold.acquire()
+        made = [[i] for i in range(50_000)]  # young objects, as a lint makes
+        hold.release()
+        assert not gc.isenabled()  # off until settle
+        before = gc.get_stats()[0]["collections"]
+        more = [[i] for i in range(50_000)]  # the reply being built: no collection meanwhile
+        assert gc.get_stats()[0]["collections"] == before
+        assert hold.acquire() and not gc.isenabled()  # a task starting meanwhile keeps it off
+        hold.release()
+        hold.settle(idle=False)
+        assert gc.isenabled() and hold.freezes == 1 and gc.get_count()[0] < 700
+        del made, more
+        hold.freeze = False  # without freeze: back on at the last release, as before
+        assert hold.acquire() and not gc.isenabled()
+        hold.release()
+        assert gc.isenabled()
+        hold.freeze = True  # released with freeze on, then turned off before settle: settle turns it on
+        assert hold.acquire()
+        hold.release()
+        hold.freeze = False
+        hold.settle()
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 def test_a_server_never_idle_still_gets_its_full_collection():
     """settle() runs the full collection when idle once the interval is up, and at twice the
     interval even when tasks keep waiting: memory stays bounded whatever the traffic."""
