@@ -6,6 +6,7 @@ cell), as NBR004 does for its random-state events."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..ipysyntax import ParsedCell
@@ -44,23 +45,12 @@ def _cell_calls(facts: Facts) -> list[CellCalls]:
     calls = facts.semantic.calls
     if not calls:
         return []
-    # the walk appends each cell's calls together, in document order: a cell's are found by
-    # bisection in the (non-decreasing) cell indices of the calls
     indices = [ci.cell.index for ci in calls]
     cache: Any = facts.parse_cache
+    if cache is None:
+        return [(cell, parsed, calls[i:j], None) for cell, parsed, i, j in _ranges(facts, indices)]
     out: list[CellCalls] = []
     n = len(calls)
-    i = 0
-    if cache is None:
-        for cell, parsed in facts.code:
-            if i >= n:
-                break
-            if indices[i] != cell.index:
-                continue  # no call in this cell
-            j = bisect_right(indices, cell.index, i)
-            out.append((cell, parsed, calls[i:j], None))
-            i = j
-        return out
     nodes = [ci.node for ci in calls]
     quals = [ci.qual for ci in calls]
     # The calls of the last lint (all of them) and its tokens by the range of calls they had: after
@@ -75,12 +65,7 @@ def _cell_calls(facts: Facts) -> list[CellCalls]:
         head = _same_head(nodes, quals, last_nodes, last_quals)
         tail = _same_tail(nodes, quals, last_nodes, last_quals)
         shift = len(last_nodes) - n
-    for cell, parsed in facts.code:
-        if i >= n:
-            break
-        if indices[i] != cell.index:
-            continue  # no call in this cell
-        j = bisect_right(indices, cell.index, i)
+    for cell, parsed, i, j in _ranges(facts, indices):
         token = None
         # (calls with the same nodes are of the same parse: a tree belongs to one ParsedCell)
         if j <= head:
@@ -100,9 +85,24 @@ def _cell_calls(facts: Facts) -> list[CellCalls]:
         cache.keep("calls", cell.source, token)
         ranges[i] = (j, token)
         out.append((cell, parsed, calls[i:j], token))
-        i = j
     cache.notebook_records["calls"] = (nodes, quals, ranges)
     return out
+
+
+def _ranges(facts: Facts, indices: list[int]) -> Iterator[tuple[Cell, ParsedCell, int, int]]:
+    """Each code cell with calls and the range ``[i, j)`` of its calls: the walk appends each
+    cell's calls together, in document order, so a cell's are found by bisection in the
+    (non-decreasing) cell ``indices`` of the calls."""
+    n = len(indices)
+    i = 0
+    for cell, parsed in facts.code:
+        if i >= n:
+            break
+        if indices[i] != cell.index:
+            continue  # no call in this cell
+        j = bisect_right(indices, cell.index, i)
+        yield cell, parsed, i, j
+        i = j
 
 
 def _same_head(a: list, b: list, last_a: list, last_b: list) -> int:

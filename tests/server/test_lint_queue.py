@@ -248,6 +248,19 @@ def test_the_hold_is_counted_bounded_and_leaves_a_disabled_collector_alone():
         gc.enable()
 
 
+def _large_task(steps: list[int], stop: threading.Event):
+    """A large task as lint is one: steps of work with a cooperative checkpoint before each
+    (counted in ``steps[0]``), until ``stop`` is set."""
+    from nbkit.cooperate import checkpoint
+
+    def large():
+        while not stop.is_set():
+            checkpoint()
+            steps[0] += 1
+            sum(range(2000))
+    return large
+
+
 def test_a_large_task_gives_way_at_its_checkpoints_while_a_small_one_runs():
     """A large task (a lint calling nbkit.cooperate.checkpoint between rules) makes no progress
     while a small task runs, so the small one does not share the GIL with it."""
@@ -258,12 +271,7 @@ def test_a_large_task_gives_way_at_its_checkpoints_while_a_small_one_runs():
     steps = [0]
     small_running = threading.Event()
     stop = threading.Event()
-
-    def large():
-        while not stop.is_set():
-            checkpoint()
-            steps[0] += 1
-            sum(range(2000))
+    large = _large_task(steps, stop)
 
     def small():
         small_running.set()
@@ -292,18 +300,11 @@ def test_a_steady_stream_of_small_tasks_slows_a_large_one_but_never_starves_it()
     """Small lints one after another (one always running): the large task pauses at a checkpoint
     for at most give_way_seconds, and in all for little more than it has worked, so it keeps
     making progress (before the overall bound: one step per give_way_seconds)."""
-    from nbkit.cooperate import checkpoint
-
     q = FairQueue(2)
     q.give_way_seconds = 0.2
     steps = [0]
     stop = threading.Event()
-
-    def large():
-        while not stop.is_set():
-            checkpoint()
-            steps[0] += 1
-            sum(range(2000))
+    large = _large_task(steps, stop)
 
     def small():
         end = time.monotonic() + 0.05
