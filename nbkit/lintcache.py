@@ -200,22 +200,17 @@ def outside_fingerprint(nb_path: str, run_paths_by_name: dict[str, list[str]], m
 
 # -- stat recording ---------------------------------------------------------------------------
 
-def _stat_print(path: str) -> list | None:
+def stat_print(path: str) -> list | None:
     """What a rule can learn from ``stat``: the kind of file and a regular file's size.  A
     notebook's size does not count (listing a folder stats every notebook in it, and a
-    notebook's own entry covers its bytes): only that it exists."""
+    notebook's own entry covers its bytes): only that it exists.  (The server keys its kept
+    policy verdict by the same prints.)"""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
     sized = stat.S_ISREG(st.st_mode) and not path.endswith(".ipynb")
     return [stat.S_IFMT(st.st_mode), st.st_size if sized else 0]
-
-
-def stat_print(path: str) -> list | None:
-    """What a rule can learn from ``stat`` of ``path`` (public: the server keys its kept policy
-    verdict by the same prints)."""
-    return _stat_print(path)
 
 
 # One wrapper stands in for ``os.stat`` while any thread records (a count of recorders, under a
@@ -323,9 +318,9 @@ class LintCache:
                 return False
             memo = self._stat_memo
             if memo is None:
-                return all(_stat_print(dep) == was for dep, was in entry["stats"])
+                return all(stat_print(dep) == was for dep, was in entry["stats"])
             for dep, was in entry["stats"]:
-                now = memo[dep] if dep in memo else memo.setdefault(dep, _stat_print(dep))
+                now = memo[dep] if dep in memo else memo.setdefault(dep, stat_print(dep))
                 if now != was:
                     return False
             return True
@@ -371,7 +366,7 @@ class LintCache:
     def put(self, path: str, probe: Probe, rows: list[list], stats: list[str]) -> None:
         """Store an entry atomically; a cache that cannot be written is no error (lint goes on).
         ``rows``: the findings as :func:`nbkit.findings.to_rows` gives them."""
-        deps = {p: _stat_print(p) for p in dict.fromkeys(stats)}
+        deps = {p: stat_print(p) for p in dict.fromkeys(stats)}
         trusted = _settled(probe.sig)
         payload = json.dumps({"schema": SCHEMA, "key": probe.key, "digest": probe.digest, "sig": probe.sig,
                               "trusted": trusted, "stats": sorted(deps.items()),
