@@ -320,4 +320,4 @@ async def test_saving_other_files_does_not_check_anything(jp_fetch, jp_root_dir,
     r = await jp_fetch("api", "contents", "notes.txt", method="PUT",
                        body=json.dumps({"type": "file", "format": "text", "content": "hello"}))
     assert r.code in (200, 201)
-    assert service._pending == {} and "notes.txt" not in service._verdicts
+    assert service.team_policy._pending == {} and "notes.txt" not in service.team_policy._verdicts
