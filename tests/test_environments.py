@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -178,6 +179,9 @@ def test_a_kernel_runs_in_the_pinned_environment_with_nbkit_magics(tmp_path):
              # activated: a shell command in a cell finds the environment's interpreter first
              "get_ipython().system('python -c \"import sys; print(\\'shell:\\', sys.prefix)\"')\n"
              "import os\nprint('VIRTUAL_ENV:', os.environ.get('VIRTUAL_ENV'))\n"
+             # no installs from a pinned run: not with the outer pip, not into the cached environment
+             "get_ipython().system('pip --version')\nget_ipython().system('pip3 --version')\n"
+             "get_ipython().system('uv pip --version')\nget_ipython().system('uv --version')\n"
              "try:\n    import pytest\nexcept ImportError:\n    print('no pytest')\n"
              "get_ipython().run_line_magic('load_ext', 'nbkit')\n"
              "get_ipython().run_line_magic('nbkit', 'seed 3')\n"
@@ -199,6 +203,11 @@ def test_a_kernel_runs_in_the_pinned_environment_with_nbkit_magics(tmp_path):
     lines = text.replace("\r\n", "\n").split("\n")  # (a shell command's output ends its lines with \r\n)
     assert f"shell: {env.path}" in lines and f"VIRTUAL_ENV: {env.path}" in lines, text
     assert "seeded random with 3" in text and repr(random.random()) in text, text
+    refused = "is turned off in a pinned environment (verify --env pinned)"
+    assert f"pip {refused}" in text and "not run: pip --version" in text and "not run: pip3 --version" in text, text
+    assert f"uv pip {refused}" in text and "not run: uv pip --version" in text, text
+    assert not re.search(r"^pip \d", text, re.M), text  # the outer pip's `pip X.Y from PATH` line
+    assert any(line.startswith("uv 0.") or line.startswith("uv 1.") for line in lines), text  # other uv commands run
 
 
 def _verify_json(*args):
@@ -272,3 +281,24 @@ def test_pin_export_pep723_round_trips_through_the_pep723_reader(tmp_path):
     assert res.stdout.startswith("# /// script\n# requires-python = \">=3.11\"\n")
     spec = spec_from_notebook({}, res.stdout + "import six\n")
     assert spec.source == "pep723" and dict(spec.packages) == {"attrs": "23.1.0", "six": "1.16.0"}
+
+
+def test_the_pip_guard_is_made_once_with_a_stable_path_and_refuses_installs(tmp_path):
+    from nbkit.verify.execute import pip_guard_dir
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    uv = fake / "uv"
+    uv.write_text("#!/bin/sh\necho real-uv \"$@\"\n")
+    uv.chmod(0o755)
+    path = f"{fake}{os.pathsep}/usr/bin:/bin"
+    first = pip_guard_dir(str(tmp_path / "envs"), path)
+    assert first is not None and first == pip_guard_dir(str(tmp_path / "envs"), path)  # a verify cache key sees one PATH
+    assert sorted(os.listdir(tmp_path / "envs" / "_guard")) == [os.path.basename(first)]  # no temp folder left
+    env = {**os.environ, "PATH": f"{first}{os.pathsep}{path}"}
+    res = subprocess.run(["pip3", "install", "six"], capture_output=True, text=True, env=env)
+    assert res.returncode == 1 and "not run: pip3 install six" in res.stderr and res.stdout == ""
+    res = subprocess.run(["uv", "pip", "install", "six"], capture_output=True, text=True, env=env)
+    assert res.returncode == 1 and "uv pip is turned off" in res.stderr and "not run: uv pip install six" in res.stderr
+    res = subprocess.run(["uv", "run", "x y"], capture_output=True, text=True, env=env)
+    assert res.returncode == 0 and res.stdout == "real-uv run x y\n"  # other uv commands: the uv behind the guard

@@ -199,11 +199,78 @@ def kernel_env(key: KernelKey) -> dict:
         env["PYTHONNOUSERSITE"] = "1"
         if key.pythonpath:
             env["PYTHONPATH"] = key.pythonpath
-        if key.venv:  # activated, as `source bin/activate` would: `!pip`, `!python` in a cell are the environment's
+        if key.venv:  # activated, as `source bin/activate` would: `!python` in a cell is the environment's
             env["VIRTUAL_ENV"] = key.venv
             scripts = os.path.join(key.venv, "Scripts" if os.name == "nt" else "bin")
-            env["PATH"] = os.pathsep.join((scripts, env.get("PATH") or os.defpath))
+            outer = env.get("PATH") or os.defpath
+            guard = pip_guard_dir(os.path.dirname(key.venv), os.pathsep.join((scripts, outer)))
+            env["PATH"] = os.pathsep.join((guard, scripts, outer) if guard else (scripts, outer))
     return env
+
+
+# -- no installs from a pinned run -----------------------------------------------------------------
+#
+# A pinned environment has no pip (uv builds it without), so `!pip install x` in a cell would find
+# the outer pip on PATH and install into the user's own environment; and `!uv pip install x` would
+# install into the cached pinned environment itself (VIRTUAL_ENV points there), changing it for
+# every later run.  The kernel's PATH starts with a folder of small scripts that refuse those.
+
+_REFUSAL = ("nbkit: {what} is turned off in a pinned environment (verify --env pinned): the packages come "
+            "from the notebook's pins (metadata.nbkit.environment); not run: {cmd} $*")
+
+
+def _guard_scripts(path: str) -> dict[str, str]:
+    """The guard's scripts (name -> text): pip, pip3 and pip3.N refuse; uv runs the uv the kernel
+    would find without the guard (on ``path``, else the uv Python package's) except for ``uv pip``."""
+    refuse = "#!/bin/sh\necho \"{msg}\" >&2\nexit 1\n"
+    scripts = {name: refuse.format(msg=_REFUSAL.format(what="pip", cmd=name))
+               for name in ("pip", "pip3", *(f"pip3.{minor}" for minor in range(8, 16)))}
+    uv = shutil.which("uv", path=path)
+    if uv is None:
+        from ..environments import PinnedEnvError, find_uv
+
+        try:
+            uv = find_uv()
+        except PinnedEnvError:
+            uv = None
+    if uv:
+        import shlex
+
+        msg = _REFUSAL.format(what="uv pip", cmd="uv")
+        scripts["uv"] = (f"#!/bin/sh\nif [ \"$1\" = pip ]; then\n  echo \"{msg}\" >&2\n  exit 1\nfi\n"
+                         f"exec {shlex.quote(uv)} \"$@\"\n")
+    return scripts
+
+
+def pip_guard_dir(root: str, path: str) -> str | None:
+    """The guard folder for a pinned kernel's PATH, in front of ``path`` (made once under ``root``, the pinned
+    environments' folder, named by its contents so a verify cache key sees a stable PATH), or
+    None where it cannot be made (Windows, a read-only cache: the kernel then runs without it)."""
+    import hashlib
+    import json
+
+    if os.name == "nt":
+        return None
+    scripts = _guard_scripts(path)
+    digest = hashlib.sha256(json.dumps(scripts, sort_keys=True).encode()).hexdigest()[:12]
+    folder = os.path.join(root, "_guard", digest)
+    if os.path.isdir(folder):
+        return folder
+    try:
+        os.makedirs(os.path.dirname(folder), exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{digest}.", dir=os.path.dirname(folder))
+        for name, text in scripts.items():
+            path = os.path.join(tmp, name)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.chmod(path, 0o755)
+        try:
+            os.rename(tmp, folder)  # atomic: another run made it meanwhile -> use theirs
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError:
+        return None
+    return folder if os.path.isdir(folder) else None
 
 
 _SPECS: dict[str, object] = {}
