@@ -456,7 +456,9 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
     everyone = all_paths or nb_paths
     fork = "fork" in multiprocessing.get_all_start_methods()
     items = list(enumerate(nb_paths))
-    sizes = [_size(p) for p in nb_paths]
+    # (the lint cache's lookup stat-ed the notebooks it found no entry for: their sizes are known)
+    known = store.known_size if store is not None else _no_size
+    sizes = [max(1, size) if (size := known(p)) is not None else _size(p) for p in nb_paths]
     done: dict[int, tuple] = {}  # index -> (notebooks, findings, errors, fixes)
     if fork:
         selection = selection or Selection(config, select=select, ignore=ignore, profile=profile)
@@ -499,6 +501,10 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
         result.errors.extend(errors)
         if fixed is not None:
             result.fixed[path] = fixed
+
+
+def _no_size(path: str) -> None:
+    return None
 
 
 def _size(path: str) -> int:
