@@ -75,14 +75,25 @@ def write_entry(directory: str, target: str, payload: bytes, made: set[str] | No
     folder = os.path.dirname(target)
     try:
         if made is None or folder not in made:
-            ensure_root(directory)
-            os.makedirs(folder, exist_ok=True)
+            if made is None or directory not in made:
+                ensure_root(directory)
+            try:  # (the usual case: only the entry's own folder is new; makedirs checks every parent)
+                os.mkdir(folder)
+            except FileExistsError:
+                pass
+            except FileNotFoundError:  # (the cache itself removed meanwhile? its .gitignore too)
+                ensure_root(directory)
+                os.makedirs(folder, exist_ok=True)
             if made is not None:
-                made.add(folder)
+                made.update((directory, folder))
         fd, tmp = tmpfile.create(folder, ".tmp-", ".json")
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(payload)
+            try:  # (os.write, not a file object: one system call for an entry)
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException:
             try:
@@ -91,8 +102,9 @@ def write_entry(directory: str, target: str, payload: bytes, made: set[str] | No
                 pass
             raise
     except OSError:
-        if made is not None:
-            made.discard(folder)  # removed meanwhile (`nbkit clean`)? made again next time
+        if made is not None:  # removed meanwhile (`nbkit clean`)? made again next time
+            made.discard(folder)
+            made.discard(directory)
         return False
     return True
 

@@ -339,7 +339,9 @@ def _lint_into(result: LintResult, nb_paths: list[str], selection: Selection, pr
 
 
 def _lint_each(result: LintResult, nb_paths: list[str], selection: Selection, project: Project,
-               fix: bool, store=None) -> None:
+               fix: bool, store=None, rows_out: dict[str, list] | None = None) -> None:
+    """``rows_out``: filled with the rows (:func:`~nbkit.findings.to_rows`) of each notebook whose
+    findings were stored in the lint cache (a worker sends the same rows back)."""
     for path in nb_paths:
         snapshot = None
         try:
@@ -362,7 +364,10 @@ def _lint_each(result: LintResult, nb_paths: list[str], selection: Selection, pr
 
             with recording_stats() as stats:
                 findings = lint_notebook(nb, selection, project)
-            store.put(path, probe, to_rows(findings), stats)
+            rows = to_rows(findings)
+            store.put(path, probe, rows, stats)
+            if rows_out is not None:
+                rows_out[path] = rows
         else:
             findings = lint_notebook(nb, selection, project)
         if fix and snapshot is not None and any(f.fixable for f in findings):
@@ -413,10 +418,13 @@ def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
     notebook's path is the task's), errors, fixes applied or None)``."""
     w = _WORKER
     out = []
+    stored: dict[str, list] = {}
     for i, path in task:
         sub = LintResult()
-        _lint_each(sub, [path], w["selection"], w["project"], w["fix"], w["store"])
-        out.append((i, sub.notebooks, to_rows(sub.findings), sub.errors, sub.fixed.get(path)))
+        _lint_each(sub, [path], w["selection"], w["project"], w["fix"], w["store"], stored)
+        rows = stored.pop(path, None)  # (the rows the lint cache stored: not made twice)
+        out.append((i, sub.notebooks, to_rows(sub.findings) if rows is None else rows, sub.errors,
+                    sub.fixed.get(path)))
     return out
 
 
@@ -456,7 +464,9 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
     everyone = all_paths or nb_paths
     fork = "fork" in multiprocessing.get_all_start_methods()
     items = list(enumerate(nb_paths))
-    sizes = [_size(p) for p in nb_paths]
+    # (the lint cache's lookup stat-ed the notebooks it found no entry for: their sizes are known)
+    known = store.known_size if store is not None else _no_size
+    sizes = [max(1, size) if (size := known(p)) is not None else _size(p) for p in nb_paths]
     done: dict[int, tuple] = {}  # index -> (notebooks, findings, errors, fixes)
     if fork:
         selection = selection or Selection(config, select=select, ignore=ignore, profile=profile)
@@ -499,6 +509,10 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
         result.errors.extend(errors)
         if fixed is not None:
             result.fixed[path] = fixed
+
+
+def _no_size(path: str) -> None:
+    return None
 
 
 def _size(path: str) -> int:

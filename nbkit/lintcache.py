@@ -257,6 +257,11 @@ def recording_stats():
 
 # -- entries --------------------------------------------------------------------------------------
 
+# what json.dumps(..., separators=(",", ":")) gives, without building an encoder per entry (and
+# without the cycle check: an entry is fresh lists and dicts)
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
 def _settled(sig: list | None) -> bool:
     """Did the file stop changing long enough ago for its stat signature to stand for its bytes?"""
     return sig is not None and statsig.settled(sig[3], sig[4])  # (sig: device first, then statsig's four)
@@ -293,9 +298,18 @@ class LintCache:
         # while lookup_all checks a run's entries: what each dependency's stat gave (notebooks
         # of one folder share most of theirs: the import search path of NBR003)
         self._stat_memo: dict[str, list | None] | None = None
+        # the notebooks lookup_all found no entry for, with the stat signature it took (before any
+        # read): their lint's lookup neither looks for the entry again nor stats the file again
+        self._no_entry: dict[str, list | None] = {}
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_memo": {}, "_stat_memo": None}
+
+    def known_size(self, path: str) -> int | None:
+        """The size of a notebook lookup_all found no entry for, as its stat gave it (None: not
+        known), before its lint."""
+        sig = self._no_entry.get(path)
+        return sig[2] if sig is not None else None
 
     def _slot(self, path: str) -> str:
         h = blake2b(f"{os.path.abspath(path)}\0{self.settings}".encode(), digest_size=20).hexdigest()
@@ -334,16 +348,26 @@ class LintCache:
         recorded with the entry and the file had not changed in the two seconds before that
         entry was written (git's "racily clean" rule: a write in the same clock tick as the
         recording could keep the times), so an unchanged notebook is not even read.
-        ``read_on_miss=False``: the caller only wants a hit; a notebook without an entry is not read."""
-        try:
-            st = os.stat(path)
-            sig = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
-        except OSError:
-            sig = None
-        entry = self._entry(path)
-        if entry is None and not read_on_miss:
-            self.misses += 1
-            return None, Probe(None, "", "", sig)
+        ``read_on_miss=False``: the caller only wants a hit; a notebook without an entry is not read
+        (and its next lookup, the lint's, takes the signature taken here and looks for no entry:
+        one found meanwhile, written by a concurrent run, is only rewritten)."""
+        no_entry = self._no_entry
+        if path in no_entry and read_on_miss:
+            # (a signature taken earlier is safe: taken before the read, an older one can only
+            # fail to match the file later, never stand for bytes it was not taken with)
+            sig = no_entry.pop(path)
+            entry = None
+        else:
+            try:
+                st = os.stat(path)
+                sig = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+            except OSError:
+                sig = None
+            entry = self._entry(path)
+            if entry is None and not read_on_miss:
+                self.misses += 1
+                no_entry[path] = sig
+                return None, Probe(None, "", "", sig)
         if entry is not None and sig is not None and entry.get("sig") == sig and entry.get("trusted") is True:
             digest = entry.get("digest")
             if isinstance(digest, str) and self._valid(entry, self._key(path, digest)):
@@ -368,10 +392,8 @@ class LintCache:
         ``rows``: the findings as :func:`nbkit.findings.to_rows` gives them."""
         deps = {p: stat_print(p) for p in dict.fromkeys(stats)}
         trusted = _settled(probe.sig)
-        payload = json.dumps({"schema": SCHEMA, "key": probe.key, "digest": probe.digest, "sig": probe.sig,
-                              "trusted": trusted, "stats": sorted(deps.items()),
-                              "rows": rows},
-                             separators=(",", ":")).encode()
+        payload = _ENCODE({"schema": SCHEMA, "key": probe.key, "digest": probe.digest, "sig": probe.sig,
+                           "trusted": trusted, "stats": sorted(deps.items()), "rows": rows}).encode()
         write_entry(self.directory, self._slot(path), payload, self._made)
 
 
@@ -388,8 +410,9 @@ def open_cache(cache: bool | str, nb_paths: list[str], config, select, ignore, p
     return LintCache(directory, settings_fingerprint(config, select, ignore, profile), nb_paths)
 
 
-def lookup_all(store: LintCache, nb_paths: list[str]) -> dict[str, list[list]]:
-    """The stored findings of every notebook of the run that hits (path -> rows)."""
+def lookup_all(store: LintCache, nb_paths: list[str], first_miss_stops: bool = False) -> dict[str, list[list]]:
+    """The stored findings of every notebook of the run that hits (path -> rows);
+    ``first_miss_stops``: the caller wants all or nothing, the hits before the first miss."""
     def read(path: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
@@ -404,6 +427,8 @@ def lookup_all(store: LintCache, nb_paths: list[str]) -> dict[str, list[list]]:
                 continue  # the linter reports it
             if rows is not None:
                 hits[path] = rows
+            elif first_miss_stops:
+                break
     finally:
         store._stat_memo = None
     return hits
@@ -420,7 +445,7 @@ def run_from_cache(paths: list[str], config, cache: bool | str, select=None, ign
     if not nb_paths:
         return None
     store = open_cache(cache, nb_paths, config, select, ignore, profile)
-    hits = lookup_all(store, nb_paths)
+    hits = lookup_all(store, nb_paths, first_miss_stops=True)
     if len(hits) < len(nb_paths):
         return None
     result = LintResult(errors=errors, notebooks=len(nb_paths), paths=nb_paths)
@@ -444,7 +469,7 @@ def groups_from_cache(found: list[tuple], errors: list, cache: bool | str, selec
         return None
     result = LintResult(paths=everyone, errors=list(errors), notebooks=len(everyone))
     for cfg, paths in groups:
-        hits = lookup_all(open_cache(cache, everyone, cfg, select, ignore, profile), paths)
+        hits = lookup_all(open_cache(cache, everyone, cfg, select, ignore, profile), paths, first_miss_stops=True)
         if len(hits) < len(paths):
             return None
         for path in paths:

@@ -14,8 +14,9 @@ import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain, compress, repeat
+from operator import is_
 from .lazy import cached_property
-from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import NotebookError
@@ -291,28 +292,30 @@ MAX_DEPTH = 200  # deeper JSON is refused: copying, comparing and writing it wou
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
 def _depth(data: Any) -> int:
-    """How deeply ``data`` (a JSON document: dicts, lists and scalars) nests, one level at a
-    time (no recursion limit; stops past :data:`MAX_DEPTH`)."""
-    level = [data] if isinstance(data, (dict, list)) else []
+    """How deeply ``data`` (a document as :func:`json.loads` gives it: dicts, lists and scalars of
+    exactly those types) nests, one level at a time (no recursion limit; stops past
+    :data:`MAX_DEPTH`).  Each level is gathered by C loops (itertools): most of a notebook's
+    values are strings in lists (source lines, output text), and a list that ``"".join`` takes
+    holds nothing deeper; the items of the other containers are sorted by type."""
+    dicts = [data] if type(data) is dict else []
+    lists = [data] if type(data) is list else []
     d = 0
-    while level:
+    join = "".join
+    while dicts or lists:
         d += 1
         if d > MAX_DEPTH:
             return d
-        below = []
-        for value in level:
-            children = value.values() if isinstance(value, dict) else value
-            if _JSON_SCALARS.issuperset(map(type, children)):
-                continue  # only scalars below (most lists: a cell's source lines), checked in C
-            for child in children:
-                tc = type(child)
-                if tc is dict or tc is list or (tc not in _JSON_SCALARS and isinstance(child, (dict, list))):
-                    below.append(child)
-        level = below
+        mixed = []
+        for value in lists:
+            try:
+                join(value)
+            except TypeError:
+                mixed.append(value)
+        items = [*chain.from_iterable(map(dict.values, dicts)), *chain.from_iterable(mixed)]
+        types = list(map(type, items))
+        dicts = list(compress(items, map(is_, types, repeat(dict))))
+        lists = list(compress(items, map(is_, types, repeat(list))))
     return d
 
 
@@ -397,13 +400,14 @@ def _upgrade_v3(data: dict, path: str) -> dict:
 def read_bytes(path: str | os.PathLike) -> bytes:
     """The raw bytes of the notebook file at ``path`` (NotebookError when it cannot be read)."""
     p = os.fspath(path)
-    if not os.path.exists(p):
-        raise NotebookError("no such file or directory", p)
-    if os.path.isdir(p):
-        raise NotebookError("is a directory, not a notebook", p)
-    try:
-        return Path(p).read_bytes()
+    try:  # (open first, and find out why only when it fails: no stat calls, no Path, for a notebook read)
+        with open(p, "rb") as f:
+            return f.read()
     except OSError as e:
+        if not os.path.exists(p):
+            raise NotebookError("no such file or directory", p) from None
+        if os.path.isdir(p):
+            raise NotebookError("is a directory, not a notebook", p) from None
         raise NotebookError(f"cannot read file ({e.strerror or e})", p) from None
 
 

@@ -80,9 +80,20 @@ def discover(paths: list[str], exclude: list[str] | None = None,
     def excluded(p: str) -> bool:
         return is_excluded(p, exclude)
 
+    real_dirs: dict[str, str] = {}
+
     def add(p: str, key: str | None = None) -> None:
         if key is None:
-            key = os.path.realpath(p)
+            # a file given by name that is no symlink resolves to its folder, resolved once per
+            # folder, joined with its name (one lstat, not one a level: a run given 500 notebooks)
+            folder, name = os.path.split(p)
+            if os.path.islink(p) or name in ("", ".", ".."):
+                key = os.path.realpath(p)
+            else:
+                real_folder = real_dirs.get(folder)
+                if real_folder is None:
+                    real_folder = real_dirs[folder] = os.path.realpath(folder)
+                key = os.path.join(real_folder, name)
         if key not in seen:
             seen.add(key)
             found.append(p)

@@ -67,3 +67,28 @@ def test_temporary_files_are_exclusive_and_private(tmp_path):
         assert os.stat(path).st_mode & 0o777 == 0o600
         assert os.path.basename(path).startswith(".x.") and path.endswith(".nbkit-tmp")
     assert len({path for _fd, path in made}) == 50
+
+
+def test_discover_keys_named_notebooks_by_their_real_path(tmp_path, monkeypatch):
+    """Notebooks given by name are de-duplicated by ``os.path.realpath`` (the folder is resolved
+    once per folder: the key must be the same), through symlinked folders, ``..`` after a
+    symlinked folder, a symlinked notebook and a relative name."""
+    from nbkit.nbio import discover
+
+    real = tmp_path / "real"
+    (real / "deep").mkdir(parents=True)
+    for name in ("a.ipynb", "b.ipynb"):
+        (real / name).write_text(json.dumps(nb(md("# T"))))
+    (real / "deep" / "c.ipynb").write_text(json.dumps(nb(md("# T"))))
+    (tmp_path / "linkdir").symlink_to(real)
+    (tmp_path / "updir").symlink_to(real / "deep")  # updir/.. is real, not tmp_path
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "alias.ipynb").symlink_to(real / "a.ipynb")
+    monkeypatch.chdir(real)
+    given = [str(real / "a.ipynb"), str(tmp_path / "linkdir" / "a.ipynb"), str(tmp_path / "updir" / ".." / "b.ipynb"),
+             str(tmp_path / "other" / "alias.ipynb"), "b.ipynb", "deep/c.ipynb", str(tmp_path / "linkdir/deep/c.ipynb")]
+    keys: dict[str, str] = {}
+    found, errors = discover(given, [], keys)
+    assert not errors
+    assert found == [str(real / "a.ipynb"), str(tmp_path / "updir" / ".." / "b.ipynb"), "deep/c.ipynb"]
+    assert keys == {p: os.path.realpath(p) for p in found}
