@@ -253,8 +253,10 @@ class DefUse:
         return False
 
     def special(self, name: str) -> bool:
+        # (an IPython history name, _12 or _i12, and a dunder start with "_": most names do not)
         return (name in BUILTINS or name in self.known_names or name in IPYTHON_NAMES
-                or _IPY_NUMBERED.match(name) is not None or (name.startswith("__") and name.endswith("__")))
+                or name[:1] == "_" and (_IPY_NUMBERED.match(name) is not None
+                                        or (name.startswith("__") and name.endswith("__"))))
 
     def read(self, name: str, node, called: bool = False):
         if self.known(name):

@@ -132,11 +132,15 @@ def _find_consts(facts: Facts) -> _PathConstants:
                     value = _eval_path(v, cell_lookup, order, bindings) if tv in _FOLDABLE else None
                 for tgt in stmt.targets:
                     if type(tgt) is ast.Name:
-                        out.setdefault(tgt.id, []).append((order, value))
+                        name = tgt.id
+                        # lookup gives None before a name's first path: a None before it need not
+                        # be kept (most names never hold a path: lookup finds no list for them)
+                        if value is not None or name in valued:
+                            out.setdefault(name, []).append((order, value))
                         if entries is not None:
-                            entries.append((tgt.id, order, value))
+                            entries.append((name, order, value))
                         if value is not None:
-                            valued.add(tgt.id)
+                            valued.add(name)
             elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 if bindings is bindings_in:
                     bindings = dict(bindings)

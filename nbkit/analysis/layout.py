@@ -314,6 +314,7 @@ class Layout:
 
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HTML_HEADING = re.compile(r"\s*<h[1-6]\b.*</h[1-6]>\s*", re.IGNORECASE)
 BULLET = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}[.)])\s+(\S.*)$")
 
 
@@ -342,11 +343,12 @@ def _content_lines(cell) -> list[tuple[int, str]]:
         if m:
             fence = m.group(1)
             continue
-        if i in heading_lines or not line.strip():
+        if i in heading_lines:
             continue
-        if line.strip() in _HINT_LINES:
+        stripped = line.strip()
+        if not stripped or stripped in _HINT_LINES:
             continue
-        if re.fullmatch(r"\s*<h[1-6]\b.*</h[1-6]>\s*", line, re.IGNORECASE):
+        if "<" in stripped and _HTML_HEADING.fullmatch(line):  # (the pattern starts with a tag)
             continue
         out.append((i, line))
     return out

@@ -25,6 +25,7 @@ _READERS = frozenset({
 _LOAD_NAMES = frozenset({"load"})  # np.load("x.npy"), torch.load("m.pt"), joblib.load(...): only with a path
 
 _SKLEARN = re.compile(r"^(?:load|fetch)_(\w+)$")
+_SKLEARN_HEADS = ("load_", "fetch_")  # how every name _SKLEARN matches starts
 
 _WRITE_MODE = re.compile(r"[wax+]")
 
@@ -91,8 +92,9 @@ def _data_reads(facts: Facts):
         for node in calls_breadth_first(tree):
             f = node.func
             name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
-            if name is None:
-                continue
+            if name is None or not (name in _READERS or name in _SPARK_FORMATS or name in _LOAD_NAMES
+                                    or name == "open" or name.startswith(_SKLEARN_HEADS)):
+                continue  # each branch below needs one of these names (most calls have none)
             arg = node.args[0] if node.args else None
             if arg is None:
                 for kw in node.keywords:
@@ -202,17 +204,19 @@ def undocumented_data(nb, ctx):
     `sales_2026q3.csv`: the finance team's Q3 export (2026-10-02), internal use only.
     ```
     """
-    reads = list(_data_reads(ctx.facts))
-    if not reads:
+    found = _data_reads(ctx.facts)
+    first = next(found, None)
+    if first is None:
         return
     lay = layout_for(nb, ctx)
     data_secs = lay.of_kind("data")
-    if not data_secs:
-        cell, line, src, fn = reads[0]
+    if not data_secs:  # only the first read is reported: the other cells need not be looked at
+        cell, line, src, fn = first
         what = f"{fn}({src!r})" if src else fn + "(...)"
         yield Hit(f"data is read ({what}) but there is no Data section; add '## Data' saying where it comes "
                   f"from (source, version or date, licence)", cell, line)
         return
+    reads = [first, *found]
     text = " ".join(bl.text for s in data_secs for bl in lay.body(s)).lower()
     seen: set[str] = set()
     for cell, line, src, fn in reads:

@@ -227,10 +227,8 @@ def _assigned_names(calls: list[CallInfo], lookup: list[CallInfo],
     for ci in [ci for ci in calls if (ps := ci.parents) and type(ps[-1]) in _ASSIGNS]:
         parent = ci.parents[-1]
         q = ci.qual or ""
-        names = [t.id if isinstance(t, ast.Name) else t.attr
-                 for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target])
-                 if isinstance(t, (ast.Name, ast.Attribute))]
-        rs = kw(ci.node, "random_state")
+        keywords = ci.node.keywords
+        rs = kw(ci.node, "random_state") if keywords else None
         while rs is None and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value, ast.Call):
             if not by_node:
                 by_node.append({id(c.node): c for c in lookup})
@@ -243,10 +241,17 @@ def _assigned_names(calls: list[CallInfo], lookup: list[CallInfo],
                 or (rs is not None and not is_none(rs)) or q.startswith(("sklearn.", "imblearn.", "umap.")):
             # a generator, or an object whose randomness was fixed (or judged) where it was built:
             # `gmm = GaussianMixture(random_state=0)` then `gmm.sample(400)`
-            rng_vars += names
-        elif _FROZEN_DIST.fullmatch(q):
-            frozen += names  # `X = stats.poisson(3.5)`: X.rvs() draws from numpy
+            rng_vars += _target_names(parent)
+        elif q.startswith("scipy.stats.") and _FROZEN_DIST.fullmatch(q):
+            frozen += _target_names(parent)  # `X = stats.poisson(3.5)`: X.rvs() draws from numpy
     return tuple(rng_vars), tuple(frozen)
+
+
+def _target_names(assign: ast.Assign | ast.AnnAssign) -> list[str]:
+    """The names (and attributes: ``self.rng``) an assignment binds."""
+    return [t.id if isinstance(t, ast.Name) else t.attr
+            for t in (assign.targets if isinstance(assign, ast.Assign) else [assign.target])
+            if isinstance(t, (ast.Name, ast.Attribute))]
 
 
 def _classify_cell(calls: list[CallInfo], known: _Known, tf_imported: bool,
@@ -257,19 +262,29 @@ def _classify_cell(calls: list[CallInfo], known: _Known, tf_imported: bool,
     out: list[tuple[int, _Events, str | None]] = []
     star_none = known.star_at is None
     heads = _RANDOM_HEADS
+    skips: dict[str, bool] = {}  # qual -> skip (most calls' quals are few: print, pd.read_csv, ...)
     for k, ci in enumerate(calls):
         qual = ci.qual
         # early outs for the commonest calls, which touch no random state (_classify would say [])
         if qual:
-            skip = qual not in SEEDERS and qual.partition(".")[0] not in heads
+            skip = skips.get(qual)
+            if skip is None:
+                skip = skips[qual] = qual not in SEEDERS and qual.partition(".")[0] not in heads
         else:
             skip = star_none and ci.method not in _UNQUALIFIED
-        f = ci.node.func
-        name = f.id if type(f) is ast.Name else None
         if skip:
-            if name is not None and (funcs is None or name in funcs):  # may call a notebook function
-                out.append((k, _NO_EVENTS, name))
+            # may it call a notebook function?  A call of a bare name has that name as its method:
+            # only such a method in ``funcs`` needs the node read
+            if funcs is not None:
+                method = ci.method
+                if method is None or method not in funcs:
+                    continue
+            f = ci.node.func
+            if type(f) is ast.Name:
+                out.append((k, _NO_EVENTS, f.id))
         else:
+            f = ci.node.func
+            name = f.id if type(f) is ast.Name else None
             evs = _classify(ci, known, tf_imported)
             if evs or name is not None:
                 out.append((k, evs, name))

@@ -13,6 +13,12 @@ from .helpers import NP_GENERATORS, SEEDERS
 _SEED_KWARGS = ("random_state", "seed", "random_seed", "rng")
 
 
+def _may_name_seed_keyword(source: str) -> bool:
+    """Can a keyword of _SEED_KWARGS be in this code?  (A non-ASCII source may spell one in other
+    letters that Python normalises.)"""
+    return not source.isascii() or "seed" in source or "random_state" in source or "rng" in source
+
+
 @rule("NBR005", "literal-seed", "info",
       "seeds given as repeated literals instead of one named parameter", requires=("python",))
 def literal_seed(nb, ctx):
@@ -40,19 +46,29 @@ def literal_seed(nb, ctx):
     ```
     """
     found: list[tuple[Cell, int, int]] = []
+    python_source = ctx.facts.python_source
+    may_name: dict[int, bool] = {}  # cell index -> may a call there pass a seed keyword?
     for ci in ctx.facts.semantic.calls:
-        node = ci.node
-        lits: list[ast.AST] = []
         magic = ci.magic
         if magic is not None:
             kind, name, args = magic
             if kind == "line" and name == "nbkit" and re.fullmatch(r"seed\s+\d+", args.strip()):
-                found.append((ci.cell, node.lineno, int(args.split()[1])))
+                found.append((ci.cell, ci.node.lineno, int(args.split()[1])))
             continue
-        q = ci.qual or ""
-        if q in SEEDERS or (q.startswith("numpy.random.") and ci.method in NP_GENERATORS) or q == "random.Random":
-            if node.args:
-                lits.append(node.args[0])
+        q = ci.qual
+        positional = q is not None and (q in SEEDERS or (q.startswith("numpy.random.") and ci.method in NP_GENERATORS)
+                                        or q == "random.Random")
+        if not positional:
+            # a keyword is written as it is in the cell's code: only a cell whose code spells a seed
+            # keyword can pass one (most calls are then done without reading their node)
+            index = ci.cell.index
+            may = may_name.get(index)
+            if may is None:
+                may = may_name[index] = _may_name_seed_keyword(python_source(ci.cell))
+            if not may:
+                continue
+        node = ci.node
+        lits: list[ast.AST] = [node.args[0]] if positional and node.args else []
         for k in node.keywords:
             if k.arg in _SEED_KWARGS:
                 lits.append(k.value)

@@ -70,7 +70,7 @@ def unpinned_remote_data(nb, ctx):
         return
     manifest = ctx.project.data_manifest_text(nb.path) if ctx.project is not None else ""
     an = ctx.facts.semantic
-    registry = any(ci.qual == "pooch.create" and kw(ci.node, "registry") is not None for ci in an.calls)
+    registry: bool | None = None  # a pooch registry (pooch.create(registry=...)): looked for at the first fetch
     seen: set[tuple] = set()
 
     def in_manifest(url: str) -> bool:
@@ -88,8 +88,13 @@ def unpinned_remote_data(nb, ctx):
         if (ci.method not in REMOTE_READ_FUNCS and not spark_io(ci, "read")) or ci.magic is not None:
             continue
         q = ci.qual or ""
-        if q.startswith(("webbrowser.", "torch.hub.")) or (ci.method == "fetch" and registry):
+        if q.startswith(("webbrowser.", "torch.hub.")):
             continue
+        if ci.method == "fetch":
+            if registry is None:
+                registry = any(c.qual == "pooch.create" and kw(c.node, "registry") is not None for c in an.calls)
+            if registry:
+                continue
         if any(kw(ci.node, k) is not None and not is_none(kw(ci.node, k)) for k in _HASH_KWARGS):
             continue
         chk = kw(ci.node, "check_hash")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Callable
+from bisect import bisect_left, bisect_right
 
 from ...analysis.semantic import Analysis, lazy_re, str_const
+from ...ipysyntax import ParsedCell
 from ...model import Cell
 from .. import Hit, rule
 from .helpers import REMOTE
@@ -57,6 +58,24 @@ _KV_SECRET = lazy_re(
 _KV_WORDS = ("password", "passwd", "apikey", "api_key", "secret", "token")
 
 _IDENT_TAIL = lazy_re(r"[A-Za-z0-9_]*$")
+
+
+_KV_WORDS_UTF8 = tuple(w.encode() for w in _KV_WORDS)
+# the only characters outside ASCII whose str.lower() holds an ASCII letter: "İ" -> "i̇", KELVIN SIGN -> "k"
+_LOWER_TO_ASCII = ("\u0130".encode(), "\u212a".encode())
+
+
+def _may_hold_kv_word(texts: list[str]) -> bool:
+    """Does any of ``texts``, lower-cased, hold one of _KV_WORDS?  (False: surely not; True may be a
+    guess.)  Done on the UTF-8 bytes: their lower() changes only ASCII letters, and an ASCII word
+    matches the same characters there as in ``str.lower()`` of the text, save for the two characters
+    of _LOWER_TO_ASCII (then the answer is a guess, True).  Cheaper than the lower() of a text
+    that is not all ASCII (most notebooks': their outputs)."""
+    data = "\n".join(texts).encode("utf-8", "surrogatepass")  # (a lone surrogate: non-ASCII bytes)
+    if not data.isascii() and (_LOWER_TO_ASCII[0] in data or _LOWER_TO_ASCII[1] in data):
+        return True
+    low = data.lower()
+    return any(w in low for w in _KV_WORDS_UTF8)
 
 
 def _kv_secrets(text: str):
@@ -174,13 +193,12 @@ def secret_in_notebook(nb, ctx):
     free = [cell.source for cell in nb.cells if cell.cell_type == "markdown" or cell.cell_type == "raw"]
     everything = "\n".join([*(cell.source for cell in nb.cells), *out_texts])
     assigned: dict[int, list] = {}
-    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, ctx.facts.python_source,
+    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, ctx.facts.code,
                                                      _names_a_secret_word(everything)):
         assigned.setdefault(cell.index, []).append((name, value, line))
     needles = _any_needle(everything)
     dsn = "://" in everything and "@" in everything
-    free_low = "\n".join(free + out_texts).lower()
-    kv = any(w in free_low for w in _KV_WORDS)
+    kv = _may_hold_kv_word(free + out_texts)
     if not (needles or dsn or kv or assigned):
         return  # nothing below can find anything (most notebooks)
     scan_sources = needles or dsn
@@ -217,6 +235,10 @@ def secret_in_notebook(nb, ctx):
                           "secret", cell)
 
 
+def _cell_index(ci) -> int:
+    return ci.cell.index
+
+
 def _names_a_secret_word(source: str) -> bool:
     """Can an identifier in this code be a name _assigned_secrets looks at?  Each holds one of these
     words in some case (a non-ASCII source may spell one in other letters that Python normalises)."""
@@ -227,35 +249,40 @@ def _names_a_secret_word(source: str) -> bool:
         or "authorization" in low
 
 
-def _assigned_secrets(an: Analysis, python_source: Callable[[Cell], str], by_keyword: bool = True):
+def _assigned_secrets(an: Analysis, code: list[tuple[Cell, ParsedCell]], by_keyword: bool = True):
     """(cell, name, value, line): string literals bound to secret-looking names (assignments,
-    keyword arguments, dict entries).  ``by_keyword`` False: the caller knows that no source names a
-    secret word (_names_a_secret_word of all of them), so no keyword argument's name can be one
-    (a keyword is written as it is, in the cell's source: the IPython-syntax transform makes none)."""
+    keyword arguments, dict entries).  ``code``: the code cells with their parses (the calls of
+    ``an`` are in their order).  ``by_keyword`` False: the caller knows that no source names a
+    secret word (_names_a_secret_word of all of them), so no keyword argument's name can be one."""
     # Only string literals count (str_const): the other values are left out before sorting (the
     # sort is stable, so the literals keep their order)
     items: list[tuple[Cell, str, ast.expr]] = []
     for cell, node in an.nodes(ast.Assign, ast.AnnAssign):
-        if str_const(node.value) is None:
+        value = node.value
+        if type(value) is not ast.Constant or not isinstance(value.value, str):  # str_const(value) is None
             continue
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        targets = node.targets if type(node) is ast.Assign else [node.target]
         for t in targets:
             name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else \
                 str_const(t.slice) if isinstance(t, ast.Subscript) else None
-            if name and node.value is not None:
-                items.append((cell, name, node.value))
-    maybe: dict[int, bool] = {}  # cell index -> _names_a_secret_word(its code)
-    for ci in [ci for ci in an.calls if ci.node.keywords] if by_keyword else ():  # (most calls have none)
-        keywords = ci.node.keywords
-        if keywords:
-            cell = ci.cell
-            m = maybe.get(cell.index)
-            if m is None:
-                m = maybe[cell.index] = _names_a_secret_word(python_source(cell))
-            if not m:
-                continue  # a keyword's name is written as it is: none here can name a secret
-            items += [(ci.cell, k.arg, k.value) for k in keywords
-                      if k.arg and type(k.value) is ast.Constant and isinstance(k.value.value, str)]
+            if name:
+                items.append((cell, name, value))
+    # A keyword is written as it is in the cell's (IPython-transformed) source, where the IPython
+    # transform makes none: only a cell whose source names a secret word can pass one, and only its
+    # calls (a range of the calls, which are in cell order) are looked at (few cells; most calls
+    # have no keywords anyway)
+    calls = an.calls
+    for cell, parsed in code if by_keyword and calls else ():
+        if parsed.tree is None or not _names_a_secret_word(parsed.python_source):
+            continue
+        index = cell.index
+        i = bisect_left(calls, index, key=_cell_index)
+        j = bisect_right(calls, index, lo=i, key=_cell_index)
+        for ci in calls[i:j]:
+            keywords = ci.node.keywords
+            if keywords:
+                items += [(cell, k.arg, k.value) for k in keywords
+                          if k.arg and type(k.value) is ast.Constant and isinstance(k.value.value, str)]
     for cell, node in an.nodes(ast.Dict):
         items += [(cell, key, v) for k, v in zip(node.keys, node.values, strict=False)
                   if type(v) is ast.Constant and isinstance(v.value, str) and (key := str_const(k))]
