@@ -8,6 +8,7 @@ import ast
 import builtins
 import enum
 import operator
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -121,23 +122,54 @@ _NOT_NODE_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names",
 _PLAIN, _CALL, _EXPR, _IMPORT, _INDEX, _DEF = range(6)
 
 
+# how the walk reads a node's children, by its type: no field that can hold a node; one field
+# holding one node; several such fields or one list of nodes (one attrgetter call gives the
+# children); anything else (fields holding a node and fields holding lists: flattened)
+_NO_CHILDREN, _ONE, _SEQUENCE, _MIXED = range(4)
+
+
+def _list_fields(cls: type[ast.AST]) -> frozenset[str] | None:
+    """The fields of ``cls`` that hold lists, from the signature the ast module gives as a node
+    class's docstring (``Call(expr func, expr* args, keyword* keywords)``); None when unknown."""
+    m = re.fullmatch(r"\w+\((.*)\)", (cls.__doc__ or "").strip())
+    if m is None:
+        return None
+    out = set()
+    for item in m.group(1).split(","):
+        parts = item.split()
+        if len(parts) != 2:
+            return None
+        if parts[0].endswith("*"):
+            out.add(parts[1])
+    return frozenset(out) if set(cls._fields) >= out else None
+
+
 def _spec(cls: type[ast.AST]) -> tuple[int, Any, int]:
-    """(what to do, a getter of the values of the fields that can hold nodes, how many there
-    are) for an AST class: the walk reads only those fields, with one call."""
+    """(what to do, a getter of the values of the fields that can hold nodes, how to read them:
+    see _MIXED) for an AST class: the walk reads only those fields, with one call."""
     kind = _PLAIN
     if cls is ast.Call:
         kind = _CALL
     elif cls is ast.Expr:
         kind = _EXPR
     elif cls is ast.Import or cls is ast.ImportFrom:
-        return _IMPORT, None, 0
+        return _IMPORT, None, _NO_CHILDREN
     elif cls in _INDEXED:
         kind = _INDEX
     elif cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
         kind = _DEF
     fields = () if cls is ast.MatchSingleton else tuple(f for f in cls._fields if f not in _NOT_NODE_FIELDS)
+    if not fields:
+        return kind, None, _NO_CHILDREN
+    lists = _list_fields(cls)
+    if lists is None:
+        shape = _MIXED
+    elif len(fields) == 1:
+        shape = _SEQUENCE if fields[0] in lists else _ONE
+    else:
+        shape = _MIXED if lists.intersection(fields) else _SEQUENCE
     # attrgetter of one name returns the value itself, of several a tuple
-    return kind, (operator.attrgetter(*fields) if fields else None), len(fields)
+    return kind, operator.attrgetter(*fields), shape
 
 
 def _node_classes() -> list[type[ast.AST]]:
@@ -224,7 +256,7 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
         spec = specs.get(type(node))
         if spec is None:  # a node type this Python's ast module did not list at import
             spec = specs[type(node)] = _spec(type(node))
-        kind, get, n = spec
+        kind, get, shape = spec
         if not kind:
             if len(ancestors) > _DEEP:
                 _enter()
@@ -289,37 +321,47 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
                     if any(a.name == "*" for a in node.names):
                         out.star_imports.append((cell, node))
                 return
-        if not n:
+        if shape == _ONE:
+            children = (get(node),)
+        elif shape == _SEQUENCE:
+            children = get(node)
+        elif shape:  # _MIXED: the fields' values in order, lists' items in their place
+            children = []
+            for value in get(node):
+                if type(value) is list:
+                    children += value
+                else:
+                    children.append(value)
+        else:
             return
         ancestors.append(node)
-        for value in ((get(node),) if n == 1 else get(node)):
-            for child in (value if type(value) is list else (value,)):
-                tc = type(child)
-                if tc is Constant:
-                    if type(child.value) is str:
-                        strings.append((cell, child))
-                elif tc is Name or child is None:
-                    pass
-                elif tc is Attribute:
-                    if type(child.value) is not Name:
-                        visit(child, func)
-                    elif len(ancestors) > _DEEP:
+        for child in children:
+            tc = type(child)
+            if tc is Constant:
+                if type(child.value) is str:
+                    strings.append((cell, child))
+            elif tc is Name or child is None:
+                pass
+            elif tc is Attribute:
+                if type(child.value) is not Name:
+                    visit(child, func)
+                elif len(ancestors) > _DEEP:
+                    _enter_node()
+            elif tc is Subscript and type(child.value) is Name:
+                s = child.slice
+                ts = type(s)
+                if ts is Constant:
+                    if len(ancestors) > _DEEP:
                         _enter_node()
-                elif tc is Subscript and type(child.value) is Name:
-                    s = child.slice
-                    ts = type(s)
-                    if ts is Constant:
-                        if len(ancestors) > _DEEP:
-                            _enter_node()
-                        if type(s.value) is str:
-                            strings.append((cell, s))
-                    elif ts is Name:
-                        if len(ancestors) > _DEEP:
-                            _enter_node()
-                    else:
-                        visit(child, func)
+                    if type(s.value) is str:
+                        strings.append((cell, s))
+                elif ts is Name:
+                    if len(ancestors) > _DEEP:
+                        _enter_node()
                 else:
                     visit(child, func)
+            else:
+                visit(child, func)
         ancestors.pop()
 
     walked: list[tuple] = []  # the cells walked, for the cache: their input and where their finds are
