@@ -116,10 +116,11 @@ def bind_import(node: ast.AST, bindings: _Bindings) -> None:
 # fields that never hold a node the walk visits (identifiers, ints, operators, contexts)
 _NOT_NODE_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "asname", "arg", "module",
                               "level", "simple", "conversion", "is_async", "kind", "type_comment", "tag",
-                              "lineno", "rest", "kwd_attrs"})
+                              "lineno", "rest", "kwd_attrs",
+                              "type_ignores"})  # (TypeIgnore nodes hold nothing; parse_cell never makes any)
 
 # what the walk does on entering a node, by its type
-_PLAIN, _CALL, _EXPR, _IMPORT, _INDEX, _DEF = range(6)
+_PLAIN, _CALL, _EXPR, _IMPORT, _INDEX, _DEF, _ASSIGN = range(7)
 
 
 # how the walk reads a node's children, by its type: no field that can hold a node; one field
@@ -152,6 +153,8 @@ def _spec(cls: type[ast.AST]) -> tuple[int, Any, int]:
         kind = _CALL
     elif cls is ast.Expr:
         kind = _EXPR
+    elif cls is ast.Assign:
+        kind = _ASSIGN  # an indexed type, with its own branch (its targets can shadow an import)
     elif cls is ast.Import or cls is ast.ImportFrom:
         return _IMPORT, None, _NO_CHILDREN
     elif cls in _INDEXED:
@@ -257,56 +260,59 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
         if spec is None:  # a node type this Python's ast module did not list at import
             spec = specs[type(node)] = _spec(type(node))
         kind, get, shape = spec
-        if not kind:
-            if len(ancestors) > _DEEP:
-                _enter()
-        else:
-            if kind == _CALL:
-                f = node.func
-                tf = type(f)
-                qual = method = None
-                if tf is Name:
-                    method = head = f.id
+        if kind == _CALL:
+            f = node.func
+            tf = type(f)
+            qual = method = None
+            if tf is Name:
+                method = head = f.id
+                target = bindings[head] if head in bindings else fallback.get(head)
+                if target:
+                    qual = target
+                elif head in BUILTINS:
+                    qual = head
+                calls.append(CallInfo(cell, node, qual, method, func, tuple(ancestors), None))
+            elif tf is Attribute:  # dotted(f), inline
+                method = f.attr
+                attrs = [method]
+                base = f.value
+                while type(base) is Attribute:
+                    attrs.append(base.attr)
+                    base = base.value
+                if type(base) is Name:
+                    head = base.id
                     target = bindings[head] if head in bindings else fallback.get(head)
                     if target:
-                        qual = target
-                    elif head in BUILTINS:
-                        qual = head
+                        attrs.append(target)
+                        qual = ".".join(reversed(attrs))
                     calls.append(CallInfo(cell, node, qual, method, func, tuple(ancestors), None))
-                elif tf is Attribute:  # dotted(f), inline
-                    method = f.attr
-                    attrs = [method]
-                    base = f.value
-                    while type(base) is Attribute:
-                        attrs.append(base.attr)
-                        base = base.value
-                    if type(base) is Name:
-                        head = base.id
-                        target = bindings[head] if head in bindings else fallback.get(head)
-                        if target:
-                            attrs.append(target)
-                            qual = ".".join(reversed(attrs))
-                        calls.append(CallInfo(cell, node, qual, method, func, tuple(ancestors), None))
-                    else:
-                        ci = CallInfo(cell, node, None, method, func, tuple(ancestors), None)
-                        calls.append(ci)
-                        if type(base) is Call and len(attrs) == 1:
-                            maybe_magic.append(ci)
                 else:
-                    calls.append(CallInfo(cell, node, None, None, func, tuple(ancestors), None))
+                    ci = CallInfo(cell, node, None, method, func, tuple(ancestors), None)
+                    calls.append(ci)
+                    if type(base) is Call and len(attrs) == 1:
+                        maybe_magic.append(ci)
+            else:
+                calls.append(CallInfo(cell, node, None, None, func, tuple(ancestors), None))
+            children = (f, *node.args, *node.keywords)  # its fields, flattened (the commonest _MIXED)
+        elif kind == _ASSIGN:
+            indexed.append((ast.Assign, node))
+            targets = node.targets
+            for tgt in targets:  # `random = np.random.default_rng(0)` shadows the module
+                if type(tgt) is Name and (tgt.id in bindings or tgt.id in fallback):
+                    bindings[tgt.id] = None
+            children = (*targets, node.value)
+        else:
+            if not kind:
+                if len(ancestors) > _DEEP:
+                    _enter()
             elif kind == _EXPR:
                 value = node.value
                 if type(value) is Constant and type(value.value) is str:
                     return  # a docstring or a bare string: not among the string literals
             elif kind == _INDEX:
-                t = type(node)
-                if t is not ast.Assign and len(ancestors) > _DEEP:
+                if len(ancestors) > _DEEP:
                     _enter()
-                indexed.append((t, node))
-                if t is ast.Assign:  # `random = np.random.default_rng(0)` shadows the module
-                    for tgt in node.targets:
-                        if type(tgt) is Name and (tgt.id in bindings or tgt.id in fallback):
-                            bindings[tgt.id] = None
+                indexed.append((type(node), node))
             elif kind == _DEF:
                 if len(ancestors) > _DEEP:
                     _enter()
@@ -321,19 +327,19 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
                     if any(a.name == "*" for a in node.names):
                         out.star_imports.append((cell, node))
                 return
-        if shape == _ONE:
-            children = (get(node),)
-        elif shape == _SEQUENCE:
-            children = get(node)
-        elif shape:  # _MIXED: the fields' values in order, lists' items in their place
-            children = []
-            for value in get(node):
-                if type(value) is list:
-                    children += value
-                else:
-                    children.append(value)
-        else:
-            return
+            if shape == _ONE:
+                children = (get(node),)
+            elif shape == _SEQUENCE:
+                children = get(node)
+            elif shape:  # _MIXED: the fields' values in order, lists' items in their place
+                children = []
+                for value in get(node):
+                    if type(value) is list:
+                        children += value
+                    else:
+                        children.append(value)
+            else:
+                return
         ancestors.append(node)
         for child in children:
             tc = type(child)
