@@ -301,14 +301,15 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
                 if type(tgt) is Name and (tgt.id in bindings or tgt.id in fallback):
                     bindings[tgt.id] = None
             children = (*targets, node.value)
+        elif kind == _EXPR:
+            value = node.value
+            if type(value) is Constant and type(value.value) is str:
+                return  # a docstring or a bare string: not among the string literals
+            children = (value,)
         else:
             if not kind:
                 if len(ancestors) > _DEEP:
                     _enter()
-            elif kind == _EXPR:
-                value = node.value
-                if type(value) is Constant and type(value.value) is str:
-                    return  # a docstring or a bare string: not among the string literals
             elif kind == _INDEX:
                 if len(ancestors) > _DEEP:
                     _enter()
