@@ -10,7 +10,7 @@ import enum
 import operator
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Sequence, TypeVar
 
 from ..cooperate import checkpoint
 from ..lazy import lazy_re  # noqa: F401 - re-exported (rules import it from here)
@@ -293,7 +293,7 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
                         maybe_magic.append(ci)
             else:
                 calls.append(CallInfo(cell, node, None, None, func, tuple(ancestors), None))
-            children = (f, *node.args, *node.keywords)  # its fields, flattened (the commonest _MIXED)
+            children: Sequence[Any] = (f, *node.args, *node.keywords)  # its fields, flattened (the commonest _MIXED)
         elif kind == _ASSIGN:
             indexed.append((ast.Assign, node))
             targets = node.targets
@@ -333,12 +333,13 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
             elif shape == _SEQUENCE:
                 children = get(node)
             elif shape:  # _MIXED: the fields' values in order, lists' items in their place
-                children = []
+                flat: list[Any] = []
                 for value in get(node):
                     if type(value) is list:
-                        children += value
+                        flat += value
                     else:
-                        children.append(value)
+                        flat.append(value)
+                children = flat
             else:
                 return
         ancestors.append(node)

@@ -4,6 +4,7 @@ a cell's calls in :func:`ast.walk` order (breadth first), which their messages d
 from __future__ import annotations
 
 import ast
+from typing import Any, Sequence
 
 from .semantic import _MIXED, _ONE, _SEQUENCE, _SPECS, _spec
 
@@ -28,17 +29,19 @@ def calls_breadth_first(tree: ast.AST) -> list[ast.Call]:
         if spec is None:  # a node type this Python's ast module did not list at import
             spec = specs[t] = _spec(t)
         _, get, shape = spec
+        children: Sequence[Any]
         if shape == _ONE:
             children = (get(node),)
         elif shape == _SEQUENCE:
             children = get(node)
         elif shape == _MIXED:
-            children = []
+            flat: list[Any] = []
             for value in get(node):
                 if type(value) is list:
-                    children += value
+                    flat += value
                 else:
-                    children.append(value)
+                    flat.append(value)
+            children = flat
         else:
             continue
         for child in children:
