@@ -139,6 +139,8 @@ AUTOMAGIC_NAMES = frozenset(
     "tb time timeit unalias unload_ext who who_ls whos xdel xmode".split())
 
 _AUTOMAGIC_LINE = re.compile(r"^([ \t]*)([A-Za-z_]\w*)(?:[ \t]+(.*))?$")
+# the name _AUTOMAGIC_LINE would find on a cell's first line (the leading blank lines skipped)
+_AUTOMAGIC_HEAD = re.compile(r"\n*[ \t]*([A-Za-z_]\w*)")
 
 
 def _automagic(python_source: str) -> str | None:
@@ -146,6 +148,10 @@ def _automagic(python_source: str) -> str | None:
     magic's name, then arguments that are not Python or start with an option) as the magic call
     IPython makes; None otherwise.  IPython applies automagic to one-line cells only, and not
     when the name is followed by ``=`` or ``,`` (an assignment)."""
+    # most cells start with no magic's name: found without splitting the cell into lines
+    head = _AUTOMAGIC_HEAD.match(python_source)
+    if head is None or head.group(1) not in AUTOMAGIC_NAMES:
+        return None
     lines = python_source.lstrip("\n").splitlines()
     if len(lines) != 1:
         return None

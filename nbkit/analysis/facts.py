@@ -49,6 +49,7 @@ class Facts:
         self.nb = nb
         self.parse_cache = parse_cache
         self._parsed: dict[int, ParsedCell] = {}
+        self._by_source: dict[str, ParsedCell] = {}  # without a parse cache: cells with the same source share a parse
         self._layouts: dict[tuple, Layout] = {}
         self._memo: dict[str, object] = {}
 
@@ -61,7 +62,13 @@ class Facts:
                 found = NOT_CODE
             else:
                 checkpoint()  # a large notebook's lint gives way here (nbkit/cooperate.py)
-                found = self.parse_cache.parse(cell.source) if self.parse_cache is not None else parse_cell(cell.source)
+                if self.parse_cache is not None:
+                    found = self.parse_cache.parse(cell.source)
+                else:
+                    # (as the parse cache does: rules never mutate a tree, and copied cells are common)
+                    found = self._by_source.get(cell.source)
+                    if found is None:
+                        found = self._by_source[cell.source] = parse_cell(cell.source)
             self._parsed[cell.index] = found
         return found
 

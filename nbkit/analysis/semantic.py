@@ -8,8 +8,9 @@ import ast
 import builtins
 import enum
 import operator
+import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Sequence, TypeVar
 
 from ..cooperate import checkpoint
 from ..lazy import lazy_re  # noqa: F401 - re-exported (rules import it from here)
@@ -115,29 +116,63 @@ def bind_import(node: ast.AST, bindings: _Bindings) -> None:
 # fields that never hold a node the walk visits (identifiers, ints, operators, contexts)
 _NOT_NODE_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "asname", "arg", "module",
                               "level", "simple", "conversion", "is_async", "kind", "type_comment", "tag",
-                              "lineno", "rest", "kwd_attrs"})
+                              "lineno", "rest", "kwd_attrs",
+                              "type_ignores"})  # (TypeIgnore nodes hold nothing; parse_cell never makes any)
 
 # what the walk does on entering a node, by its type
-_PLAIN, _CALL, _EXPR, _IMPORT, _INDEX, _DEF = range(6)
+_PLAIN, _CALL, _EXPR, _IMPORT, _INDEX, _DEF, _ASSIGN = range(7)
+
+
+# how the walk reads a node's children, by its type: no field that can hold a node; one field
+# holding one node; several such fields or one list of nodes (one attrgetter call gives the
+# children); anything else (fields holding a node and fields holding lists: flattened)
+_NO_CHILDREN, _ONE, _SEQUENCE, _MIXED = range(4)
+
+
+def _list_fields(cls: type[ast.AST]) -> frozenset[str] | None:
+    """The fields of ``cls`` that hold lists, from the signature the ast module gives as a node
+    class's docstring (``Call(expr func, expr* args, keyword* keywords)``); None when unknown."""
+    m = re.fullmatch(r"\w+\((.*)\)", (cls.__doc__ or "").strip())
+    if m is None:
+        return None
+    out = set()
+    for item in m.group(1).split(","):
+        parts = item.split()
+        if len(parts) != 2:
+            return None
+        if parts[0].endswith("*"):
+            out.add(parts[1])
+    return frozenset(out) if set(cls._fields) >= out else None
 
 
 def _spec(cls: type[ast.AST]) -> tuple[int, Any, int]:
-    """(what to do, a getter of the values of the fields that can hold nodes, how many there
-    are) for an AST class: the walk reads only those fields, with one call."""
+    """(what to do, a getter of the values of the fields that can hold nodes, how to read them:
+    see _MIXED) for an AST class: the walk reads only those fields, with one call."""
     kind = _PLAIN
     if cls is ast.Call:
         kind = _CALL
     elif cls is ast.Expr:
         kind = _EXPR
+    elif cls is ast.Assign:
+        kind = _ASSIGN  # an indexed type, with its own branch (its targets can shadow an import)
     elif cls is ast.Import or cls is ast.ImportFrom:
-        return _IMPORT, None, 0
+        return _IMPORT, None, _NO_CHILDREN
     elif cls in _INDEXED:
         kind = _INDEX
     elif cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
         kind = _DEF
     fields = () if cls is ast.MatchSingleton else tuple(f for f in cls._fields if f not in _NOT_NODE_FIELDS)
+    if not fields:
+        return kind, None, _NO_CHILDREN
+    lists = _list_fields(cls)
+    if lists is None:
+        shape = _MIXED
+    elif len(fields) == 1:
+        shape = _SEQUENCE if fields[0] in lists else _ONE
+    else:
+        shape = _MIXED if lists.intersection(fields) else _SEQUENCE
     # attrgetter of one name returns the value itself, of several a tuple
-    return kind, (operator.attrgetter(*fields) if fields else None), len(fields)
+    return kind, operator.attrgetter(*fields), shape
 
 
 def _node_classes() -> list[type[ast.AST]]:
@@ -224,57 +259,61 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
         spec = specs.get(type(node))
         if spec is None:  # a node type this Python's ast module did not list at import
             spec = specs[type(node)] = _spec(type(node))
-        kind, get, n = spec
-        if not kind:
-            if len(ancestors) > _DEEP:
-                _enter()
-        else:
-            if kind == _CALL:
-                f = node.func
-                tf = type(f)
-                qual = method = None
-                if tf is Name:
-                    method = head = f.id
+        kind, get, shape = spec
+        if kind == _CALL:
+            f = node.func
+            tf = type(f)
+            qual = method = None
+            if tf is Name:
+                method = head = f.id
+                target = bindings[head] if head in bindings else fallback.get(head)
+                if target:
+                    qual = target
+                elif head in BUILTINS:
+                    qual = head
+                calls.append(CallInfo(cell, node, qual, method, func, tuple(ancestors), None))
+            elif tf is Attribute:  # dotted(f), inline
+                method = f.attr
+                attrs = [method]
+                base = f.value
+                while type(base) is Attribute:
+                    attrs.append(base.attr)
+                    base = base.value
+                if type(base) is Name:
+                    head = base.id
                     target = bindings[head] if head in bindings else fallback.get(head)
                     if target:
-                        qual = target
-                    elif head in BUILTINS:
-                        qual = head
+                        attrs.append(target)
+                        qual = ".".join(reversed(attrs))
                     calls.append(CallInfo(cell, node, qual, method, func, tuple(ancestors), None))
-                elif tf is Attribute:  # dotted(f), inline
-                    method = f.attr
-                    attrs = [method]
-                    base = f.value
-                    while type(base) is Attribute:
-                        attrs.append(base.attr)
-                        base = base.value
-                    if type(base) is Name:
-                        head = base.id
-                        target = bindings[head] if head in bindings else fallback.get(head)
-                        if target:
-                            attrs.append(target)
-                            qual = ".".join(reversed(attrs))
-                        calls.append(CallInfo(cell, node, qual, method, func, tuple(ancestors), None))
-                    else:
-                        ci = CallInfo(cell, node, None, method, func, tuple(ancestors), None)
-                        calls.append(ci)
-                        if type(base) is Call and len(attrs) == 1:
-                            maybe_magic.append(ci)
                 else:
-                    calls.append(CallInfo(cell, node, None, None, func, tuple(ancestors), None))
-            elif kind == _EXPR:
-                value = node.value
-                if type(value) is Constant and type(value.value) is str:
-                    return  # a docstring or a bare string: not among the string literals
-            elif kind == _INDEX:
-                t = type(node)
-                if t is not ast.Assign and len(ancestors) > _DEEP:
+                    ci = CallInfo(cell, node, None, method, func, tuple(ancestors), None)
+                    calls.append(ci)
+                    if type(base) is Call and len(attrs) == 1:
+                        maybe_magic.append(ci)
+            else:
+                calls.append(CallInfo(cell, node, None, None, func, tuple(ancestors), None))
+            children: Sequence[Any] = (f, *node.args, *node.keywords)  # its fields, flattened (the commonest _MIXED)
+        elif kind == _ASSIGN:
+            indexed.append((ast.Assign, node))
+            targets = node.targets
+            for tgt in targets:  # `random = np.random.default_rng(0)` shadows the module
+                if type(tgt) is Name and (tgt.id in bindings or tgt.id in fallback):
+                    bindings[tgt.id] = None
+            children = (*targets, node.value)
+        elif kind == _EXPR:
+            value = node.value
+            if type(value) is Constant and type(value.value) is str:
+                return  # a docstring or a bare string: not among the string literals
+            children = (value,)
+        else:
+            if not kind:
+                if len(ancestors) > _DEEP:
                     _enter()
-                indexed.append((t, node))
-                if t is ast.Assign:  # `random = np.random.default_rng(0)` shadows the module
-                    for tgt in node.targets:
-                        if type(tgt) is Name and (tgt.id in bindings or tgt.id in fallback):
-                            bindings[tgt.id] = None
+            elif kind == _INDEX:
+                if len(ancestors) > _DEEP:
+                    _enter()
+                indexed.append((type(node), node))
             elif kind == _DEF:
                 if len(ancestors) > _DEEP:
                     _enter()
@@ -289,37 +328,48 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
                     if any(a.name == "*" for a in node.names):
                         out.star_imports.append((cell, node))
                 return
-        if not n:
-            return
-        ancestors.append(node)
-        for value in ((get(node),) if n == 1 else get(node)):
-            for child in (value if type(value) is list else (value,)):
-                tc = type(child)
-                if tc is Constant:
-                    if type(child.value) is str:
-                        strings.append((cell, child))
-                elif tc is Name or child is None:
-                    pass
-                elif tc is Attribute:
-                    if type(child.value) is not Name:
-                        visit(child, func)
-                    elif len(ancestors) > _DEEP:
-                        _enter_node()
-                elif tc is Subscript and type(child.value) is Name:
-                    s = child.slice
-                    ts = type(s)
-                    if ts is Constant:
-                        if len(ancestors) > _DEEP:
-                            _enter_node()
-                        if type(s.value) is str:
-                            strings.append((cell, s))
-                    elif ts is Name:
-                        if len(ancestors) > _DEEP:
-                            _enter_node()
+            if shape == _ONE:
+                children = (get(node),)
+            elif shape == _SEQUENCE:
+                children = get(node)
+            elif shape:  # _MIXED: the fields' values in order, lists' items in their place
+                flat: list[Any] = []
+                for value in get(node):
+                    if type(value) is list:
+                        flat += value
                     else:
-                        visit(child, func)
+                        flat.append(value)
+                children = flat
+            else:
+                return
+        ancestors.append(node)
+        for child in children:
+            tc = type(child)
+            if tc is Constant:
+                if type(child.value) is str:
+                    strings.append((cell, child))
+            elif tc is Name or child is None:
+                pass
+            elif tc is Attribute:
+                if type(child.value) is not Name:
+                    visit(child, func)
+                elif len(ancestors) > _DEEP:
+                    _enter_node()
+            elif tc is Subscript and type(child.value) is Name:
+                s = child.slice
+                ts = type(s)
+                if ts is Constant:
+                    if len(ancestors) > _DEEP:
+                        _enter_node()
+                    if type(s.value) is str:
+                        strings.append((cell, s))
+                elif ts is Name:
+                    if len(ancestors) > _DEEP:
+                        _enter_node()
                 else:
                     visit(child, func)
+            else:
+                visit(child, func)
         ancestors.pop()
 
     walked: list[tuple] = []  # the cells walked, for the cache: their input and where their finds are

@@ -4,42 +4,56 @@ a cell's calls in :func:`ast.walk` order (breadth first), which their messages d
 from __future__ import annotations
 
 import ast
+from typing import Any, Sequence
 
-from .semantic import LEAVES
+from .semantic import _MIXED, _ONE, _SEQUENCE, _SPECS, _spec
 
-# nodes that hold no call: not queued (leaving them out changes nothing in the order of the calls)
-_NO_CALLS = LEAVES | {ast.Name, ast.Constant}
-
-# fields that never hold a node that can hold a call (names, numbers, operators, contexts, aliases)
-_NOT_CHILDREN = frozenset({"ctx", "op", "ops", "attr", "id", "name", "names", "module", "level", "arg",
-                           "conversion", "kind", "type_comment", "is_async", "asname", "simple", "tag",
-                           "type_ignores"})
-
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # node type -> its other fields, in order
+_Name, _Attribute, _Subscript, _Constant, _Call = ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Call
 
 
 def calls_breadth_first(tree: ast.AST) -> list[ast.Call]:
     """The calls under ``tree`` in the order :func:`ast.walk` yields them."""
     out: list[ast.Call] = []
     queue: list[ast.AST] = [tree]
-    i = 0
-    # ast.walk's queue as a list and an index, children read from node._fields as
-    # ast.iter_child_nodes reads them (without its generators)
-    while i < len(queue):
-        node = queue[i]
-        i += 1
+    append = queue.append
+    specs = _SPECS
+    # ast.walk's queue as a list that the loop reads while it grows (first in, first out), each
+    # node's children read as the shared semantic walk reads them (only the fields that can hold
+    # a node, with one call).  A node that holds no call (a name, a constant, `a.b` or `a[b]` of
+    # names and constants) is not queued: leaving it out changes nothing in the order of the calls.
+    for node in queue:
         t = type(node)
-        if t is ast.Call:
+        if t is _Call:
             out.append(node)  # type: ignore[arg-type]
-        fields = _CHILD_FIELDS.get(t)
-        if fields is None:
-            fields = _CHILD_FIELDS[t] = tuple(f for f in t._fields if f not in _NOT_CHILDREN)
-        for name in fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for child in value:
-                    if type(child) not in _NO_CALLS and isinstance(child, ast.AST):
-                        queue.append(child)
-            elif type(value) not in _NO_CALLS and isinstance(value, ast.AST):
-                queue.append(value)
+        spec = specs.get(t)
+        if spec is None:  # a node type this Python's ast module did not list at import
+            spec = specs[t] = _spec(t)
+        _, get, shape = spec
+        children: Sequence[Any]
+        if shape == _ONE:
+            children = (get(node),)
+        elif shape == _SEQUENCE:
+            children = get(node)
+        elif shape == _MIXED:
+            flat: list[Any] = []
+            for value in get(node):
+                if type(value) is list:
+                    flat += value
+                else:
+                    flat.append(value)
+            children = flat
+        else:
+            continue
+        for child in children:
+            tc = type(child)
+            if tc is _Name or tc is _Constant or child is None:
+                continue
+            if tc is _Attribute:
+                if type(child.value) is _Name:
+                    continue
+            elif tc is _Subscript and type(child.value) is _Name:
+                ts = type(child.slice)
+                if ts is _Name or ts is _Constant:
+                    continue
+            append(child)
     return out
