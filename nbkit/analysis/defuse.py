@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..cooperate import checkpoint
 from ..ipysyntax import ParsedCell
 from ..model import Cell
+from .funcsummary import FuncSummary, arg_names, child_fields, function_summary, pattern_names
 from .semantic import BUILTINS, lazy_re, magic_call
 
 IPYTHON_NAMES = frozenset({
@@ -35,151 +36,6 @@ _DYNAMIC_NAMES = lazy_re(r"import\s+\*|%run\b|%store\s+-r|\bexec\(|\bglobals\(\)
 _NAME_GUARDS = frozenset({"globals", "locals", "dir", "vars"})
 
 
-def _pattern_names(p: ast.AST) -> list[str]:
-    out = []
-    for n in ast.walk(p):
-        if isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
-            out.append(n.name)
-        elif isinstance(n, ast.MatchMapping) and n.rest:
-            out.append(n.rest)
-    return out
-
-
-def _arg_names(args: ast.arguments) -> list[str]:
-    out = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-    out += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
-    return out
-
-
-# fields that hold no node the walks below descend into (names, operators, contexts, import
-# aliases, flags), and the ones _function_summary skips (annotations: forward references)
-_NO_CHILD_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "arg", "asname", "module", "level",
-                              "conversion", "kind", "is_async", "simple", "tag", "rest", "kwd_attrs", "type_ignores",
-                              "annotation", "returns", "type_comment"})
-_child_fields_cache: dict[type[ast.AST], tuple[str, ...]] = {ast.Constant: ()}
-
-
-def _child_fields(t: type[ast.AST]) -> tuple[str, ...]:
-    """The fields of node type ``t`` that may hold child nodes: a node or None, or a list of them."""
-    fields = _child_fields_cache.get(t)
-    if fields is None:
-        fields = _child_fields_cache[t] = tuple(f for f in t._fields if f not in _NO_CHILD_FIELDS)
-    return fields
-
-
-_SUMMARY_HANDLED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Import,
-                               ast.ImportFrom, ast.ExceptHandler, ast.Global, ast.Nonlocal, ast.match_case})
-
-
-def _push_children(n: ast.AST, t: type[ast.AST], push) -> None:
-    """Push the child nodes of ``n`` (of type ``t``) that _function_summary visits."""
-    for f in _child_fields(t):  # ast.iter_child_nodes, without its generator's overhead
-        v = getattr(n, f, None)
-        if type(v) is list:
-            for c in v:
-                if c is not None:
-                    push(c)
-        elif v is not None:
-            push(v)
-
-
-@dataclass
-class _Func:
-    free: frozenset  # global names the body reads
-    assigns_global: frozenset  # names it binds through `global`
-    called: frozenset = frozenset()  # names it calls: f() -> g() is followed, a mere reference is not
-
-
-def _function_summary(body: Sequence[ast.AST], params: list[str]) -> _Func:
-    """Global names a function body reads when it runs (lenient: anything bound anywhere in
-    it is local, names it assigns through `global` are not reported).  Walks what runs when the
-    body runs: not annotations (forward references) nor the bodies of nested functions and
-    lambdas (they run later, if at all), but the nested definitions themselves.  The result is
-    sets, so the walk's order does not matter."""
-    local = set(params)
-    declared_global: set[str] = set()
-    declared_nonlocal: set[str] = set()
-    loads: set[str] = set()
-    stores: set[str] = set()
-    called: set[str] = set()
-    Name, Load, Constant, Attribute, Subscript, BinOp, Call = (ast.Name, ast.Load, ast.Constant, ast.Attribute,
-                                                              ast.Subscript, ast.BinOp, ast.Call)
-    handled = _SUMMARY_HANDLED
-    stack: list[Any] = list(body)
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    while stack:
-        n = pop()
-        while True:  # n, then one of its children, and so on: `continue` takes the child without the stack
-            t = type(n)
-            if t is Name:
-                (loads if type(n.ctx) is Load else stores).add(n.id)
-            elif t is Attribute:
-                n = n.value
-                continue
-            elif t is Subscript:
-                push(n.slice)
-                n = n.value
-                continue
-            elif t is BinOp:
-                push(n.right)
-                n = n.left
-                continue
-            elif t is Call:
-                if type(n.func) is Name:
-                    called.add(n.func.id)
-                extend(n.args)
-                extend([k.value for k in n.keywords])
-                n = n.func
-                continue
-            elif t is Constant:
-                pass
-            elif t is ast.Assign:
-                extend(n.targets)
-                n = n.value
-                continue
-            elif t is ast.Compare:
-                extend(n.comparators)
-                n = n.left
-                continue
-            elif t is ast.Expr or t is ast.Return:
-                if n.value is not None:
-                    n = n.value
-                    continue
-            elif t in handled:
-                if t is ast.FunctionDef or t is ast.AsyncFunctionDef or t is ast.Lambda:
-                    if t is not ast.Lambda:
-                        stores.add(n.name)
-                        extend(n.decorator_list)
-                    extend(n.args.defaults)
-                    extend([d for d in n.args.kw_defaults if d is not None])
-                    break
-                elif t is ast.Import or t is ast.ImportFrom:
-                    for a in n.names:
-                        stores.add(a.asname or a.name.split(".")[0])
-                    break
-                elif t is ast.Global:
-                    declared_global.update(n.names)
-                    break
-                elif t is ast.Nonlocal:
-                    declared_nonlocal.update(n.names)
-                    break
-                elif t is ast.ClassDef:
-                    stores.add(n.name)
-                elif t is ast.ExceptHandler:
-                    if n.name:
-                        stores.add(n.name)
-                elif t is ast.match_case:
-                    stores.update(_pattern_names(n.pattern))
-                _push_children(n, t, push)
-            else:
-                _push_children(n, t, push)
-            break
-    assigns_global = stores & declared_global
-    local |= (stores - declared_global) | declared_nonlocal | assigns_global
-    free = frozenset(loads - local)
-    return _Func(free, frozenset(assigns_global), frozenset(called) & free)
-
-
 # node types as module globals: the hot loops below look them up faster than ast.X
 _Assign = ast.Assign
 _Attribute = ast.Attribute
@@ -197,6 +53,7 @@ _Set = ast.Set
 _Subscript = ast.Subscript
 _Tuple = ast.Tuple
 _keyword = ast.keyword
+
 _COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
 # methods that write a namespace when called on globals(), get_ipython() or .user_ns
 _NAMESPACE_WRITERS = frozenset({"update", "setdefault", "__setitem__", "push"})
@@ -212,7 +69,7 @@ class DefUse:
         self.defined: dict[str, tuple[int, int]] = {}  # module-level names bound so far
         self.first_def: dict[str, tuple[int, int]] = {}
         self.deleted: dict[str, tuple[int, int]] = {}
-        self.functions: dict[str, _Func] = {}
+        self.functions: dict[str, FuncSummary] = {}
         self.scopes: list[set[str]] = []  # class bodies, comprehensions, lambdas
         self.quiet = False  # after a star import, %run, exec(...): names may come from anywhere
         self.quiet_at: tuple[int, int] | None = None
@@ -231,7 +88,7 @@ class DefUse:
             self.quiet = True
             self.quiet_at = self.pos(node)
 
-    def bind(self, name: str, node, is_function: _Func | None = None):
+    def bind(self, name: str, node, is_function: FuncSummary | None = None):
         if self.scopes:
             self.scopes[-1].add(name)
             return
@@ -402,7 +259,7 @@ class DefUse:
             for d in v.args.defaults + [d for d in v.args.kw_defaults if d]:
                 self.expr(d)
             # the summary of `f = lambda: body` is that of a function whose body is the expression
-            self.bind(targets[0].id, s, _function_summary([v.body], _arg_names(v.args)))
+            self.bind(targets[0].id, s, function_summary([v.body], arg_names(v.args)))
             return
         self.expr(v)
         for t in targets:
@@ -472,7 +329,7 @@ class DefUse:
             self.expr(d)
         for d in s.args.defaults + [d for d in s.args.kw_defaults if d]:
             self.expr(d)
-        summary = _function_summary(s.body, _arg_names(s.args)) if not self.scopes else None
+        summary = function_summary(s.body, arg_names(s.args)) if not self.scopes else None
         self.bind(s.name, s, summary)
 
     def _class_def(self, s: ast.ClassDef, top: bool):
@@ -529,7 +386,7 @@ class DefUse:
                     self.expr(n.value)
                 elif isinstance(n, ast.MatchClass):
                     self.expr(n.cls)
-            for name in _pattern_names(case.pattern):
+            for name in pattern_names(case.pattern):
                 self.bind(name, case.pattern)
             if case.guard is not None:
                 self.expr(case.guard)
@@ -691,7 +548,7 @@ class DefUse:
                     self.expr(e.elt)
                 self.scopes.pop()
                 return
-            for name in _child_fields(t):  # ast.iter_child_nodes, without its generators' overhead
+            for name in child_fields(t):  # ast.iter_child_nodes, without its generators' overhead
                 value: Any = getattr(e, name, None)
                 for child in (value if type(value) is list else (value,)):
                     tc = type(child)
