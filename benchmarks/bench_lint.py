@@ -180,6 +180,33 @@ def has_jobs_option(nbkit: str) -> bool:
     return "--jobs" in proc.stdout
 
 
+def repeated_code(corpus: Path) -> dict:
+    """How much of the corpus's code repeats: code cells with the source of an earlier code cell
+    of the same notebook (nbkit parses such a cell once), and of another notebook (nbkit shares
+    nothing between notebooks: that repetition does not help it)."""
+    cells = in_notebook = across = 0
+    code_bytes = in_notebook_bytes = 0
+    seen_anywhere: set[str] = set()
+    for path in sorted(corpus.glob("*.ipynb")):
+        seen: set[str] = set()
+        for cell in json.loads(path.read_bytes()).get("cells", []):
+            if cell.get("cell_type") != "code":
+                continue
+            src = cell.get("source", "")
+            src = "".join(src) if isinstance(src, list) else src
+            cells += 1
+            code_bytes += len(src)
+            if src in seen:
+                in_notebook += 1
+                in_notebook_bytes += len(src)
+            elif src in seen_anywhere:
+                across += 1
+            seen.add(src)
+            seen_anywhere.add(src)
+    return {"cells": cells, "in_notebook": in_notebook, "in_notebook_bytes": in_notebook_bytes,
+            "code_bytes": code_bytes, "across": across}
+
+
 def folder_runs(corpus: Path, count: int, nbkit: str, pynblint: str | None, repeat: int, tmp: str) -> dict:
     """Interleaved CLI runs over the folder: nbkit as installed (``-j`` default: worker processes
     when there are many notebooks), nbkit with ``-j 1`` (one process), pynblint."""
@@ -531,6 +558,19 @@ def render(info: dict) -> str:
         "line and cell magics, shell escapes and `?` help; base64 PNG charts (4-90 kB) and pandas HTML tables; "
         "tracebacks; and the usual flaws (out-of-order counts, unexecuted and empty cells, long cells, unseeded "
         "randomness, absolute paths, late and star imports, debug leftovers, syntax errors).",
+    ]
+    r = info.get("repeats")
+    if r and r["cells"]:
+        lines += [
+            "",
+            f"Repeated code: {r['in_notebook']} of the {r['cells']} code cells ({100 * r['in_notebook'] / r['cells']:.1f}%, "
+            f"{100 * r['in_notebook_bytes'] / max(r['code_bytes'], 1):.1f}% of the code's characters) repeat an earlier "
+            "code cell of their own notebook; nbkit parses such a cell once (for comparison: 1.3% of the code's "
+            "characters in the three public notebook repositories of docs/lint-accuracy.md, measured 2026-12-02). "
+            f"Another {r['across']} ({100 * r['across'] / r['cells']:.0f}%) repeat a cell of another notebook (the generator "
+            "draws code from templates); nbkit shares nothing between notebooks, so that does not help it.",
+        ]
+    lines += [
         "",
         (f"Findings reported in the last folder run: nbkit {f['findings'].get('nbkit', 'n/a')} "
         f"({ip['rules']} static rules enabled), pynblint {f['findings'].get('pynblint', 'n/a')}."),
@@ -605,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
                   "cpu": cpu_model(), "load_before": loadavg()}
     print(f"corpus: {args.corpus} ({args.count} notebooks, seed {args.seed})", flush=True)
     info["corpus"] = ensure_corpus(args.corpus, args.count, args.seed)
+    info["repeats"] = repeated_code(args.corpus)
     notebooks = sorted(args.corpus.glob("*.ipynb"))
     info["nbkit_version"] = tool_version(args.nbkit, "nbkit")
     info["pynblint_version"] = tool_version(pynblint, "pynblint") if pynblint else "not run"
