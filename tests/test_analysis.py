@@ -182,3 +182,16 @@ def test_the_reused_records_are_those_of_unchanged_cells():
     assert len(walked) >= 5 * (len(steps) - 1)
     record = steps[-1][3].notebook_records["defuse"]
     assert 0 < record.k <= len(steps[-1][1].facts.code)  # the def-use state kept before the edited cell
+
+
+def test_cells_sharing_one_parse_keep_their_own_calls_in_nbr004():
+    # cells 2 and 4 have the same source, so one parse (and one node for `GM(4)`) between them;
+    # cell 2's `GM(4)` is sklearn's, cell 4's is not: the outer `.fit` of each cell must find its own
+    # inner call (a lookup by node alone found cell 4's for both, and `gmm` lost its "seeded where
+    # built" standing: a false `gmm.sample(...)` finding in cell 5)
+    data = nb(md("# T"), code("from sklearn.mixture import GaussianMixture as GM", count=1),
+              code("gmm = GM(4).fit(X)", count=2), code("from mylib import GM", count=3),
+              code("gmm = GM(4).fit(X)", count=4), code("s = gmm.sample(400)", count=5))
+    for cache in (None, ParseCache()):
+        res = lint_source(data, "a_notebook.ipynb", Config(), select=["NBR004"], parse_cache=cache)
+        assert [(f.cell_index, f.line) for f in res.findings] == [(2, 1)], res.findings  # GM(...) takes random_state

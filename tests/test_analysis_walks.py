@@ -126,3 +126,23 @@ def test_cells_with_the_same_source_are_parsed_once(monkeypatch):
     # each cell still has its own calls in the shared walk
     assert [ci.cell.index for ci in facts.semantic.calls] == [0, 2, 3, 3, 4, 4]  # %ls: get_ipython().run_line_magic
     assert [(ci.cell.index, magic) for ci, magic in facts.magics] == [(3, ("line", "ls", "")), (4, ("line", "ls", ""))]
+
+
+def test_a_field_holding_text_is_no_child():
+    # Python 3.14's t-strings: Interpolation(expr value, constant str, int conversion, expr? format_spec),
+    # its ``str`` the expression's text (a str, not a node); made here as 3.14 makes it
+    class Interpolation(ast.expr):
+        """Interpolation(expr value, constant str, int conversion, expr? format_spec)"""
+        _fields = ("value", "str", "conversion", "format_spec")
+
+    tree = ast.parse("f(g(1))")
+    stmt = tree.body[0]
+    assert isinstance(stmt, ast.Expr)
+    call = stmt.value
+    stmt.value = Interpolation(value=call, str="g(1)", conversion=-1, format_spec=None)  # type: ignore[call-arg]
+    assert [ast.unparse(c) for c in calls_breadth_first(tree)] == ["f(g(1))", "g(1)"]
+    cell = _notebook("f(g(1))").cells[0]
+    parsed = parse_cell("f(g(1))")
+    parsed.tree.body[0].value = Interpolation(value=parsed.tree.body[0].value, str="x", conversion=-1,  # type: ignore[union-attr, call-arg]
+                                              format_spec=None)
+    assert [ci.method for ci in build([(cell, parsed)]).calls] == ["f", "g"]

@@ -302,3 +302,13 @@ def test_the_pip_guard_is_made_once_with_a_stable_path_and_refuses_installs(tmp_
     assert res.returncode == 1 and "uv pip is turned off" in res.stderr and "not run: uv pip install six" in res.stderr
     res = subprocess.run(["uv", "run", "x y"], capture_output=True, text=True, env=env)
     assert res.returncode == 0 and res.stdout == "real-uv run x y\n"  # other uv commands: the uv behind the guard
+    # global options before the subcommand do not get `uv pip` past the guard
+    for args in (["-q", "pip", "install", "six"], ["--directory", ".", "pip", "install", "six"],
+                 ["--color=never", "--no-cache", "pip", "list"]):
+        res = subprocess.run(["uv", *args], capture_output=True, text=True, env=env, check=False)
+        assert res.returncode == 1 and "uv pip is turned off" in res.stderr and res.stdout == "", args
+    res = subprocess.run(["uv", "--directory", "pip", "run", "pip"], capture_output=True, text=True, env=env, check=False)
+    assert res.returncode == 0 and res.stdout == "real-uv --directory pip run pip\n"  # (a folder named pip)
+    res = subprocess.run(["pip", "install", "a\\cb"], capture_output=True, text=True, env=env, check=False)
+    assert "not run: pip install a\\cb" in res.stderr  # printed as given (dash's echo cut at \c)
+    assert os.stat(first).st_mode & 0o755 == 0o755  # usable by another user of a shared cache

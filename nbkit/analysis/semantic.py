@@ -117,7 +117,8 @@ def bind_import(node: ast.AST, bindings: _Bindings) -> None:
 _NOT_NODE_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "asname", "arg", "module",
                               "level", "simple", "conversion", "is_async", "kind", "type_comment", "tag",
                               "lineno", "rest", "kwd_attrs",
-                              "type_ignores"})  # (TypeIgnore nodes hold nothing; parse_cell never makes any)
+                              "type_ignores",  # (TypeIgnore nodes hold nothing; parse_cell never makes any)
+                              "str"})  # (Python 3.14's Interpolation: the expression's text, a str)
 
 # what the walk does on entering a node, by its type
 _PLAIN, _CALL, _EXPR, _IMPORT, _INDEX, _DEF, _ASSIGN = range(7)

@@ -219,10 +219,16 @@ _REFUSAL = ("nbkit: {what} is turned off in a pinned environment (verify --env p
             "from the notebook's pins (metadata.nbkit.environment); not run: {cmd} $*")
 
 
+# uv's global options that take a value as the next argument (`--color never`)
+_UV_VALUE_OPTIONS = ("--cache-dir", "--color", "--allow-insecure-host", "--directory", "--project", "--config-file",
+                     "--python-preference", "--python-fetch")
+
+
 def _guard_scripts(path: str) -> dict[str, str]:
     """The guard's scripts (name -> text): pip, pip3 and pip3.N refuse; uv runs the uv the kernel
     would find without the guard (on ``path``, else the uv Python package's) except for ``uv pip``."""
-    refuse = "#!/bin/sh\necho \"{msg}\" >&2\nexit 1\n"
+    # (printf, not echo: dash's echo reads backslashes in the arguments as escapes)
+    refuse = "#!/bin/sh\nprintf '%s\\n' \"{msg}\" >&2\nexit 1\n"
     scripts = {name: refuse.format(msg=_REFUSAL.format(what="pip", cmd=name))
                for name in ("pip", "pip3", *(f"pip3.{minor}" for minor in range(8, 16)))}
     uv = shutil.which("uv", path=path)
@@ -237,8 +243,17 @@ def _guard_scripts(path: str) -> dict[str, str]:
         import shlex
 
         msg = _REFUSAL.format(what="uv pip", cmd="uv")
-        scripts["uv"] = (f"#!/bin/sh\nif [ \"$1\" = pip ]; then\n  echo \"{msg}\" >&2\n  exit 1\nfi\n"
-                         f"exec {shlex.quote(uv)} \"$@\"\n")
+        # the subcommand is the first argument that is no global option (`uv -q pip install x`,
+        # `uv --directory . pip install x`): the options that take a value skip it too
+        scripts["uv"] = ("#!/bin/sh\nskip=\nfor a in \"$@\"; do\n"
+                         "  if [ -n \"$skip\" ]; then skip=; continue; fi\n"
+                         "  case \"$a\" in\n"
+                         f"    {'|'.join(_UV_VALUE_OPTIONS)}) skip=1 ;;\n"
+                         "    -*) ;;\n"
+                         f"    pip) printf '%s\\n' \"{msg}\" >&2; exit 1 ;;\n"
+                         "    *) break ;;\n"
+                         "  esac\ndone\n"
+                         f"exec {shlex.quote(os.path.abspath(uv))} \"$@\"\n")
     return scripts
 
 
@@ -264,6 +279,7 @@ def pip_guard_dir(root: str, path: str) -> str | None:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
             os.chmod(path, 0o755)
+        os.chmod(tmp, 0o755)  # (mkdtemp makes it 0700: another user sharing the cache could not run it)
         try:
             os.rename(tmp, folder)  # atomic: another run made it meanwhile -> use theirs
         except OSError:

@@ -218,10 +218,10 @@ class _CellRandom:
 
 
 def _assigned_names(calls: list[CallInfo], lookup: list[CallInfo],
-                    by_node: list[dict[int, CallInfo]]) -> tuple[tuple, tuple]:
+                    by_node: list[dict[tuple[int, int], CallInfo]]) -> tuple[tuple, tuple]:
     """The names a cell binds to generators or to objects seeded (or reported) where built, and to
     frozen scipy distributions.  ``lookup``: the calls among which an inner call is looked up by
-    its node (the last one with the node wins), made into ``by_node[0]`` on first use."""
+    its cell and node, made into ``by_node[0]`` on first use."""
     rng_vars: list[str] = []
     frozen: list[str] = []
     for ci in [ci for ci in calls if (ps := ci.parents) and type(ps[-1]) in _ASSIGNS]:
@@ -231,8 +231,10 @@ def _assigned_names(calls: list[CallInfo], lookup: list[CallInfo],
         rs = kw(ci.node, "random_state") if keywords else None
         while rs is None and isinstance(ci.node.func, ast.Attribute) and isinstance(ci.node.func.value, ast.Call):
             if not by_node:
-                by_node.append({id(c.node): c for c in lookup})
-            inner = by_node[0].get(id(ci.node.func.value))  # `GaussianMixture(4, random_state=0).fit(X)`
+                # (keyed by cell too: two cells with the same source may share one parse, and so
+                # their nodes; an inner call is in its outer call's cell)
+                by_node.append({(c.cell.index, id(c.node)): c for c in lookup})
+            inner = by_node[0].get((ci.cell.index, id(ci.node.func.value)))  # `GaussianMixture(4, random_state=0).fit(X)`
             if inner is None:
                 break
             ci, q = inner, inner.qual or ""
