@@ -304,7 +304,8 @@ def test_the_pip_guard_is_made_once_with_a_stable_path_and_refuses_installs(tmp_
     assert res.returncode == 0 and res.stdout == "real-uv run x y\n"  # other uv commands: the uv behind the guard
     # global options before the subcommand do not get `uv pip` past the guard
     for args in (["-q", "pip", "install", "six"], ["--directory", ".", "pip", "install", "six"],
-                 ["--color=never", "--no-cache", "pip", "list"]):
+                 ["--color=never", "--no-cache", "pip", "list"],
+                 ["--an-option-uv-adds-later", "value", "pip", "install", "six"]):  # (not in the guard's list)
         res = subprocess.run(["uv", *args], capture_output=True, text=True, env=env, check=False)
         assert res.returncode == 1 and "uv pip is turned off" in res.stderr and res.stdout == "", args
     res = subprocess.run(["uv", "--directory", "pip", "run", "pip"], capture_output=True, text=True, env=env, check=False)

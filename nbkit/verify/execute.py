@@ -222,6 +222,8 @@ _REFUSAL = ("nbkit: {what} is turned off in a pinned environment (verify --env p
 # uv's global options that take a value as the next argument (`--color never`)
 _UV_VALUE_OPTIONS = ("--cache-dir", "--color", "--allow-insecure-host", "--directory", "--project", "--config-file",
                      "--python-preference", "--python-fetch")
+_UV_SUBCOMMANDS = ("run", "init", "add", "remove", "version", "sync", "lock", "export", "tree", "format", "tool",
+                   "python", "venv", "build", "publish", "cache", "self", "auth", "help", "generate-shell-completion")
 
 
 def _guard_scripts(path: str) -> dict[str, str]:
@@ -243,15 +245,16 @@ def _guard_scripts(path: str) -> dict[str, str]:
         import shlex
 
         msg = _REFUSAL.format(what="uv pip", cmd="uv")
-        # the subcommand is the first argument that is no global option (`uv -q pip install x`,
-        # `uv --directory . pip install x`): the options that take a value skip it too
+        # the subcommand comes after uv's global options (`uv -q pip install x`, `uv --directory .
+        # pip install x`): the known options that take a value skip it; any other word before a
+        # known subcommand (the value of an option this list lacks) is read past, so only a known
+        # subcommand other than pip lets the command through
         scripts["uv"] = ("#!/bin/sh\nskip=\nfor a in \"$@\"; do\n"
                          "  if [ -n \"$skip\" ]; then skip=; continue; fi\n"
                          "  case \"$a\" in\n"
                          f"    {'|'.join(_UV_VALUE_OPTIONS)}) skip=1 ;;\n"
-                         "    -*) ;;\n"
                          f"    pip) printf '%s\\n' \"{msg}\" >&2; exit 1 ;;\n"
-                         "    *) break ;;\n"
+                         f"    {'|'.join(_UV_SUBCOMMANDS)}) break ;;\n"
                          "  esac\ndone\n"
                          f"exec {shlex.quote(os.path.abspath(uv))} \"$@\"\n")
     return scripts
