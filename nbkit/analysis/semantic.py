@@ -146,6 +146,17 @@ def _list_fields(cls: type[ast.AST]) -> frozenset[str] | None:
     return frozenset(out) if set(cls._fields) >= out else None
 
 
+def flat_values(values: Sequence[Any]) -> list[Any]:
+    """The children of a node of shape _MIXED: its fields' values in order, lists' items in their place."""
+    flat: list[Any] = []
+    for value in values:
+        if type(value) is list:
+            flat += value
+        else:
+            flat.append(value)
+    return flat
+
+
 def _spec(cls: type[ast.AST]) -> tuple[int, Any, int]:
     """(what to do, a getter of the values of the fields that can hold nodes, how to read them:
     see _MIXED) for an AST class: the walk reads only those fields, with one call."""
@@ -333,14 +344,8 @@ def build(cells: list[tuple[Cell, ParsedCell]], cache: Any = None) -> Analysis:
                 children = (get(node),)
             elif shape == _SEQUENCE:
                 children = get(node)
-            elif shape:  # _MIXED: the fields' values in order, lists' items in their place
-                flat: list[Any] = []
-                for value in get(node):
-                    if type(value) is list:
-                        flat += value
-                    else:
-                        flat.append(value)
-                children = flat
+            elif shape:
+                children = flat_values(get(node))
             else:
                 return
         ancestors.append(node)

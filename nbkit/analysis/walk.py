@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Sequence
 
-from .semantic import _MIXED, _ONE, _SEQUENCE, _SPECS, _spec
+from .semantic import _MIXED, _ONE, _SEQUENCE, _SPECS, _spec, flat_values
 
 _Name, _Attribute, _Subscript, _Constant, _Call = ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Call
 
@@ -35,13 +35,7 @@ def calls_breadth_first(tree: ast.AST) -> list[ast.Call]:
         elif shape == _SEQUENCE:
             children = get(node)
         elif shape == _MIXED:
-            flat: list[Any] = []
-            for value in get(node):
-                if type(value) is list:
-                    flat += value
-                else:
-                    flat.append(value)
-            children = flat
+            children = flat_values(get(node))
         else:
             continue
         for child in children:
