@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
-from bisect import bisect_left, bisect_right
 
+from ...analysis.cellcalls import CellCalls, cell_calls
 from ...analysis.semantic import Analysis, lazy_re, str_const
-from ...ipysyntax import ParsedCell
 from ...model import Cell
 from .. import Hit, rule
 from .helpers import REMOTE
@@ -193,7 +192,7 @@ def secret_in_notebook(nb, ctx):
     free = [cell.source for cell in nb.cells if cell.cell_type == "markdown" or cell.cell_type == "raw"]
     everything = "\n".join([*(cell.source for cell in nb.cells), *out_texts])
     assigned: dict[int, list] = {}
-    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, ctx.facts.code,
+    for cell, name, value, line in _assigned_secrets(ctx.facts.semantic, cell_calls(ctx.facts),
                                                      _names_a_secret_word(everything)):
         assigned.setdefault(cell.index, []).append((name, value, line))
     needles = _any_needle(everything)
@@ -235,10 +234,6 @@ def secret_in_notebook(nb, ctx):
                           "secret", cell)
 
 
-def _cell_index(ci) -> int:
-    return ci.cell.index
-
-
 def _names_a_secret_word(source: str) -> bool:
     """Can an identifier in this code be a name _assigned_secrets looks at?  Each holds one of these
     words in some case (a non-ASCII source may spell one in other letters that Python normalises)."""
@@ -249,11 +244,12 @@ def _names_a_secret_word(source: str) -> bool:
         or "authorization" in low
 
 
-def _assigned_secrets(an: Analysis, code: list[tuple[Cell, ParsedCell]], by_keyword: bool = True):
+def _assigned_secrets(an: Analysis, with_calls: list[CellCalls], by_keyword: bool = True):
     """(cell, name, value, line): string literals bound to secret-looking names (assignments,
-    keyword arguments, dict entries).  ``code``: the code cells with their parses (the calls of
-    ``an`` are in their order).  ``by_keyword`` False: the caller knows that no source names a
-    secret word (_names_a_secret_word of all of them), so no keyword argument's name can be one."""
+    keyword arguments, dict entries).  ``with_calls``: the code cells with calls, each with its
+    calls (:func:`nbkit.analysis.cellcalls.cell_calls`).  ``by_keyword`` False: the caller knows
+    that no source names a secret word (_names_a_secret_word of all of them), so no keyword
+    argument's name can be one."""
     # Only string literals count (str_const): the other values are left out before sorting (the
     # sort is stable, so the literals keep their order)
     items: list[tuple[Cell, str, ast.expr]] = []
@@ -269,16 +265,11 @@ def _assigned_secrets(an: Analysis, code: list[tuple[Cell, ParsedCell]], by_keyw
                 items.append((cell, name, value))
     # A keyword is written as it is in the cell's (IPython-transformed) source, where the IPython
     # transform makes none: only a cell whose source names a secret word can pass one, and only its
-    # calls (a range of the calls, which are in cell order) are looked at (few cells; most calls
-    # have no keywords anyway)
-    calls = an.calls
-    for cell, parsed in code if by_keyword and calls else ():
-        if parsed.tree is None or not _names_a_secret_word(parsed.python_source):
+    # calls are looked at (few cells; most calls have no keywords anyway)
+    for cell, parsed, calls, _ in with_calls if by_keyword else ():
+        if not _names_a_secret_word(parsed.python_source):
             continue
-        index = cell.index
-        i = bisect_left(calls, index, key=_cell_index)
-        j = bisect_right(calls, index, lo=i, key=_cell_index)
-        for ci in calls[i:j]:
+        for ci in calls:
             keywords = ci.node.keywords
             if keywords:
                 items += [(cell, k.arg, k.value) for k in keywords
