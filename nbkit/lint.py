@@ -464,9 +464,7 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
     everyone = all_paths or nb_paths
     fork = "fork" in multiprocessing.get_all_start_methods()
     items = list(enumerate(nb_paths))
-    # (the lint cache's lookup stat-ed the notebooks it found no entry for: their sizes are known)
-    known = store.known_size if store is not None else _no_size
-    sizes = [max(1, size) if (size := known(p)) is not None else _size(p) for p in nb_paths]
+    sizes = [_size(p, store) for p in nb_paths]
     done: dict[int, tuple] = {}  # index -> (notebooks, findings, errors, fixes)
     if fork:
         selection = selection or Selection(config, select=select, ignore=ignore, profile=profile)
@@ -511,12 +509,12 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
             result.fixed[path] = fixed
 
 
-def _no_size(path: str) -> None:
-    return None
-
-
-def _size(path: str) -> int:
-    """A notebook's file size (at least 1: every notebook costs something)."""
+def _size(path: str, store=None) -> int:
+    """A notebook's file size (at least 1: every notebook costs something); from the lint cache
+    ``store`` when its lookup stat-ed the notebook already (it found no entry for it)."""
+    known = store.known_size(path) if store is not None else None
+    if known is not None:
+        return max(1, known)
     try:
         return max(1, os.stat(path).st_size)
     except (OSError, ValueError):
