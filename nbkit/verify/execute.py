@@ -278,10 +278,10 @@ def pip_guard_dir(root: str, path: str) -> str | None:
         os.makedirs(os.path.dirname(folder), exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{digest}.", dir=os.path.dirname(folder))
         for name, text in scripts.items():
-            path = os.path.join(tmp, name)
-            with open(path, "w", encoding="utf-8") as f:
+            script = os.path.join(tmp, name)
+            with open(script, "w", encoding="utf-8") as f:
                 f.write(text)
-            os.chmod(path, 0o755)
+            os.chmod(script, 0o755)
         os.chmod(tmp, 0o755)  # (mkdtemp makes it 0700: another user sharing the cache could not run it)
         try:
             os.rename(tmp, folder)  # atomic: another run made it meanwhile -> use theirs
