@@ -263,6 +263,9 @@ def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
         # (isspace, not strip: strip copies the whole file to find out; the same whitespace)
         if not text or text.isspace():
             raise NotebookError("empty file, not a notebook", path)
+        data = _fast_document(text[3:] if text.startswith(b"\xef\xbb\xbf") else text)
+        if data is not _UNREAD:
+            return notebook_from_dict(data, path, size=size)
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as e:
@@ -289,6 +292,33 @@ def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
 
 
 MAX_DEPTH = 200  # deeper JSON is refused: copying, comparing and writing it would exhaust the stack
+
+_UNREAD = object()  # (_fast_document: the standard library's reader has to read it)
+try:  # msgspec's JSON reader is about twice as fast as json's (docs/benchmarks-json.md)
+    from msgspec import DecodeError as _DecodeError, ValidationError as _ValidationError
+    from msgspec.json import Decoder as _Decoder
+
+    _msgspec_decode = _Decoder().decode
+except ImportError:  # pragma: no cover - a dependency; without it json reads every notebook
+    _msgspec_decode = None
+
+
+def _fast_document(data: bytes) -> Any:
+    """The JSON document in ``data`` (UTF-8, its byte order mark already cut off) as
+    :func:`json.loads` would give it, read by msgspec; ``_UNREAD`` when the standard library's
+    reader has to read it: msgspec is missing, refuses the document, or the document is deeper
+    than nbkit reads.  msgspec reads exactly the documents json reads, except for some it
+    refuses that json takes (``NaN``, numbers past a float's range, escaped lone surrogates, ...:
+    tests/test_model.py compares the two): json reads those, and reports every problem, in its
+    words."""
+    if _msgspec_decode is None:
+        return _UNREAD
+    try:
+        doc = _msgspec_decode(data)
+    except (_DecodeError, _ValidationError, RecursionError, MemoryError):
+        return _UNREAD
+    # (no lone surrogate can be in it: msgspec refuses them, as invalid UTF-8 or unpaired escapes)
+    return doc if _depth(doc) <= MAX_DEPTH else _UNREAD
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
