@@ -1,6 +1,7 @@
 """The notebook model: a read-only view of an nbformat-4 notebook for rules and reports.
 
-Loading is deliberately hand-rolled over :mod:`json` rather than :mod:`nbformat` so that
+Loading is deliberately hand-rolled over msgspec's JSON reader (about twice as fast as :mod:`json`;
+json reads what msgspec refuses and words every error) rather than :mod:`nbformat` so that
 ``nbkit lint`` starts fast; nbformat is imported only to upgrade an nbformat-3 file.
 Every loading problem becomes a :class:`~nbkit.errors.NotebookError` with one clear line.
 """
