@@ -18,7 +18,7 @@ from functools import lru_cache
 from itertools import chain, compress, repeat
 from operator import is_
 from .lazy import cached_property
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import NotebookError
 from .ipysyntax import parse_cell
@@ -295,6 +295,7 @@ def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
 MAX_DEPTH = 200  # deeper JSON is refused: copying, comparing and writing it would exhaust the stack
 
 _UNREAD = object()  # (_fast_document: the standard library's reader has to read it)
+_msgspec_decode: Callable[[bytes], Any] | None
 try:  # msgspec's JSON reader is about twice as fast as json's (docs/benchmarks-json.md)
     from msgspec import DecodeError as _DecodeError, ValidationError as _ValidationError
     from msgspec.json import Decoder as _Decoder
