@@ -1,8 +1,9 @@
 """The notebook model: a read-only view of an nbformat-4 notebook for rules and reports.
 
-Loading is deliberately hand-rolled over msgspec's JSON reader (about twice as fast as :mod:`json`;
-json reads what msgspec refuses and words every error) rather than :mod:`nbformat` so that
-``nbkit lint`` starts fast; nbformat is imported only to upgrade an nbformat-3 file.
+Loading is deliberately hand-rolled rather than done by :mod:`nbformat`, so that ``nbkit lint``
+starts fast; nbformat is imported only to upgrade an nbformat-3 file.  The JSON is read by
+msgspec, about twice as fast as :mod:`json`; json reads what msgspec refuses, and words every
+error.
 Every loading problem becomes a :class:`~nbkit.errors.NotebookError` with one clear line.
 """
 
@@ -264,7 +265,7 @@ def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
         # (isspace, not strip: strip copies the whole file to find out; the same whitespace)
         if not text or text.isspace():
             raise NotebookError("empty file, not a notebook", path)
-        data = _fast_document(text[3:] if text.startswith(b"\xef\xbb\xbf") else text)
+        data = _fast_document(memoryview(text)[3:] if text.startswith(b"\xef\xbb\xbf") else text)
         if data is not _UNREAD:
             return notebook_from_dict(data, path, size=size)
         try:
@@ -295,9 +296,9 @@ def parse_notebook(text: str | bytes, path: str = "<notebook>") -> Notebook:
 MAX_DEPTH = 200  # deeper JSON is refused: copying, comparing and writing it would exhaust the stack
 
 _UNREAD = object()  # (_fast_document: the standard library's reader has to read it)
-_msgspec_decode: Callable[[bytes], Any] | None
+_msgspec_decode: Callable[[bytes | memoryview], Any] | None
 try:  # msgspec's JSON reader is about twice as fast as json's (docs/benchmarks-json.md)
-    from msgspec import DecodeError as _DecodeError, ValidationError as _ValidationError
+    from msgspec import DecodeError as _DecodeError  # (its ValidationError, numbers out of range, is one)
     from msgspec.json import Decoder as _Decoder
 
     _msgspec_decode = _Decoder().decode
@@ -305,22 +306,29 @@ except ImportError:  # pragma: no cover - a dependency; without it json reads ev
     _msgspec_decode = None
 
 
-def _fast_document(data: bytes) -> Any:
+def _fast_document(data: bytes | memoryview) -> Any:
     """The JSON document in ``data`` (UTF-8, its byte order mark already cut off) as
     :func:`json.loads` would give it, read by msgspec; ``_UNREAD`` when the standard library's
     reader has to read it: msgspec is missing, refuses the document, or the document is deeper
-    than nbkit reads.  msgspec reads exactly the documents json reads, except for some it
-    refuses that json takes (``NaN``, numbers past a float's range, escaped lone surrogates, ...:
-    tests/test_model.py compares the two): json reads those, and reports every problem, in its
-    words."""
+    than nbkit reads.
+
+    msgspec (0.23, the version pyproject.toml asks for at least; older ones read some 65-bit
+    integers wrongly, msgspec PR #751) reads the documents json reads, to the same values,
+    except for some it refuses that json takes (``NaN``, numbers past a float's range, escaped
+    lone surrogates, ...): json reads those and words every problem, as before
+    (tests/test_json_reader.py compares the two paths).  One difference is left: msgspec needs
+    a few fewer frames of recursion headroom than json, so a document of 200 levels or fewer that json
+    could not read because the caller was already hundreds of frames deep is read."""
     if _msgspec_decode is None:
         return _UNREAD
     try:
         doc = _msgspec_decode(data)
-    except (_DecodeError, _ValidationError, RecursionError, MemoryError):
+    except (_DecodeError, ValueError, RecursionError):  # (ValueError: bad UTF-8 in some versions)
         return _UNREAD
     # (no lone surrogate can be in it: msgspec refuses them, as invalid UTF-8 or unpaired escapes)
     return doc if _depth(doc) <= MAX_DEPTH else _UNREAD
+
+
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
