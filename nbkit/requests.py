@@ -152,30 +152,43 @@ class NotebookLint:
     facts: Facts | None = None
 
 
+def lint_from_cache(request: LintRequest) -> LintResult | None:
+    """:func:`run_lint`'s result when the lint cache holds every notebook of the request (the
+    rules are not imported), else None (nothing was linted)."""
+    if request.content is not None:
+        return None
+    return _from_cache(request)[0]
+
+
+def _from_cache(request: LintRequest) -> tuple[LintResult | None, list[tuple[str, Config]] | None, list]:
+    """(the cached result or None, and the notebooks with their configurations and the errors
+    of finding them when that search was made: run_lint does not make it twice)."""
+    import os
+
+    if not request.cache or request.fix:
+        return None, None, []
+    # every notebook unchanged: answered without loading the rules
+    from .lintcache import groups_from_cache, run_from_cache
+
+    selection = dict(select=_list(request.select), ignore=list(request.ignore), profile=request.profile)
+    one_config = request.config is not None or (len(request.paths) == 1 and os.path.isfile(request.paths[0]))
+    if one_config:
+        return run_from_cache(list(request.paths), request.resolved_config(), request.cache, **selection), None, []
+    found, errors = notebooks_with_configs(request.paths)
+    return groups_from_cache(found, errors, request.cache, **selection), found, errors
+
+
 def run_lint(request: LintRequest) -> LintResult:
     """Lint the request's files and folders; unreadable inputs come back in ``result.errors``.
 
     Without a ``config``, each notebook is linted with the ``[tool.nbkit]`` of the nearest
     pyproject.toml above it; an invalid one is an error for the notebooks under it only.
     """
-    import os
-
     if request.content is not None:
         return lint_one(request).result
-    one_config = request.config is not None or (len(request.paths) == 1 and os.path.isfile(request.paths[0]))
-    found: list[tuple[str, Config]] | None = None
-    if request.cache and not request.fix:
-        # every notebook unchanged: answered without loading the rules
-        from .lintcache import groups_from_cache, run_from_cache
-
-        selection = dict(select=_list(request.select), ignore=list(request.ignore), profile=request.profile)
-        if one_config:
-            cached = run_from_cache(list(request.paths), request.resolved_config(), request.cache, **selection)
-        else:
-            found, errors = notebooks_with_configs(request.paths)
-            cached = groups_from_cache(found, errors, request.cache, **selection)
-        if cached is not None:
-            return cached
+    cached, found, errors = _from_cache(request)
+    if cached is not None:
+        return cached
     from .lint import LintResult, lint_paths
 
     kw: dict[str, Any] = dict(select=_list(request.select), ignore=list(request.ignore), profile=request.profile,

@@ -235,3 +235,94 @@ def test_no_cache_run_on_a_terminal_has_the_normal_reports_colours(tmp_path):
     normal = _lint_on_a_terminal(root, "nbs/analysis.ipynb", "--no-cache", "--format", "text")
     assert b"\x1b[1;31merror\x1b[0m" in fast
     assert fast == normal
+
+
+# -- `nbkit lint PATH... --format F [-o FILE]` of unchanged notebooks: answered without click -------
+
+def _folder_project(tmp_path: Path) -> Path:
+    # the reports go outside the project (../): a file written in a folder the lint cache lists
+    # (the notebooks' folders up to the root) changes every notebook's key
+    (tmp_path / "proj").mkdir()
+    root = _project(tmp_path / "proj")
+    write(root / "nbs" / "second.ipynb", nb(md("# Second"), code("import pandas as pd\ndf = pd.read_csv('/data/x.csv')",
+                                                                 count=1)))
+    (root / "nbs" / "sub").mkdir()
+    write(root / "nbs" / "sub" / "third.ipynb", nb(md("# Third\n\nNo code.")))
+    return root
+
+
+def _normal(cwd: Path, *args: str) -> tuple[int, str]:
+    """The normal command line's answer (NBKIT_DEBUG turns every fast path off)."""
+    proc = subprocess.run([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", *args], cwd=cwd,
+                          capture_output=True, text=True, env=_env(NBKIT_DEBUG="1"), timeout=120)
+    return proc.returncode, proc.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["nbs", "--format", "json", "-o", "../report.json"],
+    ["--output=../report.json", "--format=sarif", "nbs"],
+    ["nbs/analysis.ipynb", "nbs/second.ipynb", "--format", "junit", "--output", "../report.xml"],
+    ["nbs", "--format", "json"],
+    ["nbs", "--format", "github"],
+    ["nbs/sub", "nbs/analysis.ipynb", "--format", "sarif", "-o", "-"],
+])
+def test_reports_of_unchanged_notebooks_are_answered_without_click_and_equal_the_normal_ones(tmp_path, args):
+    root = _folder_project(tmp_path)
+    first = _lint(root, *args)
+    out_file = next((a.split("=", 1)[1] if "=" in a else args[i + 1] for i, a in enumerate(args)
+                     if a in ("-o", "--output") or a.startswith("--output=")), None)
+    written = (root / out_file).read_bytes() if out_file and out_file != "-" else None
+    second = _lint(root, *args)
+    assert first[2], "the first run (cache empty) lints the normal way"
+    assert not second[2], "the unchanged notebooks went down the normal path"
+    assert second[:2] == first[:2] and first[0] == 1
+    if written is not None:
+        assert (root / out_file).read_bytes() == written
+    expect = _normal(root, *args)
+    assert expect == first[:2]
+    if written is not None:
+        assert (root / out_file).read_bytes() == written
+
+
+@pytest.mark.parametrize("args", [
+    ["nbs", "--format", "text"], ["nbs", "--format", "json", "--select", "NBR"], ["nbs", "--format", "json", "-j", "1"],
+    ["nbs", "--format", "json", "--format", "sarif"], ["nbs", "--format", "json", "-oreport.json"],
+    ["nbs", "--format", "json", "-o", "-x"], ["nbs", "--format", "yaml"], ["--format", "json"],
+])
+def test_other_command_lines_are_not_answered_by_the_report_fast_path(args):
+    from nbkit.cli.fastlint import report_options
+
+    assert report_options(["lint", *args]) is None
+
+
+def test_a_changed_notebook_or_an_error_sends_the_report_down_the_normal_path(tmp_path):
+    root = _folder_project(tmp_path)
+    args = ["nbs", "--format", "json", "-o", "../report.json"]
+    _lint(root, *args)
+    assert not _lint(root, *args)[2]
+    nbp = root / "nbs" / "second.ipynb"
+    data = json.loads(nbp.read_text(encoding="utf-8"))
+    data["cells"][1]["source"] = "import pandas as pd\ndf = pd.read_csv('data/x.csv')"
+    nbp.write_text(json.dumps(data), encoding="utf-8")
+    changed = _lint(root, *args)
+    assert changed[2], "a changed notebook was answered from the cache"
+    after = (root / "../report.json").read_bytes()
+    assert b"/data/x.csv" not in after and b"data/x.csv" in after
+    assert not _lint(root, *args)[2]  # filled again: fast next time
+    assert (root / "../report.json").read_bytes() == after
+    (root / "nbs" / "broken.ipynb").write_text("{not json", encoding="utf-8")
+    broken = subprocess.run([sys.executable, "-X", "importtime", "-c", "from nbkit.cli import run; run()", "lint",
+                             *args], cwd=root, capture_output=True, text=True, env=_env(), timeout=120)
+    assert broken.returncode == 2 and "broken.ipynb" in broken.stderr and "not valid JSON" in broken.stderr
+    assert any(line.rsplit("|", 1)[-1].strip() == "click" for line in broken.stderr.splitlines()
+               if line.startswith("import time:"))
+
+
+def test_an_output_that_is_an_input_is_refused_as_the_normal_path_refuses_it(tmp_path):
+    root = _folder_project(tmp_path)
+    _lint(root, "nbs", "--format", "json", "-o", "../report.json")
+    before = (root / "nbs" / "second.ipynb").read_bytes()
+    proc = subprocess.run([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", "nbs", "--format", "json",
+                           "-o", "nbs/second.ipynb"], cwd=root, capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 2 and "--output is an input" in proc.stderr
+    assert (root / "nbs" / "second.ipynb").read_bytes() == before

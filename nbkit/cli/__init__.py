@@ -2,7 +2,8 @@
 
 :func:`run` is the console script.  ``nbkit lint NOTEBOOK`` of an unchanged notebook is answered
 from the lint cache by :mod:`nbkit.cli.fastlint` before click, rich or the rules are imported
-(and ``nbkit lint --no-cache NOTEBOOK`` is linted there without click);
+(and ``nbkit lint --no-cache NOTEBOOK`` is linted there without click; ``nbkit lint PATH...
+--format json -o FILE`` of unchanged notebooks is answered there too);
 every other command line runs the click application of :mod:`nbkit.cli.app` (``main``), whose
 names this package re-exports on first use.
 """
@@ -26,10 +27,16 @@ def run() -> None:
         code = answer(sys.argv[1:])
         if code is not None:
             sys.exit(code)
-    elif len(sys.argv) == 4 and sys.argv[1] == "lint":
+    elif len(sys.argv) == 4 and sys.argv[1] == "lint" and "--no-cache" in sys.argv:
         from .fastlint import cold
 
         code = cold(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
+    elif len(sys.argv) > 3 and sys.argv[1] == "lint" and any(a.startswith("--format") for a in sys.argv):
+        from .fastlint import report
+
+        code = report(sys.argv[1:])
         if code is not None:
             sys.exit(code)
     from .app import run as run_app

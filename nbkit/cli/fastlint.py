@@ -8,6 +8,9 @@ a miss, a finding whose text needs the full renderer, any error - returns None b
 is printed, and the normal command line runs (and writes the record for next time: see
 ``nbkit.cli.lint_cmd``).
 
+:func:`report` answers ``nbkit lint PATH... --format json -o FILE`` (or sarif, junit, github; to a
+file or standard output) when the lint cache holds every notebook, the same way.
+
 :func:`cold` answers ``nbkit lint --no-cache PATH.ipynb`` the same way without click: it lints
 the notebook as ``nbkit.cli.lint_cmd`` would and prints the same text report; a notebook that
 cannot be read, a bad configuration, or anything unexpected returns None before anything is
@@ -101,6 +104,86 @@ def cold(argv: list[str]) -> int | None:
     finally:
         gc.enable()
     return _print(text, code)
+
+
+REPORT_FORMATS = ("json", "sarif", "junit", "github")  # (not text: its renderer needs rich)
+
+
+def report_options(argv: list[str]) -> tuple[list[str], str, str | None] | None:
+    """(paths, format, output) of ``nbkit lint PATH... --format F [-o FILE]`` (F one of
+    REPORT_FORMATS; the options in any order, ``--opt value`` or ``--opt=value``, each once),
+    else None: any other option, a value that starts with ``-`` (but ``-o -``), a path that does."""
+    if not argv or argv[0] != "lint":
+        return None
+    paths: list[str] = []
+    fmt: str | None = None
+    output: str | None = None
+    args = iter(argv[1:])
+    for arg in args:
+        if not arg.startswith("-"):
+            paths.append(arg)
+            continue
+        name, eq, value = arg.partition("=")
+        if name not in ("--format", "-o", "--output") or (eq and name == "-o"):
+            return None
+        if not eq:
+            value = next(args, "")
+        if not value or (value.startswith("-") and value != "-"):  # ("-o -": standard output)
+            return None
+        if name == "--format":
+            if fmt is not None or value not in REPORT_FORMATS:
+                return None
+            fmt = value
+        else:
+            if output is not None:
+                return None
+            output = value
+    if not paths or fmt is None:
+        return None
+    return paths, fmt, output
+
+
+def report(argv: list[str]) -> int | None:
+    """Write the report of ``nbkit lint PATH... --format F [-o FILE]`` (see :func:`report_options`)
+    from the lint cache and return the exit status, without importing click; None when the
+    normal command line has to run (nothing was written then): a notebook that changed, an
+    error to report, a report that click would print differently (escape codes to standard
+    output, a stream that does not encode UTF-8)."""
+    given = report_options(argv)
+    if given is None or os.environ.get("NBKIT_DEBUG"):
+        return None
+    paths, fmt, output = given
+    to_file = output is not None and output != "-"
+    if not to_file and not _utf8(sys.stdout):
+        return None
+    import gc
+
+    gc.disable()  # (as answer(): no garbage cycles worth a collection)
+    try:
+        from ..requests import lint_from_cache
+        from .lintflow import check_output, lint_report, lint_request, use_color
+
+        check_output(output, paths)
+        request = lint_request(paths)
+        result = lint_from_cache(request)
+        if result is None or result.errors:
+            return None
+        text, code = lint_report(request, result, fmt, use_color(output), _unexpected)
+        if to_file:
+            from ..nbio import atomic_write_bytes
+
+            assert output is not None
+            if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+                return None  # (the normal path says so in its words)
+            atomic_write_bytes(output, text.encode("utf-8"))
+        elif "\x1b" in text:
+            return None  # click strips escape codes (from a notebook's text) when not on a terminal
+    except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
+        return None
+    finally:
+        gc.enable()
+    gc.freeze()  # the process ends now: its final collection need not scan what is left
+    return code if to_file else _print(text, code)
 
 
 def _print(text: str, code: int) -> int:

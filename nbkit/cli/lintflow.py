@@ -1,5 +1,5 @@
 """The steps of ``nbkit lint`` that need no click: the request from the command line's options,
-the report and the exit status, the colour decision.
+the report and the exit status, the colour decision, the check of ``--output``.
 
 Used by the click command (:mod:`nbkit.cli.lint_cmd`) and by the fast paths that answer the
 plainest command lines before click is imported (:mod:`nbkit.cli.fastlint`), so both build the
@@ -85,3 +85,47 @@ def lint_report(request: LintRequest, result: LintResult, fmt: str, color: bool,
                 say(r.error)
     code = result.exit_code(request.threshold())
     return text, (max(code, verdicts.exit_code()) if verdicts is not None and code != 3 else code)
+
+
+def check_output(output: str | None, inputs: tuple[str, ...] | list[str], exclude: list[str] | None = None) -> None:
+    """Refuse an ``--output`` that cannot be written, or that is one of the inputs, before
+    anything runs (every command with ``--output`` calls this first).
+
+    ``inputs``: the files and folders named on the command line (and ``--config``); an
+    ``--output`` inside a named folder is an input when it is a notebook found there.
+    Spellings and symlinks do not matter: paths are compared by where they resolve.
+    """
+    from ..errors import UsageError
+
+    if not output or output == "-":
+        return
+    target = os.path.realpath(output)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise UsageError("--output names a folder; give a file name", output)
+    if not os.path.isdir(folder):
+        raise UsageError("folder for --output does not exist", output)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError("folder for --output is not writable", output)
+    if os.path.exists(target) and not os.access(target, os.W_OK):
+        raise UsageError("--output file is read-only", output)
+    for given in inputs:
+        if not given:
+            continue
+        real = os.path.realpath(given)
+        if real == target or _same_file(given, output):
+            raise UsageError(f"--output is an input ({given}); the report would replace it", output)
+        if os.path.isdir(real) and target.startswith(real.rstrip(os.sep) + os.sep) and target.endswith(".ipynb"):
+            from ..nbio import discover
+
+            found, _errors = discover([given], exclude)
+            for nb in found:
+                if os.path.realpath(nb) == target or _same_file(nb, output):
+                    raise UsageError(f"--output is an input ({nb}); the report would replace it", output)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
