@@ -13,8 +13,10 @@ unchanged; the key covers:
 - what the rules that look outside the notebook read (NBR001-NBR003 manifests and lock files,
   NBR012 data manifests, NBR013 data files, NBH014 the other notebooks of the run, NBR003 the
   local modules and the installed distributions): the project root, a listing (name, size,
-  modification time; the bytes of manifests and lock files) of every folder from the notebook
-  up to the root and of their sub-folders, the run's notebooks with the same file name, the
+  modification time; the bytes of manifests and lock files; only the name of a report-like file
+  that no rule reads: ``.json``, ``.sarif``, ``.xml``, ``.html``, ``.txt``, ``.log``, such as
+  nbkit's own ``--output``) of every folder from the notebook up to the root and of their
+  sub-folders, the run's notebooks with the same file name, the
   site-packages folders of the interpreter, and every path the rules ``stat`` while linting
   the notebook (a referenced data file's existence and size), checked again on every hit.
 
@@ -57,6 +59,7 @@ _SKIP_SUBFOLDERS = ("node_modules", "__pycache__")
 _HASHED_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "environment.yml", "environment.yaml", "Pipfile",
                  "Pipfile.lock", ".gitattributes", "dvc.lock", "dvc.yaml", "registry.txt")
 _HASH_LIMIT = 1_000_000  # bytes: larger files count by size and modification time only
+_REPORT_SUFFIXES = (".json", ".sarif", ".xml", ".html", ".htm", ".txt", ".log")
 
 
 # -- the key --------------------------------------------------------------------------------------
@@ -108,14 +111,25 @@ def _environment_fingerprint() -> str:
     return _digest(os.path.realpath(sys.executable), sys.prefix, dirs)
 
 
+def _read_by_rules(name: str, low: str) -> bool:
+    """Is this a file a rule reads by its name (manifests, lock files, DVC and data manifests,
+    checksum lists, .gitattributes)?  Its bytes count, not only its size and time."""
+    return (name in _HASHED_NAMES or low.startswith(("requirements", "checksums", "sha256sums", "md5sums"))
+            or low.endswith((".lock", ".dvc", ".sha256", ".md5", ".in")) or "manifest" in low or "conda-lock" in low)
+
+
 def _file_print(path: str, name: str, st: os.stat_result) -> tuple:
     if not stat.S_ISREG(st.st_mode):
         return (name, stat.S_IFMT(st.st_mode))
-    content = None
     low = name.lower()
-    if st.st_size <= _HASH_LIMIT and (name in _HASHED_NAMES or low.startswith(("requirements", "checksums"))
-                                      or low.endswith((".lock", ".dvc", ".sha256", ".md5", ".in"))
-                                      or "manifest" in low):
+    read = _read_by_rules(name, low)
+    if not read and low.endswith(_REPORT_SUFFIXES):
+        # a report (nbkit's own --output, a CI artifact, a log) that no rule reads: only its name
+        # counts, so writing it anew beside the notebooks does not make every entry stale (a
+        # notebook that reads it has its size in the entry's stats, checked on every hit)
+        return (name, "file")
+    content = None
+    if read and st.st_size <= _HASH_LIMIT:
         try:
             with open(path, "rb") as f:
                 content = blake2b(f.read(), digest_size=16).hexdigest()

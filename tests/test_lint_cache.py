@@ -145,6 +145,36 @@ def test_every_key_part_invalidates(tmp_path, edit, monkeypatch):
     assert cached == fresh
 
 
+def test_a_report_written_anew_beside_the_notebooks_leaves_the_entries_valid(tmp_path):
+    """A report (nbkit's own --output, verify's HTML, a log) in a listed folder counts by its name
+    only: rewriting it does not make every entry stale; a data file a notebook reads still counts
+    by its size (the entry's stats), and a checksum list by its bytes."""
+    root = tmp_path / "p"
+    _project(root, *SOURCES, "import json\njson.load(open('params.json'))\n")
+    (root / "params.json").write_text('{"a": 1}')
+    cache = tmp_path / "cache"
+    assert _hits(root, cache) == 0
+    assert _hits(root, cache) == 1
+    for name in ("report.json", "verify-report.html", "lint.sarif", "junit.xml", "nbkit.log", "lint.txt"):
+        (root / name).write_text("first")
+        assert _hits(root, cache) == 0  # a new name in the folder
+        assert _hits(root, cache) == 1
+        (root / name).write_text("second, longer")  # the next run's report
+        assert _hits(root, cache) == 1, name
+    (root / "params.json").write_text('{"a": 1, "b": 2}')  # read by the notebook: its size counts
+    assert _hits(root, cache) == 0
+    assert _hits(root, cache) == 1
+    (root / "sha256sums.txt").write_text("0" * 64 + "  data/sales.csv\n")
+    assert _hits(root, cache) == 0
+    assert _hits(root, cache) == 1
+    st_ = os.stat(root / "sha256sums.txt")
+    (root / "sha256sums.txt").write_text("1" * 64 + "  data/sales.csv\n")  # same size, same time
+    os.utime(root / "sha256sums.txt", ns=(st_.st_atime_ns, st_.st_mtime_ns))
+    assert _hits(root, cache) == 0
+    cached, fresh = _both(root, cache)
+    assert cached == fresh
+
+
 def test_unchanged_stat_skips_reading_and_any_change_is_seen(tmp_path, monkeypatch):
     root = tmp_path / "p"
     nb = _project(root, *SOURCES)
