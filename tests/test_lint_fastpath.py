@@ -240,8 +240,9 @@ def test_no_cache_run_on_a_terminal_has_the_normal_reports_colours(tmp_path):
 # -- `nbkit lint PATH... --format F [-o FILE]` of unchanged notebooks: answered without click -------
 
 def _folder_project(tmp_path: Path) -> Path:
-    # the reports go outside the project (../): a file written in a folder the lint cache lists
-    # (the notebooks' folders up to the root) changes every notebook's key
+    # the reports go outside the project (../): a new file in a folder the lint cache lists (the
+    # notebooks' folders up to the root) changes every notebook's key once (a report counts by its
+    # name only: tests/test_lint_cache.py), and the second run here has to hit
     (tmp_path / "proj").mkdir()
     root = _project(tmp_path / "proj")
     write(root / "nbs" / "second.ipynb", nb(md("# Second"), code("import pandas as pd\ndf = pd.read_csv('/data/x.csv')",
