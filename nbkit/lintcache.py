@@ -14,8 +14,8 @@ unchanged; the key covers:
   NBR012 data manifests, NBR013 data files, NBH014 the other notebooks of the run, NBR003 the
   local modules and the installed distributions): the project root, a listing (name, size,
   modification time; the bytes of manifests and lock files; only the name of a report-like file
-  that no rule reads: ``.json``, ``.sarif``, ``.xml``, ``.html``, ``.txt``, ``.log``, such as
-  nbkit's own ``--output``) of every folder from the notebook up to the root and of their
+  that no rule reads: ``.json``, ``.sarif``, ``.xml``, ``.html``, ``.log``, such as nbkit's own
+  ``--output``) of every folder from the notebook up to the root and of their
   sub-folders, the run's notebooks with the same file name, the
   site-packages folders of the interpreter, and every path the rules ``stat`` while linting
   the notebook (a referenced data file's existence and size), checked again on every hit.
@@ -59,7 +59,8 @@ _SKIP_SUBFOLDERS = ("node_modules", "__pycache__")
 _HASHED_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "environment.yml", "environment.yaml", "Pipfile",
                  "Pipfile.lock", ".gitattributes", "dvc.lock", "dvc.yaml", "registry.txt")
 _HASH_LIMIT = 1_000_000  # bytes: larger files count by size and modification time only
-_REPORT_SUFFIXES = (".json", ".sarif", ".xml", ".html", ".htm", ".txt", ".log")
+# reports no rule reads (not .txt: requirements files, their -r includes under any name, registry.txt)
+_REPORT_SUFFIXES = (".json", ".sarif", ".xml", ".html", ".htm", ".log")
 
 
 # -- the key --------------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ def _file_print(path: str, name: str, st: os.stat_result) -> tuple:
     low = name.lower()
     read = _read_by_rules(name, low)
     if not read and low.endswith(_REPORT_SUFFIXES):
-        # a report (nbkit's own --output, a CI artifact, a log) that no rule reads: only its name
+        # a report (nbkit's own --output, verify's HTML, a log) that no rule reads: only its name
         # counts, so writing it anew beside the notebooks does not make every entry stale (a
         # notebook that reads it has its size in the entry's stats, checked on every hit)
         return (name, "file")

@@ -155,13 +155,24 @@ def test_a_report_written_anew_beside_the_notebooks_leaves_the_entries_valid(tmp
     cache = tmp_path / "cache"
     assert _hits(root, cache) == 0
     assert _hits(root, cache) == 1
-    for name in ("report.json", "verify-report.html", "lint.sarif", "junit.xml", "nbkit.log", "lint.txt"):
+    for name in ("report.json", "verify-report.html", "lint.sarif", "junit.xml", "nbkit.log"):
         (root / name).write_text("first")
         assert _hits(root, cache) == 0  # a new name in the folder
         assert _hits(root, cache) == 1
         (root / name).write_text("second, longer")  # the next run's report
         assert _hits(root, cache) == 1, name
     (root / "params.json").write_text('{"a": 1, "b": 2}')  # read by the notebook: its size counts
+    assert _hits(root, cache) == 0
+    assert _hits(root, cache) == 1
+    # a .txt file counts by its size and time (and a checksum list by its bytes): requirements files
+    # are read under any name (-r includes, requirements/*.txt), registry.txt in any case
+    (root / "requirements").mkdir()
+    (root / "requirements" / "base.txt").write_text("numpy\n")
+    assert _hits(root, cache) == 0
+    assert _hits(root, cache) == 1
+    st_ = os.stat(root / "requirements" / "base.txt")
+    (root / "requirements" / "base.txt").write_text("pandas")  # the same size
+    os.utime(root / "requirements" / "base.txt", ns=(st_.st_atime_ns, st_.st_mtime_ns + 1_000_000))
     assert _hits(root, cache) == 0
     assert _hits(root, cache) == 1
     (root / "sha256sums.txt").write_text("0" * 64 + "  data/sales.csv\n")

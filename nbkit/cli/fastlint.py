@@ -178,6 +178,9 @@ def report(argv: list[str]) -> int | None:
             atomic_write_bytes(output, text.encode("utf-8"))
         elif "\x1b" in text:
             return None  # click strips escape codes (from a notebook's text) when not on a terminal
+    except KeyboardInterrupt:
+        sys.stderr.write("nbkit: interrupted\n")  # as nbkit.cli.common.handle_errors
+        return 130
     except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
         return None
     finally:
