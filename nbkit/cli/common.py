@@ -12,6 +12,7 @@ from ..errors import EXIT_INPUT, EXIT_MACHINERY, NbkitError
 # (the one colour decision and the --output check; the click-free fast paths use them too)
 from .lintflow import check_output as check_output
 from .lintflow import use_color as use_color
+from .lintflow import write_report_file
 
 
 def debugging() -> bool:
@@ -96,11 +97,6 @@ def echo_machinery_failures(report, output: str | None) -> None:
 def write_output(text: str, output: str | None) -> None:
     """Print the report, or write it atomically to ``output``."""
     if output and output != "-":
-        from ..nbio import atomic_write_bytes
-
-        folder = os.path.dirname(os.path.abspath(output))
-        if not os.path.isdir(folder):
-            raise NbkitError("folder for --output does not exist", output)
-        atomic_write_bytes(output, text.encode("utf-8"))
+        write_report_file(text, output)
     else:
         click.echo(text, nl=False)

@@ -24,6 +24,10 @@ import sys
 
 from .lintflow import use_color
 
+TYPE_CHECKING = False  # (not typing's: the fast paths should not have to import typing)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 def eligible(argv: list[str]) -> str | None:
     """The notebook of ``nbkit lint PATH.ipynb`` (nothing else on the line), else None."""
@@ -76,11 +80,11 @@ def cold(argv: list[str]) -> int | None:
         return None
     import gc
 
-    # no cycle collection while the linter is imported: the imports allocate some hundred thousand
-    # objects that live as long as the process, and the collector scanned them over and over (and
-    # once all at once: a few percent of the run); frozen once imported, they are out of its way
-    gc.disable()
-    try:
+    def lint_and_render() -> tuple[str, int] | None:
+        # no cycle collection while the linter is imported: the imports allocate some hundred
+        # thousand objects that live as long as the process, and the collector scanned them over
+        # and over (and once all at once: a few percent of the run); frozen once imported, they
+        # are out of its way
         from .. import lint, rules  # noqa: F401 - (the linter: imported before the freeze)
         from ..requests import run_lint
         from .lintflow import lint_report, lint_request
@@ -95,15 +99,13 @@ def cold(argv: list[str]) -> int | None:
         text, code = lint_report(request, result, "text", _color(), _unexpected)
         if "\x1b" in text and not sys.stdout.isatty():
             return None  # click strips escape codes (from a notebook's text) when not on a terminal
-        gc.freeze()  # the process ends now: its final collection need not scan what is left
-    except KeyboardInterrupt:
-        sys.stderr.write("nbkit: interrupted\n")  # as nbkit.cli.common.handle_errors
-        return 130
-    except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
-        return None
-    finally:
-        gc.enable()
-    return _print(text, code)
+        return text, code
+
+    got = _guarded(lint_and_render)
+    if got is None or isinstance(got, int):
+        return got
+    gc.freeze()  # the process ends now: its final collection need not scan what is left
+    return _print(*got)
 
 
 REPORT_FORMATS = ("json", "sarif", "junit", "github")  # (not text: its renderer needs rich)
@@ -158,10 +160,9 @@ def report(argv: list[str]) -> int | None:
         return None
     import gc
 
-    gc.disable()  # (as answer(): no garbage cycles worth a collection)
-    try:
+    def from_cache() -> tuple[str, int] | None:
         from ..requests import lint_from_cache
-        from .lintflow import check_output, lint_report, lint_request, use_color
+        from .lintflow import check_output, lint_report, lint_request, use_color, write_report_file
 
         check_output(output, paths)
         request = lint_request(paths)
@@ -170,23 +171,37 @@ def report(argv: list[str]) -> int | None:
             return None
         text, code = lint_report(request, result, fmt, use_color(output), _unexpected)
         if to_file:
-            from ..nbio import atomic_write_bytes
-
             assert output is not None
-            if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
-                return None  # (the normal path says so in its words)
-            atomic_write_bytes(output, text.encode("utf-8"))
+            write_report_file(text, output)
         elif "\x1b" in text:
             return None  # click strips escape codes (from a notebook's text) when not on a terminal
+        return text, code
+
+    got = _guarded(from_cache)  # (as answer(): no garbage cycles worth a collection)
+    if got is None or isinstance(got, int):
+        return got
+    gc.freeze()  # the process ends now: its final collection need not scan what is left
+    text, code = got
+    return code if to_file else _print(text, code)
+
+
+def _guarded(attempt: Callable[[], tuple[str, int] | None]) -> tuple[str, int] | int | None:
+    """Run a fast path's ``attempt`` with the cycle collector off (on again afterwards): its
+    report and exit status; None when the normal command line has to run (``attempt`` said so,
+    or raised: the normal path reports it in its words); 130 after Ctrl-C, said as
+    nbkit.cli.common.handle_errors says it."""
+    import gc
+
+    gc.disable()
+    try:
+        return attempt()
     except KeyboardInterrupt:
-        sys.stderr.write("nbkit: interrupted\n")  # as nbkit.cli.common.handle_errors
+        sys.stderr.write("nbkit: interrupted\n")
         return 130
     except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
         return None
     finally:
         gc.enable()
-    gc.freeze()  # the process ends now: its final collection need not scan what is left
-    return code if to_file else _print(text, code)
 
 
 def _print(text: str, code: int) -> int:

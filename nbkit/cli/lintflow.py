@@ -1,5 +1,6 @@
 """The steps of ``nbkit lint`` that need no click: the request from the command line's options,
-the report and the exit status, the colour decision, the check of ``--output``.
+the report and the exit status, the colour decision, the check of ``--output`` and the writing of
+a report file.
 
 Used by the click command (:mod:`nbkit.cli.lint_cmd`) and by the fast paths that answer the
 plainest command lines before click is imported (:mod:`nbkit.cli.fastlint`), so both build the
@@ -129,3 +130,14 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def write_report_file(text: str, output: str) -> None:
+    """Write the report ``text`` to the file ``output`` atomically (NbkitError when its folder
+    does not exist or it cannot be written)."""
+    from ..errors import NbkitError
+    from ..nbio import atomic_write_bytes
+
+    if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+        raise NbkitError("folder for --output does not exist", output)
+    atomic_write_bytes(output, text.encode("utf-8"))
