@@ -327,7 +327,7 @@ class LintCache:
         return sig[2] if sig is not None else None
 
     def _slot(self, path: str) -> str:
-        h = blake2b(f"{os.path.abspath(path)}\0{self.settings}".encode(), digest_size=20).hexdigest()
+        h = blake2b(f"{os.path.abspath(path)}\0{self.settings}".encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
         return os.path.join(self.directory, "lint", h[:2], h + ".json")
 
     def _key(self, path: str, digest: str) -> str:

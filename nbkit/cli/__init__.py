@@ -21,6 +21,7 @@ __all__ = ["COMMANDS", "HELP", "LazyGroup", "main", "run"]
 
 def run() -> None:
     """Console-script entry point: map errors to exit codes without tracebacks."""
+    _tolerant_stdout()
     if len(sys.argv) == 3 and sys.argv[1] == "lint":
         from .fastlint import answer
 
@@ -42,6 +43,17 @@ def run() -> None:
     from .app import run as run_app
 
     run_app()
+
+
+def _tolerant_stdout() -> None:
+    """A file name that is not UTF-8 (held as lone surrogates: ``caf\\udce9.ipynb``) is printed
+    as its escape where standard output would refuse it (a UTF-8 locale's strict encoding), as
+    Python prints it on standard error, instead of failing the command."""
+    if getattr(sys.stdout, "errors", None) == "strict":
+        try:
+            sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # (replaced by something that cannot)
+            pass
 
 
 def __getattr__(name: str) -> object:

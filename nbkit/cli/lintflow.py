@@ -132,6 +132,18 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+def printable(text: str) -> str:
+    """``text`` with every lone surrogate written as its escape (``\\udce9``): a file name that
+    is not UTF-8 is held that way (os.listdir gives ``caf\\udce9.ipynb`` for the bytes
+    ``caf\\xe9.ipynb``), and no UTF-8 file or strict standard output can take it.  In a JSON
+    string the escape reads back as the same name; in the other formats it is plain text."""
+    if text.isascii():
+        return text
+    import re
+
+    return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def write_report_file(text: str, output: str) -> None:
     """Write the report ``text`` to the file ``output`` atomically (NbkitError when its folder
     does not exist or it cannot be written)."""
@@ -140,4 +152,4 @@ def write_report_file(text: str, output: str) -> None:
 
     if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
         raise NbkitError("folder for --output does not exist", output)
-    atomic_write_bytes(output, text.encode("utf-8"))
+    atomic_write_bytes(output, printable(text).encode("utf-8"))
