@@ -12,7 +12,7 @@ from ..errors import EXIT_INPUT, EXIT_MACHINERY, NbkitError
 # (the one colour decision and the --output check; the click-free fast paths use them too)
 from .lintflow import check_output as check_output
 from .lintflow import use_color as use_color
-from .lintflow import printable, write_report_file
+from .lintflow import write_report_file
 
 
 def debugging() -> bool:
@@ -99,4 +99,4 @@ def write_output(text: str, output: str | None) -> None:
     if output and output != "-":
         write_report_file(text, output)
     else:
-        click.echo(printable(text), nl=False)
+        click.echo(text, nl=False)

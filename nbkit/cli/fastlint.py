@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .lintflow import printable, use_color
+from .lintflow import use_color
 
 TYPE_CHECKING = False  # (not typing's: the fast paths should not have to import typing)
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def _guarded(attempt: Callable[[], tuple[str, int] | None]) -> tuple[str, int] |
 
 def _print(text: str, code: int) -> int:
     try:
-        sys.stdout.write(printable(text))
+        sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:  # as the normal path: `nbkit lint x.ipynb | head -1` is no error
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -136,7 +136,8 @@ def printable(text: str) -> str:
     """``text`` with every lone surrogate written as its escape (``\\udce9``): a file name that
     is not UTF-8 is held that way (os.listdir gives ``caf\\udce9.ipynb`` for the bytes
     ``caf\\xe9.ipynb``), and no UTF-8 file or strict standard output can take it.  In a JSON
-    string the escape reads back as the same name; in the other formats it is plain text."""
+    string the escape reads back as the same name; in the other formats it is plain text.
+    (Standard output gets the same text from its error handler: see nbkit.cli._tolerant_stdout.)"""
     if text.isascii():
         return text
     import re
@@ -152,4 +153,8 @@ def write_report_file(text: str, output: str) -> None:
 
     if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
         raise NbkitError("folder for --output does not exist", output)
-    atomic_write_bytes(output, printable(text).encode("utf-8"))
+    try:
+        payload = text.encode("utf-8")
+    except UnicodeEncodeError:  # (a file name that is not UTF-8: checked only when the fast way fails)
+        payload = printable(text).encode("utf-8")
+    atomic_write_bytes(output, payload)
