@@ -1,6 +1,7 @@
 """The persistent lint cache (ruff-style): findings of unchanged notebooks are read, not computed.
 
-One entry per notebook and settings, ``<cache>/lint/<xx>/<slot>.json``; ``<cache>`` is
+One entry per notebook and settings, ``<cache>/lint/<slot>.json`` (one flat folder, as ruff's:
+a cold run of 500 notebooks made up to 256 two-digit sub-folders first); ``<cache>`` is
 ``$NBKIT_CACHE_DIR`` or ``.nbkit_cache/`` at the project root (the folder of the
 ``pyproject.toml`` that configures nbkit, else the repository root), with its own
 ``.gitignore``.  An entry is used only when everything that can change its findings is
@@ -328,7 +329,7 @@ class LintCache:
 
     def _slot(self, path: str) -> str:
         h = blake2b(f"{os.path.abspath(path)}\0{self.settings}".encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
-        return os.path.join(self.directory, "lint", h[:2], h + ".json")
+        return os.path.join(self.directory, "lint", h + ".json")
 
     def _key(self, path: str, digest: str) -> str:
         # messages name the notebook as the user gave it (e.g. NBR007's `nbkit pin PATH`): the

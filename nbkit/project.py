@@ -100,7 +100,11 @@ class Project:
         """The resolved folder of the notebook's file (a symlinked notebook's: its target's,
         maybe in another project).  Every memo below that depends on a notebook's surroundings
         is keyed by it, not by the folder as given, where a symlink and its neighbours meet."""
-        return notebook_folder(nb_path, self._cache)
+        key = ("folder_of", nb_path)  # (asked for by several rules per notebook)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = notebook_folder(nb_path, self._cache)
+        return found
 
     def root_for(self, nb_path: str) -> str:
         return self.root_of(self.folder_of(nb_path))
