@@ -177,6 +177,18 @@ def test_on_a_terminal_the_colours_are_the_normal_reports(tmp_path):
     assert not _lint(root, "nbs/analysis.ipynb")[2]  # (the terminal runs left a record behind)
 
 
+def test_a_folder_on_a_terminal_has_the_normal_reports_colours(tmp_path):
+    root = _folder_project(tmp_path)
+    outs = [_lint_on_a_terminal(root, "nbs") for _ in range(2)]  # filling the cache, then from it
+    assert not _lint(root, "nbs")[2]  # (answered from the cache: what the second terminal run was)
+    normal = subprocess.run(  # the normal path on a terminal (NBKIT_DEBUG: no fast path)
+        [sys.executable, "-c", "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
+         sys.executable, "-c", "from nbkit.cli import run; run()", "lint", "nbs"],
+        cwd=root, capture_output=True, env=_env(TERM="xterm", NBKIT_DEBUG="1"), timeout=120).stdout
+    assert b"\x1b[1;31merror\x1b[0m" in outs[0]
+    assert outs[0] == outs[1] == normal
+
+
 def test_a_record_vouches_only_for_the_configuration_the_run_used(tmp_path):
     """remember() judges the pyproject.toml files from the bytes it digests: when the file no
     longer gives the configuration the lint ran with (edited while it ran), no record is kept."""
@@ -266,6 +278,10 @@ def _normal(cwd: Path, *args: str) -> tuple[int, str]:
     ["nbs", "--format", "json"],
     ["nbs", "--format", "github"],
     ["nbs/sub", "nbs/analysis.ipynb", "--format", "sarif", "-o", "-"],
+    ["nbs"],  # the text report
+    ["nbs/analysis.ipynb", "nbs/second.ipynb"],  # pre-commit's command line
+    ["nbs", "--format", "text", "-o", "../report.txt"],
+    ["--format=text", "nbs/sub/third.ipynb", "nbs"],
 ])
 def test_reports_of_unchanged_notebooks_are_answered_without_click_and_equal_the_normal_ones(tmp_path, args):
     root = _folder_project(tmp_path)
@@ -286,7 +302,8 @@ def test_reports_of_unchanged_notebooks_are_answered_without_click_and_equal_the
 
 
 @pytest.mark.parametrize("args", [
-    ["nbs", "--format", "text"], ["nbs", "--format", "json", "--select", "NBR"], ["nbs", "--format", "json", "-j", "1"],
+    ["nbs", "--fix"], ["nbs", "--no-cache"], ["--help"], ["nbs", "--format", "json", "--select", "NBR"],
+    ["nbs", "--format", "json", "-j", "1"],
     ["nbs", "--format", "json", "--format", "sarif"], ["nbs", "--format", "json", "-oreport.json"],
     ["nbs", "--format", "json", "-o", "-x"], ["nbs", "--format", "yaml"], ["--format", "json"],
 ])

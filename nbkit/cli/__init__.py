@@ -3,7 +3,7 @@
 :func:`run` is the console script.  ``nbkit lint NOTEBOOK`` of an unchanged notebook is answered
 from the lint cache by :mod:`nbkit.cli.fastlint` before click, rich or the rules are imported
 (and ``nbkit lint --no-cache NOTEBOOK`` is linted there without click; ``nbkit lint PATH...
---format json -o FILE`` of unchanged notebooks is answered there too);
+[--format F] [-o FILE]`` of unchanged notebooks is answered there too);
 every other command line runs the click application of :mod:`nbkit.cli.app` (``main``), whose
 names this package re-exports on first use.
 """
@@ -22,22 +22,17 @@ __all__ = ["COMMANDS", "HELP", "LazyGroup", "main", "run"]
 def run() -> None:
     """Console-script entry point: map errors to exit codes without tracebacks."""
     _tolerant_stdout()
-    if len(sys.argv) == 3 and sys.argv[1] == "lint":
-        from .fastlint import answer
+    if len(sys.argv) >= 3 and sys.argv[1] == "lint":
+        from . import fastlint
 
-        code = answer(sys.argv[1:])
-        if code is not None:
-            sys.exit(code)
-    elif len(sys.argv) == 4 and sys.argv[1] == "lint" and "--no-cache" in sys.argv:
-        from .fastlint import cold
-
-        code = cold(sys.argv[1:])
-        if code is not None:
-            sys.exit(code)
-    elif len(sys.argv) > 3 and sys.argv[1] == "lint" and any(a.startswith("--format") for a in sys.argv):
-        from .fastlint import report
-
-        code = report(sys.argv[1:])
+        argv = sys.argv[1:]
+        code = None
+        if len(argv) == 2 and fastlint.eligible(argv):  # one notebook: its record, else the normal path
+            code = fastlint.answer(argv)
+        elif len(argv) == 3 and "--no-cache" in argv:
+            code = fastlint.cold(argv)
+        else:  # notebooks, folders, a report format or file (report_options says which)
+            code = fastlint.report(argv)
         if code is not None:
             sys.exit(code)
     from .app import run as run_app

@@ -108,13 +108,14 @@ def cold(argv: list[str]) -> int | None:
     return _print(*got)
 
 
-REPORT_FORMATS = ("json", "sarif", "junit", "github")  # (not text: its renderer needs rich)
+REPORT_FORMATS = ("text", "json", "sarif", "junit", "github")  # (text: without colour, rich is not imported)
 
 
 def report_options(argv: list[str]) -> tuple[list[str], str, str | None] | None:
-    """(paths, format, output) of ``nbkit lint PATH... --format F [-o FILE]`` (F one of
-    REPORT_FORMATS; the options in any order, ``--opt value`` or ``--opt=value``, each once),
-    else None: any other option, a value that starts with ``-`` (but ``-o -``), a path that does."""
+    """(paths, format, output) of ``nbkit lint PATH... [--format F] [-o FILE]`` (F one of
+    REPORT_FORMATS, text when not given; the options in any order, ``--opt value`` or
+    ``--opt=value``, each once), else None: any other option, a value that starts with ``-``
+    (but ``-o -``), a path that does."""
     if not argv or argv[0] != "lint":
         return None
     paths: list[str] = []
@@ -140,17 +141,18 @@ def report_options(argv: list[str]) -> tuple[list[str], str, str | None] | None:
             if output is not None:
                 return None
             output = value
-    if not paths or fmt is None:
+    if not paths:
         return None
-    return paths, fmt, output
+    return paths, fmt or "text", output
 
 
 def report(argv: list[str]) -> int | None:
-    """Write the report of ``nbkit lint PATH... --format F [-o FILE]`` (see :func:`report_options`)
-    from the lint cache and return the exit status, without importing click; None when the
-    normal command line has to run (nothing was written then): a notebook that changed, an
+    """Write the report of ``nbkit lint PATH... [--format F] [-o FILE]`` (see
+    :func:`report_options`; pre-commit's ``nbkit lint A.ipynb B.ipynb``, a folder's ``nbkit lint
+    nbs``) from the lint cache and return the exit status, without importing click; None when
+    the normal command line has to run (nothing was written then): a notebook that changed, an
     error to report, a report that click would print differently (escape codes to standard
-    output, a stream that does not encode UTF-8)."""
+    output that is no terminal, a stream that does not encode UTF-8)."""
     given = report_options(argv)
     if given is None or os.environ.get("NBKIT_DEBUG"):
         return None
@@ -173,8 +175,8 @@ def report(argv: list[str]) -> int | None:
         if to_file:
             assert output is not None
             write_report_file(text, output)
-        elif "\x1b" in text:
-            return None  # click strips escape codes (from a notebook's text) when not on a terminal
+        elif "\x1b" in text and not sys.stdout.isatty():
+            return None  # click strips escape codes (colours, a notebook's text) when not on a terminal
         return text, code
 
     got = _guarded(from_cache)  # (as answer(): no garbage cycles worth a collection)
