@@ -17,7 +17,7 @@ when a command runs).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -178,17 +178,21 @@ def _from_cache(request: LintRequest) -> tuple[LintResult | None, list[tuple[str
     return groups_from_cache(found, errors, request.cache, **selection), found, errors
 
 
-def run_lint(request: LintRequest) -> LintResult:
+def run_lint(request: LintRequest, on_miss: Callable[[], None] | None = None) -> LintResult:
     """Lint the request's files and folders; unreadable inputs come back in ``result.errors``.
 
     Without a ``config``, each notebook is linted with the ``[tool.nbkit]`` of the nearest
     pyproject.toml above it; an invalid one is an error for the notebooks under it only.
+    ``on_miss``: called once when the lint cache cannot answer the whole request, before the
+    linter is imported (the click-free command line readies its process for a lint there).
     """
     if request.content is not None:
         return lint_one(request).result
     cached, found, errors = _from_cache(request)
     if cached is not None:
         return cached
+    if on_miss is not None:
+        on_miss()
     from .lint import LintResult, lint_paths
 
     kw: dict[str, Any] = dict(select=_list(request.select), ignore=list(request.ignore), profile=request.profile,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,11 +68,17 @@ def _env(**extra) -> dict:
 
 def _lint(cwd: Path, *args: str, env: dict | None = None) -> tuple[int, str, bool]:
     """(exit status, stdout, whether the normal command line ran: click was imported)."""
+    code_, out, imported = _lint_imports(cwd, *args, env=env)
+    return code_, out, bool(imported & {"click", "rich.console"})
+
+
+def _lint_imports(cwd: Path, *args: str, env: dict | None = None) -> tuple[int, str, set[str]]:
+    """(exit status, stdout, the modules the run imported)."""
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "from nbkit.cli import run; run()", "lint",
                            *args], cwd=cwd, capture_output=True, text=True, env=env or _env(), timeout=120)
-    normal = any(line.startswith("import time:") and line.rsplit("|", 1)[-1].strip() in ("click", "rich.console")
-                 for line in proc.stderr.splitlines())
-    return proc.returncode, proc.stdout, normal
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
+                if line.startswith("import time:")}
+    return proc.returncode, proc.stdout, imported
 
 
 def _project(tmp_path: Path, table: str = "") -> Path:
@@ -283,15 +290,15 @@ def _normal(cwd: Path, *args: str) -> tuple[int, str]:
     ["nbs", "--format", "text", "-o", "../report.txt"],
     ["--format=text", "nbs/sub/third.ipynb", "nbs"],
 ])
-def test_reports_of_unchanged_notebooks_are_answered_without_click_and_equal_the_normal_ones(tmp_path, args):
+def test_reports_are_linted_or_answered_without_click_and_equal_the_normal_ones(tmp_path, args):
     root = _folder_project(tmp_path)
-    first = _lint(root, *args)
+    first = _lint_imports(root, *args)
     out_file = next((a.split("=", 1)[1] if "=" in a else args[i + 1] for i, a in enumerate(args)
                      if a in ("-o", "--output") or a.startswith("--output=")), None)
     written = (root / out_file).read_bytes() if out_file and out_file != "-" else None
-    second = _lint(root, *args)
-    assert first[2], "the first run (cache empty) lints the normal way"
-    assert not second[2], "the unchanged notebooks went down the normal path"
+    second = _lint_imports(root, *args)
+    assert "nbkit.lint" in first[2] and "click" not in first[2], "the first run (cache empty) lints, without click"
+    assert not second[2] & {"click", "nbkit.lint"}, "the unchanged notebooks were linted again"
     assert second[:2] == first[:2] and first[0] == 1
     if written is not None:
         assert (root / out_file).read_bytes() == written
@@ -313,7 +320,17 @@ def test_other_command_lines_are_not_answered_by_the_report_fast_path(args):
     assert report_options(["lint", *args]) is None
 
 
-def test_a_changed_notebook_or_an_error_sends_the_report_down_the_normal_path(tmp_path):
+def test_a_text_run_of_one_notebook_linted_by_the_fast_path_leaves_the_record_the_normal_one_leaves(tmp_path):
+    root = _project(tmp_path)
+    first = _lint_imports(root, "--format", "text", "nbs/analysis.ipynb")
+    assert "nbkit.lint" in first[2] and "click" not in first[2]
+    assert (root / ".nbkit_cache" / "lint" / "runs").is_dir()
+    plain = _lint_imports(root, "nbs/analysis.ipynb")  # answered from the record (nbkit.lintrecord)
+    assert "nbkit.lintrecord" in plain[2] and not plain[2] & {"click", "nbkit.lint", "nbkit.requests"}
+    assert plain[:2] == first[:2] and first[0] == 1
+
+
+def test_a_changed_notebook_is_linted_again_and_an_error_goes_down_the_normal_path(tmp_path):
     root = _folder_project(tmp_path)
     args = ["nbs", "--format", "json", "-o", "../report.json"]
     _lint(root, *args)
@@ -322,9 +339,12 @@ def test_a_changed_notebook_or_an_error_sends_the_report_down_the_normal_path(tm
     data = json.loads(nbp.read_text(encoding="utf-8"))
     data["cells"][1]["source"] = "import pandas as pd\ndf = pd.read_csv('data/x.csv')"
     nbp.write_text(json.dumps(data), encoding="utf-8")
-    changed = _lint(root, *args)
-    assert changed[2], "a changed notebook was answered from the cache"
+    changed = _lint_imports(root, *args)
+    assert "nbkit.lint" in changed[2], "a changed notebook was answered from the cache"
+    assert "click" not in changed[2]  # (linted by the fast path)
     after = (root / "../report.json").read_bytes()
+    assert _normal(root, *args)[0] == changed[0]
+    assert (root / "../report.json").read_bytes() == after  # the normal path's report, byte for byte
     assert b"/data/x.csv" not in after and b"data/x.csv" in after
     assert not _lint(root, *args)[2]  # filled again: fast next time
     assert (root / "../report.json").read_bytes() == after
@@ -334,6 +354,16 @@ def test_a_changed_notebook_or_an_error_sends_the_report_down_the_normal_path(tm
     assert broken.returncode == 2 and "broken.ipynb" in broken.stderr and "not valid JSON" in broken.stderr
     assert any(line.rsplit("|", 1)[-1].strip() == "click" for line in broken.stderr.splitlines()
                if line.startswith("import time:"))
+    # the same with nothing cached: linted by the fast path, then reported by the normal one
+    shutil.rmtree(root / ".nbkit_cache")
+    text_args = ["nbs"]
+    cold = subprocess.run([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", *text_args], cwd=root,
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    normal = subprocess.run([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", *text_args], cwd=root,
+                            capture_output=True, text=True, env=_env(NBKIT_DEBUG="1"), timeout=120)
+    assert cold.returncode == normal.returncode == 2
+    assert (cold.stdout, cold.stderr) == (normal.stdout, normal.stderr)
+    assert "broken.ipynb" in cold.stderr and "NBR004" in cold.stdout
 
 
 def test_an_output_that_is_an_input_is_refused_as_the_normal_path_refuses_it(tmp_path):

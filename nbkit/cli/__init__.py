@@ -3,7 +3,7 @@
 :func:`run` is the console script.  ``nbkit lint NOTEBOOK`` of an unchanged notebook is answered
 from the lint cache by :mod:`nbkit.cli.fastlint` before click, rich or the rules are imported
 (and ``nbkit lint --no-cache NOTEBOOK`` is linted there without click; ``nbkit lint PATH...
-[--format F] [-o FILE]`` of unchanged notebooks is answered there too);
+[--format F] [-o FILE]`` is answered or linted there too);
 every other command line runs the click application of :mod:`nbkit.cli.app` (``main``), whose
 names this package re-exports on first use.
 """

@@ -8,8 +8,10 @@ a miss, a finding whose text needs the full renderer, any error - returns None b
 is printed, and the normal command line runs (and writes the record for next time: see
 ``nbkit.cli.lint_cmd``).
 
-:func:`report` answers ``nbkit lint PATH... --format json -o FILE`` (or sarif, junit, github; to a
-file or standard output) when the lint cache holds every notebook, the same way.
+:func:`report` answers ``nbkit lint PATH... [--format F] [-o FILE]`` (text, json, sarif, junit,
+github; to a file or standard output) the same way, from the lint cache for the notebooks it
+holds, and lints the others there, as the click command would (its request, its lint, its
+report), without importing click.
 
 :func:`cold` answers ``nbkit lint --no-cache PATH.ipynb`` the same way without click: it lints
 the notebook as ``nbkit.cli.lint_cmd`` would and prints the same text report; a notebook that
@@ -85,13 +87,10 @@ def cold(argv: list[str]) -> int | None:
         # thousand objects that live as long as the process, and the collector scanned them over
         # and over (and once all at once: a few percent of the run); frozen once imported, they
         # are out of its way
-        from .. import lint, rules  # noqa: F401 - (the linter: imported before the freeze)
         from ..requests import run_lint
         from .lintflow import lint_report, lint_request
 
-        rules.all_rules()  # (imports every rule file)
-        gc.freeze()
-        gc.enable()
+        _ready_to_lint()
         request = lint_request((given,), no_cache=True)
         result = run_lint(request)
         if result.errors:  # reported by the normal path (its words, its exit status)
@@ -149,10 +148,11 @@ def report_options(argv: list[str]) -> tuple[list[str], str, str | None] | None:
 def report(argv: list[str]) -> int | None:
     """Write the report of ``nbkit lint PATH... [--format F] [-o FILE]`` (see
     :func:`report_options`; pre-commit's ``nbkit lint A.ipynb B.ipynb``, a folder's ``nbkit lint
-    nbs``) from the lint cache and return the exit status, without importing click; None when
-    the normal command line has to run (nothing was written then): a notebook that changed, an
-    error to report, a report that click would print differently (escape codes to standard
-    output that is no terminal, a stream that does not encode UTF-8)."""
+    nbs``) and return the exit status, without importing click: from the lint cache when it
+    holds every notebook, else linted here.  None when the normal command line has to run
+    (nothing was written then; what was linted is in the cache for it): an error to report
+    (an unreadable notebook, a bad configuration), a report that click would print differently
+    (escape codes to standard output that is no terminal, a stream that does not encode UTF-8)."""
     given = report_options(argv)
     if given is None or os.environ.get("NBKIT_DEBUG"):
         return None
@@ -162,15 +162,19 @@ def report(argv: list[str]) -> int | None:
         return None
     import gc
 
-    def from_cache() -> tuple[str, int] | None:
-        from ..requests import lint_from_cache
-        from .lintflow import check_output, lint_report, lint_request, use_color, write_report_file
+    def cached_or_linted() -> tuple[str, int] | None:
+        from ..requests import run_lint
+        from .lintflow import check_output, lint_report, lint_request, remember_run, use_color, write_report_file
 
         check_output(output, paths)
         request = lint_request(paths)
-        result = lint_from_cache(request)
-        if result is None or result.errors:
+        # a notebook the cache does not hold: linted here (with the notebooks and configurations
+        # the cache lookup found), as the click command would, without importing click
+        result = run_lint(request, on_miss=_ready_to_lint)
+        if result.errors:  # reported by the normal path in its words (from the cache filled here)
             return None
+        if len(paths) == 1 and fmt == "text" and output is None:
+            remember_run(request, result)  # (as the click command: `nbkit lint nbs`, `--format text X.ipynb`)
         text, code = lint_report(request, result, fmt, use_color(output), _unexpected)
         if to_file:
             assert output is not None
@@ -179,7 +183,7 @@ def report(argv: list[str]) -> int | None:
             return None  # click strips escape codes (colours, a notebook's text) when not on a terminal
         return text, code
 
-    got = _guarded(from_cache)  # (as answer(): no garbage cycles worth a collection)
+    got = _guarded(cached_or_linted)  # (a cache hit, as answer(): no garbage cycles worth a collection)
     if got is None or isinstance(got, int):
         return got
     gc.freeze()  # the process ends now: its final collection need not scan what is left
@@ -227,6 +231,19 @@ def _color() -> bool:
     """:func:`~nbkit.cli.lintflow.use_color` for standard output as it shows there: click strips
     the colours (FORCE_COLOR's too) again when standard output is not a terminal."""
     return use_color(None) and sys.stdout.isatty()
+
+
+def _ready_to_lint() -> None:
+    """Before a lint in a fast path: import the linter and every rule, freeze what the imports
+    made (some hundred thousand objects that live as long as the process: the cycle collector
+    scanned them over and over) and turn the collector on, as on the normal path."""
+    import gc
+
+    from .. import lint, rules  # noqa: F401 - (the linter: imported before the freeze)
+
+    rules.all_rules()  # (imports every rule file)
+    gc.freeze()
+    gc.enable()
 
 
 def _unexpected(line: str) -> None:

@@ -37,7 +37,7 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, n
     from ..config import load_config
     from ..requests import run_lint
     from .common import err
-    from .lintflow import lint_report, lint_request
+    from .lintflow import lint_report, lint_request, remember_run
 
     # --config: one configuration for every notebook; else each notebook's nearest [tool.nbkit]
     config = load_config(None, config_path) if config_path else None
@@ -47,10 +47,7 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, n
     result = run_lint(request)
     if len(paths) == 1 and fmt == "text" and output is None and request.cache and not (
             select or ignore or profile or fail_on or jobs or config_path or policy):
-        from ..lintrecord import remember  # `nbkit lint PATH.ipynb` again: answered by nbkit.cli.fastlint
-
-        remember(paths[0], result, request.resolved_config(), request.threshold(),
-                 (list(request.select) if request.select else None, list(request.ignore), request.profile))
+        remember_run(request, result)  # `nbkit lint PATH.ipynb` again: answered by nbkit.cli.fastlint
     text, code = lint_report(request, result, fmt, use_color(output), err)
     write_output(text, output)
     ctx.exit(code)

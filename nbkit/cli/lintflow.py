@@ -45,6 +45,16 @@ def lint_request(paths: Sequence[str], *, config: Config | None = None, select: 
                                 cache=not (no_cache or fix), policy=policy)
 
 
+def remember_run(request: LintRequest, result: LintResult) -> None:
+    """After ``nbkit lint PATH.ipynb`` linted with every option at its default (the text report to
+    standard output, the lint cache on; the caller checks): keep the record that answers the
+    same command line next time without click (:func:`nbkit.lintrecord.recall`)."""
+    from ..lintrecord import remember
+
+    remember(request.paths[0], result, request.resolved_config(), request.threshold(),
+             (list(request.select) if request.select else None, list(request.ignore), request.profile))
+
+
 def lint_report(request: LintRequest, result: LintResult, fmt: str, color: bool,
                 say: Callable[[str], None]) -> tuple[str, int]:
     """The report of ``nbkit lint`` in format ``fmt`` and its exit status; ``say`` gets each
