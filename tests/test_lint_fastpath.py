@@ -374,3 +374,63 @@ def test_an_output_that_is_an_input_is_refused_as_the_normal_path_refuses_it(tmp
                            "-o", "nbs/second.ipynb"], cwd=root, capture_output=True, text=True, env=_env(), timeout=120)
     assert proc.returncode == 2 and "--output is an input" in proc.stderr
     assert (root / "nbs" / "second.ipynb").read_bytes() == before
+
+
+# -- what the fast paths say when printing fails or Ctrl-C comes: what the click command says --------
+
+def _lint_to(cwd: Path, stdout, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from nbkit.cli import run; run()", "lint", *args], cwd=cwd,
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, env=_env(), timeout=120)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_on_standard_output_is_the_normal_paths_internal_error(tmp_path):
+    root = _folder_project(tmp_path)
+    with open("/dev/full", "w") as full:
+        fast = [_lint_to(root, full, "nbs") for _ in range(2)]  # linted, then from the cache
+        normal = _lint_to(root, full, "nbs", "--jobs", "0")  # (an option: the click command)
+    for proc in (*fast, normal):
+        assert proc.returncode == 3
+        assert proc.stderr == ("nbkit: error: internal error: OSError: [Errno 28] No space left on device "
+                               "(run `nbkit --debug ...` for the traceback)\n")
+
+
+def test_a_closed_pipe_exits_as_the_normal_path(tmp_path):
+    root = _folder_project(tmp_path)
+    codes = []
+    for args in (["nbs"], ["nbs"], ["nbs", "--jobs", "0"], ["nbs", "--format", "json"]):
+        reader, writer = os.pipe()
+        os.close(reader)  # nobody reads: the first write fails with EPIPE
+        try:
+            proc = _lint_to(root, writer, *args)
+        finally:
+            os.close(writer)
+        assert "Traceback" not in proc.stderr and proc.stderr == ""
+        codes.append(proc.returncode)
+    assert codes == [1, 1, 1, 1]  # (click exits 1 there)
+
+
+def test_ctrl_c_in_a_fast_path_is_said_as_the_click_command_says_it(capfd):
+    from nbkit.cli.fastlint import _guarded
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    assert _guarded(interrupted) == 130
+    assert capfd.readouterr().err == "\nnbkit: aborted\n"  # click's Abort, then handle_errors' words
+    # a lint worker forked inside the attempt that unwinds that far leaves quietly: the parent
+    # speaks for the run
+    parent = os.getpid()
+
+    def forks_a_worker_that_is_interrupted():
+        child = os.fork()
+        if child == 0:
+            raise KeyboardInterrupt
+        _, status = os.waitpid(child, 0)
+        return "", os.waitstatus_to_exitcode(status)
+
+    got = _guarded(forks_a_worker_that_is_interrupted)
+    if os.getpid() != parent:  # pragma: no cover - the child came back: fail without running on
+        os._exit(99)
+    assert got == ("", 130)
+    assert capfd.readouterr().err == ""

@@ -37,8 +37,11 @@ def _project(tmp_path: Path) -> Path:
 def _nbkit(cwd: Path, *args: str, strict: bool = True, cache: Path | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("NBKIT_CACHE_DIR", "NO_COLOR", "FORCE_COLOR")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    if strict:  # a UTF-8 locale's standard output (the C locale's escapes surrogates itself)
+    env.pop("PYTHONIOENCODING", None)
+    if strict:  # a UTF-8 locale's standard output
         env["PYTHONIOENCODING"] = "utf-8:strict"
+    else:  # the C locale's (Python's own choice there: UTF-8, surrogateescape)
+        env["LC_ALL"] = "C"
     if cache is not None:
         env["NBKIT_CACHE_DIR"] = str(cache)
     return subprocess.run([sys.executable, "-c", "from nbkit.cli import run; run()", *args], cwd=cwd,
@@ -55,20 +58,23 @@ def test_printable_escapes_lone_surrogates_only():
     assert os.fsencode(json.loads(text)["path"]) == NAME
 
 
+@pytest.mark.parametrize("strict", [True, False], ids=["utf8-locale", "c-locale"])
 @pytest.mark.parametrize("cached", [True, False])
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
-def test_lint_names_a_non_utf8_notebook(tmp_path, fmt, cached):
+def test_lint_names_a_non_utf8_notebook(tmp_path, fmt, cached, strict):
+    """``strict``: standard output refuses a lone surrogate (a UTF-8 locale); else it would write
+    the name's raw bytes (the C locale's surrogateescape), which no UTF-8 reader takes either."""
     root = _project(tmp_path)
     cache_args = [] if cached else ["--no-cache"]
     outputs = []
     for _ in range(2 if cached else 1):  # with the cache: filling it, then answered from it
-        proc = _nbkit(root, "lint", ".", "--format", fmt, *cache_args, cache=tmp_path / "cache")
+        proc = _nbkit(root, "lint", ".", "--format", fmt, *cache_args, strict=strict, cache=tmp_path / "cache")
         assert proc.returncode == 1, proc.stderr.decode(errors="replace")
         assert b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
         proc.stdout.decode("utf-8")  # valid UTF-8
         assert b"caf\\udce9_notes.ipynb" in proc.stdout
         outputs.append(proc.stdout)
-        written = _nbkit(root, "lint", ".", "--format", fmt, *cache_args, "-o", "../report.out",
+        written = _nbkit(root, "lint", ".", "--format", fmt, *cache_args, "-o", "../report.out", strict=strict,
                          cache=tmp_path / "cache")
         assert written.returncode == 1, written.stderr.decode(errors="replace")
         assert (tmp_path / "report.out").read_bytes() == proc.stdout
@@ -84,8 +90,10 @@ def test_lint_names_a_non_utf8_notebook(tmp_path, fmt, cached):
         ET.fromstring(outputs[0])  # well-formed XML
 
 
-def test_lint_one_non_utf8_notebook_fast_paths(tmp_path):
-    """``nbkit lint NOTEBOOK`` and ``nbkit lint --no-cache NOTEBOOK`` are answered before click."""
+def test_lint_one_non_utf8_notebook(tmp_path):
+    """``nbkit lint NOTEBOOK`` (twice: the second has the lint cache) and ``nbkit lint --no-cache
+    NOTEBOOK`` (the single-notebook command lines with paths of their own: the click-free text
+    renderer leaves such a name to the full one)."""
     root = _project(tmp_path)
     name = os.fsdecode(NAME)
     answers = []

@@ -42,9 +42,11 @@ def run() -> None:
 
 def _tolerant_stdout() -> None:
     """A file name that is not UTF-8 (held as lone surrogates: ``caf\\udce9.ipynb``) is printed
-    as its escape where standard output would refuse it (a UTF-8 locale's strict encoding), as
-    Python prints it on standard error, instead of failing the command."""
-    if getattr(sys.stdout, "errors", None) == "strict":
+    as its escape (``caf\\udce9``), as Python prints it on standard error and as nbkit writes it
+    into a report file: not a failure (a UTF-8 locale's strict encoding), nor its raw bytes (the
+    C locale's surrogateescape), which would make a JSON or XML report on standard output
+    unreadable."""
+    if getattr(sys.stdout, "errors", None) in ("strict", "surrogateescape"):
         try:
             sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
         except (AttributeError, ValueError, OSError):  # (replaced by something that cannot)

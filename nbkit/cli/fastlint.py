@@ -194,30 +194,51 @@ def report(argv: list[str]) -> int | None:
 def _guarded(attempt: Callable[[], tuple[str, int] | None]) -> tuple[str, int] | int | None:
     """Run a fast path's ``attempt`` with the cycle collector off (on again afterwards): its
     report and exit status; None when the normal command line has to run (``attempt`` said so,
-    or raised: the normal path reports it in its words); 130 after Ctrl-C, said as
-    nbkit.cli.common.handle_errors says it."""
+    or raised: the normal path reports it in its words); 130 after Ctrl-C, said as the click
+    command says it (:func:`_aborted`).  A lint worker forked inside ``attempt`` that unwinds
+    this far (interrupted as it starts or stops) leaves quietly: the parent speaks for the run."""
     import gc
 
+    pid = os.getpid()
     gc.disable()
     try:
         return attempt()
     except KeyboardInterrupt:
-        sys.stderr.write("nbkit: interrupted\n")
-        return 130
+        if os.getpid() != pid:
+            os._exit(130)
+        return _aborted()
     except Exception:  # noqa: BLE001 - anything unexpected: the normal path answers (and reports it)
+        if os.getpid() != pid:
+            os._exit(1)
         return None
     finally:
         gc.enable()
 
 
+def _aborted() -> int:
+    """Ctrl-C in the click command: click's Abort (an empty line), then
+    nbkit.cli.common.handle_errors' words; exit status 130."""
+    sys.stderr.write("\nnbkit: aborted\n")
+    return 130
+
+
 def _print(text: str, code: int) -> int:
+    """Print the report; the exit status as the click command's (which prints with click.echo
+    inside nbkit.cli.common.handle_errors)."""
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
-    except BrokenPipeError:  # as the normal path: `nbkit lint x.ipynb | head -1` is no error
+    except KeyboardInterrupt:  # (a reader that does not read)
+        return _aborted()
+    except OSError as e:
+        # nothing more goes to standard output (not even Python's flush at exit)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        if isinstance(e, BrokenPipeError):  # `nbkit lint nbs | head -1`: click exits 1 there
+            return 1
+        sys.stderr.write(f"nbkit: error: internal error: {type(e).__name__}: {e} (run `nbkit --debug ...` for "
+                         "the traceback)\n")
+        return 3
     return code
 
 
