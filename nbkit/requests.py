@@ -152,14 +152,6 @@ class NotebookLint:
     facts: Facts | None = None
 
 
-def lint_from_cache(request: LintRequest) -> LintResult | None:
-    """:func:`run_lint`'s result when the lint cache holds every notebook of the request (the
-    rules are not imported), else None (nothing was linted)."""
-    if request.content is not None:
-        return None
-    return _from_cache(request)[0]
-
-
 def _from_cache(request: LintRequest) -> tuple[LintResult | None, list[tuple[str, Config]] | None, list]:
     """(the cached result or None, and the notebooks with their configurations and the errors
     of finding them when that search was made: run_lint does not make it twice)."""

@@ -12,7 +12,7 @@ from ..errors import EXIT_INPUT, EXIT_MACHINERY, NbkitError
 # (the one colour decision and the --output check; the click-free fast paths use them too)
 from .lintflow import check_output as check_output
 from .lintflow import use_color as use_color
-from .lintflow import write_report_file
+from .lintflow import internal_error, write_report_file
 
 
 def debugging() -> bool:
@@ -50,7 +50,7 @@ def handle_errors():
     except Exception as e:  # noqa: BLE001 - the last line of defence
         if debugging():
             raise
-        err(f"internal error: {type(e).__name__}: {e} (run `nbkit --debug ...` for the traceback)")
+        err(internal_error(e))
         sys.exit(EXIT_MACHINERY)
 
 

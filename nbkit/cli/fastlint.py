@@ -83,10 +83,6 @@ def cold(argv: list[str]) -> int | None:
     import gc
 
     def lint_and_render() -> tuple[str, int] | None:
-        # no cycle collection while the linter is imported: the imports allocate some hundred
-        # thousand objects that live as long as the process, and the collector scanned them over
-        # and over (and once all at once: a few percent of the run); frozen once imported, they
-        # are out of its way
         from ..requests import run_lint
         from .lintflow import lint_report, lint_request
 
@@ -236,8 +232,9 @@ def _print(text: str, code: int) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         if isinstance(e, BrokenPipeError):  # `nbkit lint nbs | head -1`: click exits 1 there
             return 1
-        sys.stderr.write(f"nbkit: error: internal error: {type(e).__name__}: {e} (run `nbkit --debug ...` for "
-                         "the traceback)\n")
+        from .lintflow import internal_error
+
+        sys.stderr.write(f"nbkit: error: {internal_error(e)}\n")
         return 3
     return code
 
@@ -255,9 +252,10 @@ def _color() -> bool:
 
 
 def _ready_to_lint() -> None:
-    """Before a lint in a fast path: import the linter and every rule, freeze what the imports
-    made (some hundred thousand objects that live as long as the process: the cycle collector
-    scanned them over and over) and turn the collector on, as on the normal path."""
+    """Before a lint in a fast path (whose guard keeps the cycle collector off): import the linter
+    and every rule, freeze what the imports made (some hundred thousand objects that live as
+    long as the process: the collector scanned them over and over, and once all at once, a few
+    per cent of a run) and turn the collector on, as on the normal path."""
     import gc
 
     from .. import lint, rules  # noqa: F401 - (the linter: imported before the freeze)

@@ -142,6 +142,11 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+def internal_error(e: BaseException) -> str:
+    """The command line's words for an unexpected failure (exit 3), after ``nbkit: error: ``."""
+    return f"internal error: {type(e).__name__}: {e} (run `nbkit --debug ...` for the traceback)"
+
+
 def printable(text: str) -> str:
     """``text`` with every lone surrogate written as its escape (``\\udce9``): a file name that
     is not UTF-8 is held that way (os.listdir gives ``caf\\udce9.ipynb`` for the bytes
