@@ -114,8 +114,18 @@ def read_entry(target: str, schema: str) -> dict | None:
     unreadable, not JSON, or another cache's (or another version's) entry."""
     try:
         with open(target, "rb") as f:
-            entry = json.loads(f.read())
-    except (OSError, ValueError):
+            data = f.read()
+    except OSError:
+        return None
+    return parse_entry(data, schema)
+
+
+def parse_entry(data: bytes, schema: str) -> dict | None:
+    """The JSON object ``data`` holds when it is one of ``schema``; None when it is not JSON or
+    another cache's (or another version's) entry."""
+    try:
+        entry = json.loads(data)
+    except ValueError:
         return None
     if isinstance(entry, dict) and entry.get("schema") == schema:
         return entry

@@ -264,19 +264,23 @@ def lint_paths(paths: list[str], config: Config, *, select: list[str] | None = N
     everyone = project_paths if project_paths is not None else nb_paths
     selection = Selection(config, select=select, ignore=ignore, profile=profile)  # bad selectors fail here
     store = _open_cache(cache, everyone, config, select, ignore, profile) if cache and not fix else None
-    if store is not None:  # (nbkit.lintcache is imported only for a run that uses the cache)
-        from .lintcache import lookup_all
+    try:
+        if store is not None:  # (nbkit.lintcache is imported only for a run that uses the cache)
+            from .lintcache import lookup_all
 
-        hits = lookup_all(store, nb_paths)
-    else:
-        hits = {}
-    todo = [p for p in nb_paths if p not in hits]
-    linted = LintResult() if hits else result
-    workers = _workers(jobs, len(todo))
-    if workers > 1:
-        _lint_parallel(linted, todo, workers, (config, select, ignore, profile, fix, store), everyone, selection)
-    else:
-        _lint_into(linted, todo, selection, Project(everyone, strip_outputs=config.strip_outputs), fix, store)
+            hits = lookup_all(store, nb_paths)
+        else:
+            hits = {}
+        todo = [p for p in nb_paths if p not in hits]
+        linted = LintResult() if hits else result
+        workers = _workers(jobs, len(todo))
+        if workers > 1:
+            _lint_parallel(linted, todo, workers, (config, select, ignore, profile, fix, store), everyone, selection)
+        else:
+            _lint_into(linted, todo, selection, Project(everyone, strip_outputs=config.strip_outputs), fix, store)
+    finally:
+        if store is not None:
+            store.close()  # (the entries still queued are written)
     if hits:  # the cached and the linted notebooks' findings, in the order of the run
         by_path: dict[str, list[Finding]] = {}
         for f in linted.findings:
@@ -425,6 +429,8 @@ def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
         rows = stored.pop(path, None)  # (the rows the lint cache stored: not made twice)
         out.append((i, sub.notebooks, to_rows(sub.findings) if rows is None else rows, sub.errors,
                     sub.fixed.get(path)))
+    if w["store"] is not None:
+        w["store"].flush()  # the task's entries, in one transaction
     return out
 
 
@@ -475,6 +481,8 @@ def _lint_parallel(result: LintResult, nb_paths: list[str], workers: int, settin
             _lint_each(sub, [first[1]], selection, project, fix, store)
         done[first[0]] = (sub.notebooks, sub.findings, sub.errors, sub.fixed.get(first[1]))
         items.remove(first)
+        if store is not None:
+            store.close()  # its entry written, and no database connection crosses the fork
         state: tuple = (selection, project, fix, store)
     else:
         state = (*settings, everyone)

@@ -49,7 +49,8 @@ except ImportError:  # pragma: no cover - not CPython
 
 # where the cache lives and how entries are written: shared with the verify cache (re-exported)
 from . import statsig
-from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, read_entry, write_entry
+from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, parse_entry, read_entry, write_entry
+from .entrydb import EntryDB
 
 from .findingrow import ROW_FIELDS as FIELDS  # a stored finding's row (without its path: the entry is the notebook's)
 
@@ -310,7 +311,7 @@ class LintCache:
         self.hits = 0
         self.misses = 0
         self._memo: dict = {}
-        self._made: set[str] = set()  # the entry folders known to exist (written to this run)
+        self.db = EntryDB(directory)
         # while lookup_all checks a run's entries: what each dependency's stat gave (notebooks
         # of one folder share most of theirs: the import search path of NBR003)
         self._stat_memo: dict[str, list | None] | None = None
@@ -328,8 +329,8 @@ class LintCache:
         return sig[2] if sig is not None else None
 
     def _slot(self, path: str) -> str:
-        h = blake2b(f"{os.path.abspath(path)}\0{self.settings}".encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
-        return os.path.join(self.directory, "lint", h + ".json")
+        return blake2b(f"{os.path.abspath(path)}\0{self.settings}".encode("utf-8", "surrogateescape"),
+                       digest_size=20).hexdigest()
 
     def _key(self, path: str, digest: str) -> str:
         # messages name the notebook as the user gave it (e.g. NBR007's `nbkit pin PATH`): the
@@ -339,7 +340,8 @@ class LintCache:
                        outside_fingerprint(path, self.by_name, self._memo))
 
     def _entry(self, path: str) -> dict | None:
-        entry = read_entry(self._slot(path), SCHEMA)
+        data = self.db.get(self._slot(path))
+        entry = parse_entry(data, SCHEMA) if data is not None else None
         return entry if entry is not None and isinstance(entry.get("rows"), list) else None
 
     def _valid(self, entry: dict, key: str) -> bool:
@@ -410,7 +412,16 @@ class LintCache:
         trusted = _settled(probe.sig)
         payload = _ENCODE({"schema": SCHEMA, "key": probe.key, "digest": probe.digest, "sig": probe.sig,
                            "trusted": trusted, "stats": sorted(deps.items()), "rows": rows}).encode()
-        write_entry(self.directory, self._slot(path), payload, self._made)
+        self.db.put(self._slot(path), payload)
+
+    def flush(self) -> None:
+        """Write the entries queued by :meth:`put` (a run's entries are written in batches)."""
+        self.db.flush()
+
+    def close(self) -> None:
+        """Write what is queued and close this process's connection to the entries (before a
+        fork: a connection must not cross it; at the end of a run)."""
+        self.db.close()
 
 
 # -- reading a run from the cache -----------------------------------------------------------------
@@ -461,7 +472,10 @@ def run_from_cache(paths: list[str], config, cache: bool | str, select=None, ign
     if not nb_paths:
         return None
     store = open_cache(cache, nb_paths, config, select, ignore, profile)
-    hits = lookup_all(store, nb_paths, first_miss_stops=True)
+    try:
+        hits = lookup_all(store, nb_paths, first_miss_stops=True)
+    finally:
+        store.close()
     if len(hits) < len(nb_paths):
         return None
     result = LintResult(errors=errors, notebooks=len(nb_paths), paths=nb_paths)
@@ -485,7 +499,11 @@ def groups_from_cache(found: list[tuple], errors: list, cache: bool | str, selec
         return None
     result = LintResult(paths=everyone, errors=list(errors), notebooks=len(everyone))
     for cfg, paths in groups:
-        hits = lookup_all(open_cache(cache, everyone, cfg, select, ignore, profile), paths, first_miss_stops=True)
+        store = open_cache(cache, everyone, cfg, select, ignore, profile)
+        try:
+            hits = lookup_all(store, paths, first_miss_stops=True)
+        finally:
+            store.close()
         if len(hits) < len(paths):
             return None
         for path in paths:

@@ -110,7 +110,10 @@ def recall(given: str) -> CachedRun | None:
         with open(p, "rb") as f:
             return f.read()
 
-    rows, _ = store.lookup(path, read)
+    try:
+        rows, _ = store.lookup(path, read)
+    finally:
+        store.close()
     if rows is None:
         return None
     return CachedRun(path, as_dicts(rows), record["threshold"])

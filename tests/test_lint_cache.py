@@ -22,6 +22,7 @@ from nbkit import statsig
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import cacheentries  # noqa: E402
 import test_golden_reports as golden  # noqa: E402
 from nbbuild import write  # noqa: E402
 
@@ -217,13 +218,13 @@ def test_corrupt_or_foreign_entries_are_ignored_and_rewritten(tmp_path):
     _project(root, *SOURCES)
     cache = tmp_path / "cache"
     _, fresh = _both(root, cache)
-    entries = list((cache / "lint").rglob("*.json"))
-    assert len(entries) == 1
+    slots = list(cacheentries.raw_entries(cache))
+    assert len(slots) == 1
     for junk in (b"{not json", b"[]", json.dumps({"schema": "other/1"}).encode(),
                  json.dumps({"schema": lintcache.SCHEMA, "key": "x", "stats": [], "findings": []}).encode()):
-        entries[0].write_bytes(junk)
+        cacheentries.write_raw(cache, slots[0], junk)
         assert _hits(root, cache) == 0
-        assert json.loads(entries[0].read_bytes())["schema"] == lintcache.SCHEMA  # rewritten
+        assert cacheentries.entries(cache)[slots[0]]["schema"] == lintcache.SCHEMA  # rewritten
         cached, _ = _both(root, cache)
         assert cached == fresh
         assert _hits(root, cache) == 1
@@ -311,7 +312,7 @@ def test_golden_reports_with_a_cold_and_a_warm_cache(tmp_path, monkeypatch):
     want = golden._golden("lint_examples")
     assert golden.lint_examples() == want  # cold: fills the cache
     assert golden.lint_examples() == want  # warm
-    assert list((tmp_path / "examples-cache" / "lint").rglob("*.json"))
+    assert cacheentries.raw_entries(tmp_path / "examples-cache")
 
     import nbkit.lint as lint_mod
 
@@ -446,7 +447,7 @@ def test_folder_route_sees_every_change_to_a_notebook(tmp_path, monkeypatch):
     assert cached == fresh
     # just written: the entries do not vouch for the stat signatures (the file may change again
     # within the same tick), so the next run reads and hashes the notebooks
-    entries = [json.loads(p.read_bytes()) for p in (cache / "lint").rglob("*.json")]
+    entries = list(cacheentries.entries(cache).values())
     assert len(entries) == 3 and not any(e["trusted"] for e in entries)
 
     def same_size_same_mtime(path: Path, old: str, new: str) -> None:
@@ -466,11 +467,11 @@ def test_folder_route_sees_every_change_to_a_notebook(tmp_path, monkeypatch):
     cfg = load_cached(str(root))
     store = lintcache.open_cache(str(cache), [str(root / "analysis.ipynb"), str(root / "b.ipynb"), str(other)],
                                  cfg, None, [], None)
-    slot = Path(store._slot(str(root / "analysis.ipynb")))
-    entry = json.loads(slot.read_bytes())
+    slot = store._slot(str(root / "analysis.ipynb"))
+    entry = cacheentries.entries(cache)[slot]
     st_ = os.stat(nb)
     entry["sig"] = [st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns, st_.st_ctime_ns]
-    slot.write_text(json.dumps(entry))
+    cacheentries.write_raw(cache, slot, json.dumps(entry).encode())
     cached, fresh = _both_requests(root, cache)
     assert cached == fresh and fresh != before  # the edit shows (NBR003 names rand0m)
     assert any("rand0m" in f["message"] for f in fresh["findings"])
@@ -480,7 +481,7 @@ def test_folder_route_sees_every_change_to_a_notebook(tmp_path, monkeypatch):
     _both_requests(root, cache)  # rewrite the entries as trusted
     cached, fresh = _both_requests(root, cache)
     assert cached == fresh
-    assert all(json.loads(p.read_bytes())["trusted"] for p in (cache / "lint").rglob("*.json"))
+    assert all(e["trusted"] for e in cacheentries.entries(cache).values())
     before = fresh
     same_size_same_mtime(other, "print(y)", "print(1)")  # the change time moves
     cached, fresh = _both_requests(root, cache)

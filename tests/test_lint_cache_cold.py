@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import cacheentries
 from nbkit import cachestore, lintcache, statsig
 from nbkit import lint as lint_mod
 from nbkit.config import load_config
@@ -38,20 +39,22 @@ def _project(root: Path, n: int) -> list[Path]:
 
 
 def _counting(monkeypatch) -> tuple[Counter, Counter]:
-    """Count the entry reads (by slot file) and the notebook reads (by path) of the runs that follow."""
+    """Count the entry reads (by slot) and the notebook reads (by path) of the runs that follow."""
+    from nbkit.entrydb import EntryDB
+
     entries: Counter = Counter()
     reads: Counter = Counter()
-    real_entry, real_read = lintcache.read_entry, lint_mod.read_bytes
+    real_get, real_read = EntryDB.get, lint_mod.read_bytes
 
-    def read_entry(target, schema):
-        entries[target] += 1
-        return real_entry(target, schema)
+    def get(self, slot):
+        entries[slot] += 1
+        return real_get(self, slot)
 
     def read_bytes(path):
         reads[path] += 1
         return real_read(path)
 
-    monkeypatch.setattr(lintcache, "read_entry", read_entry)
+    monkeypatch.setattr(EntryDB, "get", get)
     monkeypatch.setattr(lint_mod, "read_bytes", read_bytes)
     return entries, reads
 
@@ -71,7 +74,7 @@ def test_cold_folder_run_looks_each_notebook_up_once_and_reads_it_once(tmp_path,
         assert sorted(reads) == sorted(map(str, paths)) and set(reads.values()) == {1}
         # the all-hit pre-pass stopped at the first notebook; then one look-up per notebook
         assert sorted(entries.values()) == [1, 1, 1, 1, 2], entries
-    assert len(list((cache / "lint").rglob("*.json"))) == 5
+    assert len(cacheentries.raw_entries(cache)) == 5
 
     # warm: every notebook hits, each entry read once, no notebook read (their signatures vouch)
     monkeypatch.setattr(statsig, "RACY_NS", -10**12)
@@ -104,7 +107,7 @@ def test_notebook_changed_between_its_lookup_and_its_lint_is_never_answered_wron
     monkeypatch.setattr(lintcache, "lookup_all", real)
     fresh = lint_paths([str(root)], load_config(root)).to_dict()
     assert cached == fresh and any("rand0m" in f["message"] for f in fresh["findings"])
-    entry = json.loads(next((cache / "lint").rglob("*.json")).read_bytes())
+    [entry] = cacheentries.entries(cache).values()
     st_ = os.stat(nb)
     assert entry["trusted"] and entry["sig"] != [st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns,
                                                  st_.st_ctime_ns]  # the signature from before the edit

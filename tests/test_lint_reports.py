@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -221,17 +222,27 @@ def test_plain_text_report_of_real_notebooks_is_what_rich_writes(tmp_path, capsy
     assert out.stdout.strip().endswith("NO-RICH"), out.stdout[-300:] + out.stderr[-500:]
 
 
-def test_json_report_is_byte_for_byte_json_dumps_of_the_document():
-    """render_json writes the findings by hand (an f-string each, repeated parts encoded once);
-    its bytes are ``json.dumps(result.to_dict(), indent=2, ensure_ascii=False)``'s for any text
-    (quotes, backslashes, control characters, non-ASCII, surrogates) and field values."""
+@pytest.mark.parametrize("writer", ["msgspec", "by hand"])
+def test_json_report_is_byte_for_byte_json_dumps_of_the_document(writer, monkeypatch):
+    """render_json writes the report with msgspec (C) when it is imported or the report is
+    large, else the findings by hand (an f-string each, repeated parts encoded once); either
+    way its bytes are ``json.dumps(result.to_dict(), indent=2, ensure_ascii=False)``'s for any
+    text (quotes, backslashes, control characters, non-ASCII, surrogates) and field values, and
+    render_json_bytes (a report to a file) gives the same text as UTF-8, or None (a lone
+    surrogate msgspec refuses: then the text is written by hand)."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
+    import nbkit.report.lint_reports as reports
     from nbkit.errors import NbkitError
     from nbkit.findings import Finding, Severity
     from nbkit.lintresult import LintResult
-    from nbkit.report.lint_reports import render_json
+    from nbkit.report.lint_reports import render_json, render_json_bytes
+
+    if writer == "msgspec":
+        import msgspec  # noqa: F401 - imported: the report is written by it whatever its size
+    else:
+        monkeypatch.setattr(reports, "render_json_bytes", lambda result: None)
 
     text = st.text(st.characters(), max_size=12)
     finding = st.builds(Finding, path=st.sampled_from(["a.ipynb", 'q"uote\\.ipynb', "ü/b.ipynb"]),
@@ -245,6 +256,49 @@ def test_json_report_is_byte_for_byte_json_dumps_of_the_document():
     def check(findings, errors):
         result = LintResult(findings=findings, errors=[NbkitError(m, "p.ipynb") for m in errors],
                             notebooks=2, paths=["a.ipynb", "b.ipynb"])
-        assert render_json(result) == json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        expected = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        assert render_json(result) == expected
+        data = render_json_bytes(result)
+        if writer == "msgspec":
+            try:
+                assert data == expected.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate
+                assert data is None
 
     check()
+
+
+def test_json_report_every_character_escaped_as_json_does():
+    """msgspec's escapes are json's (``ensure_ascii=False``) for every code point but the
+    surrogates: a report holds any text a notebook or message can hold."""
+    import msgspec  # noqa: F401
+
+    from nbkit.findings import Finding, Severity
+    from nbkit.lintresult import LintResult
+    from nbkit.report.lint_reports import render_json_bytes
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    messages = ["".join(chars[i:i + 4096]) for i in range(0, len(chars), 4096)]
+    result = LintResult(findings=[Finding("a.ipynb", "NBR001", "x", Severity.INFO, m, 0, m, 1) for m in messages],
+                        paths=["a.ipynb"])
+    assert render_json_bytes(result) == (json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def test_a_large_report_is_written_by_msgspec_without_a_lint_in_the_process(tmp_path):
+    """A report of many findings from the lint cache (msgspec not imported yet) is written by
+    msgspec: it pays for its import; a small one by hand (no import).  Both are json.dumps'."""
+    probe = (
+        "import sys, json\n"
+        "from nbkit.findings import Finding, Severity\n"
+        "from nbkit.lintresult import LintResult\n"
+        "from nbkit.report.lint_reports import MSGSPEC_IMPORT_PAYS, render_json\n"
+        "for n in (3, MSGSPEC_IMPORT_PAYS):\n"
+        "    before = 'msgspec' in sys.modules\n"
+        "    r = LintResult(findings=[Finding('a.ipynb', 'NBR001', 'x', Severity.INFO, 'm\\u00e9', i) "
+        "for i in range(n)], paths=['a.ipynb'])\n"
+        "    ok = render_json(r) == json.dumps(r.to_dict(), indent=2, ensure_ascii=False) + '\\n'\n"
+        "    print(n, before, 'msgspec' in sys.modules, ok)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    lines = out.stdout.split("\n")
+    assert lines[0] == "3 False False True", out.stdout + out.stderr
+    assert lines[1].endswith("False True True"), out.stdout + out.stderr

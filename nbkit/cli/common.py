@@ -94,8 +94,8 @@ def echo_machinery_failures(report, output: str | None) -> None:
             err(f"{nb.path}: {nb.message}" if nb.message else f"{nb.path}: {nb.status}")
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Print the report, or write it atomically to ``output``."""
+def write_output(text: str | bytes, output: str | None) -> None:
+    """Print the report, or write it atomically to ``output`` (bytes: UTF-8, for a file)."""
     if output and output != "-":
         write_report_file(text, output)
     else:

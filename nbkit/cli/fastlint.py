@@ -171,11 +171,13 @@ def report(argv: list[str]) -> int | None:
             return None
         if len(paths) == 1 and fmt == "text" and output is None:
             remember_run(request, result)  # (as the click command: `nbkit lint nbs`, `--format text X.ipynb`)
-        text, code = lint_report(request, result, fmt, use_color(output), _unexpected)
+        text, code = lint_report(request, result, fmt, use_color(output), _unexpected, to_file=to_file)
         if to_file:
             assert output is not None
             write_report_file(text, output)
-        elif "\x1b" in text and not sys.stdout.isatty():
+            return "", code
+        assert isinstance(text, str)
+        if "\x1b" in text and not sys.stdout.isatty():
             return None  # click strips escape codes (colours, a notebook's text) when not on a terminal
         return text, code
 

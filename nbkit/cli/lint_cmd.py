@@ -48,7 +48,7 @@ def lint(ctx, paths, fmt, output, select, ignore, profile, fail_on, fix, jobs, n
     if len(paths) == 1 and fmt == "text" and output is None and request.cache and not (
             select or ignore or profile or fail_on or jobs or config_path or policy):
         remember_run(request, result)  # `nbkit lint PATH.ipynb` again: answered by nbkit.cli.fastlint
-    text, code = lint_report(request, result, fmt, use_color(output), err)
+    text, code = lint_report(request, result, fmt, use_color(output), err, to_file=bool(output and output != "-"))
     write_output(text, output)
     ctx.exit(code)
 

@@ -56,15 +56,18 @@ def remember_run(request: LintRequest, result: LintResult) -> None:
 
 
 def lint_report(request: LintRequest, result: LintResult, fmt: str, color: bool,
-                say: Callable[[str], None]) -> tuple[str, int]:
+                say: Callable[[str], None], to_file: bool = False) -> tuple[str | bytes, int]:
     """The report of ``nbkit lint`` in format ``fmt`` and its exit status; ``say`` gets each
     line for standard error (the run's errors, policy problems), in order, as they come up.
+    ``to_file``: the report goes to a file (:func:`write_report_file`), which takes it as
+    UTF-8 bytes too: a JSON report may come as those (the text, without a copy decoded first).
 
     Exit status: 2 when a notebook could not be read, else 1 on a finding at or above the
     request's threshold, else 0; with ``--policy`` also 1 on a violation (3, nbkit's machinery
     failing, stays 3)."""
-    from ..report.lint_reports import RENDERERS, render_text
+    from ..report.lint_reports import RENDERERS, render_json_bytes, render_text
 
+    text: str | bytes
     verdicts = None
     if request.policy:
         from ..requests import check_policy
@@ -76,6 +79,8 @@ def lint_report(request: LintRequest, result: LintResult, fmt: str, color: bool,
         text = json.dumps({**result.to_dict(), "policy": verdicts.to_dict()}, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "text":
         text = render_text(result, color=color)
+    elif fmt == "json" and to_file and verdicts is None:
+        text = render_json_bytes(result) or RENDERERS[fmt](result)
     else:
         text = RENDERERS[fmt](result)
     for e in result.errors:
@@ -160,16 +165,19 @@ def printable(text: str) -> str:
     return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def write_report_file(text: str, output: str) -> None:
-    """Write the report ``text`` to the file ``output`` atomically (NbkitError when its folder
-    does not exist or it cannot be written)."""
+def write_report_file(text: str | bytes, output: str) -> None:
+    """Write the report ``text`` (or its UTF-8 bytes) to the file ``output`` atomically
+    (NbkitError when its folder does not exist or it cannot be written)."""
     from ..errors import NbkitError
     from ..nbio import atomic_write_bytes
 
     if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
         raise NbkitError("folder for --output does not exist", output)
-    try:
-        payload = text.encode("utf-8")
-    except UnicodeEncodeError:  # (a file name that is not UTF-8: checked only when the fast way fails)
-        payload = printable(text).encode("utf-8")
+    if isinstance(text, bytes):
+        payload = text
+    else:
+        try:
+            payload = text.encode("utf-8")
+        except UnicodeEncodeError:  # (a file name that is not UTF-8: checked only when the fast way fails)
+            payload = printable(text).encode("utf-8")
     atomic_write_bytes(output, payload)

@@ -1,0 +1,156 @@
+"""The lint cache's entries in one SQLite database, ``<cache>/lint/entries.sqlite3``: a table of
+(slot, entry bytes), the entry bytes being what a file entry held (JSON, see
+:mod:`nbkit.lintcache`).
+
+Why not a file per entry: creating a file is a metadata operation, and on some file systems it
+costs far more than writing the entry (0.7-0.9 ms of kernel time each on the benchmark machine's
+ext4, 70 times its tmpfs; Windows with a virus scanner, network and overlay file systems are
+slow there too).  A cold run of 500 notebooks spent about a tenth of its time creating the
+entries' files.  Here the entries of a run are written in a few transactions (:meth:`flush`,
+batches of :data:`BATCH`) to one file.  mypy keeps its cache in SQLite for the same reason.
+
+- **Concurrent runs**: SQLite's locks (a rollback journal, kept between transactions:
+  ``journal_mode=PERSIST``; not WAL, which cannot be read from a read-only folder); a writer
+  waits up to :data:`TIMEOUT` seconds, then its batch is dropped (a cache: the next run
+  writes it).  A reader never sees half a transaction.
+- **Crashes**: no ``fsync`` (``synchronous=OFF``): an entry lost to a power cut is a miss.  A
+  database that cannot be read (cut short, overwritten, not SQLite) is no entry; the next write
+  replaces it with a new one.
+- **Processes**: a connection belongs to the process and thread that opened it; a forked worker
+  or another thread opens its own (a connection must not cross a ``fork``: the parent closes
+  its own before it forks lint workers, :meth:`close`).
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+from typing import Any
+
+FILE_NAME = "entries.sqlite3"
+BATCH = 64  # entries per transaction at most (a run's entries are written as they come)
+TIMEOUT = 5.0  # seconds a reader or writer waits for another process's transaction
+
+
+class EntryDB:
+    """The lint entries of the cache folder ``directory`` (``<directory>/lint/``); ``get``
+    reads, ``put`` queues a write that :meth:`flush` (or a full batch) commits."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.folder = os.path.join(directory, "lint")
+        self.path = os.path.join(self.folder, FILE_NAME)
+        self._conn: Any = None
+        self._owner: tuple[int, int] | None = None
+        self._pending: dict[str, bytes] = {}
+
+    def __getstate__(self) -> dict:  # (a spawned worker opens its own connection; queued writes stay here)
+        return {**self.__dict__, "_conn": None, "_owner": None, "_pending": {}}
+
+    def _connection(self, create: bool) -> Any:
+        """This process and thread's connection; None when there is no database and ``create`` is
+        False (a lookup in a cache never written).  sqlite3.Error when it cannot be opened."""
+        owner = (os.getpid(), _thread.get_ident())
+        if self._conn is not None:
+            if self._owner == owner:
+                return self._conn
+            self._conn = None  # another process's (forked) or thread's: left alone, never used here
+        if not create and not os.path.exists(self.path):
+            return None
+        import sqlite3
+
+        if create:
+            from .cachestore import ensure_root
+
+            ensure_root(self.directory)  # (the cache folder and its .gitignore)
+            os.makedirs(self.folder, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=TIMEOUT, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute("PRAGMA journal_mode=PERSIST").fetchall()
+            if create:
+                conn.execute("CREATE TABLE IF NOT EXISTS entries (slot TEXT PRIMARY KEY, entry BLOB NOT NULL) "
+                             "WITHOUT ROWID")
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._owner = conn, owner
+        return conn
+
+    def get(self, slot: str) -> bytes | None:
+        """The entry bytes stored (or queued) under ``slot``; None when there are none or the
+        database cannot be read."""
+        queued = self._pending.get(slot)
+        if queued is not None:
+            return queued
+        import sqlite3
+
+        try:
+            conn = self._connection(create=False)
+            if conn is None:
+                return None
+            rows = conn.execute("SELECT entry FROM entries WHERE slot = ?", (slot,)).fetchall()
+        except sqlite3.Error:
+            return None
+        return bytes(rows[0][0]) if rows and isinstance(rows[0][0], (bytes, memoryview)) else None
+
+    def put(self, slot: str, entry: bytes) -> None:
+        """Queue ``entry`` for ``slot``; a full batch is written now."""
+        self._pending[slot] = entry
+        if len(self._pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> bool:
+        """Write the queued entries in one transaction; False when they could not be (dropped:
+        a read-only or full disk, a lock held past the timeout)."""
+        if not self._pending:
+            return True
+        pending, self._pending = list(self._pending.items()), {}
+        import sqlite3
+
+        for attempt in (1, 2):
+            try:
+                conn = self._connection(create=True)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany("INSERT OR REPLACE INTO entries (slot, entry) VALUES (?, ?)", pending)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                return True
+            except sqlite3.DatabaseError as e:
+                self.close()
+                if attempt == 2 or isinstance(e, sqlite3.OperationalError) and not _unreadable(e):
+                    return False
+                self._discard()  # not a database (cut short, overwritten): a new one replaces it
+            except OSError:
+                return False
+        return False  # pragma: no cover - the loop returns
+
+    def _discard(self) -> None:
+        for name in (self.path, self.path + "-journal"):
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Write what is queued and close this process's connection (before a fork, at the end
+        of a run)."""
+        if self._pending:
+            self.flush()
+        conn, self._conn = self._conn, None
+        if conn is not None and self._owner is not None and self._owner[0] == os.getpid():
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001, S110 - closing a cache's connection cannot fail a run
+                pass
+        self._owner = None
+
+
+def _unreadable(e: Exception) -> bool:
+    """An OperationalError that says the file is no (whole) database."""
+    text = str(e).lower()
+    return "malformed" in text or "not a database" in text or "no such table" in text
