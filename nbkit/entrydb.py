@@ -16,6 +16,8 @@ batches of :data:`BATCH`) to one file.  mypy keeps its cache in SQLite for the s
 - **Crashes**: no ``fsync`` (``synchronous=OFF``): an entry lost to a power cut is a miss.  A
   database that cannot be read (cut short, overwritten, not SQLite) is no entry; the next write
   replaces it with a new one.
+- **No SQLite**: a Python built without the ``sqlite3`` module has no lint cache (every run
+  lints; nothing is stored).
 - **Processes**: a connection belongs to the process and thread that opened it; a forked worker
   or another thread opens its own (a connection must not cross a ``fork``: the parent closes
   its own before it forks lint workers, :meth:`close`).
@@ -59,11 +61,14 @@ class EntryDB:
             return None
         import sqlite3
 
-        if create:
+        if create and not os.path.exists(self.path):
             from .cachestore import ensure_root
 
             ensure_root(self.directory)  # (the cache folder and its .gitignore)
             os.makedirs(self.folder, exist_ok=True)
+            # readable by its owner only, as the entry files were (SQLite gives its journal the
+            # database's permissions)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600))
         conn = sqlite3.connect(self.path, timeout=TIMEOUT, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA synchronous=OFF")
@@ -83,8 +88,10 @@ class EntryDB:
         queued = self._pending.get(slot)
         if queued is not None:
             return queued
-        import sqlite3
-
+        try:
+            import sqlite3
+        except ImportError:  # pragma: no cover - a Python built without SQLite: no lint cache
+            return None
         try:
             conn = self._connection(create=False)
             if conn is None:
@@ -106,7 +113,10 @@ class EntryDB:
         if not self._pending:
             return True
         pending, self._pending = list(self._pending.items()), {}
-        import sqlite3
+        try:
+            import sqlite3
+        except ImportError:  # pragma: no cover - a Python built without SQLite: no lint cache
+            return False
 
         for attempt in (1, 2):
             try:

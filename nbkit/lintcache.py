@@ -1,7 +1,9 @@
 """The persistent lint cache (ruff-style): findings of unchanged notebooks are read, not computed.
 
-One entry per notebook and settings, ``<cache>/lint/<slot>.json`` (one flat folder, as ruff's:
-a cold run of 500 notebooks made up to 256 two-digit sub-folders first); ``<cache>`` is
+One entry per notebook and settings, under its slot (a digest of the notebook's absolute path
+and the settings) in one SQLite database, ``<cache>/lint/entries.sqlite3``
+(:mod:`nbkit.entrydb`: a file per entry cost a tenth of a cold run where creating a file is
+slow); ``<cache>`` is
 ``$NBKIT_CACHE_DIR`` or ``.nbkit_cache/`` at the project root (the folder of the
 ``pyproject.toml`` that configures nbkit, else the repository root), with its own
 ``.gitignore``.  An entry is used only when everything that can change its findings is
@@ -27,9 +29,8 @@ signature (``sig``, trusted only when the file had settled before the entry was 
 as ``rows``: one list per finding in the order of :data:`FIELDS` (no path: the entry is the
 notebook's; lists, not objects, parse and turn back into findings several times faster).
 
-Entries are written atomically (a temporary file renamed over the entry), so concurrent runs
-never read half an entry; an entry that cannot be read, parsed or does not match is ignored
-and rewritten.  Nothing here imports the rules: a run where every notebook hits
+Entries are written in transactions (a run's in batches), so concurrent runs never read half an
+entry; an entry that cannot be read, parsed or does not match is ignored and rewritten.  Nothing here imports the rules: a run where every notebook hits
 (:func:`run_from_cache`, :func:`groups_from_cache`) stays cheap.
 """
 
