@@ -44,6 +44,37 @@ def test_kernels_use_ipc_in_a_private_folder_removed_afterwards(tmp_path):
     assert not os.path.exists(info["runtime_dir"])  # connection file (HMAC key) and sockets removed
 
 
+def test_a_temporary_folder_too_long_for_socket_paths_moves_the_runtime_folder(tmp_path, monkeypatch):
+    """A Unix socket's path holds at most 107 bytes (Linux): under a long TMPDIR (a deep pytest
+    folder, a CI workspace) every ipc kernel failed to start.  The private runtime folder goes to
+    /tmp then, and the sockets fit."""
+    import tempfile
+
+    from nbkit.verify import execute
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # (gettempdir reads TMPDIR again)
+    assert tempfile.gettempdir() == str(deep)
+    assert execute._runtime_base("ipc") == ("/tmp", "ipc")
+    info = _start(KernelKey("python3", str(tmp_path)))
+    assert info["ok"] and info["transport"] == "ipc"
+    assert os.path.dirname(info["runtime_dir"]) == "/tmp"
+    sockets = [f"{info['connection']['ip']}-{info['connection'][k]}" for k in
+               ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
+    assert all(len(os.fsencode(p)) <= 107 for p in sockets), sockets
+    assert not os.path.exists(info["runtime_dir"])
+
+
+def test_no_short_temporary_folder_means_tcp(monkeypatch):
+    from nbkit.verify import execute
+
+    monkeypatch.setattr(execute, "_SUN_PATH_MAX", 10)
+    assert execute._runtime_base("ipc") == (None, "tcp")
+    assert execute._runtime_base("tcp") == (None, "tcp")
+
+
 def test_tcp_stays_available_by_configuration(tmp_path, monkeypatch):
     monkeypatch.setenv("NBKIT_KERNEL_TRANSPORT", "tcp")
     info = _start(KernelKey("python3", str(tmp_path)))

@@ -21,6 +21,7 @@ import atexit
 import os
 import shutil
 import signal
+import sys
 import subprocess
 import tempfile
 import threading
@@ -75,8 +76,28 @@ def remove_runtime_dirs() -> None:
 atexit.register(remove_runtime_dirs)
 
 
-def _new_runtime_dir() -> str:
-    d = tempfile.mkdtemp(prefix="nbkit-kernel-")  # mode 0700: only this user reads the key
+# A Unix socket's path holds at most 107 bytes on Linux (108 with the NUL), 103 on macOS and the
+# BSDs.  With ipc, a kernel's sockets are <runtime dir>/kernel-ipc-<n>: a long TMPDIR (a deep
+# pytest folder, a CI workspace) made every kernel fail to start ("File name too long").
+_SUN_PATH_MAX = 107 if sys.platform.startswith("linux") else 103
+_SOCKET_TAIL = "/nbkit-kernel-xxxxxxxx/kernel-ipc-99"  # (mkdtemp's 8 random characters; ports are small)
+
+
+def _runtime_base(transport: str) -> tuple[str | None, str]:
+    """Where a kernel's private runtime folder goes (None: the temporary folder) and the
+    transport it uses: with ipc, the first of the temporary folder, /tmp and /var/tmp whose
+    socket paths fit (:data:`_SUN_PATH_MAX`); tcp when none does."""
+    if transport != "ipc":
+        return None, transport
+    for base in (tempfile.gettempdir(), "/tmp", "/var/tmp"):  # noqa: S108 - short fallbacks for socket paths
+        if len(os.fsencode(os.path.abspath(base) + _SOCKET_TAIL)) <= _SUN_PATH_MAX and \
+                os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
+            return base, "ipc"
+    return None, "tcp"
+
+
+def _new_runtime_dir(base: str | None = None) -> str:
+    d = tempfile.mkdtemp(prefix="nbkit-kernel-", dir=base)  # mode 0700: only this user reads the key
     with _LIVE_LOCK:
         _RUNTIME_DIRS.add(d)
     return d
@@ -338,13 +359,14 @@ async def start_kernel(key: KernelKey, startup_timeout: float = STARTUP_TIMEOUT,
 async def _start_once(key: KernelKey, startup_timeout: float) -> Kernel:
     from jupyter_client.manager import AsyncKernelManager
 
-    runtime_dir = _new_runtime_dir()
+    base, transport = _runtime_base(kernel_transport())
+    runtime_dir = _new_runtime_dir(base)
     extra_km = {}
     if key.spec_dir:
         from jupyter_client.kernelspec import KernelSpecManager
 
         extra_km["kernel_spec_manager"] = KernelSpecManager(kernel_dirs=[key.spec_dir], ensure_native_kernel=False)
-    km = AsyncKernelManager(kernel_name=key.name, transport=kernel_transport(),
+    km = AsyncKernelManager(kernel_name=key.name, transport=transport,
                             connection_file=os.path.join(runtime_dir, "kernel.json"), **extra_km)
     extra = ["--HistoryManager.hist_file=:memory:"] if key.name.startswith("python") else []
     pid = pgid = proc = None

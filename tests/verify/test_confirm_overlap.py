@@ -196,11 +196,16 @@ def test_cancel_stops_both_runs(tmp_path, monkeypatch):
 
 @pytest.mark.kernel
 @pytest.mark.slow
-def test_ctrl_c_stops_both_runs_and_leaves_no_connection_file(tmp_path, monkeypatch):
+def test_ctrl_c_stops_both_runs_and_leaves_no_connection_file(tmp_path, monkeypatch, request):
     monkeypatch.setenv("NBKIT_VERIFY_OVERLAP", "always")  # its marker files would keep run 2 after run 1
     p = write(tmp_path / "loops.ipynb", LOOPS)
-    tmp = tmp_path / "tmp"  # the kernels' private runtime folders (connection files) go here
-    tmp.mkdir()
+    # the kernels' private runtime folders (connection files) go here: a short folder, where the
+    # sockets' paths fit (a deep pytest folder does not: then they would go to /tmp)
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="nbk-", dir="/tmp"))  # noqa: S108
+    request.addfinalizer(lambda: shutil.rmtree(tmp, ignore_errors=True))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
     proc = subprocess.Popen([sys.executable, "-m", "nbkit", "verify", "-j", "2", str(p)], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
