@@ -48,9 +48,9 @@ try:  # BLAKE2 without hashlib, whose import loads OpenSSL: a cache hit need not
 except ImportError:  # pragma: no cover - not CPython
     from hashlib import blake2b
 
-# where the cache lives and how entries are written: shared with the verify cache (re-exported)
+# where the cache lives (shared with the verify cache; re-exported) and how an entry's bytes are read
 from . import statsig
-from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, parse_entry, read_entry, write_entry
+from .cachestore import DIR_NAME, ENV_VAR, GITIGNORE, cache_dir, clean, parse_entry
 from .entrydb import EntryDB
 
 from .findingrow import ROW_FIELDS as FIELDS  # a stored finding's row (without its path: the entry is the notebook's)
