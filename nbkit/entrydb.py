@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import _thread
 import os
-from typing import Any
+
+TYPE_CHECKING = False  # (typing is not imported: a cache hit should not have to)
+if TYPE_CHECKING:
+    from typing import Any
 
 FILE_NAME = "entries.sqlite3"
 BATCH = 64  # entries per transaction at most (a run's entries are written as they come)

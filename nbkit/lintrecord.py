@@ -6,12 +6,14 @@ findings are in the lint cache (:mod:`nbkit.lintcache`), and what such a run cos
 start-up and the imports.  After a run of ``nbkit lint PATH.ipynb`` (every option at its
 default) the command line keeps a small record next to the cache entries (:func:`remember`):
 the resolved configuration as the cache key sees it, the exit-code threshold, and the digest of
-every ``pyproject.toml`` the configuration search read.  :func:`recall` finds the record of
-the same command line (same working folder, same spelling of the path, same interpreter),
-checks those files are unchanged - then the configuration and the cache folder are too - and
-asks the lint cache for the findings, with every check an ordinary cache hit makes (the
-notebook's bytes, nbkit's own files, the folders, the environment, the paths the rules looked
-at).  A record that does not match is ignored: the normal path runs and writes a new one.
+every ``pyproject.toml`` the configuration search read, and a copy of the notebook's lint
+cache entry.  :func:`recall` finds the record of the same command line (same working folder,
+same spelling of the path, same interpreter), checks those files are unchanged - then the
+configuration and the cache folder are too - and judges the entry's copy with every check an
+ordinary cache hit makes (the notebook's bytes, nbkit's own files, the folders, the
+environment, the paths the rules looked at), without opening the cache's database (a record
+without a copy asks the database).  A record that does not match is ignored: the normal path
+runs and writes a new one.
 """
 
 from __future__ import annotations
@@ -105,6 +107,9 @@ def recall(given: str) -> CachedRun | None:
 
     path = record["path"]
     store = LintCache(cache, _digest(record["config"], *record["selection"], nbkit_fingerprint()), [path])
+    held = _HeldEntry(record["entry"]) if isinstance(record.get("entry"), str) else None
+    if held is not None:
+        store.db = held  # type: ignore[assignment]  # (the record's copy: no database to open)
 
     def read(p: str) -> bytes:
         with open(p, "rb") as f:
@@ -116,7 +121,37 @@ def recall(given: str) -> CachedRun | None:
         store.close()
     if rows is None:
         return None
+    if held is not None and held.upgraded is not None:  # now trusted: the next recall reads no notebook
+        from .cachestore import write_entry
+
+        write_entry(cache, _record_path(cache, given),
+                    json.dumps({**record, "entry": held.upgraded.decode()}, sort_keys=True).encode())
     return CachedRun(path, as_dicts(rows), record["threshold"])
+
+
+class _HeldEntry:
+    """The lint cache entry a record holds, in the place of the cache's database
+    (:class:`nbkit.entrydb.EntryDB`) for one lookup: the entry is judged by every check of a
+    cache hit; what the lookup stores (the entry, trusted once the notebook has settled) is
+    kept for the record."""
+
+    __slots__ = ("data", "upgraded")
+
+    def __init__(self, text: str) -> None:
+        self.data = text.encode()
+        self.upgraded: bytes | None = None
+
+    def get(self, slot: str) -> bytes | None:
+        return self.data
+
+    def put(self, slot: str, entry: bytes) -> None:
+        self.upgraded = entry
+
+    def flush(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
 
 
 def _read_record(cache: str, given: str) -> dict | None:
@@ -163,6 +198,17 @@ def remember(given: str, result, config, threshold, selection: tuple) -> None:
         cache = _cache_dir(config.root, given)
         record = {"schema": SCHEMA, "given": given, "path": result.paths[0], "config": config_json,
                   "selection": selection_json, "threshold": threshold.value, "pyprojects": pyprojects}
+        # a copy of the notebook's cache entry: recall judges it as the cache would, without
+        # opening the cache's database (importing sqlite3 was a seventh of this answer's time)
+        from .lintcache import LintCache
+
+        store = LintCache(cache, settings_fingerprint(config, select, ignore, profile), [result.paths[0]])
+        try:
+            entry = store.db.get(store._slot(result.paths[0]))
+        finally:
+            store.close()
+        if entry is not None:
+            record["entry"] = entry.decode()
         write_entry(cache, _record_path(cache, given), json.dumps(record, sort_keys=True).encode())
     except Exception:  # noqa: BLE001, S110 - an optimisation only
         pass

@@ -104,6 +104,39 @@ def test_second_run_is_answered_without_click_or_rich_and_equals_the_normal_repo
     assert (root / ".nbkit_cache" / "lint" / "runs").is_dir()
 
 
+def test_the_answer_judges_the_records_copy_of_the_entry_without_opening_the_database(tmp_path):
+    """The record keeps a copy of the notebook's cache entry: the answer does not import sqlite3
+    (a seventh of its time) and still sees every change; once the notebook has settled (two
+    seconds), the copy is kept trusted and later answers read no notebook; a record without a
+    copy (an older nbkit's) asks the database."""
+    import json as json_
+    import time
+
+    root = _project(tmp_path)
+    path = "nbs/analysis.ipynb"
+    first = _lint(root, path)
+    assert first[2]
+    [record_file] = (root / ".nbkit_cache" / "lint" / "runs").iterdir()
+    assert json_.loads(json_.loads(record_file.read_text())["entry"])["trusted"] is False  # just written
+    time.sleep(2.2)  # the notebook has settled (git's "racily clean" rule)
+    code_, out, imported = _lint_imports(root, path)
+    assert (code_, out) == first[:2] and "sqlite3" not in imported and "click" not in imported
+    assert json_.loads(json_.loads(record_file.read_text())["entry"])["trusted"] is True  # kept trusted
+    code_, out, imported = _lint_imports(root, path)
+    assert (code_, out) == first[:2] and not imported & {"sqlite3", "hashlib", "click"}  # the notebook not read
+    # the notebook changes: the copy does not vouch for it, the normal path lints
+    nb_path = root / path
+    nb_path.write_text(nb_path.read_text().replace("np.random.rand(3)", "np.random.rand(4)"))
+    changed = _lint(root, path)
+    assert changed[2] and changed[0] == 1
+    # an older record without a copy: the answer asks the database
+    record = json_.loads(record_file.read_text())
+    del record["entry"]
+    record_file.write_text(json_.dumps(record))
+    code_, out, imported = _lint_imports(root, path)
+    assert (code_, out) == changed[:2] and "sqlite3" in imported and "click" not in imported
+
+
 @pytest.mark.parametrize("change", ["notebook", "config", "new-pyproject", "threshold", "other-spelling",
                                     "other-folder", "no-color", "ascii-output"])
 def test_anything_that_could_change_the_answer_takes_the_normal_path(tmp_path, change):
