@@ -1,7 +1,7 @@
 """The persistent lint cache (ruff-style): findings of unchanged notebooks are read, not computed.
 
 One entry per notebook and settings, under its slot (a digest of the notebook's absolute path
-and the settings) in one SQLite database, ``<cache>/lint/entries.sqlite3``
+and the settings) in one SQLite database, ``<cache>/lint/entries-1.sqlite3``
 (:mod:`nbkit.entrydb`: a file per entry cost a tenth of a cold run where creating a file is
 slow); ``<cache>`` is
 ``$NBKIT_CACHE_DIR`` or ``.nbkit_cache/`` at the project root (the folder of the

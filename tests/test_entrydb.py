@@ -69,25 +69,49 @@ def test_concurrent_runs_share_one_database_and_every_entry_is_whole(tmp_path):
     assert json.loads(fresh.stdout)["findings"] == [f.to_dict() for f in again.findings]
 
 
-@pytest.mark.parametrize("junk", [b"", b"not a database at all\n" * 100, b"SQLite format 3\x00" + b"\xff" * 5000])
+def _other_table(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE entries (slot TEXT PRIMARY KEY, data BLOB, version INT)")
+    conn.execute("INSERT INTO entries VALUES ('x', x'00', 1)")
+    conn.commit()
+    conn.close()
+
+
+def _other_version(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE entries (slot TEXT PRIMARY KEY, entry BLOB NOT NULL) WITHOUT ROWID")
+    conn.execute("PRAGMA user_version = 7")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("junk", [b"", b"not a database at all\n" * 100, b"SQLite format 3\x00" + b"\xff" * 5000,
+                                  _other_table, _other_version],
+                         ids=["empty", "text", "cut-short", "other-table", "other-version"])
 def test_a_database_file_that_is_not_one_is_no_entry_and_is_replaced(tmp_path, junk):
+    """Garbage, a database cut short, another layout's table or version in the file: no
+    entry is read from it, and the next write replaces it with a database of this layout."""
     root = tmp_path / "p"
     _project(root, 3)
     cache = tmp_path / "cache"
     cfg = load_config(root)
     fresh = lint_paths([str(root)], cfg).to_dict()
     (cache / "lint").mkdir(parents=True)
-    cacheentries.db_path(cache).write_bytes(junk)
+    if callable(junk):
+        junk(cacheentries.db_path(cache))
+    else:
+        cacheentries.db_path(cache).write_bytes(junk)
     assert lint_paths([str(root)], cfg, cache=str(cache)).to_dict() == fresh
     assert len(cacheentries.entries(cache)) == 3  # a new database with the run's entries
     assert lint_paths([str(root)], cfg, cache=str(cache)).to_dict() == fresh
 
 
 def test_a_lock_held_past_the_timeout_drops_the_batch_not_the_run(tmp_path, monkeypatch):
-    """Another process's transaction that does not end: the run's report is right, its entries
-    are not stored (a cache), and the next run stores them."""
+    """Another process's transaction that does not end: the run waits for it once (not once per
+    notebook: the cache is off for the rest of the run), its report is right, its entries are
+    not stored (a cache), and the next run stores them."""
     root = tmp_path / "p"
-    _project(root, 3)
+    _project(root, 40)
     cache = tmp_path / "cache"
     cfg = load_config(root)
     fresh = lint_paths([str(root)], cfg).to_dict()
@@ -102,15 +126,24 @@ def test_a_lock_held_past_the_timeout_drops_the_batch_not_the_run(tmp_path, monk
         "print('locked', flush=True)\n"
         "sys.stdin.read()\n"), str(cacheentries.db_path(cache))], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         text=True)
+    waits: list[str] = []
+    real = EntryDB._give_up_when_locked
+
+    def give_up(self, e):
+        waits.append(str(e))
+        return real(self, e)
+
+    monkeypatch.setattr(EntryDB, "_give_up_when_locked", give_up)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        assert lint_paths([str(root)], cfg, cache=str(cache)).to_dict() == fresh
+        assert lint_paths([str(root)], cfg, cache=str(cache), jobs=1).to_dict() == fresh
     finally:
         holder.communicate("", timeout=30)
     conn.close()
+    assert len(waits) == 1 and "locked" in waits[0], waits  # the first read waited; nothing after it
     assert cacheentries.entries(cache) == {}
     assert lint_paths([str(root)], cfg, cache=str(cache)).to_dict() == fresh
-    assert len(cacheentries.entries(cache)) == 3
+    assert len(cacheentries.entries(cache)) == 40
 
 
 def test_database_and_journal_are_readable_by_their_owner_only(tmp_path):
@@ -174,3 +207,38 @@ def test_entries_are_written_in_batches(tmp_path, monkeypatch):
     lint_paths([str(root)], load_config(root), cache=str(cache), jobs=1)
     assert commits == [64, 64, 22]
     assert len(cacheentries.entries(cache)) == 150
+
+
+def test_a_cache_removed_during_a_run_is_made_again_by_its_next_batch(tmp_path):
+    """`nbkit clean` while a run writes: its next batch makes the database (and the cache's
+    .gitignore) again instead of writing into the removed file."""
+    import shutil
+
+    cache = tmp_path / "cache"
+    db = EntryDB(str(cache))
+    db.put("a", b"1")
+    assert db.flush()
+    shutil.rmtree(cache)
+    db.put("b", b"2")
+    assert db.flush()
+    db.close()
+    assert cacheentries.raw_entries(cache) == {"b": b"2"}
+    assert (cache / ".gitignore").is_file()
+
+
+def test_two_layout_versions_keep_their_own_files(tmp_path, monkeypatch):
+    """Another nbkit version's layout (another VERSION) is another file: neither replaces the
+    other's entries."""
+    cache = tmp_path / "cache"
+    db = EntryDB(str(cache))
+    db.put("a", b"1")
+    db.close()
+    monkeypatch.setattr(entrydb, "VERSION", 2)
+    monkeypatch.setattr(entrydb, "FILE_NAME", "entries-2.sqlite3")
+    other = EntryDB(str(cache))
+    assert other.get("a") is None
+    other.put("a", b"2")
+    other.close()
+    assert other.get("a") == b"2"
+    monkeypatch.undo()
+    assert EntryDB(str(cache)).get("a") == b"1"

@@ -40,7 +40,9 @@ def render_json_bytes(result) -> bytes | None:
     findings go in as they are: msgspec writes a dataclass's fields in their order, the keys
     and order of :meth:`~nbkit.findings.Finding.to_dict`, and a :class:`Severity` as its value;
     its escapes are json's with ``ensure_ascii=False`` (tests/test_lint_reports.py compares the
-    two on every character; a float that is not finite, which no finding holds, would differ).
+    two on every character).  Floats are the one difference (msgspec writes ``1e16`` and ``nan``
+    as ``1e16`` and ``null``, json as ``1e+16`` and ``NaN``): no finding holds one, its line and
+    cell index are integers.
     A small report from the lint cache is written by hand when msgspec is not imported yet."""
     if "msgspec" not in sys.modules and len(result.findings) < MSGSPEC_IMPORT_PAYS:
         return None  # (a lint in this process imported it: nbkit.model reads notebooks with it)
