@@ -65,7 +65,7 @@ def lint_report(request: LintRequest, result: LintResult, fmt: str, color: bool,
     Exit status: 2 when a notebook could not be read, else 1 on a finding at or above the
     request's threshold, else 0; with ``--policy`` also 1 on a violation (3, nbkit's machinery
     failing, stays 3)."""
-    from ..report.lint_reports import RENDERERS, render_json_bytes, render_text
+    from ..report.lint_reports import RENDERERS, render_json_by_hand, render_json_bytes, render_text
 
     text: str | bytes
     verdicts = None
@@ -80,7 +80,7 @@ def lint_report(request: LintRequest, result: LintResult, fmt: str, color: bool,
     elif fmt == "text":
         text = render_text(result, color=color)
     elif fmt == "json" and to_file and verdicts is None:
-        text = render_json_bytes(result) or RENDERERS[fmt](result)
+        text = render_json_bytes(result) or render_json_by_hand(result)  # (not msgspec's attempt again)
     else:
         text = RENDERERS[fmt](result)
     for e in result.errors:

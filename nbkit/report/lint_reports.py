@@ -30,7 +30,7 @@ def render_json(result) -> str:
     strings, numbers, booleans and nulls) written by hand: the standard library's indenting
     encoder is pure Python and took longer than a warm lint run of a large folder."""
     data = render_json_bytes(result)
-    return data.decode("utf-8") if data is not None else _render_json_by_hand(result)
+    return data.decode("utf-8") if data is not None else render_json_by_hand(result)
 
 
 def render_json_bytes(result) -> bytes | None:
@@ -58,7 +58,8 @@ def render_json_bytes(result) -> bytes | None:
         return None
 
 
-def _render_json_by_hand(result) -> str:
+def render_json_by_hand(result) -> str:
+    """:func:`render_json`'s text, the findings written by hand (when msgspec does not write it)."""
     findings = result.findings
     doc = result.to_dict(findings=False)
     text = json.dumps(doc, indent=2, ensure_ascii=False)
