@@ -67,25 +67,20 @@ def ensure_root(directory: str) -> None:
     os.replace(tmp, ignore)
 
 
-def write_entry(directory: str, target: str, payload: bytes, made: set[str] | None = None) -> bool:
+def write_entry(directory: str, target: str, payload: bytes) -> bool:
     """Write ``payload`` to ``target`` (a file under the cache ``directory``) atomically: a
     temporary file in the same folder renamed over it, so a concurrent reader sees the old entry
-    or the new one, never half of one.  A cache that cannot be written is no error: False.
-    ``made``: the folders a caller writing many entries knows exist (filled here)."""
+    or the new one, never half of one.  A cache that cannot be written is no error: False."""
     folder = os.path.dirname(target)
     try:
-        if made is None or folder not in made:
-            if made is None or directory not in made:
-                ensure_root(directory)
-            try:  # (the usual case: only the entry's own folder is new; makedirs checks every parent)
-                os.mkdir(folder)
-            except FileExistsError:
-                pass
-            except FileNotFoundError:  # (the cache itself removed meanwhile? its .gitignore too)
-                ensure_root(directory)
-                os.makedirs(folder, exist_ok=True)
-            if made is not None:
-                made.update((directory, folder))
+        ensure_root(directory)
+        try:  # (the usual case: only the entry's own folder is new; makedirs checks every parent)
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:  # (the cache itself removed meanwhile? its .gitignore too)
+            ensure_root(directory)
+            os.makedirs(folder, exist_ok=True)
         fd, tmp = tmpfile.create(folder, ".tmp-", ".json")
         try:
             try:  # (os.write, not a file object: one system call for an entry)
@@ -102,9 +97,6 @@ def write_entry(directory: str, target: str, payload: bytes, made: set[str] | No
                 pass
             raise
     except OSError:
-        if made is not None:  # removed meanwhile (`nbkit clean`)? made again next time
-            made.discard(folder)
-            made.discard(directory)
         return False
     return True
 

@@ -139,15 +139,13 @@ def test_lookup_all_without_a_lint_after_it_keeps_the_cache_right(tmp_path):
 
 def test_an_entry_written_after_the_cache_folder_was_removed_puts_the_gitignore_back(tmp_path):
     directory = str(tmp_path / "cache")
-    made: set[str] = set()
     first = os.path.join(directory, "lint", "ab", "x.json")
-    assert cachestore.write_entry(directory, first, b"{}", made)
+    assert cachestore.write_entry(directory, first, b"{}")
     shutil.rmtree(directory)  # `nbkit clean` during a run
     second = os.path.join(directory, "lint", "cd", "y.json")
-    assert cachestore.write_entry(directory, second, b"[1]", made)
+    assert cachestore.write_entry(directory, second, b"[1]")
     assert Path(second).read_bytes() == b"[1]"
     assert Path(directory, ".gitignore").read_text() == cachestore.GITIGNORE
     shutil.rmtree(directory)
-    assert not cachestore.write_entry(directory, first, b"{}", made)  # its folder was known: fails once
-    assert cachestore.write_entry(directory, first, b"{}", made)
+    assert cachestore.write_entry(directory, first, b"{}")
     assert Path(directory, ".gitignore").read_text() == cachestore.GITIGNORE and Path(first).read_bytes() == b"{}"
