@@ -68,11 +68,11 @@ def test_a_temporary_folder_too_long_for_socket_paths_moves_the_runtime_folder(t
 
 
 def test_no_short_temporary_folder_means_tcp(monkeypatch):
-    from nbkit.verify import execute
+    from nbkit.verify import kernelprocs
 
-    monkeypatch.setattr(execute, "_SUN_PATH_MAX", 10)
-    assert execute._runtime_base("ipc") == (None, "tcp")
-    assert execute._runtime_base("tcp") == (None, "tcp")
+    monkeypatch.setattr(kernelprocs, "_SUN_PATH_MAX", 10)
+    assert kernelprocs._runtime_base("ipc") == (None, "tcp")
+    assert kernelprocs._runtime_base("tcp") == (None, "tcp")
 
 
 def test_tcp_stays_available_by_configuration(tmp_path, monkeypatch):
