@@ -30,8 +30,9 @@ as ``rows``: one list per finding in the order of :data:`FIELDS` (no path: the e
 notebook's; lists, not objects, parse and turn back into findings several times faster).
 
 Entries are written in transactions (a run's in batches), so concurrent runs never read half an
-entry; an entry that cannot be read, parsed or does not match is ignored and rewritten.  Nothing here imports the rules: a run where every notebook hits
-(:func:`run_from_cache`, :func:`groups_from_cache`) stays cheap.
+entry; an entry that cannot be read, parsed or does not match is ignored and rewritten.  Nothing
+here imports the rules: a run where every notebook hits (:func:`run_from_cache`,
+:func:`groups_from_cache`) stays cheap.
 """
 
 from __future__ import annotations

@@ -18,13 +18,7 @@ from nbkit import entrydb
 from nbkit.config import load_config
 from nbkit.entrydb import EntryDB
 from nbkit.lint import lint_paths
-
-
-def _nb(*sources: str) -> dict:
-    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "language": "python",
-                                                                           "display_name": "Python 3"}},
-            "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
-                       "source": s} for i, s in enumerate(sources)]}
+from test_lint_cache_cold import _nb
 
 
 def _project(root: Path, n: int) -> list[Path]:
@@ -69,24 +63,25 @@ def test_concurrent_runs_share_one_database_and_every_entry_is_whole(tmp_path):
     assert json.loads(fresh.stdout)["findings"] == [f.to_dict() for f in again.findings]
 
 
-def _other_table(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE entries (slot TEXT PRIMARY KEY, data BLOB, version INT)")
-    conn.execute("INSERT INTO entries VALUES ('x', x'00', 1)")
-    conn.commit()
-    conn.close()
+def _database(*statements: str):
+    """A writer of a SQLite database made by ``statements`` at a path."""
+    def make(path: Path) -> None:
+        conn = sqlite3.connect(path)
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+        conn.close()
+    return make
 
 
-def _other_version(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE entries (slot TEXT PRIMARY KEY, entry BLOB NOT NULL) WITHOUT ROWID")
-    conn.execute("PRAGMA user_version = 7")
-    conn.commit()
-    conn.close()
+_OTHER_TABLE = _database("CREATE TABLE entries (slot TEXT PRIMARY KEY, data BLOB, version INT)",
+                         "INSERT INTO entries VALUES ('x', x'00', 1)")
+_OTHER_VERSION = _database("CREATE TABLE entries (slot TEXT PRIMARY KEY, entry BLOB NOT NULL) WITHOUT ROWID",
+                           "PRAGMA user_version = 7")
 
 
 @pytest.mark.parametrize("junk", [b"", b"not a database at all\n" * 100, b"SQLite format 3\x00" + b"\xff" * 5000,
-                                  _other_table, _other_version],
+                                  _OTHER_TABLE, _OTHER_VERSION],
                          ids=["empty", "text", "cut-short", "other-table", "other-version"])
 def test_a_database_file_that_is_not_one_is_no_entry_and_is_replaced(tmp_path, junk):
     """Garbage, a database cut short, another layout's table or version in the file: no
