@@ -11,7 +11,7 @@ import fnmatch
 import gc
 import os
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from . import rules as registry
 from .analysis import Facts, ParseCache
@@ -410,10 +410,40 @@ def _start_worker(state: tuple, prepared: bool) -> None:
         config, select, ignore, profile, fix, store, all_paths = state
         selection = Selection(config, select=select, ignore=ignore, profile=profile)
         project = Project(all_paths, strip_outputs=config.strip_outputs)
-    _WORKER.update(selection=selection, project=project, fix=fix, store=store)
+    _WORKER.update(selection=selection, project=project, fix=fix, store=store, busy=_watch_parent())
     # a worker only lints: collect as rarely as _fewer_collections does, for its whole life
     before = gc.get_threshold()
     gc.set_threshold(max(before[0], GC_THRESHOLD0), *before[1:])
+
+
+def _watch_parent():
+    """A worker ends with the process that started it.  The pool stops its workers when the run
+    ends or is interrupted, but a parent killed outright (SIGKILL, the out-of-memory killer, a
+    CI step's timeout that kills only the process it started) cannot: its workers would wait
+    for their next task for ever.  A thread waits on the parent's sentinel (a pipe that the
+    parent's end closes when it dies) and then ends this process: at once when it is waiting for
+    a task, else after the notebook it is linting (a notebook being fixed is never left half
+    written) or the lint cache entries it is writing.  Entries not written yet are lost: a
+    miss next time.  Returns the lock the worker holds while it lints a notebook or writes
+    entries (None: no sentinel to wait on)."""
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    sentinel = getattr(parent, "sentinel", None)
+    if sentinel is None:
+        return None
+    busy = threading.Lock()
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+
+        wait([sentinel])
+        busy.acquire()  # (never released: the process ends)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="nbkit-lint-parent-watch", daemon=True).start()
+    return busy
 
 
 def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
@@ -421,16 +451,19 @@ def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
     ``(index, notebooks linted, findings as rows (:meth:`~nbkit.findings.Finding.to_row`: the
     notebook's path is the task's), errors, fixes applied or None)``."""
     w = _WORKER
+    busy = w["busy"] or nullcontext()  # (see _watch_parent)
     out = []
     stored: dict[str, list] = {}
     for i, path in task:
         sub = LintResult()
-        _lint_each(sub, [path], w["selection"], w["project"], w["fix"], w["store"], stored)
+        with busy:
+            _lint_each(sub, [path], w["selection"], w["project"], w["fix"], w["store"], stored)
         rows = stored.pop(path, None)  # (the rows the lint cache stored: not made twice)
         out.append((i, sub.notebooks, to_rows(sub.findings) if rows is None else rows, sub.errors,
                     sub.fixed.get(path)))
     if w["store"] is not None:
-        w["store"].flush()  # the task's entries, in one transaction
+        with busy:
+            w["store"].flush()  # the task's entries, in one transaction
     return out
 
 

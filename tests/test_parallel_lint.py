@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+
+import pytest
 
 from clihelp import nbkit_cli
 from nbbuild import code, md, nb, write
@@ -95,3 +99,54 @@ def test_parallel_lint_keeps_a_callers_frozen_objects(tmp_path):
         assert gc.get_freeze_count() >= frozen
     finally:
         gc.unfreeze()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping (not gone, nor a zombie that nobody reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
+                    reason="needs Linux's /proc/PID/task/PID/children to find the workers")
+def test_workers_end_when_the_lint_process_is_killed(tmp_path):
+    """A parent killed outright (SIGKILL: the pool cannot stop its workers) does not leave its
+    workers waiting for a task for ever."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = _corpus(tmp_path, n=60)
+    proc = subprocess.Popen([sys.executable, "-m", "nbkit", "lint", "-j", "2", "--no-cache", str(root)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            workers = _children(proc.pid)
+            time.sleep(0.002)
+        assert len(workers) == 2 and all(map(_alive, workers)), "the run ended before both workers were seen"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 20
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, workers)), "a worker outlived the lint process that started it"
+    finally:
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait()
