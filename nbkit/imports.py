@@ -54,6 +54,10 @@ ALIASES: dict[str, str] = {
     "mlflow": "mlflow", "wandb": "wandb", "keras": "keras", "torchvision": "torchvision",
     "umap": "umap-learn", "hdbscan": "hdbscan", "geopandas": "geopandas", "shapely": "shapely",
     "folium": "folium", "pyspark": "pyspark", "nbformat": "nbformat", "papermill": "papermill",
+    "grpc": "grpcio", "googleapiclient": "google-api-python-client", "tensorflow_serving": "tensorflow-serving-api",
+    "mpl_toolkits.basemap": "basemap", "skopt": "scikit-optimize", "imblearn": "imbalanced-learn",
+    "nacl": "pynacl", "dns": "dnspython", "haiku": "dm-haiku", "cairo": "pycairo", "OpenGL": "pyopengl",
+    "ldap": "python-ldap", "win32api": "pywin32", "win32com": "pywin32",
 }
 
 _DYNAMIC_IMPORT = {"__import__", "import_module"}
@@ -141,6 +145,19 @@ def _local_names(folder: str) -> frozenset[str]:
     except OSError:
         pass
     return frozenset(names)
+
+
+# `%%writefile helpers.py`, `%%file -a ./lib/__init__.py`: a cell that writes a module the notebook may import
+_WRITES_MODULE = re.compile(r"\A\s*%%(?:write)?file[ \t]+(?:-a[ \t]+)?(['\"]?)(?:\./)?([A-Za-z_]\w*)(?:/[\w./-]*)?\.py\1[ \t]*$",
+                            re.M)
+
+
+def written_modules(nb: Notebook) -> set[str]:
+    """Top-level names of the modules that the notebook's own ``%%writefile`` / ``%%file`` cells
+    write (``helpers.py`` -> ``helpers``, ``lib/__init__.py`` -> ``lib``), relative to the
+    notebook's folder, where it runs: importing one needs no distribution."""
+    return {m.group(2) for c in nb.cells if c.is_code and "%%" in c.source
+            for m in (_WRITES_MODULE.match(c.source),) if m}
 
 
 def local_modules(folders: Sequence[Path | str]) -> set[str]:

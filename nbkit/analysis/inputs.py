@@ -382,8 +382,40 @@ def _find_local_reads(facts: Facts) -> list[LocalRead]:
     return out
 
 
+# writers that add their suffix to a name without it: np.save("arr", a) writes arr.npy
+_ADDED_SUFFIX = {"numpy.save": ".npy", "numpy.savez": ".npz", "numpy.savez_compressed": ".npz",
+                 "scipy.io.savemat": ".mat"}
+
+
 def produced_paths(facts: Facts) -> set[str]:
-    """Normalised constant paths that calls other than reads mention (writes, downloads, checks):
-    a file named here may be made by the notebook itself."""
+    """Normalised constant paths that calls other than reads mention (writes, downloads, checks),
+    with the suffix a writer adds (``np.save("arr", a)``: ``arr.npy``), and the files that
+    ``%%writefile`` / ``%%file`` cells write: a file named here may be made by the notebook itself."""
     uses = facts.memo("path_others", lambda f: _find_path_uses(f, False))
-    return {os.path.normpath(value) for _ci, value, is_read in uses if not is_read}
+    out = set()
+    for ci, value, is_read in uses:
+        if is_read:
+            continue
+        out.add(os.path.normpath(value))
+        suffix = _ADDED_SUFFIX.get(ci.qual or "")
+        if suffix and not value.endswith(suffix):
+            out.add(os.path.normpath(value + suffix))
+    for ci in facts.semantic.calls:
+        magic = ci.magic if ci.method == "run_cell_magic" else None
+        if magic is not None and magic[1] in ("writefile", "file"):
+            written = _cell_magic_file(magic[2])
+            if written:
+                out.add(os.path.normpath(written))
+    return out
+
+
+def _cell_magic_file(args_and_body: str) -> str | None:
+    """The file of ``%%writefile [-a] FILE`` (its arguments line, then the body)."""
+    import shlex
+
+    line = args_and_body.split("\n", 1)[0]
+    try:
+        words = shlex.split(line)
+    except ValueError:  # an unclosed quote
+        words = line.split()
+    return next((w for w in words if not w.startswith("-")), None)

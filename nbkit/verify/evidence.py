@@ -223,15 +223,14 @@ def _gather(nb: Notebook, kernel_version: str | None = None) -> NotebookEvidence
     return ev
 
 
-_WRITEFILE_MAGIC = re.compile(r"^%%(?:write)?file\s+(?:-a\s+)?['\"]?([\w.-]+)\.py\b", re.M)
-
-
 def _local_modules(nb: Notebook) -> set[str]:
     """Modules that are the notebook's own, not a library: written by a ``%%writefile x.py`` cell,
     or a ``x.py`` / ``x/`` package next to the notebook."""
     import os
 
-    names = {m.group(1) for c in nb.cells if c.is_code for m in _WRITEFILE_MAGIC.finditer(c.source)}
+    from ..imports import written_modules
+
+    names = written_modules(nb)
     folder = os.path.dirname(os.path.abspath(nb.path)) if nb.path and not nb.path.startswith("<") else None
     if folder and os.path.isdir(folder):
         try:

@@ -51,7 +51,8 @@ def undeclared_import(nb, ctx):
     """
     ## What it does
     For every third-party import (not the standard library, not a module or package in the
-    notebook's folder or above it up to the project root), finds the distribution that
+    notebook's folder or above it up to the project root, nor a module that a `%%writefile`
+    cell of the notebook writes), finds the distribution that
     provides it (`sklearn` -> `scikit-learn`, through the installed packages' metadata and a
     small alias table) and reports it when no manifest declares that distribution.
 
@@ -88,7 +89,7 @@ def undeclared_import(nb, ctx):
         complete = project.manifests_complete(nb.path)
         where = ", ".join(rel(m.path, nb) for m in manifests[:3])
     folders = project.folders_up_to_root(nb.path)
-    seen: set[str] = set(ctx.option("ignore-modules", list))
+    seen: set[str] = set(ctx.option("ignore-modules", list)) | imp.written_modules(nb)
     optional = _optional_import_lines(ctx.facts)
     for ref in imp.third_party_imports(ctx.facts.imports, folders):
         mod = ref.module

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ...analysis.inputs import local_reads, produced_paths
 from .. import Hit, rule
-from .helpers import shell_commands
+from .helpers import shell_commands, written_files_text
 
 
 @rule("NBR013", "missing-local-data", "warning",
@@ -43,7 +43,8 @@ def missing_local_data(nb, ctx):
     folder = Path(os.path.abspath(nb.path)).parent
     limit = float(ctx.option("large-file-mb", float)) * 1024 * 1024
     produced: set[str] | None = None  # made on first need (most reads name files that exist)
-    shell_text = "\n".join(cmd for _, _, cmd in shell_commands(ctx.facts))
+    # a file a shell command, or a script that a %%writefile cell writes, names may be made there
+    shell_text = "\n".join([*(cmd for _, _, cmd in shell_commands(ctx.facts)), written_files_text(ctx.facts)])
     project = ctx.project
     seen: set[str] = set()
     for read in local_reads(ctx.facts):

@@ -163,8 +163,9 @@ def secret_in_notebook(nb, ctx):
     Looks for credentials in every cell's source and in the stored outputs: AWS access key
     ids (`AKIA...`), private key blocks, GitHub, Slack, Google, OpenAI, Stripe and Hugging
     Face tokens, string literals assigned to names like `password`, `token`, `api_key`,
-    `secret` (empty values and placeholders such as `"xxx"` or `"<your key>"` are ignored,
-    and so are `os.environ` lookups), and passwords inside connection strings
+    `secret` (empty values, placeholders such as `"xxx"` or `"<your key>"`, and the name of
+    the file that holds the key, such as `"service_account.json"`, are ignored, and so are
+    `os.environ` lookups), and passwords inside connection strings
     (`postgres://user:pass@host/db`). Messages show only the first characters.
 
     ## Why is this bad?
@@ -288,6 +289,12 @@ def _assigned_secrets(an: Analysis, with_calls: list[CellCalls], by_keyword: boo
             continue
         if s is None or _placeholder(s) or " " in s.strip():
             continue
-        if REMOTE.match(s) or s.startswith(("/", "./", "~")):
+        if REMOTE.match(s) or s.startswith(("/", "./", "~")) or _KEY_FILE.match(s):
             continue
         yield cell, name, s, value.lineno
+
+
+# `GOOGLE_APPLICATION_CREDENTIALS = "service_account.json"`, `private_key = "keys/id_rsa.pem"`:
+# the name of the file that holds the secret, not the secret
+_KEY_FILE = lazy_re(r"^(?:[\w.-]+/)*[\w.-]+\.(?:json|pem|key|p12|pfx|crt|cer|der|pub|asc|gpg|jks|keystore|txt|"
+                    r"ya?ml|ini|cfg|conf|toml|env|csv)$", re.IGNORECASE)

@@ -106,6 +106,13 @@ def shell_commands(facts: Facts):
                 yield ci, i, ln
 
 
+def written_files_text(facts: Facts) -> str:
+    """What the notebook's ``%%writefile`` / ``%%file`` cells write (their arguments and bodies):
+    often a script that a shell command then runs, naming the files it makes."""
+    return "\n".join(ci.magic[2] for ci in facts.semantic.calls
+                     if ci.method == "run_cell_magic" and ci.magic is not None and ci.magic[1] in ("writefile", "file"))
+
+
 def hide_query(url: str) -> str:
     url = re.sub(r"//[^/@\s]*@", "//", url)  # credentials
     url = url.split("?", 1)[0].split("#", 1)[0]
