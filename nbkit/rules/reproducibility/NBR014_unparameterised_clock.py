@@ -116,14 +116,27 @@ _REPORTED = frozenset({*CLOCKS, *_DATE_PARSERS, *UUIDS, *LISTINGS})
 
 
 def _timing(an) -> bool:
-    """Does the notebook subtract clock readings (`time.time() - t0`: it times something)?"""
-    timing = False
+    """Does the notebook subtract clock readings (`time.time() - t0`, or `t1 - t0` of names a
+    clock reading was assigned to: it times something)?"""
+    readings: set[str] | None = None  # names bound to a clock reading (`t0 = time.time()`)
     for _, node in an.nodes(ast.BinOp):
-        if isinstance(node.op, ast.Sub):
-            for side in (node.left, node.right):
-                if isinstance(side, ast.Call) and (dotted(side.func) or [""])[-1] in ("time", "time_ns", "now"):
-                    timing = True
-    return timing
+        if not isinstance(node.op, ast.Sub):
+            continue
+        for side in (node.left, node.right):
+            if _clock_reading(side):
+                return True
+            if isinstance(side, ast.Name):
+                if readings is None:
+                    readings = {t.id for _, a in an.nodes(ast.Assign) if _clock_reading(a.value)
+                                for t in a.targets if isinstance(t, ast.Name)}
+                if side.id in readings:
+                    return True
+    return False
+
+
+def _clock_reading(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and (dotted(node.func) or [""])[-1] in ("time", "time_ns", "now", "perf_counter",
+                                                                             "monotonic", "process_time")
 
 
 def _sorted_names(an) -> set[str]:
