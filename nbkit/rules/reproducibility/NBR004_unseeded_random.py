@@ -326,6 +326,32 @@ _RANDOM_HEADS = frozenset({"numpy", "random", "scipy", "torch", "tensorflow", "k
 _UNQUALIFIED = _MAGIC_METHODS | {"rvs", "sample", "shuffle"}
 
 
+# ensembles that give each copy of their base estimator a seed drawn from their own random_state
+# (scikit-learn's and imbalanced-learn's bagging and boosting)
+_RESEEDING = frozenset({"BaggingClassifier", "BaggingRegressor", "AdaBoostClassifier", "AdaBoostRegressor",
+                        "BalancedBaggingClassifier", "EasyEnsembleClassifier", "RUSBoostClassifier"})
+
+
+def _reseeded(ci: CallInfo) -> bool:
+    """Is this estimator the base estimator of a seeded ensemble built around it
+    (``BaggingClassifier(DecisionTreeClassifier(), random_state=42)``, or ``estimator=`` /
+    ``base_estimator=``)?  The ensemble seeds every copy of it: its own random_state is not used."""
+    parents = ci.parents
+    if not parents:
+        return False
+    outer = parents[-1]
+    if type(outer) is ast.keyword:
+        if outer.arg not in ("estimator", "base_estimator") or len(parents) < 2:
+            return False
+        outer = parents[-2]
+    elif type(outer) is not ast.Call or not outer.args or outer.args[0] is not ci.node:
+        return False
+    if type(outer) is not ast.Call or (dotted(outer.func) or [""])[-1] not in _RESEEDING:
+        return False
+    rs = kw(outer, "random_state")
+    return rs is not None and not is_none(rs)
+
+
 def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
     """What one call does to random state: [("seed"|"global"|"call"|"always", libs, message)], the
     message a RandomEvent template ("{0}": the callee as written)."""
@@ -405,6 +431,8 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
                 return []  # train_test_split(..., shuffle=False) draws nothing
             if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
                 return []  # **params may carry random_state
+            if _reseeded(ci):
+                return []
             return [("call", frozenset({"numpy"}),
                      "{0}(...) takes random_state but none is given and numpy is not seeded before it; "
                      "pass random_state=SEED")]
@@ -467,8 +495,9 @@ def unseeded_random(nb, ctx):
 
     Per-call problems are warnings: `np.random.default_rng()` (or `random.Random()`)
     without a seed, scikit-learn calls that take `random_state` but get none
-    (`train_test_split`, `RandomForestClassifier`, `KMeans`, `KFold(shuffle=True)`, ...),
-    scipy's `dist.rvs(...)` (also on a frozen distribution: `X = stats.poisson(3.5); X.rvs()`),
+    (`train_test_split`, `RandomForestClassifier`, `KMeans`, `KFold(shuffle=True)`, ...; not the
+    base estimator built inside a seeded bagging or boosting ensemble,
+    `BaggingClassifier(DecisionTreeClassifier(), random_state=42)`, which seeds it), scipy's `dist.rvs(...)` (also on a frozen distribution: `X = stats.poisson(3.5); X.rvs()`),
     and `df.sample(...)` / `.shuffle(...)` without `random_state`,
     before numpy is seeded (they fall back on numpy's global state); a shuffling torch
     `DataLoader` before torch is seeded. Use of the global state itself is an error.
