@@ -25,7 +25,8 @@ def _foreign_cell_magic(cell) -> bool:
 
 _EXEMPT_COMMENT = re.compile(
     r"^(?:nbkit\s*:|noqa\b|type\s*:|pylint\s*:|mypy\s*:|pyright\s*:|ruff\s*:|fmt\s*:|isort\s*:|"
-    r"pragma\b|flake8\b|nbval_|%%|in\s*\[[\s\d]*\]\s*:|out\s*\[|-\*-|vim?\s*:|[+-]$)",
+    r"pragma\b|flake8\b|nbval_|%%|in\s*\[[\s\d]*\]\s*:|out\s*\[|-\*-|vim?\s*:|[+-]$|"
+    r"@(?:title|param|markdown)(?:\s|$))",  # (the last: Colab's form fields, `#@title Setup`)
     re.IGNORECASE,
 )
 
@@ -159,7 +160,7 @@ def commented_out_code(nb, ctx):
     `# plt.show()`, `# %matplotlib inline`). Comments that merely parse (`# not used`,
     `# train/test`, `# Note: ...`) count as prose, and so do suppression comments
     (`# nbkit: ignore[...]`, `# noqa`, `# type: ...`), nbval markers, shebang and encoding
-    lines, and jupytext `# %%` markers. Cells run by a non-Python cell magic (`%%bash`) are
+    lines, jupytext `# %%` markers and Colab's form fields (`#@title Setup`). Cells run by a non-Python cell magic (`%%bash`) are
     skipped.
 
     ## Why is this bad?

@@ -40,7 +40,8 @@ def unpinned_remote_data(nb, ctx):
     Reports data read straight from a URL or a remote store (`https://`, `s3://`, `gs://`,
     `az://`, ...; also a URL built from a template, an f-string or `+`) by pandas/polars
     readers, `requests.get`, `urlretrieve`, `pooch.retrieve`
-    without `known_hash`, `!wget`/`!curl`, and the like, when nothing checks what arrived:
+    without `known_hash`, `!wget`/`!curl` (not one piped into `sh`, `bash`, `python`, `gpg` or
+    `apt-key`: an installer or a signing key), and the like, when nothing checks what arrived:
     no `known_hash`/`file_hash` argument, no hashlib comparison in the notebook, and no
     entry for the URL in a data manifest (`*.dvc`, `dvc.lock`, a `data-manifest.*` or
     checksum file in the notebook's folder or above it). Data sets fetched from a hub by
@@ -127,10 +128,26 @@ def unpinned_remote_data(nb, ctx):
             non_opts = [w for w in words[1:] if not w.startswith("-")]
             if non_opts and REMOTE.match(non_opts[-1].strip("'\"")):
                 continue  # uploads are NBR016's business
-        if any(in_manifest(u) for u in urls):
+        if any(in_manifest(u) for u in urls) or _installs(cmd):
             continue
         yield Hit(f"`{words[0]}` downloads remote data ({hide_query(urls[0])}) without a checksum; check a "
                   "sha256 after downloading or use pooch.retrieve(url, known_hash=...)", ci.cell, line)
+
+
+# what a download piped into one of these is: an installer or a package signing key, not data
+_INSTALLERS = frozenset({"apt-key", "gpg", "sh", "bash", "zsh", "python", "python3"})
+
+
+def _installs(cmd: str) -> bool:
+    """``curl -fsSL https://.../key.gpg | sudo apt-key add -``, ``curl ... | sh``: the download is
+    run or trusted as it arrives (an environment set-up step), not data the notebook reads."""
+    for part in cmd.split("|")[1:]:
+        words = part.split()
+        while words and words[0] in ("sudo", "env"):
+            words = words[1:]
+        if words and words[0] in _INSTALLERS:
+            return True
+    return False
 
 
 def _assignments(facts: Facts) -> dict[str, list]:
