@@ -34,6 +34,7 @@ _NON_BINDING_CELL_MAGICS = frozenset({
     "capture"})
 _DYNAMIC_NAMES = lazy_re(r"import\s+\*|%run\b|%store\s+-r|\bexec\(|\bglobals\(\)|%pylab")
 _NAME_GUARDS = frozenset({"globals", "locals", "dir", "vars"})
+_VERSION_NAMES = frozenset({"version_info", "PY2", "PY3"})  # sys.version_info, six.PY2
 
 
 # node types as module globals: the hot loops below look them up faster than ast.X
@@ -401,8 +402,15 @@ class DefUse:
 
     @staticmethod
     def guard_test(test: ast.AST) -> int:
+        """1 when the branches of an ``if`` with this test may read names that are not there:
+        the test looks the names up (``'x' in globals()``, ``hasattr``), or it picks code for a
+        Python version (``sys.version_info < (3, 0)``, six's ``PY2``), whose other branch may
+        use what only that version has (``unicode``)."""
         for n in ast.walk(test):
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _NAME_GUARDS | {"hasattr"}:
+            t = type(n)
+            if t is ast.Call and isinstance(n.func, ast.Name) and n.func.id in _NAME_GUARDS | {"hasattr"}:
+                return 1
+            if (t is ast.Attribute and n.attr in _VERSION_NAMES) or (t is ast.Name and n.id in _VERSION_NAMES):
                 return 1
         return 0
 
