@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from ...analysis.layout import bullets, words
 from .. import Hit, rule
 from ..layout.helpers import layout_for
 from .helpers import PLACEHOLDER
+
+
+_TOC_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[^\]]*\]\(#[^)\s]*\)\s*$")
 
 
 @rule("NBD007", "long-summary", "warning", "summary over 200 words or 7 bullets, or containing TODO/TBD",
@@ -14,7 +19,9 @@ def long_summary(nb, ctx):
     """
     ## What it does
     Checks that the executive summary stays short (at most `max-words` words and
-    `max-bullets` top-level bullets) and is finished (no TODO, TBD, FIXME).
+    `max-bullets` top-level bullets) and is finished (no TODO, TBD, FIXME). A table of
+    contents under it (bullets that only link to the notebook's own sections,
+    `- [Data](#Data)`) does not count.
 
     ## Why is this bad?
     The summary is for readers who read nothing else. A long one is skipped; an unfinished
@@ -35,7 +42,8 @@ def long_summary(nb, ctx):
     if not found:
         return
     s = found[0]
-    body = lay.body(s, stop_at_code=True)
+    # a table of contents under it (bullets that only link to the notebook's sections) is not summary text
+    body = [bl for bl in lay.body(s, stop_at_code=True) if not _TOC_ITEM.match(bl.text)]
     head = nb.cells[s.cell_index]
     max_words = ctx.option("max-words", int)
     max_bullets = ctx.option("max-bullets", int)
