@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from ... import imports as imp
 from ...analysis import Facts
 from .. import Hit, rule
 from ...pep723 import dependency_name
-from .helpers import rel, script_dependencies
+from .helpers import rel, script_dependencies, shell_commands
 
 
 _IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
+# protobuf's compiler writing Python modules (`protoc x.proto --python_out=.`, `python -m grpc_tools.protoc ...`)
+_PROTOC = re.compile(r"(?:^|[\s/;&|])(?:protoc|grpc_tools\.protoc)\b.*--(?:python|grpc_python)_out")
 
 
 def _optional_import_lines(facts: Facts) -> set[tuple[int, int]]:
@@ -52,7 +55,8 @@ def undeclared_import(nb, ctx):
     ## What it does
     For every third-party import (not the standard library, not a module or package in the
     notebook's folder or above it up to the project root, nor a module that a `%%writefile`
-    cell of the notebook writes), finds the distribution that
+    cell of the notebook writes, nor a `*_pb2` module that a `protoc ... --python_out` shell
+    command of the notebook generates), finds the distribution that
     provides it (`sklearn` -> `scikit-learn`, through the installed packages' metadata and a
     small alias table) and reports it when no manifest declares that distribution.
 
@@ -90,12 +94,18 @@ def undeclared_import(nb, ctx):
         where = ", ".join(rel(m.path, nb) for m in manifests[:3])
     folders = project.folders_up_to_root(nb.path)
     seen: set[str] = set(ctx.option("ignore-modules", list)) | imp.written_modules(nb)
+    generates_protobuf: bool | None = None  # a shell command runs protoc (worked out for a *_pb2 import)
     optional = _optional_import_lines(ctx.facts)
     for ref in imp.third_party_imports(ctx.facts.imports, folders):
         mod = ref.module
         if mod in seen or mod in _KERNEL_PROVIDED or (ref.cell_index, ref.line) in optional:
             continue
         seen.add(mod)
+        if mod.endswith(("_pb2", "_pb2_grpc")):
+            if generates_protobuf is None:
+                generates_protobuf = any(_PROTOC.search(cmd) for _, _, cmd in shell_commands(ctx.facts))
+            if generates_protobuf:
+                continue  # `!protoc person.proto --python_out=.` writes person_pb2.py
         norm = imp.normalise_dist(mod)
         parts = ref.full.split(".")
         alias = next((imp.ALIASES[".".join(parts[:i])] for i in range(len(parts), 0, -1)
