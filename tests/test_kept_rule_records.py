@@ -69,6 +69,9 @@ EDITS = [
     (5, "!echo done"),
     ("dup", 3),                                                   # a second cell with cell 3's source
     (3, BASE["cells"][3]["source"] + "\nrandom.seed(1)"),
+    (6, "from sklearn.tree import DecisionTreeClassifier\ntree = DecisionTreeClassifier()"),  # reported, then
+    (5, "from sklearn.ensemble import BaggingClassifier\nbag = BaggingClassifier(tree, random_state=1)"),  # seeded
+    (5, "from sklearn.ensemble import BaggingClassifier\nbag = BaggingClassifier(tree)"),  # not any more
     ("move", 6),                                                  # cells below shift
     ("delete", 2),
 ]
@@ -103,6 +106,7 @@ def test_kept_lints_find_what_fresh_lints_find_after_edits_of_their_inputs(tmp_p
     assert {"NBR004", "NBR008", "NBR013"} <= codes
     assert len(events) >= 6 and len(reads) >= 3
     assert any("through a star import" in m for _, m in seen) and any("frozen scipy" in m for _, m in seen)
+    assert any(m.startswith("DecisionTreeClassifier(...)") for _, m in seen)
 
 
 def test_unchanged_cells_are_not_classified_again(tmp_path, monkeypatch):

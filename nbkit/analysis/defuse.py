@@ -407,10 +407,10 @@ class DefUse:
         Python version (``sys.version_info < (3, 0)``, six's ``PY2``), whose other branch may
         use what only that version has (``unicode``)."""
         for n in ast.walk(test):
-            t = type(n)
-            if t is ast.Call and isinstance(n.func, ast.Name) and n.func.id in _NAME_GUARDS | {"hasattr"}:
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _NAME_GUARDS | {"hasattr"}:
                 return 1
-            if (t is ast.Attribute and n.attr in _VERSION_NAMES) or (t is ast.Name and n.id in _VERSION_NAMES):
+            if (isinstance(n, ast.Attribute) and n.attr in _VERSION_NAMES) or \
+                    (isinstance(n, ast.Name) and n.id in _VERSION_NAMES):
                 return 1
         return 0
 

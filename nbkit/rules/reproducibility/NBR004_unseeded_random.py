@@ -114,7 +114,7 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
         known, tf_imported, picked = _events_by_cell(facts, cache)
     else:
         rng, frz = _assigned_names(an.calls, an.calls, [])
-        known = _Known(set(rng), set(frz), _star_import_at(facts))
+        known = _Known(set(rng), set(frz), _star_import_at(facts), set(_reseeded_names(an.calls)))
         tf_imported = "tensorflow" in an.imported or "keras" in an.imported
         funcs = {ci.in_function for ci in an.calls}
         calls = an.calls
@@ -159,26 +159,29 @@ def _events_by_cell(facts: Facts, cache: Any) -> tuple[_Known, bool, list[tuple[
     cells = cell_calls(facts)
     rng_vars: set[str] = set()
     frozen: set[str] = set()
+    reseeded: set[str] = set()
     funcs: set[str | None] = set()
     records: list[_CellRandom] = []
     for cell, _, calls, token in cells:
         rec = cache.derived("NBR004", cell.source)
         if rec is None or rec.token is not token:
             rng, frz = _assigned_names(calls, calls, [])  # (the cell's nodes are its own)
-            rec = _CellRandom(token, rng, frz, frozenset({ci.in_function for ci in calls}))
+            rec = _CellRandom(token, rng, frz, frozenset({ci.in_function for ci in calls}), _reseeded_names(calls))
             cache.keep("NBR004", cell.source, rec)
         if rec.rng:
             rng_vars.update(rec.rng)
         if rec.frozen:
             frozen.update(rec.frozen)
+        if rec.reseeded:
+            reseeded.update(rec.reseeded)
         funcs |= rec.funcs
         records.append(rec)
     tf_imported = "tensorflow" in an.imported or "keras" in an.imported
-    known = _Known(rng_vars, frozen, _star_import_at(facts))
+    known = _Known(rng_vars, frozen, _star_import_at(facts), reseeded)
     star_at = known.star_at
     # what a cell's classification depends on beyond its calls (the last lint's object when equal,
     # so that most cells compare it by identity)
-    common = (frozenset(rng_vars), frozenset(frozen), tf_imported)
+    common = (frozenset(rng_vars), frozenset(frozen), tf_imported, frozenset(reseeded))
     last = cache.notebook_records.get("NBR004")
     if last == common:
         common = last
@@ -208,10 +211,11 @@ class _CellRandom:
     tensorflow is imported) and ``star`` (where a star import of numpy.random is, as seen from the
     cell), with which they are kept and re-used only when those are the same too."""
 
-    __slots__ = ("token", "rng", "frozen", "funcs", "entries", "common", "star")
+    __slots__ = ("token", "rng", "frozen", "funcs", "reseeded", "entries", "common", "star")
 
-    def __init__(self, token, rng: tuple[str, ...], frozen: tuple[str, ...], funcs: frozenset) -> None:
-        self.token, self.rng, self.frozen, self.funcs = token, rng, frozen, funcs
+    def __init__(self, token, rng: tuple[str, ...], frozen: tuple[str, ...], funcs: frozenset,
+                 reseeded: tuple[str, ...] = ()) -> None:
+        self.token, self.rng, self.frozen, self.funcs, self.reseeded = token, rng, frozen, funcs, reseeded
         self.entries: list[tuple[int, _Events, str | None]] | None = None
         self.common: tuple | None = None
         self.star: int | None = None
@@ -298,6 +302,7 @@ class _Known:
     rng_vars: set  # names bound to generators or to objects seeded (or reported) where built
     frozen: set  # names bound to frozen scipy distributions
     star_at: tuple | None  # where numpy.random's functions became bare names (star import, %pylab)
+    reseeded: set  # names handed to a seeded bagging or boosting ensemble as its base estimator
 
 
 def _star_import_at(facts: Facts) -> tuple | None:
@@ -339,17 +344,40 @@ def _reseeded(ci: CallInfo) -> bool:
     parents = ci.parents
     if not parents:
         return False
-    outer = parents[-1]
-    if type(outer) is ast.keyword:
-        if outer.arg not in ("estimator", "base_estimator") or len(parents) < 2:
-            return False
-        outer = parents[-2]
-    elif type(outer) is not ast.Call or not outer.args or outer.args[0] is not ci.node:
-        return False
-    if type(outer) is not ast.Call or (dotted(outer.func) or [""])[-1] not in _RESEEDING:
-        return False
-    rs = kw(outer, "random_state")
-    return rs is not None and not is_none(rs)
+    outer = parents[-2] if type(parents[-1]) is ast.keyword and len(parents) >= 2 else parents[-1]
+    return type(outer) is ast.Call and _base_estimator(outer) is ci.node
+
+
+def _base_estimator(call: ast.Call) -> ast.AST | None:
+    """The base estimator given to a seeded bagging or boosting ensemble call, else None."""
+    if (dotted(call.func) or [""])[-1] not in _RESEEDING:
+        return None
+    rs = kw(call, "random_state")
+    if rs is None or is_none(rs):
+        return None
+    given = kw(call, "estimator")
+    if given is None:
+        given = kw(call, "base_estimator")
+    return given if given is not None else call.args[0] if call.args else None
+
+
+def _reseeded_names(calls: list[CallInfo]) -> tuple[str, ...]:
+    """The names handed to a seeded bagging or boosting ensemble as its base estimator
+    (``tree`` in ``BaggingClassifier(tree, random_state=1)``)."""
+    out = []
+    for ci in calls:
+        if ci.method in _RESEEDING:
+            base = _base_estimator(ci.node)
+            if type(base) is ast.Name:
+                out.append(base.id)
+    return tuple(out)
+
+
+def _bound_to(ci: CallInfo, names: set) -> bool:
+    """Is this call's value bound to one of ``names`` (``tree = DecisionTreeClassifier()``)?"""
+    parents = ci.parents
+    return bool(parents) and type(parents[-1]) in _ASSIGNS and parents[-1].value is ci.node \
+        and any(n in names for n in _target_names(parents[-1]))
 
 
 def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
@@ -431,7 +459,7 @@ def _classify(ci: CallInfo, known: _Known, tf_imported: bool) -> _Events:
                 return []  # train_test_split(..., shuffle=False) draws nothing
             if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
                 return []  # **params may carry random_state
-            if _reseeded(ci):
+            if _reseeded(ci) or (known.reseeded and _bound_to(ci, known.reseeded)):
                 return []
             return [("call", frozenset({"numpy"}),
                      "{0}(...) takes random_state but none is given and numpy is not seeded before it; "
@@ -496,8 +524,9 @@ def unseeded_random(nb, ctx):
     Per-call problems are warnings: `np.random.default_rng()` (or `random.Random()`)
     without a seed, scikit-learn calls that take `random_state` but get none
     (`train_test_split`, `RandomForestClassifier`, `KMeans`, `KFold(shuffle=True)`, ...; not the
-    base estimator built inside a seeded bagging or boosting ensemble,
-    `BaggingClassifier(DecisionTreeClassifier(), random_state=42)`, which seeds it), scipy's `dist.rvs(...)` (also on a frozen distribution: `X = stats.poisson(3.5); X.rvs()`),
+    base estimator of a seeded bagging or boosting ensemble,
+    `BaggingClassifier(DecisionTreeClassifier(), random_state=42)` or `tree = ...` then
+    `BaggingClassifier(tree, random_state=42)`, which seeds it), scipy's `dist.rvs(...)` (also on a frozen distribution: `X = stats.poisson(3.5); X.rvs()`),
     and `df.sample(...)` / `.shuffle(...)` without `random_state`,
     before numpy is seeded (they fall back on numpy's global state); a shuffling torch
     `DataLoader` before torch is seeded. Use of the global state itself is an error.
