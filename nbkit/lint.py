@@ -410,40 +410,62 @@ def _start_worker(state: tuple, prepared: bool) -> None:
         config, select, ignore, profile, fix, store, all_paths = state
         selection = Selection(config, select=select, ignore=ignore, profile=profile)
         project = Project(all_paths, strip_outputs=config.strip_outputs)
-    _WORKER.update(selection=selection, project=project, fix=fix, store=store, busy=_watch_parent())
+    _WORKER.update(selection=selection, project=project, fix=fix, store=store, watch=_watch_parent())
     # a worker only lints: collect as rarely as _fewer_collections does, for its whole life
     before = gc.get_threshold()
     gc.set_threshold(max(before[0], GC_THRESHOLD0), *before[1:])
 
 
-def _watch_parent():
-    """A worker ends with the process that started it.  The pool stops its workers when the run
-    ends or is interrupted, but a parent killed outright (SIGKILL, the out-of-memory killer, a
-    CI step's timeout that kills only the process it started) cannot: its workers would wait
-    for their next task for ever.  A thread waits on the parent's sentinel (a pipe that the
-    parent's end closes when it dies) and then ends this process: at once when it is waiting for
-    a task, else after the notebook it is linting (a notebook being fixed is never left half
-    written) or the lint cache entries it is writing.  Entries not written yet are lost: a
-    miss next time.  Returns the lock the worker holds while it lints a notebook or writes
-    entries (None: no sentinel to wait on)."""
+class _ParentWatch:
+    """A worker ends with the process that started it (see :func:`_watch_parent`): ``busy`` is
+    held while the worker lints a notebook or writes lint cache entries, ``gone`` is set once
+    the parent is seen dead."""
+
+    __slots__ = ("busy", "gone")
+
+    def __init__(self, busy) -> None:
+        self.busy = busy
+        self.gone = False
+
+    def stop_if_orphaned(self) -> None:
+        if self.gone:
+            os._exit(1)
+
+
+def _watch_parent() -> _ParentWatch | None:
+    """The pool stops its workers when the run ends or is interrupted, but a parent killed
+    outright (SIGKILL, the out-of-memory killer, a CI step's timeout that kills only the process
+    it started) cannot: its workers would wait for their next task for ever.  A thread notices
+    the parent's death and ends this worker: at once when it is waiting for a task, else when
+    the notebook it is linting (a notebook being fixed is never left half written) or the lint
+    cache entries it is writing are done; no other notebook is started.  Entries not written
+    yet are lost: a miss next time.
+
+    It waits on the parent's sentinel, a pipe whose other end the parent holds, and checks every
+    half second that the parent is still its parent: with fork, a worker started later holds
+    that end too, so the sentinel of an earlier worker is closed only once every later one has
+    ended.  None when there is no parent to watch."""
     import multiprocessing
     import threading
 
     parent = multiprocessing.parent_process()
     sentinel = getattr(parent, "sentinel", None)
-    if sentinel is None:
+    if parent is None or sentinel is None:
         return None
-    busy = threading.Lock()
+    parent_pid = parent.pid
+    watch = _ParentWatch(threading.Lock())
 
-    def watch() -> None:
+    def run() -> None:
         from multiprocessing.connection import wait
 
-        wait([sentinel])
-        busy.acquire()  # (never released: the process ends)
+        while not wait([sentinel], timeout=0.5) and os.getppid() == parent_pid:
+            pass
+        watch.gone = True  # the main thread starts no other notebook
+        watch.busy.acquire()  # (never released: the process ends)
         os._exit(1)
 
-    threading.Thread(target=watch, name="nbkit-lint-parent-watch", daemon=True).start()
-    return busy
+    threading.Thread(target=run, name="nbkit-lint-parent-watch", daemon=True).start()
+    return watch
 
 
 def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
@@ -451,18 +473,23 @@ def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
     ``(index, notebooks linted, findings as rows (:meth:`~nbkit.findings.Finding.to_row`: the
     notebook's path is the task's), errors, fixes applied or None)``."""
     w = _WORKER
-    busy = w["busy"] or nullcontext()  # (see _watch_parent)
+    watch: _ParentWatch | None = w["watch"]
+    busy = watch.busy if watch is not None else nullcontext()
     out = []
     stored: dict[str, list] = {}
     for i, path in task:
         sub = LintResult()
         with busy:
+            if watch is not None:
+                watch.stop_if_orphaned()
             _lint_each(sub, [path], w["selection"], w["project"], w["fix"], w["store"], stored)
         rows = stored.pop(path, None)  # (the rows the lint cache stored: not made twice)
         out.append((i, sub.notebooks, to_rows(sub.findings) if rows is None else rows, sub.errors,
                     sub.fixed.get(path)))
     if w["store"] is not None:
         with busy:
+            if watch is not None:
+                watch.stop_if_orphaned()
             w["store"].flush()  # the task's entries, in one transaction
     return out
 

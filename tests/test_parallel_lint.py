@@ -118,32 +118,71 @@ def _alive(pid: int) -> bool:
         return False
 
 
+# runs `nbkit lint` with every notebook's lint logged to a file as it starts and ends (and slowed
+# down, so that a kill lands while workers are inside notebooks)
+_LOGGED_LINT = """
+import os, sys, time
+import nbkit.lint as lint
+
+log, argv = sys.argv[1], sys.argv[2:]
+linted = lint._lint_each
+
+def logged(result, paths, *args, **kwargs):
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    os.write(fd, f"start {os.getpid()} {paths[0]}\\n".encode())
+    time.sleep(0.05)
+    out = linted(result, paths, *args, **kwargs)
+    os.write(fd, f"end {os.getpid()} {paths[0]}\\n".encode())
+    os.close(fd)
+    return out
+
+lint._lint_each = logged
+sys.argv = ["nbkit", *argv]
+from nbkit.cli import run
+run()
+"""
+
+
 @pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
                     reason="needs Linux's /proc/PID/task/PID/children to find the workers")
 def test_workers_end_when_the_lint_process_is_killed(tmp_path):
     """A parent killed outright (SIGKILL: the pool cannot stop its workers) does not leave its
-    workers waiting for a task for ever."""
+    workers waiting for a task for ever, and none of them stops inside a notebook: each ends
+    after the notebook it is linting.  Three workers: with fork, a worker started later holds
+    the parent's end of an earlier worker's sentinel pipe, and each must still notice."""
     import signal
     import subprocess
     import sys
     import time
 
-    root = _corpus(tmp_path, n=60)
-    proc = subprocess.Popen([sys.executable, "-m", "nbkit", "lint", "-j", "2", "--no-cache", str(root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    root = _corpus(tmp_path / "nbs", n=90)
+    log = tmp_path / "lint.log"
+    script = tmp_path / "logged_lint.py"
+    script.write_text(_LOGGED_LINT)
+    env = {**os.environ, "NBKIT_CACHE_DIR": str(tmp_path / "cache")}  # the lint cache on: its writes too
+    proc = subprocess.Popen([sys.executable, str(script), str(log), "lint", "-j", "3", str(root)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     workers: list[int] = []
     try:
         deadline = time.monotonic() + 60
-        while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        while proc.poll() is None and time.monotonic() < deadline:
             workers = _children(proc.pid)
-            time.sleep(0.002)
-        assert len(workers) == 2 and all(map(_alive, workers)), "the run ended before both workers were seen"
+            if len(workers) == 3 and log.exists() and \
+                    {line.split()[1] for line in log.read_text().splitlines()} >= {str(w) for w in workers}:
+                break  # every worker is linting
+            time.sleep(0.005)
+        assert len(workers) == 3 and all(map(_alive, workers)), "the run ended before the workers were seen"
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        assert proc.wait() == -signal.SIGKILL
         deadline = time.monotonic() + 20
         while any(map(_alive, workers)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not any(map(_alive, workers)), "a worker outlived the lint process that started it"
+        lines = [line.split(None, 2) for line in log.read_text().splitlines()]
+        started = sorted((pid, path) for what, pid, path in lines if what == "start")
+        ended = sorted((pid, path) for what, pid, path in lines if what == "end")
+        assert started == ended, "a worker stopped inside a notebook"
+        assert len(started) < 90  # (the run was cut short)
     finally:
         for pid in workers:
             with contextlib.suppress(OSError):
