@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 if TYPE_CHECKING:
     import importlib.metadata
 
-from .ipysyntax import ParsedCell, parse_cell
+from .ipysyntax import ParsedCell, cell_magic_file, parse_cell
 from .manifests import normalise_dist  # noqa: F401 - part of this module's API (pin, magics)
 from .model import Cell, Notebook
 
@@ -147,17 +147,26 @@ def _local_names(folder: str) -> frozenset[str]:
     return frozenset(names)
 
 
-# `%%writefile helpers.py`, `%%file -a ./lib/__init__.py`: a cell that writes a module the notebook may import
-_WRITES_MODULE = re.compile(r"\A\s*%%(?:write)?file[ \t]+(?:-a[ \t]+)?(['\"]?)(?:\./)?([A-Za-z_]\w*)(?:/[\w./-]*)?\.py\1[ \t]*$",
-                            re.M)
+_WRITEFILE_HEAD = re.compile(r"%%(?:write)?file\b(.*)")  # a cell written to a file: its arguments
 
 
 def written_modules(nb: Notebook) -> set[str]:
     """Top-level names of the modules that the notebook's own ``%%writefile`` / ``%%file`` cells
     write (``helpers.py`` -> ``helpers``, ``lib/__init__.py`` -> ``lib``), relative to the
     notebook's folder, where it runs: importing one needs no distribution."""
-    return {m.group(2) for c in nb.cells if c.is_code and "%%" in c.source
-            for m in (_WRITES_MODULE.match(c.source),) if m}
+    names = set()
+    for c in nb.cells:
+        if not c.is_code or "%%" not in c.source:
+            continue
+        m = _WRITEFILE_HEAD.match(c.source.lstrip().split("\n", 1)[0])  # (IPython drops blank lines above)
+        target = cell_magic_file(m.group(1)) if m else None
+        if not target or not target.endswith(".py"):
+            continue
+        top = target[2:] if target.startswith("./") else target
+        name = top.split("/", 1)[0].removesuffix(".py") if "/" in top else top[:-3]
+        if name.isidentifier():
+            names.add(name)
+    return names
 
 
 def local_modules(folders: Sequence[Path | str]) -> set[str]:

@@ -243,3 +243,16 @@ def _statement_at(tree: ast.Module, lineno: int, col: int) -> bool:
             for part in (*getattr(st, "handlers", ()), *getattr(st, "cases", ())):
                 todo.append(part.body)
     return False
+
+
+def cell_magic_file(args_and_body: str) -> str | None:
+    """The file of ``%%writefile [-a|--append] FILE``: its arguments line (optionally followed by
+    the body), quotes and options taken off as IPython does."""
+    import shlex
+
+    line = args_and_body.split("\n", 1)[0]
+    try:
+        words = shlex.split(line)
+    except ValueError:  # an unclosed quote
+        words = line.split()
+    return next((w for w in words if not w.startswith("-")), None)

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from ..ipysyntax import cell_magic_file
 from .semantic import CallInfo, bind_import, dotted, lazy_re, str_const
 
 if TYPE_CHECKING:
@@ -403,19 +404,7 @@ def produced_paths(facts: Facts) -> set[str]:
     for ci in facts.semantic.calls:
         magic = ci.magic if ci.method == "run_cell_magic" else None
         if magic is not None and magic[1] in ("writefile", "file"):
-            written = _cell_magic_file(magic[2])
+            written = cell_magic_file(magic[2])
             if written:
                 out.add(os.path.normpath(written))
     return out
-
-
-def _cell_magic_file(args_and_body: str) -> str | None:
-    """The file of ``%%writefile [-a] FILE`` (its arguments line, then the body)."""
-    import shlex
-
-    line = args_and_body.split("\n", 1)[0]
-    try:
-        words = shlex.split(line)
-    except ValueError:  # an unclosed quote
-        words = line.split()
-    return next((w for w in words if not w.startswith("-")), None)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ...analysis.inputs import local_reads, produced_paths
 from .. import Hit, rule
-from .helpers import shell_commands, written_files_text
+from .helpers import script_outputs, shell_commands
 
 
 @rule("NBR013", "missing-local-data", "warning",
@@ -43,8 +43,8 @@ def missing_local_data(nb, ctx):
     folder = Path(os.path.abspath(nb.path)).parent
     limit = float(ctx.option("large-file-mb", float)) * 1024 * 1024
     produced: set[str] | None = None  # made on first need (most reads name files that exist)
-    # a file a shell command, or a script that a %%writefile cell writes, names may be made there
-    shell_text = "\n".join([*(cmd for _, _, cmd in shell_commands(ctx.facts)), written_files_text(ctx.facts)])
+    made: set[str] | None = None  # ... by a script the notebook writes and runs
+    shell_text = "\n".join(cmd for _, _, cmd in shell_commands(ctx.facts))
     project = ctx.project
     seen: set[str] = set()
     for read in local_reads(ctx.facts):
@@ -58,6 +58,10 @@ def missing_local_data(nb, ctx):
             if produced is None:
                 produced = produced_paths(ctx.facts)
             if norm in produced or value in shell_text or norm in shell_text:
+                continue
+            if made is None:
+                made = script_outputs(ctx.facts)
+            if norm in made:
                 continue
             root = Path(project.root_for(nb.path)) if project is not None else folder
             hint = " (it exists relative to the project root, but the notebook runs in its own folder)" \

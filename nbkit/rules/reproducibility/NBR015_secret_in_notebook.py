@@ -289,12 +289,20 @@ def _assigned_secrets(an: Analysis, with_calls: list[CellCalls], by_keyword: boo
             continue
         if s is None or _placeholder(s) or " " in s.strip():
             continue
-        if REMOTE.match(s) or s.startswith(("/", "./", "~")) or _KEY_FILE.match(s):
+        if REMOTE.match(s) or s.startswith(("/", "./", "~")) or _names_key_file(name, s):
             continue
         yield cell, name, s, value.lineno
 
 
 # `GOOGLE_APPLICATION_CREDENTIALS = "service_account.json"`, `private_key = "keys/id_rsa.pem"`:
 # the name of the file that holds the secret, not the secret
-_KEY_FILE = lazy_re(r"^(?:[\w.-]+/)*[\w.-]+\.(?:json|pem|key|p12|pfx|crt|cer|der|pub|asc|gpg|jks|keystore|txt|"
-                    r"ya?ml|ini|cfg|conf|toml|env|csv)$", re.IGNORECASE)
+_KEY_FILE = lazy_re(r"^(?:[\w.-]+/)*[\w.-]+\.(?:json|pem|key|p12|pfx|crt|cer|der|pub|asc|gpg|jks|keystore|ya?ml|"
+                    r"toml)$", re.IGNORECASE)
+_FILE_WORDS = lazy_re(r"file|path|credentials|_json$|_pem$", re.IGNORECASE)
+
+
+def _names_key_file(name: str, value: str) -> bool:
+    """Is ``value`` the name of a key file rather than a key: a key file's suffix, and a folder in
+    it or a name that says file or path (``GOOGLE_APPLICATION_CREDENTIALS``, ``key_file``)?  A
+    bare ``api_key = "k3y-9f8e.key"`` may well be the key."""
+    return _KEY_FILE.match(value) is not None and ("/" in value or _FILE_WORDS.search(name) is not None)

@@ -10,6 +10,7 @@ from ...analysis import Facts
 # the path analysis lives in nbkit.analysis.inputs (pin's data pins share it); re-exported for the rules
 from ...analysis.inputs import MAGIC_METHODS, READ_FUNCS, REMOTE, call_paths, kw, open_mode_writes  # noqa: F401
 from ...analysis.semantic import CallInfo
+from ...ipysyntax import cell_magic_file
 
 
 def script_dependencies(facts: Facts) -> list[str] | None:
@@ -106,11 +107,62 @@ def shell_commands(facts: Facts):
                 yield ci, i, ln
 
 
-def written_files_text(facts: Facts) -> str:
-    """What the notebook's ``%%writefile`` / ``%%file`` cells write (their arguments and bodies):
-    often a script that a shell command then runs, naming the files it makes."""
-    return "\n".join(ci.magic[2] for ci in facts.semantic.calls
-                     if ci.method == "run_cell_magic" and ci.magic is not None and ci.magic[1] in ("writefile", "file"))
+# a shell command that runs a Python script: `python train.py`, `python3 -u ./jobs/train.py --epochs 3`
+_RUNS_SCRIPT = re.compile(r"(?:^|[\s;&|(])(?:python[\d.]*|ipython)\s+(?:-\S+\s+)*['\"]?([\w./-]+\.py)\b")
+
+
+def script_outputs(facts: Facts) -> set[str]:
+    """Normalised constant paths that a Python script which the notebook writes (``%%writefile
+    train.py``) and runs (``!python train.py``, ``%run train.py``, ``subprocess.run(["python",
+    "train.py"])``) passes to a call that is not a
+    read (``keras.callbacks.ModelCheckpoint("best.h5")``, ``joblib.dump(m, "model.pkl")``): files
+    the script may make."""
+    written: dict[str, str] = {}
+    ran: set[str] = set()
+    for ci in facts.semantic.calls:
+        magic = ci.magic if ci.method == "run_cell_magic" or ci.method == "run_line_magic" else None
+        if magic is None:
+            continue
+        kind, name, args = magic
+        if kind == "cell" and name in ("writefile", "file"):
+            head, _, body = args.partition("\n")
+            target = cell_magic_file(head)
+            if target and target.endswith(".py"):
+                written[os.path.normpath(target)] = body
+        elif kind == "line" and name == "run":
+            target = next((w for w in args.split() if not w.startswith("-")), None)
+            if target:
+                ran.add(os.path.normpath(target))
+    if not written:
+        return set()
+    commands = [cmd for _, _, cmd in shell_commands(facts)]
+    for ci in facts.semantic.calls:  # subprocess.run(["python", "train.py"]), os.system("python train.py")
+        q = ci.qual or ""
+        if ci.node.args and (q.startswith("subprocess.") or q in ("os.system", "os.popen")):
+            first = ci.node.args[0]
+            parts = first.elts if isinstance(first, (ast.List, ast.Tuple)) else [first]
+            commands.append(" ".join(p.value for p in parts if isinstance(p, ast.Constant) and isinstance(p.value, str)))
+    for cmd in commands:
+        ran.update(os.path.normpath(m.group(1)) for m in _RUNS_SCRIPT.finditer(cmd))
+    out: set[str] = set()
+    for target, body in written.items():
+        if target not in ran:
+            continue
+        try:
+            tree = ast.parse(body)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if callee is None or (callee in READ_FUNCS and not (callee == "open" and open_mode_writes(node))):
+                continue
+            for arg in (*node.args, *(k.value for k in node.keywords)):
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
+                    out.add(os.path.normpath(arg.value))
+    return out
 
 
 def hide_query(url: str) -> str:
