@@ -35,6 +35,9 @@ _NON_BINDING_CELL_MAGICS = frozenset({
 _DYNAMIC_NAMES = lazy_re(r"import\s+\*|%run\b|%store\s+-r|\bexec\(|\bglobals\(\)|%pylab")
 _NAME_GUARDS = frozenset({"globals", "locals", "dir", "vars"})
 _VERSION_NAMES = frozenset({"version_info", "PY2", "PY3"})  # sys.version_info, six.PY2
+# Python 2's builtins that Python 3 does not have
+_PY2_BUILTINS = frozenset({"unicode", "long", "xrange", "raw_input", "basestring", "unichr", "file", "execfile",
+                           "reduce", "cmp", "reload", "buffer", "apply", "coerce", "intern"})
 
 
 # node types as module globals: the hot loops below look them up faster than ast.X
@@ -75,6 +78,7 @@ class DefUse:
         self.quiet = False  # after a star import, %run, exec(...): names may come from anywhere
         self.quiet_at: tuple[int, int] | None = None
         self.suppress = 0  # reads guarded by try/except NameError or `if 'x' in globals()`
+        self.py2 = 0  # reads under a test of the Python version: Python 2's builtins may be read
         self.cell: Cell  # the cell being walked: set by run() before anything reads it
         self.reports: list[tuple] = []  # (kind, name, cell, line, extra)
         self.reported: set = set()
@@ -121,7 +125,7 @@ class DefUse:
             if called and name in self.functions and not any(name in s for s in self.scopes):
                 self.check_function(name, node, (name,))
             return
-        if self.special(name) or self.quiet or self.suppress:
+        if self.special(name) or self.quiet or self.suppress or (self.py2 and name in _PY2_BUILTINS):
             return
         if name in self.reported:
             return
@@ -137,7 +141,7 @@ class DefUse:
                 if name in func.called and name in self.functions and name not in chain and len(chain) < 6:
                     self.check_function(name, node, chain + (name,))
                 continue
-            if self.special(name) or self.quiet or self.suppress:
+            if self.special(name) or self.quiet or self.suppress or (self.py2 and name in _PY2_BUILTINS):
                 continue
             key = (chain[0], name)
             if key in self.checked:
@@ -298,11 +302,14 @@ class DefUse:
 
     def _if(self, s: ast.If, top: bool):
         guarded = self.guard_test(s.test)
+        by_version = self.version_test(s.test)
         self.expr(s.test)
         self.suppress += guarded
+        self.py2 += by_version
         self.body(s.body)
         self.body(s.orelse)
         self.suppress -= guarded
+        self.py2 -= by_version
 
     def _with(self, s: ast.With | ast.AsyncWith, top: bool):
         for item in s.items:
@@ -403,12 +410,17 @@ class DefUse:
     @staticmethod
     def guard_test(test: ast.AST) -> int:
         """1 when the branches of an ``if`` with this test may read names that are not there:
-        the test looks the names up (``'x' in globals()``, ``hasattr``), or it picks code for a
-        Python version (``sys.version_info < (3, 0)``, six's ``PY2``), whose other branch may
-        use what only that version has (``unicode``)."""
+        the test looks the names up (``'x' in globals()``, ``hasattr``)."""
         for n in ast.walk(test):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _NAME_GUARDS | {"hasattr"}:
                 return 1
+        return 0
+
+    @staticmethod
+    def version_test(test: ast.AST) -> int:
+        """1 when an ``if`` with this test picks code for a Python version (``sys.version_info <
+        (3, 0)``, six's ``PY2``): a branch may use Python 2's builtins (``unicode``)."""
+        for n in ast.walk(test):
             if (isinstance(n, ast.Attribute) and n.attr in _VERSION_NAMES) or \
                     (isinstance(n, ast.Name) and n.id in _VERSION_NAMES):
                 return 1

@@ -17,6 +17,17 @@ _IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 _PROTOC = re.compile(r"(?:^|[\s/;&|])(?:protoc|grpc_tools\.protoc)\b.*--(?:python|grpc_python)_out")
 
 
+def _protoc_modules(facts: Facts) -> set[str]:
+    """The modules that the notebook's protoc commands generate: ``person_pb2`` (and
+    ``person_pb2_grpc``) for each ``person.proto`` they compile."""
+    out: set[str] = set()
+    for _, _, cmd in shell_commands(facts):
+        if _PROTOC.search(cmd):
+            for stem in re.findall(r"([A-Za-z_]\w*)\.proto\b", cmd):
+                out.update((stem + "_pb2", stem + "_pb2_grpc"))
+    return out
+
+
 def _optional_import_lines(facts: Facts) -> set[tuple[int, int]]:
     """(cell, line) of imports guarded by ``try: ... except ImportError`` (optional dependencies)."""
     out: set[tuple[int, int]] = set()
@@ -94,7 +105,7 @@ def undeclared_import(nb, ctx):
         where = ", ".join(rel(m.path, nb) for m in manifests[:3])
     folders = project.folders_up_to_root(nb.path)
     seen: set[str] = set(ctx.option("ignore-modules", list)) | imp.written_modules(nb)
-    generates_protobuf: bool | None = None  # a shell command runs protoc (worked out for a *_pb2 import)
+    generated: set[str] | None = None  # the modules protoc commands generate (worked out for a *_pb2 import)
     optional = _optional_import_lines(ctx.facts)
     for ref in imp.third_party_imports(ctx.facts.imports, folders):
         mod = ref.module
@@ -102,9 +113,9 @@ def undeclared_import(nb, ctx):
             continue
         seen.add(mod)
         if mod.endswith(("_pb2", "_pb2_grpc")):
-            if generates_protobuf is None:
-                generates_protobuf = any(_PROTOC.search(cmd) for _, _, cmd in shell_commands(ctx.facts))
-            if generates_protobuf:
+            if generated is None:
+                generated = _protoc_modules(ctx.facts)
+            if mod in generated:
                 continue  # `!protoc person.proto --python_out=.` writes person_pb2.py
         norm = imp.normalise_dist(mod)
         parts = ref.full.split(".")

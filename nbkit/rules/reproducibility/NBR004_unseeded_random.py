@@ -114,7 +114,7 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
         known, tf_imported, picked = _events_by_cell(facts, cache)
     else:
         rng, frz = _assigned_names(an.calls, an.calls, [])
-        known = _Known(set(rng), set(frz), _star_import_at(facts), set(_reseeded_names(an.calls)))
+        known = _Known(set(rng), set(frz), _star_import_at(facts), _only_for_an_ensemble(facts, _reseeded_names(an.calls)))
         tf_imported = "tensorflow" in an.imported or "keras" in an.imported
         funcs = {ci.in_function for ci in an.calls}
         calls = an.calls
@@ -177,6 +177,7 @@ def _events_by_cell(facts: Facts, cache: Any) -> tuple[_Known, bool, list[tuple[
         funcs |= rec.funcs
         records.append(rec)
     tf_imported = "tensorflow" in an.imported or "keras" in an.imported
+    reseeded = _only_for_an_ensemble(facts, reseeded)
     known = _Known(rng_vars, frozen, _star_import_at(facts), reseeded)
     star_at = known.star_at
     # what a cell's classification depends on beyond its calls (the last lint's object when equal,
@@ -371,6 +372,25 @@ def _reseeded_names(calls: list[CallInfo]) -> tuple[str, ...]:
             if type(base) is ast.Name:
                 out.append(base.id)
     return tuple(out)
+
+
+def _only_for_an_ensemble(facts: Facts, names) -> set[str]:
+    """Of ``names`` (handed to a seeded ensemble as its base estimator), those that the notebook
+    binds once and reads once, in that call: an estimator also fitted or scored on its own
+    (``tree.fit(X, y)``), or a name bound to several estimators, is not the ensemble's alone."""
+    if not names:
+        return set()
+    names = set(names)
+    stores: dict[str, int] = {}
+    loads: dict[str, int] = {}
+    for _, parsed in facts.code:
+        if parsed.tree is None or not any(n in parsed.python_source for n in names):
+            continue
+        for node in ast.walk(parsed.tree):
+            if type(node) is ast.Name and node.id in names:
+                counts = loads if type(node.ctx) is ast.Load else stores
+                counts[node.id] = counts.get(node.id, 0) + 1
+    return {n for n in names if stores.get(n) == 1 and loads.get(n) == 1}
 
 
 def _bound_to(ci: CallInfo, names: set) -> bool:

@@ -36,8 +36,9 @@ def use_before_definition(nb, ctx):
     names may then come from anywhere. A cell magic nbkit does not know (`%%cython`, an
     extension's) is taken to bind every name its body mentions. A cell whose saved output
     shows the `NameError` for the name demonstrates it on purpose and is not reported, and
-    so are names read under a test that looks them up (`'x' in globals()`, `hasattr`) or
-    picks a Python version (`if sys.version_info < (3, 0): s = unicode(s)`).
+    so are names read under a test that looks them up (`'x' in globals()`, `hasattr`), and
+    Python 2's builtins under a test of the Python version
+    (`if sys.version_info < (3, 0): s = unicode(s)`).
 
     ## Why is this bad?
     The notebook only works in the author's kernel, where the name still exists from a

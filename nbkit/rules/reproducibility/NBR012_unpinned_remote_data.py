@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 
 from ...analysis import Facts
 from ...analysis.semantic import CallInfo, str_const
@@ -40,8 +41,9 @@ def unpinned_remote_data(nb, ctx):
     Reports data read straight from a URL or a remote store (`https://`, `s3://`, `gs://`,
     `az://`, ...; also a URL built from a template, an f-string or `+`) by pandas/polars
     readers, `requests.get`, `urlretrieve`, `pooch.retrieve`
-    without `known_hash`, `!wget`/`!curl` (not one piped into `sh`, `bash`, `python`, `gpg` or
-    `apt-key`: an installer or a signing key), and the like, when nothing checks what arrived:
+    without `known_hash`, `!wget`/`!curl` (not one piped into a shell or Python that runs it,
+    `| sh`, `| python -`, nor into `apt-key add` or `gpg --dearmor`: an installer or a signing
+    key), and the like, when nothing checks what arrived:
     no `known_hash`/`file_hash` argument, no hashlib comparison in the notebook, and no
     entry for the URL in a data manifest (`*.dvc`, `dvc.lock`, a `data-manifest.*` or
     checksum file in the notebook's folder or above it). Data sets fetched from a hub by
@@ -134,18 +136,26 @@ def unpinned_remote_data(nb, ctx):
                   "sha256 after downloading or use pooch.retrieve(url, known_hash=...)", ci.cell, line)
 
 
-# what a download piped into one of these is: an installer or a package signing key, not data
-_INSTALLERS = frozenset({"apt-key", "gpg", "sh", "bash", "zsh", "python", "python3"})
-
-
 def _installs(cmd: str) -> bool:
     """``curl -fsSL https://.../key.gpg | sudo apt-key add -``, ``curl ... | sh``: the download is
-    run or trusted as it arrives (an environment set-up step), not data the notebook reads."""
-    for part in cmd.split("|")[1:]:
+    run or trusted as it arrives (an environment set-up step), not data the notebook reads.  Only
+    a pipe into a shell or Python that runs what it reads (``| sh``, ``| bash -s``, ``| python
+    -``), ``apt-key add`` or ``gpg --dearmor``/``--import``: ``| python clean.py > out.csv`` and
+    ``|| retry`` are not."""
+    for part in re.split(r"(?<!\|)\|(?!\|)", cmd)[1:]:
         words = part.split()
         while words and words[0] in ("sudo", "env"):
             words = words[1:]
-        if words and words[0] in _INSTALLERS:
+        if not words:
+            continue
+        head, rest = words[0], [w for w in words[1:] if not w.startswith((">", "2>"))]
+        if head in ("sh", "bash", "zsh") and all(w.startswith("-") for w in rest):
+            return True
+        if head in ("python", "python3") and (not rest or rest == ["-"]):
+            return True
+        if head == "apt-key" and rest[:1] == ["add"]:
+            return True
+        if head == "gpg" and any(w in ("--dearmor", "--import") for w in rest):
             return True
     return False
 

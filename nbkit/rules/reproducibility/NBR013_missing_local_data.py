@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from ...analysis.inputs import local_reads, produced_paths
@@ -44,7 +45,7 @@ def missing_local_data(nb, ctx):
     limit = float(ctx.option("large-file-mb", float)) * 1024 * 1024
     produced: set[str] | None = None  # made on first need (most reads name files that exist)
     made: set[str] | None = None  # ... by a script the notebook writes and runs
-    shell_text = "\n".join(cmd for _, _, cmd in shell_commands(ctx.facts))
+    shell_words = _shell_words(cmd for _, _, cmd in shell_commands(ctx.facts))
     project = ctx.project
     seen: set[str] = set()
     for read in local_reads(ctx.facts):
@@ -57,7 +58,7 @@ def missing_local_data(nb, ctx):
         if not _exists(target):
             if produced is None:
                 produced = produced_paths(ctx.facts)
-            if norm in produced or value in shell_text or norm in shell_text:
+            if norm in produced or value in shell_words or norm in shell_words:
                 continue
             if made is None:
                 made = script_outputs(ctx.facts)
@@ -80,6 +81,31 @@ def missing_local_data(nb, ctx):
             continue
         yield Hit(f"{ci.text}() reads {value!r} ({size / 1048576:.0f} MB), which is tracked neither by DVC nor by "
                   f"Git LFS; run `dvc add {value}` or track it with Git LFS", ci.cell, ci.node.lineno)
+
+
+# commands that only read the files they name
+_READERS = frozenset({"head", "tail", "cat", "less", "more", "wc", "ls", "file", "stat", "md5sum", "sha256sum", "du",
+                      "grep", "diff"})
+
+
+def _shell_words(commands) -> set[str]:
+    """The words of the notebook's shell commands that may name a file they make (``!wget -O
+    data/raw.csv URL``, ``!cp ../data/x.csv .``): each word, an option's value (``--output=f``),
+    and each one's last path component (``wget URL/x.csv`` saves ``x.csv``); not the words of a
+    command that only reads (``!head train.csv``)."""
+    words: set[str] = set()
+    for cmd in commands:
+        for part in re.split(r"&&|\|\||[;|]", cmd):
+            tokens = [t.strip("'\"") for t in part.replace(">", " ").split()]
+            while tokens and tokens[0] in ("sudo", "env", "!"):
+                tokens = tokens[1:]
+            if not tokens or tokens[0] in _READERS:
+                continue
+            for t in tokens[1:]:
+                t = t.split("=", 1)[1] if t.startswith("-") and "=" in t else t
+                if t and not t.startswith("-"):
+                    words.update((t, os.path.normpath(t), t.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]))
+    return words
 
 
 def _exists(path: Path) -> bool:

@@ -80,6 +80,7 @@ def unparameterised_clock(nb, ctx):
     """
     an = ctx.facts.semantic
     timing: bool | None = None  # worked out when a time.* clock is found (most notebooks have none)
+    subtracted: set[str] | None = None  # names subtracted somewhere (likewise)
     sorted_names: set[str] | None = None  # worked out when a listing is found
     for ci in an.calls:
         q = ci.qual or ""
@@ -87,10 +88,16 @@ def unparameterised_clock(nb, ctx):
             continue  # none of the branches below reports it
         if q in CLOCKS:
             if q.startswith("time."):
+                if ci.parents and isinstance(ci.parents[-1], (ast.BinOp, ast.Compare)):
+                    continue  # `time.time() - t0`, `time.time() < deadline`: timing and timeouts, not results
                 if timing is None:
                     timing = _timing(an)
-                if timing or (ci.parents and isinstance(ci.parents[-1], (ast.BinOp, ast.Compare))):
-                    continue  # timing and timeouts, not results
+                if timing:
+                    continue  # the notebook times things (`time.time() - t0`): its clock readings are timing
+                if subtracted is None:
+                    subtracted = _subtracted_names(an)
+                if _bound_to_one_of(ci, subtracted):
+                    continue  # `t0 = time.time()` ... `t1 - t0`: timing too
             yield Hit(f"{ci.text}() makes results depend on when the notebook runs ({CLOCKS[q]}); pass the date in "
                       "as a parameter (parameters cell)", ci.cell, ci.node.lineno)
         elif q in _DATE_PARSERS and ci.node.args and \
@@ -116,27 +123,30 @@ _REPORTED = frozenset({*CLOCKS, *_DATE_PARSERS, *UUIDS, *LISTINGS})
 
 
 def _timing(an) -> bool:
-    """Does the notebook subtract clock readings (`time.time() - t0`, or `t1 - t0` of names a
-    clock reading was assigned to: it times something)?"""
-    readings: set[str] | None = None  # names bound to a clock reading (`t0 = time.time()`)
+    """Does the notebook subtract a clock reading straight from the clock (`time.time() - t0`)?"""
     for _, node in an.nodes(ast.BinOp):
-        if not isinstance(node.op, ast.Sub):
-            continue
-        for side in (node.left, node.right):
-            if _clock_reading(side):
-                return True
-            if isinstance(side, ast.Name):
-                if readings is None:
-                    readings = {t.id for _, a in an.nodes(ast.Assign) if _clock_reading(a.value)
-                                for t in a.targets if isinstance(t, ast.Name)}
-                if side.id in readings:
+        if isinstance(node.op, ast.Sub):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Call) and (dotted(side.func) or [""])[-1] in ("time", "time_ns", "now"):
                     return True
     return False
 
 
-def _clock_reading(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and (dotted(node.func) or [""])[-1] in ("time", "time_ns", "now", "perf_counter",
-                                                                             "monotonic", "process_time")
+def _subtracted_names(an) -> set[str]:
+    """The names that are an operand of a subtraction (``t1 - t0``) somewhere in the notebook."""
+    names: set[str] = set()
+    for _, node in an.nodes(ast.BinOp):
+        if isinstance(node.op, ast.Sub):
+            names.update(side.id for side in (node.left, node.right) if isinstance(side, ast.Name))
+    return names
+
+
+def _bound_to_one_of(ci, names: set[str]) -> bool:
+    """Is the call's value assigned to one of ``names`` (``t0 = time.time()``)?"""
+    parents = ci.parents
+    if not names or not parents or not isinstance(parents[-1], ast.Assign) or parents[-1].value is not ci.node:
+        return False
+    return any(isinstance(t, ast.Name) and t.id in names for t in parents[-1].targets)
 
 
 def _sorted_names(an) -> set[str]:

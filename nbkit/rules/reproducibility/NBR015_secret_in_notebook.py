@@ -163,9 +163,10 @@ def secret_in_notebook(nb, ctx):
     Looks for credentials in every cell's source and in the stored outputs: AWS access key
     ids (`AKIA...`), private key blocks, GitHub, Slack, Google, OpenAI, Stripe and Hugging
     Face tokens, string literals assigned to names like `password`, `token`, `api_key`,
-    `secret` (empty values, placeholders such as `"xxx"` or `"<your key>"`, and the name of
-    the file that holds the key, such as `"service_account.json"`, are ignored, and so are
-    `os.environ` lookups), and passwords inside connection strings
+    `secret` (empty values, placeholders such as `"xxx"` or `"<your key>"`, and a key file's
+    name, such as `GOOGLE_APPLICATION_CREDENTIALS = "sa.json"` or `key_path = "keys/id.pem"`,
+    are ignored: a `.json`, `.pem`, `.key`, ... value with a folder in it or bound to a name
+    that says file, path or credentials; so are `os.environ` lookups), and passwords inside connection strings
     (`postgres://user:pass@host/db`). Messages show only the first characters.
 
     ## Why is this bad?

@@ -111,13 +111,19 @@ def shell_commands(facts: Facts):
 _RUNS_SCRIPT = re.compile(r"(?:^|[\s;&|(])(?:python[\d.]*|ipython)\s+(?:-\S+\s+)*['\"]?([\w./-]+\.py)\b")
 
 
+# calls that write the file they name: `df.to_csv`, `np.save`, `joblib.dump`, `plt.savefig`,
+# `model.save_weights`, `cv2.imwrite`, `shutil.copy`, `urlretrieve(url, filename)`, Keras' `ModelCheckpoint`
+_WRITER = re.compile(r"^(?:to_\w+|save\w*|dump\w*|write\w*|export\w*|imwrite|imsave|copy\w*|move|urlretrieve|"
+                     r"download\w*|ModelCheckpoint|CSVLogger)$")
+
+
 def script_outputs(facts: Facts) -> set[str]:
     """Normalised constant paths that a Python script which the notebook writes (``%%writefile
     train.py``) and runs (``!python train.py``, ``%run train.py``, ``subprocess.run(["python",
-    "train.py"])``) passes to a call that is not a
-    read (``keras.callbacks.ModelCheckpoint("best.h5")``, ``joblib.dump(m, "model.pkl")``): files
-    the script may make."""
-    written: dict[str, str] = {}
+    "train.py"])``) passes to a call that writes a file (``joblib.dump(m, "model.pkl")``,
+    ``keras.callbacks.ModelCheckpoint("best.h5")``, ``open(path, "w")``): files the script may
+    make."""
+    written: dict[str, list[str]] = {}  # file -> the bodies written to it (`%%writefile -a` appends)
     ran: set[str] = set()
     for ci in facts.semantic.calls:
         magic = ci.magic if ci.method == "run_cell_magic" or ci.method == "run_line_magic" else None
@@ -128,7 +134,10 @@ def script_outputs(facts: Facts) -> set[str]:
             head, _, body = args.partition("\n")
             target = cell_magic_file(head)
             if target and target.endswith(".py"):
-                written[os.path.normpath(target)] = body
+                bodies = written.setdefault(os.path.normpath(target), [])
+                if not re.search(r"(?:^|\s)(?:-a|--append)(?:\s|$)", head):
+                    bodies.clear()
+                bodies.append(body)
         elif kind == "line" and name == "run":
             target = next((w for w in args.split() if not w.startswith("-")), None)
             if target:
@@ -145,11 +154,11 @@ def script_outputs(facts: Facts) -> set[str]:
     for cmd in commands:
         ran.update(os.path.normpath(m.group(1)) for m in _RUNS_SCRIPT.finditer(cmd))
     out: set[str] = set()
-    for target, body in written.items():
+    for target, bodies in written.items():
         if target not in ran:
             continue
         try:
-            tree = ast.parse(body)
+            tree = ast.parse("\n".join(bodies))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in ast.walk(tree):
@@ -157,8 +166,8 @@ def script_outputs(facts: Facts) -> set[str]:
                 continue
             func = node.func
             callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-            if callee is None or (callee in READ_FUNCS and not (callee == "open" and open_mode_writes(node))):
-                continue
+            if callee is None or not (_WRITER.match(callee) or (callee == "open" and open_mode_writes(node))):
+                continue  # (a read, a check, a path built: not a file made)
             for arg in (*node.args, *(k.value for k in node.keywords)):
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
                     out.add(os.path.normpath(arg.value))
