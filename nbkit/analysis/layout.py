@@ -128,13 +128,13 @@ class BodyLine:
 
 @dataclass
 class Layout:
-    title: int | None  # cell index of the title (H1 in the first non-raw cell)
+    title: int | None  # cell index of the title (H1 in the first cell that is neither raw nor empty)
     sections: list[Section]
     first_code: int | None
     last_code: int | None
     first: dict[str, Section] = field(default_factory=dict)  # first occurrence of each kind
     n_cells: int = 0
-    front_matter: int = 0  # leading raw cells
+    front_matter: int = 0  # leading raw and empty cells
     cells: list[Cell] | None = field(default=None, repr=False, compare=False)  # the analysed notebook's cells
     _content: dict[int, list[tuple[int, str]]] = field(default_factory=dict, init=False, repr=False,
                                                        compare=False)
@@ -475,7 +475,9 @@ def analyse(nb: Notebook, aliases: dict[str, list[str]] | None = None,
     first_code = code_idx[0] if code_idx else None
     last_code = code_idx[-1] if code_idx else None
     front = 0
-    while front < n and cells[front].cell_type == "raw":
+    # front matter: raw cells, and empty cells (a stray empty cell above the title does not make
+    # the title an ordinary heading)
+    while front < n and (cells[front].cell_type == "raw" or cells[front].is_empty):
         front += 1
     title = None
     if front < n and cells[front].is_markdown:

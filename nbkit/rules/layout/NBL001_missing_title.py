@@ -48,7 +48,8 @@ def missing_title(nb, ctx):
         fixable = not h1 and not _title_would_skip_a_level(nb, lay)
         first = nb.cells[lay.front_matter] if lay.front_matter < len(nb.cells) else None
         if first is None:
-            yield Hit("the notebook has no cells, so no title", fixable=fixable)
+            yield Hit("the notebook has no cells, so no title" if not nb.cells else
+                      "the notebook's cells are all raw or empty, so no title (# Title)", fixable=fixable)
         elif not first.is_markdown:
             yield Hit(f"the first cell is {first.cell_type}, not a markdown title (# Title)", first, fixable=fixable)
         else:
