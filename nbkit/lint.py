@@ -418,8 +418,9 @@ def _start_worker(state: tuple, prepared: bool) -> None:
 
 class _ParentWatch:
     """A worker ends with the process that started it (see :func:`_watch_parent`): ``busy`` is
-    held while the worker lints a notebook or writes lint cache entries, ``gone`` is set once
-    the parent is seen dead."""
+    held while the worker lints a notebook or writes lint cache entries (``with watch:``, which
+    ends the process instead when the parent is gone), ``gone`` is set once the parent is seen
+    dead."""
 
     __slots__ = ("busy", "gone")
 
@@ -427,9 +428,13 @@ class _ParentWatch:
         self.busy = busy
         self.gone = False
 
-    def stop_if_orphaned(self) -> None:
+    def __enter__(self) -> None:
+        self.busy.acquire()
         if self.gone:
             os._exit(1)
+
+    def __exit__(self, *exc) -> None:
+        self.busy.release()
 
 
 def _watch_parent() -> _ParentWatch | None:
@@ -473,23 +478,18 @@ def _lint_task(task: list[tuple[int, str]]) -> list[tuple]:
     ``(index, notebooks linted, findings as rows (:meth:`~nbkit.findings.Finding.to_row`: the
     notebook's path is the task's), errors, fixes applied or None)``."""
     w = _WORKER
-    watch: _ParentWatch | None = w["watch"]
-    busy = watch.busy if watch is not None else nullcontext()
+    busy = w["watch"] or nullcontext()  # (see _watch_parent)
     out = []
     stored: dict[str, list] = {}
     for i, path in task:
         sub = LintResult()
         with busy:
-            if watch is not None:
-                watch.stop_if_orphaned()
             _lint_each(sub, [path], w["selection"], w["project"], w["fix"], w["store"], stored)
         rows = stored.pop(path, None)  # (the rows the lint cache stored: not made twice)
         out.append((i, sub.notebooks, to_rows(sub.findings) if rows is None else rows, sub.errors,
                     sub.fixed.get(path)))
     if w["store"] is not None:
         with busy:
-            if watch is not None:
-                watch.stop_if_orphaned()
             w["store"].flush()  # the task's entries, in one transaction
     return out
 
