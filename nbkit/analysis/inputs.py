@@ -401,10 +401,22 @@ def produced_paths(facts: Facts) -> set[str]:
         suffix = _ADDED_SUFFIX.get(ci.qual or "")
         if suffix and not value.endswith(suffix):
             out.add(os.path.normpath(value + suffix))
+    out.update(path for path, _, _ in written_files(facts))
+    return out
+
+
+_APPEND = lazy_re(r"(?:^|\s)(?:-a|--append)(?:\s|$)")
+
+
+def written_files(facts: Facts) -> list[tuple[str, bool, str]]:
+    """The ``%%writefile`` / ``%%file`` cells, in order: (normalised file, whether ``-a`` appends
+    to it, the body written)."""
+    out = []
     for ci in facts.semantic.calls:
         magic = ci.magic if ci.method == "run_cell_magic" else None
         if magic is not None and magic[1] in ("writefile", "file"):
-            written = cell_magic_file(magic[2])
-            if written:
-                out.add(os.path.normpath(written))
+            head, _, body = magic[2].partition("\n")
+            target = cell_magic_file(head)
+            if target:
+                out.append((os.path.normpath(target), _APPEND.search(head) is not None, body))
     return out

@@ -9,8 +9,8 @@ import re
 from ...analysis import Facts
 # the path analysis lives in nbkit.analysis.inputs (pin's data pins share it); re-exported for the rules
 from ...analysis.inputs import MAGIC_METHODS, READ_FUNCS, REMOTE, call_paths, kw, open_mode_writes  # noqa: F401
+from ...analysis.inputs import written_files
 from ...analysis.semantic import CallInfo
-from ...ipysyntax import cell_magic_file
 
 
 def script_dependencies(facts: Facts) -> list[str] | None:
@@ -124,26 +124,21 @@ def script_outputs(facts: Facts) -> set[str]:
     ``keras.callbacks.ModelCheckpoint("best.h5")``, ``open(path, "w")``): files the script may
     make."""
     written: dict[str, list[str]] = {}  # file -> the bodies written to it (`%%writefile -a` appends)
-    ran: set[str] = set()
-    for ci in facts.semantic.calls:
-        magic = ci.magic if ci.method == "run_cell_magic" or ci.method == "run_line_magic" else None
-        if magic is None:
-            continue
-        kind, name, args = magic
-        if kind == "cell" and name in ("writefile", "file"):
-            head, _, body = args.partition("\n")
-            target = cell_magic_file(head)
-            if target and target.endswith(".py"):
-                bodies = written.setdefault(os.path.normpath(target), [])
-                if not re.search(r"(?:^|\s)(?:-a|--append)(?:\s|$)", head):
-                    bodies.clear()
-                bodies.append(body)
-        elif kind == "line" and name == "run":
-            target = next((w for w in args.split() if not w.startswith("-")), None)
-            if target:
-                ran.add(os.path.normpath(target))
+    for target, append, body in written_files(facts):
+        if target.endswith(".py"):
+            bodies = written.setdefault(target, [])
+            if not append:
+                bodies.clear()
+            bodies.append(body)
     if not written:
         return set()
+    ran: set[str] = set()
+    for ci in facts.semantic.calls:  # %run train.py
+        magic = ci.magic if ci.method == "run_line_magic" else None
+        if magic is not None and magic[1] == "run":
+            script = next((w for w in magic[2].split() if not w.startswith("-")), None)
+            if script:
+                ran.add(os.path.normpath(script))
     commands = [cmd for _, _, cmd in shell_commands(facts)]
     for ci in facts.semantic.calls:  # subprocess.run(["python", "train.py"]), os.system("python train.py")
         q = ci.qual or ""
