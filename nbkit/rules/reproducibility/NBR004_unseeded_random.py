@@ -114,7 +114,8 @@ def _find_random_events(facts: Facts) -> list[RandomEvent]:
         known, tf_imported, picked = _events_by_cell(facts, cache)
     else:
         rng, frz = _assigned_names(an.calls, an.calls, [])
-        known = _Known(set(rng), set(frz), _star_import_at(facts), _only_for_an_ensemble(facts, _reseeded_names(an.calls)))
+        reseeded = _only_for_an_ensemble(facts, _reseeded_names(an.calls))
+        known = _Known(set(rng), set(frz), _star_import_at(facts), reseeded)
         tf_imported = "tensorflow" in an.imported or "keras" in an.imported
         funcs = {ci.in_function for ci in an.calls}
         calls = an.calls
@@ -546,7 +547,8 @@ def unseeded_random(nb, ctx):
     (`train_test_split`, `RandomForestClassifier`, `KMeans`, `KFold(shuffle=True)`, ...; not the
     base estimator of a seeded bagging or boosting ensemble,
     `BaggingClassifier(DecisionTreeClassifier(), random_state=42)` or `tree = ...` then
-    `BaggingClassifier(tree, random_state=42)`, which seeds it), scipy's `dist.rvs(...)` (also on a frozen distribution: `X = stats.poisson(3.5); X.rvs()`),
+    `BaggingClassifier(tree, random_state=42)`, which seeds it), scipy's `dist.rvs(...)` (also
+    on a frozen distribution: `X = stats.poisson(3.5); X.rvs()`),
     and `df.sample(...)` / `.shuffle(...)` without `random_state`,
     before numpy is seeded (they fall back on numpy's global state); a shuffling torch
     `DataLoader` before torch is seeded. Use of the global state itself is an error.

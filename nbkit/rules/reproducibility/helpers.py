@@ -145,7 +145,8 @@ def script_outputs(facts: Facts) -> set[str]:
         if ci.node.args and (q.startswith("subprocess.") or q in ("os.system", "os.popen")):
             first = ci.node.args[0]
             parts = first.elts if isinstance(first, (ast.List, ast.Tuple)) else [first]
-            commands.append(" ".join(p.value for p in parts if isinstance(p, ast.Constant) and isinstance(p.value, str)))
+            commands.append(" ".join(p.value for p in parts
+                                     if isinstance(p, ast.Constant) and isinstance(p.value, str)))
     for cmd in commands:
         ran.update(os.path.normpath(m.group(1)) for m in _RUNS_SCRIPT.finditer(cmd))
     out: set[str] = set()
